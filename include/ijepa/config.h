@@ -1,0 +1,118 @@
+/*
+ * libijepa configuration: an opaque key/value object.
+ *
+ * Every option of every handle is a key of this one object, so new options
+ * never change the ABI and bindings can pass a dictionary:
+ *
+ *     ijepa_config *cfg;
+ *     ijepa_config_create(&cfg);                    // official defaults
+ *     ijepa_config_apply_preset(cfg, "vit_small");  // width/depth/heads
+ *     ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, 16);
+ *     int32_t key;
+ *     ijepa_config_key_from_name("img_size", &key); // keys by name too
+ *     ijepa_config_set_int(cfg, key, 224);
+ *
+ * Each key has a type (integer or float), a default and closed bounds
+ * [lo, hi]. Setting an unknown key, a key of the other type or a value out of
+ * bounds fails with IJEPA_ERR_INVALID_ARG and leaves the object unchanged.
+ * Relations between keys (img_size divisible by patch_size, embed_dim
+ * divisible by num_heads, ...) are checked by the handle that consumes the
+ * config, at its creation.
+ *
+ * Key numbers are append-only and grouped by module: 1-99 general,
+ * 100-199 encoder.
+ *
+ * Ownership: a config is owned by its creator and freed with
+ * ijepa_config_free(). Handles created from a config keep their own copy, so
+ * the config may be changed or freed right after.
+ */
+#ifndef IJEPA_CONFIG_H
+#define IJEPA_CONFIG_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ijepa_config ijepa_config;
+
+/** Configuration keys. Name in quotes is the key's string name. */
+typedef enum ijepa_config_key {
+    /* --- general ------------------------------------------------------- */
+    IJEPA_CFG_SEED = 1,       /**< "seed" int [0, 2^63-1], default 0: parameter init seed */
+    IJEPA_CFG_BATCH_SIZE = 2, /**< "batch_size" int [1, 65536], default 16: most images one forward may take; memory is sized for it */
+
+    /* --- encoder (Vision Transformer) ----------------------------------- */
+    IJEPA_CFG_IMG_SIZE = 100,    /**< "img_size" int [1, 8192], default 224 (square images) */
+    IJEPA_CFG_PATCH_SIZE = 101,  /**< "patch_size" int [1, 1024], default 16 */
+    IJEPA_CFG_IN_CHANS = 102,    /**< "in_chans" int [1, 64], default 3 */
+    IJEPA_CFG_EMBED_DIM = 103,   /**< "embed_dim" int [4, 16384], default 384; multiple of 4 */
+    IJEPA_CFG_DEPTH = 104,       /**< "depth" int [1, 256], default 12 */
+    IJEPA_CFG_NUM_HEADS = 105,   /**< "num_heads" int [1, 1024], default 6; divides embed_dim */
+    IJEPA_CFG_MLP_RATIO = 106,   /**< "mlp_ratio" float [0.25, 64], default 4: hidden = int(embed_dim * mlp_ratio) */
+    IJEPA_CFG_QKV_BIAS = 107,    /**< "qkv_bias" int {0,1}, default 1 (every official factory) */
+    IJEPA_CFG_INIT_STD = 108,    /**< "init_std" float [0, 1], default 0.02: truncated normal std of weights */
+    IJEPA_CFG_INIT_DEPTH_RESCALE = 109, /**< "init_depth_rescale" int {0,1}, default 0: divide attn.proj and mlp.fc2 weights of block i (1-based) by sqrt(2i), as the model constructor does; official training re-initialises and so does not */
+    IJEPA_CFG_LN_EPS = 110       /**< "ln_eps" float [0, 1], default 1e-6: LayerNorm epsilon */
+} ijepa_config_key;
+
+/** Key value types, as returned by ijepa_config_key_type(). */
+enum { IJEPA_CFG_TYPE_INT = 1, IJEPA_CFG_TYPE_FLOAT = 2 };
+
+/** Create a config holding every key's default. *out is NULL on failure. */
+IJEPA_API int ijepa_config_create(ijepa_config **out);
+
+/** Create an independent copy of src. */
+IJEPA_API int ijepa_config_copy(ijepa_config **out, const ijepa_config *src);
+
+/** Free a config. NULL is a no-op. */
+IJEPA_API void ijepa_config_free(ijepa_config *cfg);
+
+/** Last failure on this config, "" if none. Never NULL (also for NULL cfg). */
+IJEPA_API const char *ijepa_config_last_error(const ijepa_config *cfg);
+
+/** Set an integer key. IJEPA_ERR_INVALID_ARG: unknown key, float key, out of bounds. */
+IJEPA_API int ijepa_config_set_int(ijepa_config *cfg, int32_t key, int64_t value);
+
+/** Read an integer key into *value. */
+IJEPA_API int ijepa_config_get_int(const ijepa_config *cfg, int32_t key, int64_t *value);
+
+/** Set a float key. Non-finite values are rejected. */
+IJEPA_API int ijepa_config_set_float(ijepa_config *cfg, int32_t key, double value);
+
+/** Read a float key into *value. */
+IJEPA_API int ijepa_config_get_float(const ijepa_config *cfg, int32_t key, double *value);
+
+/**
+ * Apply a named architecture preset: sets embed_dim, depth, num_heads and
+ * mlp_ratio to the official factory values. Names: "vit_tiny" (192/12/3),
+ * "vit_small" (384/12/6), "vit_base" (768/12/12), "vit_large" (1024/24/16),
+ * "vit_huge" (1280/32/16), "vit_giant" (1408/40/16, mlp_ratio 48/11).
+ * Unknown name: IJEPA_ERR_INVALID_ARG, config unchanged.
+ */
+IJEPA_API int ijepa_config_apply_preset(ijepa_config *cfg, const char *name);
+
+/** Look a key up by its string name ("embed_dim"). Unknown: IJEPA_ERR_INVALID_ARG. */
+IJEPA_API int ijepa_config_key_from_name(const char *name, int32_t *key);
+
+/** String name of a key; NULL if the key is unknown. Static storage. */
+IJEPA_API const char *ijepa_config_key_name(int32_t key);
+
+/** IJEPA_CFG_TYPE_INT or IJEPA_CFG_TYPE_FLOAT; IJEPA_ERR_INVALID_ARG if unknown. */
+IJEPA_API int ijepa_config_key_type(int32_t key);
+
+/** Closed bounds of a key's value (integers are exact up to 2^53). */
+IJEPA_API int ijepa_config_bounds(int32_t key, double *lo, double *hi);
+
+/** Number of known keys; with ijepa_config_key_at() enumerates them. */
+IJEPA_API int32_t ijepa_config_key_count(void);
+
+/** The i-th known key (0 <= i < ijepa_config_key_count()), or -1. */
+IJEPA_API int32_t ijepa_config_key_at(int32_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IJEPA_CONFIG_H */

@@ -1,0 +1,27 @@
+/*
+ * libijepa version: the one source of truth.
+ *
+ * The Makefile derives the SONAME (libijepa.so.MAJOR) and the real file name
+ * (libijepa.so.MAJOR.MINOR.PATCH) from these three macros, and pkgconfig's
+ * Version: field too. Bump MAJOR for any removed or changed symbol; adding a
+ * function or an enum value is a MINOR bump.
+ */
+#ifndef IJEPA_VERSION_H
+#define IJEPA_VERSION_H
+
+#define IJEPA_VERSION_MAJOR 0
+#define IJEPA_VERSION_MINOR 1
+#define IJEPA_VERSION_PATCH 0
+
+/** MAJOR*10000 + MINOR*100 + PATCH, e.g. 100 for 0.1.0. */
+#define IJEPA_VERSION_NUMBER \
+    (IJEPA_VERSION_MAJOR * 10000 + IJEPA_VERSION_MINOR * 100 + IJEPA_VERSION_PATCH)
+
+#define IJEPA__STR2(x) #x
+#define IJEPA__STR(x) IJEPA__STR2(x)
+/** "MAJOR.MINOR.PATCH" */
+#define IJEPA_VERSION_STRING                                              \
+    IJEPA__STR(IJEPA_VERSION_MAJOR) "." IJEPA__STR(IJEPA_VERSION_MINOR) "." \
+    IJEPA__STR(IJEPA_VERSION_PATCH)
+
+#endif /* IJEPA_VERSION_H */

@@ -1,0 +1,78 @@
+/*
+ * Internal definitions shared by the files of lib/: error records, the tensor
+ * table, small helpers. Nothing here is exported (-fvisibility=hidden, and the
+ * version script lists public symbols only). Cross-file internal names are
+ * ijepa__name (double underscore).
+ */
+#ifndef IJEPA_INTERNAL_H
+#define IJEPA_INTERNAL_H
+
+#define IJEPA_BUILDING 1
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ijepa/ijepa.h"
+
+#define IJEPA__ERRLEN 256
+
+/*
+ * An error record. Each handle owns one. A public function names itself with
+ * ijepa__enter(&h->err, __func__) on entry; any failure below it is then
+ * recorded as "<func>(): <cause>" here and in the calling thread's record.
+ */
+typedef struct ijepa__err {
+    const char *func;          /* public function being run, or NULL */
+    char msg[IJEPA__ERRLEN];   /* last failure, "" if none */
+} ijepa__err;
+
+static inline void ijepa__enter(ijepa__err *e, const char *func) { e->func = func; }
+
+/* Record a failure (e may be NULL: thread record only) and return code. */
+int ijepa__fail(ijepa__err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Same, for failures before a handle exists: names func explicitly. */
+int ijepa__fail_func(const char *func, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* --- tensor tables --------------------------------------------------------- */
+
+typedef struct ijepa__tensor {
+    char name[64];
+    int64_t offset;                       /* in floats, multiple of 16 */
+    int64_t numel;
+    int32_t ndim;
+    int32_t flags;                        /* IJEPA_TENSOR_* */
+    int64_t dims[IJEPA_TENSOR_MAX_DIMS];  /* unused dims are 1 */
+} ijepa__tensor;
+
+struct ijepa_tensor_table {
+    ijepa__tensor *t;
+    int64_t count, cap;
+    int64_t total;                        /* floats in the buffer, padded */
+};
+
+/* Append a tensor of ndim dims (dims[0..ndim-1]); returns its index or
+ * IJEPA_ERR_NOMEM. Offsets are assigned in call order, 16-float aligned. */
+int64_t ijepa__table_add(struct ijepa_tensor_table *tab, const char *name,
+                         int32_t flags, int32_t ndim, const int64_t *dims);
+void ijepa__table_clear(struct ijepa_tensor_table *tab);
+
+/* --- deterministic random numbers (init, masks) ---------------------------- */
+
+/* xoshiro256** seeded through splitmix64: the same stream on every machine. */
+typedef struct ijepa__rng { uint64_t s[4]; } ijepa__rng;
+void ijepa__rng_seed(ijepa__rng *r, uint64_t seed);
+uint64_t ijepa__rng_u64(ijepa__rng *r);
+/* uniform double in [0, 1) with 53 random bits */
+double ijepa__rng_uniform(ijepa__rng *r);
+/* standard normal, computed with +,-,*,/ and sqrt only (bit-reproducible) */
+double ijepa__rng_normal(ijepa__rng *r);
+
+/* --- memory ---------------------------------------------------------------- */
+
+/* 64-byte aligned, zeroed allocation of n floats (NULL on failure or n<0). */
+float *ijepa__falloc(int64_t n);
+void ijepa__ffree(float *p);
+
+#endif /* IJEPA_INTERNAL_H */
