@@ -63,7 +63,7 @@ int ijepa__layernorm_bwd(ijepa__ops *ops, int64_t rows, int64_t C, float eps,
                          const float *gamma, const float *dy, float *dx,
                          float *dgamma, float *dbeta);
 
-/* Softmax over the last axis of x [rows, cols]. */
+/* Softmax over the last axis of x [rows, cols]. y may alias x. */
 int ijepa__softmax_fwd(ijepa__ops *ops, int64_t rows, int64_t cols,
                        const float *x, float *y);
 /* dx = y * (dy - sum(dy * y)) per row, from the forward output y. */

@@ -20,7 +20,8 @@
  * config, at its creation.
  *
  * Key numbers are append-only and grouped by module: 1-99 general,
- * 100-199 encoder.
+ * 100-199 encoder, 200-299 predictor, 300-399 masks, 400-499 loss and
+ * optimizer, 500-599 schedules.
  *
  * Ownership: a config is owned by its creator and freed with
  * ijepa_config_free(). Handles created from a config keep their own copy, so
@@ -42,6 +43,7 @@ typedef enum ijepa_config_key {
     /* --- general ------------------------------------------------------- */
     IJEPA_CFG_SEED = 1,       /**< "seed" int [0, 2^63-1], default 0: parameter init seed */
     IJEPA_CFG_BATCH_SIZE = 2, /**< "batch_size" int [1, 65536], default 16: most images one forward may take; memory is sized for it */
+    IJEPA_CFG_TRAINABLE = 3,  /**< "trainable" int {0,1}, default 1: 0 allocates no activation storage for backward (e.g. a target encoder); TRAIN forwards then fail with IJEPA_ERR_STATE */
 
     /* --- encoder (Vision Transformer) ----------------------------------- */
     IJEPA_CFG_IMG_SIZE = 100,    /**< "img_size" int [1, 8192], default 224 (square images) */
@@ -54,8 +56,57 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_QKV_BIAS = 107,    /**< "qkv_bias" int {0,1}, default 1 (every official factory) */
     IJEPA_CFG_INIT_STD = 108,    /**< "init_std" float [0, 1], default 0.02: truncated normal std of weights */
     IJEPA_CFG_INIT_DEPTH_RESCALE = 109, /**< "init_depth_rescale" int {0,1}, default 0: divide attn.proj and mlp.fc2 weights of block i (1-based) by sqrt(2i), as the model constructor does; official training re-initialises and so does not */
-    IJEPA_CFG_LN_EPS = 110       /**< "ln_eps" float [0, 1], default 1e-6: LayerNorm epsilon */
+    IJEPA_CFG_LN_EPS = 110,      /**< "ln_eps" float [0, 1], default 1e-6: LayerNorm epsilon */
+
+    /* --- predictor ------------------------------------------------------- */
+    IJEPA_CFG_PRED_EMBED_DIM = 200, /**< "pred_embed_dim" int [4, 16384], default 384; multiple of 4 */
+    IJEPA_CFG_PRED_DEPTH = 201,     /**< "pred_depth" int [1, 256], default 6 */
+    IJEPA_CFG_PRED_NUM_HEADS = 202, /**< "pred_num_heads" int [0, 1024], default 0: same as num_heads (official) */
+
+    /* --- multi-block masks ------------------------------------------------ */
+    IJEPA_CFG_MASK_MODE = 300,          /**< "mask_mode" int, default IJEPA_MASK_UNIFORM */
+    IJEPA_CFG_NUM_TARGETS = 301,        /**< "num_targets" int [1, 64], default 4: target blocks per image */
+    IJEPA_CFG_TARGET_SCALE_MIN = 302,   /**< "target_scale_min" float [0, 1], default 0.15 */
+    IJEPA_CFG_TARGET_SCALE_MAX = 303,   /**< "target_scale_max" float [0, 1], default 0.2 */
+    IJEPA_CFG_TARGET_ASPECT_MIN = 304,  /**< "target_aspect_min" float [0.01, 100], default 0.75 */
+    IJEPA_CFG_TARGET_ASPECT_MAX = 305,  /**< "target_aspect_max" float [0.01, 100], default 1.5 */
+    IJEPA_CFG_CONTEXT_SCALE_MIN = 306,  /**< "context_scale_min" float [0, 1], default 0.85 */
+    IJEPA_CFG_CONTEXT_SCALE_MAX = 307,  /**< "context_scale_max" float [0, 1], default 1.0 */
+    IJEPA_CFG_MIN_KEEP = 308,           /**< "min_keep" int [0, 1048576], default 10: a mask must keep more patches than this */
+    IJEPA_CFG_ALLOW_OVERLAP = 309,      /**< "allow_overlap" int {0,1}, default 0: context may overlap targets */
+
+    /* --- loss and optimizer ---------------------------------------------- */
+    IJEPA_CFG_LOSS = 400,               /**< "loss" int, default IJEPA_LOSS_SMOOTH_L1 */
+    IJEPA_CFG_TARGET_LN_EPS = 401,      /**< "target_ln_eps" float [0, 1], default 1e-5: epsilon of the targets' LayerNorm */
+    IJEPA_CFG_ADAM_BETA1 = 402,         /**< "adam_beta1" float [0, 1], default 0.9 */
+    IJEPA_CFG_ADAM_BETA2 = 403,         /**< "adam_beta2" float [0, 1], default 0.999 */
+    IJEPA_CFG_ADAM_EPS = 404,           /**< "adam_eps" float [0, 1], default 1e-8 */
+    IJEPA_CFG_CLIP_GRAD = 405,          /**< "clip_grad" float [0, 1e9], default 0 (off): global-norm clipping threshold */
+
+    /* --- schedules (read by the trainer layer and the examples) ---------- */
+    IJEPA_CFG_TOTAL_STEPS = 500,        /**< "total_steps" int [1, 2^40], default 1000 */
+    IJEPA_CFG_WARMUP_STEPS = 501,       /**< "warmup_steps" int [0, 2^40], default 100 */
+    IJEPA_CFG_LR_START = 502,           /**< "lr_start" float [0, 10], default 2e-4 */
+    IJEPA_CFG_LR = 503,                 /**< "lr" float [0, 10], default 1e-3: peak learning rate */
+    IJEPA_CFG_LR_FINAL = 504,           /**< "lr_final" float [0, 10], default 1e-6 */
+    IJEPA_CFG_WEIGHT_DECAY = 505,       /**< "weight_decay" float [0, 10], default 0.04 */
+    IJEPA_CFG_WEIGHT_DECAY_FINAL = 506, /**< "weight_decay_final" float [0, 10], default 0.4 */
+    IJEPA_CFG_EMA_START = 507,          /**< "ema_start" float [0, 1], default 0.996 */
+    IJEPA_CFG_EMA_END = 508             /**< "ema_end" float [0, 1], default 1.0 */
 } ijepa_config_key;
+
+/** Values of IJEPA_CFG_MASK_MODE. */
+enum {
+    IJEPA_MASK_UNIFORM = 0,  /**< official distributions, known biases fixed (default) */
+    IJEPA_MASK_OFFICIAL = 1  /**< the official MaskCollator, quirks included */
+};
+
+/** Values of IJEPA_CFG_LOSS. */
+enum {
+    IJEPA_LOSS_SMOOTH_L1 = 0, /**< Huber, beta 1 (official code) */
+    IJEPA_LOSS_L2 = 1,        /**< mean squared error (paper) */
+    IJEPA_LOSS_L1 = 2         /**< mean absolute error (V-JEPA) */
+};
 
 /** Key value types, as returned by ijepa_config_key_type(). */
 enum { IJEPA_CFG_TYPE_INT = 1, IJEPA_CFG_TYPE_FLOAT = 2 };

@@ -13,5 +13,6 @@
 #include "context.h"
 #include "tensors.h"
 #include "encoder.h"
+#include "predictor.h"
 
 #endif /* IJEPA_IJEPA_H */

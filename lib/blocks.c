@@ -1,0 +1,353 @@
+/*
+ * Implements: blocks.h, the pre-norm transformer block stack, forward and
+ * backward, on the ops.h kernels.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocks.h"
+#include "glue.h"
+
+// --- tensors and init ---------------------------------------------------------------
+
+int ijepa__stack_add_tensors(ijepa__stack *st, struct ijepa_tensor_table *tab,
+                             const char *prefix, int qkv_bias)
+{
+    const int64_t D = st->D, Hd = st->hidden;
+    st->off = calloc((size_t)st->depth, sizeof *st->off);
+    if (!st->off)
+        return IJEPA_ERR_NOMEM;
+    for (int64_t i = 0; i < st->depth; i++) {
+        ijepa__block_off *o = &st->off[i];
+        struct {
+            const char *name;
+            int64_t *slot;
+            int32_t ndim;
+            int64_t d0, d1;
+        } t[] = {
+            {"norm1.weight", &o->n1w, 1, D, 0},    {"norm1.bias", &o->n1b, 1, D, 0},
+            {"attn.qkv.weight", &o->qkvw, 2, 3 * D, D},
+            {"attn.qkv.bias", &o->qkvb, 1, 3 * D, 0},
+            {"attn.proj.weight", &o->projw, 2, D, D}, {"attn.proj.bias", &o->projb, 1, D, 0},
+            {"norm2.weight", &o->n2w, 1, D, 0},    {"norm2.bias", &o->n2b, 1, D, 0},
+            {"mlp.fc1.weight", &o->fc1w, 2, Hd, D}, {"mlp.fc1.bias", &o->fc1b, 1, Hd, 0},
+            {"mlp.fc2.weight", &o->fc2w, 2, D, Hd}, {"mlp.fc2.bias", &o->fc2b, 1, D, 0},
+        };
+        for (size_t j = 0; j < sizeof t / sizeof t[0]; j++) {
+            if (t[j].slot == &o->qkvb && !qkv_bias) {
+                o->qkvb = -1;
+                continue;
+            }
+            char name[64];
+            snprintf(name, sizeof name, "%s.%lld.%s", prefix, (long long)i, t[j].name);
+            const int64_t dims[2] = {t[j].d0, t[j].d1};
+            /* official no-decay rule: name contains "bias" or the tensor is 1-D */
+            int64_t idx = ijepa__table_add(tab, name, t[j].ndim == 1 ? IJEPA_TENSOR_NO_DECAY : 0,
+                                           t[j].ndim, dims);
+            if (idx < 0)
+                return (int)idx;
+            *t[j].slot = tab->t[idx].offset;
+        }
+    }
+    return IJEPA_OK;
+}
+
+void ijepa__trunc_normal(ijepa__rng *rng, float *p, int64_t n, double std,
+                         double lo, double hi)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double x;
+        do {
+            x = ijepa__rng_normal(rng) * std;
+        } while (x < lo || x > hi);
+        p[i] = (float)x;
+    }
+}
+
+void ijepa__stack_init(const ijepa__stack *st, float *params, ijepa__rng *rng,
+                       double std, int depth_rescale)
+{
+    const int64_t D = st->D, Hd = st->hidden;
+    for (int64_t i = 0; i < st->depth; i++) {
+        const ijepa__block_off *o = &st->off[i];
+        for (int64_t j = 0; j < D; j++) {
+            params[o->n1w + j] = 1.0f;
+            params[o->n1b + j] = 0.0f;
+            params[o->n2w + j] = 1.0f;
+            params[o->n2b + j] = 0.0f;
+            params[o->projb + j] = 0.0f;
+            params[o->fc2b + j] = 0.0f;
+        }
+        if (o->qkvb >= 0)
+            memset(params + o->qkvb, 0, (size_t)(3 * D) * sizeof(float));
+        memset(params + o->fc1b, 0, (size_t)Hd * sizeof(float));
+        ijepa__trunc_normal(rng, params + o->qkvw, 3 * D * D, std, -2.0, 2.0);
+        ijepa__trunc_normal(rng, params + o->projw, D * D, std, -2.0, 2.0);
+        ijepa__trunc_normal(rng, params + o->fc1w, Hd * D, std, -2.0, 2.0);
+        ijepa__trunc_normal(rng, params + o->fc2w, D * Hd, std, -2.0, 2.0);
+        if (depth_rescale) {
+            const float r = (float)(1.0 / sqrt(2.0 * (double)(i + 1)));
+            for (int64_t j = 0; j < D * D; j++)
+                params[o->projw + j] *= r;
+            for (int64_t j = 0; j < D * Hd; j++)
+                params[o->fc2w + j] *= r;
+        }
+    }
+}
+
+/* Fixed 2-D sin-cos embedding [G*G, D] in the official channel layout:
+ * [sin(c w_k) | cos(c w_k) | sin(r w_k) | cos(r w_k)], w_k = 10000^(-k/(D/4)),
+ * for the patch at row r, column c; computed in double, stored as float. */
+void ijepa__sincos_2d(float *pos, int64_t G, int64_t D)
+{
+    const int64_t Q = D / 4;
+    for (int64_t r = 0; r < G; r++)
+        for (int64_t c = 0; c < G; c++) {
+            float *e = pos + (r * G + c) * D;
+            for (int64_t k = 0; k < Q; k++) {
+                const double w = 1.0 / pow(10000.0, (double)k / (double)Q);
+                e[k] = (float)sin((double)c * w);
+                e[Q + k] = (float)cos((double)c * w);
+                e[2 * Q + k] = (float)sin((double)r * w);
+                e[3 * Q + k] = (float)cos((double)r * w);
+            }
+        }
+}
+
+// --- memory ------------------------------------------------------------------------------
+
+/* Carve n floats (rounded to 16) from the arena cursor, or count them. */
+static float *carve(float *base, int64_t *cursor, int64_t n)
+{
+    float *p = base ? base + *cursor : NULL;
+    *cursor += (n + 15) & ~(int64_t)15;
+    return p;
+}
+
+static int64_t layout(ijepa__stack *st, float *base)
+{
+    const int64_t R = st->max_rows, D = st->D, Hd = st->hidden, A = st->max_attn;
+    const int64_t nlayers = st->trainable ? st->depth : 1;
+    int64_t c = 0;
+    for (int64_t l = 0; l < nlayers; l++) {
+        ijepa__layer_act a;
+        a.x_in = carve(base, &c, R * D);
+        a.mean1 = carve(base, &c, R);
+        a.var1 = carve(base, &c, R);
+        a.ln1 = carve(base, &c, R * D);
+        a.q = carve(base, &c, R * D);
+        a.k = carve(base, &c, R * D);
+        a.v = carve(base, &c, R * D);
+        a.P = carve(base, &c, A);
+        a.ctx = carve(base, &c, R * D);
+        a.x_mid = carve(base, &c, R * D);
+        a.mean2 = carve(base, &c, R);
+        a.var2 = carve(base, &c, R);
+        a.ln2 = carve(base, &c, R * D);
+        a.h_pre = carve(base, &c, R * Hd);
+        a.h_act = carve(base, &c, R * Hd);
+        if (base)
+            st->act[l] = a;
+    }
+    float *x_final = carve(base, &c, st->trainable ? R * D : 0);
+    float *d1 = carve(base, &c, R * D), *d2 = carve(base, &c, R * D);
+    float *b3 = carve(base, &c, R * 3 * D);
+    float *bh = carve(base, &c, R * (Hd > 3 * D ? Hd : 3 * D));
+    float *p1 = carve(base, &c, A), *p2 = carve(base, &c, st->trainable ? A : 0);
+    float *dg = carve(base, &c, D), *db = carve(base, &c, D);
+    if (base) {
+        st->x_final = x_final;
+        st->bufD1 = d1;
+        st->bufD2 = d2;
+        st->buf3D = b3;
+        st->bufH = bh;
+        st->bufP1 = p1;
+        st->bufP2 = p2;
+        st->dgamma = dg;
+        st->dbeta = db;
+    }
+    return c;
+}
+
+int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err)
+{
+    st->hd = st->D / st->H;
+    st->scale = (float)pow((double)st->hd, -0.5);
+    st->act = calloc(st->trainable ? (size_t)st->depth : 1, sizeof *st->act);
+    if (!st->act)
+        return ijepa__fail(err, IJEPA_ERR_NOMEM, "cannot allocate the layer table");
+    st->arena_floats = layout(st, NULL);
+    st->arena = ijepa__falloc(st->arena_floats);
+    if (!st->arena)
+        return ijepa__fail(err, IJEPA_ERR_NOMEM,
+                           "cannot allocate %.1f MiB of activation memory",
+                           (double)st->arena_floats * 4.0 / 1048576.0);
+    layout(st, st->arena);
+    st->S = st->T = 0;
+    return IJEPA_OK;
+}
+
+void ijepa__stack_free(ijepa__stack *st)
+{
+    ijepa__ffree(st->arena);
+    free(st->act);
+    free(st->off);
+    st->arena = NULL;
+    st->act = NULL;
+    st->off = NULL;
+}
+
+float *ijepa__stack_input(ijepa__stack *st) { return st->act[0].x_in; }
+
+// --- forward -------------------------------------------------------------------------------
+
+/* One block: x_in -> x_out (x_out may be a's own x_in in inference). */
+static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
+                         const ijepa__block_off *o, ijepa__layer_act *a,
+                         int64_t S, int64_t T, int training, float *x_out)
+{
+    const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
+    const size_t rowsD = (size_t)(R * D) * sizeof(float);
+    int rc;
+    /* attention */
+    if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b,
+                                   a->ln1, training ? a->mean1 : NULL,
+                                   training ? a->var1 : NULL)) < 0)
+        return rc;
+    if ((rc = ijepa__matmul(ops, 1, R, 3 * D, D, a->ln1, 0, p + o->qkvw, 1,
+                            o->qkvb >= 0 ? p + o->qkvb : NULL, 1.0f, 0, st->buf3D)) < 0)
+        return rc;
+    ijepa__heads_split3(st->buf3D, S, T, H, hd, a->q, a->k, a->v);
+    if ((rc = ijepa__matmul(ops, S * H, T, T, hd, a->q, 0, a->k, 1, NULL, st->scale, 0,
+                            a->P)) < 0)
+        return rc;
+    if ((rc = ijepa__softmax_fwd(ops, S * H * T, T, a->P, a->P)) < 0)
+        return rc;
+    if ((rc = ijepa__matmul(ops, S * H, T, hd, T, a->P, 0, a->v, 0, NULL, 1.0f, 0,
+                            st->bufD1)) < 0)
+        return rc;
+    ijepa__heads_merge(st->bufD1, S, T, H, hd, a->ctx);
+    memcpy(a->x_mid, a->x_in, rowsD);
+    if ((rc = ijepa__matmul(ops, 1, R, D, D, a->ctx, 0, p + o->projw, 1, p + o->projb,
+                            1.0f, 1, a->x_mid)) < 0)
+        return rc;
+    /* MLP */
+    if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b,
+                                   a->ln2, training ? a->mean2 : NULL,
+                                   training ? a->var2 : NULL)) < 0)
+        return rc;
+    if ((rc = ijepa__matmul(ops, 1, R, Hd, D, a->ln2, 0, p + o->fc1w, 1, p + o->fc1b,
+                            1.0f, 0, a->h_pre)) < 0)
+        return rc;
+    if ((rc = ijepa__gelu_fwd(ops, R * Hd, a->h_pre, a->h_act)) < 0)
+        return rc;
+    memcpy(x_out, a->x_mid, rowsD);
+    return ijepa__matmul(ops, 1, R, D, Hd, a->h_act, 0, p + o->fc2w, 1, p + o->fc2b, 1.0f,
+                         1, x_out);
+}
+
+int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
+                         int64_t S, int64_t T, int training, float **out)
+{
+    st->S = st->T = 0; /* a failed or inference forward keeps nothing */
+    for (int64_t l = 0; l < st->depth; l++) {
+        ijepa__layer_act *a = &st->act[training ? l : 0];
+        float *x_out = !training ? a->x_in
+                       : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
+        int rc = block_forward(st, ops, params, &st->off[l], a, S, T, training, x_out);
+        if (rc < 0)
+            return rc;
+    }
+    *out = training ? st->x_final : st->act[0].x_in;
+    if (training) {
+        st->S = S;
+        st->T = T;
+    }
+    return IJEPA_OK;
+}
+
+// --- backward -------------------------------------------------------------------------------
+
+/* LayerNorm backward that adds into the residual gradient dx and the
+ * parameter gradients. dy is the gradient at the LN output. */
+static int ln_backward_add(ijepa__stack *st, ijepa__ops *ops, int64_t R, const float *x,
+                           const float *mean, const float *var, const float *gamma,
+                           const float *dy, float *dx, float *g_gamma, float *g_beta)
+{
+    const int64_t D = st->D;
+    int rc = ijepa__layernorm_bwd(ops, R, D, st->eps, x, mean, var, gamma, dy, st->bufD2,
+                                  st->dgamma, st->dbeta);
+    if (rc < 0)
+        return rc;
+    ijepa__add_inplace(dx, st->bufD2, R * D);
+    ijepa__add_inplace(g_gamma, st->dgamma, D);
+    ijepa__add_inplace(g_beta, st->dbeta, D);
+    return IJEPA_OK;
+}
+
+static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, float *g,
+                          const ijepa__block_off *o, const ijepa__layer_act *a, float *dx)
+{
+    const int64_t S = st->S, T = st->T, R = S * T, D = st->D, H = st->H, hd = st->hd;
+    const int64_t Hd = st->hidden;
+    int rc;
+    /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
+    float *dh = st->bufH;
+    if ((rc = ijepa__matmul(ops, 1, R, Hd, D, dx, 0, p + o->fc2w, 0, NULL, 1.0f, 0, dh)) < 0 ||
+        (rc = ijepa__matmul(ops, 1, D, Hd, R, dx, 1, a->h_act, 0, NULL, 1.0f, 1,
+                            g + o->fc2w)) < 0)
+        return rc;
+    ijepa__colsum_add(dx, R, D, g + o->fc2b);
+    if ((rc = ijepa__gelu_bwd(ops, R * Hd, a->h_pre, dh, dh)) < 0)
+        return rc;
+    if ((rc = ijepa__matmul(ops, 1, R, D, Hd, dh, 0, p + o->fc1w, 0, NULL, 1.0f, 0,
+                            st->bufD1)) < 0 ||
+        (rc = ijepa__matmul(ops, 1, Hd, D, R, dh, 1, a->ln2, 0, NULL, 1.0f, 1,
+                            g + o->fc1w)) < 0)
+        return rc;
+    ijepa__colsum_add(dh, R, Hd, g + o->fc1b);
+    if ((rc = ln_backward_add(st, ops, R, a->x_mid, a->mean2, a->var2, p + o->n2w,
+                              st->bufD1, dx, g + o->n2w, g + o->n2b)) < 0)
+        return rc;
+    /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
+    if ((rc = ijepa__matmul(ops, 1, R, D, D, dx, 0, p + o->projw, 0, NULL, 1.0f, 0,
+                            st->bufD1)) < 0 ||
+        (rc = ijepa__matmul(ops, 1, D, D, R, dx, 1, a->ctx, 0, NULL, 1.0f, 1,
+                            g + o->projw)) < 0)
+        return rc;
+    ijepa__colsum_add(dx, R, D, g + o->projb);
+    float *dO = st->bufD2;
+    ijepa__heads_split(st->bufD1, S, T, H, hd, dO);
+    float *dP = st->bufP1, *dS = st->bufP2;
+    float *dq = st->buf3D, *dk = dq + R * D, *dv = dk + R * D;
+    if ((rc = ijepa__matmul(ops, S * H, T, T, hd, dO, 0, a->v, 1, NULL, 1.0f, 0, dP)) < 0 ||
+        (rc = ijepa__matmul(ops, S * H, T, hd, T, a->P, 1, dO, 0, NULL, 1.0f, 0, dv)) < 0 ||
+        (rc = ijepa__softmax_bwd(ops, S * H * T, T, a->P, dP, dS)) < 0 ||
+        (rc = ijepa__matmul(ops, S * H, T, hd, T, dS, 0, a->k, 0, NULL, st->scale, 0, dq)) < 0 ||
+        (rc = ijepa__matmul(ops, S * H, T, hd, T, dS, 1, a->q, 0, NULL, st->scale, 0, dk)) < 0)
+        return rc;
+    float *dqkv = st->bufH;
+    ijepa__heads_merge3(dq, dk, dv, S, T, H, hd, dqkv);
+    if ((rc = ijepa__matmul(ops, 1, R, D, 3 * D, dqkv, 0, p + o->qkvw, 0, NULL, 1.0f, 0,
+                            st->bufD1)) < 0 ||
+        (rc = ijepa__matmul(ops, 1, 3 * D, D, R, dqkv, 1, a->ln1, 0, NULL, 1.0f, 1,
+                            g + o->qkvw)) < 0)
+        return rc;
+    if (o->qkvb >= 0)
+        ijepa__colsum_add(dqkv, R, 3 * D, g + o->qkvb);
+    return ln_backward_add(st, ops, R, a->x_in, a->mean1, a->var1, p + o->n1w, st->bufD1,
+                           dx, g + o->n1w, g + o->n1b);
+}
+
+int ijepa__stack_backward(ijepa__stack *st, ijepa__ops *ops, const float *params,
+                          float *grads, float *dx)
+{
+    for (int64_t l = st->depth - 1; l >= 0; l--) {
+        int rc = block_backward(st, ops, params, grads, &st->off[l], &st->act[l], dx);
+        if (rc < 0)
+            return rc;
+    }
+    return IJEPA_OK;
+}

@@ -1,0 +1,99 @@
+/*
+ * A stack of pre-norm transformer blocks, the part the encoder and the
+ * predictor share:
+ *     x += proj(attn(LN1(x)));  x += fc2(GELU(fc1(LN2(x))))
+ * over S independent sequences of T tokens of width D (rows = S * T).
+ *
+ * The stack does not own parameters: it records where each block's tensors
+ * sit in its owner's flat buffer (offsets from ijepa__table_add) and reads
+ * them from the base pointer it is given. It owns the activation memory,
+ * sized at creation for at most max_rows rows and max_attn attention
+ * scores (S * H * T * T).
+ */
+#ifndef IJEPA_BLOCKS_H
+#define IJEPA_BLOCKS_H
+
+#include "ops.h"
+
+typedef struct ijepa__block_off {
+    int64_t n1w, n1b, qkvw, qkvb, projw, projb, n2w, n2b, fc1w, fc1b, fc2w, fc2b;
+} ijepa__block_off; /* float offsets; qkvb = -1 without qkv bias */
+
+typedef struct ijepa__layer_act {
+    float *x_in;          /* [rows, D] block input                  */
+    float *mean1, *var1;  /* [rows]                                  */
+    float *ln1;           /* [rows, D]                               */
+    float *q, *k, *v;     /* [S, H, T, hd] each                      */
+    float *P;             /* [S, H, T, T] softmax probabilities      */
+    float *ctx;           /* [rows, D] attention output, heads merged */
+    float *x_mid;         /* [rows, D] after the attention residual  */
+    float *mean2, *var2;  /* [rows]                                  */
+    float *ln2;           /* [rows, D]                               */
+    float *h_pre;         /* [rows, hidden] fc1 output               */
+    float *h_act;         /* [rows, hidden] GELU output              */
+} ijepa__layer_act;
+
+typedef struct ijepa__stack {
+    int64_t D, H, hd, hidden, depth;
+    float eps, scale;
+    int64_t max_rows, max_attn;
+    int trainable;             /* storage for every layer exists      */
+    ijepa__block_off *off;     /* [depth]                             */
+    ijepa__layer_act *act;     /* [depth] (trainable) or [1]          */
+    float *x_final;            /* [rows, D] output of a TRAIN forward */
+    float *bufD1, *bufD2;      /* [rows, D] scratch                   */
+    float *buf3D;              /* [rows, 3D] scratch                  */
+    float *bufH;               /* [rows, max(hidden, 3D)] scratch     */
+    float *bufP1, *bufP2;      /* [max_attn] scratch                  */
+    float *dgamma, *dbeta;     /* [D] scratch                         */
+    float *arena;
+    int64_t arena_floats;
+    int64_t S, T;              /* shape of the kept TRAIN forward, 0 if none */
+} ijepa__stack;
+
+/*
+ * Append the tensors of `depth` blocks named "<prefix>.<i>.norm1.weight", ...
+ * to tab (state-dict order) and record their offsets in st->off. Call before
+ * ijepa__stack_alloc. Returns IJEPA_OK or IJEPA_ERR_NOMEM.
+ */
+int ijepa__stack_add_tensors(ijepa__stack *st, struct ijepa_tensor_table *tab,
+                             const char *prefix, int qkv_bias);
+
+/* Allocate activation memory. Fields D..trainable must be set. */
+int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err);
+void ijepa__stack_free(ijepa__stack *st);
+
+/* Where the caller writes the stack input [S*T, D] before a forward. */
+float *ijepa__stack_input(ijepa__stack *st);
+
+/*
+ * Forward S sequences of T tokens from ijepa__stack_input(). Returns the
+ * output [S*T, D] in *out (memory of the stack, valid until the next call).
+ * training keeps every layer's activations for ijepa__stack_backward.
+ */
+int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
+                         int64_t S, int64_t T, int training, float **out);
+
+/*
+ * Backward through the kept forward. dx [S*T, D]: on entry dL/d(output), on
+ * return dL/d(input). Parameter gradients are added into grads (same layout
+ * as params).
+ */
+int ijepa__stack_backward(ijepa__stack *st, ijepa__ops *ops, const float *params,
+                          float *grads, float *dx);
+
+/* Initialise block parameters: Linear weights truncated normal (std, +-2),
+ * biases 0, LN 1/0; depth_rescale divides proj/fc2 of block i by sqrt(2(i+1)). */
+void ijepa__stack_init(const ijepa__stack *st, float *params, ijepa__rng *rng,
+                       double std, int depth_rescale);
+
+/* Fill n floats with a truncated normal N(0, std^2) restricted to [lo, hi]. */
+void ijepa__trunc_normal(ijepa__rng *rng, float *p, int64_t n, double std,
+                         double lo, double hi);
+
+/* Fixed 2-D sin-cos positional embedding [G*G, D] in the official channel
+ * layout [sin(c w_k) | cos(c w_k) | sin(r w_k) | cos(r w_k)] for the patch at
+ * row r, column c, w_k = 10000^(-k/(D/4)); computed in double. D % 4 == 0. */
+void ijepa__sincos_2d(float *pos, int64_t G, int64_t D);
+
+#endif

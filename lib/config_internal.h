@@ -1,0 +1,11 @@
+/* Internal readers of a config, for handles that consume one. */
+#ifndef IJEPA_CONFIG_INTERNAL_H
+#define IJEPA_CONFIG_INTERNAL_H
+
+#include "internal.h"
+
+/* Value of a key known to exist and to be of that type. */
+int64_t ijepa__cfg_int(const ijepa_config *cfg, int32_t key);
+double ijepa__cfg_float(const ijepa_config *cfg, int32_t key);
+
+#endif

@@ -1,0 +1,12 @@
+/* The context's layout, for the handles that borrow its engine. */
+#ifndef IJEPA_CONTEXT_INTERNAL_H
+#define IJEPA_CONTEXT_INTERNAL_H
+
+#include "ops.h"
+
+struct ijepa_context {
+    ijepa__err err;
+    ijepa__engine *eng;
+};
+
+#endif

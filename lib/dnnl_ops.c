@@ -1,0 +1,678 @@
+/*
+ * Implements: ops.h on oneDNN 2.6 (the v2 op-descriptor C API).
+ *
+ * This is the only file of the library that includes oneDNN. Each ops object
+ * keeps a small cache of primitives keyed by operation and shape. An entry
+ * holds the primitive and one memory object per execution argument; running
+ * an op rebinds those memory objects to the caller's pointers
+ * (dnnl_memory_set_data_handle) and executes, so a repeated op allocates
+ * nothing. Every primitive uses a user-provided scratchpad: one buffer per ops
+ * object, grown only when a primitive that needs more is created.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+
+#include "ops.h"
+
+struct ijepa__engine {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+};
+
+enum { OP_MATMUL = 1, OP_LN_FWD, OP_LN_BWD, OP_SM_FWD, OP_SM_BWD, OP_GELU_FWD, OP_GELU_BWD };
+
+#define KEY_LEN 10
+#define MAX_ARGS 10
+
+typedef struct entry {
+    int64_t key[KEY_LEN];       /* key[0] == 0: free slot */
+    dnnl_primitive_t prim;
+    int nargs;
+    dnnl_exec_arg_t args[MAX_ARGS];
+    uint64_t last_use;
+} entry;
+
+struct ijepa__ops {
+    ijepa__engine *eng;
+    ijepa__err *err;
+    entry *entries;
+    int32_t cap;
+    uint64_t clock;
+    void *scratch;              /* shared scratchpad, 64-byte aligned */
+    size_t scratch_size;
+};
+
+static int map_status(dnnl_status_t st)
+{
+    switch (st) {
+    case dnnl_success: return IJEPA_OK;
+    case dnnl_out_of_memory: return IJEPA_ERR_NOMEM;
+    case dnnl_unimplemented: return IJEPA_ERR_UNSUPPORTED;
+    case dnnl_invalid_arguments: return IJEPA_ERR_INVALID_ARG;
+    default: return IJEPA_ERR_BACKEND;
+    }
+}
+
+static int dnnl_fail(ijepa__err *err, dnnl_status_t st, const char *what)
+{
+    return ijepa__fail(err, map_status(st), "oneDNN %s failed: %s", what,
+                       dnnl_status2str(st));
+}
+
+// --- engine ---------------------------------------------------------------------
+
+int ijepa__engine_create(ijepa__engine **out, ijepa__err *err)
+{
+    *out = NULL;
+    ijepa__engine *eng = calloc(1, sizeof *eng);
+    if (!eng)
+        return ijepa__fail(err, IJEPA_ERR_NOMEM, "cannot allocate the engine");
+    dnnl_status_t st = dnnl_engine_create(&eng->engine, dnnl_cpu, 0);
+    if (st != dnnl_success) {
+        free(eng);
+        return dnnl_fail(err, st, "CPU engine creation");
+    }
+    st = dnnl_stream_create(&eng->stream, eng->engine, dnnl_stream_default_flags);
+    if (st != dnnl_success) {
+        dnnl_engine_destroy(eng->engine);
+        free(eng);
+        return dnnl_fail(err, st, "stream creation");
+    }
+    *out = eng;
+    return IJEPA_OK;
+}
+
+void ijepa__engine_free(ijepa__engine *eng)
+{
+    if (!eng)
+        return;
+    dnnl_stream_destroy(eng->stream);
+    dnnl_engine_destroy(eng->engine);
+    free(eng);
+}
+
+const char *ijepa__engine_isa(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "unknown";
+    }
+}
+
+// --- the primitive cache ------------------------------------------------------------
+
+int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
+                      ijepa__err *err)
+{
+    *out = NULL;
+    if (capacity < 1)
+        return ijepa__fail(err, IJEPA_ERR_INVALID_ARG, "cache capacity %d < 1", (int)capacity);
+    ijepa__ops *ops = calloc(1, sizeof *ops);
+    entry *entries = calloc((size_t)capacity, sizeof *entries);
+    if (!ops || !entries) {
+        free(ops);
+        free(entries);
+        return ijepa__fail(err, IJEPA_ERR_NOMEM, "cannot allocate the primitive cache");
+    }
+    ops->eng = eng;
+    ops->err = err;
+    ops->entries = entries;
+    ops->cap = capacity;
+    *out = ops;
+    return IJEPA_OK;
+}
+
+static void entry_release(entry *e)
+{
+    for (int i = 0; i < e->nargs; i++)
+        dnnl_memory_destroy(e->args[i].memory);
+    if (e->prim)
+        dnnl_primitive_destroy(e->prim);
+    memset(e, 0, sizeof *e);
+}
+
+void ijepa__ops_free(ijepa__ops *ops)
+{
+    if (!ops)
+        return;
+    for (int32_t i = 0; i < ops->cap; i++)
+        entry_release(&ops->entries[i]);
+    free(ops->entries);
+    free(ops->scratch);
+    free(ops);
+}
+
+static entry *cache_find(ijepa__ops *ops, const int64_t *key)
+{
+    for (int32_t i = 0; i < ops->cap; i++) {
+        entry *e = &ops->entries[i];
+        if (e->key[0] != 0 && memcmp(e->key, key, sizeof e->key) == 0) {
+            e->last_use = ++ops->clock;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* A free slot, or the least recently used one, released. */
+static entry *cache_slot(ijepa__ops *ops)
+{
+    entry *victim = &ops->entries[0];
+    for (int32_t i = 0; i < ops->cap; i++) {
+        entry *e = &ops->entries[i];
+        if (e->key[0] == 0)
+            return e;
+        if (e->last_use < victim->last_use)
+            victim = e;
+    }
+    entry_release(victim);
+    return victim;
+}
+
+/*
+ * Fill a fresh entry from a primitive descriptor: the primitive, and a memory
+ * object (without buffer) for each wanted argument the descriptor uses, plus
+ * the scratchpad. Takes ownership of pd (destroyed here).
+ */
+static int entry_build(ijepa__ops *ops, entry *e, const int64_t *key,
+                       dnnl_primitive_desc_t pd, const int *wanted, int nwanted,
+                       const char *what)
+{
+    int rc = IJEPA_OK;
+    dnnl_status_t st = dnnl_primitive_create(&e->prim, pd);
+    if (st != dnnl_success) {
+        rc = dnnl_fail(ops->err, st, what);
+        goto done;
+    }
+    int all[MAX_ARGS];
+    memcpy(all, wanted, (size_t)nwanted * sizeof *wanted);
+    all[nwanted] = DNNL_ARG_SCRATCHPAD;
+    for (int i = 0; i <= nwanted; i++) {
+        const dnnl_memory_desc_t *md =
+            dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, all[i]);
+        if (!md || md->ndims == 0)
+            continue;
+        if (all[i] == DNNL_ARG_SCRATCHPAD) {
+            size_t need = dnnl_memory_desc_get_size(md);
+            if (need > ops->scratch_size) {
+                size_t bytes = (need + 4095) & ~(size_t)4095;
+                void *p = aligned_alloc(64, bytes);
+                if (!p) {
+                    rc = ijepa__fail(ops->err, IJEPA_ERR_NOMEM,
+                                     "cannot allocate a %zu-byte scratchpad", bytes);
+                    goto done;
+                }
+                free(ops->scratch);
+                ops->scratch = p;
+                ops->scratch_size = bytes;
+            }
+        }
+        dnnl_memory_t mem;
+        st = dnnl_memory_create(&mem, md, ops->eng->engine, DNNL_MEMORY_NONE);
+        if (st != dnnl_success) {
+            rc = dnnl_fail(ops->err, st, "memory object creation");
+            goto done;
+        }
+        e->args[e->nargs].arg = all[i];
+        e->args[e->nargs].memory = mem;
+        e->nargs++;
+    }
+    memcpy(e->key, key, sizeof e->key);
+    e->last_use = ++ops->clock;
+done:
+    dnnl_primitive_desc_destroy(pd);
+    if (rc != IJEPA_OK)
+        entry_release(e);
+    return rc;
+}
+
+/*
+ * Bind pointers to the entry's arguments and run it. ptrs[i] goes to argument
+ * ids[i]; arguments the primitive does not use are ignored, and a used
+ * argument without a pointer is an internal error.
+ */
+static int entry_run(ijepa__ops *ops, entry *e, const int *ids, void *const *ptrs,
+                     int n, const char *what)
+{
+    for (int a = 0; a < e->nargs; a++) {
+        void *p = NULL;
+        if (e->args[a].arg == DNNL_ARG_SCRATCHPAD)
+            p = ops->scratch;
+        for (int i = 0; i < n; i++)
+            if (ids[i] == e->args[a].arg)
+                p = ptrs[i];
+        if (!p)
+            return ijepa__fail(ops->err, IJEPA_ERR_BACKEND,
+                               "%s needs argument %d that was not given", what,
+                               e->args[a].arg);
+        dnnl_status_t st = dnnl_memory_set_data_handle(e->args[a].memory, p);
+        if (st != dnnl_success)
+            return dnnl_fail(ops->err, st, "binding a buffer");
+    }
+    dnnl_status_t st = dnnl_primitive_execute(e->prim, ops->eng->stream, e->nargs, e->args);
+    if (st == dnnl_success)
+        st = dnnl_stream_wait(ops->eng->stream);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, what);
+    return IJEPA_OK;
+}
+
+static int make_attr(ijepa__ops *ops, dnnl_primitive_attr_t *attr)
+{
+    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st == dnnl_success)
+        st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "attribute creation");
+    return IJEPA_OK;
+}
+
+static int make_pd(ijepa__ops *ops, dnnl_primitive_desc_t *pd, const void *desc,
+                   dnnl_primitive_attr_t attr, const_dnnl_primitive_desc_t hint,
+                   const char *what)
+{
+    dnnl_status_t st = dnnl_primitive_desc_create(pd, desc, attr, ops->eng->engine, hint);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, what);
+    return IJEPA_OK;
+}
+
+static int md_init(ijepa__ops *ops, dnnl_memory_desc_t *md, int nd,
+                   const int64_t *d, dnnl_format_tag_t tag)
+{
+    dnnl_dims_t dims = {0};
+    for (int i = 0; i < nd; i++)
+        dims[i] = d[i];
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "memory descriptor creation");
+    return IJEPA_OK;
+}
+
+static int check_dims(ijepa__ops *ops, const char *what, int n, const int64_t *d)
+{
+    for (int i = 0; i < n; i++)
+        if (d[i] < 1)
+            return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                               "%s: dimension %d is %lld, must be >= 1", what, i,
+                               (long long)d[i]);
+    return IJEPA_OK;
+}
+
+static int64_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (int64_t)u;
+}
+
+// --- matmul ---------------------------------------------------------------------------
+
+int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,
+                  int64_t K, const float *A, int trans_a, const float *B,
+                  int trans_b, const float *bias, float alpha, int accumulate,
+                  float *C)
+{
+    const int64_t d[4] = {batch, M, N, K};
+    int rc = check_dims(ops, "matmul", 4, d);
+    if (rc < 0)
+        return rc;
+    if (bias && alpha != 1.0f)
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "matmul: bias with alpha != 1 is not supported");
+    const int64_t key[KEY_LEN] = {OP_MATMUL, batch, M, N, K, !!trans_a, !!trans_b,
+                                  bias != NULL, !!accumulate, float_bits(alpha)};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        dnnl_memory_desc_t a_md, b_md, bias_md, c_md;
+        const int64_t ad[3] = {batch, M, K}, bd[3] = {batch, K, N};
+        const int64_t cd[3] = {batch, M, N}, biasd[3] = {1, 1, N};
+        if ((rc = md_init(ops, &a_md, 3, ad, trans_a ? dnnl_acb : dnnl_abc)) < 0 ||
+            (rc = md_init(ops, &b_md, 3, bd, trans_b ? dnnl_acb : dnnl_abc)) < 0 ||
+            (rc = md_init(ops, &c_md, 3, cd, dnnl_abc)) < 0 ||
+            (rc = md_init(ops, &bias_md, 3, biasd, dnnl_abc)) < 0)
+            return rc;
+        dnnl_matmul_desc_t desc;
+        dnnl_status_t st = dnnl_matmul_desc_init(&desc, &a_md, &b_md,
+                                                 bias ? &bias_md : NULL, &c_md);
+        if (st != dnnl_success)
+            return dnnl_fail(ops->err, st, "matmul descriptor");
+        dnnl_primitive_attr_t attr;
+        if ((rc = make_attr(ops, &attr)) < 0)
+            return rc;
+        if (alpha != 1.0f)
+            st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha);
+        if (st == dnnl_success && accumulate) {
+            dnnl_post_ops_t po;
+            st = dnnl_post_ops_create(&po);
+            if (st == dnnl_success) {
+                st = dnnl_post_ops_append_sum(po, 1.0f);
+                if (st == dnnl_success)
+                    st = dnnl_primitive_attr_set_post_ops(attr, po);
+                dnnl_post_ops_destroy(po);
+            }
+        }
+        dnnl_primitive_desc_t pd = NULL;
+        if (st != dnnl_success)
+            rc = dnnl_fail(ops->err, st, "matmul attributes");
+        else
+            rc = make_pd(ops, &pd, &desc, attr, NULL, "matmul primitive descriptor");
+        dnnl_primitive_attr_destroy(attr);
+        if (rc < 0)
+            return rc;
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 4, "matmul creation")) < 0)
+            return rc;
+    }
+    const int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
+    void *const ptrs[4] = {(void *)A, (void *)B, (void *)bias, C};
+    return entry_run(ops, e, ids, ptrs, 4, "matmul");
+}
+
+// --- layer normalization -------------------------------------------------------------
+
+static int ln_desc(ijepa__ops *ops, dnnl_layer_normalization_desc_t *desc,
+                   dnnl_prop_kind_t prop, int64_t rows, int64_t C, float eps,
+                   unsigned flags)
+{
+    dnnl_memory_desc_t data_md, stat_md;
+    const int64_t dd[2] = {rows, C};
+    int rc;
+    if ((rc = md_init(ops, &data_md, 2, dd, dnnl_ab)) < 0 ||
+        (rc = md_init(ops, &stat_md, 1, &rows, dnnl_a)) < 0)
+        return rc;
+    dnnl_status_t st = dnnl_layer_normalization_forward_desc_init(
+        desc, prop, &data_md, &stat_md, eps, flags);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "layer normalization descriptor");
+    return IJEPA_OK;
+}
+
+int ijepa__layernorm_fwd(ijepa__ops *ops, int64_t rows, int64_t C, float eps,
+                         const float *x, const float *gamma, const float *beta,
+                         float *y, float *mean, float *var)
+{
+    const int64_t d[2] = {rows, C};
+    int rc = check_dims(ops, "layernorm", 2, d);
+    if (rc < 0)
+        return rc;
+    if (!gamma != !beta || !mean != !var)
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "layernorm: gamma/beta and mean/var go in pairs");
+    const int affine = gamma != NULL, training = mean != NULL;
+    const int64_t key[KEY_LEN] = {OP_LN_FWD, rows, C, affine, training, float_bits(eps)};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        dnnl_layer_normalization_desc_t desc;
+        unsigned flags = affine ? (dnnl_use_scale | dnnl_use_shift) : 0;
+        rc = ln_desc(ops, &desc, training ? dnnl_forward_training : dnnl_forward_inference,
+                     rows, C, eps, flags);
+        if (rc < 0)
+            return rc;
+        dnnl_primitive_attr_t attr;
+        if ((rc = make_attr(ops, &attr)) < 0)
+            return rc;
+        dnnl_primitive_desc_t pd;
+        rc = make_pd(ops, &pd, &desc, attr, NULL, "layer normalization descriptor");
+        dnnl_primitive_attr_destroy(attr);
+        if (rc < 0)
+            return rc;
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_SCALE, DNNL_ARG_SHIFT,
+                                     DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 6, "layer normalization creation")) < 0)
+            return rc;
+    }
+    const int ids[6] = {DNNL_ARG_SRC, DNNL_ARG_SCALE, DNNL_ARG_SHIFT,
+                        DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE};
+    void *const ptrs[6] = {(void *)x, (void *)gamma, (void *)beta, y, mean, var};
+    return entry_run(ops, e, ids, ptrs, 6, "layer normalization");
+}
+
+int ijepa__layernorm_bwd(ijepa__ops *ops, int64_t rows, int64_t C, float eps,
+                         const float *x, const float *mean, const float *var,
+                         const float *gamma, const float *dy, float *dx,
+                         float *dgamma, float *dbeta)
+{
+    const int64_t d[2] = {rows, C};
+    int rc = check_dims(ops, "layernorm backward", 2, d);
+    if (rc < 0)
+        return rc;
+    const int affine = gamma != NULL;
+    if (affine && (!dgamma || !dbeta))
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "layernorm backward: dgamma and dbeta are needed with gamma");
+    const int64_t key[KEY_LEN] = {OP_LN_BWD, rows, C, affine, float_bits(eps)};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        unsigned flags = affine ? (dnnl_use_scale | dnnl_use_shift) : 0;
+        dnnl_layer_normalization_desc_t fdesc, bdesc;
+        if ((rc = ln_desc(ops, &fdesc, dnnl_forward_training, rows, C, eps, flags)) < 0)
+            return rc;
+        dnnl_primitive_desc_t hint;
+        if ((rc = make_pd(ops, &hint, &fdesc, NULL, NULL, "layer normalization descriptor")) < 0)
+            return rc;
+        dnnl_memory_desc_t data_md, stat_md;
+        if ((rc = md_init(ops, &data_md, 2, d, dnnl_ab)) < 0 ||
+            (rc = md_init(ops, &stat_md, 1, &rows, dnnl_a)) < 0) {
+            dnnl_primitive_desc_destroy(hint);
+            return rc;
+        }
+        dnnl_status_t st = dnnl_layer_normalization_backward_desc_init(
+            &bdesc, affine ? dnnl_backward : dnnl_backward_data, &data_md, &data_md,
+            &stat_md, eps, flags);
+        dnnl_primitive_attr_t attr = NULL;
+        dnnl_primitive_desc_t pd = NULL;
+        if (st != dnnl_success)
+            rc = dnnl_fail(ops->err, st, "layer normalization backward descriptor");
+        else if ((rc = make_attr(ops, &attr)) == IJEPA_OK)
+            rc = make_pd(ops, &pd, &bdesc, attr, hint,
+                         "layer normalization backward descriptor");
+        dnnl_primitive_attr_destroy(attr);
+        dnnl_primitive_desc_destroy(hint);
+        if (rc < 0)
+            return rc;
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE,
+                                     DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_DST,
+                                     DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE,
+                                     DNNL_ARG_DIFF_SHIFT};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 9,
+                              "layer normalization backward creation")) < 0)
+            return rc;
+    }
+    /* oneDNN 2.6 lists the shift among the backward's inputs although no
+     * gradient depends on its values; any [C] buffer serves, so gamma does. */
+    const int ids[9] = {DNNL_ARG_SRC, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE,
+                        DNNL_ARG_SHIFT, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC,
+                        DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT};
+    void *const ptrs[9] = {(void *)x, (void *)mean, (void *)var, (void *)gamma, (void *)gamma,
+                           (void *)dy, dx, dgamma, dbeta};
+    return entry_run(ops, e, ids, ptrs, 9, "layer normalization backward");
+}
+
+// --- softmax ----------------------------------------------------------------------------
+
+static int softmax_fwd_desc(ijepa__ops *ops, dnnl_softmax_v2_desc_t *desc,
+                            int64_t rows, int64_t cols)
+{
+    dnnl_memory_desc_t md;
+    const int64_t d[2] = {rows, cols};
+    int rc = md_init(ops, &md, 2, d, dnnl_ab);
+    if (rc < 0)
+        return rc;
+    dnnl_status_t st = dnnl_softmax_v2_forward_desc_init(
+        desc, dnnl_forward_training, dnnl_softmax_accurate, &md, &md, 1);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "softmax descriptor");
+    return IJEPA_OK;
+}
+
+int ijepa__softmax_fwd(ijepa__ops *ops, int64_t rows, int64_t cols,
+                       const float *x, float *y)
+{
+    const int64_t d[2] = {rows, cols};
+    int rc = check_dims(ops, "softmax", 2, d);
+    if (rc < 0)
+        return rc;
+    const int64_t key[KEY_LEN] = {OP_SM_FWD, rows, cols};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        dnnl_softmax_v2_desc_t desc;
+        if ((rc = softmax_fwd_desc(ops, &desc, rows, cols)) < 0)
+            return rc;
+        dnnl_primitive_attr_t attr;
+        if ((rc = make_attr(ops, &attr)) < 0)
+            return rc;
+        dnnl_primitive_desc_t pd;
+        rc = make_pd(ops, &pd, &desc, attr, NULL, "softmax descriptor");
+        dnnl_primitive_attr_destroy(attr);
+        if (rc < 0)
+            return rc;
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DST};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 2, "softmax creation")) < 0)
+            return rc;
+    }
+    const int ids[2] = {DNNL_ARG_SRC, DNNL_ARG_DST};
+    void *const ptrs[2] = {(void *)x, y};
+    return entry_run(ops, e, ids, ptrs, 2, "softmax");
+}
+
+int ijepa__softmax_bwd(ijepa__ops *ops, int64_t rows, int64_t cols,
+                       const float *y, const float *dy, float *dx)
+{
+    const int64_t d[2] = {rows, cols};
+    int rc = check_dims(ops, "softmax backward", 2, d);
+    if (rc < 0)
+        return rc;
+    const int64_t key[KEY_LEN] = {OP_SM_BWD, rows, cols};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        dnnl_softmax_v2_desc_t fdesc, bdesc;
+        if ((rc = softmax_fwd_desc(ops, &fdesc, rows, cols)) < 0)
+            return rc;
+        dnnl_primitive_desc_t hint;
+        if ((rc = make_pd(ops, &hint, &fdesc, NULL, NULL, "softmax descriptor")) < 0)
+            return rc;
+        dnnl_memory_desc_t md;
+        dnnl_primitive_attr_t attr = NULL;
+        dnnl_primitive_desc_t pd = NULL;
+        if ((rc = md_init(ops, &md, 2, d, dnnl_ab)) == IJEPA_OK) {
+            dnnl_status_t st = dnnl_softmax_v2_backward_desc_init(
+                &bdesc, dnnl_softmax_accurate, &md, &md, &md, 1);
+            if (st != dnnl_success)
+                rc = dnnl_fail(ops->err, st, "softmax backward descriptor");
+            else if ((rc = make_attr(ops, &attr)) == IJEPA_OK)
+                rc = make_pd(ops, &pd, &bdesc, attr, hint, "softmax backward descriptor");
+        }
+        dnnl_primitive_attr_destroy(attr);
+        dnnl_primitive_desc_destroy(hint);
+        if (rc < 0)
+            return rc;
+        static const int wanted[] = {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 3, "softmax backward creation")) < 0)
+            return rc;
+    }
+    const int ids[3] = {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
+    void *const ptrs[3] = {(void *)y, (void *)dy, dx};
+    return entry_run(ops, e, ids, ptrs, 3, "softmax backward");
+}
+
+// --- GELU ----------------------------------------------------------------------------------
+
+static int gelu_fwd_desc(ijepa__ops *ops, dnnl_eltwise_desc_t *desc, int64_t n)
+{
+    dnnl_memory_desc_t md;
+    int rc = md_init(ops, &md, 1, &n, dnnl_a);
+    if (rc < 0)
+        return rc;
+    dnnl_status_t st = dnnl_eltwise_forward_desc_init(desc, dnnl_forward_training,
+                                                      dnnl_eltwise_gelu_erf, &md, 0.f, 0.f);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "GELU descriptor");
+    return IJEPA_OK;
+}
+
+int ijepa__gelu_fwd(ijepa__ops *ops, int64_t n, const float *x, float *y)
+{
+    int rc = check_dims(ops, "gelu", 1, &n);
+    if (rc < 0)
+        return rc;
+    const int64_t key[KEY_LEN] = {OP_GELU_FWD, n};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        dnnl_eltwise_desc_t desc;
+        if ((rc = gelu_fwd_desc(ops, &desc, n)) < 0)
+            return rc;
+        dnnl_primitive_attr_t attr;
+        if ((rc = make_attr(ops, &attr)) < 0)
+            return rc;
+        dnnl_primitive_desc_t pd;
+        rc = make_pd(ops, &pd, &desc, attr, NULL, "GELU descriptor");
+        dnnl_primitive_attr_destroy(attr);
+        if (rc < 0)
+            return rc;
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DST};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 2, "GELU creation")) < 0)
+            return rc;
+    }
+    const int ids[2] = {DNNL_ARG_SRC, DNNL_ARG_DST};
+    void *const ptrs[2] = {(void *)x, y};
+    return entry_run(ops, e, ids, ptrs, 2, "GELU");
+}
+
+int ijepa__gelu_bwd(ijepa__ops *ops, int64_t n, const float *x,
+                    const float *dy, float *dx)
+{
+    int rc = check_dims(ops, "gelu backward", 1, &n);
+    if (rc < 0)
+        return rc;
+    const int64_t key[KEY_LEN] = {OP_GELU_BWD, n};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        dnnl_eltwise_desc_t fdesc, bdesc;
+        if ((rc = gelu_fwd_desc(ops, &fdesc, n)) < 0)
+            return rc;
+        dnnl_primitive_desc_t hint;
+        if ((rc = make_pd(ops, &hint, &fdesc, NULL, NULL, "GELU descriptor")) < 0)
+            return rc;
+        dnnl_memory_desc_t md;
+        dnnl_primitive_attr_t attr = NULL;
+        dnnl_primitive_desc_t pd = NULL;
+        if ((rc = md_init(ops, &md, 1, &n, dnnl_a)) == IJEPA_OK) {
+            dnnl_status_t st = dnnl_eltwise_backward_desc_init(
+                &bdesc, dnnl_eltwise_gelu_erf, &md, &md, 0.f, 0.f);
+            if (st != dnnl_success)
+                rc = dnnl_fail(ops->err, st, "GELU backward descriptor");
+            else if ((rc = make_attr(ops, &attr)) == IJEPA_OK)
+                rc = make_pd(ops, &pd, &bdesc, attr, hint, "GELU backward descriptor");
+        }
+        dnnl_primitive_attr_destroy(attr);
+        dnnl_primitive_desc_destroy(hint);
+        if (rc < 0)
+            return rc;
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 3, "GELU backward creation")) < 0)
+            return rc;
+    }
+    const int ids[3] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
+    void *const ptrs[3] = {(void *)x, (void *)dy, dx};
+    return entry_run(ops, e, ids, ptrs, 3, "GELU backward");
+}

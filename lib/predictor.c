@@ -1,0 +1,383 @@
+/*
+ * Implements: the public predictor handle (predictor.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocks.h"
+#include "config_internal.h"
+#include "context_internal.h"
+#include "glue.h"
+
+/* Seeds the predictor's init stream apart from the encoder's. */
+#define PRED_SEED_SALT 0x70726564696374ULL
+
+struct ijepa_predictor {
+    ijepa__err err;
+    ijepa__ops *ops;
+    int64_t N, G, D, Dp, M, batch_max, Tmax;
+    float eps;
+    double init_std;
+    int trainable;
+    struct ijepa_tensor_table tab;
+    float *params, *grads;
+    int64_t off_mask, off_pos, off_ew, off_eb, off_nw, off_nb, off_pw, off_pb;
+    ijepa__stack st;
+    float *z;           /* [B*N, D]   copy of ctx_out (TRAIN)               */
+    float *emb;         /* [B*N, Dp]  embedded context tokens               */
+    float *yt;          /* [M*B*N, Dp] stack output at the target positions */
+    float *nt;          /* [M*B*N, Dp] predictor_norm of yt                 */
+    float *nmean, *nvar;/* [M*B*N]                                          */
+    float *dnt, *dyt;   /* [M*B*N, Dp] backward scratch                     */
+    float *demb;        /* [B*N, Dp]  backward scratch                      */
+    float *dx;          /* [M*B*Tmax, Dp] backward residual gradient        */
+    int64_t kB, kKc, kKt; /* kept TRAIN forward shape; kB = 0: none */
+};
+
+static void init_params(ijepa_predictor *p, uint64_t seed)
+{
+    const int64_t D = p->D, Dp = p->Dp;
+    ijepa__rng rng;
+    ijepa__rng_seed(&rng, seed ^ PRED_SEED_SALT);
+    memset(p->params, 0, (size_t)p->tab.total * sizeof(float));
+    ijepa__trunc_normal(&rng, p->params + p->off_mask, Dp, p->init_std, -2.0, 2.0);
+    ijepa__sincos_2d(p->params + p->off_pos, p->G, Dp);
+    ijepa__trunc_normal(&rng, p->params + p->off_ew, Dp * D, p->init_std, -2.0, 2.0);
+    ijepa__stack_init(&p->st, p->params, &rng, p->init_std, 0);
+    for (int64_t j = 0; j < Dp; j++)
+        p->params[p->off_nw + j] = 1.0f;
+    ijepa__trunc_normal(&rng, p->params + p->off_pw, D * Dp, p->init_std, -2.0, 2.0);
+    memset(p->grads, 0, (size_t)p->tab.total * sizeof(float));
+    p->kB = 0;
+    p->st.S = p->st.T = 0;
+}
+
+static int add(ijepa_predictor *p, const char *name, int32_t flags, int32_t ndim,
+               const int64_t *dims, int64_t *off)
+{
+    int64_t i = ijepa__table_add(&p->tab, name, flags, ndim, dims);
+    if (i < 0)
+        return (int)i;
+    *off = p->tab.t[i].offset;
+    return IJEPA_OK;
+}
+
+static int build_table(ijepa_predictor *p)
+{
+    const int64_t D = p->D, Dp = p->Dp;
+    const int64_t mask[3] = {1, 1, Dp}, pos[3] = {1, p->N, Dp};
+    const int64_t ew[2] = {Dp, D}, pw[2] = {D, Dp};
+    int rc;
+    if ((rc = add(p, "mask_token", 0, 3, mask, &p->off_mask)) < 0 ||
+        (rc = add(p, "predictor_pos_embed", IJEPA_TENSOR_FROZEN, 3, pos, &p->off_pos)) < 0 ||
+        (rc = add(p, "predictor_embed.weight", 0, 2, ew, &p->off_ew)) < 0 ||
+        (rc = add(p, "predictor_embed.bias", IJEPA_TENSOR_NO_DECAY, 1, &Dp, &p->off_eb)) < 0 ||
+        (rc = ijepa__stack_add_tensors(&p->st, &p->tab, "predictor_blocks", 1)) < 0 ||
+        (rc = add(p, "predictor_norm.weight", IJEPA_TENSOR_NO_DECAY, 1, &Dp, &p->off_nw)) < 0 ||
+        (rc = add(p, "predictor_norm.bias", IJEPA_TENSOR_NO_DECAY, 1, &Dp, &p->off_nb)) < 0 ||
+        (rc = add(p, "predictor_proj.weight", 0, 2, pw, &p->off_pw)) < 0 ||
+        (rc = add(p, "predictor_proj.bias", IJEPA_TENSOR_NO_DECAY, 1, &D, &p->off_pb)) < 0)
+        return rc;
+    return IJEPA_OK;
+}
+
+static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
+{
+    const int64_t img = ijepa__cfg_int(cfg, IJEPA_CFG_IMG_SIZE);
+    const int64_t patch = ijepa__cfg_int(cfg, IJEPA_CFG_PATCH_SIZE);
+    int64_t heads = ijepa__cfg_int(cfg, IJEPA_CFG_PRED_NUM_HEADS);
+    if (heads == 0)
+        heads = ijepa__cfg_int(cfg, IJEPA_CFG_NUM_HEADS);
+    p->D = ijepa__cfg_int(cfg, IJEPA_CFG_EMBED_DIM);
+    p->Dp = ijepa__cfg_int(cfg, IJEPA_CFG_PRED_EMBED_DIM);
+    p->M = ijepa__cfg_int(cfg, IJEPA_CFG_NUM_TARGETS);
+    p->batch_max = ijepa__cfg_int(cfg, IJEPA_CFG_BATCH_SIZE);
+    p->eps = (float)ijepa__cfg_float(cfg, IJEPA_CFG_LN_EPS);
+    p->init_std = ijepa__cfg_float(cfg, IJEPA_CFG_INIT_STD);
+    p->trainable = (int)ijepa__cfg_int(cfg, IJEPA_CFG_TRAINABLE);
+    if (img % patch != 0)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
+                           "img_size %lld is not a multiple of patch_size %lld",
+                           (long long)img, (long long)patch);
+    if (p->Dp % 4 != 0 || p->Dp % heads != 0)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
+                           "pred_embed_dim %lld must be a multiple of 4 and of the %lld heads",
+                           (long long)p->Dp, (long long)heads);
+    p->G = img / patch;
+    p->N = p->G * p->G;
+    p->Tmax = ijepa__cfg_int(cfg, IJEPA_CFG_ALLOW_OVERLAP) ? 2 * p->N : p->N;
+    const double S = (double)p->M * (double)p->batch_max, T = (double)p->Tmax;
+    const double total = S * T * (double)p->Dp * 20.0 * (double)ijepa__cfg_int(cfg, IJEPA_CFG_PRED_DEPTH) +
+                         S * (double)heads * T * T * 3.0;
+    if (total > 0x1p40)
+        return ijepa__fail(e, IJEPA_ERR_NOMEM,
+                           "batch_size %lld x %lld targets needs about %.0f GiB of activations",
+                           (long long)p->batch_max, (long long)p->M, total * 4.0 / 1073741824.0);
+    ijepa__stack *st = &p->st;
+    st->D = p->Dp;
+    st->H = heads;
+    st->hidden = 4 * p->Dp;
+    st->depth = ijepa__cfg_int(cfg, IJEPA_CFG_PRED_DEPTH);
+    st->eps = p->eps;
+    st->max_rows = p->M * p->batch_max * p->Tmax;
+    st->max_attn = p->M * p->batch_max * heads * p->Tmax * p->Tmax;
+    st->trainable = p->trainable;
+    return IJEPA_OK;
+}
+
+int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijepa_config *cfg)
+{
+    if (!out)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
+    *out = NULL;
+    if (!ctx || !cfg)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "context and config must not be NULL");
+    ijepa_predictor *p = calloc(1, sizeof *p);
+    if (!p)
+        return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate the predictor");
+    ijepa__err *e = &p->err;
+    ijepa__enter(e, __func__);
+    int rc;
+    if ((rc = configure(p, cfg, e)) < 0)
+        goto fail;
+    if ((rc = build_table(p)) < 0) {
+        rc = ijepa__fail(e, rc, "cannot build the tensor table");
+        goto fail;
+    }
+    const int64_t BN = p->batch_max * p->N, MBN = p->M * BN, tr = p->trainable;
+    p->params = ijepa__falloc(p->tab.total);
+    p->grads = ijepa__falloc(p->tab.total);
+    p->z = ijepa__falloc(tr ? BN * p->D : 0);
+    p->emb = ijepa__falloc(BN * p->Dp);
+    p->yt = ijepa__falloc(MBN * p->Dp);
+    p->nt = ijepa__falloc(MBN * p->Dp);
+    p->nmean = ijepa__falloc(tr ? MBN : 0);
+    p->nvar = ijepa__falloc(tr ? MBN : 0);
+    p->dnt = ijepa__falloc(tr ? MBN * p->Dp : 0);
+    p->dyt = ijepa__falloc(tr ? MBN * p->Dp : 0);
+    p->demb = ijepa__falloc(tr ? BN * p->Dp : 0);
+    p->dx = ijepa__falloc(tr ? p->M * p->batch_max * p->Tmax * p->Dp : 0);
+    if (!p->params || !p->grads || !p->z || !p->emb || !p->yt || !p->nt || !p->nmean ||
+        !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx) {
+        rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the predictor buffers");
+        goto fail;
+    }
+    if ((rc = ijepa__stack_alloc(&p->st, e)) < 0)
+        goto fail;
+    if ((rc = ijepa__ops_create(&p->ops, ctx->eng, 128, e)) < 0)
+        goto fail;
+    init_params(p, (uint64_t)ijepa__cfg_int(cfg, IJEPA_CFG_SEED));
+    *out = p;
+    return IJEPA_OK;
+fail:
+    ijepa_predictor_free(p);
+    return rc;
+}
+
+void ijepa_predictor_free(ijepa_predictor *p)
+{
+    if (!p)
+        return;
+    ijepa__ops_free(p->ops);
+    ijepa__stack_free(&p->st);
+    ijepa__table_clear(&p->tab);
+    float *bufs[] = {p->params, p->grads, p->z, p->emb, p->yt, p->nt,
+                     p->nmean, p->nvar, p->dnt, p->dyt, p->demb, p->dx};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        ijepa__ffree(bufs[i]);
+    free(p);
+}
+
+const char *ijepa_predictor_last_error(const ijepa_predictor *p) { return p ? p->err.msg : ""; }
+
+int ijepa_predictor_init_params(ijepa_predictor *p, uint64_t seed)
+{
+    if (!p)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
+    init_params(p, seed);
+    return IJEPA_OK;
+}
+
+static int check_indices(ijepa__err *e, const char *what, const int32_t *idx, int64_t n,
+                         int64_t N)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= N)
+            return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "%s[%lld] = %d is outside [0, %lld)",
+                               what, (long long)i, (int)idx[i], (long long)N);
+    return IJEPA_OK;
+}
+
+int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
+                            const int32_t *context, int64_t Kc, const int32_t *targets,
+                            int64_t Kt, float *out, int32_t mode)
+{
+    if (!p)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
+    ijepa__err *e = &p->err;
+    ijepa__enter(e, __func__);
+    if (!ctx_out || !context || !targets || !out)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
+                           "ctx_out, context, targets and out must not be NULL");
+    if (B < 1 || B > p->batch_max)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "batch %lld is outside [1, %lld]",
+                           (long long)B, (long long)p->batch_max);
+    if (Kc < 1 || Kc > p->N || Kt < 1 || Kt > p->N || Kc + Kt > p->Tmax)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
+                           "n_context %lld and n_target %lld must be in [1, %lld] with a sum "
+                           "of at most %lld", (long long)Kc, (long long)Kt, (long long)p->N,
+                           (long long)p->Tmax);
+    if (mode != IJEPA_FORWARD_TRAIN && mode != IJEPA_FORWARD_INFERENCE)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "unknown mode %d", (int)mode);
+    if (mode == IJEPA_FORWARD_TRAIN && !p->trainable)
+        return ijepa__fail(e, IJEPA_ERR_STATE,
+                           "TRAIN forward on a predictor created with trainable = 0");
+    int rc;
+    if ((rc = check_indices(e, "context", context, B * Kc, p->N)) < 0 ||
+        (rc = check_indices(e, "targets", targets, p->M * B * Kt, p->N)) < 0)
+        return rc;
+    const int training = mode == IJEPA_FORWARD_TRAIN;
+    const int64_t D = p->D, Dp = p->Dp, M = p->M, T = Kc + Kt, S = M * B;
+    const float *par = p->params, *pos = par + p->off_pos, *mtok = par + p->off_mask;
+    p->kB = 0;
+
+    if (training)
+        memcpy(p->z, ctx_out, (size_t)(B * Kc * D) * sizeof(float));
+    if ((rc = ijepa__matmul(p->ops, 1, B * Kc, Dp, D, ctx_out, 0, par + p->off_ew, 1,
+                            par + p->off_eb, 1.0f, 0, p->emb)) < 0)
+        return rc;
+    /* One sequence per (block m, image b): [context of b | mask tokens of block m]. */
+    float *x = ijepa__stack_input(&p->st);
+#pragma omp parallel for schedule(static) if (S * T * Dp >= 32768)
+    for (int64_t r = 0; r < S * T; r++) {
+        const int64_t s = r / T, t = r % T, b = s % B;
+        float *dst = x + r * Dp;
+        if (t < Kc) {
+            const float *src = p->emb + (b * Kc + t) * Dp, *pe = pos + context[b * Kc + t] * Dp;
+            for (int64_t d = 0; d < Dp; d++)
+                dst[d] = src[d] + pe[d];
+        } else {
+            const float *pe = pos + targets[s * Kt + (t - Kc)] * Dp;
+            for (int64_t d = 0; d < Dp; d++)
+                dst[d] = mtok[d] + pe[d];
+        }
+    }
+    float *y;
+    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, S, T, training, &y)) < 0)
+        return rc;
+    for (int64_t s = 0; s < S; s++)
+        memcpy(p->yt + s * Kt * Dp, y + (s * T + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
+    if ((rc = ijepa__layernorm_fwd(p->ops, S * Kt, Dp, p->eps, p->yt, par + p->off_nw,
+                                   par + p->off_nb, p->nt, training ? p->nmean : NULL,
+                                   training ? p->nvar : NULL)) < 0 ||
+        (rc = ijepa__matmul(p->ops, 1, S * Kt, D, Dp, p->nt, 0, par + p->off_pw, 1,
+                            par + p->off_pb, 1.0f, 0, out)) < 0)
+        return rc;
+    if (training) {
+        p->kB = B;
+        p->kKc = Kc;
+        p->kKt = Kt;
+    }
+    return IJEPA_OK;
+}
+
+int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ctx)
+{
+    if (!p)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
+    ijepa__err *e = &p->err;
+    ijepa__enter(e, __func__);
+    if (!d_out || !d_ctx)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "d_out and d_ctx must not be NULL");
+    if (p->kB == 0)
+        return ijepa__fail(e, IJEPA_ERR_STATE, "no TRAIN forward is kept");
+    const int64_t B = p->kB, Kc = p->kKc, Kt = p->kKt, T = Kc + Kt, S = p->M * B;
+    const int64_t D = p->D, Dp = p->Dp;
+    const float *par = p->params;
+    float *g = p->grads;
+    int rc;
+    /* predictor_proj and predictor_norm, on the target rows */
+    if ((rc = ijepa__matmul(p->ops, 1, S * Kt, Dp, D, d_out, 0, par + p->off_pw, 0, NULL, 1.0f,
+                            0, p->dnt)) < 0 ||
+        (rc = ijepa__matmul(p->ops, 1, D, Dp, S * Kt, d_out, 1, p->nt, 0, NULL, 1.0f, 1,
+                            g + p->off_pw)) < 0)
+        return rc;
+    ijepa__colsum_add(d_out, S * Kt, D, g + p->off_pb);
+    if ((rc = ijepa__layernorm_bwd(p->ops, S * Kt, Dp, p->eps, p->yt, p->nmean, p->nvar,
+                                   par + p->off_nw, p->dnt, p->dyt, p->st.dgamma,
+                                   p->st.dbeta)) < 0)
+        return rc;
+    ijepa__add_inplace(g + p->off_nw, p->st.dgamma, Dp);
+    ijepa__add_inplace(g + p->off_nb, p->st.dbeta, Dp);
+    /* scatter dL/d(yt) to the mask-token rows, zero elsewhere */
+    for (int64_t s = 0; s < S; s++) {
+        memset(p->dx + s * T * Dp, 0, (size_t)(Kc * Dp) * sizeof(float));
+        memcpy(p->dx + (s * T + Kc) * Dp, p->dyt + s * Kt * Dp, (size_t)(Kt * Dp) * sizeof(float));
+    }
+    if ((rc = ijepa__stack_backward(&p->st, p->ops, par, g, p->dx)) < 0)
+        return rc;
+    /* mask token: sum over every mask-token row; context rows: sum over blocks */
+    float *gm = g + p->off_mask;
+    for (int64_t s = 0; s < S; s++)
+        ijepa__colsum_add(p->dx + (s * T + Kc) * Dp, Kt, Dp, gm);
+    float *demb = p->demb;
+    memset(demb, 0, (size_t)(B * Kc * Dp) * sizeof(float));
+    for (int64_t s = 0; s < S; s++)
+        ijepa__add_inplace(demb + (s % B) * Kc * Dp, p->dx + s * T * Dp, Kc * Dp);
+    if ((rc = ijepa__matmul(p->ops, 1, B * Kc, D, Dp, demb, 0, par + p->off_ew, 0, NULL, 1.0f,
+                            0, d_ctx)) < 0 ||
+        (rc = ijepa__matmul(p->ops, 1, Dp, D, B * Kc, demb, 1, p->z, 0, NULL, 1.0f, 1,
+                            g + p->off_ew)) < 0)
+        return rc;
+    ijepa__colsum_add(demb, B * Kc, Dp, g + p->off_eb);
+    return IJEPA_OK;
+}
+
+int ijepa_predictor_zero_grad(ijepa_predictor *p)
+{
+    if (!p)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
+    memset(p->grads, 0, (size_t)p->tab.total * sizeof(float));
+    return IJEPA_OK;
+}
+
+static int borrow(ijepa_predictor *p, const char *func, float *buf, float **data,
+                  int64_t *count)
+{
+    if (!p)
+        return ijepa__fail_func(func, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
+    ijepa__enter(&p->err, func);
+    if (!data || !count)
+        return ijepa__fail(&p->err, IJEPA_ERR_INVALID_ARG, "data and count must not be NULL");
+    *data = buf;
+    *count = p->tab.total;
+    return IJEPA_OK;
+}
+
+int ijepa_predictor_params(ijepa_predictor *p, float **data, int64_t *count)
+{
+    return borrow(p, __func__, p ? p->params : NULL, data, count);
+}
+
+int ijepa_predictor_grads(ijepa_predictor *p, float **data, int64_t *count)
+{
+    return borrow(p, __func__, p ? p->grads : NULL, data, count);
+}
+
+const ijepa_tensor_table *ijepa_predictor_tensors(const ijepa_predictor *p)
+{
+    return p ? &p->tab : NULL;
+}
+
+int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
+{
+    if (!p)
+        return 0;
+    const int64_t BN = p->batch_max * p->N, MBN = p->M * BN;
+    int64_t floats = 2 * p->tab.total + p->st.arena_floats + BN * p->Dp + 2 * MBN * p->Dp;
+    if (p->trainable)
+        floats += BN * p->D + 2 * MBN + 2 * MBN * p->Dp + BN * p->Dp +
+                  p->M * p->batch_max * p->Tmax * p->Dp;
+    return floats * (int64_t)sizeof(float);
+}

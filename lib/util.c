@@ -1,0 +1,193 @@
+/*
+ * Implements: aligned float buffers, tensor tables, the deterministic RNG.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+// --- memory -------------------------------------------------------------------
+
+float *ijepa__falloc(int64_t n)
+{
+    if (n < 0 || (uint64_t)n > (SIZE_MAX - 64) / sizeof(float))
+        return NULL;
+    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+    if (bytes == 0)
+        bytes = 64;
+    float *p = aligned_alloc(64, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+void ijepa__ffree(float *p) { free(p); }
+
+// --- tensor tables --------------------------------------------------------------
+
+int64_t ijepa__table_add(struct ijepa_tensor_table *tab, const char *name,
+                         int32_t flags, int32_t ndim, const int64_t *dims)
+{
+    if (tab->count == tab->cap) {
+        int64_t cap = tab->cap ? tab->cap * 2 : 64;
+        ijepa__tensor *t = realloc(tab->t, (size_t)cap * sizeof *t);
+        if (!t)
+            return IJEPA_ERR_NOMEM;
+        tab->t = t;
+        tab->cap = cap;
+    }
+    ijepa__tensor *t = &tab->t[tab->count];
+    memset(t, 0, sizeof *t);
+    strncpy(t->name, name, sizeof t->name - 1);
+    t->flags = flags;
+    t->ndim = ndim;
+    t->numel = 1;
+    for (int i = 0; i < IJEPA_TENSOR_MAX_DIMS; i++) {
+        t->dims[i] = i < ndim ? dims[i] : 1;
+        t->numel *= t->dims[i];
+    }
+    t->offset = tab->total;
+    tab->total += (t->numel + 15) & ~(int64_t)15;
+    return tab->count++;
+}
+
+void ijepa__table_clear(struct ijepa_tensor_table *tab)
+{
+    free(tab->t);
+    memset(tab, 0, sizeof *tab);
+}
+
+int64_t ijepa_tensor_table_count(const ijepa_tensor_table *t)
+{
+    return t ? t->count : 0;
+}
+
+int64_t ijepa_tensor_table_buffer_size(const ijepa_tensor_table *t)
+{
+    return t ? t->total : 0;
+}
+
+const char *ijepa_tensor_table_name(const ijepa_tensor_table *t, int64_t i)
+{
+    return (t && i >= 0 && i < t->count) ? t->t[i].name : NULL;
+}
+
+int ijepa_tensor_table_info(const ijepa_tensor_table *t, int64_t i,
+                            int64_t *offset, int64_t *numel, int32_t *ndim,
+                            int64_t *dims, int32_t *flags)
+{
+    if (!t)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "table is NULL");
+    if (i < 0 || i >= t->count)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "index %lld out of range [0, %lld)",
+                                (long long)i, (long long)t->count);
+    const ijepa__tensor *x = &t->t[i];
+    if (offset) *offset = x->offset;
+    if (numel) *numel = x->numel;
+    if (ndim) *ndim = x->ndim;
+    if (flags) *flags = x->flags;
+    if (dims)
+        for (int d = 0; d < IJEPA_TENSOR_MAX_DIMS; d++)
+            dims[d] = x->dims[d];
+    return IJEPA_OK;
+}
+
+int ijepa_tensor_table_find(const ijepa_tensor_table *t, const char *name,
+                            int64_t *index)
+{
+    if (!t || !name || !index)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "table, name and index must not be NULL");
+    for (int64_t i = 0; i < t->count; i++)
+        if (strcmp(t->t[i].name, name) == 0) {
+            *index = i;
+            return IJEPA_OK;
+        }
+    return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                            "no tensor named '%s'", name);
+}
+
+// --- deterministic RNG ------------------------------------------------------------
+// Everything below uses only integer ops, IEEE +,-,*,/ and sqrt (all correctly
+// rounded), never libm's log/sin/cos, so a seed gives the same numbers on every
+// machine. The Makefile does not enable -ffast-math; contraction into FMA is
+// avoided by keeping each rounding step in its own statement.
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void ijepa__rng_seed(ijepa__rng *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t ijepa__rng_u64(ijepa__rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double ijepa__rng_uniform(ijepa__rng *r)
+{
+    return (double)(ijepa__rng_u64(r) >> 11) * 0x1.0p-53;
+}
+
+/* Natural log for x in (0, 1], from frexp's exact split and the atanh series
+ * log(m) = 2 atanh((m-1)/(m+1)) on m in [sqrt(1/2), sqrt(2)). */
+static double det_log(double x)
+{
+    int e;
+    double m = frexp(x, &e); /* exact: x = m 2^e, m in [0.5, 1) */
+    if (m < 0.70710678118654752440) {
+        m = m * 2.0;
+        e = e - 1;
+    }
+    volatile double num = m - 1.0;
+    volatile double den = m + 1.0;
+    double z = num / den;
+    double z2 = z * z;
+    double term = z, sum = 0.0;
+    for (int k = 1; k < 60; k += 2) {
+        volatile double add = term / (double)k;
+        sum = sum + add;
+        term = term * z2;
+    }
+    volatile double lm = 2.0 * sum;
+    volatile double le = (double)e * 0.69314718055994530942;
+    return le + lm;
+}
+
+double ijepa__rng_normal(ijepa__rng *r)
+{
+    /* Marsaglia's polar method. */
+    for (;;) {
+        volatile double u = 2.0 * ijepa__rng_uniform(r) - 1.0;
+        volatile double v = 2.0 * ijepa__rng_uniform(r) - 1.0;
+        volatile double uu = u * u, vv = v * v;
+        double s = uu + vv;
+        if (s >= 1.0 || s == 0.0)
+            continue;
+        volatile double l = -2.0 * det_log(s);
+        volatile double q = l / s;
+        return u * sqrt(q);
+    }
+}
