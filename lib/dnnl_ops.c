@@ -329,9 +329,10 @@ int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,
     int rc = check_dims(ops, "matmul", 4, d);
     if (rc < 0)
         return rc;
+    /* oneDNN scales the bias too (alpha * (A.B + bias)); no caller needs both */
     if (bias && alpha != 1.0f)
         return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
-                           "matmul: bias with alpha != 1 is not supported");
+                           "matmul: bias together with alpha != 1 is not supported");
     const int64_t key[KEY_LEN] = {OP_MATMUL, batch, M, N, K, !!trans_a, !!trans_b,
                                   bias != NULL, !!accumulate, float_bits(alpha)};
     entry *e = cache_find(ops, key);
@@ -430,10 +431,11 @@ int ijepa__layernorm_fwd(ijepa__ops *ops, int64_t rows, int64_t C, float eps,
         dnnl_primitive_attr_destroy(attr);
         if (rc < 0)
             return rc;
-        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_SCALE, DNNL_ARG_SHIFT,
-                                     DNNL_ARG_DST, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE};
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN,
+                                     DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT};
         e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, 6, "layer normalization creation")) < 0)
+        if ((rc = entry_build(ops, e, key, pd, wanted, affine ? 6 : 4,
+                              "layer normalization creation")) < 0)
             return rc;
     }
     const int ids[6] = {DNNL_ARG_SRC, DNNL_ARG_SCALE, DNNL_ARG_SHIFT,
@@ -485,12 +487,13 @@ int ijepa__layernorm_bwd(ijepa__ops *ops, int64_t rows, int64_t C, float eps,
         dnnl_primitive_desc_destroy(hint);
         if (rc < 0)
             return rc;
+        /* the affine arguments come last, so that without affine the
+         * first five are the whole list */
         static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE,
-                                     DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_DST,
-                                     DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_SCALE,
-                                     DNNL_ARG_DIFF_SHIFT};
+                                     DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC, DNNL_ARG_SCALE,
+                                     DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT};
         e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, 9,
+        if ((rc = entry_build(ops, e, key, pd, wanted, affine ? 9 : 5,
                               "layer normalization backward creation")) < 0)
             return rc;
     }

@@ -32,7 +32,8 @@ void ijepa__ops_free(ijepa__ops *ops);
  * Batched matrix product:  C[b] = alpha * op(A[b]) . op(B[b]) + bias (+ C[b])
  *   A      [batch, M, K], or [batch, K, M] read transposed when trans_a
  *   B      [batch, K, N], or [batch, N, K] read transposed when trans_b
- *   bias   NULL or [N], added to every row (after alpha)
+ *   bias   NULL or [N], added to every row; only with alpha == 1
+ *          (IJEPA_ERR_INVALID_ARG otherwise)
  *   C      [batch, M, N]; with accumulate the product is added to C
  * A Linear layer y = x W^T + b with PyTorch W [out, in] is
  *   ijepa__matmul(ops, 1, rows, out, in, x, 0, W, 1, b, 1, 0, y).

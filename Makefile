@@ -1,0 +1,341 @@
+# libijepa: GNU make build (no configure step).
+#
+#   make                 shared + static library in lib/
+#   make check           header, symbol, unit (Check) and install tests
+#   make check-asan      unit tests under ASan+UBSan (separate build in build-asan/)
+#   make demo            build examples/ and run $(DEMO_CMD)
+#   make bench           build and run tests/bench
+#   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
+#   make uninstall       remove exactly what install put
+#   make deps            apt-get install the Debian packages below if any is missing
+#   make clean
+#
+# The user owns CC, CXX, AR, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS (environment or
+# command line); the flags the build needs are kept in IJEPA_* variables placed
+# before them.
+
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+# --- version: one source of truth, include/ijepa/version.h -----------------
+VERSION_H := include/ijepa/version.h
+ijepa_version_part = $(shell sed -n 's/^[[:space:]]*.[[:space:]]*define[[:space:]][[:space:]]*IJEPA_VERSION_$(1)[[:space:]][[:space:]]*\([0-9][0-9]*\).*/\1/p' $(VERSION_H))
+MAJOR := $(call ijepa_version_part,MAJOR)
+MINOR := $(call ijepa_version_part,MINOR)
+PATCH := $(call ijepa_version_part,PATCH)
+ifeq ($(and $(MAJOR),$(MINOR),$(PATCH)),)
+$(error could not read IJEPA_VERSION_MAJOR/MINOR/PATCH from $(VERSION_H))
+endif
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+SONAME      := libijepa.so.$(MAJOR)
+SHLIB_REAL  := lib/libijepa.so.$(VERSION)
+SHLIB_MAJOR := lib/$(SONAME)
+SHLIB_DEV   := lib/libijepa.so
+STLIB       := lib/libijepa.a
+MAP         := lib/ijepa.map
+BUILD_STATIC ?= 1
+
+# --- Debian packages needed by the build, the tests and the demo -------------
+# (the one list; `make deps` installs what is missing)
+DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
+               libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
+               dataset-fashion-mnist
+# extra packages for the CI's clang build (clang -fopenmp needs libomp)
+DEB_PACKAGES_CI = clang libomp-dev
+
+# --- install directories (GNU names, plus zstd-style upper-case aliases) -----
+prefix       ?= /usr/local
+PREFIX       ?= $(prefix)
+exec_prefix  ?= $(PREFIX)
+EXEC_PREFIX  ?= $(exec_prefix)
+libdir       ?= $(EXEC_PREFIX)/lib
+LIBDIR       ?= $(libdir)
+includedir   ?= $(PREFIX)/include
+INCLUDEDIR   ?= $(includedir)
+pkgconfigdir ?= $(LIBDIR)/pkgconfig
+PKGCONFIGDIR ?= $(pkgconfigdir)
+
+INSTALL         ?= install
+INSTALL_PROGRAM ?= $(INSTALL)
+INSTALL_DATA    ?= $(INSTALL) -m 644
+
+# --- tools and user flags ----------------------------------------------------
+CC         ?= cc
+AR         ?= ar
+NM         ?= nm
+PKG_CONFIG ?= pkg-config
+CFLAGS     ?= -O2 -g
+
+# gcc 12 reports a false stringop-overread on oneDNN's dims arrays; silence it
+# only where the compiler knows the warning (clang does not).
+cc_has_flag = $(shell $(CC) -Werror $(1) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo y)
+IJEPA_WARN := -Wall -Wextra $(if $(call cc_has_flag,-Wstringop-overread),-Wno-stringop-overread)
+# The OpenMP runtime the compiler links with -fopenmp (gcc: -lgomp, clang:
+# -lomp); a static consumer must link the same one (Libs.private).
+OPENMP_LIBS := $(or $(shell $(CC) -fopenmp -\#\#\# -x c /dev/null 2>&1 | grep -o -E -- '-l(gomp|omp|iomp5)\b' | head -n 1),-lgomp)
+ifneq ($(OPENMP_LIBS),-lgomp)
+# clang's libomp.so is outside the default search path on Debian (llvm-N/lib).
+# Find it among the -L directories of the compiler's own -fopenmp link line.
+OPENMP_LIBDIR := $(shell for d in $$($(CC) -fopenmp -\#\#\# -x c /dev/null 2>&1 | tr ' ' '\n' | sed -n 's/^"-L\(.*\)"$$/\1/p'); do \
+                   if [ -f "$$d/lib$(patsubst -l%,%,$(OPENMP_LIBS)).so" ]; then echo "$$d"; break; fi; done)
+OPENMP_LIBS := $(if $(OPENMP_LIBDIR),-L$(OPENMP_LIBDIR)) $(OPENMP_LIBS)
+endif
+# Debian's clang adds RUNPATH /usr/lib/llvm-N/lib with -fopenmp: turn it off.
+OPENMP_NO_RPATH := $(if $(shell echo 'int main(void){return 0;}' | $(CC) -Werror -fopenmp -fno-openmp-implicit-rpath -x c - -o /dev/null >/dev/null 2>&1 && echo y),-fno-openmp-implicit-rpath)
+
+# Libraries libijepa itself uses. Those with a pkg-config file go in
+# LIB_PC_DEPS (e.g. "libpng16 libturbojpeg"): their --cflags and --libs are
+# used here and they become Requires.private of ijepa.pc. The others go in
+# LIB_LIBS (oneDNN has no .pc file on Debian) and become Libs.private.
+LIB_PC_DEPS   =
+LIB_LIBS      = -ldnnl -lm
+LIB_PC_CFLAGS := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --cflags $(LIB_PC_DEPS)))
+LIB_PC_LIBS   := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)))
+ALL_LIB_LIBS   = $(LIB_PC_LIBS) $(LIB_LIBS)
+PC_REQUIRES_PRIVATE = $(LIB_PC_DEPS)
+PC_LIBS_PRIVATE     = $(LIB_LIBS) $(OPENMP_LIBS)
+
+IJEPA_CFLAGS  = -std=c11 -fPIC -fvisibility=hidden -fopenmp -Iinclude -Ilib $(IJEPA_WARN) $(LIB_PC_CFLAGS)
+ALL_CFLAGS    = $(IJEPA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+DEPFLAGS      = -MMD -MP
+IJEPA_LDFLAGS = -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,-z,defs -fopenmp $(OPENMP_NO_RPATH)
+
+# Objects and links depend on this file, rewritten only when the compiler or
+# the flags change: `make CC=clang` after `make` rebuilds everything instead of
+# mixing objects. (Install with the same CC/CFLAGS as the build, or it rebuilds.)
+FLAGS_STAMP = build/flags
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | $(IJEPA_LDFLAGS) $(LDFLAGS) | $(ALL_LIB_LIBS) $(LDLIBS)
+
+# --- sources -----------------------------------------------------------------
+LIB_SRCS  = $(sort $(wildcard lib/*.c))
+LIB_OBJS  = $(LIB_SRCS:.c=.o)
+HEADERS   = $(sort $(wildcard include/ijepa/*.h))
+
+CHECK_BIN  = tests/check_ijepa
+TEST_SRCS  = $(sort $(wildcard tests/check_*.c tests/ref*.c))
+TEST_OBJS  = $(TEST_SRCS:.c=.o)
+BENCH_BIN  = tests/bench
+BENCH_ARGS =
+CHECK_OMP_NUM_THREADS = 2
+# Flags for tests/*.c: internal headers visible, no -fPIC/visibility needed.
+IJEPA_TEST_CFLAGS = -std=c11 -fopenmp -Iinclude -Ilib -Itests $(IJEPA_WARN) $(LIB_PC_CFLAGS)
+# Deferred: evaluated only when a test is compiled or linked (after `deps`).
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS   = $(or $(shell $(PKG_CONFIG) --libs check),$(error pkg-config does not find Check: run 'make deps'))
+
+EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
+EXAMPLE_OBJS = $(EXAMPLE_SRCS:.c=.o)
+EXAMPLES     = $(patsubst examples/%.c,examples/ijepa-%,$(EXAMPLE_SRCS))
+# Examples use only the public headers and link the shared library.
+IJEPA_EXAMPLE_CFLAGS = -std=c11 -Iinclude $(IJEPA_WARN)
+# Libraries the examples use themselves (the demo reads .gz files with zlib).
+EXAMPLE_LIBS = -lz -lm
+# What `make demo` runs (from the top directory, LD_LIBRARY_PATH=lib).
+DEMO_CMD = examples/ijepa-demo
+LIBPATH_ENV = LD_LIBRARY_PATH="$(CURDIR)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"
+
+# Sanitizer build: own objects and archive under build-asan/, runner
+# tests/check_ijepa_asan; the normal build is left untouched.
+ASAN_DIR       = build-asan
+SAN_FLAGS      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_LIB_OBJS  = $(patsubst lib/%.c,$(ASAN_DIR)/lib/%.o,$(LIB_SRCS))
+ASAN_TEST_OBJS = $(patsubst tests/%.c,$(ASAN_DIR)/tests/%.o,$(TEST_SRCS))
+ASAN_STLIB     = $(ASAN_DIR)/libijepa.a
+ASAN_CHECK_BIN = tests/check_ijepa_asan
+LSAN_SUPP      = .ci/lsan.supp
+# A LeakSanitizer suppression file is used only if it exists (none is needed
+# with oneDNN 2.6 + libgomp today); it must name exactly the foreign libraries.
+ASAN_ENV = CK_FORK=no OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) \
+           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+           ASAN_OPTIONS=detect_leaks=1 \
+           $(if $(wildcard $(LSAN_SUPP)),LSAN_OPTIONS=suppressions=$(CURDIR)/$(LSAN_SUPP):print_suppressions=0)
+
+.PHONY: FORCE all shared static tests examples bench demo demo-run deps deps-ci \
+        check check-run check-headers check-symbols check-unit check-install \
+        check-asan check-asan-run install install-shared install-static \
+        install-includes install-pc uninstall clean
+
+# --- library -------------------------------------------------------------------
+all: shared $(if $(filter 1,$(BUILD_STATIC)),static)
+shared: $(SHLIB_REAL) $(SHLIB_MAJOR) $(SHLIB_DEV)
+static: $(STLIB)
+
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','"'"',$(BUILD_FLAGS))' > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else \
+	    test ! -f $@ || echo "build flags changed: rebuilding"; mv -f $@.new $@; fi
+
+FORCE:
+
+lib/%.o: lib/%.c $(FLAGS_STAMP)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(SHLIB_REAL): $(LIB_OBJS) $(MAP) $(FLAGS_STAMP)
+	$(if $(LIB_OBJS),,$(error no sources in lib/*.c))
+	$(CC) $(IJEPA_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(ALL_LIB_LIBS) $(LDLIBS)
+
+$(SHLIB_MAJOR): $(SHLIB_REAL)
+	ln -sf $(notdir $<) $@
+
+$(SHLIB_DEV): $(SHLIB_MAJOR)
+	ln -sf $(notdir $<) $@
+
+$(STLIB): $(LIB_OBJS)
+	$(if $(LIB_OBJS),,$(error no sources in lib/*.c))
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+# --- tests, bench, examples ----------------------------------------------------
+tests: $(CHECK_BIN) $(if $(wildcard tests/bench.c),$(BENCH_BIN))
+
+$(TEST_OBJS): tests/%.o: tests/%.c $(FLAGS_STAMP)
+	$(CC) $(IJEPA_TEST_CFLAGS) $(CHECK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(CHECK_BIN): $(TEST_OBJS) $(STLIB)
+	$(if $(TEST_OBJS),,$(error no tests/check_*.c yet: nothing to build $(CHECK_BIN) from))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(STLIB) $(CHECK_LIBS) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
+
+tests/bench.o: tests/bench.c $(FLAGS_STAMP)
+	$(CC) $(IJEPA_TEST_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BENCH_BIN): tests/bench.o $(STLIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/bench.o $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
+
+bench: $(BENCH_BIN)
+	./$(BENCH_BIN) $(BENCH_ARGS)
+
+examples: $(EXAMPLES)
+
+$(EXAMPLE_OBJS): examples/%.o: examples/%.c $(FLAGS_STAMP)
+	$(CC) $(IJEPA_EXAMPLE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(EXAMPLES): examples/ijepa-%: examples/%.o $(SHLIB_DEV)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
+
+# demo and check first install missing Debian packages (a no-op when all are
+# present; IJEPA_NO_DEPS=1 skips it), then build in a second make so that the
+# pkg-config look-ups see the installed packages.
+demo:
+	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: all examples
+	@test -x $(firstword $(DEMO_CMD)) || { echo "make demo: $(firstword $(DEMO_CMD)) was not built (no examples/demo.c yet?)" >&2; exit 1; }
+	$(LIBPATH_ENV) $(DEMO_CMD)
+
+deps:
+	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
+
+deps-ci:
+	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES) $(DEB_PACKAGES_CI)
+
+# --- checks --------------------------------------------------------------------
+check:
+	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
+	@$(MAKE) --no-print-directory check-run
+
+# In order: headers, exported symbols, unit tests, install + consumer.
+check-run: all tests
+	@$(MAKE) --no-print-directory check-headers
+	@$(MAKE) --no-print-directory check-symbols
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-install
+
+check-headers:
+	@echo "== header tests (C99, C11, C++11; ijepa.h self-contained)"
+	CC='$(CC)' CXX='$(CXX)' $(SHELL) tests/headers/run.sh
+
+check-symbols: $(SHLIB_REAL)
+	@echo "== exported symbols vs headers vs $(MAP)"
+	NM='$(NM)' $(SHELL) tests/check_symbols.sh $(SHLIB_REAL)
+
+check-unit: $(CHECK_BIN)
+	@echo "== unit tests (Check)"
+	OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) ./$(CHECK_BIN)
+
+check-install: all
+	@echo "== install, pkg-config consumer, uninstall"
+	MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' $(SHELL) tests/install/run.sh
+
+check-asan:
+	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
+	@$(MAKE) --no-print-directory check-asan-run
+
+check-asan-run: $(ASAN_CHECK_BIN)
+	@echo "== unit tests under ASan+UBSan (CK_FORK=no)"
+	$(ASAN_ENV) ./$(ASAN_CHECK_BIN)
+
+$(ASAN_DIR)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(ASAN_DIR)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(IJEPA_TEST_CFLAGS) $(CHECK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(ASAN_STLIB): $(ASAN_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(ASAN_LIB_OBJS)
+
+$(ASAN_CHECK_BIN): $(ASAN_TEST_OBJS) $(ASAN_STLIB)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(ASAN_TEST_OBJS) $(ASAN_STLIB) $(CHECK_LIBS) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
+
+# --- install -------------------------------------------------------------------
+# DESTDIR is only prepended here; installed files never contain it.
+install: install-shared $(if $(filter 1,$(BUILD_STATIC)),install-static) install-includes install-pc
+
+install-shared: $(SHLIB_REAL)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
+	$(INSTALL_PROGRAM) -m 755 $(SHLIB_REAL) $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB_REAL))
+	ln -sf $(notdir $(SHLIB_REAL)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libijepa.so
+
+install-static: $(STLIB)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
+	$(INSTALL_DATA) $(STLIB) $(DESTDIR)$(LIBDIR)/libijepa.a
+
+install-includes:
+	$(INSTALL) -d -m 755 $(DESTDIR)$(INCLUDEDIR)/ijepa
+	$(INSTALL_DATA) $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/ijepa/
+
+# ijepa.pc is written at install time from the prefix values, so installing
+# with another prefix never rebuilds anything. Directories below the prefix
+# are written as ${prefix}/... so that pkg-config --define-prefix works.
+PC_EXEC_PREFIX = $(if $(filter $(PREFIX),$(EXEC_PREFIX)),$${prefix},$(patsubst $(PREFIX)/%,$${prefix}/%,$(EXEC_PREFIX)))
+PC_LIBDIR      = $(patsubst $(EXEC_PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR  = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+
+install-pc: pkgconfig/ijepa.pc.in
+	$(INSTALL) -d -m 755 $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@prefix@|$(PREFIX)|' \
+	    -e 's|@exec_prefix@|$(PC_EXEC_PREFIX)|' \
+	    -e 's|@libdir@|$(PC_LIBDIR)|' \
+	    -e 's|@includedir@|$(PC_INCLUDEDIR)|' \
+	    -e 's|@version@|$(VERSION)|' \
+	    -e 's|@requires_private@|$(strip $(PC_REQUIRES_PRIVATE))|' \
+	    -e 's|@libs_private@|$(strip $(PC_LIBS_PRIVATE))|' \
+	    -e '/^#/d' \
+	    pkgconfig/ijepa.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB_REAL)) \
+	      $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/libijepa.so \
+	      $(DESTDIR)$(LIBDIR)/libijepa.a \
+	      $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/ijepa/,$(notdir $(HEADERS)))
+	rmdir $(DESTDIR)$(INCLUDEDIR)/ijepa 2>/dev/null || true
+
+# --- clean ---------------------------------------------------------------------
+clean:
+	rm -f lib/*.o lib/*.d lib/libijepa.so lib/libijepa.so.* lib/libijepa.a
+	rm -f tests/*.o tests/*.d $(CHECK_BIN) $(BENCH_BIN) $(ASAN_CHECK_BIN)
+	rm -f examples/*.o examples/*.d $(EXAMPLES) \
+	      $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
+	rm -rf $(ASAN_DIR) build
+
+-include $(wildcard lib/*.d tests/*.d examples/*.d $(ASAN_DIR)/lib/*.d $(ASAN_DIR)/tests/*.d)
