@@ -1,0 +1,231 @@
+/*
+ * Implements: the I-JEPA loss (smooth-L1 / L2 / L1 between predictor output
+ * and layer-normalised, gathered target features) with its gradient, and
+ * the target-feature standard deviation used as a collapse monitor.
+ *
+ * Reproducible reductions without allocation: the rows are cut into at most
+ * NBLK contiguous blocks whose bounds depend on the sizes only; each block
+ * is summed serially in double into its own slot of an on-stack array, and
+ * the slots are added in block order. Which thread runs which block does not
+ * matter, so the result is bit-identical for any number of threads.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "ijepa/loss.h"
+
+#define NBLK 1024
+/* Parallelise a loop only when it touches at least this many floats. */
+#define PAR_MIN 32768
+/* Features per tile of ijepa_loss_target_std() (on-stack accumulators). */
+#define TILE 256
+/* Largest element count accepted: counts stay exact in double. */
+#define MAX_ELEMS 9007199254740992.0 /* 2^53 */
+
+/* Mean and standard deviation sqrt(var + eps) (biased variance) of x [D],
+ * two passes in double: the statistics of F.layer_norm without affine. */
+static void ln_stats(const float *x, int64_t D, double eps, double *mean, double *sd)
+{
+    double s = 0.0;
+    for (int64_t d = 0; d < D; d++)
+        s += (double)x[d];
+    const double mu = s / (double)D;
+    double q = 0.0;
+    for (int64_t d = 0; d < D; d++) {
+        const double c = (double)x[d] - mu;
+        q += c * c;
+    }
+    *mean = mu;
+    *sd = sqrt(q / (double)D + eps);
+}
+
+/* Common checks of the target tensor [batch, num_patches, dim] and ln_eps. */
+static int check_target(const char *F, const float *target_out, int64_t batch,
+                        int64_t num_patches, int64_t dim, double ln_eps)
+{
+    if (!target_out)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG, "target_out is NULL");
+    if (batch < 1 || num_patches < 1 || dim < 1)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                "batch %lld, num_patches %lld and dim %lld must be >= 1",
+                                (long long)batch, (long long)num_patches, (long long)dim);
+    if ((double)batch * (double)num_patches * (double)dim > MAX_ELEMS)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                "target_out of %lld x %lld x %lld floats is too large",
+                                (long long)batch, (long long)num_patches, (long long)dim);
+    if (!isfinite(ln_eps) || ln_eps < 0.0)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                "ln_eps %g must be finite and >= 0", ln_eps);
+    return IJEPA_OK;
+}
+
+// --- loss ------------------------------------------------------------------------------------
+
+/*
+ * Rows [r0, r1) of the loss, r = (m * B + b) * K + j: pred row r against the
+ * normalised token targets[r] of image b = (r / K) % B. Returns the sum of
+ * the element losses; writes d (the element gradient times scale) if d_pred.
+ *   target_out (B, N, D), targets (R), pred (R, D), d_pred NULL or (R, D)
+ */
+static double loss_rows(const float *target_out, int64_t B, int64_t N, int64_t D,
+                        const int32_t *targets, int64_t K, const float *pred, int32_t kind,
+                        double eps, double scale, float *d_pred, int64_t r0, int64_t r1)
+{
+    double sum = 0.0;
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t b = (r / K) % B;
+        const float *x = target_out + (b * N + targets[r]) * D;
+        const float *z = pred + r * D;
+        float *dz = d_pred ? d_pred + r * D : NULL;
+        double mu, sd;
+        ln_stats(x, D, eps, &mu, &sd);
+        double s = 0.0;
+        for (int64_t d = 0; d < D; d++) {
+            const double h = ((double)x[d] - mu) / sd;
+            const double e = (double)z[d] - h;
+            double l, g;
+            switch (kind) {
+            case IJEPA_LOSS_SMOOTH_L1:
+                if (fabs(e) < 1.0) {
+                    l = 0.5 * e * e;
+                    g = e;
+                } else {
+                    l = fabs(e) - 0.5;
+                    g = e > 0.0 ? 1.0 : -1.0;
+                }
+                break;
+            case IJEPA_LOSS_L2:
+                l = e * e;
+                g = 2.0 * e;
+                break;
+            default: /* IJEPA_LOSS_L1 */
+                l = fabs(e);
+                g = e > 0.0 ? 1.0 : (e < 0.0 ? -1.0 : 0.0);
+                break;
+            }
+            s += l;
+            if (dz)
+                dz[d] = (float)(g * scale);
+        }
+        sum += s;
+    }
+    return sum;
+}
+
+int ijepa_loss_compute(const float *target_out, int64_t batch, int64_t num_patches,
+                       int64_t dim, const int32_t *targets, int64_t num_targets,
+                       int64_t n_target, const float *pred, int32_t kind, double ln_eps,
+                       float *d_pred, double *loss)
+{
+    const char *F = __func__;
+    int rc = check_target(F, target_out, batch, num_patches, dim, ln_eps);
+    if (rc < 0)
+        return rc;
+    if (!targets || !pred || !loss)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                "targets, pred and loss must not be NULL");
+    if (num_targets < 1 || n_target < 1)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                "num_targets %lld and n_target %lld must be >= 1",
+                                (long long)num_targets, (long long)n_target);
+    const double elems = (double)num_targets * (double)batch * (double)n_target * (double)dim;
+    if (elems > MAX_ELEMS)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                "pred of %lld x %lld x %lld x %lld floats is too large",
+                                (long long)num_targets, (long long)batch,
+                                (long long)n_target, (long long)dim);
+    if (kind != IJEPA_LOSS_SMOOTH_L1 && kind != IJEPA_LOSS_L2 && kind != IJEPA_LOSS_L1)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG, "unknown loss kind %d", (int)kind);
+    const int64_t R = num_targets * batch * n_target;
+    for (int64_t r = 0; r < R; r++)
+        if (targets[r] < 0 || targets[r] >= num_patches)
+            return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                    "targets[%lld] = %d is outside [0, %lld)", (long long)r,
+                                    (int)targets[r], (long long)num_patches);
+
+    const int64_t nb = R < NBLK ? R : NBLK;
+    const double scale = 1.0 / elems;
+    double part[NBLK];
+#pragma omp parallel for schedule(static) if (elems >= PAR_MIN)
+    for (int64_t k = 0; k < nb; k++)
+        part[k] = loss_rows(target_out, batch, num_patches, dim, targets, n_target, pred, kind,
+                            ln_eps, scale, d_pred, k * R / nb, (k + 1) * R / nb);
+    double sum = 0.0;
+    for (int64_t k = 0; k < nb; k++)
+        sum += part[k];
+    const double mean = sum / elems;
+    if (!isfinite(mean))
+        return ijepa__fail_func(F, IJEPA_ERR_NUMERIC, "the loss is %s",
+                                isnan(mean) ? "NaN" : "infinite");
+    *loss = mean;
+    return IJEPA_OK;
+}
+
+// --- collapse monitor ------------------------------------------------------------------------
+
+/*
+ * Sum over the features [d0, d0 + n), n <= TILE, of the population standard
+ * deviation across images of the pooled normalised features.
+ *   target_out (B, N, D)
+ */
+static double std_tile(const float *target_out, int64_t B, int64_t N, int64_t D, double eps,
+                       int64_t d0, int64_t n)
+{
+    double mean[TILE], m2[TILE], pool[TILE];
+    memset(mean, 0, sizeof mean);
+    memset(m2, 0, sizeof m2);
+    for (int64_t b = 0; b < B; b++) {
+        memset(pool, 0, sizeof pool);
+        for (int64_t t = 0; t < N; t++) {
+            const float *x = target_out + (b * N + t) * D;
+            double mu, sd;
+            ln_stats(x, D, eps, &mu, &sd);
+            for (int64_t d = 0; d < n; d++)
+                pool[d] += ((double)x[d0 + d] - mu) / sd;
+        }
+        /* Welford's update across images */
+        for (int64_t d = 0; d < n; d++) {
+            const double p = pool[d] / (double)N;
+            const double delta = p - mean[d];
+            mean[d] += delta / (double)(b + 1);
+            m2[d] += delta * (p - mean[d]);
+        }
+    }
+    double s = 0.0;
+    for (int64_t d = 0; d < n; d++)
+        s += sqrt(m2[d] / (double)B);
+    return s;
+}
+
+int ijepa_loss_target_std(const float *target_out, int64_t batch, int64_t num_patches,
+                          int64_t dim, double ln_eps, double *mean_std)
+{
+    const char *F = __func__;
+    int rc = check_target(F, target_out, batch, num_patches, dim, ln_eps);
+    if (rc < 0)
+        return rc;
+    if (!mean_std)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG, "mean_std is NULL");
+    const int64_t ntile = (dim + TILE - 1) / TILE;
+    const double work = (double)batch * (double)num_patches * (double)dim;
+    double part[NBLK], sum = 0.0;
+    /* waves of at most NBLK tiles, each summed in tile order */
+    for (int64_t w = 0; w < ntile; w += NBLK) {
+        const int64_t nw = ntile - w < NBLK ? ntile - w : NBLK;
+#pragma omp parallel for schedule(static) if (work >= PAR_MIN)
+        for (int64_t k = 0; k < nw; k++) {
+            const int64_t d0 = (w + k) * TILE;
+            part[k] = std_tile(target_out, batch, num_patches, dim, ln_eps, d0,
+                               dim - d0 < TILE ? dim - d0 : TILE);
+        }
+        for (int64_t k = 0; k < nw; k++)
+            sum += part[k];
+    }
+    const double r = sum / (double)dim;
+    if (!isfinite(r))
+        return ijepa__fail_func(F, IJEPA_ERR_NUMERIC, "the result is %s",
+                                isnan(r) ? "NaN" : "infinite");
+    *mean_std = r;
+    return IJEPA_OK;
+}
