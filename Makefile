@@ -129,9 +129,9 @@ EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
 EXAMPLE_OBJS = $(EXAMPLE_SRCS:.c=.o)
 EXAMPLES     = $(patsubst examples/%.c,examples/ijepa-%,$(EXAMPLE_SRCS))
 # Examples use only the public headers and link the shared library.
-IJEPA_EXAMPLE_CFLAGS = -std=c11 -Iinclude $(IJEPA_WARN)
+IJEPA_EXAMPLE_CFLAGS = -std=c11 -Iinclude $(IJEPA_WARN) -fopenmp
 # Libraries the examples use themselves (the demo reads .gz files with zlib).
-EXAMPLE_LIBS = -lz -lm
+EXAMPLE_LIBS = $(shell pkg-config --libs libpng16 2>/dev/null || echo -lpng16) -lz -lm
 # What `make demo` runs (from the top directory, LD_LIBRARY_PATH=lib).
 DEMO_CMD = examples/ijepa-demo
 LIBPATH_ENV = LD_LIBRARY_PATH="$(CURDIR)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"
@@ -213,7 +213,7 @@ $(EXAMPLE_OBJS): examples/%.o: examples/%.c $(FLAGS_STAMP)
 	$(CC) $(IJEPA_EXAMPLE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(EXAMPLES): examples/ijepa-%: examples/%.o $(SHLIB_DEV)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fopenmp -o $@ $< -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
 
 # demo and check first install missing Debian packages (a no-op when all are
 # present; IJEPA_NO_DEPS=1 skips it), then build in a second make so that the

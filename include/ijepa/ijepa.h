@@ -14,5 +14,9 @@
 #include "tensors.h"
 #include "encoder.h"
 #include "predictor.h"
+#include "trainer.h"
+#include "loss.h"
+#include "optim.h"
+#include "mask.h"
 
 #endif /* IJEPA_IJEPA_H */

@@ -1,0 +1,253 @@
+/*
+ * The I-JEPA pretraining loop of the examples (ijepa-train, ijepa-demo):
+ * named recipes, a shuffled Fashion-MNIST feed, progress display, CSV log,
+ * pictures and the trained weights.
+ */
+#ifndef IJEPA_EXAMPLES_TRAINLOOP_H
+#define IJEPA_EXAMPLES_TRAINLOOP_H
+
+#include <math.h>
+#include <unistd.h>
+
+#include "linprobe.h"
+#include "plot.h"
+#include "util.h"
+
+static const float FMNIST_MEAN = 0.2860f, FMNIST_STD = 0.3530f;
+
+/* A recipe is a list of config settings, applied in order. */
+typedef struct ex_recipe {
+    const char *name;
+    const char *about;
+    const char *settings;
+} ex_recipe;
+
+static const ex_recipe EX_RECIPES[] = {
+    {"fmnist", "the recipe that learns on Fashion-MNIST (docs/results.md)",
+     "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
+     "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
+     "mask_mode=0 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
+     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0"},
+    {"fmnist-official", "the official recipe at small scale: 32x32, patch 4, ViT 192x6, "
+                        "predictor 96x4, official masks",
+     "img_size=32 patch_size=4 in_chans=1 embed_dim=192 depth=6 num_heads=3 "
+     "pred_embed_dim=96 pred_depth=4 pred_num_heads=3 batch_size=128 "
+     "mask_mode=1 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
+     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0"},
+    {"tiny", "a seconds-long smoke run",
+     "img_size=28 patch_size=4 in_chans=1 embed_dim=32 depth=2 num_heads=2 "
+     "pred_embed_dim=16 pred_depth=1 pred_num_heads=2 batch_size=32 min_keep=2"},
+};
+
+static inline const ex_recipe *ex_recipe_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof EX_RECIPES / sizeof EX_RECIPES[0]; i++)
+        if (!strcmp(EX_RECIPES[i].name, name))
+            return &EX_RECIPES[i];
+    return NULL;
+}
+
+/* Apply "k=v k=v ..." settings; exits with a message on a bad one. */
+static inline void ex_apply_settings(ijepa_config *cfg, const char *settings)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", settings);
+    for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            fprintf(stderr, "%s: setting '%s' is not key=value\n", ex_prog, tok);
+            exit(2);
+        }
+        *eq = '\0';
+        if (ex_config_set(cfg, tok, eq + 1) != 0) {
+            fprintf(stderr, "%s: cannot set %s=%s: %s\n", ex_prog, tok, eq + 1, ijepa_last_error());
+            exit(2);
+        }
+    }
+}
+
+typedef struct ex_train_result {
+    int64_t steps;
+    double seconds, images_per_s, first_loss, last_loss, last_std;
+} ex_train_result;
+
+static inline void ex_fmt_time(double s, char *buf, size_t n)
+{
+    if (s < 0 || !isfinite(s))
+        s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+/*
+ * Train for `steps` steps on ds (images [0, ds->n)). Writes out_dir/log.csv,
+ * loss.png, masks.png, config.txt and target_encoder.f32 when out_dir is not
+ * NULL. Returns the trainer (caller frees it).
+ */
+static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, const fmnist *ds,
+                               int64_t steps, const char *out_dir, int quiet,
+                               ex_train_result *res)
+{
+    int64_t B, img, seed;
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &img));
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_SEED, &seed));
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TOTAL_STEPS, steps));
+    int64_t warm;
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_WARMUP_STEPS, &warm));
+    if (warm > steps)
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, steps / 10));
+    ijepa_trainer *tr;
+    CHECK(ijepa_trainer_create(&tr, ctx, cfg));
+
+    FILE *csv = NULL;
+    char path[4096];
+    if (out_dir) {
+        ex_mkdir(out_dir);
+        snprintf(path, sizeof path, "%s/log.csv", out_dir);
+        csv = fopen(path, "w");
+        if (!csv) {
+            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+            exit(1);
+        }
+        fprintf(csv, "step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
+                     "n_context,n_target,images_per_s,elapsed_s\n");
+    }
+    const int tty = !quiet && isatty(2);
+    const int64_t log_every = steps / 20 > 0 ? steps / 20 : 1;
+    float *x = ex_malloc((size_t)(B * img * img) * sizeof(float));
+    int64_t *perm = ex_malloc((size_t)ds->n * sizeof *perm);
+    double *losses = ex_malloc((size_t)steps * sizeof *losses);
+    uint64_t rng = 0x2545f4914f6cdd1dULL ^ (uint64_t)seed;
+    int64_t pos = ds->n, epoch = -1;
+    int warned = 0;
+    double best_std = 0;
+    const double t0 = ex_now();
+    double last_draw = 0;
+    memset(res, 0, sizeof *res);
+    for (int64_t s = 0; s < steps; s++) {
+        for (int64_t b = 0; b < B; b++) {
+            if (pos == ds->n) { /* new epoch: reshuffle */
+                for (int64_t i = 0; i < ds->n; i++)
+                    perm[i] = i;
+                for (int64_t i = ds->n - 1; i > 0; i--) {
+                    int64_t j = (int64_t)(lp_rng(&rng) % (uint64_t)(i + 1));
+                    int64_t t = perm[i];
+                    perm[i] = perm[j];
+                    perm[j] = t;
+                }
+                pos = 0;
+                epoch++;
+            }
+            fmnist_image(ds, perm[pos++], img, FMNIST_MEAN, FMNIST_STD, x + b * img * img);
+        }
+        double loss, tstd, lr, wd, mom, gn, nc, nt;
+        CHECK(ijepa_trainer_step(tr, x, B, &loss));
+        CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_TARGET_STD, &tstd));
+        CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_LR, &lr));
+        CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_WEIGHT_DECAY, &wd));
+        CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_MOMENTUM, &mom));
+        CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_GRAD_NORM, &gn));
+        CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_N_CONTEXT, &nc));
+        CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_N_TARGET, &nt));
+        losses[s] = loss;
+        if (s == 0)
+            res->first_loss = loss;
+        const double el = ex_now() - t0, ips = (double)((s + 1) * B) / el;
+        if (csv)
+            fprintf(csv, "%lld,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.0f,%.0f,%.2f,%.2f\n",
+                    (long long)(s + 1), (long long)epoch, loss, tstd, lr, wd, mom, gn, nc, nt,
+                    ips, el);
+        /* collapse: the spread of the target features across images falls
+         * far below the best it has had */
+        if (tstd > best_std)
+            best_std = tstd;
+        if (!warned && s > 10 && tstd < 0.1 * best_std) {
+            fprintf(stderr, "%s: warning: target features are collapsing (std across the "
+                            "batch %.4f at step %lld, down from %.4f)\n", ex_prog, tstd,
+                    (long long)(s + 1), best_std);
+            warned = 1;
+        }
+        char eta[32];
+        ex_fmt_time(el / (double)(s + 1) * (double)(steps - s - 1), eta, sizeof eta);
+        if (tty && (el - last_draw > 0.25 || s + 1 == steps)) {
+            int filled = (int)(30 * (s + 1) / steps);
+            char bar[31];
+            for (int i = 0; i < 30; i++)
+                bar[i] = i < filled ? '#' : '-';
+            bar[30] = '\0';
+            fprintf(stderr, "\r[%s] %lld/%lld loss %.4f std %.3f %.0f img/s ETA %s ", bar,
+                    (long long)(s + 1), (long long)steps, loss, tstd, ips, eta);
+            last_draw = el;
+        } else if (!tty && !quiet && ((s + 1) % log_every == 0 || s + 1 == steps)) {
+            fprintf(stderr, "step %lld/%lld loss %.5f target_std %.4f lr %.2e %.0f img/s ETA %s\n",
+                    (long long)(s + 1), (long long)steps, loss, tstd, lr, ips, eta);
+        }
+        res->last_loss = loss;
+        res->last_std = tstd;
+    }
+    if (tty)
+        fputc('\n', stderr);
+    res->steps = steps;
+    res->seconds = ex_now() - t0;
+    res->images_per_s = (double)(steps * B) / res->seconds;
+    if (out_dir) {
+        fclose(csv);
+        snprintf(path, sizeof path, "%s/loss.png", out_dir);
+        if (plot_curve(path, losses, steps) != 0)
+            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        const int32_t *ctxm, *tgtm;
+        int64_t nc, nt, bm, G, M, p;
+        CHECK(ijepa_trainer_masks(tr, &ctxm, &nc, &tgtm, &nt, &bm));
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_PATCH_SIZE, &p));
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_NUM_TARGETS, &M));
+        G = img / p;
+        snprintf(path, sizeof path, "%s/masks.png", out_dir);
+        if (plot_masks(path, x, bm < 6 ? (int)bm : 6, (int)img, (int)G, (int)p, ctxm, nc, tgtm,
+                       M, bm, nt) != 0)
+            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        snprintf(path, sizeof path, "%s/config.txt", out_dir);
+        ex_config_save(cfg, path);
+        snprintf(path, sizeof path, "%s/target_encoder.f32", out_dir);
+        ex_weights_save(ijepa_trainer_target_encoder(tr), path);
+    }
+    free(x);
+    free(perm);
+    free(losses);
+    return tr;
+}
+
+/* Linear-probe accuracy of average-pooled encoder features (enc != NULL) or
+ * of raw pixels (enc == NULL): fit on train (its last 10k images choose the
+ * weight decay), score on test. */
+static inline linprobe_result ex_probe(ijepa_encoder *enc, const fmnist *train, const fmnist *test,
+                                int64_t img, int epochs)
+{
+    const int64_t d = enc ? ijepa_encoder_embed_dim(enc) : train->rows * train->cols;
+    float *xtr = ex_malloc((size_t)(train->n * d) * sizeof(float));
+    float *xte = ex_malloc((size_t)(test->n * d) * sizeof(float));
+    if (enc) {
+        ex_extract(enc, train, train->n, img, 256, FMNIST_MEAN, FMNIST_STD, xtr);
+        ex_extract(enc, test, test->n, img, 256, FMNIST_MEAN, FMNIST_STD, xte);
+    } else {
+        for (int64_t i = 0; i < train->n * d; i++)
+            xtr[i] = (float)train->pixels[i] / 255.0f;
+        for (int64_t i = 0; i < test->n * d; i++)
+            xte[i] = (float)test->pixels[i] / 255.0f;
+    }
+    linprobe_result r;
+    const int64_t nval = train->n >= 20000 ? 10000 : train->n / 5;
+    if (linprobe_run(xtr, train->labels, train->n, xte, test->labels, test->n, d, 10, nval,
+                     epochs, &r) != 0) {
+        fprintf(stderr, "%s: out of memory in the linear probe\n", ex_prog);
+        exit(1);
+    }
+    free(xtr);
+    free(xte);
+    return r;
+}
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * libijepa trainer: an optional convenience layer that composes the handles
+ * into one I-JEPA training step. Every piece stays usable on its own; a host
+ * that wants another loop (gradient all-reduce between backward and update,
+ * its own schedules, other masks) drives the encoders, predictor, mask
+ * sampler, loss and optimizer directly, exactly as ijepa_trainer_step() does:
+ *
+ *   masks   = mask_sampler_sample(step)
+ *   h       = target_encoder(images)                 (all patches, no grad)
+ *   z       = context_encoder(images, context mask)  (TRAIN)
+ *   p       = predictor(z, context, targets)         (TRAIN)
+ *   loss    = loss_compute(h, targets, p)            (target LN, gather, smooth-L1/L2/L1)
+ *   grads   = predictor and context encoder backward
+ *   params  = AdamW(lr(step), wd(step))              (context encoder + predictor)
+ *   target  = EMA(target, context encoder, momentum(step))
+ *
+ * Schedules come from the config keys 500-508 (warmup + cosine lr, cosine
+ * weight decay, linear EMA momentum), evaluated at the trainer's own step
+ * counter as the official code does.
+ *
+ * Threading: see common.h. The context must outlive the trainer.
+ */
+#ifndef IJEPA_TRAINER_H
+#define IJEPA_TRAINER_H
+
+#include "common.h"
+#include "config.h"
+#include "context.h"
+#include "encoder.h"
+#include "predictor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ijepa_trainer ijepa_trainer;
+
+/** Statistics of the last successful step, for ijepa_trainer_stat(). */
+enum {
+    IJEPA_STAT_LOSS = 1,       /**< loss of the step                                   */
+    IJEPA_STAT_TARGET_STD = 2, /**< collapse monitor: std across the batch of the
+                                    average-pooled normalised target features, mean over dims */
+    IJEPA_STAT_LR = 3,         /**< learning rate used                                 */
+    IJEPA_STAT_WEIGHT_DECAY = 4, /**< weight decay used                                */
+    IJEPA_STAT_MOMENTUM = 5,   /**< EMA momentum used                                  */
+    IJEPA_STAT_N_CONTEXT = 6,  /**< context tokens per image                           */
+    IJEPA_STAT_N_TARGET = 7,   /**< tokens per target block                            */
+    IJEPA_STAT_GRAD_NORM = 8   /**< global L2 norm of the gradients before clipping     */
+};
+
+/**
+ * Create the context encoder, target encoder (identical initial weights,
+ * trainable = 0), predictor, mask sampler and optimizer from cfg.
+ * Errors: those of the composed handles; message in ijepa_last_error().
+ */
+IJEPA_API int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx,
+                                   const ijepa_config *cfg);
+
+/** Free the trainer and every handle it composed. NULL is a no-op. */
+IJEPA_API void ijepa_trainer_free(ijepa_trainer *tr);
+
+/** Last failure on this trainer, "" if none. Never NULL. */
+IJEPA_API const char *ijepa_trainer_last_error(const ijepa_trainer *tr);
+
+/**
+ * One training step on images [batch, in_chans, img_size, img_size].
+ * *loss (may be NULL) receives the loss. On IJEPA_ERR_NUMERIC (non-finite
+ * loss or gradient) no parameter, moment, target weight or step counter has
+ * changed. Errors: IJEPA_ERR_INVALID_ARG, IJEPA_ERR_NUMERIC,
+ * IJEPA_ERR_BACKEND.
+ */
+IJEPA_API int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t batch,
+                                 double *loss);
+
+/** Completed steps (the schedules' position). */
+IJEPA_API int64_t ijepa_trainer_step_count(const ijepa_trainer *tr);
+
+/** Read one IJEPA_STAT_* value of the last successful step. */
+IJEPA_API int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *value);
+
+/**
+ * Borrow the masks of the last step: context [batch, *n_context] and targets
+ * [num_targets, batch, *n_target] (the mask sampler's layout). Valid until the
+ * next step. Any out-pointer may be NULL.
+ */
+IJEPA_API int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **context,
+                                  int64_t *n_context, const int32_t **targets,
+                                  int64_t *n_target, int64_t *batch);
+
+/** Borrowed handles; valid until the trainer is freed. NULL for NULL. */
+IJEPA_API ijepa_encoder *ijepa_trainer_context_encoder(ijepa_trainer *tr);
+IJEPA_API ijepa_encoder *ijepa_trainer_target_encoder(ijepa_trainer *tr);
+IJEPA_API ijepa_predictor *ijepa_trainer_predictor(ijepa_trainer *tr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IJEPA_TRAINER_H */
