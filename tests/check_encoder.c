@@ -1,0 +1,1043 @@
+/*
+ * Implements: suite "encoder" — include/ijepa/encoder.h against the
+ * double-precision reference of the official ViT (tests/ref_vit.c).
+ *
+ * TCases:
+ *   core    forward (unmasked, masked with per-image keep lists and repeated
+ *           indices) equals the reference; a full keep list [0, N) gives the
+ *           unmasked output; TRAIN and INFERENCE forwards agree
+ *   grad    every parameter gradient of the whole encoder against central
+ *           differences of the double reference (frozen tensors and padding
+ *           must stay 0), with and without a mask; backward accumulates;
+ *           zero_grad zeroes
+ *   init    pos_embed equals the official sin-cos formula; init statistics;
+ *           init_depth_rescale; seeds reproduce / differ; init_params
+ *   table   tensor names, shapes, order, offsets and flags
+ *   errors  the documented status and a message naming the function for
+ *           every misuse, and _free(NULL) no-ops
+ *
+ * The numeric tests overwrite the parameters with random values of unit
+ * scale (weights ~ 1/sqrt(fan_in), LN gains around 1, biases ~0.3): with the
+ * default init (std 0.02) attention is nearly uniform and the blocks nearly
+ * the identity, which would hide wrong scales, transposes or head layouts.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_ijepa.h"
+#include "ijepa/ijepa.h"
+#include "ref.h"
+#include "ref_vit.h"
+
+// --- configurations and fixture --------------------------------------------------
+
+typedef struct spec {
+    int64_t img, patch, chans, D, depth, heads, batch;
+    double mlp_ratio;
+    int qkv_bias;
+    uint64_t seed;
+    double ln_eps; /* 0: the default (1e-6) */
+} spec;
+
+/* tiny: 16 tokens of width 16 */
+static const spec SPEC_A = {8, 2, 3, 16, 2, 2, 3, 4.0, 1, 11, 0};
+/* one channel, 4 heads of 4, no qkv bias, hidden int(16 * 2.5) = 40, and a
+ * LayerNorm eps large enough that ignoring the configured one shows */
+static const spec SPEC_B = {8, 2, 1, 16, 2, 4, 2, 2.5, 0, 12, 0.05};
+
+static ijepa_config *spec_config(const spec *s)
+{
+    ijepa_config *cfg = NULL;
+    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
+    const struct { int32_t key; int64_t v; } iv[] = {
+        {IJEPA_CFG_IMG_SIZE, s->img},   {IJEPA_CFG_PATCH_SIZE, s->patch},
+        {IJEPA_CFG_IN_CHANS, s->chans}, {IJEPA_CFG_EMBED_DIM, s->D},
+        {IJEPA_CFG_DEPTH, s->depth},    {IJEPA_CFG_NUM_HEADS, s->heads},
+        {IJEPA_CFG_BATCH_SIZE, s->batch}, {IJEPA_CFG_QKV_BIAS, s->qkv_bias},
+        {IJEPA_CFG_SEED, (int64_t)s->seed},
+    };
+    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
+        ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK,
+                      "set key %d: %s", (int)iv[i].key, ijepa_config_last_error(cfg));
+    ck_assert_msg(ijepa_config_set_float(cfg, IJEPA_CFG_MLP_RATIO, s->mlp_ratio) == IJEPA_OK,
+                  "set mlp_ratio: %s", ijepa_config_last_error(cfg));
+    if (s->ln_eps > 0)
+        ck_assert_msg(ijepa_config_set_float(cfg, IJEPA_CFG_LN_EPS, s->ln_eps) == IJEPA_OK,
+                      "set ln_eps: %s", ijepa_config_last_error(cfg));
+    return cfg;
+}
+
+typedef struct efx {
+    ijepa_context *ctx;
+    ijepa_config *cfg;
+    ijepa_encoder *enc;
+    const ijepa_tensor_table *tab;
+    float *params, *grads;
+    int64_t count, N, D;
+} efx;
+
+static void efx_create(efx *f, ijepa_config *cfg)
+{
+    memset(f, 0, sizeof *f);
+    f->cfg = cfg;
+    int rc = ijepa_context_create(&f->ctx);
+    ck_assert_msg(rc == IJEPA_OK, "ijepa_context_create: %d %s", rc, ijepa_last_error());
+    rc = ijepa_encoder_create(&f->enc, f->ctx, cfg);
+    ck_assert_msg(rc == IJEPA_OK, "ijepa_encoder_create: %d %s", rc, ijepa_last_error());
+    int64_t n2;
+    ck_assert_int_eq(ijepa_encoder_params(f->enc, &f->params, &f->count), IJEPA_OK);
+    ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->grads, &n2), IJEPA_OK);
+    ck_assert_int_eq(n2, f->count);
+    f->tab = ijepa_encoder_tensors(f->enc);
+    ck_assert_ptr_nonnull(f->tab);
+    f->N = ijepa_encoder_num_patches(f->enc);
+    f->D = ijepa_encoder_embed_dim(f->enc);
+}
+
+static void efx_open(efx *f, const spec *s) { efx_create(f, spec_config(s)); }
+
+static void efx_close(efx *f)
+{
+    ijepa_encoder_free(f->enc);
+    ijepa_context_free(f->ctx);
+    ijepa_config_free(f->cfg);
+    memset(f, 0, sizeof *f);
+}
+
+typedef struct tinfo {
+    const char *name;
+    int64_t off, numel, dims[IJEPA_TENSOR_MAX_DIMS];
+    int32_t ndim, flags;
+} tinfo;
+
+static tinfo tensor_at(const ijepa_tensor_table *tab, int64_t i)
+{
+    tinfo t;
+    t.name = ijepa_tensor_table_name(tab, i);
+    ck_assert_ptr_nonnull(t.name);
+    ck_assert_int_eq(ijepa_tensor_table_info(tab, i, &t.off, &t.numel, &t.ndim, t.dims,
+                                             &t.flags), IJEPA_OK);
+    return t;
+}
+
+/* Index of the first p[i] != v, or -1. (One ck_assert per element would be
+ * slow: every passing assertion messages the parent process.) */
+static int64_t first_not(const float *p, int64_t n, float v)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (p[i] != v) return i;
+    return -1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/*
+ * Random parameters of unit scale, written through the borrowed buffer:
+ * weights (ndim >= 2) U(-a, a), a = sqrt(3 / fan_in) (unit output
+ * variance); LayerNorm gains U(0.5, 1.5); biases U(-0.3, 0.3). Frozen
+ * tensors (pos_embed) are left alone.
+ */
+static void randomize_params(efx *f, uint64_t seed)
+{
+    ref_rng rng;
+    ref_rng_seed(&rng, seed);
+    for (int64_t i = 0; i < ijepa_tensor_table_count(f->tab); i++) {
+        tinfo t = tensor_at(f->tab, i);
+        if (t.flags & IJEPA_TENSOR_FROZEN) continue;
+        float *p = f->params + t.off;
+        if (t.ndim >= 2) {
+            double a = sqrt(3.0 * (double)t.dims[0] / (double)t.numel);
+            ref_fill_f(p, t.numel, &rng, -a, a);
+        } else if (ends_with(t.name, ".weight")) {
+            ref_fill_f(p, t.numel, &rng, 0.5, 1.5);
+        } else {
+            ref_fill_f(p, t.numel, &rng, -0.3, 0.3);
+        }
+    }
+}
+
+/* A reference model bound to a double copy of the encoder's parameters. */
+typedef struct refm {
+    ref_vit v;
+    double *pd; /* [count] */
+} refm;
+
+static void refm_open(refm *m, const efx *f)
+{
+    ref_vit_cfg rc;
+    char err[256] = "";
+    ck_assert_int_eq(ref_vit_cfg_from_config(&rc, ijepa_encoder_config(f->enc)), 0);
+    m->pd = ref_dalloc(f->count);
+    ck_assert_ptr_nonnull(m->pd);
+    ref_f2d(m->pd, f->params, f->count);
+    ck_assert_msg(ref_vit_bind(&m->v, &rc, f->tab, m->pd, err, sizeof err) == 0,
+                  "reference cannot bind to the tensor table: %s", err);
+}
+
+static void refm_close(refm *m)
+{
+    ref_vit_unbind(&m->v);
+    free(m->pd);
+}
+
+/* keep [B, K]: per-image different random indices, with token 0 of each
+ * image repeated at position K-1 (repeats are allowed) */
+static int32_t *random_keep(int64_t B, int64_t K, int64_t N, uint64_t seed)
+{
+    ref_rng rng;
+    ref_rng_seed(&rng, seed);
+    int32_t *keep = malloc((size_t)(B * K) * sizeof *keep);
+    ck_assert_ptr_nonnull(keep);
+    for (int64_t i = 0; i < B * K; i++) keep[i] = (int32_t)ref_rng_int(&rng, N);
+    for (int64_t b = 0; b < B; b++) keep[b * K + K - 1] = keep[b * K];
+    return keep;
+}
+
+static void expect_close(const ref_cmp *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void expect_close(const ref_cmp *c, const char *fmt, ...)
+{
+    char label[256], desc[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(label, sizeof label, fmt, ap);
+    va_end(ap);
+    ref_cmp_str(c, desc, sizeof desc);
+    if (getenv("IJEPA_TEST_VERBOSE"))
+        fprintf(stderr, "%s: %s\n", label, desc);
+    ck_assert_msg(ref_cmp_ok(c), "%s: %s", label, desc);
+}
+
+static float *images_new(const spec *s, int64_t B, uint64_t seed)
+{
+    const int64_t n = B * s->chans * s->img * s->img;
+    float *im = ref_falloc(n);
+    ck_assert_ptr_nonnull(im);
+    ref_rng rng;
+    ref_rng_seed(&rng, seed);
+    ref_fill_f(im, n, &rng, -1, 1);
+    return im;
+}
+
+// --- core: forward ------------------------------------------------------------------
+
+/*
+ * Forward tolerance. Every block re-normalises, so the float32 error stays
+ * near the per-layer level: a few hundred roundings of relative size u on
+ * O(1) values, ~1e-5 at worst in practice. tol = 1e-4 (1 + |want|) is ten
+ * times that and still a thousand times below the effect of a wrong scale,
+ * head split or transposed weight (O(0.1 - 1)).
+ */
+#define FWD_ATOL 1e-4
+#define FWD_RTOL 1e-4
+
+static const spec *const fwd_specs[] = {&SPEC_A, &SPEC_B};
+
+START_TEST(test_forward_vs_ref)
+{
+    const spec *s = fwd_specs[_i];
+    efx f;
+    efx_open(&f, s);
+    randomize_params(&f, 100 + (uint64_t)_i);
+    refm m;
+    refm_open(&m, &f);
+    const int64_t Bs[2] = {1, s->batch}; /* one image, and a full batch */
+    for (int j = 0; j < 2; j++) {
+        const int64_t B = Bs[j], n = B * f.N * f.D;
+        float *im = images_new(s, B, 200 + (uint64_t)B), *out = ref_falloc(n);
+        double *imd = ref_dalloc(B * s->chans * s->img * s->img), *want = ref_dalloc(n);
+        ck_assert_ptr_nonnull(out);
+        ref_f2d(imd, im, B * s->chans * s->img * s->img);
+        ck_assert_int_eq(ref_vit_forward(&m.v, imd, B, NULL, 0, want), 0);
+        for (int mode = 0; mode < 2; mode++) {
+            int rc = ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, mode);
+            ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+            ref_cmp c = ref_compare_f(out, want, n, FWD_ATOL, FWD_RTOL, NULL);
+            expect_close(&c, "spec %d forward batch %lld mode %d", _i, (long long)B, mode);
+        }
+        free(im); free(out); free(imd); free(want);
+    }
+    refm_close(&m);
+    efx_close(&f);
+}
+END_TEST
+
+START_TEST(test_forward_masked_vs_ref)
+{
+    const spec *s = fwd_specs[_i];
+    efx f;
+    efx_open(&f, s);
+    randomize_params(&f, 300 + (uint64_t)_i);
+    refm m;
+    refm_open(&m, &f);
+    const int64_t B = s->batch, npix = B * s->chans * s->img * s->img;
+    const int64_t Ks[2] = {7, 1};
+    for (int j = 0; j < 2; j++) {
+        const int64_t K = Ks[j], n = B * K * f.D;
+        int32_t *keep = random_keep(B, K, f.N, 400 + (uint64_t)j);
+        float *im = images_new(s, B, 500 + (uint64_t)j), *out = ref_falloc(n);
+        double *imd = ref_dalloc(npix), *want = ref_dalloc(n);
+        ref_f2d(imd, im, npix);
+        ck_assert_int_eq(ref_vit_forward(&m.v, imd, B, keep, K, want), 0);
+        for (int mode = 0; mode < 2; mode++) {
+            int rc = ijepa_encoder_forward(f.enc, im, B, keep, K, out, mode);
+            ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+            ref_cmp c = ref_compare_f(out, want, n, FWD_ATOL, FWD_RTOL, NULL);
+            expect_close(&c, "spec %d masked forward K=%lld mode %d", _i, (long long)K, mode);
+        }
+        free(keep); free(im); free(out); free(imd); free(want);
+    }
+    refm_close(&m);
+    efx_close(&f);
+}
+END_TEST
+
+/* keep = [0, N) for every image is the unmasked forward (the same rows go
+ * through the same kernels), and TRAIN agrees with INFERENCE. */
+START_TEST(test_full_keep_is_unmasked)
+{
+    const spec *s = &SPEC_A;
+    efx f;
+    efx_open(&f, s);
+    randomize_params(&f, 600);
+    const int64_t B = s->batch, n = B * f.N * f.D;
+    float *im = images_new(s, B, 601), *o1 = ref_falloc(n), *o2 = ref_falloc(n);
+    float *o3 = ref_falloc(n);
+    int32_t *keep = malloc((size_t)(B * f.N) * sizeof *keep);
+    ck_assert_ptr_nonnull(keep);
+    for (int64_t i = 0; i < B * f.N; i++) keep[i] = (int32_t)(i % f.N);
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o1, IJEPA_FORWARD_INFERENCE), 0);
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, keep, f.N, o2, IJEPA_FORWARD_INFERENCE), 0);
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o3, IJEPA_FORWARD_TRAIN), 0);
+    double *d1 = ref_dalloc(n);
+    ref_f2d(d1, o1, n);
+    ref_cmp c = ref_compare_f(o2, d1, n, 1e-6, 0, NULL);
+    expect_close(&c, "full keep list vs no mask");
+    c = ref_compare_f(o3, d1, n, 1e-6, 0, NULL);
+    expect_close(&c, "TRAIN vs INFERENCE forward");
+    free(im); free(o1); free(o2); free(o3); free(keep); free(d1);
+    efx_close(&f);
+}
+END_TEST
+
+// --- grad: finite differences of the whole encoder -----------------------------------
+
+typedef struct vit_fd {
+    const ref_vit *v;
+    const double *images;
+    int64_t B, K;
+    const int32_t *keep;
+} vit_fd;
+
+static void vit_fd_fwd(void *p, double *y)
+{
+    const vit_fd *c = p;
+    ck_assert_int_eq(ref_vit_forward(c->v, c->images, c->B, c->keep, c->K, y), 0);
+}
+
+/*
+ * Gradient tolerance. The finite differences (double, h = 1e-6) are exact
+ * to ~1e-9 relative; the library's float32 backward through two blocks is
+ * off by ~1e-6 of each tensor's scale (measured: worst element at ~1% of the
+ * bound below), more in relative terms on elements whose gradient is a
+ * cancelling sum (e.g. the k-part of qkv.bias, exactly 0 in exact
+ * arithmetic), hence the per-tensor floor. tol = 2e-4 |fd| + 5e-5 max|fd|
+ * over the tensor: a missing term, a wrong scale or a transposed gradient is
+ * off by 1e-2 - 1 of the scale.
+ */
+#define GRAD_RTOL 2e-4
+#define GRAD_AFLOOR 5e-5
+
+typedef struct grad_case {
+    const spec *s;
+    int64_t K; /* 0: no mask */
+} grad_case;
+
+static const grad_case grad_cases[] = {{&SPEC_A, 0}, {&SPEC_A, 5}, {&SPEC_B, 6}};
+
+START_TEST(test_grad_fd)
+{
+    const grad_case *gc = &grad_cases[_i];
+    const spec *s = gc->s;
+    efx f;
+    efx_open(&f, s);
+    randomize_params(&f, 700 + (uint64_t)_i);
+    refm m;
+    refm_open(&m, &f);
+    const int64_t B = 2, K = gc->K ? gc->K : f.N, ny = B * K * f.D;
+    const int64_t npix = B * s->chans * s->img * s->img;
+    int32_t *keep = gc->K ? random_keep(B, K, f.N, 800 + (uint64_t)_i) : NULL;
+    float *im = images_new(s, B, 900 + (uint64_t)_i), *out = ref_falloc(ny);
+    float *R = ref_falloc(ny);
+    double *imd = ref_dalloc(npix), *Rd = ref_dalloc(ny), *fd = ref_dalloc(f.count);
+    ck_assert_ptr_nonnull(fd);
+    ref_rng rng;
+    ref_rng_seed(&rng, 1000 + (uint64_t)_i);
+    ref_fill_f(R, ny, &rng, -1, 1);
+    ref_f2d(Rd, R, ny);
+    ref_f2d(imd, im, npix);
+
+    ck_assert_int_eq(ijepa_encoder_zero_grad(f.enc), IJEPA_OK);
+    int rc = ijepa_encoder_forward(f.enc, im, B, keep, gc->K, out, IJEPA_FORWARD_TRAIN);
+    ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+    rc = ijepa_encoder_backward(f.enc, R);
+    ck_assert_msg(rc == IJEPA_OK, "backward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+
+    vit_fd ctx = {&m.v, imd, B, K, keep};
+    const char *worst_name = "";
+    ref_cmp worst;
+    memset(&worst, 0, sizeof worst);
+    int64_t covered = 0;
+    for (int64_t i = 0; i < ijepa_tensor_table_count(f.tab); i++) {
+        tinfo t = tensor_at(f.tab, i);
+        const float *g = f.grads + t.off;
+        covered += t.numel;
+        if (t.flags & IJEPA_TENSOR_FROZEN) {
+            int64_t j = first_not(g, t.numel, 0.0f);
+            ck_assert_msg(j < 0, "frozen %s has gradient %g at %lld", t.name,
+                          j < 0 ? 0.0 : (double)g[j], (long long)j);
+            continue;
+        }
+        ck_assert_int_eq(ref_fd_grad(vit_fd_fwd, &ctx, m.pd + t.off, t.numel, ny, Rd, 1e-6,
+                                     fd + t.off), 0);
+        ref_cmp c = ref_compare_f(g, fd + t.off, t.numel,
+                                  GRAD_AFLOOR * ref_max_abs_d(fd + t.off, t.numel),
+                                  GRAD_RTOL, NULL);
+        if (getenv("IJEPA_TEST_VERBOSE")) {
+            char d[384];
+            fprintf(stderr, "grad case %d %s: %s\n", _i, t.name, ref_cmp_str(&c, d, sizeof d));
+        }
+        if (c.worst_ratio > worst.worst_ratio || !*worst_name) {
+            worst = c;
+            worst_name = t.name;
+        }
+    }
+    /* padding between tensors stays zero in both buffers */
+    int64_t pad_nonzero = 0;
+    for (int64_t i = 0, next = 0; i <= ijepa_tensor_table_count(f.tab); i++) {
+        int64_t end = i < ijepa_tensor_table_count(f.tab) ? tensor_at(f.tab, i).off : f.count;
+        for (int64_t j = next; j < end; j++)
+            pad_nonzero += f.grads[j] != 0.0f || f.params[j] != 0.0f;
+        if (i < ijepa_tensor_table_count(f.tab)) {
+            tinfo t = tensor_at(f.tab, i);
+            next = t.off + t.numel;
+        }
+    }
+    ck_assert_msg(pad_nonzero == 0, "%lld padding floats are not zero", (long long)pad_nonzero);
+    ck_assert_int_le(covered, f.count);
+    char d[384];
+    ck_assert_msg(ref_cmp_ok(&worst), "grad case %d (mask K=%lld): worst tensor %s: %s", _i,
+                  (long long)gc->K, worst_name, ref_cmp_str(&worst, d, sizeof d));
+
+    free(keep); free(im); free(out); free(R); free(imd); free(Rd); free(fd);
+    refm_close(&m);
+    efx_close(&f);
+}
+END_TEST
+
+/* backward reads the kept forward, not the caller's images; backward twice
+ * after one TRAIN forward = 2x the gradient; zero_grad zeroes every float
+ * and keeps the forward. */
+START_TEST(test_backward_accumulates)
+{
+    const spec *s = &SPEC_A;
+    efx f;
+    efx_open(&f, s);
+    randomize_params(&f, 1100);
+    const int64_t B = 2, K = 9, ny = B * K * f.D;
+    int32_t *keep = random_keep(B, K, f.N, 1101);
+    float *im = images_new(s, B, 1102), *out = ref_falloc(ny), *R = ref_falloc(ny);
+    float *g1 = ref_falloc(f.count);
+    ck_assert_ptr_nonnull(g1);
+    ref_rng rng;
+    ref_rng_seed(&rng, 1103);
+    ref_fill_f(R, ny, &rng, -1, 1);
+
+    /* reference gradient g0, images intact */
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, keep, K, out, IJEPA_FORWARD_TRAIN), 0);
+    ck_assert_int_eq(ijepa_encoder_backward(f.enc, R), IJEPA_OK);
+    double *want = ref_dalloc(f.count);
+    ref_f2d(want, f.grads, f.count);
+    double gmax = ref_max_abs_d(want, f.count);
+    ck_assert_msg(gmax > 0.0, "backward produced an all-zero gradient");
+    ck_assert_int_eq(ijepa_encoder_zero_grad(f.enc), IJEPA_OK);
+
+    /* images are only used during the forward: clobbering them before the
+     * backward changes nothing */
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, keep, K, out, IJEPA_FORWARD_TRAIN), 0);
+    memset(im, 0, (size_t)(B * s->chans * s->img * s->img) * sizeof(float));
+    ck_assert_int_eq(ijepa_encoder_backward(f.enc, R), IJEPA_OK);
+    ref_cmp c = ref_compare_f(f.grads, want, f.count, 1e-6 * gmax, 1e-6, NULL);
+    expect_close(&c, "backward after the images were overwritten");
+    memcpy(g1, f.grads, (size_t)f.count * sizeof(float));
+    ck_assert_int_eq(ijepa_encoder_backward(f.enc, R), IJEPA_OK);
+    for (int64_t i = 0; i < f.count; i++) want[i] = 2.0 * (double)g1[i];
+    /* the second pass adds the same float values: exact up to summation order */
+    c = ref_compare_f(f.grads, want, f.count, 1e-6 * gmax, 1e-6, NULL);
+    expect_close(&c, "two backward calls vs 2x one");
+
+    ck_assert_int_eq(ijepa_encoder_zero_grad(f.enc), IJEPA_OK);
+    int64_t nz = first_not(f.grads, f.count, 0.0f);
+    ck_assert_msg(nz < 0, "grad %lld not zero after zero_grad", (long long)nz);
+    /* after zero_grad the kept forward is still there: one more backward = g1 */
+    ck_assert_int_eq(ijepa_encoder_backward(f.enc, R), IJEPA_OK);
+    for (int64_t i = 0; i < f.count; i++) want[i] = g1[i];
+    c = ref_compare_f(f.grads, want, f.count, 1e-6 * gmax, 1e-6, NULL);
+    expect_close(&c, "backward after zero_grad vs first backward");
+
+    free(keep); free(im); free(out); free(R); free(g1); free(want);
+    efx_close(&f);
+}
+END_TEST
+
+// --- init --------------------------------------------------------------------------
+
+/* pos_embed = the official formula computed here in double, cast to float
+ * (a 1-ulp difference in a double intermediate may flip one rounding:
+ * tolerance 2 u |want|, and exact zeros must be zero). */
+START_TEST(test_pos_embed)
+{
+    const spec cases[2] = {{8, 2, 3, 16, 1, 2, 1, 4.0, 1, 1, 0},
+                           {28, 2, 1, 32, 1, 4, 1, 4.0, 1, 1, 0}};
+    const spec *s = &cases[_i];
+    efx f;
+    efx_open(&f, s);
+    const int64_t G = s->img / s->patch, N = G * G, D = s->D;
+    ck_assert_int_eq(f.N, N);
+    int64_t idx;
+    ck_assert_int_eq(ijepa_tensor_table_find(f.tab, "pos_embed", &idx), IJEPA_OK);
+    tinfo t = tensor_at(f.tab, idx);
+    ck_assert_int_eq(t.numel, N * D);
+    double *want = ref_dalloc(N * D);
+    ref_vit_sincos(G, D, want);
+    ref_cmp c = ref_compare_f(f.params + t.off, want, N * D, 1e-300, 2 * REF_U32, NULL);
+    expect_close(&c, "pos_embed G=%lld D=%lld", (long long)G, (long long)D);
+    /* spot-check the layout with independent arithmetic: token (r, c) =
+     * (1, 2): channel 0 = sin(2), channel D/4 = cos(2), channel D/2 = sin(1),
+     * channel 3D/4 = cos(1) (k = 0 has w = 1) */
+    const float *e = f.params + t.off + (1 * G + 2) * D;
+    ck_assert_float_eq_tol(e[0], (float)sin(2.0), 1e-7f);
+    ck_assert_float_eq_tol(e[D / 4], (float)cos(2.0), 1e-7f);
+    ck_assert_float_eq_tol(e[D / 2], (float)sin(1.0), 1e-7f);
+    ck_assert_float_eq_tol(e[3 * D / 4], (float)cos(1.0), 1e-7f);
+    /* init_params restores it after it was overwritten */
+    memset(f.params + t.off, 0, (size_t)(N * D) * sizeof(float));
+    ck_assert_int_eq(ijepa_encoder_init_params(f.enc, 5), IJEPA_OK);
+    c = ref_compare_f(f.params + t.off, want, N * D, 1e-300, 2 * REF_U32, NULL);
+    expect_close(&c, "pos_embed after init_params");
+    free(want);
+    efx_close(&f);
+}
+END_TEST
+
+/* vit_tiny width (D 192, 3 heads), 2 blocks, 4 tokens: ~0.9M weights. */
+static ijepa_config *tiny_width_config(double std, int rescale, uint64_t seed)
+{
+    const spec s = {32, 16, 3, 192, 2, 3, 1, 4.0, 1, seed, 0};
+    ijepa_config *cfg = spec_config(&s);
+    ck_assert_int_eq(ijepa_config_set_float(cfg, IJEPA_CFG_INIT_STD, std), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_INIT_DEPTH_RESCALE, rescale), IJEPA_OK);
+    return cfg;
+}
+
+/*
+ * Weights: truncated normal N(0, std^2) on [-2, 2] (bounds absolute, so at
+ * std <= 0.1 the truncation is invisible). For n samples, 5-sigma sampling
+ * bounds: |mean| <= 5 std / sqrt(n); |s / std - 1| <= 5 / sqrt(2n); the
+ * fraction with |w| <= std within 5 sqrt(p (1 - p) / n) of p = 0.682689
+ * (a uniform of the same std gives 0.577). Biases 0, LN weight 1, bias 0.
+ */
+START_TEST(test_init_stats)
+{
+    const double stds[2] = {0.02, 0.1};
+    const double std = stds[_i];
+    efx f;
+    efx_create(&f, tiny_width_config(std, 0, 77));
+    int nweights = 0;
+    for (int64_t i = 0; i < ijepa_tensor_table_count(f.tab); i++) {
+        tinfo t = tensor_at(f.tab, i);
+        const float *p = f.params + t.off;
+        if (t.flags & IJEPA_TENSOR_FROZEN) continue;
+        if (t.ndim >= 2) {
+            double s1 = 0.0, s2 = 0.0;
+            int64_t in1 = 0, out2 = 0;
+            for (int64_t j = 0; j < t.numel; j++) {
+                s1 += p[j];
+                s2 += (double)p[j] * p[j];
+                in1 += fabs(p[j]) <= std;
+                out2 += fabs(p[j]) > 2.0;
+            }
+            const double n = (double)t.numel, mean = s1 / n;
+            const double sd = sqrt(s2 / n - mean * mean), frac = (double)in1 / n;
+            const double p1 = 0.682689492137;
+            ck_assert_msg(fabs(mean) <= 5.0 * std / sqrt(n), "%s: mean %g (std %g, n %g)",
+                          t.name, mean, std, n);
+            ck_assert_msg(fabs(sd / std - 1.0) <= 5.0 / sqrt(2.0 * n),
+                          "%s: sample std %g, want %g (n %g)", t.name, sd, std, n);
+            ck_assert_msg(fabs(frac - p1) <= 5.0 * sqrt(p1 * (1 - p1) / n),
+                          "%s: fraction within 1 std %g, normal gives %g", t.name, frac, p1);
+            ck_assert_msg(out2 == 0, "%s: %lld values outside [-2, 2]", t.name, (long long)out2);
+            nweights++;
+        } else {
+            const float want = ends_with(t.name, ".weight") ? 1.0f : 0.0f;
+            int64_t j = first_not(p, t.numel, want);
+            ck_assert_msg(j < 0, "%s[%lld] = %g, want %g", t.name, (long long)j,
+                          j < 0 ? 0.0 : (double)p[j], (double)want);
+        }
+    }
+    ck_assert_int_eq(nweights, 1 + 4 * 2); /* patch_embed + 4 per block */
+    int64_t nz = first_not(f.grads, f.count, 0.0f);
+    ck_assert_msg(nz < 0, "gradient %lld not zero at creation", (long long)nz);
+    efx_close(&f);
+}
+END_TEST
+
+/* init_depth_rescale = 1 divides blocks.{i-1}.attn.proj.weight and
+ * .mlp.fc2.weight by sqrt(2 i) (i 1-based); everything else bit-identical. */
+START_TEST(test_init_depth_rescale)
+{
+    efx a, b;
+    efx_create(&a, tiny_width_config(0.02, 0, 99));
+    efx_create(&b, tiny_width_config(0.02, 1, 99));
+    ck_assert_int_eq(a.count, b.count);
+    int scaled = 0;
+    for (int64_t i = 0; i < ijepa_tensor_table_count(a.tab); i++) {
+        tinfo t = tensor_at(a.tab, i);
+        const float *pa = a.params + t.off, *pb = b.params + t.off;
+        long long blk = -1;
+        char rest[64] = "";
+        if (sscanf(t.name, "blocks.%lld.%63s", &blk, rest) == 2 &&
+            (strcmp(rest, "attn.proj.weight") == 0 || strcmp(rest, "mlp.fc2.weight") == 0)) {
+            double *want = ref_dalloc(t.numel);
+            for (int64_t j = 0; j < t.numel; j++) want[j] = pa[j] / sqrt(2.0 * (double)(blk + 1));
+            ref_cmp c = ref_compare_f(pb, want, t.numel, 0, 4 * REF_U32, NULL);
+            expect_close(&c, "%s with init_depth_rescale", t.name);
+            free(want);
+            scaled++;
+        } else {
+            ck_assert_msg(memcmp(pa, pb, (size_t)t.numel * sizeof(float)) == 0,
+                          "%s changed by init_depth_rescale", t.name);
+        }
+    }
+    ck_assert_int_eq(scaled, 4);
+    efx_close(&a);
+    efx_close(&b);
+}
+END_TEST
+
+/* Same seed: bit-identical buffers (two handles, and init_params on a third
+ * created with another seed). Different seeds: the weights differ. */
+START_TEST(test_seeds)
+{
+    efx a, b, c;
+    efx_create(&a, tiny_width_config(0.02, 0, 1234));
+    efx_create(&b, tiny_width_config(0.02, 0, 1234));
+    efx_create(&c, tiny_width_config(0.02, 0, 1235));
+    const size_t bytes = (size_t)a.count * sizeof(float);
+    ck_assert_msg(memcmp(a.params, b.params, bytes) == 0, "same seed, different parameters");
+    int64_t same = 0, total = 0;
+    for (int64_t i = 0; i < ijepa_tensor_table_count(a.tab); i++) {
+        tinfo t = tensor_at(a.tab, i);
+        if (t.ndim < 2 || (t.flags & IJEPA_TENSOR_FROZEN)) continue;
+        for (int64_t j = 0; j < t.numel; j++) same += a.params[t.off + j] == c.params[t.off + j];
+        total += t.numel;
+    }
+    ck_assert_msg(same < total / 100, "seeds 1234 and 1235 share %lld of %lld weights",
+                  (long long)same, (long long)total);
+    /* init_params(seed) on a used handle = a fresh handle with that seed, and
+     * zeroes the gradients */
+    for (int64_t i = 0; i < c.count; i++) c.grads[i] = 1.0f;
+    ck_assert_int_eq(ijepa_encoder_init_params(c.enc, 1234), IJEPA_OK);
+    ck_assert_msg(memcmp(a.params, c.params, bytes) == 0,
+                  "init_params(1234) differs from creation with seed 1234");
+    int64_t nz = first_not(c.grads, c.count, 0.0f);
+    ck_assert_msg(nz < 0, "init_params left gradient %lld", (long long)nz);
+    efx_close(&a);
+    efx_close(&b);
+    efx_close(&c);
+}
+END_TEST
+
+// --- table ---------------------------------------------------------------------------
+
+/* The official state-dict of the encoder (ijepa-official.md 1.2), in order. */
+START_TEST(test_tensor_table)
+{
+    const spec *s = _i == 0 ? &SPEC_A : &SPEC_B;
+    efx f;
+    efx_open(&f, s);
+    const int64_t D = s->D, N = f.N, Hd = (int64_t)((double)D * s->mlp_ratio), p = s->patch;
+    struct { char name[64]; int32_t ndim; int64_t d[4]; } want[64];
+    int nw = 0;
+#define WANT(nm, nd, a, b, c, e)                                                 \
+    do {                                                                         \
+        snprintf(want[nw].name, sizeof want[nw].name, "%s", nm);                 \
+        want[nw].ndim = nd;                                                      \
+        want[nw].d[0] = a; want[nw].d[1] = b; want[nw].d[2] = c; want[nw].d[3] = e; \
+        nw++;                                                                    \
+    } while (0)
+    WANT("pos_embed", 3, 1, N, D, 1);
+    WANT("patch_embed.proj.weight", 4, D, s->chans, p, p);
+    WANT("patch_embed.proj.bias", 1, D, 1, 1, 1);
+    for (int64_t i = 0; i < s->depth; i++) {
+        char n[64];
+#define WB(suffix, nd, a, b)                                           \
+        do {                                                           \
+            snprintf(n, sizeof n, "blocks.%lld.%s", (long long)i, suffix); \
+            WANT(n, nd, a, b, 1, 1);                                   \
+        } while (0)
+        WB("norm1.weight", 1, D, 1);
+        WB("norm1.bias", 1, D, 1);
+        WB("attn.qkv.weight", 2, 3 * D, D);
+        if (s->qkv_bias) WB("attn.qkv.bias", 1, 3 * D, 1);
+        WB("attn.proj.weight", 2, D, D);
+        WB("attn.proj.bias", 1, D, 1);
+        WB("norm2.weight", 1, D, 1);
+        WB("norm2.bias", 1, D, 1);
+        WB("mlp.fc1.weight", 2, Hd, D);
+        WB("mlp.fc1.bias", 1, Hd, 1);
+        WB("mlp.fc2.weight", 2, D, Hd);
+        WB("mlp.fc2.bias", 1, D, 1);
+#undef WB
+    }
+    WANT("norm.weight", 1, D, 1, 1, 1);
+    WANT("norm.bias", 1, D, 1, 1, 1);
+#undef WANT
+
+    ck_assert_int_eq(ijepa_tensor_table_count(f.tab), nw);
+    ck_assert_int_eq(ijepa_tensor_table_buffer_size(f.tab), f.count);
+    int64_t prev_end = 0;
+    for (int i = 0; i < nw; i++) {
+        tinfo t = tensor_at(f.tab, i);
+        ck_assert_msg(strcmp(t.name, want[i].name) == 0, "tensor %d is '%s', want '%s'", i,
+                      t.name, want[i].name);
+        ck_assert_msg(t.ndim == want[i].ndim, "%s: ndim %d, want %d", t.name, (int)t.ndim,
+                      (int)want[i].ndim);
+        int64_t numel = 1;
+        for (int d = 0; d < IJEPA_TENSOR_MAX_DIMS; d++) {
+            ck_assert_msg(t.dims[d] == want[i].d[d], "%s: dim %d is %lld, want %lld", t.name,
+                          d, (long long)t.dims[d], (long long)want[i].d[d]);
+            numel *= want[i].d[d];
+        }
+        ck_assert_int_eq(t.numel, numel);
+        ck_assert_msg(t.off % 16 == 0, "%s: offset %lld not 16-float aligned", t.name,
+                      (long long)t.off);
+        ck_assert_msg(t.off >= prev_end, "%s: offset %lld overlaps the previous tensor "
+                      "(ends at %lld) or breaks state-dict order", t.name, (long long)t.off,
+                      (long long)prev_end);
+        ck_assert_msg(t.off - prev_end < 16, "%s: %lld floats of padding before it", t.name,
+                      (long long)(t.off - prev_end));
+        prev_end = t.off + t.numel;
+        ck_assert_msg(prev_end <= f.count, "%s ends at %lld beyond the buffer (%lld)", t.name,
+                      (long long)prev_end, (long long)f.count);
+        /* official rule: 'bias' in the name or a 1-D tensor */
+        const int no_decay = strstr(t.name, "bias") != NULL || t.ndim == 1;
+        ck_assert_msg(!!(t.flags & IJEPA_TENSOR_NO_DECAY) == no_decay, "%s: NO_DECAY is %d",
+                      t.name, !!(t.flags & IJEPA_TENSOR_NO_DECAY));
+        const int frozen = strcmp(t.name, "pos_embed") == 0;
+        ck_assert_msg(!!(t.flags & IJEPA_TENSOR_FROZEN) == frozen, "%s: FROZEN is %d", t.name,
+                      !!(t.flags & IJEPA_TENSOR_FROZEN));
+        ck_assert_msg((t.flags & ~(IJEPA_TENSOR_NO_DECAY | IJEPA_TENSOR_FROZEN)) == 0,
+                      "%s: unknown flags %d", t.name, (int)t.flags);
+        int64_t idx = -1;
+        ck_assert_int_eq(ijepa_tensor_table_find(f.tab, t.name, &idx), IJEPA_OK);
+        ck_assert_int_eq(idx, i);
+    }
+    ck_assert_msg(f.count - prev_end < 16, "%lld floats after the last tensor",
+                  (long long)(f.count - prev_end));
+    /* out of range and unknown names */
+    int64_t idx = 7;
+    ck_assert_ptr_null(ijepa_tensor_table_name(f.tab, nw));
+    ck_assert_ptr_null(ijepa_tensor_table_name(f.tab, -1));
+    ck_assert_int_eq(ijepa_tensor_table_info(f.tab, nw, NULL, NULL, NULL, NULL, NULL),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa_tensor_table_info(f.tab, -1, NULL, NULL, NULL, NULL, NULL),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa_tensor_table_find(f.tab, "blocks.99.norm1.weight", &idx),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(ijepa_last_error(), "ijepa_tensor_table_find") != NULL,
+                  "message '%s' does not name the function", ijepa_last_error());
+    ck_assert_int_eq(ijepa_tensor_table_find(f.tab, "pos_embe", &idx), IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa_tensor_table_count(NULL), 0);
+    ck_assert_int_eq(ijepa_tensor_table_buffer_size(NULL), 0);
+    ck_assert_ptr_null(ijepa_tensor_table_name(NULL, 0));
+    ck_assert_int_eq(ijepa_tensor_table_info(NULL, 0, NULL, NULL, NULL, NULL, NULL),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa_tensor_table_find(NULL, "pos_embed", &idx), IJEPA_ERR_INVALID_ARG);
+    efx_close(&f);
+}
+END_TEST
+
+// --- errors ---------------------------------------------------------------------------
+
+/* rc must be `code` and msg must name func. */
+static void expect_err(int rc, int code, const char *msg, const char *func, const char *what)
+{
+    ck_assert_msg(rc == code, "%s: status %d (%s), want %d (%s)", what, rc,
+                  ijepa_status_string(rc), code, ijepa_status_string(code));
+    ck_assert_msg(msg && msg[0] != '\0', "%s: empty message", what);
+    ck_assert_msg(strstr(msg, func) != NULL, "%s: message '%s' does not name %s()", what, msg,
+                  func);
+}
+
+START_TEST(test_free_null)
+{
+    ijepa_encoder_free(NULL);
+    ijepa_context_free(NULL);
+    ijepa_config_free(NULL);
+    /* NULL getters */
+    ck_assert_int_eq(ijepa_encoder_num_patches(NULL), 0);
+    ck_assert_int_eq(ijepa_encoder_embed_dim(NULL), 0);
+    ck_assert_ptr_null(ijepa_encoder_tensors(NULL));
+    ck_assert_ptr_null(ijepa_encoder_config(NULL));
+    ck_assert_ptr_nonnull(ijepa_encoder_last_error(NULL));
+    ck_assert_ptr_nonnull(ijepa_last_error());
+}
+END_TEST
+
+/* create: NULL arguments and inconsistent or out-of-range configs */
+START_TEST(test_create_errors)
+{
+    ijepa_context *ctx = NULL;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ijepa_config *cfg = spec_config(&SPEC_A);
+    ijepa_encoder *enc = NULL;
+    const char *F = "ijepa_encoder_create";
+
+    expect_err(ijepa_encoder_create(NULL, ctx, cfg), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "NULL out");
+    expect_err(ijepa_encoder_create(&enc, NULL, cfg), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "NULL context");
+    expect_err(ijepa_encoder_create(&enc, ctx, NULL), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "NULL config");
+
+    /* img_size not a multiple of patch_size */
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_IMG_SIZE, 10), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PATCH_SIZE, 4), IJEPA_OK);
+    expect_err(ijepa_encoder_create(&enc, ctx, cfg), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "img 10 patch 4");
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_IMG_SIZE, 8), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PATCH_SIZE, 2), IJEPA_OK);
+    /* embed_dim not a multiple of num_heads */
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_EMBED_DIM, 20), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_NUM_HEADS, 3), IJEPA_OK);
+    expect_err(ijepa_encoder_create(&enc, ctx, cfg), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "dim 20 heads 3");
+    /* embed_dim not a multiple of 4 */
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_EMBED_DIM, 18), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_NUM_HEADS, 2), IJEPA_OK);
+    expect_err(ijepa_encoder_create(&enc, ctx, cfg), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "dim 18");
+    /* the config still works once consistent */
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_EMBED_DIM, 16), IJEPA_OK);
+    ck_assert_int_eq(ijepa_encoder_create(&enc, ctx, cfg), IJEPA_OK);
+    ijepa_encoder_free(enc);
+
+    /* config keys: unknown, wrong type, out of range, non-finite */
+    const char *S = "ijepa_config_set_int", *SF = "ijepa_config_set_float";
+    int64_t before;
+    ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_EMBED_DIM, &before), IJEPA_OK);
+    expect_err(ijepa_config_set_int(cfg, 9999, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), S, "unknown key 9999");
+    expect_err(ijepa_config_set_int(cfg, 199, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), S, "unknown key 199");
+    expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_MLP_RATIO, 4), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), S, "int to a float key");
+    expect_err(ijepa_config_set_float(cfg, IJEPA_CFG_EMBED_DIM, 16.0), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), SF, "float to an int key");
+    expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_EMBED_DIM, 3), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), S, "embed_dim 3");
+    expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_IMG_SIZE, 0), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), S, "img_size 0");
+    expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_QKV_BIAS, 2), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), S, "qkv_bias 2");
+    expect_err(ijepa_config_set_float(cfg, IJEPA_CFG_INIT_STD, 1.5), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), SF, "init_std 1.5");
+    expect_err(ijepa_config_set_float(cfg, IJEPA_CFG_MLP_RATIO, NAN), IJEPA_ERR_INVALID_ARG,
+               ijepa_config_last_error(cfg), SF, "mlp_ratio NaN");
+    int64_t after;
+    ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_EMBED_DIM, &after), IJEPA_OK);
+    ck_assert_int_eq(after, before);
+    int32_t key;
+    expect_err(ijepa_config_key_from_name("embed_dims", &key), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_config_key_from_name", "unknown key name");
+
+    ijepa_config_free(cfg);
+    ijepa_context_free(ctx);
+}
+END_TEST
+
+START_TEST(test_forward_errors)
+{
+    const spec *s = &SPEC_A;
+    efx f;
+    efx_open(&f, s);
+    const int64_t B = s->batch, n = (B + 1) * f.N * f.D;
+    float *im = images_new(s, B + 1, 1), *out = ref_falloc(n);
+    int32_t *keep = random_keep(B, 4, f.N, 2);
+    const char *F = "ijepa_encoder_forward";
+    for (int64_t i = 0; i < n; i++) out[i] = 42.0f;
+#define FWD(enc, im_, b, k, nk, o, mode) ijepa_encoder_forward(enc, im_, b, k, nk, o, mode)
+    expect_err(FWD(NULL, im, B, NULL, 0, out, 0), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
+               F, "NULL encoder");
+    const char *msg = ijepa_encoder_last_error(f.enc);
+    expect_err(FWD(f.enc, NULL, B, NULL, 0, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
+               "NULL images");
+    expect_err(FWD(f.enc, im, B, NULL, 0, NULL, 0), IJEPA_ERR_INVALID_ARG, msg, F, "NULL out");
+    expect_err(FWD(f.enc, im, 0, NULL, 0, out, 0), IJEPA_ERR_INVALID_ARG, msg, F, "batch 0");
+    expect_err(FWD(f.enc, im, -1, NULL, 0, out, 0), IJEPA_ERR_INVALID_ARG, msg, F, "batch -1");
+    expect_err(FWD(f.enc, im, B + 1, NULL, 0, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
+               "batch > batch_size");
+    expect_err(FWD(f.enc, im, B, keep, 0, out, 0), IJEPA_ERR_INVALID_ARG, msg, F, "n_keep 0");
+    expect_err(FWD(f.enc, im, B, keep, f.N + 1, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
+               "n_keep N + 1");
+    expect_err(FWD(f.enc, im, B, NULL, 0, out, 7), IJEPA_ERR_INVALID_ARG, msg, F, "mode 7");
+    keep[5] = -1;
+    expect_err(FWD(f.enc, im, B, keep, 4, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
+               "keep index -1");
+    keep[5] = (int32_t)f.N;
+    expect_err(FWD(f.enc, im, B, keep, 4, out, 1), IJEPA_ERR_INVALID_ARG, msg, F,
+               "keep index N");
+    int64_t w = first_not(out, n, 42.0f);
+    ck_assert_msg(w < 0, "a failed forward wrote out[%lld]", (long long)w);
+    /* the encoder still works */
+    keep[5] = 0;
+    ck_assert_int_eq(FWD(f.enc, im, B, keep, 4, out, 1), IJEPA_OK);
+#undef FWD
+    free(im); free(out); free(keep);
+    efx_close(&f);
+}
+END_TEST
+
+/* backward: IJEPA_ERR_STATE without a kept TRAIN forward */
+START_TEST(test_backward_errors)
+{
+    const spec *s = &SPEC_A;
+    efx f;
+    efx_open(&f, s);
+    const int64_t B = 2, n = B * f.N * f.D;
+    float *im = images_new(s, B, 3), *out = ref_falloc(n), *d = ref_falloc(n);
+    const char *F = "ijepa_encoder_backward";
+    for (int64_t i = 0; i < n; i++) d[i] = 1.0f;
+
+    expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
+               ijepa_encoder_last_error(f.enc), F, "backward before any forward");
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_INFERENCE), 0);
+    expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
+               ijepa_encoder_last_error(f.enc), F, "backward after an INFERENCE forward");
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_TRAIN), 0);
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_INFERENCE), 0);
+    expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
+               ijepa_encoder_last_error(f.enc), F, "INFERENCE forward after a TRAIN one");
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_TRAIN), 0);
+    ck_assert_int_eq(ijepa_encoder_init_params(f.enc, 3), IJEPA_OK);
+    expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
+               ijepa_encoder_last_error(f.enc), F, "backward after init_params");
+    int64_t nz = first_not(f.grads, f.count, 0.0f);
+    ck_assert_msg(nz < 0, "a refused backward wrote gradient %lld", (long long)nz);
+
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_TRAIN), 0);
+    expect_err(ijepa_encoder_backward(f.enc, NULL), IJEPA_ERR_INVALID_ARG,
+               ijepa_encoder_last_error(f.enc), F, "NULL d_out");
+    expect_err(ijepa_encoder_backward(NULL, d), IJEPA_ERR_INVALID_ARG, ijepa_last_error(), F,
+               "NULL encoder");
+    ck_assert_int_eq(ijepa_encoder_backward(f.enc, d), IJEPA_OK);
+
+    /* the other entry points with NULL */
+    float *p;
+    int64_t cnt;
+    expect_err(ijepa_encoder_zero_grad(NULL), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
+               "ijepa_encoder_zero_grad", "zero_grad NULL");
+    expect_err(ijepa_encoder_init_params(NULL, 1), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
+               "ijepa_encoder_init_params", "init_params NULL");
+    expect_err(ijepa_encoder_params(NULL, &p, &cnt), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
+               "ijepa_encoder_params", "params NULL encoder");
+    expect_err(ijepa_encoder_params(f.enc, NULL, &cnt), IJEPA_ERR_INVALID_ARG,
+               ijepa_encoder_last_error(f.enc), "ijepa_encoder_params", "params NULL data");
+    expect_err(ijepa_encoder_grads(f.enc, &p, NULL), IJEPA_ERR_INVALID_ARG,
+               ijepa_encoder_last_error(f.enc), "ijepa_encoder_grads", "grads NULL count");
+    expect_err(ijepa_encoder_grads(NULL, &p, &cnt), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
+               "ijepa_encoder_grads", "grads NULL encoder");
+    free(im); free(out); free(d);
+    efx_close(&f);
+}
+END_TEST
+
+/* trainable = 0: TRAIN forwards fail with IJEPA_ERR_STATE; INFERENCE works
+ * and matches a trainable encoder with the same seed. */
+START_TEST(test_not_trainable)
+{
+    const spec *s = &SPEC_A;
+    ijepa_config *cfg = spec_config(s);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
+    efx f, g;
+    efx_create(&f, cfg);
+    efx_open(&g, s);
+    ck_assert_int_lt(ijepa_encoder_memory_bytes(f.enc), ijepa_encoder_memory_bytes(g.enc));
+    const int64_t B = 2, n = B * f.N * f.D;
+    float *im = images_new(s, B, 4), *o1 = ref_falloc(n), *o2 = ref_falloc(n);
+    expect_err(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o1, IJEPA_FORWARD_TRAIN),
+               IJEPA_ERR_STATE, ijepa_encoder_last_error(f.enc), "ijepa_encoder_forward",
+               "TRAIN forward with trainable = 0");
+    ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o1, IJEPA_FORWARD_INFERENCE), 0);
+    ck_assert_int_eq(ijepa_encoder_forward(g.enc, im, B, NULL, 0, o2, IJEPA_FORWARD_INFERENCE), 0);
+    double *d2 = ref_dalloc(n);
+    ref_f2d(d2, o2, n);
+    ref_cmp c = ref_compare_f(o1, d2, n, 1e-6, 0, NULL);
+    expect_close(&c, "trainable 0 vs 1, same seed, INFERENCE");
+    free(im); free(o1); free(o2); free(d2);
+    efx_close(&f);
+    efx_close(&g);
+}
+END_TEST
+
+// --- suite ---------------------------------------------------------------------------------
+
+Suite *ijepa_encoder_suite(void)
+{
+    Suite *s = suite_create("encoder");
+
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tcase_add_loop_test(tc, test_forward_vs_ref, 0, 2);
+    tcase_add_loop_test(tc, test_forward_masked_vs_ref, 0, 2);
+    tcase_add_test(tc, test_full_keep_is_unmasked);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("grad");
+    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tcase_add_loop_test(tc, test_grad_fd, 0, (int)(sizeof grad_cases / sizeof grad_cases[0]));
+    tcase_add_test(tc, test_backward_accumulates);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("init");
+    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tcase_add_loop_test(tc, test_pos_embed, 0, 2);
+    tcase_add_loop_test(tc, test_init_stats, 0, 2);
+    tcase_add_test(tc, test_init_depth_rescale);
+    tcase_add_test(tc, test_seeds);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("table");
+    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tcase_add_loop_test(tc, test_tensor_table, 0, 2);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_free_null);
+    tcase_add_test(tc, test_create_errors);
+    tcase_add_test(tc, test_forward_errors);
+    tcase_add_test(tc, test_backward_errors);
+    tcase_add_test(tc, test_not_trainable);
+    suite_add_tcase(s, tc);
+    return s;
+}
