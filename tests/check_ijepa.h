@@ -26,5 +26,7 @@ Suite *ijepa_encoder_suite(void); /* check_encoder.c: include/ijepa/encoder.h */
 Suite *ijepa_mask_suite(void);    /* check_mask.c: include/ijepa/mask.h */
 Suite *ijepa_loss_suite(void);    /* check_loss.c: include/ijepa/loss.h */
 Suite *ijepa_optim_suite(void);   /* check_optim.c: include/ijepa/optim.h */
+Suite *ijepa_predictor_suite(void); /* check_predictor.c: include/ijepa/predictor.h */
+Suite *ijepa_trainer_suite(void);   /* check_trainer.c: include/ijepa/trainer.h */
 
 #endif /* IJEPA_TESTS_CHECK_IJEPA_H */

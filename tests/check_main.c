@@ -35,6 +35,8 @@ static const struct {
     { "mask", ijepa_mask_suite },
     { "loss", ijepa_loss_suite },
     { "optim", ijepa_optim_suite },
+    { "predictor", ijepa_predictor_suite },
+    { "trainer", ijepa_trainer_suite },
 };
 
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))

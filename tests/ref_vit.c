@@ -84,17 +84,45 @@ int ref_vit_bind(ref_vit *v, const ref_vit_cfg *cfg, const ijepa_tensor_table *t
         return -1;
     }
     const int64_t d_pos[3] = {1, v->N, D}, d_pw[4] = {D, cfg->in_chans, p, p};
-    const int64_t d_D[1] = {D}, d_qkv[2] = {3 * D, D}, d_3D[1] = {3 * D};
-    const int64_t d_proj[2] = {D, D}, d_fc1[2] = {Hd, D}, d_H[1] = {Hd};
-    const int64_t d_fc2[2] = {D, Hd};
+    const int64_t d_D[1] = {D};
     if (!(v->pos = lookup(tab, params, "pos_embed", 3, d_pos, err, errlen)) ||
         !(v->pw = lookup(tab, params, "patch_embed.proj.weight", 4, d_pw, err, errlen)) ||
         !(v->pb = lookup(tab, params, "patch_embed.proj.bias", 1, d_D, err, errlen)) ||
         !(v->nw = lookup(tab, params, "norm.weight", 1, d_D, err, errlen)) ||
         !(v->nb = lookup(tab, params, "norm.bias", 1, d_D, err, errlen)))
         goto fail;
-    for (int64_t i = 0; i < cfg->depth; i++) {
-        ref_vit_block *b = &v->blocks[i];
+    if (ref_vit_bind_blocks(v->blocks, cfg->depth, D, Hd, cfg->qkv_bias, "blocks", tab,
+                            params, err, errlen) != 0)
+        goto fail;
+    return 0;
+fail:
+    ref_vit_unbind(v);
+    return -1;
+}
+
+void ref_vit_unbind(ref_vit *v)
+{
+    free(v->blocks);
+    v->blocks = NULL;
+}
+
+const double *ref_vit_lookup(const ijepa_tensor_table *tab, const double *params,
+                             const char *name, int32_t ndim, const int64_t *dims,
+                             char *err, size_t errlen)
+{
+    return lookup(tab, params, name, ndim, dims, err, errlen);
+}
+
+int ref_vit_bind_blocks(ref_vit_block *blocks, int64_t depth, int64_t D, int64_t Hd,
+                        int qkv_bias, const char *prefix, const ijepa_tensor_table *tab,
+                        const double *params, char *err, size_t errlen)
+{
+    const int64_t d_D[1] = {D}, d_qkv[2] = {3 * D, D}, d_3D[1] = {3 * D};
+    const int64_t d_proj[2] = {D, D}, d_fc1[2] = {Hd, D}, d_H[1] = {Hd};
+    const int64_t d_fc2[2] = {D, Hd};
+    for (int64_t i = 0; i < depth; i++) {
+        ref_vit_block *b = &blocks[i];
+        memset(b, 0, sizeof *b);
         struct {
             const char *suffix;
             const double **slot;
@@ -109,30 +137,21 @@ int ref_vit_bind(ref_vit *v, const ref_vit_cfg *cfg, const ijepa_tensor_table *t
             {"mlp.fc2.weight", &b->fc2w, 2, d_fc2}, {"mlp.fc2.bias", &b->fc2b, 1, d_D},
         };
         for (size_t j = 0; j < sizeof t / sizeof t[0]; j++) {
-            char name[96];
-            snprintf(name, sizeof name, "blocks.%lld.%s", (long long)i, t[j].suffix);
-            if (t[j].slot == &b->qkvb && !cfg->qkv_bias) {
+            char name[128];
+            snprintf(name, sizeof name, "%s.%lld.%s", prefix, (long long)i, t[j].suffix);
+            if (t[j].slot == &b->qkvb && !qkv_bias) {
                 int64_t idx;
                 if (ijepa_tensor_table_find(tab, name, &idx) == IJEPA_OK) {
                     snprintf(err, errlen, "'%s' present although qkv_bias = 0", name);
-                    goto fail;
+                    return -1;
                 }
                 continue;
             }
             *t[j].slot = lookup(tab, params, name, t[j].ndim, t[j].dims, err, errlen);
-            if (!*t[j].slot) goto fail;
+            if (!*t[j].slot) return -1;
         }
     }
     return 0;
-fail:
-    ref_vit_unbind(v);
-    return -1;
-}
-
-void ref_vit_unbind(ref_vit *v)
-{
-    free(v->blocks);
-    v->blocks = NULL;
 }
 
 // --- forward -------------------------------------------------------------------------
@@ -189,11 +208,9 @@ int ref_vit_forward(const ref_vit *v, const double *images, int64_t B,
     const int64_t D = c->D, N = v->N, G = v->G, p = c->patch, img = c->img;
     const int64_t C = c->in_chans, Hd = c->hidden;
     const int64_t T = keep ? K : N, R = B * T;
-    double *tok = ref_dalloc(B * N * D), *x = ref_dalloc(R * D), *h = ref_dalloc(R * D);
-    double *qkv = ref_dalloc(R * 3 * D), *o = ref_dalloc(R * D), *y = ref_dalloc(R * D);
-    double *u = ref_dalloc(R * Hd), *s = ref_dalloc(T);
+    double *tok = ref_dalloc(B * N * D), *x = ref_dalloc(R * D);
     int rc = -1;
-    if (!tok || !x || !h || !qkv || !o || !y || !u || !s) goto done;
+    if (!tok || !x) goto done;
 
     /* Conv2d with kernel = stride = p, then + pos_embed */
     for (int64_t b = 0; b < B; b++)
@@ -216,24 +233,41 @@ int ref_vit_forward(const ref_vit *v, const double *images, int64_t B,
             memcpy(x + (b * T + t) * D, tok + (b * N + n) * D, (size_t)D * sizeof(double));
         }
 
-    for (int64_t l = 0; l < c->depth; l++) {
-        const ref_vit_block *w = &v->blocks[l];
-        ref_layernorm_fwd(R, D, c->eps, x, w->n1w, w->n1b, h, NULL, NULL);
+    if (ref_vit_blocks_forward(v->blocks, c->depth, D, c->heads, Hd, c->eps, B, T, x) != 0)
+        goto done;
+    ref_layernorm_fwd(R, D, c->eps, x, v->nw, v->nb, out, NULL, NULL);
+    rc = 0;
+done:
+    free(tok); free(x);
+    return rc;
+}
+
+int ref_vit_blocks_forward(const ref_vit_block *blocks, int64_t depth, int64_t D,
+                           int64_t heads, int64_t Hd, double eps, int64_t S, int64_t T,
+                           double *x)
+{
+    const int64_t R = S * T;
+    double *h = ref_dalloc(R * D), *qkv = ref_dalloc(R * 3 * D), *o = ref_dalloc(R * D);
+    double *y = ref_dalloc(R * D), *u = ref_dalloc(R * Hd), *s = ref_dalloc(T);
+    int rc = -1;
+    if (!h || !qkv || !o || !y || !u || !s) goto done;
+    for (int64_t l = 0; l < depth; l++) {
+        const ref_vit_block *w = &blocks[l];
+        ref_layernorm_fwd(R, D, eps, x, w->n1w, w->n1b, h, NULL, NULL);
         linear(R, D, 3 * D, h, w->qkvw, w->qkvb, qkv);
-        for (int64_t b = 0; b < B; b++)
-            attention(T, D, c->heads, qkv + b * T * 3 * D, o + b * T * D, s);
+        for (int64_t b = 0; b < S; b++)
+            attention(T, D, heads, qkv + b * T * 3 * D, o + b * T * D, s);
         linear(R, D, D, o, w->projw, w->projb, y);
         for (int64_t i = 0; i < R * D; i++) x[i] += y[i];
-        ref_layernorm_fwd(R, D, c->eps, x, w->n2w, w->n2b, h, NULL, NULL);
+        ref_layernorm_fwd(R, D, eps, x, w->n2w, w->n2b, h, NULL, NULL);
         linear(R, D, Hd, h, w->fc1w, w->fc1b, u);
         ref_gelu_fwd(R * Hd, u, u);
         linear(R, Hd, D, u, w->fc2w, w->fc2b, y);
         for (int64_t i = 0; i < R * D; i++) x[i] += y[i];
     }
-    ref_layernorm_fwd(R, D, c->eps, x, v->nw, v->nb, out, NULL, NULL);
     rc = 0;
 done:
-    free(tok); free(x); free(h); free(qkv); free(o); free(y); free(u); free(s);
+    free(h); free(qkv); free(o); free(y); free(u); free(s);
     return rc;
 }
 

@@ -68,6 +68,34 @@ void ref_vit_unbind(ref_vit *v);
 int ref_vit_forward(const ref_vit *v, const double *images, int64_t B,
                     const int32_t *keep, int64_t K, double *out);
 
+/*
+ * Building blocks shared with the predictor reference (tests/ref_pred.c).
+ *
+ * ref_vit_lookup: the data of tensor `name` in params (a double copy of a
+ * buffer laid out as tab says) after checking its official shape
+ * dims[0..ndim-1]; NULL with the cause in err.
+ *
+ * ref_vit_bind_blocks: bind blocks[0..depth-1] to the tensors
+ * "<prefix>.<i>.norm1.weight", ... of width D and MLP width hidden (qkv_bias
+ * 0: "<prefix>.<i>.attn.qkv.bias" must be absent and qkvb is NULL).
+ * Returns 0, or -1 with the cause in err.
+ *
+ * ref_vit_blocks_forward: the pre-norm blocks
+ *     x += proj(attn(LN1(x)));  x += fc2(GELU(fc1(LN2(x))))
+ * over S independent sequences of T tokens, x [S*T, D] updated in place
+ * (heads attention heads, LayerNorm eps). Returns 0, or -1 if scratch memory
+ * could not be allocated.
+ */
+const double *ref_vit_lookup(const ijepa_tensor_table *tab, const double *params,
+                             const char *name, int32_t ndim, const int64_t *dims,
+                             char *err, size_t errlen);
+int ref_vit_bind_blocks(ref_vit_block *blocks, int64_t depth, int64_t D, int64_t hidden,
+                        int qkv_bias, const char *prefix, const ijepa_tensor_table *tab,
+                        const double *params, char *err, size_t errlen);
+int ref_vit_blocks_forward(const ref_vit_block *blocks, int64_t depth, int64_t D,
+                           int64_t heads, int64_t hidden, double eps, int64_t S, int64_t T,
+                           double *x);
+
 /* The official 2-D sin-cos positional embedding [G*G, D] in double. */
 void ref_vit_sincos(int64_t G, int64_t D, double *pos);
 
