@@ -201,6 +201,27 @@ void ijepa__stack_free(ijepa__stack *st)
 
 float *ijepa__stack_input(ijepa__stack *st) { return st->act[0].x_in; }
 
+// --- linear layers -----------------------------------------------------------------------
+
+int ijepa__linear(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const float *x,
+                  const float *W, const float *b, int accumulate, float *y)
+{
+    return ijepa__matmul(ops, 1, R, out, in, x, 0, W, 1, b, 1.0f, accumulate, y);
+}
+
+int ijepa__linear_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const float *dy,
+                      const float *W, const float *x, float *dx, float *gW, float *gb)
+{
+    int rc;
+    if (dx && (rc = ijepa__matmul(ops, 1, R, in, out, dy, 0, W, 0, NULL, 1.0f, 0, dx)) < 0)
+        return rc;
+    if ((rc = ijepa__matmul(ops, 1, out, in, R, dy, 1, x, 0, NULL, 1.0f, 1, gW)) < 0)
+        return rc;
+    if (gb)
+        ijepa__colsum_add(dy, R, out, gb);
+    return IJEPA_OK;
+}
+
 // --- forward -------------------------------------------------------------------------------
 
 /* One block: x_in -> x_out (x_out may be a's own x_in in inference). */
@@ -216,8 +237,8 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
                                    a->ln1, training ? a->mean1 : NULL,
                                    training ? a->var1 : NULL)) < 0)
         return rc;
-    if ((rc = ijepa__matmul(ops, 1, R, 3 * D, D, a->ln1, 0, p + o->qkvw, 1,
-                            o->qkvb >= 0 ? p + o->qkvb : NULL, 1.0f, 0, st->buf3D)) < 0)
+    if ((rc = ijepa__linear(ops, R, D, 3 * D, a->ln1, p + o->qkvw,
+                            o->qkvb >= 0 ? p + o->qkvb : NULL, 0, st->buf3D)) < 0)
         return rc;
     ijepa__heads_split3(st->buf3D, S, T, H, hd, a->q, a->k, a->v);
     if ((rc = ijepa__matmul(ops, S * H, T, T, hd, a->q, 0, a->k, 1, NULL, st->scale, 0,
@@ -230,22 +251,21 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
         return rc;
     ijepa__heads_merge(st->bufD1, S, T, H, hd, a->ctx);
     memcpy(a->x_mid, a->x_in, rowsD);
-    if ((rc = ijepa__matmul(ops, 1, R, D, D, a->ctx, 0, p + o->projw, 1, p + o->projb,
-                            1.0f, 1, a->x_mid)) < 0)
+    if ((rc = ijepa__linear(ops, R, D, D, a->ctx, p + o->projw, p + o->projb, 1,
+                            a->x_mid)) < 0)
         return rc;
     /* MLP */
     if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b,
                                    a->ln2, training ? a->mean2 : NULL,
                                    training ? a->var2 : NULL)) < 0)
         return rc;
-    if ((rc = ijepa__matmul(ops, 1, R, Hd, D, a->ln2, 0, p + o->fc1w, 1, p + o->fc1b,
-                            1.0f, 0, a->h_pre)) < 0)
+    if ((rc = ijepa__linear(ops, R, D, Hd, a->ln2, p + o->fc1w, p + o->fc1b, 0,
+                            a->h_pre)) < 0)
         return rc;
     if ((rc = ijepa__gelu_fwd(ops, R * Hd, a->h_pre, a->h_act)) < 0)
         return rc;
     memcpy(x_out, a->x_mid, rowsD);
-    return ijepa__matmul(ops, 1, R, D, Hd, a->h_act, 0, p + o->fc2w, 1, p + o->fc2b, 1.0f,
-                         1, x_out);
+    return ijepa__linear(ops, R, Hd, D, a->h_act, p + o->fc2w, p + o->fc2b, 1, x_out);
 }
 
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
@@ -295,29 +315,18 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
     int rc;
     /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
     float *dh = st->bufH;
-    if ((rc = ijepa__matmul(ops, 1, R, Hd, D, dx, 0, p + o->fc2w, 0, NULL, 1.0f, 0, dh)) < 0 ||
-        (rc = ijepa__matmul(ops, 1, D, Hd, R, dx, 1, a->h_act, 0, NULL, 1.0f, 1,
-                            g + o->fc2w)) < 0)
-        return rc;
-    ijepa__colsum_add(dx, R, D, g + o->fc2b);
-    if ((rc = ijepa__gelu_bwd(ops, R * Hd, a->h_pre, dh, dh)) < 0)
-        return rc;
-    if ((rc = ijepa__matmul(ops, 1, R, D, Hd, dh, 0, p + o->fc1w, 0, NULL, 1.0f, 0,
-                            st->bufD1)) < 0 ||
-        (rc = ijepa__matmul(ops, 1, Hd, D, R, dh, 1, a->ln2, 0, NULL, 1.0f, 1,
-                            g + o->fc1w)) < 0)
-        return rc;
-    ijepa__colsum_add(dh, R, Hd, g + o->fc1b);
-    if ((rc = ln_backward_add(st, ops, R, a->x_mid, a->mean2, a->var2, p + o->n2w,
+    if ((rc = ijepa__linear_bwd(ops, R, Hd, D, dx, p + o->fc2w, a->h_act, dh, g + o->fc2w,
+                                g + o->fc2b)) < 0 ||
+        (rc = ijepa__gelu_bwd(ops, R * Hd, a->h_pre, dh, dh)) < 0 ||
+        (rc = ijepa__linear_bwd(ops, R, D, Hd, dh, p + o->fc1w, a->ln2, st->bufD1,
+                                g + o->fc1w, g + o->fc1b)) < 0 ||
+        (rc = ln_backward_add(st, ops, R, a->x_mid, a->mean2, a->var2, p + o->n2w,
                               st->bufD1, dx, g + o->n2w, g + o->n2b)) < 0)
         return rc;
     /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
-    if ((rc = ijepa__matmul(ops, 1, R, D, D, dx, 0, p + o->projw, 0, NULL, 1.0f, 0,
-                            st->bufD1)) < 0 ||
-        (rc = ijepa__matmul(ops, 1, D, D, R, dx, 1, a->ctx, 0, NULL, 1.0f, 1,
-                            g + o->projw)) < 0)
+    if ((rc = ijepa__linear_bwd(ops, R, D, D, dx, p + o->projw, a->ctx, st->bufD1,
+                                g + o->projw, g + o->projb)) < 0)
         return rc;
-    ijepa__colsum_add(dx, R, D, g + o->projb);
     float *dO = st->bufD2;
     ijepa__heads_split(st->bufD1, S, T, H, hd, dO);
     float *dP = st->bufP1, *dS = st->bufP2;
@@ -330,13 +339,9 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
         return rc;
     float *dqkv = st->bufH;
     ijepa__heads_merge3(dq, dk, dv, S, T, H, hd, dqkv);
-    if ((rc = ijepa__matmul(ops, 1, R, D, 3 * D, dqkv, 0, p + o->qkvw, 0, NULL, 1.0f, 0,
-                            st->bufD1)) < 0 ||
-        (rc = ijepa__matmul(ops, 1, 3 * D, D, R, dqkv, 1, a->ln1, 0, NULL, 1.0f, 1,
-                            g + o->qkvw)) < 0)
+    if ((rc = ijepa__linear_bwd(ops, R, D, 3 * D, dqkv, p + o->qkvw, a->ln1, st->bufD1,
+                                g + o->qkvw, o->qkvb >= 0 ? g + o->qkvb : NULL)) < 0)
         return rc;
-    if (o->qkvb >= 0)
-        ijepa__colsum_add(dqkv, R, 3 * D, g + o->qkvb);
     return ln_backward_add(st, ops, R, a->x_in, a->mean1, a->var1, p + o->n1w, st->bufD1,
                            dx, g + o->n1w, g + o->n1b);
 }

@@ -91,6 +91,16 @@ void ijepa__stack_init(const ijepa__stack *st, float *params, ijepa__rng *rng,
 void ijepa__trunc_normal(ijepa__rng *rng, float *p, int64_t n, double std,
                          double lo, double hi);
 
+/* Linear layer y [R, out] = x [R, in] W^T + b (+ y when accumulate), with
+ * PyTorch's W [out, in]; b may be NULL. */
+int ijepa__linear(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const float *x,
+                  const float *W, const float *b, int accumulate, float *y);
+
+/* Its backward from dy [R, out]: dx [R, in] = dy W (skipped when dx is NULL),
+ * gW += dy^T x, gb += column sums of dy (skipped when gb is NULL). */
+int ijepa__linear_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const float *dy,
+                      const float *W, const float *x, float *dx, float *gW, float *gb);
+
 /* Fixed 2-D sin-cos positional embedding [G*G, D] in the official channel
  * layout [sin(c w_k) | cos(c w_k) | sin(r w_k) | cos(r w_k)] for the patch at
  * row r, column c, w_k = 10000^(-k/(D/4)); computed in double. D % 4 == 0. */

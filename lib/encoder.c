@@ -36,7 +36,9 @@ static void init_params(ijepa_encoder *enc, uint64_t seed)
     ijepa__rng_seed(&rng, seed);
     memset(enc->params, 0, (size_t)enc->tab.total * sizeof(float));
     ijepa__sincos_2d(enc->params + enc->off_pos, enc->G, D);
-    ijepa__trunc_normal(&rng, enc->params + enc->off_pw, D * enc->cpp, std, -2.0, 2.0);
+    const double pstd = ijepa__cfg_float(enc->cfg, IJEPA_CFG_PATCH_INIT_STD);
+    ijepa__trunc_normal(&rng, enc->params + enc->off_pw, D * enc->cpp, pstd > 0 ? pstd : std,
+                        -2.0, 2.0);
     ijepa__stack_init(&enc->st, enc->params, &rng, std,
                       (int)ijepa__cfg_int(enc->cfg, IJEPA_CFG_INIT_DEPTH_RESCALE));
     for (int64_t j = 0; j < D; j++)
@@ -280,8 +282,8 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
 
     float *x = ijepa__stack_input(&enc->st);
     im2col(enc, images, batch, keep, K, enc->patches);
-    int rc = ijepa__matmul(enc->ops, 1, R, D, enc->cpp, enc->patches, 0,
-                           enc->params + enc->off_pw, 1, enc->params + enc->off_pb, 1.0f, 0, x);
+    int rc = ijepa__linear(enc->ops, R, enc->cpp, D, enc->patches, enc->params + enc->off_pw,
+                           enc->params + enc->off_pb, 0, x);
     if (rc < 0)
         return rc;
     const float *pos = enc->params + enc->off_pos;
@@ -329,12 +331,9 @@ int ijepa_encoder_backward(ijepa_encoder *enc, const float *d_out)
     ijepa__add_inplace(g + enc->off_nb, enc->st.dbeta, D);
     if ((rc = ijepa__stack_backward(&enc->st, enc->ops, enc->params, g, enc->dx)) < 0)
         return rc;
-    /* patch embedding: dW [D, C*p*p] += dx^T . patches;  db += colsum(dx) */
-    if ((rc = ijepa__matmul(enc->ops, 1, D, enc->cpp, R, enc->dx, 1, enc->patches, 0, NULL,
-                            1.0f, 1, g + enc->off_pw)) < 0)
-        return rc;
-    ijepa__colsum_add(enc->dx, R, D, g + enc->off_pb);
-    return IJEPA_OK;
+    /* patch embedding: weights and bias only, images need no gradient */
+    return ijepa__linear_bwd(enc->ops, R, enc->cpp, D, enc->dx, enc->params + enc->off_pw,
+                             enc->patches, NULL, g + enc->off_pw, g + enc->off_pb);
 }
 
 int ijepa_encoder_zero_grad(ijepa_encoder *enc)

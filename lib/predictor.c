@@ -244,8 +244,8 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
 
     if (training)
         memcpy(p->z, ctx_out, (size_t)(B * Kc * D) * sizeof(float));
-    if ((rc = ijepa__matmul(p->ops, 1, B * Kc, Dp, D, ctx_out, 0, par + p->off_ew, 1,
-                            par + p->off_eb, 1.0f, 0, p->emb)) < 0)
+    if ((rc = ijepa__linear(p->ops, B * Kc, D, Dp, ctx_out, par + p->off_ew, par + p->off_eb, 0,
+                            p->emb)) < 0)
         return rc;
     /* One sequence per (block m, image b): [context of b | mask tokens of block m]. */
     float *x = ijepa__stack_input(&p->st);
@@ -271,8 +271,8 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
     if ((rc = ijepa__layernorm_fwd(p->ops, S * Kt, Dp, p->eps, p->yt, par + p->off_nw,
                                    par + p->off_nb, p->nt, training ? p->nmean : NULL,
                                    training ? p->nvar : NULL)) < 0 ||
-        (rc = ijepa__matmul(p->ops, 1, S * Kt, D, Dp, p->nt, 0, par + p->off_pw, 1,
-                            par + p->off_pb, 1.0f, 0, out)) < 0)
+        (rc = ijepa__linear(p->ops, S * Kt, Dp, D, p->nt, par + p->off_pw, par + p->off_pb, 0,
+                            out)) < 0)
         return rc;
     if (training) {
         p->kB = B;
@@ -298,13 +298,9 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
     float *g = p->grads;
     int rc;
     /* predictor_proj and predictor_norm, on the target rows */
-    if ((rc = ijepa__matmul(p->ops, 1, S * Kt, Dp, D, d_out, 0, par + p->off_pw, 0, NULL, 1.0f,
-                            0, p->dnt)) < 0 ||
-        (rc = ijepa__matmul(p->ops, 1, D, Dp, S * Kt, d_out, 1, p->nt, 0, NULL, 1.0f, 1,
-                            g + p->off_pw)) < 0)
-        return rc;
-    ijepa__colsum_add(d_out, S * Kt, D, g + p->off_pb);
-    if ((rc = ijepa__layernorm_bwd(p->ops, S * Kt, Dp, p->eps, p->yt, p->nmean, p->nvar,
+    if ((rc = ijepa__linear_bwd(p->ops, S * Kt, Dp, D, d_out, par + p->off_pw, p->nt, p->dnt,
+                                g + p->off_pw, g + p->off_pb)) < 0 ||
+        (rc = ijepa__layernorm_bwd(p->ops, S * Kt, Dp, p->eps, p->yt, p->nmean, p->nvar,
                                    par + p->off_nw, p->dnt, p->dyt, p->st.dgamma,
                                    p->st.dbeta)) < 0)
         return rc;
@@ -325,13 +321,8 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
     memset(demb, 0, (size_t)(B * Kc * Dp) * sizeof(float));
     for (int64_t s = 0; s < S; s++)
         ijepa__add_inplace(demb + (s % B) * Kc * Dp, p->dx + s * T * Dp, Kc * Dp);
-    if ((rc = ijepa__matmul(p->ops, 1, B * Kc, D, Dp, demb, 0, par + p->off_ew, 0, NULL, 1.0f,
-                            0, d_ctx)) < 0 ||
-        (rc = ijepa__matmul(p->ops, 1, Dp, D, B * Kc, demb, 1, p->z, 0, NULL, 1.0f, 1,
-                            g + p->off_ew)) < 0)
-        return rc;
-    ijepa__colsum_add(demb, B * Kc, Dp, g + p->off_eb);
-    return IJEPA_OK;
+    return ijepa__linear_bwd(p->ops, B * Kc, D, Dp, demb, par + p->off_ew, p->z, d_ctx,
+                             g + p->off_ew, g + p->off_eb);
 }
 
 int ijepa_predictor_zero_grad(ijepa_predictor *p)
