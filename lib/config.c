@@ -31,6 +31,7 @@ static const key_spec KEYS[] = {
     {IJEPA_CFG_INIT_STD, "init_std", IJEPA_CFG_TYPE_FLOAT, 0.02, 0, 1},
     {IJEPA_CFG_INIT_DEPTH_RESCALE, "init_depth_rescale", IJEPA_CFG_TYPE_INT, 0, 0, 1},
     {IJEPA_CFG_LN_EPS, "ln_eps", IJEPA_CFG_TYPE_FLOAT, 1e-6, 0, 1},
+    {IJEPA_CFG_PATCH_INIT_STD, "patch_init_std", IJEPA_CFG_TYPE_FLOAT, 0, 0, 10},
     {IJEPA_CFG_PRED_EMBED_DIM, "pred_embed_dim", IJEPA_CFG_TYPE_INT, 384, 4, 16384},
     {IJEPA_CFG_PRED_DEPTH, "pred_depth", IJEPA_CFG_TYPE_INT, 6, 1, 256},
     {IJEPA_CFG_PRED_NUM_HEADS, "pred_num_heads", IJEPA_CFG_TYPE_INT, 0, 0, 1024},

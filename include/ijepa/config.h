@@ -57,6 +57,7 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_INIT_STD = 108,    /**< "init_std" float [0, 1], default 0.02: truncated normal std of weights */
     IJEPA_CFG_INIT_DEPTH_RESCALE = 109, /**< "init_depth_rescale" int {0,1}, default 0: divide attn.proj and mlp.fc2 weights of block i (1-based) by sqrt(2i), as the model constructor does; official training re-initialises and so does not */
     IJEPA_CFG_LN_EPS = 110,      /**< "ln_eps" float [0, 1], default 1e-6: LayerNorm epsilon */
+    IJEPA_CFG_PATCH_INIT_STD = 111, /**< "patch_init_std" float [0, 10], default 0: std of the patch-embedding weights; 0 means init_std (official). With small patches (few inputs per token) 0.02 makes the pixel signal tiny next to the positional embedding; 1/sqrt(in_chans * patch^2) gives it unit scale */
 
     /* --- predictor ------------------------------------------------------- */
     IJEPA_CFG_PRED_EMBED_DIM = 200, /**< "pred_embed_dim" int [4, 16384], default 384; multiple of 4 */
