@@ -3,14 +3,16 @@
  *
  *   ijepa-train [--data DIR] [--config NAME] [--steps N | --epochs E]
  *               [--batch B] [--seed S] [--threads T] [--out DIR]
- *               [--set key=value]... [--limit N] [--probe] [--quiet]
+ *               [--set key=value]... [--crop S] [--limit N] [--probe] [--quiet]
  *
  * Trains on Fashion-MNIST (Debian's dataset-fashion-mnist is the default
  * data), shows progress (a bar on a terminal, plain lines when piped), and
  * writes to --out: log.csv, loss.png, masks.png, config.txt and the target
  * encoder weights target_encoder.f32. --probe then scores a linear probe of
  * the target encoder on the test split. Any config key can be set with --set
- * (see include/ijepa/config.h for names).
+ * (see include/ijepa/config.h for names); --crop S applies the official
+ * RandomResizedCrop with scale (S, 1) to every training image (0: none; the
+ * default is the recipe's).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
@@ -21,7 +23,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ijepa-train [--data DIR] [--config NAME] [--steps N | --epochs E]\n"
                "                   [--batch B] [--seed S] [--threads T] [--out DIR]\n"
-               "                   [--set key=value]... [--limit N] [--probe] [--quiet]\n"
+               "                   [--set key=value]... [--crop S] [--limit N] [--probe] [--quiet]\n"
                "configs:\n");
     for (size_t i = 0; i < sizeof EX_RECIPES / sizeof EX_RECIPES[0]; i++)
         fprintf(f, "  %-16s %s\n", EX_RECIPES[i].name, EX_RECIPES[i].about);
@@ -32,7 +34,7 @@ int main(int argc, char **argv)
     ex_prog = "ijepa-train";
     const char *dir = FMNIST_DEFAULT_DIR, *recipe = "fmnist", *out = NULL;
     int64_t steps = 0, batch = 0, limit = 0, seed = 0, threads = 0;
-    double epochs = 0;
+    double epochs = 0, crop = -1;
     int probe = 0, quiet = 0;
     char sets[4096] = "";
     for (int i = 1; i < argc; i++) {
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
             seed = atoll(argv[++i]);
         else if (!strcmp(a, "--threads"))
             threads = atoll(argv[++i]);
+        else if (!strcmp(a, "--crop"))
+            crop = atof(argv[++i]);
         else if (!strcmp(a, "--limit"))
             limit = atoll(argv[++i]);
         else if (!strcmp(a, "--set")) {
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
                         "%d threads\n", r->name, (long long)steps, (long long)B,
                 (double)(steps * B) / (double)train.n, (int)ijepa_context_num_threads(ctx));
     ex_train_result res;
-    ijepa_trainer *tr = ex_train(ctx, cfg, &train, steps, out, quiet, &res);
+    ijepa_trainer *tr = ex_train(ctx, cfg, &train, steps, crop >= 0 ? crop : r->crop_scale_min, out, quiet, &res);
     printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std %.4f\n",
            (long long)res.steps, res.seconds, res.images_per_s, res.first_loss, res.last_loss,
            res.last_std);

@@ -20,6 +20,7 @@ typedef struct ex_recipe {
     const char *name;
     const char *about;
     const char *settings;
+    double crop_scale_min; /* RandomResizedCrop scale (crop_scale_min, 1); 0 = no crop */
 } ex_recipe;
 
 static const ex_recipe EX_RECIPES[] = {
@@ -27,16 +28,16 @@ static const ex_recipe EX_RECIPES[] = {
      "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
      "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
      "mask_mode=0 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0"},
+     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0},
     {"fmnist-official", "the official recipe at small scale: 32x32, patch 4, ViT 192x6, "
                         "predictor 96x4, official masks",
      "img_size=32 patch_size=4 in_chans=1 embed_dim=192 depth=6 num_heads=3 "
      "pred_embed_dim=96 pred_depth=4 pred_num_heads=3 batch_size=128 "
      "mask_mode=1 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0"},
+     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.3},
     {"tiny", "a seconds-long smoke run",
      "img_size=28 patch_size=4 in_chans=1 embed_dim=32 depth=2 num_heads=2 "
-     "pred_embed_dim=16 pred_depth=1 pred_num_heads=2 batch_size=32 min_keep=2"},
+     "pred_embed_dim=16 pred_depth=1 pred_num_heads=2 batch_size=32 min_keep=2", 0.0},
 };
 
 static inline const ex_recipe *ex_recipe_find(const char *name)
@@ -66,6 +67,54 @@ static inline void ex_apply_settings(ijepa_config *cfg, const char *settings)
     }
 }
 
+/*
+ * The official training transform on one normalised image [size, size]:
+ * RandomResizedCrop(scale = (smin, 1), ratio = (3/4, 4/3)) with bilinear
+ * resampling back to size x size (torchvision's sampling: 10 tries, then the
+ * whole image). tmp has room for size*size floats.
+ */
+static inline void ex_random_resized_crop(float *img, int64_t size, double smin, uint64_t *rng,
+                                          float *tmp)
+{
+    const double area = (double)(size * size);
+    double w = (double)size, h = (double)size, x0 = 0, y0 = 0;
+    for (int t = 0; t < 10; t++) {
+        double u1 = (double)(lp_rng(rng) >> 11) * 0x1.0p-53;
+        double u2 = (double)(lp_rng(rng) >> 11) * 0x1.0p-53;
+        double target = area * (smin + u1 * (1.0 - smin));
+        double ar = exp(log(3.0 / 4.0) + u2 * (log(4.0 / 3.0) - log(3.0 / 4.0)));
+        double cw = round(sqrt(target * ar)), ch = round(sqrt(target / ar));
+        if (cw >= 1 && ch >= 1 && cw <= (double)size && ch <= (double)size) {
+            w = cw;
+            h = ch;
+            x0 = (double)(lp_rng(rng) % (uint64_t)(size - (int64_t)cw + 1));
+            y0 = (double)(lp_rng(rng) % (uint64_t)(size - (int64_t)ch + 1));
+            break;
+        }
+    }
+    memcpy(tmp, img, (size_t)(size * size) * sizeof(float));
+    for (int64_t oy = 0; oy < size; oy++)
+        for (int64_t ox = 0; ox < size; ox++) {
+            /* pixel centres map as with align_corners = false */
+            double sy = y0 + ((double)oy + 0.5) * h / (double)size - 0.5;
+            double sx = x0 + ((double)ox + 0.5) * w / (double)size - 0.5;
+            if (sy < 0)
+                sy = 0;
+            if (sx < 0)
+                sx = 0;
+            int64_t iy = (int64_t)sy, ix = (int64_t)sx;
+            if (iy > size - 1)
+                iy = size - 1;
+            if (ix > size - 1)
+                ix = size - 1;
+            int64_t iy1 = iy + 1 < size ? iy + 1 : iy, ix1 = ix + 1 < size ? ix + 1 : ix;
+            double fy = sy - (double)iy, fx = sx - (double)ix;
+            double v = (1 - fy) * ((1 - fx) * tmp[iy * size + ix] + fx * tmp[iy * size + ix1]) +
+                       fy * ((1 - fx) * tmp[iy1 * size + ix] + fx * tmp[iy1 * size + ix1]);
+            img[oy * size + ox] = (float)v;
+        }
+}
+
 typedef struct ex_train_result {
     int64_t steps;
     double seconds, images_per_s, first_loss, last_loss, last_std;
@@ -88,8 +137,8 @@ static inline void ex_fmt_time(double s, char *buf, size_t n)
  * NULL. Returns the trainer (caller frees it).
  */
 static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, const fmnist *ds,
-                               int64_t steps, const char *out_dir, int quiet,
-                               ex_train_result *res)
+                                      int64_t steps, double crop_scale_min, const char *out_dir,
+                                      int quiet, ex_train_result *res)
 {
     int64_t B, img, seed;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
@@ -119,6 +168,7 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
     const int tty = !quiet && isatty(2);
     const int64_t log_every = steps / 20 > 0 ? steps / 20 : 1;
     float *x = ex_malloc((size_t)(B * img * img) * sizeof(float));
+    float *tmp = ex_malloc((size_t)(img * img) * sizeof(float));
     int64_t *perm = ex_malloc((size_t)ds->n * sizeof *perm);
     double *losses = ex_malloc((size_t)steps * sizeof *losses);
     uint64_t rng = 0x2545f4914f6cdd1dULL ^ (uint64_t)seed;
@@ -143,6 +193,8 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
                 epoch++;
             }
             fmnist_image(ds, perm[pos++], img, FMNIST_MEAN, FMNIST_STD, x + b * img * img);
+            if (crop_scale_min > 0)
+                ex_random_resized_crop(x + b * img * img, img, crop_scale_min, &rng, tmp);
         }
         double loss, tstd, lr, wd, mom, gn, nc, nt;
         CHECK(ijepa_trainer_step(tr, x, B, &loss));
@@ -215,6 +267,7 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
         ex_weights_save(ijepa_trainer_target_encoder(tr), path);
     }
     free(x);
+    free(tmp);
     free(perm);
     free(losses);
     return tr;

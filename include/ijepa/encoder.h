@@ -46,7 +46,8 @@ enum {
 };
 
 /**
- * Create an encoder from cfg (keys 1-199 are read) and initialise its
+ * Create an encoder from cfg (keys 1-199 are read; trainable = 0 allocates
+ * no backward storage, for a target encoder) and initialise its
  * parameters from IJEPA_CFG_SEED: weights truncated normal (std init_std,
  * bounds +-2), biases 0, LayerNorm weight 1 and bias 0, pos_embed sin-cos;
  * gradients zero. The same seed gives bit-identical parameters on every
@@ -98,7 +99,8 @@ IJEPA_API int ijepa_encoder_init_params(ijepa_encoder *enc, uint64_t seed);
  * A TRAIN forward keeps activations for ijepa_encoder_backward() until the
  * next forward or init_params. images, keep and out are only used during the
  * call. Errors: IJEPA_ERR_INVALID_ARG (NULL pointer, batch or n_keep out of
- * range, index out of range, unknown mode), IJEPA_ERR_BACKEND.
+ * range, index out of range, unknown mode), IJEPA_ERR_STATE (a TRAIN forward
+ * on an encoder created with trainable = 0), IJEPA_ERR_BACKEND.
  */
 IJEPA_API int ijepa_encoder_forward(ijepa_encoder *enc, const float *images,
                                     int64_t batch, const int32_t *keep,
