@@ -21,9 +21,7 @@
  * default init (std 0.02) attention is nearly uniform and the blocks nearly
  * the identity, which would hide wrong scales, transposes or head layouts.
  */
-#include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +29,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ref.h"
+#include "ref_util.h"
 #include "ref_vit.h"
 
 // --- configurations and fixture --------------------------------------------------
@@ -51,118 +50,19 @@ static const spec SPEC_B = {8, 2, 1, 16, 2, 4, 2, 2.5, 0, 12, 0.05};
 
 static ijepa_config *spec_config(const spec *s)
 {
-    ijepa_config *cfg = NULL;
-    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
-    const struct { int32_t key; int64_t v; } iv[] = {
+    const cfg_int iv[] = {
         {IJEPA_CFG_IMG_SIZE, s->img},   {IJEPA_CFG_PATCH_SIZE, s->patch},
         {IJEPA_CFG_IN_CHANS, s->chans}, {IJEPA_CFG_EMBED_DIM, s->D},
         {IJEPA_CFG_DEPTH, s->depth},    {IJEPA_CFG_NUM_HEADS, s->heads},
         {IJEPA_CFG_BATCH_SIZE, s->batch}, {IJEPA_CFG_QKV_BIAS, s->qkv_bias},
         {IJEPA_CFG_SEED, (int64_t)s->seed},
     };
-    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
-        ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK,
-                      "set key %d: %s", (int)iv[i].key, ijepa_config_last_error(cfg));
-    ck_assert_msg(ijepa_config_set_float(cfg, IJEPA_CFG_MLP_RATIO, s->mlp_ratio) == IJEPA_OK,
-                  "set mlp_ratio: %s", ijepa_config_last_error(cfg));
-    if (s->ln_eps > 0)
-        ck_assert_msg(ijepa_config_set_float(cfg, IJEPA_CFG_LN_EPS, s->ln_eps) == IJEPA_OK,
-                      "set ln_eps: %s", ijepa_config_last_error(cfg));
-    return cfg;
+    const cfg_float fv[] = {{IJEPA_CFG_MLP_RATIO, s->mlp_ratio}, {IJEPA_CFG_LN_EPS, s->ln_eps}};
+    return config_with(iv, COUNT_OF(iv), fv, s->ln_eps > 0 ? 2 : 1);
 }
 
-typedef struct efx {
-    ijepa_context *ctx;
-    ijepa_config *cfg;
-    ijepa_encoder *enc;
-    const ijepa_tensor_table *tab;
-    float *params, *grads;
-    int64_t count, N, D;
-} efx;
-
-static void efx_create(efx *f, ijepa_config *cfg)
-{
-    memset(f, 0, sizeof *f);
-    f->cfg = cfg;
-    int rc = ijepa_context_create(&f->ctx);
-    ck_assert_msg(rc == IJEPA_OK, "ijepa_context_create: %d %s", rc, ijepa_last_error());
-    rc = ijepa_encoder_create(&f->enc, f->ctx, cfg);
-    ck_assert_msg(rc == IJEPA_OK, "ijepa_encoder_create: %d %s", rc, ijepa_last_error());
-    int64_t n2;
-    ck_assert_int_eq(ijepa_encoder_params(f->enc, &f->params, &f->count), IJEPA_OK);
-    ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->grads, &n2), IJEPA_OK);
-    ck_assert_int_eq(n2, f->count);
-    f->tab = ijepa_encoder_tensors(f->enc);
-    ck_assert_ptr_nonnull(f->tab);
-    f->N = ijepa_encoder_num_patches(f->enc);
-    f->D = ijepa_encoder_embed_dim(f->enc);
-}
-
-static void efx_open(efx *f, const spec *s) { efx_create(f, spec_config(s)); }
-
-static void efx_close(efx *f)
-{
-    ijepa_encoder_free(f->enc);
-    ijepa_context_free(f->ctx);
-    ijepa_config_free(f->cfg);
-    memset(f, 0, sizeof *f);
-}
-
-typedef struct tinfo {
-    const char *name;
-    int64_t off, numel, dims[IJEPA_TENSOR_MAX_DIMS];
-    int32_t ndim, flags;
-} tinfo;
-
-static tinfo tensor_at(const ijepa_tensor_table *tab, int64_t i)
-{
-    tinfo t;
-    t.name = ijepa_tensor_table_name(tab, i);
-    ck_assert_ptr_nonnull(t.name);
-    ck_assert_int_eq(ijepa_tensor_table_info(tab, i, &t.off, &t.numel, &t.ndim, t.dims,
-                                             &t.flags), IJEPA_OK);
-    return t;
-}
-
-/* Index of the first p[i] != v, or -1. (One ck_assert per element would be
- * slow: every passing assertion messages the parent process.) */
-static int64_t first_not(const float *p, int64_t n, float v)
-{
-    for (int64_t i = 0; i < n; i++)
-        if (p[i] != v) return i;
-    return -1;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/*
- * Random parameters of unit scale, written through the borrowed buffer:
- * weights (ndim >= 2) U(-a, a), a = sqrt(3 / fan_in) (unit output
- * variance); LayerNorm gains U(0.5, 1.5); biases U(-0.3, 0.3). Frozen
- * tensors (pos_embed) are left alone.
- */
-static void randomize_params(efx *f, uint64_t seed)
-{
-    ref_rng rng;
-    ref_rng_seed(&rng, seed);
-    for (int64_t i = 0; i < ijepa_tensor_table_count(f->tab); i++) {
-        tinfo t = tensor_at(f->tab, i);
-        if (t.flags & IJEPA_TENSOR_FROZEN) continue;
-        float *p = f->params + t.off;
-        if (t.ndim >= 2) {
-            double a = sqrt(3.0 * (double)t.dims[0] / (double)t.numel);
-            ref_fill_f(p, t.numel, &rng, -a, a);
-        } else if (ends_with(t.name, ".weight")) {
-            ref_fill_f(p, t.numel, &rng, 0.5, 1.5);
-        } else {
-            ref_fill_f(p, t.numel, &rng, -0.3, 0.3);
-        }
-    }
-}
+/* The encoder of spec s (fixture of tests/ref_util.h). */
+static void efx_open(enc_fx *f, const spec *s) { enc_fx_open(f, spec_config(s)); }
 
 /* A reference model bound to a double copy of the encoder's parameters. */
 typedef struct refm {
@@ -170,7 +70,7 @@ typedef struct refm {
     double *pd; /* [count] */
 } refm;
 
-static void refm_open(refm *m, const efx *f)
+static void refm_open(refm *m, const enc_fx *f)
 {
     ref_vit_cfg rc;
     char err[256] = "";
@@ -201,30 +101,10 @@ static int32_t *random_keep(int64_t B, int64_t K, int64_t N, uint64_t seed)
     return keep;
 }
 
-static void expect_close(const ref_cmp *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void expect_close(const ref_cmp *c, const char *fmt, ...)
-{
-    char label[256], desc[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(label, sizeof label, fmt, ap);
-    va_end(ap);
-    ref_cmp_str(c, desc, sizeof desc);
-    if (getenv("IJEPA_TEST_VERBOSE"))
-        fprintf(stderr, "%s: %s\n", label, desc);
-    ck_assert_msg(ref_cmp_ok(c), "%s: %s", label, desc);
-}
-
+/* B images of spec s, pixels U(-1, 1) */
 static float *images_new(const spec *s, int64_t B, uint64_t seed)
 {
-    const int64_t n = B * s->chans * s->img * s->img;
-    float *im = ref_falloc(n);
-    ck_assert_ptr_nonnull(im);
-    ref_rng rng;
-    ref_rng_seed(&rng, seed);
-    ref_fill_f(im, n, &rng, -1, 1);
-    return im;
+    return rand_floats(B * s->chans * s->img * s->img, seed, -1, 1);
 }
 
 // --- core: forward ------------------------------------------------------------------
@@ -244,9 +124,9 @@ static const spec *const fwd_specs[] = {&SPEC_A, &SPEC_B};
 START_TEST(test_forward_vs_ref)
 {
     const spec *s = fwd_specs[_i];
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
-    randomize_params(&f, 100 + (uint64_t)_i);
+    randomize_table(f.tab, f.params, 100 + (uint64_t)_i);
     refm m;
     refm_open(&m, &f);
     const int64_t Bs[2] = {1, s->batch}; /* one image, and a full batch */
@@ -266,16 +146,16 @@ START_TEST(test_forward_vs_ref)
         free(im); free(out); free(imd); free(want);
     }
     refm_close(&m);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
 START_TEST(test_forward_masked_vs_ref)
 {
     const spec *s = fwd_specs[_i];
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
-    randomize_params(&f, 300 + (uint64_t)_i);
+    randomize_table(f.tab, f.params, 300 + (uint64_t)_i);
     refm m;
     refm_open(&m, &f);
     const int64_t B = s->batch, npix = B * s->chans * s->img * s->img;
@@ -296,7 +176,7 @@ START_TEST(test_forward_masked_vs_ref)
         free(keep); free(im); free(out); free(imd); free(want);
     }
     refm_close(&m);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -305,9 +185,9 @@ END_TEST
 START_TEST(test_full_keep_is_unmasked)
 {
     const spec *s = &SPEC_A;
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
-    randomize_params(&f, 600);
+    randomize_table(f.tab, f.params, 600);
     const int64_t B = s->batch, n = B * f.N * f.D;
     float *im = images_new(s, B, 601), *o1 = ref_falloc(n), *o2 = ref_falloc(n);
     float *o3 = ref_falloc(n);
@@ -324,7 +204,7 @@ START_TEST(test_full_keep_is_unmasked)
     c = ref_compare_f(o3, d1, n, 1e-6, 0, NULL);
     expect_close(&c, "TRAIN vs INFERENCE forward");
     free(im); free(o1); free(o2); free(o3); free(keep); free(d1);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -367,21 +247,18 @@ START_TEST(test_grad_fd)
 {
     const grad_case *gc = &grad_cases[_i];
     const spec *s = gc->s;
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
-    randomize_params(&f, 700 + (uint64_t)_i);
+    randomize_table(f.tab, f.params, 700 + (uint64_t)_i);
     refm m;
     refm_open(&m, &f);
     const int64_t B = 2, K = gc->K ? gc->K : f.N, ny = B * K * f.D;
     const int64_t npix = B * s->chans * s->img * s->img;
     int32_t *keep = gc->K ? random_keep(B, K, f.N, 800 + (uint64_t)_i) : NULL;
     float *im = images_new(s, B, 900 + (uint64_t)_i), *out = ref_falloc(ny);
-    float *R = ref_falloc(ny);
+    float *R = rand_floats(ny, 1000 + (uint64_t)_i, -1, 1);
     double *imd = ref_dalloc(npix), *Rd = ref_dalloc(ny), *fd = ref_dalloc(f.count);
     ck_assert_ptr_nonnull(fd);
-    ref_rng rng;
-    ref_rng_seed(&rng, 1000 + (uint64_t)_i);
-    ref_fill_f(R, ny, &rng, -1, 1);
     ref_f2d(Rd, R, ny);
     ref_f2d(imd, im, npix);
 
@@ -392,54 +269,23 @@ START_TEST(test_grad_fd)
     ck_assert_msg(rc == IJEPA_OK, "backward: %d %s", rc, ijepa_encoder_last_error(f.enc));
 
     vit_fd ctx = {&m.v, imd, B, K, keep};
-    const char *worst_name = "";
-    ref_cmp worst;
-    memset(&worst, 0, sizeof worst);
-    int64_t covered = 0;
-    for (int64_t i = 0; i < ijepa_tensor_table_count(f.tab); i++) {
-        tinfo t = tensor_at(f.tab, i);
-        const float *g = f.grads + t.off;
-        covered += t.numel;
-        if (t.flags & IJEPA_TENSOR_FROZEN) {
-            int64_t j = first_not(g, t.numel, 0.0f);
-            ck_assert_msg(j < 0, "frozen %s has gradient %g at %lld", t.name,
-                          j < 0 ? 0.0 : (double)g[j], (long long)j);
-            continue;
-        }
-        ck_assert_int_eq(ref_fd_grad(vit_fd_fwd, &ctx, m.pd + t.off, t.numel, ny, Rd, 1e-6,
-                                     fd + t.off), 0);
-        ref_cmp c = ref_compare_f(g, fd + t.off, t.numel,
-                                  GRAD_AFLOOR * ref_max_abs_d(fd + t.off, t.numel),
-                                  GRAD_RTOL, NULL);
-        if (getenv("IJEPA_TEST_VERBOSE")) {
-            char d[384];
-            fprintf(stderr, "grad case %d %s: %s\n", _i, t.name, ref_cmp_str(&c, d, sizeof d));
-        }
-        if (c.worst_ratio > worst.worst_ratio || !*worst_name) {
-            worst = c;
-            worst_name = t.name;
-        }
-    }
+    char label[32];
+    snprintf(label, sizeof label, "grad case %d", _i);
+    /* every tensor; frozen ones must have no gradient */
+    const table_grads tg = expect_table_grads(f.tab, f.grads, m.pd, fd, vit_fd_fwd, &ctx, ny, Rd,
+                                              GRAD_RTOL, GRAD_AFLOOR, label);
     /* padding between tensors stays zero in both buffers */
-    int64_t pad_nonzero = 0;
-    for (int64_t i = 0, next = 0; i <= ijepa_tensor_table_count(f.tab); i++) {
-        int64_t end = i < ijepa_tensor_table_count(f.tab) ? tensor_at(f.tab, i).off : f.count;
-        for (int64_t j = next; j < end; j++)
-            pad_nonzero += f.grads[j] != 0.0f || f.params[j] != 0.0f;
-        if (i < ijepa_tensor_table_count(f.tab)) {
-            tinfo t = tensor_at(f.tab, i);
-            next = t.off + t.numel;
-        }
-    }
-    ck_assert_msg(pad_nonzero == 0, "%lld padding floats are not zero", (long long)pad_nonzero);
-    ck_assert_int_le(covered, f.count);
+    int64_t pad = padding_nonzero(f.tab, f.params, f.count) +
+                  padding_nonzero(f.tab, f.grads, f.count);
+    ck_assert_msg(pad == 0, "%lld padding floats are not zero", (long long)pad);
+    ck_assert_int_le(tg.covered, f.count);
     char d[384];
-    ck_assert_msg(ref_cmp_ok(&worst), "grad case %d (mask K=%lld): worst tensor %s: %s", _i,
-                  (long long)gc->K, worst_name, ref_cmp_str(&worst, d, sizeof d));
+    ck_assert_msg(ref_cmp_ok(&tg.worst), "grad case %d (mask K=%lld): worst tensor %s: %s", _i,
+                  (long long)gc->K, tg.worst_name, ref_cmp_str(&tg.worst, d, sizeof d));
 
     free(keep); free(im); free(out); free(R); free(imd); free(Rd); free(fd);
     refm_close(&m);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -449,17 +295,14 @@ END_TEST
 START_TEST(test_backward_accumulates)
 {
     const spec *s = &SPEC_A;
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
-    randomize_params(&f, 1100);
+    randomize_table(f.tab, f.params, 1100);
     const int64_t B = 2, K = 9, ny = B * K * f.D;
     int32_t *keep = random_keep(B, K, f.N, 1101);
-    float *im = images_new(s, B, 1102), *out = ref_falloc(ny), *R = ref_falloc(ny);
+    float *im = images_new(s, B, 1102), *out = ref_falloc(ny), *R = rand_floats(ny, 1103, -1, 1);
     float *g1 = ref_falloc(f.count);
     ck_assert_ptr_nonnull(g1);
-    ref_rng rng;
-    ref_rng_seed(&rng, 1103);
-    ref_fill_f(R, ny, &rng, -1, 1);
 
     /* reference gradient g0, images intact */
     ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, keep, K, out, IJEPA_FORWARD_TRAIN), 0);
@@ -494,21 +337,20 @@ START_TEST(test_backward_accumulates)
     expect_close(&c, "backward after zero_grad vs first backward");
 
     free(keep); free(im); free(out); free(R); free(g1); free(want);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
 // --- init --------------------------------------------------------------------------
 
-/* pos_embed = the official formula computed here in double, cast to float
- * (a 1-ulp difference in a double intermediate may flip one rounding:
- * tolerance 2 u |want|, and exact zeros must be zero). */
+/* pos_embed = the official formula computed in double, cast to float
+ * (expect_sincos_embed() in tests/ref_util.h); also after init_params. */
 START_TEST(test_pos_embed)
 {
     const spec cases[2] = {{8, 2, 3, 16, 1, 2, 1, 4.0, 1, 1, 0},
                            {28, 2, 1, 32, 1, 4, 1, 4.0, 1, 1, 0}};
     const spec *s = &cases[_i];
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
     const int64_t G = s->img / s->patch, N = G * G, D = s->D;
     ck_assert_int_eq(f.N, N);
@@ -516,25 +358,12 @@ START_TEST(test_pos_embed)
     ck_assert_int_eq(ijepa_tensor_table_find(f.tab, "pos_embed", &idx), IJEPA_OK);
     tinfo t = tensor_at(f.tab, idx);
     ck_assert_int_eq(t.numel, N * D);
-    double *want = ref_dalloc(N * D);
-    ref_vit_sincos(G, D, want);
-    ref_cmp c = ref_compare_f(f.params + t.off, want, N * D, 1e-300, 2 * REF_U32, NULL);
-    expect_close(&c, "pos_embed G=%lld D=%lld", (long long)G, (long long)D);
-    /* spot-check the layout with independent arithmetic: token (r, c) =
-     * (1, 2): channel 0 = sin(2), channel D/4 = cos(2), channel D/2 = sin(1),
-     * channel 3D/4 = cos(1) (k = 0 has w = 1) */
-    const float *e = f.params + t.off + (1 * G + 2) * D;
-    ck_assert_float_eq_tol(e[0], (float)sin(2.0), 1e-7f);
-    ck_assert_float_eq_tol(e[D / 4], (float)cos(2.0), 1e-7f);
-    ck_assert_float_eq_tol(e[D / 2], (float)sin(1.0), 1e-7f);
-    ck_assert_float_eq_tol(e[3 * D / 4], (float)cos(1.0), 1e-7f);
+    expect_sincos_embed(f.params + t.off, G, D, "pos_embed");
     /* init_params restores it after it was overwritten */
     memset(f.params + t.off, 0, (size_t)(N * D) * sizeof(float));
     ck_assert_int_eq(ijepa_encoder_init_params(f.enc, 5), IJEPA_OK);
-    c = ref_compare_f(f.params + t.off, want, N * D, 1e-300, 2 * REF_U32, NULL);
-    expect_close(&c, "pos_embed after init_params");
-    free(want);
-    efx_close(&f);
+    expect_sincos_embed(f.params + t.off, G, D, "pos_embed after init_params");
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -550,53 +379,22 @@ static ijepa_config *tiny_width_config(double std, int rescale, uint64_t seed)
 
 /*
  * Weights: truncated normal N(0, std^2) on [-2, 2] (bounds absolute, so at
- * std <= 0.1 the truncation is invisible). For n samples, 5-sigma sampling
- * bounds: |mean| <= 5 std / sqrt(n); |s / std - 1| <= 5 / sqrt(2n); the
- * fraction with |w| <= std within 5 sqrt(p (1 - p) / n) of p = 0.682689
- * (a uniform of the same std gives 0.577). Biases 0, LN weight 1, bias 0.
+ * std <= 0.1 the truncation is invisible), by 5-sigma sampling bounds on
+ * mean, std and the fraction within one std (expect_init_stats() in
+ * tests/ref_util.h). Biases 0, LN weight 1, bias 0.
  */
 START_TEST(test_init_stats)
 {
     const double stds[2] = {0.02, 0.1};
     const double std = stds[_i];
-    efx f;
-    efx_create(&f, tiny_width_config(std, 0, 77));
-    int nweights = 0;
-    for (int64_t i = 0; i < ijepa_tensor_table_count(f.tab); i++) {
-        tinfo t = tensor_at(f.tab, i);
-        const float *p = f.params + t.off;
-        if (t.flags & IJEPA_TENSOR_FROZEN) continue;
-        if (t.ndim >= 2) {
-            double s1 = 0.0, s2 = 0.0;
-            int64_t in1 = 0, out2 = 0;
-            for (int64_t j = 0; j < t.numel; j++) {
-                s1 += p[j];
-                s2 += (double)p[j] * p[j];
-                in1 += fabs(p[j]) <= std;
-                out2 += fabs(p[j]) > 2.0;
-            }
-            const double n = (double)t.numel, mean = s1 / n;
-            const double sd = sqrt(s2 / n - mean * mean), frac = (double)in1 / n;
-            const double p1 = 0.682689492137;
-            ck_assert_msg(fabs(mean) <= 5.0 * std / sqrt(n), "%s: mean %g (std %g, n %g)",
-                          t.name, mean, std, n);
-            ck_assert_msg(fabs(sd / std - 1.0) <= 5.0 / sqrt(2.0 * n),
-                          "%s: sample std %g, want %g (n %g)", t.name, sd, std, n);
-            ck_assert_msg(fabs(frac - p1) <= 5.0 * sqrt(p1 * (1 - p1) / n),
-                          "%s: fraction within 1 std %g, normal gives %g", t.name, frac, p1);
-            ck_assert_msg(out2 == 0, "%s: %lld values outside [-2, 2]", t.name, (long long)out2);
-            nweights++;
-        } else {
-            const float want = ends_with(t.name, ".weight") ? 1.0f : 0.0f;
-            int64_t j = first_not(p, t.numel, want);
-            ck_assert_msg(j < 0, "%s[%lld] = %g, want %g", t.name, (long long)j,
-                          j < 0 ? 0.0 : (double)p[j], (double)want);
-        }
-    }
+    enc_fx f;
+    enc_fx_open(&f, tiny_width_config(std, 0, 77));
+    /* every weight tensor is large enough for the fraction test */
+    const int nweights = expect_init_stats(f.tab, f.params, std, 0);
     ck_assert_int_eq(nweights, 1 + 4 * 2); /* patch_embed + 4 per block */
     int64_t nz = first_not(f.grads, f.count, 0.0f);
     ck_assert_msg(nz < 0, "gradient %lld not zero at creation", (long long)nz);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -604,9 +402,9 @@ END_TEST
  * .mlp.fc2.weight by sqrt(2 i) (i 1-based); everything else bit-identical. */
 START_TEST(test_init_depth_rescale)
 {
-    efx a, b;
-    efx_create(&a, tiny_width_config(0.02, 0, 99));
-    efx_create(&b, tiny_width_config(0.02, 1, 99));
+    enc_fx a, b;
+    enc_fx_open(&a, tiny_width_config(0.02, 0, 99));
+    enc_fx_open(&b, tiny_width_config(0.02, 1, 99));
     ck_assert_int_eq(a.count, b.count);
     int scaled = 0;
     for (int64_t i = 0; i < ijepa_tensor_table_count(a.tab); i++) {
@@ -628,8 +426,8 @@ START_TEST(test_init_depth_rescale)
         }
     }
     ck_assert_int_eq(scaled, 4);
-    efx_close(&a);
-    efx_close(&b);
+    enc_fx_close(&a);
+    enc_fx_close(&b);
 }
 END_TEST
 
@@ -637,32 +435,19 @@ END_TEST
  * created with another seed). Different seeds: the weights differ. */
 START_TEST(test_seeds)
 {
-    efx a, b, c;
-    efx_create(&a, tiny_width_config(0.02, 0, 1234));
-    efx_create(&b, tiny_width_config(0.02, 0, 1234));
-    efx_create(&c, tiny_width_config(0.02, 0, 1235));
-    const size_t bytes = (size_t)a.count * sizeof(float);
-    ck_assert_msg(memcmp(a.params, b.params, bytes) == 0, "same seed, different parameters");
-    int64_t same = 0, total = 0;
-    for (int64_t i = 0; i < ijepa_tensor_table_count(a.tab); i++) {
-        tinfo t = tensor_at(a.tab, i);
-        if (t.ndim < 2 || (t.flags & IJEPA_TENSOR_FROZEN)) continue;
-        for (int64_t j = 0; j < t.numel; j++) same += a.params[t.off + j] == c.params[t.off + j];
-        total += t.numel;
-    }
-    ck_assert_msg(same < total / 100, "seeds 1234 and 1235 share %lld of %lld weights",
-                  (long long)same, (long long)total);
+    enc_fx a, b, c;
+    enc_fx_open(&a, tiny_width_config(0.02, 0, 1234));
+    enc_fx_open(&b, tiny_width_config(0.02, 0, 1234));
+    enc_fx_open(&c, tiny_width_config(0.02, 0, 1235));
+    expect_seeded(a.tab, a.params, b.params, c.params, a.count, 1234);
     /* init_params(seed) on a used handle = a fresh handle with that seed, and
      * zeroes the gradients */
     for (int64_t i = 0; i < c.count; i++) c.grads[i] = 1.0f;
     ck_assert_int_eq(ijepa_encoder_init_params(c.enc, 1234), IJEPA_OK);
-    ck_assert_msg(memcmp(a.params, c.params, bytes) == 0,
-                  "init_params(1234) differs from creation with seed 1234");
-    int64_t nz = first_not(c.grads, c.count, 0.0f);
-    ck_assert_msg(nz < 0, "init_params left gradient %lld", (long long)nz);
-    efx_close(&a);
-    efx_close(&b);
-    efx_close(&c);
+    expect_reinit(a.params, c.params, c.grads, a.count, 1234);
+    enc_fx_close(&a);
+    enc_fx_close(&b);
+    enc_fx_close(&c);
 }
 END_TEST
 
@@ -672,87 +457,18 @@ END_TEST
 START_TEST(test_tensor_table)
 {
     const spec *s = _i == 0 ? &SPEC_A : &SPEC_B;
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
     const int64_t D = s->D, N = f.N, Hd = (int64_t)((double)D * s->mlp_ratio), p = s->patch;
-    struct { char name[64]; int32_t ndim; int64_t d[4]; } want[64];
-    int nw = 0;
-#define WANT(nm, nd, a, b, c, e)                                                 \
-    do {                                                                         \
-        snprintf(want[nw].name, sizeof want[nw].name, "%s", nm);                 \
-        want[nw].ndim = nd;                                                      \
-        want[nw].d[0] = a; want[nw].d[1] = b; want[nw].d[2] = c; want[nw].d[3] = e; \
-        nw++;                                                                    \
-    } while (0)
-    WANT("pos_embed", 3, 1, N, D, 1);
-    WANT("patch_embed.proj.weight", 4, D, s->chans, p, p);
-    WANT("patch_embed.proj.bias", 1, D, 1, 1, 1);
-    for (int64_t i = 0; i < s->depth; i++) {
-        char n[64];
-#define WB(suffix, nd, a, b)                                           \
-        do {                                                           \
-            snprintf(n, sizeof n, "blocks.%lld.%s", (long long)i, suffix); \
-            WANT(n, nd, a, b, 1, 1);                                   \
-        } while (0)
-        WB("norm1.weight", 1, D, 1);
-        WB("norm1.bias", 1, D, 1);
-        WB("attn.qkv.weight", 2, 3 * D, D);
-        if (s->qkv_bias) WB("attn.qkv.bias", 1, 3 * D, 1);
-        WB("attn.proj.weight", 2, D, D);
-        WB("attn.proj.bias", 1, D, 1);
-        WB("norm2.weight", 1, D, 1);
-        WB("norm2.bias", 1, D, 1);
-        WB("mlp.fc1.weight", 2, Hd, D);
-        WB("mlp.fc1.bias", 1, Hd, 1);
-        WB("mlp.fc2.weight", 2, D, Hd);
-        WB("mlp.fc2.bias", 1, D, 1);
-#undef WB
-    }
-    WANT("norm.weight", 1, D, 1, 1, 1);
-    WANT("norm.bias", 1, D, 1, 1, 1);
-#undef WANT
-
-    ck_assert_int_eq(ijepa_tensor_table_count(f.tab), nw);
-    ck_assert_int_eq(ijepa_tensor_table_buffer_size(f.tab), f.count);
-    int64_t prev_end = 0;
-    for (int i = 0; i < nw; i++) {
-        tinfo t = tensor_at(f.tab, i);
-        ck_assert_msg(strcmp(t.name, want[i].name) == 0, "tensor %d is '%s', want '%s'", i,
-                      t.name, want[i].name);
-        ck_assert_msg(t.ndim == want[i].ndim, "%s: ndim %d, want %d", t.name, (int)t.ndim,
-                      (int)want[i].ndim);
-        int64_t numel = 1;
-        for (int d = 0; d < IJEPA_TENSOR_MAX_DIMS; d++) {
-            ck_assert_msg(t.dims[d] == want[i].d[d], "%s: dim %d is %lld, want %lld", t.name,
-                          d, (long long)t.dims[d], (long long)want[i].d[d]);
-            numel *= want[i].d[d];
-        }
-        ck_assert_int_eq(t.numel, numel);
-        ck_assert_msg(t.off % 16 == 0, "%s: offset %lld not 16-float aligned", t.name,
-                      (long long)t.off);
-        ck_assert_msg(t.off >= prev_end, "%s: offset %lld overlaps the previous tensor "
-                      "(ends at %lld) or breaks state-dict order", t.name, (long long)t.off,
-                      (long long)prev_end);
-        ck_assert_msg(t.off - prev_end < 16, "%s: %lld floats of padding before it", t.name,
-                      (long long)(t.off - prev_end));
-        prev_end = t.off + t.numel;
-        ck_assert_msg(prev_end <= f.count, "%s ends at %lld beyond the buffer (%lld)", t.name,
-                      (long long)prev_end, (long long)f.count);
-        /* official rule: 'bias' in the name or a 1-D tensor */
-        const int no_decay = strstr(t.name, "bias") != NULL || t.ndim == 1;
-        ck_assert_msg(!!(t.flags & IJEPA_TENSOR_NO_DECAY) == no_decay, "%s: NO_DECAY is %d",
-                      t.name, !!(t.flags & IJEPA_TENSOR_NO_DECAY));
-        const int frozen = strcmp(t.name, "pos_embed") == 0;
-        ck_assert_msg(!!(t.flags & IJEPA_TENSOR_FROZEN) == frozen, "%s: FROZEN is %d", t.name,
-                      !!(t.flags & IJEPA_TENSOR_FROZEN));
-        ck_assert_msg((t.flags & ~(IJEPA_TENSOR_NO_DECAY | IJEPA_TENSOR_FROZEN)) == 0,
-                      "%s: unknown flags %d", t.name, (int)t.flags);
-        int64_t idx = -1;
-        ck_assert_int_eq(ijepa_tensor_table_find(f.tab, t.name, &idx), IJEPA_OK);
-        ck_assert_int_eq(idx, i);
-    }
-    ck_assert_msg(f.count - prev_end < 16, "%lld floats after the last tensor",
-                  (long long)(f.count - prev_end));
+    want_table want = {.n = 0};
+    want_add(&want, 3, 1, N, D, 1, "pos_embed");
+    want_add(&want, 4, D, s->chans, p, p, "patch_embed.proj.weight");
+    want_add(&want, 1, D, 1, 1, 1, "patch_embed.proj.bias");
+    want_vit_blocks(&want, "blocks", s->depth, D, Hd, s->qkv_bias);
+    want_add(&want, 1, D, 1, 1, 1, "norm.weight");
+    want_add(&want, 1, D, 1, 1, 1, "norm.bias");
+    expect_tensor_table(f.tab, f.count, &want, "pos_embed");
+    const int nw = want.n;
     /* out of range and unknown names */
     int64_t idx = 7;
     ck_assert_ptr_null(ijepa_tensor_table_name(f.tab, nw));
@@ -772,21 +488,11 @@ START_TEST(test_tensor_table)
     ck_assert_int_eq(ijepa_tensor_table_info(NULL, 0, NULL, NULL, NULL, NULL, NULL),
                      IJEPA_ERR_INVALID_ARG);
     ck_assert_int_eq(ijepa_tensor_table_find(NULL, "pos_embed", &idx), IJEPA_ERR_INVALID_ARG);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
 // --- errors ---------------------------------------------------------------------------
-
-/* rc must be `code` and msg must name func. */
-static void expect_err(int rc, int code, const char *msg, const char *func, const char *what)
-{
-    ck_assert_msg(rc == code, "%s: status %d (%s), want %d (%s)", what, rc,
-                  ijepa_status_string(rc), code, ijepa_status_string(code));
-    ck_assert_msg(msg && msg[0] != '\0', "%s: empty message", what);
-    ck_assert_msg(strstr(msg, func) != NULL, "%s: message '%s' does not name %s()", what, msg,
-                  func);
-}
 
 START_TEST(test_free_null)
 {
@@ -878,7 +584,7 @@ END_TEST
 START_TEST(test_forward_errors)
 {
     const spec *s = &SPEC_A;
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
     const int64_t B = s->batch, n = (B + 1) * f.N * f.D;
     float *im = images_new(s, B + 1, 1), *out = ref_falloc(n);
@@ -913,7 +619,7 @@ START_TEST(test_forward_errors)
     ck_assert_int_eq(FWD(f.enc, im, B, keep, 4, out, 1), IJEPA_OK);
 #undef FWD
     free(im); free(out); free(keep);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -921,7 +627,7 @@ END_TEST
 START_TEST(test_backward_errors)
 {
     const spec *s = &SPEC_A;
-    efx f;
+    enc_fx f;
     efx_open(&f, s);
     const int64_t B = 2, n = B * f.N * f.D;
     float *im = images_new(s, B, 3), *out = ref_falloc(n), *d = ref_falloc(n);
@@ -967,7 +673,7 @@ START_TEST(test_backward_errors)
     expect_err(ijepa_encoder_grads(NULL, &p, &cnt), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
                "ijepa_encoder_grads", "grads NULL encoder");
     free(im); free(out); free(d);
-    efx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -978,8 +684,8 @@ START_TEST(test_not_trainable)
     const spec *s = &SPEC_A;
     ijepa_config *cfg = spec_config(s);
     ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
-    efx f, g;
-    efx_create(&f, cfg);
+    enc_fx f, g;
+    enc_fx_open(&f, cfg);
     efx_open(&g, s);
     ck_assert_int_lt(ijepa_encoder_memory_bytes(f.enc), ijepa_encoder_memory_bytes(g.enc));
     const int64_t B = 2, n = B * f.N * f.D;
@@ -994,8 +700,8 @@ START_TEST(test_not_trainable)
     ref_cmp c = ref_compare_f(o1, d2, n, 1e-6, 0, NULL);
     expect_close(&c, "trainable 0 vs 1, same seed, INFERENCE");
     free(im); free(o1); free(o2); free(d2);
-    efx_close(&f);
-    efx_close(&g);
+    enc_fx_close(&f);
+    enc_fx_close(&g);
 }
 END_TEST
 
@@ -1005,39 +711,29 @@ Suite *ijepa_encoder_suite(void)
 {
     Suite *s = suite_create("encoder");
 
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    TCase *tc = add_tcase(s, "core", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_forward_vs_ref, 0, 2);
     tcase_add_loop_test(tc, test_forward_masked_vs_ref, 0, 2);
     tcase_add_test(tc, test_full_keep_is_unmasked);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("grad");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
-    tcase_add_loop_test(tc, test_grad_fd, 0, (int)(sizeof grad_cases / sizeof grad_cases[0]));
+    tc = add_tcase(s, "grad", IJEPA_TEST_TIMEOUT);
+    tcase_add_loop_test(tc, test_grad_fd, 0, (int)COUNT_OF(grad_cases));
     tcase_add_test(tc, test_backward_accumulates);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("init");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "init", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_pos_embed, 0, 2);
     tcase_add_loop_test(tc, test_init_stats, 0, 2);
     tcase_add_test(tc, test_init_depth_rescale);
     tcase_add_test(tc, test_seeds);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("table");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "table", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_tensor_table, 0, 2);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_free_null);
     tcase_add_test(tc, test_create_errors);
     tcase_add_test(tc, test_forward_errors);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_not_trainable);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,9 @@
  * test, and a child forked after libgomp has started a thread pool hangs.
  * All library use belongs inside START_TEST bodies (or checked fixtures),
  * which run in the child.
+ *
+ * Helpers the suites share (assertions, config building, tensor-table
+ * checks, the encoder fixture, add_tcase()) are in tests/ref_util.h.
  */
 #ifndef IJEPA_TESTS_CHECK_IJEPA_H
 #define IJEPA_TESTS_CHECK_IJEPA_H

@@ -33,6 +33,7 @@
 #include "ijepa/ijepa.h"
 #include "ijepa/loss.h"
 #include "ref.h"
+#include "ref_util.h"
 
 static const int32_t KINDS[3] = {IJEPA_LOSS_SMOOTH_L1, IJEPA_LOSS_L2, IJEPA_LOSS_L1};
 static const char *KIND_NAMES[3] = {"smooth-L1", "L2", "L1"};
@@ -151,14 +152,11 @@ static void prob_open(prob *p, int64_t B, int64_t N, int64_t D, int64_t M, int64
     free(h);
 }
 
-static void expect_err(int rc, int code, const char *func, const char *what)
+/* expect_err() of tests/ref_util.h on the thread's last error (the loss
+ * functions have no handle of their own). */
+static void fails_with(int rc, int code, const char *func, const char *what)
 {
-    const char *msg = ijepa_last_error();
-    ck_assert_msg(rc == code, "%s: status %d (%s), want %d (%s)", what, rc,
-                  ijepa_status_string(rc), code, ijepa_status_string(code));
-    ck_assert_msg(msg && msg[0] != '\0', "%s: empty message", what);
-    ck_assert_msg(strstr(msg, func) != NULL, "%s: message '%s' does not name %s()", what, msg,
-                  func);
+    expect_err(rc, code, ijepa_last_error(), func, what);
 }
 
 static int call_loss(const prob *p, const float *pred, int32_t kind, double eps, float *d,
@@ -185,8 +183,7 @@ START_TEST(test_loss_vs_ref)
     ck_assert_msg(fabs(got - want) <= 1e-13 * fabs(want), "%s loss %.17g, want %.17g",
                   KIND_NAMES[_i], got, want);
     ref_cmp c = ref_compare_f(p.dpred, dref, p.E, 1e-30, 2 * REF_U32, NULL);
-    char buf[256];
-    ck_assert_msg(ref_cmp_ok(&c), "%s d_pred: %s", KIND_NAMES[_i], ref_cmp_str(&c, buf, sizeof buf));
+    expect_close(&c, "%s d_pred", KIND_NAMES[_i]);
     /* both branches of smooth-L1 were exercised */
     int small = 0, big = 0;
     for (int64_t i = 0; i < p.E; i++) {
@@ -352,10 +349,10 @@ START_TEST(test_loss_nonfinite)
     for (int k = 0; k < 3; k++) {
         float keep = p.pred[7];
         p.pred[7] = NAN;
-        expect_err(call_loss(&p, p.pred, KINDS[k], 1e-5, p.dpred, &loss), IJEPA_ERR_NUMERIC, F,
+        fails_with(call_loss(&p, p.pred, KINDS[k], 1e-5, p.dpred, &loss), IJEPA_ERR_NUMERIC, F,
                    "NaN in pred");
         p.pred[7] = INFINITY;
-        expect_err(call_loss(&p, p.pred, KINDS[k], 1e-5, NULL, &loss), IJEPA_ERR_NUMERIC, F,
+        fails_with(call_loss(&p, p.pred, KINDS[k], 1e-5, NULL, &loss), IJEPA_ERR_NUMERIC, F,
                    "Inf in pred");
         p.pred[7] = keep;
         ck_assert(loss == 42.0);
@@ -364,7 +361,7 @@ START_TEST(test_loss_nonfinite)
     const int32_t n0 = p.idx[0];
     float keep = p.tgt[n0 * p.D + 3];
     p.tgt[n0 * p.D + 3] = NAN;
-    expect_err(call_loss(&p, p.pred, IJEPA_LOSS_SMOOTH_L1, 1e-5, NULL, &loss), IJEPA_ERR_NUMERIC,
+    fails_with(call_loss(&p, p.pred, IJEPA_LOSS_SMOOTH_L1, 1e-5, NULL, &loss), IJEPA_ERR_NUMERIC,
                F, "NaN in a gathered target token");
     p.tgt[n0 * p.D + 3] = keep;
     ck_assert(loss == 42.0);
@@ -384,7 +381,7 @@ START_TEST(test_loss_nonfinite)
     /* constant token with ln_eps 0: 0/0 */
     for (int64_t d = 0; d < p.D; d++) p.tgt[n0 * p.D + d] = 1.5f;
     loss = 42.0;
-    expect_err(call_loss(&p, p.pred, IJEPA_LOSS_L1, 0.0, NULL, &loss), IJEPA_ERR_NUMERIC, F,
+    fails_with(call_loss(&p, p.pred, IJEPA_LOSS_L1, 0.0, NULL, &loss), IJEPA_ERR_NUMERIC, F,
                "constant token, ln_eps 0");
     ck_assert(loss == 42.0);
     /* ... which ln_eps > 0 handles: the normalised token is 0 */
@@ -480,7 +477,7 @@ START_TEST(test_target_std)
     /* non-finite input */
     p.tgt[3] = NAN;
     s = 42.0;
-    expect_err(ijepa_loss_target_std(p.tgt, B, N, D, 1e-5, &s), IJEPA_ERR_NUMERIC,
+    fails_with(ijepa_loss_target_std(p.tgt, B, N, D, 1e-5, &s), IJEPA_ERR_NUMERIC,
                "ijepa_loss_target_std", "NaN feature");
     ck_assert(s == 42.0);
     prob_close(&p);
@@ -500,46 +497,46 @@ START_TEST(test_loss_errors)
     ijepa_loss_compute(t, B, N, D, idx, M, K, pr, kind, eps, dp, l)
     const int64_t B = p.B, N = p.N, D = p.D, M = p.M, K = p.K;
     float *dp = p.dpred;
-    expect_err(LOSS(NULL, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
+    fails_with(LOSS(NULL, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "NULL target_out");
-    expect_err(LOSS(p.tgt, B, N, D, NULL, M, K, p.pred, 0, 1e-5, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, NULL, M, K, p.pred, 0, 1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "NULL targets");
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, NULL, 0, 1e-5, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, NULL, 0, 1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "NULL pred");
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, NULL),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, NULL),
                IJEPA_ERR_INVALID_ARG, F, "NULL loss");
     const int64_t bad[2] = {0, -1};
     for (int k = 0; k < 2; k++) {
         const int64_t v = bad[k];
-        expect_err(LOSS(p.tgt, v, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
+        fails_with(LOSS(p.tgt, v, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
                    IJEPA_ERR_INVALID_ARG, F, "batch < 1");
-        expect_err(LOSS(p.tgt, B, v, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
+        fails_with(LOSS(p.tgt, B, v, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
                    IJEPA_ERR_INVALID_ARG, F, "num_patches < 1");
-        expect_err(LOSS(p.tgt, B, N, v, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
+        fails_with(LOSS(p.tgt, B, N, v, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
                    IJEPA_ERR_INVALID_ARG, F, "dim < 1");
-        expect_err(LOSS(p.tgt, B, N, D, p.idx, v, K, p.pred, 0, 1e-5, dp, &loss),
+        fails_with(LOSS(p.tgt, B, N, D, p.idx, v, K, p.pred, 0, 1e-5, dp, &loss),
                    IJEPA_ERR_INVALID_ARG, F, "num_targets < 1");
-        expect_err(LOSS(p.tgt, B, N, D, p.idx, M, v, p.pred, 0, 1e-5, dp, &loss),
+        fails_with(LOSS(p.tgt, B, N, D, p.idx, M, v, p.pred, 0, 1e-5, dp, &loss),
                    IJEPA_ERR_INVALID_ARG, F, "n_target < 1");
     }
-    expect_err(LOSS(p.tgt, INT64_MAX / 2, 1 << 20, 1 << 20, p.idx, M, K, p.pred, 0, 1e-5, dp,
+    fails_with(LOSS(p.tgt, INT64_MAX / 2, 1 << 20, 1 << 20, p.idx, M, K, p.pred, 0, 1e-5, dp,
                     &loss), IJEPA_ERR_INVALID_ARG, F, "sizes overflow");
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 3, 1e-5, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 3, 1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "kind 3");
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, -1, 1e-5, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, -1, 1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "kind -1");
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, -1e-5, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, -1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "ln_eps < 0");
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, NAN, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, NAN, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "ln_eps NaN");
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, INFINITY, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, INFINITY, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "ln_eps Inf");
     const int32_t keep = p.idx[p.R - 1];
     p.idx[p.R - 1] = -1;
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "index -1");
     p.idx[p.R - 1] = (int32_t)N;
-    expect_err(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
+    fails_with(LOSS(p.tgt, B, N, D, p.idx, M, K, p.pred, 0, 1e-5, dp, &loss),
                IJEPA_ERR_INVALID_ARG, F, "index num_patches");
     ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "targets["));
     p.idx[p.R - 1] = keep;
@@ -551,19 +548,19 @@ START_TEST(test_loss_errors)
 
     const char *FS = "ijepa_loss_target_std";
     double s = 42.0;
-    expect_err(ijepa_loss_target_std(NULL, B, N, D, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
+    fails_with(ijepa_loss_target_std(NULL, B, N, D, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
                "NULL target_out");
-    expect_err(ijepa_loss_target_std(p.tgt, B, N, D, 1e-5, NULL), IJEPA_ERR_INVALID_ARG, FS,
+    fails_with(ijepa_loss_target_std(p.tgt, B, N, D, 1e-5, NULL), IJEPA_ERR_INVALID_ARG, FS,
                "NULL mean_std");
-    expect_err(ijepa_loss_target_std(p.tgt, 0, N, D, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
+    fails_with(ijepa_loss_target_std(p.tgt, 0, N, D, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
                "batch 0");
-    expect_err(ijepa_loss_target_std(p.tgt, B, -3, D, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
+    fails_with(ijepa_loss_target_std(p.tgt, B, -3, D, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
                "num_patches -3");
-    expect_err(ijepa_loss_target_std(p.tgt, B, N, 0, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
+    fails_with(ijepa_loss_target_std(p.tgt, B, N, 0, 1e-5, &s), IJEPA_ERR_INVALID_ARG, FS,
                "dim 0");
-    expect_err(ijepa_loss_target_std(p.tgt, B, N, D, NAN, &s), IJEPA_ERR_INVALID_ARG, FS,
+    fails_with(ijepa_loss_target_std(p.tgt, B, N, D, NAN, &s), IJEPA_ERR_INVALID_ARG, FS,
                "ln_eps NaN");
-    expect_err(ijepa_loss_target_std(p.tgt, B, N, D, -1.0, &s), IJEPA_ERR_INVALID_ARG, FS,
+    fails_with(ijepa_loss_target_std(p.tgt, B, N, D, -1.0, &s), IJEPA_ERR_INVALID_ARG, FS,
                "ln_eps < 0");
     ck_assert(s == 42.0);
     prob_close(&p);
@@ -576,32 +573,22 @@ Suite *ijepa_loss_suite(void)
 {
     Suite *s = suite_create("loss");
 
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    TCase *tc = add_tcase(s, "core", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_loss_vs_ref, 0, 3);
     tcase_add_test(tc, test_alignment);
     tcase_add_test(tc, test_smooth_l1_boundary);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("fd");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "fd", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_loss_fd, 0, 3);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("numeric");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "numeric", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_loss_nonfinite);
     tcase_add_test(tc, test_loss_threads_bitwise);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("std");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "std", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_target_std, 0, 2);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_loss_errors);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -24,6 +24,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ijepa/mask.h"
+#include "ref_util.h"
 
 /* Every ck_assert reports its location to the parent process through a pipe
  * (one system call each), so loops over millions of patches test with a
@@ -50,26 +51,18 @@ static mcfg mcfg_default(int64_t mode)
 
 static ijepa_config *make_config(const mcfg *c)
 {
-    ijepa_config *cfg = NULL;
-    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
-    const struct { int32_t key; int64_t v; } iv[] = {
+    const cfg_int iv[] = {
         {IJEPA_CFG_IMG_SIZE, c->img},       {IJEPA_CFG_PATCH_SIZE, c->patch},
         {IJEPA_CFG_MASK_MODE, c->mode},     {IJEPA_CFG_BATCH_SIZE, c->batch},
         {IJEPA_CFG_NUM_TARGETS, c->targets}, {IJEPA_CFG_MIN_KEEP, c->min_keep},
         {IJEPA_CFG_ALLOW_OVERLAP, c->overlap}, {IJEPA_CFG_SEED, c->seed},
     };
-    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
-        ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK,
-                      "set key %d: %s", (int)iv[i].key, ijepa_config_last_error(cfg));
-    const struct { int32_t key; double v; } fv[] = {
+    const cfg_float fv[] = {
         {IJEPA_CFG_TARGET_SCALE_MIN, c->ts[0]},  {IJEPA_CFG_TARGET_SCALE_MAX, c->ts[1]},
         {IJEPA_CFG_TARGET_ASPECT_MIN, c->ta[0]}, {IJEPA_CFG_TARGET_ASPECT_MAX, c->ta[1]},
         {IJEPA_CFG_CONTEXT_SCALE_MIN, c->cs[0]}, {IJEPA_CFG_CONTEXT_SCALE_MAX, c->cs[1]},
     };
-    for (size_t i = 0; i < sizeof fv / sizeof fv[0]; i++)
-        ck_assert_msg(ijepa_config_set_float(cfg, fv[i].key, fv[i].v) == IJEPA_OK,
-                      "set key %d: %s", (int)fv[i].key, ijepa_config_last_error(cfg));
-    return cfg;
+    return config_with(iv, COUNT_OF(iv), fv, COUNT_OF(fv));
 }
 
 static ijepa_mask_sampler *make_sampler(const mcfg *c)
@@ -120,6 +113,20 @@ static const int32_t *ctx_of(const batch_out *o, int64_t b) { return o->ctx + b 
 static const int32_t *tgt_of(const batch_out *o, int64_t m, int64_t b)
 {
     return o->tgt + (m * o->B + b) * o->nt;
+}
+
+/* The sampler of c and output buffers o for batches of B. */
+static ijepa_mask_sampler *sampler_open(const mcfg *c, batch_out *o, int64_t B)
+{
+    ijepa_mask_sampler *ms = make_sampler(c);
+    out_alloc(o, c, B);
+    return ms;
+}
+
+static void sampler_close(ijepa_mask_sampler *ms, batch_out *o)
+{
+    out_free(o);
+    ijepa_mask_sampler_free(ms);
 }
 
 // --- the block-size formulas, written independently of lib/mask.c ----------------
@@ -215,6 +222,13 @@ static void check_well_formed(const batch_out *o, int64_t min_keep)
     }
 }
 
+/* sample_ok(), then check_well_formed() */
+static void sample_checked(ijepa_mask_sampler *ms, batch_out *o, uint64_t step, int64_t min_keep)
+{
+    sample_ok(ms, o, step);
+    check_well_formed(o, min_keep);
+}
+
 /* A target mask must be exactly a filled rectangle; returns its h and w. */
 static void rect_of(const int32_t *t, int64_t n, int64_t G, int64_t *h, int64_t *w)
 {
@@ -268,15 +282,13 @@ START_TEST(test_disjoint_and_well_formed)
             c.img = grids[gi][0];
             c.patch = grids[gi][1];
             c.targets = 2;
-            ijepa_mask_sampler *ms = make_sampler(&c);
             batch_out o;
-            out_alloc(&o, &c, 8);
+            ijepa_mask_sampler *ms = sampler_open(&c, &o, 8);
             const int64_t N = o.G * o.G;
             uint8_t *in_ctx = malloc((size_t)N);
             ck_assert_ptr_nonnull(in_ctx);
             for (uint64_t step = 0; step < 60; step++) {
-                sample_ok(ms, &o, step);
-                check_well_formed(&o, c.min_keep);
+                sample_checked(ms, &o, step, c.min_keep);
                 for (int64_t b = 0; b < o.B; b++) {
                     memset(in_ctx, 0, (size_t)N);
                     for (int64_t j = 0; j < o.nc; j++)
@@ -290,8 +302,7 @@ START_TEST(test_disjoint_and_well_formed)
                 }
             }
             free(in_ctx);
-            out_free(&o);
-            ijepa_mask_sampler_free(ms);
+            sampler_close(ms, &o);
         }
 }
 END_TEST
@@ -311,13 +322,11 @@ START_TEST(test_block_shapes)
         const int64_t G = 10;
         uint8_t set[11 * 11];
         official_reachable(G, c.ts, c.ta, set);
-        ijepa_mask_sampler *ms = make_sampler(&c);
         batch_out o;
-        out_alloc(&o, &c, 4);
+        ijepa_mask_sampler *ms = sampler_open(&c, &o, 4);
         int not_official = 0;
         for (uint64_t step = 0; step < 300; step++) {
-            sample_ok(ms, &o, step);
-            check_well_formed(&o, c.min_keep);
+            sample_checked(ms, &o, step, c.min_keep);
             int64_t h, w;
             batch_shape(&o, &h, &w);
             /* scale within what the formulas allow */
@@ -336,8 +345,7 @@ START_TEST(test_block_shapes)
         /* independent scale and aspect draws reach shapes the shared draw cannot */
         if (c.mode == IJEPA_MASK_UNIFORM)
             ck_assert_msg(not_official > 0, "uniform mode drew only official shapes");
-        out_free(&o);
-        ijepa_mask_sampler_free(ms);
+        sampler_close(ms, &o);
     }
 }
 END_TEST
@@ -350,17 +358,14 @@ START_TEST(test_full_size_blocks)
         mcfg c = mcfg_default(mode ? IJEPA_MASK_OFFICIAL : IJEPA_MASK_UNIFORM);
         c.ts[0] = c.ts[1] = 1.0;
         c.ta[0] = c.ta[1] = 1.0;
-        ijepa_mask_sampler *ms = make_sampler(&c);
         batch_out o;
-        out_alloc(&o, &c, 2);
-        sample_ok(ms, &o, 3);
-        check_well_formed(&o, c.min_keep);
+        ijepa_mask_sampler *ms = sampler_open(&c, &o, 2);
+        sample_checked(ms, &o, 3, c.min_keep);
         int64_t h, w, G = o.G;
         batch_shape(&o, &h, &w);
         ck_assert_int_eq(h, mode ? G - 1 : G);
         ck_assert_int_eq(w, mode ? G - 1 : G);
-        out_free(&o);
-        ijepa_mask_sampler_free(ms);
+        sampler_close(ms, &o);
     }
 }
 END_TEST
@@ -454,12 +459,10 @@ static void official_layout(int64_t patch, const int64_t (*expect)[2], int nexpe
     }
     free(set);
 
-    ijepa_mask_sampler *ms = make_sampler(&c);
     batch_out o;
-    out_alloc(&o, &c, 16);
+    ijepa_mask_sampler *ms = sampler_open(&c, &o, 16);
     for (uint64_t step = 0; step < 150; step++) {
-        sample_ok(ms, &o, step);
-        check_well_formed(&o, c.min_keep);
+        sample_checked(ms, &o, step, c.min_keep);
         int64_t h, w;
         batch_shape(&o, &h, &w);
         ck_assert_msg(shape_in(h, w, expect, nexpect), "step %d: target %dx%d", (int)step,
@@ -479,8 +482,7 @@ static void official_layout(int64_t patch, const int64_t (*expect)[2], int nexpe
                 }
         }
     }
-    out_free(&o);
-    ijepa_mask_sampler_free(ms);
+    sampler_close(ms, &o);
 }
 
 START_TEST(test_official_layout_14)
@@ -501,14 +503,12 @@ END_TEST
 START_TEST(test_uniform_coverage)
 {
     mcfg c = mcfg_default(IJEPA_MASK_UNIFORM);
-    ijepa_mask_sampler *ms = make_sampler(&c);
     batch_out o;
-    out_alloc(&o, &c, 8);
+    ijepa_mask_sampler *ms = sampler_open(&c, &o, 8);
     const int64_t G = o.G;
     int t_row = 0, t_col = 0, c_row = 0, c_col = 0, t_corner = 0;
     for (uint64_t step = 0; step < 100; step++) {
-        sample_ok(ms, &o, step);
-        check_well_formed(&o, c.min_keep);
+        sample_checked(ms, &o, step, c.min_keep);
         for (int64_t b = 0; b < o.B; b++) {
             for (int64_t j = 0; j < o.nc; j++) {
                 c_row |= ctx_of(&o, b)[j] / G == G - 1;
@@ -525,8 +525,7 @@ START_TEST(test_uniform_coverage)
     }
     ck_assert_msg(t_row && t_col && t_corner, "targets never reach the last row/column");
     ck_assert_msg(c_row && c_col, "context never reaches the last row/column");
-    out_free(&o);
-    ijepa_mask_sampler_free(ms);
+    sampler_close(ms, &o);
 }
 END_TEST
 
@@ -549,9 +548,8 @@ static void replay_truncation(int64_t mode)
     c.cs[0] = 1.0; c.cs[1] = 1.0;
     c.targets = mode == IJEPA_MASK_OFFICIAL ? 4 : 6;
     c.batch = 16;
-    ijepa_mask_sampler *ms = make_sampler(&c);
     batch_out o;
-    out_alloc(&o, &c, 16);
+    ijepa_mask_sampler *ms = sampler_open(&c, &o, 16);
     const int64_t G = o.G, N = G * G, side = mode == IJEPA_MASK_OFFICIAL ? G - 1 : G;
     uint8_t *cover = malloc((size_t)N), *kept = malloc((size_t)N);
     int32_t *pre = malloc((size_t)(o.B * N) * sizeof *pre);
@@ -563,8 +561,7 @@ static void replay_truncation(int64_t mode)
     double row_drop = 0, row_expect = 0;
     int64_t n_drop = 0;
     for (uint64_t step = 0; step < 60; step++) {
-        sample_ok(ms, &o, step);
-        check_well_formed(&o, c.min_keep);
+        sample_checked(ms, &o, step, c.min_keep);
         int64_t minlen = N;
         for (int64_t b = 0; b < o.B; b++) {
             /* N_b by the official rule */
@@ -626,8 +623,7 @@ static void replay_truncation(int64_t mode)
     free(kept);
     free(pre);
     free(npre);
-    out_free(&o);
-    ijepa_mask_sampler_free(ms);
+    sampler_close(ms, &o);
 }
 
 START_TEST(test_truncation_official) { replay_truncation(IJEPA_MASK_OFFICIAL); }
@@ -638,6 +634,22 @@ END_TEST
 
 // --- limits --------------------------------------------------------------------------
 
+/* Creating a sampler of c fails with IJEPA_ERR_INVALID_ARG, sets *out to
+ * NULL, and the message names the function and contains needle (and also,
+ * if not NULL). */
+static void expect_create_fail(const mcfg *c, const char *needle, const char *also)
+{
+    ijepa_config *cfg = make_config(c);
+    ijepa_mask_sampler *ms = (ijepa_mask_sampler *)cfg; /* poison */
+    ck_assert_int_eq(ijepa_mask_sampler_create(&ms, cfg), IJEPA_ERR_INVALID_ARG);
+    ck_assert_ptr_null(ms);
+    const char *msg = ijepa_last_error();
+    ck_assert_msg(strstr(msg, "ijepa_mask_sampler_create()") && strstr(msg, needle) &&
+                  (!also || strstr(msg, also)), "message '%s' lacks '%s'%s%s", msg, needle,
+                  also ? " or " : "", also ? also : "");
+    ijepa_config_free(cfg);
+}
+
 /* 4x4 grid: targets have at most 4 patches, min_keep 10 can never hold. */
 START_TEST(test_tiny_grid_unsatisfiable)
 {
@@ -645,25 +657,14 @@ START_TEST(test_tiny_grid_unsatisfiable)
         mcfg c = mcfg_default(mode ? IJEPA_MASK_OFFICIAL : IJEPA_MASK_UNIFORM);
         c.img = 16;
         c.patch = 4;
-        ijepa_config *cfg = make_config(&c);
-        ijepa_mask_sampler *ms = (ijepa_mask_sampler *)cfg; /* poison */
-        ck_assert_int_eq(ijepa_mask_sampler_create(&ms, cfg), IJEPA_ERR_INVALID_ARG);
-        ck_assert_ptr_null(ms);
-        const char *msg = ijepa_last_error();
-        ck_assert_msg(strstr(msg, "ijepa_mask_sampler_create()") && strstr(msg, "min_keep 10"),
-                      "message: %s", msg);
+        expect_create_fail(&c, "min_keep 10", NULL);
 
         /* the context bound: 8x8, context blocks of at most 2x2 */
         c.img = 32;
         c.min_keep = 4;
         c.cs[0] = 0.0;
         c.cs[1] = 0.05;
-        ijepa_config_free(cfg);
-        cfg = make_config(&c);
-        ck_assert_int_eq(ijepa_mask_sampler_create(&ms, cfg), IJEPA_ERR_INVALID_ARG);
-        msg = ijepa_last_error();
-        ck_assert_msg(strstr(msg, "min_keep 4") && strstr(msg, "context"), "message: %s", msg);
-        ijepa_config_free(cfg);
+        expect_create_fail(&c, "min_keep 4", "context");
     }
 }
 END_TEST
@@ -677,12 +678,10 @@ START_TEST(test_small_grid)
         c.img = 32;
         c.patch = 4;
         c.min_keep = 4;
-        ijepa_mask_sampler *ms = make_sampler(&c);
         batch_out o;
-        out_alloc(&o, &c, 8);
+        ijepa_mask_sampler *ms = sampler_open(&c, &o, 8);
         for (uint64_t step = 0; step < 100; step++) {
-            sample_ok(ms, &o, step);
-            check_well_formed(&o, c.min_keep);
+            sample_checked(ms, &o, step, c.min_keep);
             int64_t h, w;
             batch_shape(&o, &h, &w);
             if (c.mode == IJEPA_MASK_OFFICIAL) {
@@ -712,8 +711,7 @@ START_TEST(test_small_grid)
             }
         }
         ck_assert_msg(ok > 0 && bad > 0, "ok %d, failed %d", ok, bad);
-        out_free(&o);
-        ijepa_mask_sampler_free(ms);
+        sampler_close(ms, &o);
     }
 }
 END_TEST
@@ -729,32 +727,16 @@ START_TEST(test_heavy_relaxation)
         c.targets = 64;
         c.ts[0] = 0.5; c.ts[1] = 0.6;
         c.cs[0] = 0.5; c.cs[1] = 0.6;
-        ijepa_mask_sampler *ms = make_sampler(&c);
         batch_out o;
-        out_alloc(&o, &c, 4);
-        for (uint64_t step = 0; step < 20; step++) {
-            sample_ok(ms, &o, step);
-            check_well_formed(&o, c.min_keep);
-        }
-        out_free(&o);
-        ijepa_mask_sampler_free(ms);
+        ijepa_mask_sampler *ms = sampler_open(&c, &o, 4);
+        for (uint64_t step = 0; step < 20; step++)
+            sample_checked(ms, &o, step, c.min_keep);
+        sampler_close(ms, &o);
     }
 }
 END_TEST
 
 // --- errors --------------------------------------------------------------------------
-
-static void expect_create_fail(const mcfg *c, const char *needle)
-{
-    ijepa_config *cfg = make_config(c);
-    ijepa_mask_sampler *ms = (ijepa_mask_sampler *)cfg;
-    ck_assert_int_eq(ijepa_mask_sampler_create(&ms, cfg), IJEPA_ERR_INVALID_ARG);
-    ck_assert_ptr_null(ms);
-    const char *msg = ijepa_last_error();
-    ck_assert_msg(strstr(msg, "ijepa_mask_sampler_create()") && strstr(msg, needle),
-                  "message '%s' lacks '%s'", msg, needle);
-    ijepa_config_free(cfg);
-}
 
 START_TEST(test_create_errors)
 {
@@ -771,25 +753,24 @@ START_TEST(test_create_errors)
 
     mcfg d = c;
     d.img = 225;
-    expect_create_fail(&d, "patch_size");
+    expect_create_fail(&d, "patch_size", NULL);
     d = c;
     d.ts[0] = 0.3; d.ts[1] = 0.2;
-    expect_create_fail(&d, "target_scale_min");
+    expect_create_fail(&d, "target_scale_min", NULL);
     d = c;
     d.ta[0] = 2.0; d.ta[1] = 1.0;
-    expect_create_fail(&d, "target_aspect_min");
+    expect_create_fail(&d, "target_aspect_min", NULL);
     d = c;
     d.cs[0] = 0.9; d.cs[1] = 0.8;
-    expect_create_fail(&d, "context_scale_min");
+    expect_create_fail(&d, "context_scale_min", NULL);
 }
 END_TEST
 
 START_TEST(test_sample_errors)
 {
     mcfg c = mcfg_default(IJEPA_MASK_OFFICIAL);
-    ijepa_mask_sampler *ms = make_sampler(&c);
     batch_out o;
-    out_alloc(&o, &c, c.batch + 1);
+    ijepa_mask_sampler *ms = sampler_open(&c, &o, c.batch + 1);
     int64_t nc = -7, nt = -7;
 
     ck_assert_int_eq(ijepa_mask_sampler_sample(NULL, 1, 0, o.ctx, &nc, o.tgt, &nt),
@@ -820,8 +801,7 @@ START_TEST(test_sample_errors)
                      IJEPA_OK);
     ck_assert_int_gt(nc, c.min_keep);
     ck_assert_int_gt(nt, c.min_keep);
-    out_free(&o);
-    ijepa_mask_sampler_free(ms);
+    sampler_close(ms, &o);
 }
 END_TEST
 
@@ -845,34 +825,28 @@ Suite *ijepa_mask_suite(void)
 {
     Suite *s = suite_create("mask");
 
-    TCase *core = tcase_create("core");
-    tcase_set_timeout(core, IJEPA_TEST_TIMEOUT);
+    TCase *core = add_tcase(s, "core", IJEPA_TEST_TIMEOUT);
     tcase_add_test(core, test_disjoint_and_well_formed);
     tcase_add_test(core, test_block_shapes);
     tcase_add_test(core, test_full_size_blocks);
     tcase_add_test(core, test_determinism);
-    suite_add_tcase(s, core);
 
-    TCase *layout = tcase_create("layout");
-    tcase_set_timeout(layout, IJEPA_TEST_TIMEOUT);
+    TCase *layout = add_tcase(s, "layout", IJEPA_TEST_TIMEOUT);
     tcase_add_test(layout, test_official_layout_14);
     tcase_add_test(layout, test_official_layout_16);
     tcase_add_test(layout, test_uniform_coverage);
     tcase_add_test(layout, test_truncation_official);
     tcase_add_test(layout, test_truncation_uniform);
-    suite_add_tcase(s, layout);
 
-    TCase *limits = tcase_create("limits");
+    TCase *limits = add_tcase(s, "limits", 0); /* Check's default timeout */
     tcase_add_test(limits, test_tiny_grid_unsatisfiable);
     tcase_add_test(limits, test_small_grid);
     tcase_add_test(limits, test_heavy_relaxation);
-    suite_add_tcase(s, limits);
 
-    TCase *errors = tcase_create("errors");
+    TCase *errors = add_tcase(s, "errors", 0); /* Check's default timeout */
     tcase_add_test(errors, test_create_errors);
     tcase_add_test(errors, test_sample_errors);
     tcase_add_test(errors, test_null_handles);
-    suite_add_tcase(s, errors);
 
     return s;
 }

@@ -31,7 +31,6 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include "check_ijepa.h"
 #include "ops.h"
 #include "ref.h"
+#include "ref_util.h"
 
 // --- fixture and helpers -------------------------------------------------------
 
@@ -69,22 +69,6 @@ static void fx_close(fx *f)
 static void expect_ok(const fx *f, int rc, const char *what)
 {
     ck_assert_msg(rc == IJEPA_OK, "%s returned %d: %s", what, rc, f->err.msg);
-}
-
-/* Fail with the comparison summary unless c passed. */
-static void expect_close(const ref_cmp *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void expect_close(const ref_cmp *c, const char *fmt, ...)
-{
-    char label[256], desc[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(label, sizeof label, fmt, ap);
-    va_end(ap);
-    ref_cmp_str(c, desc, sizeof desc);
-    if (getenv("IJEPA_TEST_VERBOSE")) /* shows how close each check comes to its bound */
-        fprintf(stderr, "%s: %s\n", label, desc);
-    ck_assert_msg(ref_cmp_ok(c), "%s: %s", label, desc);
 }
 
 static float *fa(int64_t n)
@@ -996,42 +980,31 @@ Suite *ijepa_ops_suite(void)
 {
     Suite *s = suite_create("ops");
 
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
-    tcase_add_loop_test(tc, test_matmul_vs_ref, 0,
-                        (int)(sizeof mm_shapes / sizeof mm_shapes[0]));
+    TCase *tc = add_tcase(s, "core", IJEPA_TEST_TIMEOUT);
+    tcase_add_loop_test(tc, test_matmul_vs_ref, 0, (int)COUNT_OF(mm_shapes));
     tcase_add_test(tc, test_linear_fwd_bwd);
-    tcase_add_loop_test(tc, test_layernorm_vs_ref, 0,
-                        (int)(sizeof ln_cases / sizeof ln_cases[0]));
-    tcase_add_loop_test(tc, test_softmax_vs_ref, 0,
-                        (int)(sizeof sm_shapes / sizeof sm_shapes[0]));
+    tcase_add_loop_test(tc, test_layernorm_vs_ref, 0, (int)COUNT_OF(ln_cases));
+    tcase_add_loop_test(tc, test_softmax_vs_ref, 0, (int)COUNT_OF(sm_shapes));
     tcase_add_test(tc, test_gelu_vs_ref);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("fd");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "fd", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_fd_matmul, 0, 4);
     tcase_add_loop_test(tc, test_fd_layernorm, 0, 2);
     tcase_add_test(tc, test_fd_softmax);
     tcase_add_test(tc, test_fd_gelu);
     tcase_add_test(tc, test_fd_detects_errors);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("limits");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "limits", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_repeat_identical);
     tcase_add_test(tc, test_cache_rebind_and_evict);
     tcase_add_test(tc, test_gelu_bwd_inplace);
     tcase_add_test(tc, test_softmax_large_logits);
     tcase_add_test(tc, test_unit_shapes);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_bad_dims);
     tcase_add_test(tc, test_bad_pairs);
     tcase_add_test(tc, test_bad_bias_alpha);
     tcase_add_test(tc, test_bad_capacity);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -29,7 +29,6 @@
  */
 #include <math.h>
 #include <omp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +37,7 @@
 #include "ijepa/ijepa.h"
 #include "ijepa/optim.h"
 #include "ref.h"
+#include "ref_util.h"
 
 static const double PI_D = 3.14159265358979323846;
 
@@ -48,71 +48,40 @@ static const double PI_D = 3.14159265358979323846;
  * run in parallel. */
 static ijepa_config *tiny_config(int wide, uint64_t seed)
 {
-    ijepa_config *cfg = NULL;
-    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
-    const struct { int32_t key; int64_t v; } iv[] = {
+    const cfg_int iv[] = {
         {IJEPA_CFG_IMG_SIZE, wide ? 16 : 8}, {IJEPA_CFG_PATCH_SIZE, 4},
         {IJEPA_CFG_IN_CHANS, wide ? 3 : 1},  {IJEPA_CFG_EMBED_DIM, wide ? 64 : 8},
         {IJEPA_CFG_DEPTH, wide ? 3 : 1},     {IJEPA_CFG_NUM_HEADS, 2},
         {IJEPA_CFG_BATCH_SIZE, 1},           {IJEPA_CFG_SEED, (int64_t)seed},
     };
-    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
-        ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK, "set key %d: %s",
-                      (int)iv[i].key, ijepa_config_last_error(cfg));
-    return cfg;
+    return config_with(iv, COUNT_OF(iv), NULL, 0);
 }
 
-typedef struct ofx {
-    ijepa_context *ctx;
-    ijepa_config *cfg;
-    ijepa_encoder *enc;
-    const ijepa_tensor_table *tab;
-    float *P, *G;       /* borrowed encoder buffers */
-    int64_t n;          /* floats per buffer */
-    ijepa_optimizer *opt;
-} ofx;
+/* The encoder fixture of tests/ref_util.h: params and grads are the borrowed
+ * encoder buffers of count floats; opt is set by ofx_open(want_opt) and
+ * freed by enc_fx_close(). */
+typedef enc_fx ofx;
 
 /* Encoder from cfg (taken over) and, if want_opt, an optimizer holding it as group 0. */
 static void ofx_open(ofx *f, ijepa_config *cfg, int want_opt)
 {
-    memset(f, 0, sizeof *f);
-    f->cfg = cfg;
-    int rc = ijepa_context_create(&f->ctx);
-    ck_assert_msg(rc == IJEPA_OK, "ijepa_context_create: %s", ijepa_last_error());
-    rc = ijepa_encoder_create(&f->enc, f->ctx, cfg);
-    ck_assert_msg(rc == IJEPA_OK, "ijepa_encoder_create: %s", ijepa_last_error());
-    int64_t n2;
-    ck_assert_int_eq(ijepa_encoder_params(f->enc, &f->P, &f->n), IJEPA_OK);
-    ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->G, &n2), IJEPA_OK);
-    ck_assert_int_eq(n2, f->n);
-    f->tab = ijepa_encoder_tensors(f->enc);
+    enc_fx_open(f, cfg);
     if (want_opt) {
-        rc = ijepa_optimizer_create(&f->opt, cfg);
+        int rc = ijepa_optimizer_create(&f->opt, cfg);
         ck_assert_msg(rc == IJEPA_OK, "ijepa_optimizer_create: %s", ijepa_last_error());
-        rc = ijepa_optimizer_add(f->opt, f->P, f->G, f->tab);
+        rc = ijepa_optimizer_add(f->opt, f->params, f->grads, f->tab);
         ck_assert_msg(rc == 0, "ijepa_optimizer_add: %d %s", rc,
                       ijepa_optimizer_last_error(f->opt));
     }
 }
 
-static void ofx_close(ofx *f)
-{
-    ijepa_optimizer_free(f->opt);
-    ijepa_encoder_free(f->enc);
-    ijepa_context_free(f->ctx);
-    ijepa_config_free(f->cfg);
-    memset(f, 0, sizeof *f);
-}
-
-typedef struct tinfo {
-    const char *name;
-    int64_t off, numel;
-    int32_t flags;
-} tinfo;
-
-static tinfo tensor_at(const ijepa_tensor_table *tab, int64_t i)
+/* Name, offset, numel and flags of tensor i. Unlike tensor_at(), passes
+ * NULL for ndim and dims (so the optional outputs stay covered); ndim and
+ * dims are left 0. */
+static tinfo tensor_flags_at(const ijepa_tensor_table *tab, int64_t i)
 {
     tinfo t;
+    memset(&t, 0, sizeof t);
     t.name = ijepa_tensor_table_name(tab, i);
     ck_assert_ptr_nonnull(t.name);
     ck_assert_int_eq(ijepa_tensor_table_info(tab, i, &t.off, &t.numel, NULL, NULL, &t.flags),
@@ -126,7 +95,7 @@ static unsigned char *tensor_mask(const ijepa_tensor_table *tab, int64_t n)
     unsigned char *in = calloc((size_t)n, 1);
     ck_assert_ptr_nonnull(in);
     for (int64_t i = 0; i < ijepa_tensor_table_count(tab); i++) {
-        tinfo t = tensor_at(tab, i);
+        tinfo t = tensor_flags_at(tab, i);
         memset(in + t.off, 1, (size_t)t.numel);
     }
     return in;
@@ -139,26 +108,16 @@ static void fill_random(ofx *f, uint64_t seed, int params_too)
 {
     ref_rng r;
     ref_rng_seed(&r, seed);
-    unsigned char *in = tensor_mask(f->tab, f->n);
-    for (int64_t i = 0; i < f->n; i++)
-        f->G[i] = in[i] ? (float)ref_rng_range(&r, -1.0, 1.0) : 7.0f;
+    unsigned char *in = tensor_mask(f->tab, f->count);
+    for (int64_t i = 0; i < f->count; i++)
+        f->grads[i] = in[i] ? (float)ref_rng_range(&r, -1.0, 1.0) : 7.0f;
     if (params_too)
         for (int64_t i = 0; i < ijepa_tensor_table_count(f->tab); i++) {
-            tinfo t = tensor_at(f->tab, i);
+            tinfo t = tensor_flags_at(f->tab, i);
             if (!(t.flags & IJEPA_TENSOR_FROZEN))
-                ref_fill_f(f->P + t.off, t.numel, &r, -1.0, 1.0);
+                ref_fill_f(f->params + t.off, t.numel, &r, -1.0, 1.0);
         }
     free(in);
-}
-
-/* rc must be `code` and msg must name func. */
-static void expect_err(int rc, int code, const char *msg, const char *func, const char *what)
-{
-    ck_assert_msg(rc == code, "%s: status %d (%s), want %d (%s)", what, rc,
-                  ijepa_status_string(rc), code, ijepa_status_string(code));
-    ck_assert_msg(msg && msg[0] != '\0', "%s: empty message", what);
-    ck_assert_msg(strstr(msg, func) != NULL, "%s: message '%s' does not name %s()", what, msg,
-                  func);
 }
 
 // --- reference AdamW -------------------------------------------------------------------------
@@ -204,7 +163,7 @@ static void adam_ref_step(adam_ref *a, const ijepa_tensor_table *tab, const floa
     a->t++;
     const double bc1 = 1.0 - pow(a->b1, (double)a->t), bc2 = 1.0 - pow(a->b2, (double)a->t);
     for (int64_t k = 0; k < ijepa_tensor_table_count(tab); k++) {
-        tinfo t = tensor_at(tab, k);
+        tinfo t = tensor_flags_at(tab, k);
         if (t.flags & IJEPA_TENSOR_FROZEN)
             continue;
         const double lam = (t.flags & IJEPA_TENSOR_NO_DECAY) ? 0.0 : wd;
@@ -240,7 +199,7 @@ static void adam_expect(ijepa_optimizer *opt, int32_t group, const ijepa_tensor_
     free(in);
     const double u = REF_U32;
     for (int64_t k = 0; k < ijepa_tensor_table_count(tab); k++) {
-        tinfo t = tensor_at(tab, k);
+        tinfo t = tensor_flags_at(tab, k);
         for (int64_t i = t.off; i < t.off + t.numel; i++) {
             if (t.flags & IJEPA_TENSOR_FROZEN) {
                 ck_assert_msg(memcmp(&P[i], &P_before[i], sizeof(float)) == 0,
@@ -431,52 +390,52 @@ START_TEST(test_adamw_steps)
     ofx_open(&f, cfg, 1);
     fill_random(&f, 100 + (uint64_t)_i, 1);
     adam_ref a;
-    adam_ref_open(&a, f.P, f.n, b1, b2, eps);
-    float *before = fcopy(f.P, f.n), *g0 = fcopy(f.G, f.n);
+    adam_ref_open(&a, f.params, f.count, b1, b2, eps);
+    float *before = fcopy(f.params, f.count), *g0 = fcopy(f.grads, f.count);
 
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 0);
     ck_assert_int_eq(ijepa_optimizer_step(f.opt, 0.1, 0.3), IJEPA_OK);
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 1);
-    adam_ref_step(&a, f.tab, f.G, 1.0, 0.1, 0.3);
-    adam_expect(f.opt, 0, f.tab, f.P, before, &a, 0.1, "step 1");
-    adam_ref_sync(&a, f.opt, 0, f.P);
-    ck_assert_msg(memcmp(f.G, g0, (size_t)f.n * sizeof(float)) == 0,
+    adam_ref_step(&a, f.tab, f.grads, 1.0, 0.1, 0.3);
+    adam_expect(f.opt, 0, f.tab, f.params, before, &a, 0.1, "step 1");
+    adam_ref_sync(&a, f.opt, 0, f.params);
+    ck_assert_msg(memcmp(f.grads, g0, (size_t)f.count * sizeof(float)) == 0,
                   "the step changed the gradients (clip_grad is 0)");
 
     /* explicit control: the flags are as expected and a NO_DECAY tensor did not decay */
     const int64_t kb = find_tensor(f.tab, "blocks.0.mlp.fc1.bias");
     const int64_t kw = find_tensor(f.tab, "blocks.0.mlp.fc1.weight");
-    tinfo tb = tensor_at(f.tab, kb), tw = tensor_at(f.tab, kw);
+    tinfo tb = tensor_flags_at(f.tab, kb), tw = tensor_flags_at(f.tab, kw);
     ck_assert(tb.flags & IJEPA_TENSOR_NO_DECAY);
     ck_assert(!(tw.flags & (IJEPA_TENSOR_NO_DECAY | IJEPA_TENSOR_FROZEN)));
-    ck_assert(tensor_at(f.tab, find_tensor(f.tab, "pos_embed")).flags & IJEPA_TENSOR_FROZEN);
+    ck_assert(tensor_flags_at(f.tab, find_tensor(f.tab, "pos_embed")).flags & IJEPA_TENSOR_FROZEN);
     /* With decay the bias would have moved by an extra lr * wd * p = 0.03 p. */
     for (int64_t i = tb.off; i < tb.off + tb.numel; i++) {
         const double with_decay = a.p[i] - 0.1 * 0.3 * before[i];
         if (fabs(before[i]) > 0.1)
-            ck_assert_msg(fabs(f.P[i] - with_decay) > 1e-3, "NO_DECAY tensor was decayed");
+            ck_assert_msg(fabs(f.params[i] - with_decay) > 1e-3, "NO_DECAY tensor was decayed");
     }
 
     /* step 2: new gradients, other lr and wd */
-    memcpy(before, f.P, (size_t)f.n * sizeof(float));
+    memcpy(before, f.params, (size_t)f.count * sizeof(float));
     fill_random(&f, 200 + (uint64_t)_i, 0);
     ck_assert_int_eq(ijepa_optimizer_step(f.opt, 0.05, 0.2), IJEPA_OK);
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 2);
-    adam_ref_step(&a, f.tab, f.G, 1.0, 0.05, 0.2);
-    adam_expect(f.opt, 0, f.tab, f.P, before, &a, 0.05, "step 2");
-    adam_ref_sync(&a, f.opt, 0, f.P);
+    adam_ref_step(&a, f.tab, f.grads, 1.0, 0.05, 0.2);
+    adam_expect(f.opt, 0, f.tab, f.params, before, &a, 0.05, "step 2");
+    adam_ref_sync(&a, f.opt, 0, f.params);
 
     /* step 3 with lr 0: parameters only change by nothing; moments move */
-    memcpy(before, f.P, (size_t)f.n * sizeof(float));
+    memcpy(before, f.params, (size_t)f.count * sizeof(float));
     ck_assert_int_eq(ijepa_optimizer_step(f.opt, 0.0, 0.2), IJEPA_OK);
-    adam_ref_step(&a, f.tab, f.G, 1.0, 0.0, 0.2);
-    ck_assert(memcmp(before, f.P, (size_t)f.n * sizeof(float)) == 0);
-    adam_expect(f.opt, 0, f.tab, f.P, before, &a, 0.0, "step 3, lr 0");
+    adam_ref_step(&a, f.tab, f.grads, 1.0, 0.0, 0.2);
+    ck_assert(memcmp(before, f.params, (size_t)f.count * sizeof(float)) == 0);
+    adam_expect(f.opt, 0, f.tab, f.params, before, &a, 0.0, "step 3, lr 0");
 
     adam_ref_close(&a);
     free(before);
     free(g0);
-    ofx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -490,31 +449,31 @@ START_TEST(test_adamw_resume)
     float *M, *V;
     int64_t cnt;
     ck_assert_int_eq(ijepa_optimizer_moments(f.opt, 0, &M, &V, &cnt), IJEPA_OK);
-    ck_assert_int_eq(cnt, f.n);
+    ck_assert_int_eq(cnt, f.count);
     adam_ref a;
-    adam_ref_open(&a, f.P, f.n, 0.9, 0.999, 1e-8);
+    adam_ref_open(&a, f.params, f.count, 0.9, 0.999, 1e-8);
     ref_rng r;
     ref_rng_seed(&r, 301);
     for (int64_t k = 0; k < ijepa_tensor_table_count(f.tab); k++) {
-        tinfo t = tensor_at(f.tab, k);
+        tinfo t = tensor_flags_at(f.tab, k);
         if (t.flags & IJEPA_TENSOR_FROZEN)
             continue;
         ref_fill_f(M + t.off, t.numel, &r, -0.1, 0.1);
         ref_fill_f(V + t.off, t.numel, &r, 0.0, 0.01);
     }
-    ref_f2d(a.m, M, f.n);
-    ref_f2d(a.v, V, f.n);
+    ref_f2d(a.m, M, f.count);
+    ref_f2d(a.v, V, f.count);
     a.t = 9;
     ck_assert_int_eq(ijepa_optimizer_set_step_count(f.opt, 9), IJEPA_OK);
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 9);
-    float *before = fcopy(f.P, f.n);
+    float *before = fcopy(f.params, f.count);
     ck_assert_int_eq(ijepa_optimizer_step(f.opt, 0.01, 0.05), IJEPA_OK);
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 10);
-    adam_ref_step(&a, f.tab, f.G, 1.0, 0.01, 0.05);
-    adam_expect(f.opt, 0, f.tab, f.P, before, &a, 0.01, "resumed at t = 10");
+    adam_ref_step(&a, f.tab, f.grads, 1.0, 0.01, 0.05);
+    adam_expect(f.opt, 0, f.tab, f.params, before, &a, 0.01, "resumed at t = 10");
     adam_ref_close(&a);
     free(before);
-    ofx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -523,7 +482,7 @@ static double ref_norm(const ijepa_tensor_table *tab, const float *G)
 {
     double s = 0.0;
     for (int64_t k = 0; k < ijepa_tensor_table_count(tab); k++) {
-        tinfo t = tensor_at(tab, k);
+        tinfo t = tensor_flags_at(tab, k);
         if (t.flags & IJEPA_TENSOR_FROZEN)
             continue;
         for (int64_t i = t.off; i < t.off + t.numel; i++)
@@ -542,13 +501,13 @@ START_TEST(test_two_groups_clip)
     ofx f, g;
     ofx_open(&f, cfg, 1);
     ofx_open(&g, tiny_config(0, 4), 0);
-    ck_assert_int_eq(ijepa_optimizer_add(f.opt, g.P, g.G, g.tab), 1);
+    ck_assert_int_eq(ijepa_optimizer_add(f.opt, g.params, g.grads, g.tab), 1);
     fill_random(&f, 400, 1);
     fill_random(&g, 401, 1);
-    float *gf0 = fcopy(f.G, f.n), *gg0 = fcopy(g.G, g.n);
-    float *pf0 = fcopy(f.P, f.n), *pg0 = fcopy(g.P, g.n);
+    float *gf0 = fcopy(f.grads, f.count), *gg0 = fcopy(g.grads, g.count);
+    float *pf0 = fcopy(f.params, f.count), *pg0 = fcopy(g.params, g.count);
 
-    const double norm = sqrt(ref_norm(f.tab, f.G) + ref_norm(g.tab, g.G));
+    const double norm = sqrt(ref_norm(f.tab, f.grads) + ref_norm(g.tab, g.grads));
     double got;
     ck_assert_int_eq(ijepa_optimizer_grad_norm(f.opt, &got), IJEPA_OK);
     expect_near(got, norm, 1e-14, "global grad norm (frozen tensors and padding excluded)");
@@ -556,31 +515,31 @@ START_TEST(test_two_groups_clip)
 
     const double coef = clip / (norm + 1e-6); /* torch clip_grad_norm_ */
     adam_ref af, ag;
-    adam_ref_open(&af, f.P, f.n, 0.9, 0.999, 1e-8);
-    adam_ref_open(&ag, g.P, g.n, 0.9, 0.999, 1e-8);
+    adam_ref_open(&af, f.params, f.count, 0.9, 0.999, 1e-8);
+    adam_ref_open(&ag, g.params, g.count, 0.9, 0.999, 1e-8);
     ck_assert_int_eq(ijepa_optimizer_step(f.opt, 0.02, 0.1), IJEPA_OK);
     adam_ref_step(&af, f.tab, gf0, coef, 0.02, 0.1);
     adam_ref_step(&ag, g.tab, gg0, coef, 0.02, 0.1);
-    adam_expect(f.opt, 0, f.tab, f.P, pf0, &af, 0.02, "group 0, clipped");
-    adam_expect(f.opt, 1, g.tab, g.P, pg0, &ag, 0.02, "group 1, clipped");
+    adam_expect(f.opt, 0, f.tab, f.params, pf0, &af, 0.02, "group 0, clipped");
+    adam_expect(f.opt, 1, g.tab, g.params, pg0, &ag, 0.02, "group 1, clipped");
 
     /* the gradients were scaled in place (torch), frozen ones and padding not */
     const struct { ofx *x; const float *g0; } grp[2] = {{&f, gf0}, {&g, gg0}};
     for (int q = 0; q < 2; q++) {
         const ofx *x = grp[q].x;
-        unsigned char *in = tensor_mask(x->tab, x->n);
-        for (int64_t i = 0; i < x->n; i++)
+        unsigned char *in = tensor_mask(x->tab, x->count);
+        for (int64_t i = 0; i < x->count; i++)
             if (!in[i])
-                ck_assert(x->G[i] == 7.0f);
+                ck_assert(x->grads[i] == 7.0f);
         free(in);
         for (int64_t k = 0; k < ijepa_tensor_table_count(x->tab); k++) {
-            tinfo t = tensor_at(x->tab, k);
+            tinfo t = tensor_flags_at(x->tab, k);
             for (int64_t i = t.off; i < t.off + t.numel; i++) {
                 const double want = (t.flags & IJEPA_TENSOR_FROZEN) ? grp[q].g0[i]
                                                                     : grp[q].g0[i] * coef;
-                ck_assert_msg(fabs(x->G[i] - want) <= 2 * REF_U32 * fabs(want),
+                ck_assert_msg(fabs(x->grads[i] - want) <= 2 * REF_U32 * fabs(want),
                               "group %d %s[%lld]: clipped grad %.9g, want %.9g", q, t.name,
-                              (long long)(i - t.off), (double)x->G[i], want);
+                              (long long)(i - t.off), (double)x->grads[i], want);
             }
         }
     }
@@ -592,18 +551,18 @@ START_TEST(test_two_groups_clip)
     ck_assert_int_eq(ijepa_config_set_float(c2, IJEPA_CFG_CLIP_GRAD, 1e6), IJEPA_OK);
     ijepa_optimizer *o2 = NULL;
     ck_assert_int_eq(ijepa_optimizer_create(&o2, c2), IJEPA_OK);
-    ck_assert_int_eq(ijepa_optimizer_add(o2, g.P, g.G, g.tab), 0);
-    memcpy(gg0, g.G, (size_t)g.n * sizeof(float));
+    ck_assert_int_eq(ijepa_optimizer_add(o2, g.params, g.grads, g.tab), 0);
+    memcpy(gg0, g.grads, (size_t)g.count * sizeof(float));
     ck_assert_int_eq(ijepa_optimizer_step(o2, 0.01, 0.0), IJEPA_OK);
-    ck_assert(memcmp(gg0, g.G, (size_t)g.n * sizeof(float)) == 0);
+    ck_assert(memcmp(gg0, g.grads, (size_t)g.count * sizeof(float)) == 0);
     ijepa_optimizer_free(o2);
     ijepa_config_free(c2);
 
     adam_ref_close(&af);
     adam_ref_close(&ag);
     free(gf0); free(gg0); free(pf0); free(pg0);
-    ofx_close(&g);
-    ofx_close(&f);
+    enc_fx_close(&g);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -615,19 +574,19 @@ START_TEST(test_threads_bitwise)
     ck_assert_int_eq(ijepa_config_set_float(cfg, IJEPA_CFG_CLIP_GRAD, 1.0), IJEPA_OK);
     ofx f;
     ofx_open(&f, cfg, 0);
-    ck_assert_msg(f.n >= 4 * 32768, "wide encoder too small: %lld floats", (long long)f.n);
+    ck_assert_msg(f.count >= 4 * 32768, "wide encoder too small: %lld floats", (long long)f.count);
     fill_random(&f, 500, 1);
-    float *p0 = fcopy(f.P, f.n), *g0 = fcopy(f.G, f.n);
+    float *p0 = fcopy(f.params, f.count), *g0 = fcopy(f.grads, f.count);
     float *pr = NULL, *mr = NULL, *vr = NULL;
     double nr = 0.0;
     const int threads[3] = {1, 2, 3}, saved = omp_get_max_threads();
     for (int k = 0; k < 3; k++) {
         omp_set_num_threads(threads[k]);
-        memcpy(f.P, p0, (size_t)f.n * sizeof(float));
-        memcpy(f.G, g0, (size_t)f.n * sizeof(float));
+        memcpy(f.params, p0, (size_t)f.count * sizeof(float));
+        memcpy(f.grads, g0, (size_t)f.count * sizeof(float));
         ijepa_optimizer *opt = NULL;
         ck_assert_int_eq(ijepa_optimizer_create(&opt, cfg), IJEPA_OK);
-        ck_assert_int_eq(ijepa_optimizer_add(opt, f.P, f.G, f.tab), 0);
+        ck_assert_int_eq(ijepa_optimizer_add(opt, f.params, f.grads, f.tab), 0);
         double nrm;
         ck_assert_int_eq(ijepa_optimizer_grad_norm(opt, &nrm), IJEPA_OK);
         for (int s = 0; s < 3; s++)
@@ -636,24 +595,24 @@ START_TEST(test_threads_bitwise)
         int64_t cnt;
         ck_assert_int_eq(ijepa_optimizer_moments(opt, 0, &M, &V, &cnt), IJEPA_OK);
         if (k == 0) {
-            pr = fcopy(f.P, f.n);
-            mr = fcopy(M, f.n);
-            vr = fcopy(V, f.n);
+            pr = fcopy(f.params, f.count);
+            mr = fcopy(M, f.count);
+            vr = fcopy(V, f.count);
             nr = nrm;
         } else {
             ck_assert_msg(memcmp(&nr, &nrm, sizeof nr) == 0, "norm differs with %d threads",
                           threads[k]);
-            ck_assert_msg(memcmp(pr, f.P, (size_t)f.n * sizeof(float)) == 0,
+            ck_assert_msg(memcmp(pr, f.params, (size_t)f.count * sizeof(float)) == 0,
                           "params differ with %d threads", threads[k]);
-            ck_assert_msg(memcmp(mr, M, (size_t)f.n * sizeof(float)) == 0 &&
-                          memcmp(vr, V, (size_t)f.n * sizeof(float)) == 0,
+            ck_assert_msg(memcmp(mr, M, (size_t)f.count * sizeof(float)) == 0 &&
+                          memcmp(vr, V, (size_t)f.count * sizeof(float)) == 0,
                           "moments differ with %d threads", threads[k]);
         }
         ijepa_optimizer_free(opt);
     }
     omp_set_num_threads(saved);
     free(p0); free(g0); free(pr); free(mr); free(vr);
-    ofx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -675,13 +634,13 @@ START_TEST(test_nonfinite_grad)
 
     const char *names[3] = {"norm.bias", "patch_embed.proj.weight", "blocks.0.attn.qkv.weight"};
     const float bad[3] = {NAN, INFINITY, -INFINITY};
-    tinfo t = tensor_at(f.tab, find_tensor(f.tab, names[_i]));
-    f.G[t.off + t.numel - 1] = bad[_i];
+    tinfo t = tensor_flags_at(f.tab, find_tensor(f.tab, names[_i]));
+    f.grads[t.off + t.numel - 1] = bad[_i];
 
     float *M, *V;
     int64_t cnt;
     ck_assert_int_eq(ijepa_optimizer_moments(f.opt, 0, &M, &V, &cnt), IJEPA_OK);
-    float *p0 = fcopy(f.P, f.n), *g0 = fcopy(f.G, f.n), *m0 = fcopy(M, f.n), *v0 = fcopy(V, f.n);
+    float *p0 = fcopy(f.params, f.count), *g0 = fcopy(f.grads, f.count), *m0 = fcopy(M, f.count), *v0 = fcopy(V, f.count);
     double nrm;
     ck_assert_int_eq(ijepa_optimizer_grad_norm(f.opt, &nrm), IJEPA_OK);
     ck_assert(!isfinite(nrm));
@@ -692,18 +651,18 @@ START_TEST(test_nonfinite_grad)
     ck_assert_msg(strstr(msg, names[_i]) != NULL, "message '%s' does not name %s", msg,
                   names[_i]);
     ck_assert_str_eq(ijepa_last_error(), msg);
-    const size_t bytes = (size_t)f.n * sizeof(float);
-    ck_assert_msg(memcmp(p0, f.P, bytes) == 0, "params changed");
-    ck_assert_msg(memcmp(g0, f.G, bytes) == 0, "gradients changed");
+    const size_t bytes = (size_t)f.count * sizeof(float);
+    ck_assert_msg(memcmp(p0, f.params, bytes) == 0, "params changed");
+    ck_assert_msg(memcmp(g0, f.grads, bytes) == 0, "gradients changed");
     ck_assert_msg(memcmp(m0, M, bytes) == 0 && memcmp(v0, V, bytes) == 0, "moments changed");
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 1);
 
     /* repaired, the step goes through and counts 2 */
-    f.G[t.off + t.numel - 1] = 0.25f;
+    f.grads[t.off + t.numel - 1] = 0.25f;
     ck_assert_int_eq(ijepa_optimizer_step(f.opt, 0.01, 0.1), IJEPA_OK);
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 2);
     free(p0); free(g0); free(m0); free(v0);
-    ofx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -713,16 +672,16 @@ START_TEST(test_nonfinite_frozen_ignored)
     ofx f;
     ofx_open(&f, tiny_config(0, 7), 1);
     fill_random(&f, 700, 1);
-    tinfo t = tensor_at(f.tab, find_tensor(f.tab, "pos_embed"));
-    f.G[t.off] = NAN;
-    float *pos = fcopy(f.P + t.off, t.numel);
+    tinfo t = tensor_flags_at(f.tab, find_tensor(f.tab, "pos_embed"));
+    f.grads[t.off] = NAN;
+    float *pos = fcopy(f.params + t.off, t.numel);
     ck_assert_int_eq(ijepa_optimizer_step(f.opt, 0.01, 0.1), IJEPA_OK);
-    ck_assert(memcmp(pos, f.P + t.off, (size_t)t.numel * sizeof(float)) == 0);
+    ck_assert(memcmp(pos, f.params + t.off, (size_t)t.numel * sizeof(float)) == 0);
     double nrm;
     ck_assert_int_eq(ijepa_optimizer_grad_norm(f.opt, &nrm), IJEPA_OK);
     ck_assert(isfinite(nrm));
     free(pos);
-    ofx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -734,30 +693,30 @@ START_TEST(test_ema)
     ofx_open(&tg, tiny_config(0, 8), 0);
     ofx_open(&on, tiny_config(0, 9), 0);
     fill_random(&on, 800, 1);
-    ck_assert_int_eq(tg.n, on.n);
-    float *t0 = fcopy(tg.P, tg.n), *o0 = fcopy(on.P, on.n);
+    ck_assert_int_eq(tg.count, on.count);
+    float *t0 = fcopy(tg.params, tg.count), *o0 = fcopy(on.params, on.count);
 
     const double m = 0.996;
     ck_assert_int_eq(ijepa_encoder_ema_update(tg.enc, on.enc, m), IJEPA_OK);
     int moved = 0;
-    for (int64_t i = 0; i < tg.n; i++) {
+    for (int64_t i = 0; i < tg.count; i++) {
         const double want = m * (double)t0[i] + (1.0 - m) * (double)o0[i];
-        ck_assert_msg(fabs(tg.P[i] - want) <= REF_U32 * fabs(want),
-                      "ema[%lld] = %.9g, want %.9g", (long long)i, (double)tg.P[i], want);
-        moved += tg.P[i] != t0[i];
+        ck_assert_msg(fabs(tg.params[i] - want) <= REF_U32 * fabs(want),
+                      "ema[%lld] = %.9g, want %.9g", (long long)i, (double)tg.params[i], want);
+        moved += tg.params[i] != t0[i];
     }
-    ck_assert_int_gt(moved, tg.n / 2);
-    ck_assert_msg(memcmp(o0, on.P, (size_t)on.n * sizeof(float)) == 0, "online changed");
+    ck_assert_int_gt(moved, tg.count / 2);
+    ck_assert_msg(memcmp(o0, on.params, (size_t)on.count * sizeof(float)) == 0, "online changed");
     /* frozen pos_embed is the same in both, and stays bit-identical */
-    tinfo t = tensor_at(tg.tab, find_tensor(tg.tab, "pos_embed"));
-    ck_assert(memcmp(t0 + t.off, tg.P + t.off, (size_t)t.numel * sizeof(float)) == 0);
+    tinfo t = tensor_flags_at(tg.tab, find_tensor(tg.tab, "pos_embed"));
+    ck_assert(memcmp(t0 + t.off, tg.params + t.off, (size_t)t.numel * sizeof(float)) == 0);
 
     /* momentum 1: unchanged; momentum 0: a copy of the online encoder */
-    memcpy(t0, tg.P, (size_t)tg.n * sizeof(float));
+    memcpy(t0, tg.params, (size_t)tg.count * sizeof(float));
     ck_assert_int_eq(ijepa_encoder_ema_update(tg.enc, on.enc, 1.0), IJEPA_OK);
-    ck_assert(memcmp(t0, tg.P, (size_t)tg.n * sizeof(float)) == 0);
+    ck_assert(memcmp(t0, tg.params, (size_t)tg.count * sizeof(float)) == 0);
     ck_assert_int_eq(ijepa_encoder_ema_update(tg.enc, on.enc, 0.0), IJEPA_OK);
-    ck_assert(memcmp(o0, tg.P, (size_t)tg.n * sizeof(float)) == 0);
+    ck_assert(memcmp(o0, tg.params, (size_t)tg.count * sizeof(float)) == 0);
 
     /* schedule-driven: the first update uses the momentum of i = 0 */
     ck_assert_int_eq(ijepa_encoder_ema_update(tg.enc, on.enc,
@@ -765,8 +724,8 @@ START_TEST(test_ema)
                      IJEPA_OK);
     free(t0);
     free(o0);
-    ofx_close(&on);
-    ofx_close(&tg);
+    enc_fx_close(&on);
+    enc_fx_close(&tg);
 }
 END_TEST
 
@@ -775,7 +734,7 @@ START_TEST(test_ema_errors)
     ofx tg, on;
     ofx_open(&tg, tiny_config(0, 8), 0);
     ofx_open(&on, tiny_config(0, 9), 0);
-    float *t0 = fcopy(tg.P, tg.n);
+    float *t0 = fcopy(tg.params, tg.count);
     const char *F = "ijepa_encoder_ema_update";
     expect_err(ijepa_encoder_ema_update(NULL, on.enc, 0.5), IJEPA_ERR_INVALID_ARG,
                ijepa_last_error(), F, "NULL target");
@@ -813,11 +772,11 @@ START_TEST(test_ema_errors)
         ijepa_encoder_free(other);
         ijepa_config_free(cfg);
     }
-    ck_assert_msg(memcmp(t0, tg.P, (size_t)tg.n * sizeof(float)) == 0,
+    ck_assert_msg(memcmp(t0, tg.params, (size_t)tg.count * sizeof(float)) == 0,
                   "a refused EMA update changed the target");
     free(t0);
-    ofx_close(&on);
-    ofx_close(&tg);
+    enc_fx_close(&on);
+    enc_fx_close(&tg);
 }
 END_TEST
 
@@ -874,28 +833,28 @@ START_TEST(test_add_errors)
     ck_assert_int_eq(ijepa_optimizer_create(&opt, f.cfg), IJEPA_OK);
     const char *F = "ijepa_optimizer_add";
     const char *msg = ijepa_optimizer_last_error(opt);
-    expect_err(ijepa_optimizer_add(NULL, f.P, f.G, f.tab), IJEPA_ERR_INVALID_ARG,
+    expect_err(ijepa_optimizer_add(NULL, f.params, f.grads, f.tab), IJEPA_ERR_INVALID_ARG,
                ijepa_last_error(), F, "NULL optimizer");
-    expect_err(ijepa_optimizer_add(opt, NULL, f.G, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
+    expect_err(ijepa_optimizer_add(opt, NULL, f.grads, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
                "NULL params");
-    expect_err(ijepa_optimizer_add(opt, f.P, NULL, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
+    expect_err(ijepa_optimizer_add(opt, f.params, NULL, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
                "NULL grads");
-    expect_err(ijepa_optimizer_add(opt, f.P, f.G, NULL), IJEPA_ERR_INVALID_ARG, msg, F,
+    expect_err(ijepa_optimizer_add(opt, f.params, f.grads, NULL), IJEPA_ERR_INVALID_ARG, msg, F,
                "NULL table");
-    expect_err(ijepa_optimizer_add(opt, f.P, f.P, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
+    expect_err(ijepa_optimizer_add(opt, f.params, f.params, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
                "params == grads");
-    expect_err(ijepa_optimizer_add(opt, f.P, f.P + 5, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
+    expect_err(ijepa_optimizer_add(opt, f.params, f.params + 5, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
                "params and grads overlap");
     /* nothing was registered by the failures */
     expect_err(ijepa_optimizer_step(opt, 0.1, 0.0), IJEPA_ERR_STATE, msg,
                "ijepa_optimizer_step", "step without groups");
-    ck_assert_int_eq(ijepa_optimizer_add(opt, f.P, f.G, f.tab), 0);
-    expect_err(ijepa_optimizer_add(opt, f.P, f.G, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
+    ck_assert_int_eq(ijepa_optimizer_add(opt, f.params, f.grads, f.tab), 0);
+    expect_err(ijepa_optimizer_add(opt, f.params, f.grads, f.tab), IJEPA_ERR_INVALID_ARG, msg, F,
                "the same buffers twice");
     /* up to IJEPA_OPTIMIZER_MAX_GROUPS groups */
     float *bufs[2 * IJEPA_OPTIMIZER_MAX_GROUPS];
     for (int k = 0; k < 2 * IJEPA_OPTIMIZER_MAX_GROUPS; k++) {
-        bufs[k] = ref_falloc(f.n);
+        bufs[k] = ref_falloc(f.count);
         ck_assert_ptr_nonnull(bufs[k]);
     }
     for (int k = 1; k < IJEPA_OPTIMIZER_MAX_GROUPS; k++)
@@ -906,7 +865,7 @@ START_TEST(test_add_errors)
     for (int k = 0; k < 2 * IJEPA_OPTIMIZER_MAX_GROUPS; k++)
         free(bufs[k]);
     ijepa_optimizer_free(opt);
-    ofx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -915,7 +874,7 @@ START_TEST(test_step_errors)
     ofx f;
     ofx_open(&f, tiny_config(0, 1), 1);
     fill_random(&f, 900, 1);
-    float *p0 = fcopy(f.P, f.n);
+    float *p0 = fcopy(f.params, f.count);
     const char *F = "ijepa_optimizer_step";
     const char *msg = ijepa_optimizer_last_error(f.opt);
     expect_err(ijepa_optimizer_step(NULL, 0.1, 0.1), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
@@ -928,7 +887,7 @@ START_TEST(test_step_errors)
                    "bad weight_decay");
     }
     ck_assert_int_eq(ijepa_optimizer_step_count(f.opt), 0);
-    ck_assert(memcmp(p0, f.P, (size_t)f.n * sizeof(float)) == 0);
+    ck_assert(memcmp(p0, f.params, (size_t)f.count * sizeof(float)) == 0);
 
     expect_err(ijepa_optimizer_set_step_count(NULL, 1), IJEPA_ERR_INVALID_ARG,
                ijepa_last_error(), "ijepa_optimizer_set_step_count", "NULL optimizer");
@@ -937,7 +896,7 @@ START_TEST(test_step_errors)
     ck_assert_int_eq(ijepa_optimizer_set_step_count(f.opt, INT64_MAX), IJEPA_OK);
     expect_err(ijepa_optimizer_step(f.opt, 0.1, 0.1), IJEPA_ERR_STATE, msg, F,
                "step count at INT64_MAX");
-    ck_assert(memcmp(p0, f.P, (size_t)f.n * sizeof(float)) == 0);
+    ck_assert(memcmp(p0, f.params, (size_t)f.count * sizeof(float)) == 0);
 
     double nrm;
     expect_err(ijepa_optimizer_grad_norm(NULL, &nrm), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
@@ -967,7 +926,7 @@ START_TEST(test_step_errors)
     ck_assert(nrm == 0.0);
     ijepa_optimizer_free(e);
     free(p0);
-    ofx_close(&f);
+    enc_fx_close(&f);
 }
 END_TEST
 
@@ -977,38 +936,29 @@ Suite *ijepa_optim_suite(void)
 {
     Suite *s = suite_create("optim");
 
-    TCase *tc = tcase_create("schedule");
+    TCase *tc = add_tcase(s, "schedule", 0); /* Check's default timeout */
     tcase_add_test(tc, test_schedule_lr);
     tcase_add_test(tc, test_schedule_wd);
     tcase_add_test(tc, test_schedule_momentum);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("adamw");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "adamw", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_adamw_steps, 0, 2);
     tcase_add_test(tc, test_adamw_resume);
     tcase_add_test(tc, test_two_groups_clip);
     tcase_add_test(tc, test_threads_bitwise);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("numeric");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "numeric", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_nonfinite_grad, 0, 3);
     tcase_add_test(tc, test_nonfinite_frozen_ignored);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("ema");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "ema", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_ema);
     tcase_add_test(tc, test_ema_errors);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_free_null);
     tcase_add_test(tc, test_create_errors);
     tcase_add_test(tc, test_add_errors);
     tcase_add_test(tc, test_step_errors);
-    suite_add_tcase(s, tc);
     return s;
 }

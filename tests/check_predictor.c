@@ -34,7 +34,6 @@
  * transposes, head layouts or sequence assignments.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,7 @@
 #include "ijepa/mask.h"
 #include "ref.h"
 #include "ref_pred.h"
+#include "ref_util.h"
 #include "ref_vit.h"
 
 // --- configurations and fixture --------------------------------------------------
@@ -70,9 +70,7 @@ static const pspec *const specs[] = {&PS_A, &PS_B, &PS_O};
 
 static ijepa_config *pspec_config(const pspec *s)
 {
-    ijepa_config *cfg = NULL;
-    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
-    const struct { int32_t key; int64_t v; } iv[] = {
+    const cfg_int iv[] = {
         {IJEPA_CFG_IMG_SIZE, s->img},         {IJEPA_CFG_PATCH_SIZE, s->patch},
         {IJEPA_CFG_EMBED_DIM, s->D},          {IJEPA_CFG_NUM_HEADS, s->heads},
         {IJEPA_CFG_PRED_EMBED_DIM, s->Dp},    {IJEPA_CFG_PRED_DEPTH, s->depth},
@@ -80,13 +78,8 @@ static ijepa_config *pspec_config(const pspec *s)
         {IJEPA_CFG_BATCH_SIZE, s->batch},     {IJEPA_CFG_ALLOW_OVERLAP, s->overlap},
         {IJEPA_CFG_SEED, (int64_t)s->seed},
     };
-    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
-        ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK,
-                      "set key %d: %s", (int)iv[i].key, ijepa_config_last_error(cfg));
-    if (s->ln_eps > 0)
-        ck_assert_msg(ijepa_config_set_float(cfg, IJEPA_CFG_LN_EPS, s->ln_eps) == IJEPA_OK,
-                      "set ln_eps: %s", ijepa_config_last_error(cfg));
-    return cfg;
+    const cfg_float fv[] = {{IJEPA_CFG_LN_EPS, s->ln_eps}};
+    return config_with(iv, COUNT_OF(iv), fv, s->ln_eps > 0 ? 1 : 0);
 }
 
 typedef struct pfx {
@@ -130,87 +123,6 @@ static void pfx_close(pfx *f)
     ijepa_context_free(f->ctx);
     ijepa_config_free(f->cfg);
     memset(f, 0, sizeof *f);
-}
-
-typedef struct tinfo {
-    const char *name;
-    int64_t off, numel, dims[IJEPA_TENSOR_MAX_DIMS];
-    int32_t ndim, flags;
-} tinfo;
-
-static tinfo tensor_at(const ijepa_tensor_table *tab, int64_t i)
-{
-    tinfo t;
-    t.name = ijepa_tensor_table_name(tab, i);
-    ck_assert_ptr_nonnull(t.name);
-    ck_assert_int_eq(ijepa_tensor_table_info(tab, i, &t.off, &t.numel, &t.ndim, t.dims,
-                                             &t.flags), IJEPA_OK);
-    return t;
-}
-
-static tinfo tensor_named(const ijepa_tensor_table *tab, const char *name)
-{
-    int64_t idx = -1;
-    ck_assert_msg(ijepa_tensor_table_find(tab, name, &idx) == IJEPA_OK, "no tensor '%s'", name);
-    return tensor_at(tab, idx);
-}
-
-/* Index of the first p[i] != v, or -1. (One ck_assert per element would be
- * slow: every passing assertion messages the parent process.) */
-static int64_t first_not(const float *p, int64_t n, float v)
-{
-    for (int64_t i = 0; i < n; i++)
-        if (p[i] != v) return i;
-    return -1;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Floats of buf outside every tensor of tab that are not zero. */
-static int64_t padding_nonzero(const ijepa_tensor_table *tab, const float *buf, int64_t count)
-{
-    int64_t bad = 0, next = 0, nt = ijepa_tensor_table_count(tab);
-    for (int64_t i = 0; i <= nt; i++) {
-        int64_t end = count;
-        if (i < nt) end = tensor_at(tab, i).off;
-        for (int64_t j = next; j < end; j++) bad += buf[j] != 0.0f;
-        if (i < nt) {
-            tinfo t = tensor_at(tab, i);
-            next = t.off + t.numel;
-        }
-    }
-    return bad;
-}
-
-/*
- * Random parameters of unit scale over any tensor table: weights (ndim >= 2)
- * U(-a, a), a = sqrt(3 / fan_in) (unit output variance); mask_token
- * U(-1, 1) (it is added to unit-scale sin-cos embeddings); LayerNorm gains
- * U(0.5, 1.5); biases U(-0.3, 0.3). Frozen tensors are left alone.
- */
-static void randomize_table(const ijepa_tensor_table *tab, float *params, uint64_t seed)
-{
-    ref_rng rng;
-    ref_rng_seed(&rng, seed);
-    for (int64_t i = 0; i < ijepa_tensor_table_count(tab); i++) {
-        tinfo t = tensor_at(tab, i);
-        if (t.flags & IJEPA_TENSOR_FROZEN) continue;
-        float *p = params + t.off;
-        if (strcmp(t.name, "mask_token") == 0) {
-            ref_fill_f(p, t.numel, &rng, -1, 1);
-        } else if (t.ndim >= 2) {
-            double a = sqrt(3.0 * (double)t.dims[0] / (double)t.numel);
-            ref_fill_f(p, t.numel, &rng, -a, a);
-        } else if (ends_with(t.name, ".weight")) {
-            ref_fill_f(p, t.numel, &rng, 0.5, 1.5);
-        } else {
-            ref_fill_f(p, t.numel, &rng, -0.3, 0.3);
-        }
-    }
 }
 
 /* A reference predictor bound to a double copy of the predictor's parameters. */
@@ -301,41 +213,8 @@ static void idx_free(idxset *s)
     memset(s, 0, sizeof *s);
 }
 
-static void expect_close(const ref_cmp *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void expect_close(const ref_cmp *c, const char *fmt, ...)
-{
-    char label[256], desc[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(label, sizeof label, fmt, ap);
-    va_end(ap);
-    ref_cmp_str(c, desc, sizeof desc);
-    if (getenv("IJEPA_TEST_VERBOSE"))
-        fprintf(stderr, "%s: %s\n", label, desc);
-    ck_assert_msg(ref_cmp_ok(c), "%s: %s", label, desc);
-}
-
-/* rc must be `code` and msg must name func. */
-static void expect_err(int rc, int code, const char *msg, const char *func, const char *what)
-{
-    ck_assert_msg(rc == code, "%s: status %d (%s), want %d (%s)", what, rc,
-                  ijepa_status_string(rc), code, ijepa_status_string(code));
-    ck_assert_msg(msg && msg[0] != '\0', "%s: empty message", what);
-    ck_assert_msg(strstr(msg, func) != NULL, "%s: message '%s' does not name %s()", what, msg,
-                  func);
-}
-
 /* ctx_out [n] with the spread of a LayerNorm output with affine: U(-2, 2) */
-static float *ctx_new(int64_t n, uint64_t seed)
-{
-    float *x = ref_falloc(n);
-    ck_assert_ptr_nonnull(x);
-    ref_rng rng;
-    ref_rng_seed(&rng, seed);
-    ref_fill_f(x, n, &rng, -2, 2);
-    return x;
-}
+static float *ctx_new(int64_t n, uint64_t seed) { return rand_floats(n, seed, -2, 2); }
 
 // --- core: forward -------------------------------------------------------------------
 
@@ -471,14 +350,11 @@ START_TEST(test_grad_fd)
     const int64_t nz = B * Kc * f.D, ny = f.M * B * Kt * f.D;
     idxset ix;
     idx_make(&ix, B, f.M, f.N, Kc, Kt, s->overlap, 410 + (uint64_t)_i);
-    float *z = ctx_new(nz, 420 + (uint64_t)_i), *out = ref_falloc(ny), *R = ref_falloc(ny);
-    float *dz = ref_falloc(nz);
+    float *z = ctx_new(nz, 420 + (uint64_t)_i), *out = ref_falloc(ny);
+    float *R = rand_floats(ny, 430 + (uint64_t)_i, -1, 1), *dz = ref_falloc(nz);
     double *zd = ref_dalloc(nz), *Rd = ref_dalloc(ny), *fd = ref_dalloc(f.count);
     double *fdz = ref_dalloc(nz);
     ck_assert(out && R && dz && zd && Rd && fd && fdz);
-    ref_rng rng;
-    ref_rng_seed(&rng, 430 + (uint64_t)_i);
-    ref_fill_f(R, ny, &rng, -1, 1);
     ref_f2d(Rd, R, ny);
     ref_f2d(zd, z, nz);
 
@@ -490,37 +366,15 @@ START_TEST(test_grad_fd)
     ck_assert_msg(rc == IJEPA_OK, "backward: %d %s", rc, ijepa_predictor_last_error(f.pred));
 
     pred_fd ctx = {&m.r, zd, &ix};
-    const char *worst_name = "";
-    ref_cmp worst;
-    memset(&worst, 0, sizeof worst);
-    int64_t frozen_seen = 0, mask_nonzero = 0;
-    for (int64_t i = 0; i < ijepa_tensor_table_count(f.tab); i++) {
-        tinfo t = tensor_at(f.tab, i);
-        const float *g = f.grads + t.off;
-        if (t.flags & IJEPA_TENSOR_FROZEN) {
-            int64_t j = first_not(g, t.numel, 0.0f);
-            ck_assert_msg(j < 0, "frozen %s has gradient %g at %lld", t.name,
-                          j < 0 ? 0.0 : (double)g[j], (long long)j);
-            frozen_seen++;
-            continue;
-        }
-        ck_assert_int_eq(ref_fd_grad(pred_fd_fwd, &ctx, m.pd + t.off, t.numel, ny, Rd, 1e-6,
-                                     fd + t.off), 0);
-        ref_cmp c = ref_compare_f(g, fd + t.off, t.numel,
-                                  GRAD_AFLOOR * ref_max_abs_d(fd + t.off, t.numel),
-                                  GRAD_RTOL, NULL);
-        if (strcmp(t.name, "mask_token") == 0) mask_nonzero = first_not(g, t.numel, 0.0f) >= 0;
-        if (getenv("IJEPA_TEST_VERBOSE")) {
-            char d[384];
-            fprintf(stderr, "pred grad spec %d %s: %s\n", _i, t.name, ref_cmp_str(&c, d, sizeof d));
-        }
-        if (c.worst_ratio > worst.worst_ratio || !*worst_name) {
-            worst = c;
-            worst_name = t.name;
-        }
-    }
-    ck_assert_int_eq(frozen_seen, 1);
-    ck_assert_msg(mask_nonzero, "mask_token got no gradient (it is trainable)");
+    char label[32];
+    snprintf(label, sizeof label, "pred grad spec %d", _i);
+    /* every tensor; the frozen predictor_pos_embed must have no gradient */
+    const table_grads tg = expect_table_grads(f.tab, f.grads, m.pd, fd, pred_fd_fwd, &ctx, ny, Rd,
+                                              GRAD_RTOL, GRAD_AFLOOR, label);
+    ck_assert_int_eq(tg.frozen, 1);
+    const tinfo mt = tensor_named(f.tab, "mask_token");
+    ck_assert_msg(first_not(f.grads + mt.off, mt.numel, 0.0f) >= 0,
+                  "mask_token got no gradient (it is trainable)");
     /* d_ctx: every element */
     ck_assert_int_eq(ref_fd_grad(pred_fd_fwd, &ctx, zd, nz, ny, Rd, 1e-6, fdz), 0);
     ref_cmp cz = ref_compare_f(dz, fdz, nz, GRAD_AFLOOR * ref_max_abs_d(fdz, nz), GRAD_RTOL,
@@ -534,8 +388,8 @@ START_TEST(test_grad_fd)
                   padding_nonzero(f.tab, f.grads, f.count);
     ck_assert_msg(pad == 0, "%lld padding floats are not zero", (long long)pad);
     char d[384];
-    ck_assert_msg(ref_cmp_ok(&worst), "grad spec %d: worst tensor %s: %s", _i, worst_name,
-                  ref_cmp_str(&worst, d, sizeof d));
+    ck_assert_msg(ref_cmp_ok(&tg.worst), "grad spec %d: worst tensor %s: %s", _i, tg.worst_name,
+                  ref_cmp_str(&tg.worst, d, sizeof d));
     ck_assert_msg(ref_cmp_ok(&cz), "grad spec %d: d_ctx: %s", _i, ref_cmp_str(&cz, d, sizeof d));
 
     idx_free(&ix);
@@ -558,12 +412,9 @@ START_TEST(test_backward_accumulates)
     const int64_t B = 2, Kc = 7, Kt = 4, nz = B * Kc * f.D, ny = f.M * B * Kt * f.D;
     idxset ix;
     idx_make(&ix, B, f.M, f.N, Kc, Kt, 0, 501);
-    float *z = ctx_new(nz, 502), *out = ref_falloc(ny), *R = ref_falloc(ny);
+    float *z = ctx_new(nz, 502), *out = ref_falloc(ny), *R = rand_floats(ny, 503, -1, 1);
     float *d1 = ref_falloc(nz), *d2 = ref_falloc(nz), *g1 = ref_falloc(f.count);
     ck_assert(out && R && d1 && d2 && g1);
-    ref_rng rng;
-    ref_rng_seed(&rng, 503);
-    ref_fill_f(R, ny, &rng, -1, 1);
 
     /* reference gradient with everything intact */
     ck_assert_int_eq(ijepa_predictor_forward(f.pred, z, B, ix.ctx, Kc, ix.tgt, Kt, out, 1), 0);
@@ -620,9 +471,8 @@ END_TEST
 
 // --- init --------------------------------------------------------------------------
 
-/* predictor_pos_embed = the official formula for width Dp computed here in
- * double, cast to float (a 1-ulp difference in a double intermediate may
- * flip one rounding: tolerance 2 u |want|, exact zeros must be zero); also
+/* predictor_pos_embed = the official formula for width Dp computed in
+ * double, cast to float (expect_sincos_embed() in tests/ref_util.h); also
  * after init_params. Cases: G 4 / Dp 12 (D/4 = 3 frequencies), G 14 / Dp 32. */
 START_TEST(test_pos_embed)
 {
@@ -635,21 +485,10 @@ START_TEST(test_pos_embed)
     ck_assert_int_eq(f.N, N);
     tinfo t = tensor_named(f.tab, "predictor_pos_embed");
     ck_assert_int_eq(t.numel, N * Dp);
-    double *want = ref_dalloc(N * Dp);
-    ref_vit_sincos(G, Dp, want);
-    ref_cmp c = ref_compare_f(f.params + t.off, want, N * Dp, 1e-300, 2 * REF_U32, NULL);
-    expect_close(&c, "predictor_pos_embed G=%lld Dp=%lld", (long long)G, (long long)Dp);
-    /* layout spot check, token (r, c) = (1, 2), k = 0 (w = 1) */
-    const float *e = f.params + t.off + (1 * G + 2) * Dp;
-    ck_assert_float_eq_tol(e[0], (float)sin(2.0), 1e-7f);
-    ck_assert_float_eq_tol(e[Dp / 4], (float)cos(2.0), 1e-7f);
-    ck_assert_float_eq_tol(e[Dp / 2], (float)sin(1.0), 1e-7f);
-    ck_assert_float_eq_tol(e[3 * Dp / 4], (float)cos(1.0), 1e-7f);
+    expect_sincos_embed(f.params + t.off, G, Dp, "predictor_pos_embed");
     memset(f.params + t.off, 0, (size_t)(N * Dp) * sizeof(float));
     ck_assert_int_eq(ijepa_predictor_init_params(f.pred, 5), IJEPA_OK);
-    c = ref_compare_f(f.params + t.off, want, N * Dp, 1e-300, 2 * REF_U32, NULL);
-    expect_close(&c, "predictor_pos_embed after init_params");
-    free(want);
+    expect_sincos_embed(f.params + t.off, G, Dp, "predictor_pos_embed after init_params");
     pfx_close(&f);
 }
 END_TEST
@@ -666,10 +505,9 @@ static ijepa_config *wide_config(double std, uint64_t seed)
 }
 
 /*
- * Weights and mask_token: truncated normal N(0, std^2) on [-2, 2]. For n
- * samples, 5-sigma sampling bounds: |mean| <= 5 std / sqrt(n),
- * |s / std - 1| <= 5 / sqrt(2n), fraction within one std near 0.6827
- * (a uniform of the same std gives 0.577; checked only for n >= 1000).
+ * Weights and mask_token: truncated normal N(0, std^2) on [-2, 2], by 5-sigma
+ * sampling bounds on mean, std and (only for n >= 1000 samples) the fraction
+ * within one std (expect_init_stats() in tests/ref_util.h).
  * Biases 0, LN weight 1, bias 0, gradients 0.
  */
 START_TEST(test_init_stats)
@@ -678,39 +516,7 @@ START_TEST(test_init_stats)
     const double std = stds[_i];
     pfx f;
     pfx_create(&f, wide_config(std, 77));
-    int nweights = 0;
-    for (int64_t i = 0; i < ijepa_tensor_table_count(f.tab); i++) {
-        tinfo t = tensor_at(f.tab, i);
-        const float *p = f.params + t.off;
-        if (t.flags & IJEPA_TENSOR_FROZEN) continue;
-        if (t.ndim >= 2) {
-            double s1 = 0.0, s2 = 0.0;
-            int64_t in1 = 0, out2 = 0;
-            for (int64_t j = 0; j < t.numel; j++) {
-                s1 += p[j];
-                s2 += (double)p[j] * p[j];
-                in1 += fabs(p[j]) <= std;
-                out2 += fabs(p[j]) > 2.0;
-            }
-            const double n = (double)t.numel, mean = s1 / n;
-            const double sd = sqrt(s2 / n - mean * mean), frac = (double)in1 / n;
-            const double p1 = 0.682689492137;
-            ck_assert_msg(fabs(mean) <= 5.0 * std / sqrt(n), "%s: mean %g (std %g, n %g)",
-                          t.name, mean, std, n);
-            ck_assert_msg(fabs(sd / std - 1.0) <= 5.0 / sqrt(2.0 * n),
-                          "%s: sample std %g, want %g (n %g)", t.name, sd, std, n);
-            if (n >= 1000)
-                ck_assert_msg(fabs(frac - p1) <= 5.0 * sqrt(p1 * (1 - p1) / n),
-                              "%s: fraction within 1 std %g, normal gives %g", t.name, frac, p1);
-            ck_assert_msg(out2 == 0, "%s: %lld values outside [-2, 2]", t.name, (long long)out2);
-            nweights++;
-        } else {
-            const float want = ends_with(t.name, ".weight") ? 1.0f : 0.0f;
-            int64_t j = first_not(p, t.numel, want);
-            ck_assert_msg(j < 0, "%s[%lld] = %g, want %g", t.name, (long long)j,
-                          j < 0 ? 0.0 : (double)p[j], (double)want);
-        }
-    }
+    const int nweights = expect_init_stats(f.tab, f.params, std, 1000);
     /* mask_token, predictor_embed, 4 per block, predictor_proj */
     ck_assert_int_eq(nweights, 1 + 1 + 4 * 2 + 1);
     int64_t nz = first_not(f.grads, f.count, 0.0f);
@@ -738,23 +544,10 @@ START_TEST(test_seeds)
     pfx_create(&a, wide_config(0.02, 1234));
     pfx_create(&b, wide_config(0.02, 1234));
     pfx_create(&c, wide_config(0.02, 1235));
-    const size_t bytes = (size_t)a.count * sizeof(float);
-    ck_assert_msg(memcmp(a.params, b.params, bytes) == 0, "same seed, different parameters");
-    int64_t same = 0, total = 0;
-    for (int64_t i = 0; i < ijepa_tensor_table_count(a.tab); i++) {
-        tinfo t = tensor_at(a.tab, i);
-        if (t.ndim < 2 || (t.flags & IJEPA_TENSOR_FROZEN)) continue;
-        for (int64_t j = 0; j < t.numel; j++) same += a.params[t.off + j] == c.params[t.off + j];
-        total += t.numel;
-    }
-    ck_assert_msg(same < total / 100, "seeds 1234 and 1235 share %lld of %lld weights",
-                  (long long)same, (long long)total);
+    expect_seeded(a.tab, a.params, b.params, c.params, a.count, 1234);
     for (int64_t i = 0; i < c.count; i++) c.grads[i] = 1.0f;
     ck_assert_int_eq(ijepa_predictor_init_params(c.pred, 1234), IJEPA_OK);
-    ck_assert_msg(memcmp(a.params, c.params, bytes) == 0,
-                  "init_params(1234) differs from creation with seed 1234");
-    int64_t nz = first_not(c.grads, c.count, 0.0f);
-    ck_assert_msg(nz < 0, "init_params left gradient %lld", (long long)nz);
+    expect_reinit(a.params, c.params, c.grads, a.count, 1234);
 
     /* distinct stream from the encoder */
     ijepa_encoder *enc = NULL;
@@ -808,88 +601,18 @@ START_TEST(test_tensor_table)
     pfx f;
     pfx_open(&f, s);
     const int64_t D = s->D, Dp = s->Dp, N = f.N, Hd = 4 * Dp;
-    struct { char name[96]; int32_t ndim; int64_t d[4]; } want[128];
-    int nw = 0;
-#define WANT(nm, nd, a, b, c)                                                    \
-    do {                                                                         \
-        snprintf(want[nw].name, sizeof want[nw].name, "%s", nm);                 \
-        want[nw].ndim = nd;                                                      \
-        want[nw].d[0] = a; want[nw].d[1] = b; want[nw].d[2] = c; want[nw].d[3] = 1; \
-        nw++;                                                                    \
-    } while (0)
-    WANT("mask_token", 3, 1, 1, Dp);
-    WANT("predictor_pos_embed", 3, 1, N, Dp);
-    WANT("predictor_embed.weight", 2, Dp, D, 1);
-    WANT("predictor_embed.bias", 1, Dp, 1, 1);
-    for (int64_t i = 0; i < s->depth; i++) {
-        char n[96];
-#define WB(suffix, nd, a, b)                                                       \
-        do {                                                                       \
-            snprintf(n, sizeof n, "predictor_blocks.%lld.%s", (long long)i, suffix); \
-            WANT(n, nd, a, b, 1);                                                  \
-        } while (0)
-        WB("norm1.weight", 1, Dp, 1);
-        WB("norm1.bias", 1, Dp, 1);
-        WB("attn.qkv.weight", 2, 3 * Dp, Dp);
-        WB("attn.qkv.bias", 1, 3 * Dp, 1);
-        WB("attn.proj.weight", 2, Dp, Dp);
-        WB("attn.proj.bias", 1, Dp, 1);
-        WB("norm2.weight", 1, Dp, 1);
-        WB("norm2.bias", 1, Dp, 1);
-        WB("mlp.fc1.weight", 2, Hd, Dp);
-        WB("mlp.fc1.bias", 1, Hd, 1);
-        WB("mlp.fc2.weight", 2, Dp, Hd);
-        WB("mlp.fc2.bias", 1, Dp, 1);
-#undef WB
-    }
-    WANT("predictor_norm.weight", 1, Dp, 1, 1);
-    WANT("predictor_norm.bias", 1, Dp, 1, 1);
-    WANT("predictor_proj.weight", 2, D, Dp, 1);
-    WANT("predictor_proj.bias", 1, D, 1, 1);
-#undef WANT
-
-    ck_assert_int_eq(ijepa_tensor_table_count(f.tab), nw);
-    ck_assert_int_eq(ijepa_tensor_table_buffer_size(f.tab), f.count);
-    int64_t prev_end = 0;
-    for (int i = 0; i < nw; i++) {
-        tinfo t = tensor_at(f.tab, i);
-        ck_assert_msg(strcmp(t.name, want[i].name) == 0, "tensor %d is '%s', want '%s'", i,
-                      t.name, want[i].name);
-        ck_assert_msg(t.ndim == want[i].ndim, "%s: ndim %d, want %d", t.name, (int)t.ndim,
-                      (int)want[i].ndim);
-        int64_t numel = 1;
-        for (int d = 0; d < IJEPA_TENSOR_MAX_DIMS; d++) {
-            ck_assert_msg(t.dims[d] == want[i].d[d], "%s: dim %d is %lld, want %lld", t.name,
-                          d, (long long)t.dims[d], (long long)want[i].d[d]);
-            numel *= want[i].d[d];
-        }
-        ck_assert_int_eq(t.numel, numel);
-        ck_assert_msg(t.off % 16 == 0, "%s: offset %lld not 16-float aligned", t.name,
-                      (long long)t.off);
-        ck_assert_msg(t.off >= prev_end, "%s: offset %lld overlaps the previous tensor "
-                      "(ends at %lld) or breaks state-dict order", t.name, (long long)t.off,
-                      (long long)prev_end);
-        ck_assert_msg(t.off - prev_end < 16, "%s: %lld floats of padding before it", t.name,
-                      (long long)(t.off - prev_end));
-        prev_end = t.off + t.numel;
-        ck_assert_msg(prev_end <= f.count, "%s ends at %lld beyond the buffer (%lld)", t.name,
-                      (long long)prev_end, (long long)f.count);
-        /* official rule: 'bias' in the name or a 1-D tensor; mask_token [1,1,Dp]
-         * is decayed (official quirk) */
-        const int no_decay = strstr(t.name, "bias") != NULL || t.ndim == 1;
-        ck_assert_msg(!!(t.flags & IJEPA_TENSOR_NO_DECAY) == no_decay, "%s: NO_DECAY is %d",
-                      t.name, !!(t.flags & IJEPA_TENSOR_NO_DECAY));
-        const int frozen = strcmp(t.name, "predictor_pos_embed") == 0;
-        ck_assert_msg(!!(t.flags & IJEPA_TENSOR_FROZEN) == frozen, "%s: FROZEN is %d", t.name,
-                      !!(t.flags & IJEPA_TENSOR_FROZEN));
-        ck_assert_msg((t.flags & ~(IJEPA_TENSOR_NO_DECAY | IJEPA_TENSOR_FROZEN)) == 0,
-                      "%s: unknown flags %d", t.name, (int)t.flags);
-        int64_t idx = -1;
-        ck_assert_int_eq(ijepa_tensor_table_find(f.tab, t.name, &idx), IJEPA_OK);
-        ck_assert_int_eq(idx, i);
-    }
-    ck_assert_msg(f.count - prev_end < 16, "%lld floats after the last tensor",
-                  (long long)(f.count - prev_end));
+    want_table want = {.n = 0};
+    want_add(&want, 3, 1, 1, Dp, 1, "mask_token"); /* [1, 1, Dp]: decayed (official quirk) */
+    want_add(&want, 3, 1, N, Dp, 1, "predictor_pos_embed");
+    want_add(&want, 2, Dp, D, 1, 1, "predictor_embed.weight");
+    want_add(&want, 1, Dp, 1, 1, 1, "predictor_embed.bias");
+    want_vit_blocks(&want, "predictor_blocks", s->depth, Dp, Hd, 1);
+    want_add(&want, 1, Dp, 1, 1, 1, "predictor_norm.weight");
+    want_add(&want, 1, Dp, 1, 1, 1, "predictor_norm.bias");
+    want_add(&want, 2, D, Dp, 1, 1, "predictor_proj.weight");
+    want_add(&want, 1, D, 1, 1, 1, "predictor_proj.bias");
+    expect_tensor_table(f.tab, f.count, &want, "predictor_pos_embed");
+    const int nw = want.n;
     int64_t idx;
     ck_assert_int_eq(ijepa_tensor_table_find(f.tab, "pos_embed", &idx), IJEPA_ERR_INVALID_ARG);
     ck_assert_int_eq(ijepa_tensor_table_find(f.tab, "predictor_blocks.99.norm1.weight", &idx),
@@ -1206,9 +929,7 @@ START_TEST(test_fullstep_grad)
 {
     /* config: img 8, patch 2, 2 channels (16 tokens), D 16, 2 blocks of 2
      * heads; predictor Dp 12, 2 blocks of 3 heads; 2 target blocks; batch 2 */
-    ijepa_config *cfg = NULL;
-    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
-    const struct { int32_t key; int64_t v; } iv[] = {
+    const cfg_int iv[] = {
         {IJEPA_CFG_IMG_SIZE, 8},        {IJEPA_CFG_PATCH_SIZE, 2},
         {IJEPA_CFG_IN_CHANS, 2},        {IJEPA_CFG_EMBED_DIM, 16},
         {IJEPA_CFG_DEPTH, 2},           {IJEPA_CFG_NUM_HEADS, 2},
@@ -1217,11 +938,8 @@ START_TEST(test_fullstep_grad)
         {IJEPA_CFG_BATCH_SIZE, 2},      {IJEPA_CFG_MIN_KEEP, 2},
         {IJEPA_CFG_SEED, 900},          {IJEPA_CFG_LOSS, IJEPA_LOSS_L2},
     };
-    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
-        ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK,
-                      "set key %d: %s", (int)iv[i].key, ijepa_config_last_error(cfg));
-    ck_assert_int_eq(ijepa_config_set_float(cfg, IJEPA_CFG_TARGET_SCALE_MIN, 0.25), IJEPA_OK);
-    ck_assert_int_eq(ijepa_config_set_float(cfg, IJEPA_CFG_TARGET_SCALE_MAX, 0.3), IJEPA_OK);
+    const cfg_float fv[] = {{IJEPA_CFG_TARGET_SCALE_MIN, 0.25}, {IJEPA_CFG_TARGET_SCALE_MAX, 0.3}};
+    ijepa_config *cfg = config_with(iv, COUNT_OF(iv), fv, COUNT_OF(fv));
     ijepa_config *tcfg = NULL;
     ck_assert_int_eq(ijepa_config_copy(&tcfg, cfg), IJEPA_OK);
     ck_assert_int_eq(ijepa_config_set_int(tcfg, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
@@ -1410,43 +1128,31 @@ Suite *ijepa_predictor_suite(void)
 {
     Suite *s = suite_create("predictor");
 
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    TCase *tc = add_tcase(s, "core", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_forward_vs_ref, 0, NSPECS);
     tcase_add_test(tc, test_blocks_independent);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("grad");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "grad", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_grad_fd, 0, NSPECS);
     tcase_add_test(tc, test_backward_accumulates);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("init");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "init", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_pos_embed, 0, 2);
     tcase_add_loop_test(tc, test_init_stats, 0, 2);
     tcase_add_test(tc, test_seeds);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("table");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "table", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_tensor_table, 0, 2);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_free_null);
     tcase_add_test(tc, test_create_errors);
     tcase_add_test(tc, test_forward_errors);
     tcase_add_test(tc, test_overlap_limits);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_not_trainable);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("fullstep");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "fullstep", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_fullstep_grad);
-    suite_add_tcase(s, tc);
     return s;
 }

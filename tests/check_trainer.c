@@ -24,7 +24,6 @@
  *             warmup_steps > total_steps, _free(NULL)
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +35,7 @@
 #include "ijepa/optim.h"
 #include "ijepa/trainer.h"
 #include "ref.h"
+#include "ref_util.h"
 
 // --- configuration and helpers ---------------------------------------------------------
 
@@ -53,9 +53,7 @@
 
 static ijepa_config *trainer_config(uint64_t seed)
 {
-    ijepa_config *cfg = NULL;
-    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
-    const struct { int32_t key; int64_t v; } iv[] = {
+    const cfg_int iv[] = {
         {IJEPA_CFG_IMG_SIZE, IMG},        {IJEPA_CFG_PATCH_SIZE, 4},
         {IJEPA_CFG_IN_CHANS, CHANS},      {IJEPA_CFG_EMBED_DIM, 32},
         {IJEPA_CFG_DEPTH, 2},             {IJEPA_CFG_NUM_HEADS, 2},
@@ -64,17 +62,11 @@ static ijepa_config *trainer_config(uint64_t seed)
         {IJEPA_CFG_NUM_TARGETS, 2},       {IJEPA_CFG_TOTAL_STEPS, TOTAL_STEPS},
         {IJEPA_CFG_WARMUP_STEPS, WARMUP}, {IJEPA_CFG_SEED, (int64_t)seed},
     };
-    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
-        ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK,
-                      "set key %d: %s", (int)iv[i].key, ijepa_config_last_error(cfg));
-    const struct { int32_t key; double v; } fv[] = {
+    const cfg_float fv[] = {
         {IJEPA_CFG_TARGET_SCALE_MIN, 0.25}, {IJEPA_CFG_TARGET_SCALE_MAX, 0.35},
         {IJEPA_CFG_LR_START, 6e-4},         {IJEPA_CFG_LR, 3e-3},
     };
-    for (size_t i = 0; i < sizeof fv / sizeof fv[0]; i++)
-        ck_assert_msg(ijepa_config_set_float(cfg, fv[i].key, fv[i].v) == IJEPA_OK,
-                      "set key %d: %s", (int)fv[i].key, ijepa_config_last_error(cfg));
-    return cfg;
+    return config_with(iv, COUNT_OF(iv), fv, COUNT_OF(fv));
 }
 
 /*
@@ -189,24 +181,17 @@ static int64_t first_diff(const float *a, const float *b, int64_t n)
 /* The three models of f equal snapshot s bit for bit. */
 static void expect_same_params(const tfx *f, const snap *s, const char *what)
 {
-    int64_t i = first_diff(f->pe, s->pe, f->ne);
-    ck_assert_msg(i < 0, "%s: context encoder parameter %lld differs (%.9g vs %.9g)", what,
-                  (long long)i, i < 0 ? 0.0 : (double)f->pe[i], i < 0 ? 0.0 : (double)s->pe[i]);
-    i = first_diff(f->pt, s->pt, f->ne);
-    ck_assert_msg(i < 0, "%s: target encoder parameter %lld differs (%.9g vs %.9g)", what,
-                  (long long)i, i < 0 ? 0.0 : (double)f->pt[i], i < 0 ? 0.0 : (double)s->pt[i]);
-    i = first_diff(f->pp, s->pp, f->np);
-    ck_assert_msg(i < 0, "%s: predictor parameter %lld differs (%.9g vs %.9g)", what,
-                  (long long)i, i < 0 ? 0.0 : (double)f->pp[i], i < 0 ? 0.0 : (double)s->pp[i]);
-}
-
-static void expect_err(int rc, int code, const char *msg, const char *func, const char *what)
-{
-    ck_assert_msg(rc == code, "%s: status %d (%s), want %d (%s)", what, rc,
-                  ijepa_status_string(rc), code, ijepa_status_string(code));
-    ck_assert_msg(msg && msg[0] != '\0', "%s: empty message", what);
-    ck_assert_msg(strstr(msg, func) != NULL, "%s: message '%s' does not name %s()", what, msg,
-                  func);
+    const struct { const char *model; const float *got, *want; int64_t n; } m[3] = {
+        {"context encoder", f->pe, s->pe, f->ne},
+        {"target encoder", f->pt, s->pt, f->ne},
+        {"predictor", f->pp, s->pp, f->np},
+    };
+    for (int k = 0; k < 3; k++) {
+        const int64_t i = first_diff(m[k].got, m[k].want, m[k].n);
+        ck_assert_msg(i < 0, "%s: %s parameter %lld differs (%.9g vs %.9g)", what, m[k].model,
+                      (long long)i, i < 0 ? 0.0 : (double)m[k].got[i],
+                      i < 0 ? 0.0 : (double)m[k].want[i]);
+    }
 }
 
 static double tstat(const ijepa_trainer *tr, int32_t which)
@@ -429,9 +414,8 @@ START_TEST(test_first_step)
     for (int64_t j = 0; j < f.ne; j++)
         want[j] = m * (double)s0.pt[j] + (1.0 - m) * (double)f.pe[j];
     ref_cmp c = ref_compare_f(f.pt, want, f.ne, 1e-30, 2 * REF_U32, NULL);
+    expect_close(&c, "target after step 1 vs m x initial + (1 - m) x context (m = %.9g)", m);
     char d[384];
-    ck_assert_msg(ref_cmp_ok(&c), "target after step 1 vs m x initial + (1 - m) x context "
-                  "(m = %.9g): %s", m, ref_cmp_str(&c, d, sizeof d));
     /* and it did move (not momentum 1) */
     int64_t moved = 0;
     for (int64_t j = 0; j < f.ne; j++) moved += f.pt[j] != s0.pt[j];
@@ -451,8 +435,7 @@ START_TEST(test_first_step)
     for (int64_t j = 0; j < f.ne; j++)
         want[j] = m * (double)s1.pt[j] + (1.0 - m) * (double)f.pe[j];
     c = ref_compare_f(f.pt, want, f.ne, 1e-30, 2 * REF_U32, NULL);
-    ck_assert_msg(ref_cmp_ok(&c), "target after step 2 (m = %.9g): %s", m,
-                  ref_cmp_str(&c, d, sizeof d));
+    expect_close(&c, "target after step 2 (m = %.9g)", m);
     expect_masks(&f, BATCH);
 
     free(want);
@@ -646,31 +629,21 @@ Suite *ijepa_trainer_suite(void)
 {
     Suite *s = suite_create("trainer");
 
-    TCase *tc = tcase_create("train");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    TCase *tc = add_tcase(s, "train", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_train_loss_falls);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("step");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "step", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_first_step);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("determinism");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "determinism", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_determinism);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("numeric");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "numeric", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_nan_images);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
-    tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
+    tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_free_null);
     tcase_add_test(tc, test_create_errors);
     tcase_add_test(tc, test_step_errors);
-    suite_add_tcase(s, tc);
     return s;
 }
