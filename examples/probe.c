@@ -10,7 +10,7 @@
  * images; score: top-1 on the full 10k test split.
  *
  *   ijepa-probe (--weights DIR | --random-init | --pixels) [--config NAME]
- *               [--data DIR] [--seed S] [--epochs E]
+ *               [--set key=value]... [--data DIR] [--seed S] [--epochs E]
  */
 #define _POSIX_C_SOURCE 200809L
 #include "trainloop.h"
@@ -21,6 +21,7 @@ int main(int argc, char **argv)
     const char *dir = FMNIST_DEFAULT_DIR, *weights = NULL, *recipe = "fmnist";
     int random_init = 0, pixels = 0, epochs = 15;
     int64_t seed = 0;
+    char sets[4096] = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -36,11 +37,15 @@ int main(int argc, char **argv)
             dir = argv[++i];
         else if (!strcmp(a, "--seed") && has)
             seed = atoll(argv[++i]);
-        else if (!strcmp(a, "--epochs") && has)
+        else if (!strcmp(a, "--set") && has) {
+            size_t n = strlen(sets);
+            snprintf(sets + n, sizeof sets - n, "%s%s", n ? " " : "", argv[++i]);
+        } else if (!strcmp(a, "--epochs") && has)
             epochs = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: ijepa-probe (--weights DIR | --random-init | --pixels) "
-                            "[--config NAME] [--data DIR] [--seed S] [--epochs E]\n");
+                            "[--config NAME] [--set key=value]... [--data DIR] [--seed S] "
+                            "[--epochs E]\n");
             return 2;
         }
     }
@@ -76,6 +81,8 @@ int main(int argc, char **argv)
             ex_apply_settings(cfg, rc->settings);
             CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
         }
+        if (sets[0])
+            ex_apply_settings(cfg, sets);
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, 256));
         int64_t img;

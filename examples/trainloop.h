@@ -283,8 +283,10 @@ static inline linprobe_result ex_probe(ijepa_encoder *enc, const fmnist *train, 
     float *xtr = ex_malloc((size_t)(train->n * d) * sizeof(float));
     float *xte = ex_malloc((size_t)(test->n * d) * sizeof(float));
     if (enc) {
-        ex_extract(enc, train, train->n, img, 256, FMNIST_MEAN, FMNIST_STD, xtr);
-        ex_extract(enc, test, test->n, img, 256, FMNIST_MEAN, FMNIST_STD, xte);
+        int64_t batch;
+        CHECK(ijepa_config_get_int(ijepa_encoder_config(enc), IJEPA_CFG_BATCH_SIZE, &batch));
+        ex_extract(enc, train, train->n, img, batch, FMNIST_MEAN, FMNIST_STD, xtr);
+        ex_extract(enc, test, test->n, img, batch, FMNIST_MEAN, FMNIST_STD, xte);
     } else {
         for (int64_t i = 0; i < train->n * d; i++)
             xtr[i] = (float)train->pixels[i] / 255.0f;

@@ -398,6 +398,39 @@ START_TEST(test_init_stats)
 }
 END_TEST
 
+/* patch_init_std overrides init_std for the patch embedding only: its
+ * weights follow N(0, 0.5^2) truncated to [-2, 2] (4 sigma: the truncated
+ * std is 0.99947 * 0.5) by 5-sigma sampling bounds, the other weights keep
+ * init_std. */
+START_TEST(test_init_patch_std)
+{
+    enc_fx f;
+    ijepa_config *cfg = tiny_width_config(0.02, 0, 5);
+    ck_assert_int_eq(ijepa_config_set_float(cfg, IJEPA_CFG_PATCH_INIT_STD, 0.5), IJEPA_OK);
+    enc_fx_open(&f, cfg);
+    tinfo t = tensor_named(f.tab, "patch_embed.proj.weight");
+    double sum = 0, sq = 0, amax = 0;
+    for (int64_t j = 0; j < t.numel; j++) {
+        const double w = f.params[t.off + j];
+        sum += w;
+        sq += w * w;
+        amax = fmax(amax, fabs(w));
+    }
+    const double n = (double)t.numel, mean = sum / n, sd = sqrt(sq / n - mean * mean);
+    const double want = 0.5 * 0.99947;
+    ck_assert_msg(fabs(mean) <= 5 * want / sqrt(n), "patch weight mean %g", mean);
+    ck_assert_msg(fabs(sd / want - 1) <= 5 / sqrt(2 * n), "patch weight std %g, want %g", sd, want);
+    ck_assert_msg(amax <= 2.0, "patch weight %g outside [-2, 2]", amax);
+    tinfo q = tensor_named(f.tab, "blocks.0.attn.qkv.weight");
+    double qs = 0;
+    for (int64_t j = 0; j < q.numel; j++)
+        qs += (double)f.params[q.off + j] * f.params[q.off + j];
+    ck_assert_msg(fabs(sqrt(qs / (double)q.numel) / 0.02 - 1) <= 5 / sqrt(2.0 * (double)q.numel),
+                  "qkv weight std %g, want 0.02", sqrt(qs / (double)q.numel));
+    enc_fx_close(&f);
+}
+END_TEST
+
 /* init_depth_rescale = 1 divides blocks.{i-1}.attn.proj.weight and
  * .mlp.fc2.weight by sqrt(2 i) (i 1-based); everything else bit-identical. */
 START_TEST(test_init_depth_rescale)
@@ -723,6 +756,7 @@ Suite *ijepa_encoder_suite(void)
     tc = add_tcase(s, "init", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_pos_embed, 0, 2);
     tcase_add_loop_test(tc, test_init_stats, 0, 2);
+    tcase_add_test(tc, test_init_patch_std);
     tcase_add_test(tc, test_init_depth_rescale);
     tcase_add_test(tc, test_seeds);
 
