@@ -8,4 +8,8 @@
 int64_t ijepa__cfg_int(const ijepa_config *cfg, int32_t key);
 double ijepa__cfg_float(const ijepa_config *cfg, int32_t key);
 
+/* Upper bound of the patches in one target block the mask sampler can draw
+ * under cfg (mask.c); the predictor sizes its sequences with it. */
+int64_t ijepa__mask_target_area_bound(const ijepa_config *cfg);
+
 #endif

@@ -51,7 +51,6 @@ static int map_status(dnnl_status_t st)
     case dnnl_success: return IJEPA_OK;
     case dnnl_out_of_memory: return IJEPA_ERR_NOMEM;
     case dnnl_unimplemented: return IJEPA_ERR_UNSUPPORTED;
-    case dnnl_invalid_arguments: return IJEPA_ERR_INVALID_ARG;
     default: return IJEPA_ERR_BACKEND;
     }
 }
@@ -272,10 +271,14 @@ static int entry_run(ijepa__ops *ops, entry *e, const int *ids, void *const *ptr
 static int make_attr(ijepa__ops *ops, dnnl_primitive_attr_t *attr)
 {
     dnnl_status_t st = dnnl_primitive_attr_create(attr);
-    if (st == dnnl_success)
-        st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
     if (st != dnnl_success)
         return dnnl_fail(ops->err, st, "attribute creation");
+    st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (st != dnnl_success) {
+        dnnl_primitive_attr_destroy(*attr);
+        *attr = NULL;
+        return dnnl_fail(ops->err, st, "attribute creation");
+    }
     return IJEPA_OK;
 }
 

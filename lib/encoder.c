@@ -142,10 +142,8 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
     ijepa__err *e = &enc->err;
     ijepa__enter(e, __func__);
     int rc = ijepa_config_copy(&enc->cfg, cfg);
-    if (rc < 0) {
-        rc = ijepa__fail(e, rc, "cannot copy the config");
-        goto fail;
-    }
+    if (rc < 0)
+        goto fail; /* its own message names the cause */
     if ((rc = configure(enc, e)) < 0)
         goto fail;
     if ((rc = build_table(enc, (int)ijepa__cfg_int(cfg, IJEPA_CFG_QKV_BIAS))) < 0) {
@@ -165,7 +163,8 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
     }
     if ((rc = ijepa__stack_alloc(&enc->st, e)) < 0)
         goto fail;
-    if ((rc = ijepa__ops_create(&enc->ops, ctx->eng, 128, e)) < 0)
+    if ((rc = ijepa__ops_create(&enc->ops, ctx->eng,
+                                 (int32_t)ijepa__cfg_int(cfg, IJEPA_CFG_PRIMITIVE_CACHE), e)) < 0)
         goto fail;
     init_params(enc, (uint64_t)ijepa__cfg_int(cfg, IJEPA_CFG_SEED));
     *out = enc;

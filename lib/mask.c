@@ -125,6 +125,20 @@ static void block_bound(const ijepa_mask_sampler *ms, double smin, double smax,
     *w = clamp_side(side_div(k, amin), ms->G, ms->mode);
 }
 
+int64_t ijepa__mask_target_area_bound(const ijepa_config *cfg)
+{
+    ijepa_mask_sampler ms;
+    memset(&ms, 0, sizeof ms);
+    ms.G = ijepa__cfg_int(cfg, IJEPA_CFG_IMG_SIZE) / ijepa__cfg_int(cfg, IJEPA_CFG_PATCH_SIZE);
+    ms.mode = (int)ijepa__cfg_int(cfg, IJEPA_CFG_MASK_MODE);
+    int64_t h, w;
+    block_bound(&ms, ijepa__cfg_float(cfg, IJEPA_CFG_TARGET_SCALE_MIN),
+                ijepa__cfg_float(cfg, IJEPA_CFG_TARGET_SCALE_MAX),
+                ijepa__cfg_float(cfg, IJEPA_CFG_TARGET_ASPECT_MIN),
+                ijepa__cfg_float(cfg, IJEPA_CFG_TARGET_ASPECT_MAX), &h, &w);
+    return h * w;
+}
+
 // --- random numbers ------------------------------------------------------------
 
 static uint64_t mix64(uint64_t z)

@@ -18,7 +18,7 @@ struct ijepa_predictor {
     int64_t N, G, D, Dp, M, batch_max, Tmax;
     float eps;
     double init_std;
-    int trainable;
+    int trainable, depth_rescale;
     struct ijepa_tensor_table tab;
     float *params, *grads;
     int64_t off_mask, off_pos, off_ew, off_eb, off_nw, off_nb, off_pw, off_pb;
@@ -43,7 +43,7 @@ static void init_params(ijepa_predictor *p, uint64_t seed)
     ijepa__trunc_normal(&rng, p->params + p->off_mask, Dp, p->init_std, -2.0, 2.0);
     ijepa__sincos_2d(p->params + p->off_pos, p->G, Dp);
     ijepa__trunc_normal(&rng, p->params + p->off_ew, Dp * D, p->init_std, -2.0, 2.0);
-    ijepa__stack_init(&p->st, p->params, &rng, p->init_std, 0);
+    ijepa__stack_init(&p->st, p->params, &rng, p->init_std, p->depth_rescale);
     for (int64_t j = 0; j < Dp; j++)
         p->params[p->off_nw + j] = 1.0f;
     ijepa__trunc_normal(&rng, p->params + p->off_pw, D * Dp, p->init_std, -2.0, 2.0);
@@ -95,6 +95,7 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
     p->eps = (float)ijepa__cfg_float(cfg, IJEPA_CFG_LN_EPS);
     p->init_std = ijepa__cfg_float(cfg, IJEPA_CFG_INIT_STD);
     p->trainable = (int)ijepa__cfg_int(cfg, IJEPA_CFG_TRAINABLE);
+    p->depth_rescale = (int)ijepa__cfg_int(cfg, IJEPA_CFG_INIT_DEPTH_RESCALE);
     if (img % patch != 0)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
                            "img_size %lld is not a multiple of patch_size %lld",
@@ -105,7 +106,12 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
                            (long long)p->Dp, (long long)heads);
     p->G = img / patch;
     p->N = p->G * p->G;
-    p->Tmax = ijepa__cfg_int(cfg, IJEPA_CFG_ALLOW_OVERLAP) ? 2 * p->N : p->N;
+    /* Context and targets are disjoint until the official relaxation rule
+     * gives up removing targets from the context: then a sequence can hold
+     * the whole context next to a full target block. */
+    const int64_t tbound = ijepa__mask_target_area_bound(cfg);
+    p->Tmax = ijepa__cfg_int(cfg, IJEPA_CFG_ALLOW_OVERLAP) ? 2 * p->N
+              : p->N + (tbound < p->N ? tbound : p->N);
     const double S = (double)p->M * (double)p->batch_max, T = (double)p->Tmax;
     const double total = S * T * (double)p->Dp * 20.0 * (double)ijepa__cfg_int(cfg, IJEPA_CFG_PRED_DEPTH) +
                          S * (double)heads * T * T * 3.0;
@@ -165,7 +171,8 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     }
     if ((rc = ijepa__stack_alloc(&p->st, e)) < 0)
         goto fail;
-    if ((rc = ijepa__ops_create(&p->ops, ctx->eng, 128, e)) < 0)
+    if ((rc = ijepa__ops_create(&p->ops, ctx->eng,
+                                 (int32_t)ijepa__cfg_int(cfg, IJEPA_CFG_PRIMITIVE_CACHE), e)) < 0)
         goto fail;
     init_params(p, (uint64_t)ijepa__cfg_int(cfg, IJEPA_CFG_SEED));
     *out = p;

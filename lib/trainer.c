@@ -43,11 +43,14 @@ int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx, const ijepa_co
     ijepa__enter(&tr->err, __func__);
     int rc;
     /* the component's own message (in the thread record) is kept on failure */
-    if ((rc = ijepa_encoder_create(&tr->enc, ctx, cfg)) < 0 ||
-        (rc = ijepa_config_copy(&tcfg, cfg)) < 0 ||
+    /* the context encoder and predictor train whatever cfg says about
+     * trainable; the target encoder never does */
+    if ((rc = ijepa_config_copy(&tcfg, cfg)) < 0 ||
+        (rc = ijepa_config_set_int(tcfg, IJEPA_CFG_TRAINABLE, 1)) < 0 ||
+        (rc = ijepa_encoder_create(&tr->enc, ctx, tcfg)) < 0 ||
+        (rc = ijepa_predictor_create(&tr->pred, ctx, tcfg)) < 0 ||
         (rc = ijepa_config_set_int(tcfg, IJEPA_CFG_TRAINABLE, 0)) < 0 ||
         (rc = ijepa_encoder_create(&tr->tgt, ctx, tcfg)) < 0 ||
-        (rc = ijepa_predictor_create(&tr->pred, ctx, cfg)) < 0 ||
         (rc = ijepa_mask_sampler_create(&tr->masks, cfg)) < 0 ||
         (rc = ijepa_optimizer_create(&tr->opt, cfg)) < 0)
         goto fail;
@@ -155,8 +158,13 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     double L, tstd;
     int rc;
     if ((rc = ijepa_mask_sampler_sample(tr->masks, B, (uint64_t)tr->step, tr->ctx_idx, &nc,
-                                        tr->tgt_idx, &nt)) < 0 ||
-        (rc = ijepa_encoder_forward(tr->tgt, images, B, NULL, 0, tr->h,
+                                        tr->tgt_idx, &nt)) < 0)
+        return pass(tr, rc);
+    /* the mask buffers now hold this step's masks, whatever happens next */
+    tr->n_ctx = nc;
+    tr->n_tgt = nt;
+    tr->last_batch = B;
+    if ((rc = ijepa_encoder_forward(tr->tgt, images, B, NULL, 0, tr->h,
                                     IJEPA_FORWARD_INFERENCE)) < 0 ||
         (rc = ijepa_encoder_forward(tr->enc, images, B, tr->ctx_idx, nc, tr->z,
                                     IJEPA_FORWARD_TRAIN)) < 0 ||
@@ -182,9 +190,6 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
         (rc = ijepa_encoder_ema_update(tr->tgt, tr->enc, m > 1.0 ? 1.0 : m)) < 0)
         return pass(tr, rc);
     tr->step++;
-    tr->n_ctx = nc;
-    tr->n_tgt = nt;
-    tr->last_batch = B;
     tr->stat[IJEPA_STAT_LOSS] = L;
     tr->stat[IJEPA_STAT_TARGET_STD] = tstd;
     tr->stat[IJEPA_STAT_LR] = lr;
@@ -219,8 +224,8 @@ int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **context, int64_
 {
     if (!tr)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "trainer is NULL");
-    if (tr->step == 0)
-        return ijepa__fail_func(__func__, IJEPA_ERR_STATE, "no step has completed");
+    if (tr->last_batch == 0)
+        return ijepa__fail_func(__func__, IJEPA_ERR_STATE, "no masks have been sampled");
     if (context) *context = tr->ctx_idx;
     if (n_context) *n_context = tr->n_ctx;
     if (targets) *targets = tr->tgt_idx;

@@ -725,8 +725,13 @@ START_TEST(test_forward_errors)
                "n_context N + 1");
     expect_err(FWD(P, z, B, big, 1, big, f.N + 1, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
                "n_target N + 1");
-    expect_err(FWD(P, z, B, big, 9, big, 8, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
-               "n_context + n_target = N + 1 without allow_overlap");
+    /* Without allow_overlap a sequence holds at most N + the largest target
+     * block the mask config can draw: on this 4x4 grid with the default
+     * scale 0.2 and aspect 0.75-1.5, area int(16 * 0.2) = 3 gives
+     * h = round(sqrt(3 * 1.5)) = 2, w = round(sqrt(3 / 0.75)) = 2: 4 patches,
+     * so the limit is 20. */
+    expect_err(FWD(P, z, B, big, f.N, big, 5, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
+               "n_context + n_target = N + 5 without allow_overlap");
     expect_err(FWD(P, z, B, ix.ctx, Kc, ix.tgt, Kt, out, 2), IJEPA_ERR_INVALID_ARG, msg, F,
                "mode 2");
     /* out-of-range indices, in the last image / last block */
@@ -749,9 +754,10 @@ START_TEST(test_forward_errors)
     ix.tgt[last] = keep;
     int64_t w = first_not(out, nout, 42.0f);
     ck_assert_msg(w < 0, "a failed forward wrote out[%lld]", (long long)w);
-    /* the handle still works, at the limits: batch_size, Kc + Kt = N */
+    /* the handle still works, at the limits: batch_size, Kc + Kt = N + 4 */
     ck_assert_int_eq(FWD(P, z, B, ix.ctx, Kc, ix.tgt, Kt, out, 1), IJEPA_OK);
     ck_assert_int_eq(FWD(P, z, B, big, 8, big, 8, out, 1), IJEPA_OK);
+    ck_assert_int_eq(FWD(P, z, B, big, f.N, big, 4, out, 1), IJEPA_OK);
 #undef FWD
     idx_free(&ix);
     free(z); free(out); free(big);

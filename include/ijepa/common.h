@@ -16,7 +16,10 @@
  *     (or, for ijepa_last_error(), on the same thread).
  *
  * Threading: a handle is used by one thread at a time; distinct handles may be
- * used concurrently from distinct threads. The library has no locks and no
+ * used concurrently from distinct threads when they were created from
+ * distinct contexts (handles of one context share its compute stream, so
+ * use them from one thread at a time). Reading a config concurrently is not
+ * safe either: a failed getter records its message in the config. The library has no locks and no
  * mutable global state apart from the per-thread error buffer. Compute runs on
  * the host's OpenMP thread pool (OMP_NUM_THREADS); the library never changes
  * process-wide OpenMP settings.

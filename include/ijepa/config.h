@@ -43,6 +43,7 @@ typedef enum ijepa_config_key {
     /* --- general ------------------------------------------------------- */
     IJEPA_CFG_SEED = 1,       /**< "seed" int [0, 2^63-1], default 0: parameter init seed */
     IJEPA_CFG_BATCH_SIZE = 2, /**< "batch_size" int [1, 65536], default 16: most images one forward may take; memory is sized for it */
+    IJEPA_CFG_PRIMITIVE_CACHE = 4, /**< "primitive_cache" int [16, 65536], default 1024: compute kernels each model handle keeps, one per operation and shape; the least recently used is dropped past it. Mask sizes vary from step to step, so a training run sees several shapes: a step allocates nothing once every shape it meets is cached */
     IJEPA_CFG_TRAINABLE = 3,  /**< "trainable" int {0,1}, default 1: 0 allocates no activation storage for backward (e.g. a target encoder); TRAIN forwards then fail with IJEPA_ERR_STATE */
 
     /* --- encoder (Vision Transformer) ----------------------------------- */

@@ -18,9 +18,11 @@
  * norm.{weight,bias}. Gradients: a second buffer, same layout.
  *
  * Memory: everything a forward/backward of up to batch_size images needs is
- * allocated at creation; forward and backward allocate nothing unless a new
- * token count is seen (then compute kernels for it are built once and
- * cached).
+ * allocated at creation. Compute kernels are built per token count and kept
+ * (up to primitive_cache of them, least recently used dropped): a call
+ * allocates nothing once its shapes have been seen. Masked training meets a
+ * bounded set of token counts, so steps stop allocating after warm-up when
+ * the cache holds them all.
  *
  * Threading: see common.h. The handle borrows its context, which must outlive
  * it.
@@ -77,7 +79,8 @@ IJEPA_API int64_t ijepa_encoder_num_patches(const ijepa_encoder *enc);
 /** Embedding width D; 0 for NULL. */
 IJEPA_API int64_t ijepa_encoder_embed_dim(const ijepa_encoder *enc);
 
-/** Bytes of memory the handle holds (parameters, gradients, activations). */
+/** Bytes of memory the handle holds in parameters, gradients and
+ * activations (the compute kernels and their scratchpad come on top). */
 IJEPA_API int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc);
 
 /**
@@ -100,7 +103,9 @@ IJEPA_API int ijepa_encoder_init_params(ijepa_encoder *enc, uint64_t seed);
  * next forward or init_params. images, keep and out are only used during the
  * call. Errors: IJEPA_ERR_INVALID_ARG (NULL pointer, batch or n_keep out of
  * range, index out of range, unknown mode), IJEPA_ERR_STATE (a TRAIN forward
- * on an encoder created with trainable = 0), IJEPA_ERR_BACKEND.
+ * on an encoder created with trainable = 0), and from the compute backend
+ * IJEPA_ERR_NOMEM, IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND. A failed call
+ * keeps no TRAIN forward and may have written part of out.
  */
 IJEPA_API int ijepa_encoder_forward(ijepa_encoder *enc, const float *images,
                                     int64_t batch, const int32_t *keep,
@@ -113,8 +118,8 @@ IJEPA_API int ijepa_encoder_forward(ijepa_encoder *enc, const float *images,
  * ijepa_encoder_zero_grad() between steps). Frozen tensors get no gradient.
  * The kept activations stay valid, so calling it twice accumulates twice.
  * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_STATE (no TRAIN forward
- * kept), IJEPA_ERR_BACKEND. On failure the gradient buffer may hold a partial
- * sum; zero it before retrying.
+ * kept), IJEPA_ERR_NOMEM, IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND. On failure
+ * the gradient buffer may hold a partial sum; zero it before retrying.
  */
 IJEPA_API int ijepa_encoder_backward(ijepa_encoder *enc, const float *d_out);
 

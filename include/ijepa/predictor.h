@@ -20,7 +20,8 @@
  * predictor_proj.{weight,bias}.
  *
  * Memory is sized at creation for batch_size images and num_targets blocks;
- * forward and backward allocate nothing for a shape seen before.
+ * forward and backward allocate nothing for a shape still in the handle's
+ * kernel cache (primitive_cache entries, see encoder.h).
  * Threading: see common.h. The context must outlive the handle.
  */
 #ifndef IJEPA_PREDICTOR_H
@@ -42,8 +43,11 @@ typedef struct ijepa_predictor ijepa_predictor;
  * Create a predictor. Reads the encoder keys img_size, patch_size,
  * embed_dim (D), num_heads, ln_eps, init_std, batch_size, seed; and
  * pred_embed_dim (Dp), pred_depth, pred_num_heads (0: num_heads),
- * num_targets, allow_overlap (without overlap a sequence holds at most N
- * tokens, with it 2N), trainable. Parameters are initialised from seed as the
+ * num_targets, the target-block keys and allow_overlap (a sequence holds at
+ * most N + the largest target block those keys allow, as the official
+ * relaxation rule can leave targets inside the context; 2N with overlap),
+ * trainable, init_depth_rescale (applied to predictor_blocks as the official
+ * constructor does), primitive_cache. Parameters are initialised from seed as the
  * official trainer does (weights truncated normal init_std, biases 0, LN 1/0,
  * mask_token truncated normal) with a stream distinct from the encoder's.
  * Errors: IJEPA_ERR_INVALID_ARG (NULL, Dp not a multiple of 4 or of the head
@@ -72,9 +76,11 @@ IJEPA_API int ijepa_predictor_init_params(ijepa_predictor *pred, uint64_t seed);
  *             block m of image b
  *   mode      IJEPA_FORWARD_TRAIN keeps what backward needs
  * Errors: IJEPA_ERR_INVALID_ARG (NULL, batch outside [1, batch_size], a count
- * outside [1, N], n_context + n_target > N without allow_overlap, an index
- * out of range), IJEPA_ERR_STATE (TRAIN on a trainable = 0 handle),
- * IJEPA_ERR_BACKEND.
+ * outside [1, N], n_context + n_target above the limit of
+ * ijepa_predictor_create(), an index out of range), IJEPA_ERR_STATE (TRAIN on
+ * a trainable = 0 handle), and from the compute backend IJEPA_ERR_NOMEM,
+ * IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND. A failed call keeps no TRAIN
+ * forward and may have written part of out.
  */
 IJEPA_API int ijepa_predictor_forward(ijepa_predictor *pred, const float *ctx_out,
                                       int64_t batch, const int32_t *context,
@@ -88,7 +94,9 @@ IJEPA_API int ijepa_predictor_forward(ijepa_predictor *pred, const float *ctx_ou
  *          summed over the target blocks; feed it to ijepa_encoder_backward()
  * Parameter gradients are added into the gradient buffer.
  * Errors: IJEPA_ERR_INVALID_ARG, IJEPA_ERR_STATE (no TRAIN forward kept),
- * IJEPA_ERR_BACKEND.
+ * IJEPA_ERR_NOMEM, IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND. On failure the
+ * gradients and d_ctx may hold partial results; zero the gradients before
+ * retrying.
  */
 IJEPA_API int ijepa_predictor_backward(ijepa_predictor *pred, const float *d_out,
                                        float *d_ctx);

@@ -50,7 +50,8 @@ enum {
 
 /**
  * Create the context encoder, target encoder (identical initial weights,
- * trainable = 0), predictor, mask sampler and optimizer from cfg.
+ * trainable = 0), predictor, mask sampler and optimizer from cfg (the
+ * trainable key is ignored: the context encoder and predictor always train).
  * Errors: those of the composed handles; message in ijepa_last_error().
  */
 IJEPA_API int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx,
@@ -66,8 +67,8 @@ IJEPA_API const char *ijepa_trainer_last_error(const ijepa_trainer *tr);
  * One training step on images [batch, in_chans, img_size, img_size].
  * *loss (may be NULL) receives the loss. On IJEPA_ERR_NUMERIC (non-finite
  * loss or gradient) no parameter, moment, target weight or step counter has
- * changed. Errors: IJEPA_ERR_INVALID_ARG, IJEPA_ERR_NUMERIC,
- * IJEPA_ERR_BACKEND.
+ * changed. Errors: IJEPA_ERR_INVALID_ARG, IJEPA_ERR_NUMERIC, and from the
+ * compute backend IJEPA_ERR_NOMEM, IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND.
  */
 IJEPA_API int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t batch,
                                  double *loss);
@@ -75,13 +76,18 @@ IJEPA_API int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t
 /** Completed steps (the schedules' position). */
 IJEPA_API int64_t ijepa_trainer_step_count(const ijepa_trainer *tr);
 
-/** Read one IJEPA_STAT_* value of the last successful step. */
+/** Read one IJEPA_STAT_* value of the last successful step. IJEPA_ERR_STATE
+ * before the first, IJEPA_ERR_INVALID_ARG for an unknown stat; failures are
+ * reported through ijepa_last_error() only (the handle is const). */
 IJEPA_API int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *value);
 
 /**
- * Borrow the masks of the last step: context [batch, *n_context] and targets
- * [num_targets, batch, *n_target] (the mask sampler's layout). Valid until the
- * next step. Any out-pointer may be NULL.
+ * Borrow the masks of the last step that sampled masks (also a step that
+ * failed later, e.g. with IJEPA_ERR_NUMERIC): context [batch, *n_context] and
+ * targets [num_targets, batch, *n_target] (the mask sampler's layout). Valid
+ * until the next step. Any out-pointer may be NULL. IJEPA_ERR_STATE before
+ * any step. Like ijepa_trainer_stat(), it reports failures through
+ * ijepa_last_error() only (the handle is const).
  */
 IJEPA_API int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **context,
                                   int64_t *n_context, const int32_t **targets,
