@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     }
     linprobe_result r;
     if (pixels) {
-        r = ex_probe(NULL, &train, &test, 28, epochs);
+        r = ex_probe(NULL, &train, &test, 28, epochs, 0);
         printf("raw pixels: test %.2f%% (val %.2f%%, wd %g)\n", r.test_acc, r.val_acc,
                r.weight_decay);
     } else {
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
             snprintf(path, sizeof path, "%s/target_encoder.f32", weights);
             ex_weights_load(enc, path);
         }
-        r = ex_probe(enc, &train, &test, img, epochs);
+        r = ex_probe(enc, &train, &test, img, epochs, 0);
         printf("%s: test %.2f%% (val %.2f%%, wd %g)\n",
                weights ? "I-JEPA target encoder" : "random-init encoder", r.test_acc, r.val_acc,
                r.weight_decay);

@@ -129,7 +129,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "ijepa-train: %s\n", err);
             return 1;
         }
-        linprobe_result pr = ex_probe(ijepa_trainer_target_encoder(tr), &train, &test, img, 15);
+        linprobe_result pr = ex_probe(ijepa_trainer_target_encoder(tr), &train, &test, img, 15, 0);
         printf("linear probe (target encoder, average-pooled): test %.2f%% (val %.2f%%, wd %g)\n",
                pr.test_acc, pr.val_acc, pr.weight_decay);
         fmnist_free(&test);
