@@ -474,6 +474,55 @@ START_TEST(test_determinism)
 }
 END_TEST
 
+/* The trainer trains whatever the config says about trainable (the key
+ * concerns standalone handles): a trainable = 0 config steps, the context
+ * encoder moves, and the masks reported after a failed step are that
+ * step's, sizes and indices together. */
+START_TEST(test_trainable_key_ignored)
+{
+    ijepa_config *cfg = trainer_config(23);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
+    ijepa_context *ctx;
+    ijepa_trainer *tr;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ck_assert_int_eq(ijepa_trainer_create(&tr, ctx, cfg), IJEPA_OK);
+    float *p, *before;
+    int64_t n;
+    ck_assert_int_eq(ijepa_encoder_params(ijepa_trainer_context_encoder(tr), &p, &n), IJEPA_OK);
+    before = ref_falloc(n);
+    memcpy(before, p, (size_t)n * sizeof *p);
+    float *im = images_new(BATCH, 301);
+    double loss;
+    ck_assert_msg(ijepa_trainer_step(tr, im, BATCH, &loss) == IJEPA_OK, "step: %s",
+                  ijepa_trainer_last_error(tr));
+    ck_assert_msg(memcmp(before, p, (size_t)n * sizeof *p) != 0, "context encoder did not move");
+    /* a failing step (NaN pixel, smaller batch) still reports its own masks */
+    im[0] = NAN;
+    ck_assert_int_eq(ijepa_trainer_step(tr, im, 3, &loss), IJEPA_ERR_NUMERIC);
+    const int32_t *c;
+    int64_t nc, b;
+    ck_assert_int_eq(ijepa_trainer_masks(tr, &c, &nc, NULL, NULL, &b), IJEPA_OK);
+    ck_assert_int_eq(b, 3);
+    ijepa_mask_sampler *ms;
+    ck_assert_int_eq(ijepa_mask_sampler_create(&ms, cfg), IJEPA_OK);
+    int32_t *ctx_idx = calloc((size_t)(BATCH * 16), sizeof *ctx_idx);
+    int32_t *tgt_idx = calloc((size_t)(2 * BATCH * 16), sizeof *tgt_idx);
+    int64_t wnc, wnt;
+    ck_assert_int_eq(ijepa_mask_sampler_sample(ms, 3, 1, ctx_idx, &wnc, tgt_idx, &wnt), IJEPA_OK);
+    ck_assert_int_eq(nc, wnc);
+    ck_assert_msg(memcmp(c, ctx_idx, (size_t)(3 * wnc) * sizeof *c) == 0,
+                  "masks after a failed step are not that step's");
+    free(ctx_idx);
+    free(tgt_idx);
+    ijepa_mask_sampler_free(ms);
+    free(before);
+    free(im);
+    ijepa_trainer_free(tr);
+    ijepa_context_free(ctx);
+    ijepa_config_free(cfg);
+}
+END_TEST
+
 // --- numeric: a NaN image ------------------------------------------------------------------
 
 START_TEST(test_nan_images)
@@ -640,6 +689,7 @@ Suite *ijepa_trainer_suite(void)
 
     tc = add_tcase(s, "numeric", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_nan_images);
+    tcase_add_test(tc, test_trainable_key_ignored);
 
     tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_free_null);
