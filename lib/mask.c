@@ -349,23 +349,25 @@ static int configure(ijepa_mask_sampler *ms, const ijepa_config *cfg, ijepa__err
 
     /* Refuse what can never keep more than min_keep patches: the official
      * sampler would retry forever. */
-    int64_t h, w;
-    block_bound(ms, ms->ts_min, ms->ts_max, ms->ta_min, ms->ta_max, &h, &w);
-    if (h * w <= ms->min_keep)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
-                           "min_keep %lld can never be met: target blocks on the "
-                           "%lldx%lld grid have at most %lldx%lld = %lld patches "
-                           "(target_scale_max %g); lower min_keep",
-                           (long long)ms->min_keep, (long long)ms->G, (long long)ms->G,
-                           (long long)h, (long long)w, (long long)(h * w), ms->ts_max);
-    block_bound(ms, ms->cs_min, ms->cs_max, 1.0, 1.0, &h, &w);
-    if (h * w <= ms->min_keep)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
-                           "min_keep %lld can never be met: context blocks on the "
-                           "%lldx%lld grid have at most %lldx%lld = %lld patches "
-                           "(context_scale_max %g); lower min_keep",
-                           (long long)ms->min_keep, (long long)ms->G, (long long)ms->G,
-                           (long long)h, (long long)w, (long long)(h * w), ms->cs_max);
+    const struct {
+        const char *kind, *key;
+        double smin, smax, amin, amax;
+    } blocks[2] = {
+        {"target", "target_scale_max", ms->ts_min, ms->ts_max, ms->ta_min, ms->ta_max},
+        {"context", "context_scale_max", ms->cs_min, ms->cs_max, 1.0, 1.0},
+    };
+    for (int i = 0; i < 2; i++) {
+        int64_t h, w;
+        block_bound(ms, blocks[i].smin, blocks[i].smax, blocks[i].amin, blocks[i].amax, &h, &w);
+        if (h * w <= ms->min_keep)
+            return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
+                               "min_keep %lld can never be met: %s blocks on the "
+                               "%lldx%lld grid have at most %lldx%lld = %lld patches "
+                               "(%s %g); lower min_keep",
+                               (long long)ms->min_keep, blocks[i].kind, (long long)ms->G,
+                               (long long)ms->G, (long long)h, (long long)w, (long long)(h * w),
+                               blocks[i].key, blocks[i].smax);
+    }
     return IJEPA_OK;
 }
 
