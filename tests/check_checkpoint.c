@@ -174,7 +174,7 @@ static unsigned char *craft(const char *header, const float *data, size_t n, siz
     return b;
 }
 
-static const float TEN[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+static const float TEN[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 #define A_ENTRY "\"g.a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}"
 #define B_ENTRY "\"g.b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[24,40]}"
 
