@@ -95,6 +95,21 @@ uint32_t ijepa__crc32(uint32_t crc, const unsigned char *p, uint64_t n)
     return (uint32_t)c;
 }
 
+const char *const ijepa__meta_summed[IJEPA__NMETA_SUMMED] = {
+    "format", "ijepa.format_version", "ijepa.library_version", "ijepa.config",
+    "ijepa.step", "ijepa.seed", "ijepa.checksum"};
+
+uint32_t ijepa__metadata_crc(const char *const values[IJEPA__NMETA_SUMMED])
+{
+    uint32_t c = ijepa__crc32(0, NULL, 0);
+    for (int i = 0; i < IJEPA__NMETA_SUMMED; i++) {
+        c = ijepa__crc32(c, (const unsigned char *)ijepa__meta_summed[i],
+                         strlen(ijepa__meta_summed[i]) + 1);
+        c = ijepa__crc32(c, (const unsigned char *)values[i], strlen(values[i]) + 1);
+    }
+    return c;
+}
+
 // --- strict text parsing ----------------------------------------------------------------------
 
 /* Decimal digits only, no sign or blanks, at most max. */
@@ -339,10 +354,11 @@ static int check_libijepa(ijepa_checkpoint *ck)
     return IJEPA_OK;
 }
 
-static int check_checksum(ijepa_checkpoint *ck, const char *s)
+/* "crc32:" and 8 hex digits. */
+static int parse_crc(ijepa_checkpoint *ck, const char *key, const char *s, uint32_t *out)
 {
     if (strncmp(s, "crc32:", 6) || strlen(s) != 14)
-        return ferr(ck, "ijepa.checksum '%.30s' is not crc32:<8 hex digits>", s);
+        return ferr(ck, "%s '%.30s' is not crc32:<8 hex digits>", key, s);
     uint32_t want = 0;
     for (int i = 6; i < 14; i++) {
         const char c = s[i];
@@ -350,9 +366,39 @@ static int check_checksum(ijepa_checkpoint *ck, const char *s)
                       : c >= 'a' && c <= 'f' ? c - 'a' + 10
                       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
         if (d < 0)
-            return ferr(ck, "ijepa.checksum '%.30s' is not crc32:<8 hex digits>", s);
+            return ferr(ck, "%s '%.30s' is not crc32:<8 hex digits>", key, s);
         want = want << 4 | (uint32_t)d;
     }
+    *out = want;
+    return IJEPA_OK;
+}
+
+/* The optional checksum of the metadata values (see docs/checkpoint.md). */
+static int check_metadata_checksum(ijepa_checkpoint *ck, const char *s)
+{
+    uint32_t want;
+    int rc = parse_crc(ck, "ijepa.metadata_checksum", s, &want);
+    if (rc < 0)
+        return rc;
+    const char *v[IJEPA__NMETA_SUMMED];
+    for (int i = 0; i < IJEPA__NMETA_SUMMED; i++)
+        if (!(v[i] = meta(ck, ijepa__meta_summed[i])))
+            return ferr(ck, "the metadata lacks '%s', which ijepa.metadata_checksum covers",
+                        ijepa__meta_summed[i]);
+    const uint32_t got = ijepa__metadata_crc(v);
+    if (got != want)
+        return ferr(ck, "metadata checksum mismatch: the header says crc32 %08x, the metadata "
+                        "has %08x (corrupt header)",
+                    (unsigned)want, (unsigned)got);
+    return IJEPA_OK;
+}
+
+static int check_checksum(ijepa_checkpoint *ck, const char *s)
+{
+    uint32_t want;
+    int rc = parse_crc(ck, "ijepa.checksum", s, &want);
+    if (rc < 0)
+        return rc;
     const uint32_t got = ijepa__crc32(0, ck->data, ck->data_size);
     if (got != want)
         return ferr(ck, "checksum mismatch: the header says crc32 %08x, the data has %08x "
@@ -449,6 +495,9 @@ static int parse(ijepa_checkpoint *ck)
     for (int64_t i = 0; i < ck->n; i++)
         ck->by_name[i] = idx[i].index;
     free(idx);
+    const char *msum = meta(ck, "ijepa.metadata_checksum");
+    if (msum && (rc = check_metadata_checksum(ck, msum)) < 0)
+        goto out;
     const char *format = meta(ck, "format");
     if (format && !strcmp(format, "libijepa")) {
         if ((rc = check_libijepa(ck)) < 0)

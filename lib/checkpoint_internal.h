@@ -30,6 +30,14 @@ void ijepa__ckpt_io_reset(void);
 /* zlib crc32 continued over n bytes (any n). */
 uint32_t ijepa__crc32(uint32_t crc, const unsigned char *p, uint64_t n);
 
+/* The metadata keys "ijepa.metadata_checksum" covers, in its order. */
+#define IJEPA__NMETA_SUMMED 7
+extern const char *const ijepa__meta_summed[IJEPA__NMETA_SUMMED];
+
+/* CRC-32 of key, NUL, value, NUL for each key of ijepa__meta_summed (values
+ * in the same order). */
+uint32_t ijepa__metadata_crc(const char *const values[IJEPA__NMETA_SUMMED]);
+
 /* The writer with failures recorded in e (whose func names the public
  * function being run), so that ijepa_trainer_save() reports as itself. */
 int ijepa__writer_new(ijepa_checkpoint_writer **out, const ijepa_config *cfg, int64_t step,

@@ -194,17 +194,17 @@ static char *header_json(const ijepa_checkpoint_writer *w, uint32_t crc, size_t 
     int bad = !root || !meta;
     bad = bad || json_object_set_new(root, "__metadata__", meta) < 0;
     if (!bad) {
-        bad = json_object_set_new(meta, "format", json_string("libijepa")) < 0;
-        bad = bad || json_object_set_new(meta, "ijepa.format_version", json_string("1")) < 0;
-        bad = bad || json_object_set_new(meta, "ijepa.library_version",
-                                         json_string(IJEPA_VERSION_STRING)) < 0;
-        bad = bad || json_object_set_new(meta, "ijepa.config", json_string(w->config_text)) < 0;
-        snprintf(buf, sizeof buf, "%lld", (long long)w->step);
-        bad = bad || json_object_set_new(meta, "ijepa.step", json_string(buf)) < 0;
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)w->seed);
-        bad = bad || json_object_set_new(meta, "ijepa.seed", json_string(buf)) < 0;
-        snprintf(buf, sizeof buf, "crc32:%08x", (unsigned)crc);
-        bad = bad || json_object_set_new(meta, "ijepa.checksum", json_string(buf)) < 0;
+        char step[32], seed[32], sum[32];
+        snprintf(step, sizeof step, "%lld", (long long)w->step);
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)w->seed);
+        snprintf(sum, sizeof sum, "crc32:%08x", (unsigned)crc);
+        /* in the order of ijepa__meta_summed */
+        const char *const v[IJEPA__NMETA_SUMMED] = {"libijepa", "1", IJEPA_VERSION_STRING,
+                                                    w->config_text, step, seed, sum};
+        for (int i = 0; !bad && i < IJEPA__NMETA_SUMMED; i++)
+            bad = json_object_set_new(meta, ijepa__meta_summed[i], json_string(v[i])) < 0;
+        snprintf(buf, sizeof buf, "crc32:%08x", (unsigned)ijepa__metadata_crc(v));
+        bad = bad || json_object_set_new(meta, "ijepa.metadata_checksum", json_string(buf)) < 0;
     } else if (meta && !root) {
         json_decref(meta); /* root owns meta once it is set */
     }

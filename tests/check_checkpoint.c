@@ -676,10 +676,22 @@ START_TEST(test_bitflips)
             expect_format(rc, ijepa_last_error(), "ijepa_checkpoint_open_memory", "flip",
                           "checksum", label);
         }
-    /* every bit of the length field and the header: rejected, or (a flip in
-     * metadata text the format does not protect) the tensors still read back
-     * exactly or fail with FORMAT and leave the destination unchanged */
+    /* every bit of the length field and the header: rejected, or the file
+     * still opens (a flip in a tensor name, in the name of an unchecked
+     * metadata key, or in "format", which makes it a foreign file) and then
+     * its step and configuration are the saved ones or absent, and the
+     * tensors read back exactly or fail with FORMAT leaving the destination
+     * unchanged */
     struct ijepa_tensor_table t = tiny_table();
+    char config0[4096];
+    {
+        ijepa_checkpoint *ck;
+        const char *v;
+        ck_assert_int_eq(ijepa_checkpoint_open_memory(&ck, b, n, "orig"), IJEPA_OK);
+        ck_assert_int_eq(ijepa_checkpoint_metadata(ck, "ijepa.config", &v), IJEPA_OK);
+        snprintf(config0, sizeof config0, "%s", v);
+        ijepa_checkpoint_free(ck);
+    }
     int rejected = 0, loaded = 0;
     for (size_t i = 0; i < d0; i++)
         for (int bit = 0; bit < 8; bit++) {
@@ -694,6 +706,13 @@ START_TEST(test_bitflips)
                               NULL, label);
                 rejected++;
                 continue;
+            }
+            int64_t step;
+            if (ijepa_checkpoint_step(ck, &step) == IJEPA_OK) {
+                const char *v;
+                ck_assert_msg(step == 42, "%s: step %lld", label, (long long)step);
+                ck_assert_int_eq(ijepa_checkpoint_metadata(ck, "ijepa.config", &v), IJEPA_OK);
+                ck_assert_msg(!strcmp(v, config0), "%s: the configuration changed", label);
             }
             float dst[32];
             for (int k = 0; k < 32; k++)
@@ -856,14 +875,21 @@ START_TEST(test_entries)
 }
 END_TEST
 
-/* Rewrite one metadata value of a writer-made file (the data stay valid). */
-static unsigned char *with_meta(const unsigned char *b, size_t n, const char *key,
-                                const char *value, size_t *out)
+/* Rewrite one metadata value of a writer-made file (the data stay valid).
+ * Unless keep_sum, the optional ijepa.metadata_checksum is dropped first, so
+ * that the other checks are reached. */
+static unsigned char *with_meta_sum(const unsigned char *b, size_t n, const char *key,
+                                    const char *value, int keep_sum, size_t *out)
 {
     const size_t h = hlen_of(b);
     char *hdr = malloc(h + 1);
     memcpy(hdr, b + 8, h);
     hdr[h] = '\0';
+    if (!keep_sum) {
+        char *ms = strstr(hdr, ",\"ijepa.metadata_checksum\":\"crc32:");
+        ck_assert_ptr_nonnull(ms);
+        memmove(ms, ms + 43, strlen(ms + 43) + 1);
+    }
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\":\"", key);
     char *at = strstr(hdr, pat);
@@ -881,6 +907,12 @@ static unsigned char *with_meta(const unsigned char *b, size_t n, const char *ke
     free(nh);
     free(data);
     return r;
+}
+
+static unsigned char *with_meta(const unsigned char *b, size_t n, const char *key,
+                                const char *value, size_t *out)
+{
+    return with_meta_sum(b, n, key, value, 0, out);
 }
 
 static void meta_bad(const unsigned char *b, size_t n, const char *key, const char *value,
@@ -914,6 +946,24 @@ START_TEST(test_metadata)
     ijepa_checkpoint_free(ck);
     free(c);
 
+    /* the metadata checksum: a changed value with the checksum kept is caught,
+     * and so are a malformed checksum and a missing covered key */
+    c = with_meta_sum(b, n, "ijepa.step", "43", 1, &m);
+    expect_format(ijepa_checkpoint_open_memory(&ck, c, m, "meta"), ijepa_last_error(),
+                  "ijepa_checkpoint_open_memory", "meta", "metadata checksum mismatch", "step");
+    free(c);
+    c = with_meta_sum(b, n, "ijepa.config", "seed = 1234\\nlr = 0.002\\n", 1, &m);
+    expect_format(ijepa_checkpoint_open_memory(&ck, c, m, "meta"), ijepa_last_error(),
+                  "ijepa_checkpoint_open_memory", "meta", "metadata checksum mismatch", "lr");
+    free(c);
+    c = with_meta_sum(b, n, "ijepa.metadata_checksum", "crc32:1234567", 1, &m);
+    expect_format(ijepa_checkpoint_open_memory(&ck, c, m, "meta"), ijepa_last_error(),
+                  "ijepa_checkpoint_open_memory", "meta", "ijepa.metadata_checksum", "format");
+    free(c);
+    c = with_meta_sum(b, n, "format", "pt", 1, &m);
+    expect_format(ijepa_checkpoint_open_memory(&ck, c, m, "meta"), ijepa_last_error(),
+                  "ijepa_checkpoint_open_memory", "meta", "metadata checksum mismatch", "pt");
+    free(c);
     meta_bad(b, n, "ijepa.format_version", "2", "format_version");
     meta_bad(b, n, "ijepa.library_version", "", "library_version");
     meta_bad(b, n, "ijepa.step", "-1", "ijepa.step");

@@ -1,7 +1,9 @@
 /*
  * Seed corpus of fuzz_checkpoint: writes into the directory given as argv[1]
  * a whole trainer checkpoint of the micro model after one step (all seven
- * groups, libijepa metadata), a target-encoder-only file (the
+ * groups, libijepa metadata), the same without its optional metadata checksum
+ * (so that mutated configuration text reaches the parser), a
+ * target-encoder-only file (the
  * feature-extraction case), the same tensors without metadata (as
  * safetensors.torch writes them), and an empty-but-valid file. Run by
  * `make fuzz`; nothing it writes is committed.
@@ -108,6 +110,37 @@ int main(int argc, char **argv)
         return fail(path);
     free(file);
     free(h);
+
+    /* the trainer file without its optional metadata checksum: mutations of
+     * the configuration text then reach the configuration parser */
+    snprintf(path, sizeof path, "%s/trainer.safetensors", argv[1]);
+    f = fopen(path, "rb");
+    if (!f || fseek(f, 0, SEEK_END) != 0)
+        return fail(path);
+    const long tsize = ftell(f);
+    unsigned char *t = malloc((size_t)tsize);
+    if (!t || fseek(f, 0, SEEK_SET) != 0 || fread(t, 1, (size_t)tsize, f) != (size_t)tsize)
+        return fail(path);
+    fclose(f);
+    uint64_t th = 0;
+    for (int i = 7; i >= 0; i--)
+        th = th << 8 | t[i];
+    static const char key[] = ",\"ijepa.metadata_checksum\":\"crc32:";
+    size_t at = 8;
+    while (at + sizeof key + 9 < 8 + th && memcmp(t + at, key, sizeof key - 1))
+        at++;
+    if (at + sizeof key + 9 >= 8 + th)
+        return fail("no metadata checksum in the trainer file");
+    const size_t cut = sizeof key - 1 + 9; /* key, 8 hex digits, closing quote */
+    memmove(t + at, t + at + cut, (size_t)tsize - at - cut);
+    th -= cut;
+    for (int i = 0; i < 8; i++)
+        t[i] = (unsigned char)(th >> (8 * i));
+    snprintf(path, sizeof path, "%s/trainer-nosum.safetensors", argv[1]);
+    f = fopen(path, "wb");
+    if (!f || fwrite(t, 1, (size_t)tsize - cut, f) != (size_t)tsize - cut || fclose(f) != 0)
+        return fail(path);
+    free(t);
 
     snprintf(path, sizeof path, "%s/empty.safetensors", argv[1]);
     f = fopen(path, "wb");
