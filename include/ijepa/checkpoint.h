@@ -15,8 +15,8 @@
  * where <name> is the tensor's name in the handle's tensor table (tensors.h).
  * A file may hold any subset of these groups. Files written by libijepa carry
  * "__metadata__" with the format tag, format version, library version, the
- * whole configuration ("name = value" lines), the step, the seed and a CRC-32
- * of the data section.
+ * whole configuration ("name = value" lines), the step, the seed, a CRC-32
+ * of the data section and a CRC-32 of these metadata values.
  *
  * Three levels, each usable on its own:
  *   - ijepa_trainer_save() / ijepa_trainer_load(): everything a training run
