@@ -130,7 +130,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
-static const char *trim(char *s)
+static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t' || *s == '\r')
         s++;
@@ -147,14 +147,14 @@ static int parse_config(ijepa_checkpoint *ck, const char *text, ijepa_config *cf
     if (!copy)
         return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot copy the configuration text");
     int rc = IJEPA_OK, line = 0;
-    int32_t seen[64];
+    int32_t seen[1024]; /* more than there are keys */
     int nseen = 0;
     for (char *s = copy, *next; s && rc == IJEPA_OK; s = next) {
         line++;
         next = strchr(s, '\n');
         if (next)
             *next++ = '\0';
-        const char *l = trim(s);
+        char *l = trim(s);
         if (!*l || *l == '#')
             continue;
         char *eq = strchr(l, '=');
@@ -163,7 +163,7 @@ static int parse_config(ijepa_checkpoint *ck, const char *text, ijepa_config *cf
             break;
         }
         *eq = '\0';
-        const char *name = trim((char *)l), *value = trim(eq + 1);
+        const char *name = trim(l), *value = trim(eq + 1);
         int32_t key;
         if (ijepa_config_key_from_name(name, &key) < 0) {
             rc = ferr(ck, "ijepa.config line %d: unknown key '%.64s'", line, name);
@@ -560,7 +560,8 @@ static int open_buffer(ijepa_checkpoint **out, unsigned char *buf, size_t size,
 static int read_file(const char *path, const char *func, unsigned char **buf, size_t *size)
 {
     char eb[128];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         strerror_r(errno, eb, sizeof eb);
         return ijepa__fail_func(func, IJEPA_ERR_IO, "cannot open '%s': %s", path, eb);

@@ -1395,6 +1395,11 @@ START_TEST(test_api_errors)
                "ijepa_checkpoint_open", "missing file");
     expect_err(ijepa_checkpoint_open(&ck, tmpdir), IJEPA_ERR_IO, ijepa_last_error(),
                "ijepa_checkpoint_open", "a directory");
+    /* a FIFO without a writer: refused, not waited on */
+    ck_assert_int_eq(mkfifo(tmp_path("fifo"), 0600), 0);
+    expect_err(ijepa_checkpoint_open(&ck, tmp_path("fifo")), IJEPA_ERR_IO, ijepa_last_error(),
+               "ijepa_checkpoint_open", "a FIFO");
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "not a regular file"));
     expect_err(ijepa_checkpoint_open_memory(&ck, NULL, 5, NULL), IJEPA_ERR_INVALID_ARG,
                ijepa_last_error(), "ijepa_checkpoint_open_memory", "NULL data");
     expect_err(ijepa_checkpoint_open_memory(&ck, NULL, 0, NULL), IJEPA_ERR_FORMAT,
