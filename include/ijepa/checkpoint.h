@@ -220,8 +220,8 @@ IJEPA_API const char *ijepa_checkpoint_writer_last_error(const ijepa_checkpoint_
  * Add the tensors of table, stored in data (laid out as table says), under
  * the names "<prefix>.<name>". table and data are borrowed until the writer
  * is freed: they are read by ijepa_checkpoint_writer_save(). Errors:
- * IJEPA_ERR_INVALID_ARG (NULL argument, empty prefix, a name already added or
- * longer than 1000 bytes), IJEPA_ERR_NOMEM; nothing is added on failure.
+ * IJEPA_ERR_INVALID_ARG (NULL argument, a prefix empty or longer than 935
+ * bytes, a name already added), IJEPA_ERR_NOMEM; nothing is added on failure.
  */
 IJEPA_API int ijepa_checkpoint_writer_add(ijepa_checkpoint_writer *w, const char *prefix,
                                           const ijepa_tensor_table *table, const float *data);
