@@ -89,8 +89,8 @@ OPENMP_NO_RPATH := $(if $(shell echo 'int main(void){return 0;}' | $(CC) -Werror
 # LIB_PC_DEPS (e.g. "libpng16 libturbojpeg"): their --cflags and --libs are
 # used here and they become Requires.private of ijepa.pc. The others go in
 # LIB_LIBS (oneDNN has no .pc file on Debian) and become Libs.private.
-LIB_PC_DEPS   =
-LIB_LIBS      = -ldnnl -lm
+LIB_PC_DEPS   = libpng16 libturbojpeg
+LIB_LIBS      = -ldnnl -lm -pthread
 LIB_PC_CFLAGS := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --cflags $(LIB_PC_DEPS)))
 LIB_PC_LIBS   := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)))
 ALL_LIB_LIBS   = $(LIB_PC_LIBS) $(LIB_LIBS)

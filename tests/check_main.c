@@ -37,6 +37,8 @@ static const struct {
     { "optim", ijepa_optim_suite },
     { "predictor", ijepa_predictor_suite },
     { "trainer", ijepa_trainer_suite },
+    { "image", ijepa_image_suite },
+    { "dataset", ijepa_dataset_suite },
 };
 
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))

@@ -18,5 +18,7 @@
 #include "loss.h"
 #include "optim.h"
 #include "mask.h"
+#include "image.h"
+#include "dataset.h"
 
 #endif /* IJEPA_IJEPA_H */
