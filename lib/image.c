@@ -118,35 +118,41 @@ static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((19595u * r + 38470u * g + 7471u * b + 0x8000u) >> 16);
 }
 
-/* Interleaved pixels of `stride` bytes (R, G, B first) to planar. */
-static void to_planar(const uint8_t *src, int64_t npx, int stride, int64_t channels, uint8_t *dst)
+/* Pixels of `stride` bytes (R, G, B first) to `channels` bytes (RGB or
+ * luma), in place: pixel i moves from i * stride to i * channels <= it. */
+static void compact(uint8_t *buf, int64_t npx, int stride, int64_t channels)
 {
+    const uint8_t *src = buf;
     if (channels == 3) {
-        uint8_t *r = dst, *g = dst + npx, *b = dst + 2 * npx;
         for (int64_t i = 0; i < npx; i++, src += stride) {
-            r[i] = src[0];
-            g[i] = src[1];
-            b[i] = src[2];
+            const uint8_t r = src[0], g = src[1], b = src[2];
+            buf[3 * i] = r;
+            buf[3 * i + 1] = g;
+            buf[3 * i + 2] = b;
         }
     } else {
         for (int64_t i = 0; i < npx; i++, src += stride)
-            dst[i] = luma(src[0], src[1], src[2]);
+            buf[i] = luma(src[0], src[1], src[2]);
     }
 }
 
-static ijepa_image *new_image(int64_t w, int64_t h, int64_t c, int format)
+/* Wrap buf (npx pixels of `stride` bytes) as an image of `channels`; takes
+ * ownership of buf in every case. NULL only if the handle cannot be
+ * allocated (buf is then freed). */
+static ijepa_image *wrap_image(uint8_t *buf, int stride, int64_t w, int64_t h, int64_t channels,
+                               int format)
 {
     ijepa_image *img = calloc(1, sizeof *img);
-    if (!img)
-        return NULL;
-    img->px = malloc((size_t)(w * h * c));
-    if (!img->px) {
-        free(img);
+    if (!img) {
+        free(buf);
         return NULL;
     }
+    compact(buf, w * h, stride, channels);
+    uint8_t *shrunk = realloc(buf, (size_t)(w * h * channels));
+    img->px = shrunk ? shrunk : buf;
     img->w = w;
     img->h = h;
-    img->c = c;
+    img->c = channels;
     img->format = format;
     return img;
 }
@@ -206,11 +212,8 @@ static int decode_png(ijepa__err *e, const char *src, const uint8_t *data, int64
     im.format = PNG_FORMAT_RGBA;
     im.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
     uint8_t *rgba = malloc((size_t)PNG_IMAGE_SIZE(im));
-    ijepa_image *img = new_image(w, h, channels, IJEPA_IMAGE_PNG);
-    if (!rgba || !img) {
+    if (!rgba) {
         png_image_free(&im);
-        free(rgba);
-        ijepa_image_free(img);
         return ijepa__fail(e, IJEPA_ERR_NOMEM, "%s: cannot allocate a %lldx%lld image", src,
                            (long long)w, (long long)h);
     }
@@ -218,13 +221,12 @@ static int decode_png(ijepa__err *e, const char *src, const uint8_t *data, int64
         rc = ijepa__fail(e, IJEPA_ERR_FORMAT, "%s: PNG: %s", src, im.message);
         png_image_free(&im);
         free(rgba);
-        ijepa_image_free(img);
         return rc;
     }
     png_image_free(&im);
-    to_planar(rgba, w * h, 4, channels, img->px);
-    free(rgba);
-    *out = img;
+    *out = wrap_image(rgba, 4, w, h, channels, IJEPA_IMAGE_PNG);
+    if (!*out)
+        return ijepa__fail(e, IJEPA_ERR_NOMEM, "%s: cannot allocate the image", src);
     return IJEPA_OK;
 }
 
@@ -255,11 +257,8 @@ static int decode_jpeg(ijepa__err *e, const char *src, const uint8_t *data, int6
     const int ps = tjPixelSize[pf];
     const int64_t npx = (int64_t)w * h;
     uint8_t *buf = malloc((size_t)(npx * ps));
-    ijepa_image *img = new_image(w, h, channels, IJEPA_IMAGE_JPEG);
-    if (!buf || !img) {
+    if (!buf) {
         tjDestroy(tj);
-        free(buf);
-        ijepa_image_free(img);
         return ijepa__fail(e, IJEPA_ERR_NOMEM, "%s: cannot allocate a %dx%d image", src, w, h);
     }
     /* Warnings (corrupt data the decoder would paper over) are errors. */
@@ -270,7 +269,6 @@ static int decode_jpeg(ijepa__err *e, const char *src, const uint8_t *data, int6
                          tjGetErrorStr2(tj));
         tjDestroy(tj);
         free(buf);
-        ijepa_image_free(img);
         return rc;
     }
     tjDestroy(tj);
@@ -282,9 +280,9 @@ static int decode_jpeg(ijepa__err *e, const char *src, const uint8_t *data, int6
                 buf[4 * i + j] = (uint8_t)((buf[4 * i + j] * k + 127) / 255);
         }
     }
-    to_planar(buf, npx, ps, channels, img->px);
-    free(buf);
-    *out = img;
+    *out = wrap_image(buf, ps, w, h, channels, IJEPA_IMAGE_JPEG);
+    if (!*out)
+        return ijepa__fail(e, IJEPA_ERR_NOMEM, "%s: cannot allocate the image", src);
     return IJEPA_OK;
 }
 
@@ -370,8 +368,9 @@ int ijepa_image_pixels(const ijepa_image *img, float *out)
 {
     if (!img || !out)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "image and out must not be NULL");
-    const int64_t n = img->w * img->h * img->c;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = (float)img->px[i] / 255.0f;
+    const int64_t npx = img->w * img->h, C = img->c;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t i = 0; i < npx; i++)
+            out[c * npx + i] = (float)img->px[i * C + c] / 255.0f;
     return IJEPA_OK;
 }

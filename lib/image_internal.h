@@ -6,7 +6,8 @@
 #include "internal.h"
 #include "ijepa/image.h"
 
-/* A decoded image: 8-bit samples, planar [c, h, w]. */
+/* A decoded image: 8-bit samples, interleaved [h, w, c] (the decoders'
+ * own layout, so no second buffer is needed). */
 struct ijepa_image {
     int64_t w, h, c;
     int format;      /* IJEPA_IMAGE_* */

@@ -190,17 +190,18 @@ static int resample(const ijepa_image *img, int64_t top, int64_t left, int64_t r
         rc = IJEPA_ERR_NOMEM;
         goto done;
     }
-    for (int64_t c = 0; c < img->c; c++) {
-        const uint8_t *plane = img->px + c * img->w * img->h;
+    const int64_t C = img->c;
+    for (int64_t c = 0; c < C; c++) {
         for (int64_t r = r0; r < r1; r++) {
-            const uint8_t *row = plane + (top + r) * img->w + left;
+            /* interleaved [h, w, C] source, channel c */
+            const uint8_t *row = img->px + ((top + r) * img->w + left) * C + c;
             float *t = tmp + (r - r0) * S;
             for (int64_t x = 0; x < S; x++) {
-                const uint8_t *p = row + tx.first[x];
+                const uint8_t *p = row + tx.first[x] * C;
                 const float *w = tx.wt + x * tx.ksize;
                 float acc = 0.0f;
                 for (int64_t k = 0; k < tx.count[x]; k++)
-                    acc += w[k] * (float)p[k];
+                    acc += w[k] * (float)p[k * C];
                 t[x] = acc;
             }
         }
