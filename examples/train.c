@@ -10,7 +10,9 @@
  * on every .png/.jpg/.jpeg below it (recursively) through the library's
  * dataset handle: decoded on background threads, RandomResizedCrop and
  * ImageNet normalisation (config "folder" by default: 64x64 RGB; any
- * img_size/in_chans via --config or --set, in_chans 1 or 3). Shows progress (a bar on a terminal, plain lines when piped), and
+ * img_size/in_chans via --config or --set, in_chans 1 or 3; a bad file
+ * stops the run with its name, or is skipped and counted with
+ * --set data_on_error=1). Shows progress (a bar on a terminal, plain lines when piped), and
  * writes to --out: log.csv, loss.png, masks.png, config.txt and the target
  * encoder weights target_encoder.f32. --probe then scores a linear probe of
  * the target encoder on the test split. Any config key can be set with --set
@@ -153,6 +155,9 @@ int main(int argc, char **argv)
     printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std %.4f\n",
            (long long)res.steps, res.seconds, res.images_per_s, res.first_loss, res.last_loss,
            res.last_std);
+    if (images && ijepa_dataset_skipped(images) > 0)
+        printf("skipped %lld unreadable files (data_on_error=1); last: %s\n",
+               (long long)ijepa_dataset_skipped(images), ijepa_dataset_last_skip_error(images));
     if (out)
         printf("wrote %s/{log.csv,loss.png,masks.png,config.txt,target_encoder.f32}\n", out);
     if (probe) {

@@ -17,7 +17,8 @@
  *   transform  RandomResizedCrop boxes against an independent replay of
  *              torchvision's get_params; train and eval transforms against a
  *              direct double-precision 2-D evaluation of PIL's bilinear
- *              filter; determinism; argument errors
+ *              filter; determinism; argument errors; the data_* config keys
+ *              (names, types, defaults, bounds as config.h documents)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -648,6 +649,66 @@ START_TEST(transform_eval)
 }
 END_TEST
 
+/* The data_* keys are registered with the names, types, defaults and bounds
+ * config.h documents. */
+START_TEST(config_keys)
+{
+    static const struct {
+        const char *name;
+        int32_t key, type;
+        double def, lo, hi;
+    } keys[] = {
+        {"data_max_pixels", IJEPA_CFG_DATA_MAX_PIXELS, IJEPA_CFG_TYPE_INT, 67108864, 1, 1099511627776.0},
+        {"data_max_file_bytes", IJEPA_CFG_DATA_MAX_FILE_BYTES, IJEPA_CFG_TYPE_INT, 268435456, 1, 1099511627776.0},
+        {"data_crop_scale_min", IJEPA_CFG_DATA_CROP_SCALE_MIN, IJEPA_CFG_TYPE_FLOAT, 0.3, 1e-6, 1},
+        {"data_crop_scale_max", IJEPA_CFG_DATA_CROP_SCALE_MAX, IJEPA_CFG_TYPE_FLOAT, 1.0, 1e-6, 1},
+        {"data_crop_ratio_min", IJEPA_CFG_DATA_CROP_RATIO_MIN, IJEPA_CFG_TYPE_FLOAT, 0.75, 0.01, 100},
+        {"data_crop_ratio_max", IJEPA_CFG_DATA_CROP_RATIO_MAX, IJEPA_CFG_TYPE_FLOAT, 4.0 / 3.0, 0.01, 100},
+        {"data_mean_r", IJEPA_CFG_DATA_MEAN_R, IJEPA_CFG_TYPE_FLOAT, 0.485, -10, 10},
+        {"data_mean_g", IJEPA_CFG_DATA_MEAN_G, IJEPA_CFG_TYPE_FLOAT, 0.456, -10, 10},
+        {"data_mean_b", IJEPA_CFG_DATA_MEAN_B, IJEPA_CFG_TYPE_FLOAT, 0.406, -10, 10},
+        {"data_std_r", IJEPA_CFG_DATA_STD_R, IJEPA_CFG_TYPE_FLOAT, 0.229, 1e-6, 1000},
+        {"data_std_g", IJEPA_CFG_DATA_STD_G, IJEPA_CFG_TYPE_FLOAT, 0.224, 1e-6, 1000},
+        {"data_std_b", IJEPA_CFG_DATA_STD_B, IJEPA_CFG_TYPE_FLOAT, 0.225, 1e-6, 1000},
+        {"data_transform", IJEPA_CFG_DATA_TRANSFORM, IJEPA_CFG_TYPE_INT, IJEPA_DATA_TRAIN, 0, 1},
+        {"data_eval_resize", IJEPA_CFG_DATA_EVAL_RESIZE, IJEPA_CFG_TYPE_INT, 0, 0, 65536},
+        {"data_workers", IJEPA_CFG_DATA_WORKERS, IJEPA_CFG_TYPE_INT, 2, 0, 64},
+        {"data_prefetch", IJEPA_CFG_DATA_PREFETCH, IJEPA_CFG_TYPE_INT, 2, 1, 64},
+        {"data_on_error", IJEPA_CFG_DATA_ON_ERROR, IJEPA_CFG_TYPE_INT, IJEPA_DATA_STOP, 0, 1},
+        {"data_shuffle", IJEPA_CFG_DATA_SHUFFLE, IJEPA_CFG_TYPE_INT, 1, 0, 1},
+    };
+    ijepa_config *cfg;
+    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
+    for (size_t i = 0; i < COUNT_OF(keys); i++) {
+        int32_t key = -1;
+        ck_assert_int_eq(ijepa_config_key_from_name(keys[i].name, &key), IJEPA_OK);
+        ck_assert_int_eq(key, keys[i].key);
+        ck_assert_int_ge(key, 600);
+        ck_assert_int_le(key, 629);
+        ck_assert_str_eq(ijepa_config_key_name(key), keys[i].name);
+        ck_assert_int_eq(ijepa_config_key_type(key), keys[i].type);
+        double lo, hi;
+        ck_assert_int_eq(ijepa_config_bounds(key, &lo, &hi), IJEPA_OK);
+        ck_assert_msg(lo == keys[i].lo && hi == keys[i].hi, "%s bounds [%g, %g]", keys[i].name,
+                      lo, hi);
+        if (keys[i].type == IJEPA_CFG_TYPE_INT) {
+            int64_t v;
+            ck_assert_int_eq(ijepa_config_get_int(cfg, key, &v), IJEPA_OK);
+            ck_assert_msg((double)v == keys[i].def, "%s default %lld", keys[i].name, (long long)v);
+            ck_assert_int_eq(ijepa_config_set_int(cfg, key, (int64_t)keys[i].hi + 1),
+                             IJEPA_ERR_INVALID_ARG);
+        } else {
+            double v;
+            ck_assert_int_eq(ijepa_config_get_float(cfg, key, &v), IJEPA_OK);
+            ck_assert_msg(v == keys[i].def, "%s default %g", keys[i].name, v);
+            ck_assert_int_eq(ijepa_config_set_float(cfg, key, keys[i].lo - 1.0),
+                             IJEPA_ERR_INVALID_ARG);
+        }
+    }
+    ijepa_config_free(cfg);
+}
+END_TEST
+
 Suite *ijepa_image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -671,6 +732,7 @@ Suite *ijepa_image_suite(void)
     tcase_add_test(tc, crop_boxes);
     tcase_add_test(tc, transform_train);
     tcase_add_test(tc, transform_eval);
+    tcase_add_test(tc, config_keys);
     suite_add_tcase(s, tc);
     return s;
 }
