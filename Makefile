@@ -298,6 +298,7 @@ $(ASAN_CHECK_BIN): $(ASAN_TEST_OBJS) $(ASAN_STLIB)
 # Seeds: if tests/fuzz/seeds_<name>.c exists, it is built as a program (same
 # library objects, plus tests/ref_img.c for test images) and run first with
 # the corpus directory as its only argument; it writes seed files there.
+# A libFuzzer dictionary tests/fuzz/fuzz_<name>.dict (text) is used if present.
 # Seeds and corpora are generated, never committed. A crash, sanitizer
 # report, leak or timeout fails `make fuzz`; the input is saved as
 # build-fuzz/crash-<name>-* (replay: build-fuzz/fuzz_<name> FILE).
@@ -341,6 +342,7 @@ fuzz: fuzz-build
 	    echo "== fuzz_$$n: $(FUZZ_SECONDS) s on $$corpus ($$(ls $$corpus | wc -l) inputs)"; \
 	    $(FUZZ_ENV) $(FUZZ_DIR)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
 	        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crash-$$n- \
+	        $$(test -f tests/fuzz/fuzz_$$n.dict && echo -dict=tests/fuzz/fuzz_$$n.dict) \
 	        $$corpus || { echo "make fuzz: fuzz_$$n FAILED (input in $(FUZZ_DIR)/crash-$$n-*)" >&2; exit 1; }; \
 	done
 
