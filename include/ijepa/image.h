@@ -35,10 +35,13 @@
  * width * height, checked from the header before any pixel memory is
  * allocated (for PNG on the IHDR chunk itself, then on libpng's view of it).
  * Progressive JPEGs may have at most 500 scans (TurboJPEG's
- * TJFLAG_LIMITSCANS). A decoded image holds width * height * channels bytes;
- * decoding needs at most 4 bytes per pixel at its peak (libpng's RGBA output
- * or TurboJPEG's CMYK, compacted in place), so the default limits bound one
- * decode to 256 MiB of pixels plus the file.
+ * TJFLAG_LIMITSCANS). A decoded image holds width * height * channels bytes.
+ * Our own buffers take at most 4 bytes per pixel (libpng's RGBA output or
+ * TurboJPEG's CMYK, compacted in place), so 256 MiB under the default pixel
+ * limit, plus the file and the decoders' working memory (libpng keeps two
+ * rows and caps ancillary chunks at its built-in 8 MB; libjpeg keeps every
+ * DCT coefficient of a progressive JPEG, up to 6 bytes per pixel at 4:4:4).
+ * Lower data_max_pixels to bound memory further.
  *
  * Transforms write float [channels, img_size, img_size] planar, normalised:
  * out = (v / 255 - mean[c]) / std[c], with the data_mean_* / data_std_* keys
