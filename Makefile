@@ -3,6 +3,7 @@
 #   make                 shared + static library in lib/
 #   make check           header, symbol, unit (Check) and install tests
 #   make check-asan      unit tests under ASan+UBSan (separate build in build-asan/)
+#   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build-fuzz/)
 #   make demo            build examples/ and run $(DEMO_CMD)
 #   make bench           build and run tests/bench
 #   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
@@ -43,7 +44,7 @@ DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev 
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
                dataset-fashion-mnist libjansson-dev
 # extra packages for the CI's clang build (clang -fopenmp needs libomp)
-DEB_PACKAGES_CI = clang libomp-dev
+DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev
 
 # --- install directories (GNU names, plus zstd-style upper-case aliases) -----
 prefix       ?= /usr/local
@@ -89,8 +90,8 @@ OPENMP_NO_RPATH := $(if $(shell echo 'int main(void){return 0;}' | $(CC) -Werror
 # LIB_PC_DEPS (e.g. "libpng16 libturbojpeg"): their --cflags and --libs are
 # used here and they become Requires.private of ijepa.pc. The others go in
 # LIB_LIBS (oneDNN has no .pc file on Debian) and become Libs.private.
-LIB_PC_DEPS   = zlib jansson
-LIB_LIBS      = -ldnnl -lm
+LIB_PC_DEPS   = zlib jansson libpng16 libturbojpeg
+LIB_LIBS      = -ldnnl -lm -pthread
 LIB_PC_CFLAGS := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --cflags $(LIB_PC_DEPS)))
 LIB_PC_LIBS   := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)))
 ALL_LIB_LIBS   = $(LIB_PC_LIBS) $(LIB_LIBS)
@@ -159,7 +160,7 @@ ASAN_ENV = CK_FORK=no $(CHECK_OMP_ENV) \
 .PHONY: FORCE all shared static tests examples bench demo demo-run deps deps-ci \
         check check-run check-headers check-symbols check-unit check-install \
         check-asan check-asan-run install install-shared install-static \
-        install-includes install-pc uninstall clean
+        install-includes install-pc uninstall clean fuzz fuzz-build
 
 # --- library -------------------------------------------------------------------
 all: shared $(if $(filter 1,$(BUILD_STATIC)),static)
@@ -287,6 +288,64 @@ $(ASAN_STLIB): $(ASAN_LIB_OBJS)
 $(ASAN_CHECK_BIN): $(ASAN_TEST_OBJS) $(ASAN_STLIB)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(ASAN_TEST_OBJS) $(ASAN_STLIB) $(CHECK_LIBS) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
 
+# --- fuzzing (clang + libFuzzer) ------------------------------------------------
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_CC=clang]
+# Every tests/fuzz/fuzz_<name>.c (a libFuzzer target: LLVMFuzzerTestOneInput,
+# optionally LLVMFuzzerInitialize) is linked as build-fuzz/fuzz_<name> with
+# the library sources compiled with FUZZ_FLAGS (ASan + UBSan + libFuzzer
+# coverage) into build-fuzz/lib/, then run for FUZZ_SECONDS seconds
+# (-max_total_time) on the corpus directory build-fuzz/corpus-<name>/.
+# Seeds: if tests/fuzz/seeds_<name>.c exists, it is built as a program (same
+# library objects, plus tests/ref_img.c for test images) and run first with
+# the corpus directory as its only argument; it writes seed files there.
+# A libFuzzer dictionary tests/fuzz/fuzz_<name>.dict (text) is used if present.
+# Seeds and corpora are generated, never committed. A crash, sanitizer
+# report, leak or timeout fails `make fuzz`; the input is saved as
+# build-fuzz/crash-<name>-* (replay: build-fuzz/fuzz_<name> FILE).
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 60
+FUZZ_DIR       = build-fuzz
+FUZZ_FLAGS     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                 -fno-omit-frame-pointer
+FUZZ_CFLAGS    = -std=c11 -fopenmp -Iinclude -Ilib -Itests -Wall -Wextra $(LIB_PC_CFLAGS) $(FUZZ_FLAGS)
+FUZZ_LIBS      = -fopenmp $(ALL_LIB_LIBS)
+FUZZ_SRCS      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_SEED_BINS = $(patsubst tests/fuzz/seeds_%.c,$(FUZZ_DIR)/seeds_%,$(sort $(wildcard tests/fuzz/seeds_*.c)))
+FUZZ_LIB_OBJS  = $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRCS))
+FUZZ_STLIB     = $(FUZZ_DIR)/libijepa.a
+FUZZ_ENV       = OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 \
+                 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+$(FUZZ_DIR)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_STLIB): $(FUZZ_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_LIB_OBJS)
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_STLIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -o $@ $< $(FUZZ_STLIB) $(FUZZ_LIBS)
+
+$(FUZZ_DIR)/seeds_%: tests/fuzz/seeds_%.c tests/ref_img.c $(FUZZ_STLIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -o $@ $< tests/ref_img.c $(FUZZ_STLIB) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_SEED_BINS)
+
+fuzz: fuzz-build
+	@test -n "$(FUZZ_NAMES)" || { echo "make fuzz: no tests/fuzz/fuzz_*.c" >&2; exit 1; }
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    corpus=$(FUZZ_DIR)/corpus-$$n; mkdir -p $$corpus; \
+	    if [ -x $(FUZZ_DIR)/seeds_$$n ]; then $(FUZZ_DIR)/seeds_$$n $$corpus; fi; \
+	    echo "== fuzz_$$n: $(FUZZ_SECONDS) s on $$corpus ($$(ls $$corpus | wc -l) inputs)"; \
+	    $(FUZZ_ENV) $(FUZZ_DIR)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crash-$$n- \
+	        $$(test -f tests/fuzz/fuzz_$$n.dict && echo -dict=tests/fuzz/fuzz_$$n.dict) \
+	        $$corpus || { echo "make fuzz: fuzz_$$n FAILED (input in $(FUZZ_DIR)/crash-$$n-*)" >&2; exit 1; }; \
+	done
+
 # --- install -------------------------------------------------------------------
 # DESTDIR is only prepended here; installed files never contain it.
 install: install-shared $(if $(filter 1,$(BUILD_STATIC)),install-static) install-includes install-pc
@@ -340,6 +399,7 @@ clean:
 	rm -f tests/*.o tests/*.d $(CHECK_BIN) $(BENCH_BIN) $(ASAN_CHECK_BIN)
 	rm -f examples/*.o examples/*.d $(EXAMPLES) \
 	      $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
-	rm -rf $(ASAN_DIR) build
+	rm -rf $(ASAN_DIR) build $(FUZZ_DIR)
 
--include $(wildcard lib/*.d tests/*.d examples/*.d $(ASAN_DIR)/lib/*.d $(ASAN_DIR)/tests/*.d)
+-include $(wildcard lib/*.d tests/*.d examples/*.d $(ASAN_DIR)/lib/*.d $(ASAN_DIR)/tests/*.d \
+                    $(FUZZ_DIR)/*.d $(FUZZ_DIR)/lib/*.d)

@@ -7,16 +7,23 @@
  *               [--set key=value]... [--crop S] [--limit N] [--probe] [--quiet]
  *
  * Trains on Fashion-MNIST (Debian's dataset-fashion-mnist is the default
- * data), shows progress (a bar on a terminal, plain lines when piped), and
- * writes to --out: log.csv, loss.png, masks.png and checkpoint.safetensors
- * (both encoders, predictor, optimizer state, step and configuration; see
- * docs/checkpoint.md); --save-every K also saves it every K steps, atomically,
- * so an interrupted run leaves its last checkpoint. --resume PATH continues the run saved in PATH: the
- * configuration comes from the file (--config, --batch and --seed are
- * ignored; --set may change keys that do not define the model), training goes
- * on to --steps N in total (default: the file's total_steps), and with the
- * same data, --limit, --crop and thread count it gives bit-identical results
- * to the run that was never interrupted. --probe then scores a linear probe of
+ * data) or, when --data names a directory without the Fashion-MNIST files,
+ * on every .png/.jpg/.jpeg below it (recursively) through the library's
+ * dataset handle: decoded on background threads, RandomResizedCrop and
+ * ImageNet normalisation (config "folder" by default: 64x64 RGB; any
+ * img_size/in_chans via --config or --set, in_chans 1 or 3; a bad file
+ * stops the run with its name, or is skipped and counted with
+ * --set data_on_error=1). Shows progress (a bar on a terminal, plain lines
+ * when piped), and writes to --out: log.csv, loss.png, masks.png and
+ * checkpoint.safetensors (both encoders, predictor, optimizer state, step and
+ * configuration; see docs/checkpoint.md); --save-every K also saves it every
+ * K steps, atomically, so an interrupted run leaves its last checkpoint.
+ * --resume PATH continues the run saved in PATH: the configuration comes from
+ * the file (--config, --batch and --seed are ignored; --set may change keys
+ * that do not define the model), training goes on to --steps N in total
+ * (default: the file's total_steps), and with the same data, --limit, --crop
+ * and thread count it gives bit-identical results to the run that was never
+ * interrupted. --probe then scores a linear probe of
  * the target encoder on the test split. Any config key can be set with --set
  * (see include/ijepa/config.h for names); --crop S applies the official
  * RandomResizedCrop with scale (S, 1) to every training image (0: none; the
@@ -41,7 +48,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     ex_prog = "ijepa-train";
-    const char *dir = FMNIST_DEFAULT_DIR, *recipe = "fmnist", *out = NULL, *resume = NULL;
+    const char *dir = FMNIST_DEFAULT_DIR, *recipe = NULL, *out = NULL, *resume = NULL;
     int64_t steps = 0, batch = 0, limit = 0, seed = 0, threads = 0, save_every = 0;
     double epochs = 0, crop = -1;
     int probe = 0, quiet = 0;
@@ -90,6 +97,17 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    /* a folder of images unless it holds the Fashion-MNIST files */
+    char probe_path[4096];
+    snprintf(probe_path, sizeof probe_path, "%s/train-images-idx3-ubyte.gz", dir);
+    const int folder = access(probe_path, R_OK) != 0 && strcmp(dir, FMNIST_DEFAULT_DIR) != 0;
+    if (!recipe)
+        recipe = folder ? "folder" : "fmnist";
+    if (folder && probe) {
+        fprintf(stderr, "ijepa-train: --probe needs Fashion-MNIST (its labels); %s is a folder "
+                        "of images\n", dir);
+        return 2;
+    }
     const ex_recipe *r = ex_recipe_find(recipe);
     if (!r) {
         fprintf(stderr, "ijepa-train: unknown config '%s'\n", recipe);
@@ -100,8 +118,8 @@ int main(int argc, char **argv)
         omp_set_num_threads((int)threads); /* the host owns the thread count */
 
     char err[512];
-    fmnist train, test;
-    if (fmnist_load(&train, dir, "train", err, sizeof err) != 0) {
+    fmnist train = {0}, test;
+    if (!folder && fmnist_load(&train, dir, "train", err, sizeof err) != 0) {
         fprintf(stderr, "ijepa-train: %s (install dataset-fashion-mnist or pass --data)\n", err);
         return 1;
     }
@@ -125,6 +143,21 @@ int main(int argc, char **argv)
     int64_t B, img;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &img));
+    ijepa_dataset *images = NULL;
+    if (folder) {
+        const double smin = crop >= 0 ? crop : r->crop_scale_min;
+        if (smin > 0)
+            CHECK(ijepa_config_set_float(cfg, IJEPA_CFG_DATA_CROP_SCALE_MIN, smin));
+        else /* no random crop: resize + centre crop */
+            CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_EVAL));
+        if (ijepa_dataset_create(&images, dir, cfg) != IJEPA_OK) {
+            fprintf(stderr, "ijepa-train: %s\n", ijepa_last_error());
+            return 1;
+        }
+        train.n = ijepa_dataset_size(images);
+        if (limit > 0)
+            fprintf(stderr, "ijepa-train: --limit applies to Fashion-MNIST only; ignored\n");
+    }
     if (steps <= 0)
         steps = (int64_t)((epochs > 0 ? epochs : 1.0) * (double)(train.n / B));
     if (steps < 1)
@@ -133,14 +166,20 @@ int main(int argc, char **argv)
     ijepa_context *ctx;
     CHECK(ijepa_context_create(&ctx));
     if (!quiet)
-        fprintf(stderr, "ijepa-train: config %s, %lld steps of %lld images (%.2f epochs), "
-                        "%d threads\n", resume ? resume : r->name, (long long)steps, (long long)B,
+        fprintf(stderr, "ijepa-train: %s%s, config %s, %lld steps of %lld images (%.2f epochs), "
+                        "%d threads\n", folder ? "images in " : "Fashion-MNIST", folder ? dir : "",
+                resume ? resume : r->name, (long long)steps, (long long)B,
                 (double)(steps * B) / (double)train.n, (int)ijepa_context_num_threads(ctx));
     ex_train_result res;
-    ijepa_trainer *tr = ex_train(ctx, cfg, &train, steps, crop >= 0 ? crop : r->crop_scale_min, out, resume, save_every, quiet, &res);
+    ijepa_trainer *tr = ex_train(ctx, cfg, &train, images, steps,
+                                 crop >= 0 ? crop : r->crop_scale_min, out, resume, save_every,
+                                 quiet, &res);
     printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std %.4f\n",
            (long long)res.steps, res.seconds, res.images_per_s, res.first_loss, res.last_loss,
            res.last_std);
+    if (images && ijepa_dataset_skipped(images) > 0)
+        printf("skipped %lld unreadable files (data_on_error=1); last: %s\n",
+               (long long)ijepa_dataset_skipped(images), ijepa_dataset_last_skip_error(images));
     if (out)
         printf("wrote %s/{log.csv,loss.png,masks.png,checkpoint.safetensors}\n", out);
     if (probe) {
@@ -153,6 +192,7 @@ int main(int argc, char **argv)
                pr.test_acc, pr.val_acc, pr.weight_decay);
         fmnist_free(&test);
     }
+    ijepa_dataset_free(images);
     ijepa_trainer_free(tr);
     ijepa_context_free(ctx);
     ijepa_config_free(cfg);

@@ -1,7 +1,8 @@
 /*
  * The I-JEPA pretraining loop of the examples (ijepa-train, ijepa-demo):
- * named recipes, a shuffled Fashion-MNIST feed, progress display, CSV log,
- * pictures and the checkpoint.
+ * named recipes, a shuffled Fashion-MNIST feed or a folder of images (the
+ * library's dataset handle), progress display, CSV log, pictures and the
+ * checkpoint.
  */
 #ifndef IJEPA_EXAMPLES_TRAINLOOP_H
 #define IJEPA_EXAMPLES_TRAINLOOP_H
@@ -38,6 +39,12 @@ static const ex_recipe EX_RECIPES[] = {
     {"tiny", "a seconds-long smoke run",
      "img_size=28 patch_size=4 in_chans=1 embed_dim=32 depth=2 num_heads=2 "
      "pred_embed_dim=16 pred_depth=1 pred_num_heads=2 batch_size=32 min_keep=2", 0.0},
+    {"folder", "a folder of photos (--data DIR): 64x64 RGB, patch 8, ViT 192x6, predictor 96x3, "
+               "official crop and ImageNet normalisation",
+     "img_size=64 patch_size=8 in_chans=3 embed_dim=192 depth=6 num_heads=3 "
+     "pred_embed_dim=96 pred_depth=3 pred_num_heads=3 batch_size=32 min_keep=4 "
+     "lr_start=2e-4 lr=1e-3 lr_final=1e-6 weight_decay=0.04 weight_decay_final=0.4 "
+     "ema_start=0.996 ema_end=1.0 loss=0", 0.3},
 };
 
 static inline const ex_recipe *ex_recipe_find(const char *name)
@@ -132,21 +139,25 @@ static inline void ex_fmt_time(double s, char *buf, size_t n)
 }
 
 /*
- * Train until `steps` steps on ds (images [0, ds->n)). With resume (a
- * checkpoint written by this loop) the trainer continues from the saved step:
- * the feed replays the skipped batches' shuffles and crops without training,
- * so the run is the one that would have continued. Writes out_dir/log.csv,
- * loss.png, masks.png and checkpoint.safetensors (ijepa_trainer_save) when
- * out_dir is not NULL; with save_every > 0 the checkpoint is also saved every
- * save_every steps (atomically: an interrupted run leaves the last one).
- * Returns the trainer (caller frees it).
+ * Train until `steps` steps on ds (images [0, ds->n)), or, when images is not
+ * NULL, on the batches of that dataset handle (ds is then unused: the
+ * dataset crops and normalises itself, crop_scale_min is ignored). With
+ * resume (a checkpoint written by this loop) the trainer continues from the
+ * saved step: the feed replays the skipped batches' shuffles and crops (or
+ * reads them from the dataset) without training, so the run is the one that
+ * would have continued. Writes out_dir/log.csv, loss.png, masks.png and
+ * checkpoint.safetensors (ijepa_trainer_save) when out_dir is not NULL; with
+ * save_every > 0 the checkpoint is also saved every save_every steps
+ * (atomically: an interrupted run leaves the last one). Returns the trainer
+ * (caller frees it).
  */
 static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, const fmnist *ds,
-                                      int64_t steps, double crop_scale_min, const char *out_dir,
-                                      const char *resume, int64_t save_every, int quiet,
-                                      ex_train_result *res)
+                                      ijepa_dataset *images, int64_t steps, double crop_scale_min,
+                                      const char *out_dir, const char *resume, int64_t save_every,
+                                      int quiet, ex_train_result *res)
 {
-    int64_t B, img, seed;
+    int64_t B, img, seed, C;
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &C));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &img));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_SEED, &seed));
@@ -183,12 +194,13 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
     }
     const int tty = !quiet && isatty(2);
     const int64_t log_every = steps / 20 > 0 ? steps / 20 : 1;
-    float *x = ex_malloc((size_t)(B * img * img) * sizeof(float));
+    float *x = ex_malloc((size_t)(B * C * img * img) * sizeof(float));
     float *tmp = ex_malloc((size_t)(img * img) * sizeof(float));
-    int64_t *perm = ex_malloc((size_t)ds->n * sizeof *perm);
+    const int64_t n_images = images ? ijepa_dataset_size(images) : ds->n;
+    int64_t *perm = ex_malloc((size_t)n_images * sizeof *perm);
     double *losses = ex_malloc((size_t)steps * sizeof *losses);
     uint64_t rng = 0x2545f4914f6cdd1dULL ^ (uint64_t)seed;
-    int64_t pos = ds->n, epoch = -1;
+    int64_t pos = n_images, epoch = -1;
     int warned = 0;
     double best_std = 0;
     double t0 = ex_now();
@@ -197,7 +209,12 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
     for (int64_t s = 0; s < steps; s++) {
         if (s == s0)
             t0 = ex_now(); /* time only the steps this run trains */
-        for (int64_t b = 0; b < B; b++) {
+        if (images) {
+            /* decoded ahead by the dataset's worker threads */
+            CHECK(ijepa_dataset_next_batch(images, B, x, NULL));
+            epoch = ijepa_dataset_epoch(images);
+        }
+        for (int64_t b = 0; b < B && !images; b++) {
             if (pos == ds->n) { /* new epoch: reshuffle */
                 for (int64_t i = 0; i < ds->n; i++)
                     perm[i] = i;
@@ -284,6 +301,8 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
         CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_NUM_TARGETS, &M));
         G = img / p;
         snprintf(path, sizeof path, "%s/masks.png", out_dir);
+        for (int64_t b = 1; b < bm && C > 1; b++) /* first channel only, [B, img, img] */
+            memmove(x + b * img * img, x + b * C * img * img, (size_t)(img * img) * sizeof(float));
         if (plot_masks(path, x, bm < 6 ? (int)bm : 6, (int)img, (int)G, (int)p, ctxm, nc, tgtm,
                        M, bm, nt) != 0)
             fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);

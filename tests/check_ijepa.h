@@ -32,5 +32,7 @@ Suite *ijepa_optim_suite(void);   /* check_optim.c: include/ijepa/optim.h */
 Suite *ijepa_predictor_suite(void); /* check_predictor.c: include/ijepa/predictor.h */
 Suite *ijepa_trainer_suite(void);   /* check_trainer.c: include/ijepa/trainer.h */
 Suite *ijepa_checkpoint_suite(void); /* check_checkpoint.c: include/ijepa/checkpoint.h */
+Suite *ijepa_image_suite(void);     /* check_image.c: include/ijepa/image.h */
+Suite *ijepa_dataset_suite(void);   /* check_dataset.c: include/ijepa/dataset.h */
 
 #endif /* IJEPA_TESTS_CHECK_IJEPA_H */

@@ -38,6 +38,8 @@ static const struct {
     { "predictor", ijepa_predictor_suite },
     { "trainer", ijepa_trainer_suite },
     { "checkpoint", ijepa_checkpoint_suite },
+    { "image", ijepa_image_suite },
+    { "dataset", ijepa_dataset_suite },
 };
 
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))

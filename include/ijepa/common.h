@@ -20,7 +20,8 @@
  * distinct contexts (handles of one context share its compute stream, so
  * use them from one thread at a time). Reading a config concurrently is not
  * safe either: a failed getter records its message in the config. The library has no locks and no
- * mutable global state apart from the per-thread error buffer. Compute runs on
+ * mutable global state apart from the per-thread error buffer (a dataset
+ * handle, dataset.h, has worker threads and a mutex of its own, private to it). Compute runs on
  * the host's OpenMP thread pool (OMP_NUM_THREADS); the library never changes
  * process-wide OpenMP settings.
  */

@@ -21,7 +21,7 @@
  *
  * Key numbers are append-only and grouped by module: 1-99 general,
  * 100-199 encoder, 200-299 predictor, 300-399 masks, 400-499 loss and
- * optimizer, 500-599 schedules.
+ * optimizer, 500-599 schedules, 600-629 image data (image.h, dataset.h).
  *
  * Ownership: a config is owned by its creator and freed with
  * ijepa_config_free(). Handles created from a config keep their own copy, so
@@ -94,7 +94,27 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_WEIGHT_DECAY = 505,       /**< "weight_decay" float [0, 10], default 0.04 */
     IJEPA_CFG_WEIGHT_DECAY_FINAL = 506, /**< "weight_decay_final" float [0, 10], default 0.4 */
     IJEPA_CFG_EMA_START = 507,          /**< "ema_start" float [0, 1], default 0.996 */
-    IJEPA_CFG_EMA_END = 508             /**< "ema_end" float [0, 1], default 1.0 */
+    IJEPA_CFG_EMA_END = 508,            /**< "ema_end" float [0, 1], default 1.0 */
+
+    /* --- image data (image.h, dataset.h) --------------------------------- */
+    IJEPA_CFG_DATA_MAX_PIXELS = 600,     /**< "data_max_pixels" int [1, 2^40], default 2^26 (64 Mpixel): largest width * height decoded */
+    IJEPA_CFG_DATA_MAX_FILE_BYTES = 601, /**< "data_max_file_bytes" int [1, 2^40], default 2^28 (256 MiB): largest image file read */
+    IJEPA_CFG_DATA_CROP_SCALE_MIN = 602, /**< "data_crop_scale_min" float [1e-6, 1], default 0.3: RandomResizedCrop area fraction, low end (official) */
+    IJEPA_CFG_DATA_CROP_SCALE_MAX = 603, /**< "data_crop_scale_max" float [1e-6, 1], default 1.0 */
+    IJEPA_CFG_DATA_CROP_RATIO_MIN = 604, /**< "data_crop_ratio_min" float [0.01, 100], default 0.75: crop aspect ratio w/h, low end */
+    IJEPA_CFG_DATA_CROP_RATIO_MAX = 605, /**< "data_crop_ratio_max" float [0.01, 100], default 4/3 */
+    IJEPA_CFG_DATA_MEAN_R = 606,         /**< "data_mean_r" float [-10, 10], default 0.485 (ImageNet); also the mean of 1-channel images */
+    IJEPA_CFG_DATA_MEAN_G = 607,         /**< "data_mean_g" float [-10, 10], default 0.456 */
+    IJEPA_CFG_DATA_MEAN_B = 608,         /**< "data_mean_b" float [-10, 10], default 0.406 */
+    IJEPA_CFG_DATA_STD_R = 609,          /**< "data_std_r" float [1e-6, 1000], default 0.229; also the std of 1-channel images */
+    IJEPA_CFG_DATA_STD_G = 610,          /**< "data_std_g" float [1e-6, 1000], default 0.224 */
+    IJEPA_CFG_DATA_STD_B = 611,          /**< "data_std_b" float [1e-6, 1000], default 0.225 */
+    IJEPA_CFG_DATA_TRANSFORM = 612,      /**< "data_transform" int, default IJEPA_DATA_TRAIN: what a dataset applies to each image */
+    IJEPA_CFG_DATA_EVAL_RESIZE = 613,    /**< "data_eval_resize" int [0, 65536], default 0: shorter side before the evaluation centre crop; 0 = round(img_size * 8/7) */
+    IJEPA_CFG_DATA_WORKERS = 614,        /**< "data_workers" int [0, 64], default 2: decoding threads of a dataset; 0 decodes on the calling thread */
+    IJEPA_CFG_DATA_PREFETCH = 615,       /**< "data_prefetch" int [1, 64], default 2: batches of batch_size images a dataset decodes ahead */
+    IJEPA_CFG_DATA_ON_ERROR = 616,       /**< "data_on_error" int, default IJEPA_DATA_STOP: what a dataset does with a file it cannot decode */
+    IJEPA_CFG_DATA_SHUFFLE = 617         /**< "data_shuffle" int {0,1}, default 1: a new seeded permutation every epoch; 0 keeps path order */
 } ijepa_config_key;
 
 /** Values of IJEPA_CFG_MASK_MODE. */
@@ -108,6 +128,18 @@ enum {
     IJEPA_LOSS_SMOOTH_L1 = 0, /**< Huber, beta 1 (official code) */
     IJEPA_LOSS_L2 = 1,        /**< mean squared error (paper) */
     IJEPA_LOSS_L1 = 2         /**< mean absolute error (V-JEPA) */
+};
+
+/** Values of IJEPA_CFG_DATA_TRANSFORM. */
+enum {
+    IJEPA_DATA_TRAIN = 0, /**< RandomResizedCrop + Normalize (official training) */
+    IJEPA_DATA_EVAL = 1   /**< resize shorter side + centre crop + Normalize */
+};
+
+/** Values of IJEPA_CFG_DATA_ON_ERROR. */
+enum {
+    IJEPA_DATA_STOP = 0, /**< next_batch fails with the file's error */
+    IJEPA_DATA_SKIP = 1  /**< the file is skipped and counted */
 };
 
 /** Key value types, as returned by ijepa_config_key_type(). */

@@ -19,5 +19,7 @@
 #include "optim.h"
 #include "mask.h"
 #include "checkpoint.h"
+#include "image.h"
+#include "dataset.h"
 
 #endif /* IJEPA_IJEPA_H */

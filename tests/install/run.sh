@@ -3,7 +3,7 @@
 #   make install DESTDIR=$tmp PREFIX=/usr, then check the staged files (modes,
 #   SONAME, symlinks, no RPATH/RUNPATH, no DESTDIR inside ijepa.pc, nothing
 #   recompiled), build tests/install/consumer.c with nothing but pkg-config
-#   output (PKG_CONFIG_PATH + --define-prefix) against the shared library and
+#   output (a copy of ijepa.pc with the staged prefix) against the shared library and
 #   run it, then again with `pkg-config --static` against libijepa.a, and
 #   finally make uninstall and check that no file is left.
 # Environment: MAKE (default make), CC (default cc), PKG_CONFIG.
@@ -84,13 +84,15 @@ if [ -f "$pc" ]; then
     grep -q '^prefix=/usr$' "$pc" || bad "ijepa.pc: prefix is not /usr"
     grep -q "^Version: $version\$" "$pc" || bad "ijepa.pc: Version is not $version"
 fi
-# --define-prefix derives prefix from where ijepa.pc lies ($stage/usr). It does
-# the same to the system .pc files of Requires.private packages, giving paths
-# such as -I/usr/lib/include/libpng16 that do not exist: harmless, the
-# compiler's default search paths still find those headers.
-PKG_CONFIG_PATH=$libdir/pkgconfig
+# The consumer builds use a copy of ijepa.pc whose prefix points into the
+# stage. (pkg-config --define-prefix would also rewrite the prefix of the
+# system .pc files of the Requires.private packages, giving non-existent
+# paths such as -I/usr/lib/include/libpng16.)
+mkdir -p "$tmp/pc"
+sed "s|^prefix=/usr\$|prefix=$stage/usr|" "$pc" > "$tmp/pc/ijepa.pc"
+PKG_CONFIG_PATH=$tmp/pc
 export PKG_CONFIG_PATH
-pc_run() { $PKG_CONFIG --define-prefix "$@"; }
+pc_run() { $PKG_CONFIG "$@"; }
 $PKG_CONFIG --validate ijepa || bad "pkg-config --validate ijepa"
 [ "$($PKG_CONFIG --modversion ijepa)" = "$version" ] || bad "pkg-config --modversion is not $version"
 cflags=$(pc_run --cflags ijepa) || die "pkg-config --cflags ijepa failed"

@@ -1,0 +1,183 @@
+/*
+ * libijepa images: PNG and JPEG decoding with limits against hostile input,
+ * and the official I-JEPA training transform (RandomResizedCrop + Normalize)
+ * and an evaluation transform (resize the shorter side + centre crop).
+ *
+ * Decoding:
+ *   - The format is detected from the first bytes (PNG signature, JPEG SOI
+ *     marker FF D8 FF), never from a file name.
+ *   - PNG is read with libpng's simplified API, JPEG with TurboJPEG. Every
+ *     PNG colour type and bit depth (palette, gray, gray+alpha, RGB, RGBA;
+ *     1 to 16 bits) and grayscale, YCbCr and CMYK/YCCK JPEGs are accepted.
+ *   - Samples are kept as 8-bit sRGB values, as PIL's Image.convert("RGB")
+ *     gives them: alpha is dropped (not composited), 16-bit PNG samples are
+ *     reduced to 8 bits (rounded), PNG gamma chunks (gAMA, sRGB, ...) are
+ *     honoured by libpng when converting to 8-bit sRGB; CMYK JPEGs are taken
+ *     as Adobe (inverted) CMYK, R = C*K/255 (rounded), likewise G and B.
+ *   - channels 3 gives R, G, B; channels 1 gives the luma as PIL's
+ *     convert("L"): L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (gray
+ *     images keep their value exactly).
+ *   - Not supported: 16-bit interlaced (Adam7) PNGs, which libpng 1.6's
+ *     simplified reader decodes wrongly when reducing them to 8 bits; they
+ *     are refused with IJEPA_ERR_FORMAT (8-bit interlaced PNGs are fine).
+ *   - Strict: a file libpng or TurboJPEG reports any error or warning for
+ *     (bad CRC of a critical chunk, truncated data, corrupt entropy-coded
+ *     data, extra scans beyond the scan limit, ...) is refused with
+ *     IJEPA_ERR_FORMAT, so a damaged file never becomes a silently wrong
+ *     image. (libpng warnings, which concern ancillary chunks such as an
+ *     odd iCCP profile, are accepted; critical chunks are CRC-checked and
+ *     the image data is zlib-checked. JPEG has no checksum: a flipped bit
+ *     in the entropy-coded data can decode without any warning.)
+ *
+ * Limits (config keys, see config.h): data_max_file_bytes (default 256 MiB)
+ * bounds the bytes read from a file and the size accepted by
+ * ijepa_image_decode(); data_max_pixels (default 64 Mpixel) bounds
+ * width * height, checked from the header before any pixel memory is
+ * allocated (for PNG on the IHDR chunk itself, then on libpng's view of it).
+ * Progressive JPEGs may have at most 500 scans (TurboJPEG's
+ * TJFLAG_LIMITSCANS). A decoded image holds width * height * channels bytes.
+ * Our own buffers take at most 4 bytes per pixel (libpng's RGBA output or
+ * TurboJPEG's CMYK, compacted in place), so 256 MiB under the default pixel
+ * limit, plus the file and the decoders' working memory (libpng keeps two
+ * rows and caps ancillary chunks at its built-in 8 MB; libjpeg keeps every
+ * DCT coefficient of a progressive JPEG, up to 6 bytes per pixel at 4:4:4).
+ * Lower data_max_pixels to bound memory further.
+ *
+ * Transforms write float [channels, img_size, img_size] planar, normalised:
+ * out = (v / 255 - mean[c]) / std[c], with the data_mean_* / data_std_* keys
+ * (ImageNet's by default; a 1-channel image uses data_mean_r / data_std_r).
+ * Resampling is PIL's bilinear filter, which torchvision uses on PIL images
+ * (so the official pipeline): a triangle filter whose support is widened by
+ * the scale factor when shrinking (antialiasing), pixel centres at
+ * (i + 0.5), weights normalised per output pixel, samples clamped to the
+ * resampled region. It is computed in float, without PIL's 8-bit rounding.
+ *
+ * Errors: a decoding failure names the source ("<path>: ..." for
+ * ijepa_image_load(), "<memory>: ..." for ijepa_image_decode()) and the
+ * cause, and is readable with ijepa_last_error().
+ *
+ * Ownership and threading: an image is owned by the caller and freed with
+ * ijepa_image_free(); it is immutable, so it may be read from several
+ * threads at once. Decoding is thread-safe (no shared state).
+ */
+#ifndef IJEPA_IMAGE_H
+#define IJEPA_IMAGE_H
+
+#include "common.h"
+#include "config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ijepa_image ijepa_image;
+
+/** Values of ijepa_image_format(). */
+enum { IJEPA_IMAGE_PNG = 1, IJEPA_IMAGE_JPEG = 2 };
+
+/**
+ * Decode a PNG or JPEG image held in memory.
+ *
+ * @param out       receives the image; set to NULL on failure.
+ * @param data      the file's bytes (only read; not referenced after the call).
+ * @param size      bytes at data, 1 <= size <= data_max_file_bytes.
+ * @param channels  1 (luma) or 3 (RGB).
+ * @param cfg       limits (data_max_pixels, data_max_file_bytes); NULL means
+ *                  the defaults. Only read.
+ * @return IJEPA_OK;
+ *   IJEPA_ERR_INVALID_ARG if out or data is NULL or channels is not 1 or 3;
+ *   IJEPA_ERR_FORMAT if the bytes are empty, too many, not PNG or JPEG, corrupt,
+ *   truncated, or describe more than data_max_pixels pixels;
+ *   IJEPA_ERR_NOMEM if the pixels cannot be allocated.
+ *   The message is in ijepa_last_error().
+ */
+IJEPA_API int ijepa_image_decode(ijepa_image **out, const void *data, int64_t size,
+                                 int64_t channels, const ijepa_config *cfg);
+
+/**
+ * Read the file at path (at most data_max_file_bytes bytes) and decode it as
+ * ijepa_image_decode() does. Messages start with the path.
+ *
+ * @return as ijepa_image_decode(), plus IJEPA_ERR_IO if the file cannot be
+ *   opened or read (or is not a regular file), and IJEPA_ERR_FORMAT if it is
+ *   larger than data_max_file_bytes (refused before it is read) or empty.
+ */
+IJEPA_API int ijepa_image_load(ijepa_image **out, const char *path, int64_t channels,
+                               const ijepa_config *cfg);
+
+/** Free an image. NULL is a no-op. */
+IJEPA_API void ijepa_image_free(ijepa_image *img);
+
+/** Width in pixels; 0 for NULL. */
+IJEPA_API int64_t ijepa_image_width(const ijepa_image *img);
+/** Height in pixels; 0 for NULL. */
+IJEPA_API int64_t ijepa_image_height(const ijepa_image *img);
+/** Channels (1 or 3, as requested at decoding); 0 for NULL. */
+IJEPA_API int64_t ijepa_image_channels(const ijepa_image *img);
+/** IJEPA_IMAGE_PNG or IJEPA_IMAGE_JPEG (the format of the source); 0 for NULL. */
+IJEPA_API int ijepa_image_format(const ijepa_image *img);
+
+/**
+ * Copy the pixels as float in [0, 1] (8-bit value / 255), planar
+ * [channels, height, width] (no normalisation).
+ *
+ * @param out  caller buffer of channels * height * width floats.
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG if img or out is NULL.
+ */
+IJEPA_API int ijepa_image_pixels(const ijepa_image *img, float *out);
+
+/**
+ * The crop box torchvision's RandomResizedCrop.get_params draws for an image
+ * of height x width, with scale (data_crop_scale_min, data_crop_scale_max)
+ * and ratio (data_crop_ratio_min, data_crop_ratio_max), from the library's
+ * random generator seeded with `seed`:
+ *
+ *   up to 10 attempts: s = smin + (smax - smin) * u1,
+ *     r = exp(log(rmin) + (log(rmax) - log(rmin)) * u2),
+ *     w = round(sqrt(H*W*s*r)), h = round(sqrt(H*W*s/r)) (half to even);
+ *     if 0 < w <= W and 0 < h <= H: top = randint(H - h + 1),
+ *     left = randint(W - w + 1), done.
+ *   otherwise the centre crop of the whole image clamped to the ratio range.
+ *
+ * u1, u2 are successive uniform doubles of the generator; randint(n) draws
+ * 64-bit words until one is >= 2^64 mod n and takes it modulo n.
+ *
+ * @param box  out: {top, left, h, w}.
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG if cfg or box is NULL, height or
+ *   width < 1, or a *_min key exceeds its *_max.
+ */
+IJEPA_API int ijepa_image_crop_box(int64_t height, int64_t width, const ijepa_config *cfg,
+                                   uint64_t seed, int64_t box[4]);
+
+/**
+ * The official training transform: RandomResizedCrop with the box of
+ * ijepa_image_crop_box(height, width, cfg, seed), bilinear resize to
+ * img_size x img_size, then normalisation. Deterministic in (image, cfg, seed).
+ *
+ * @param out  caller buffer of channels * img_size * img_size floats.
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG if a pointer is NULL or the crop
+ *   keys are inconsistent; IJEPA_ERR_NOMEM if the working memory cannot be
+ *   allocated. Nothing is written on failure.
+ */
+IJEPA_API int ijepa_image_transform_train(const ijepa_image *img, const ijepa_config *cfg,
+                                          uint64_t seed, float *out);
+
+/**
+ * The evaluation transform: resize so that the shorter side is R pixels (the
+ * longer one int(R * long / short), as torchvision's Resize(R)), then the
+ * centre img_size x img_size crop (offsets round((side - img_size) / 2), half
+ * to even), then normalisation. R is data_eval_resize, or when that is 0,
+ * round(img_size * 8 / 7) (256 for 224).
+ *
+ * @param out  caller buffer of channels * img_size * img_size floats.
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG if a pointer is NULL or R <
+ *   img_size; IJEPA_ERR_NOMEM. Nothing is written on failure.
+ */
+IJEPA_API int ijepa_image_transform_eval(const ijepa_image *img, const ijepa_config *cfg,
+                                         float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IJEPA_IMAGE_H */
