@@ -267,7 +267,7 @@ PYTHON ?= /usr/bin/python3
 .PHONY: check-python
 check-python: shared examples
 	@echo "== Python tests ($(PYTHON))"
-	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' OMP_NUM_THREADS=1 \
+	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 \
 	    OMP_WAIT_POLICY=passive $(SHELL) tests/python/run.sh
 
 check-install: all
