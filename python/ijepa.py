@@ -233,6 +233,36 @@ _SIGNATURES = {
     "ijepa_trainer_predictor": (_H, [_H], None),
 }
 
+# The checkpoint API (include/ijepa/checkpoint.h), bound only when the
+# loaded library exports it: it is being added in parallel on another
+# branch; once its header is in the tree, tests/python/test_binding.py checks
+# these declarations against it like every other function.
+_pvoid = ctypes.c_void_p
+_pstr = ctypes.POINTER(ctypes.c_char_p)
+_CHECKPOINT_SIGNATURES = {
+    "ijepa_trainer_save": (_int, [_H, _str], "status"),
+    "ijepa_trainer_load": (_int, [_H, _str], "status"),
+    "ijepa_checkpoint_read_config": (_int, [_str, _HH], "status"),
+    "ijepa_checkpoint_open": (_int, [_HH, _str], "status"),
+    "ijepa_checkpoint_open_memory": (_int, [_HH, _pvoid, ctypes.c_size_t, _str], "status"),
+    "ijepa_checkpoint_free": (None, [_H], None),
+    "ijepa_checkpoint_last_error": (_str, [_H], None),
+    "ijepa_checkpoint_config": (_int, [_H, _HH], "status"),
+    "ijepa_checkpoint_step": (_int, [_H, _pi64], "status"),
+    "ijepa_checkpoint_metadata": (_int, [_H, _str, _pstr], "status"),
+    "ijepa_checkpoint_tensor_count": (_i64, [_H], None),
+    "ijepa_checkpoint_tensor_info": (_int, [_H, _i64, _pstr, _pi32, _pi64], "status"),
+    "ijepa_checkpoint_read": (_int, [_H, _str, _H, _pf], "status"),
+    "ijepa_checkpoint_load_encoder": (_int, [_H, _str, _H], "status"),
+    "ijepa_checkpoint_load_predictor": (_int, [_H, _str, _H], "status"),
+    "ijepa_checkpoint_writer_create": (_int, [_HH, _H, _i64], "status"),
+    "ijepa_checkpoint_writer_free": (None, [_H], None),
+    "ijepa_checkpoint_writer_last_error": (_str, [_H], None),
+    "ijepa_checkpoint_writer_add": (_int, [_H, _str, _H, _pf], "status"),
+    "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
+}
+CHECKPOINT_MAX_DIMS = 8
+
 # The handle getter that holds a function's message when its first argument
 # is that handle (prefix -> getter); everything else reads ijepa_last_error().
 _HANDLE_ERROR_GETTERS = [
@@ -243,12 +273,15 @@ _HANDLE_ERROR_GETTERS = [
     ("ijepa_mask_sampler_", "ijepa_mask_sampler_last_error"),
     ("ijepa_optimizer_", "ijepa_optimizer_last_error"),
     ("ijepa_trainer_", "ijepa_trainer_last_error"),
+    ("ijepa_checkpoint_writer_", "ijepa_checkpoint_writer_last_error"),
+    ("ijepa_checkpoint_", "ijepa_checkpoint_last_error"),
 ]
 # functions whose first argument is not the handle of their prefix, or whose
 # failures are recorded only per thread
 _THREAD_ERROR_ONLY = {
     "ijepa_config_key_from_name", "ijepa_config_key_type", "ijepa_config_bounds",
     "ijepa_encoder_ema_update", "ijepa_trainer_stat", "ijepa_trainer_masks",
+    "ijepa_checkpoint_read_config", "ijepa_checkpoint_open", "ijepa_checkpoint_open_memory",
 }
 
 
@@ -263,11 +296,11 @@ def _status_text(status):
         return "status"
 
 
-def _make_errcheck(cdll, name, kind):
+def _make_errcheck(cdll, name, kind, sigs):
     getter = None
     if name not in _THREAD_ERROR_ONLY:
         for prefix, g in _HANDLE_ERROR_GETTERS:
-            if name.startswith(prefix) and not name.endswith("_create") and g in _SIGNATURES:
+            if name.startswith(prefix) and not name.endswith("_create") and g in sigs:
                 getter = getattr(cdll, g)
                 break
     thread_error = cdll.ijepa_last_error
@@ -289,14 +322,18 @@ class _Lib:
 
     def __init__(self, cdll):
         self._cdll = cdll
-        for name, (restype, argtypes, _) in _SIGNATURES.items():
+        sigs = dict(_SIGNATURES)
+        if hasattr(cdll, "ijepa_checkpoint_open"):
+            sigs.update(_CHECKPOINT_SIGNATURES)
+        self.signatures = sigs  # every function bound here
+        for name, (restype, argtypes, _) in sigs.items():
             f = getattr(cdll, name)
             f.restype = restype
             f.argtypes = argtypes
-        for name, (_, _, kind) in _SIGNATURES.items():
+        for name, (_, _, kind) in sigs.items():
             f = getattr(cdll, name)
             if kind is not None:
-                f.errcheck = _make_errcheck(cdll, name, kind)
+                f.errcheck = _make_errcheck(cdll, name, kind, sigs)
             setattr(self, name, f)
 
     @property
@@ -305,6 +342,17 @@ class _Lib:
 
 
 lib = _Lib(load_library())
+
+
+def has_checkpoint_api():
+    """True when the loaded library has the checkpoint functions."""
+    return "ijepa_checkpoint_open" in lib.signatures
+
+
+def _need_checkpoint_api():
+    if not has_checkpoint_api():
+        raise NotImplementedError("the loaded libijepa (%s) has no checkpoint API "
+                                  "(include/ijepa/checkpoint.h)" % lib.path)
 
 
 def version():
@@ -974,6 +1022,16 @@ class Trainer(_Handle):
     def stats(self):
         return {k: self.stat(k) for k in STATS}
 
+    def save(self, path):
+        """ijepa_trainer_save(): the whole training state, atomically."""
+        _need_checkpoint_api()
+        lib.ijepa_trainer_save(self._ptr, os.fsencode(path))
+
+    def load(self, path):
+        """ijepa_trainer_load(): continue a run saved by save()."""
+        _need_checkpoint_api()
+        lib.ijepa_trainer_load(self._ptr, os.fsencode(path))
+
     def masks(self):
         """Copies of the last step's masks: (context [B, Nc], targets [M, B, Nt])."""
         c, t = _pi32(), _pi32()
@@ -987,3 +1045,62 @@ class Trainer(_Handle):
             nall = self.target_encoder.config["num_targets"]
         tgt = np.ctypeslib.as_array(t, shape=(nall * b.value * nt.value,)).copy()
         return ctxm.reshape(b.value, nc.value), tgt.reshape(nall, b.value, nt.value)
+
+
+# --- checkpoints (when the library has include/ijepa/checkpoint.h) -------------------
+
+class Checkpoint(_Handle):
+    """ijepa_checkpoint: a validated libijepa (safetensors) checkpoint file."""
+
+    _kind = "checkpoint"
+
+    def __init__(self, path):
+        _need_checkpoint_api()
+        ptr = _create(lib.ijepa_checkpoint_open, os.fsencode(path))
+        super().__init__(_Resource(ptr, lib.ijepa_checkpoint_free))
+
+    @property
+    def config(self):
+        out = ctypes.c_void_p()
+        lib.ijepa_checkpoint_config(self._ptr, ctypes.byref(out))
+        return Config(_ptr=out.value)
+
+    @property
+    def step(self):
+        v = _i64()
+        lib.ijepa_checkpoint_step(self._ptr, ctypes.byref(v))
+        return v.value
+
+    def metadata(self, key):
+        v = ctypes.c_char_p()
+        lib.ijepa_checkpoint_metadata(self._ptr, key.encode(), ctypes.byref(v))
+        return _decode(v.value)
+
+    def tensors(self):
+        """[(name, shape)] in the order of their data."""
+        out = []
+        name, nd = ctypes.c_char_p(), _i32()
+        dims = (_i64 * CHECKPOINT_MAX_DIMS)()
+        for i in range(lib.ijepa_checkpoint_tensor_count(self._ptr)):
+            lib.ijepa_checkpoint_tensor_info(self._ptr, i, ctypes.byref(name), ctypes.byref(nd),
+                                             dims)
+            out.append((_decode(name.value), tuple(dims[:nd.value])))
+        return out
+
+    def load_into(self, model, prefix):
+        """Load group prefix ("encoder", "target_encoder", "predictor") into
+        an Encoder or Predictor."""
+        if isinstance(model, Encoder):
+            lib.ijepa_checkpoint_load_encoder(self._ptr, prefix.encode(), model._ptr)
+        elif isinstance(model, Predictor):
+            lib.ijepa_checkpoint_load_predictor(self._ptr, prefix.encode(), model._ptr)
+        else:
+            raise TypeError("load_into() takes an Encoder or Predictor")
+
+
+def read_checkpoint_config(path):
+    """The configuration stored in a libijepa checkpoint (a new Config)."""
+    _need_checkpoint_api()
+    out = ctypes.c_void_p()
+    lib.ijepa_checkpoint_read_config(os.fsencode(path), ctypes.byref(out))
+    return Config(_ptr=out.value)

@@ -235,6 +235,43 @@ class TestConvert(unittest.TestCase):
         again = torch.load(back)
         same_structure(self, ck, again)
 
+    @unittest.skipUnless(ijepa.has_checkpoint_api(), "the library has no checkpoint API yet "
+                         "(include/ijepa/checkpoint.h, branch ckpt)")
+    def test_c_loader_round_trip(self):
+        """official -> converter -> C trainer load -> C save -> converter ->
+        official: the tensors survive bit for bit."""
+        src, ck = self.small_official()
+        a = os.path.join(self.tmp.name, "py.safetensors")
+        b = os.path.join(self.tmp.name, "c.safetensors")
+        back = os.path.join(self.tmp.name, "c-back.pth.tar")
+        ijepa_convert.convert_to_ijepa(src, a, num_heads=4, pred_num_heads=3, trust_pickle=True)
+        cfg = ijepa.read_checkpoint_config(a)
+        with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
+            tr.load(a)
+            self.assertEqual(tr.step_count, 2)
+            tr.save(b)
+        with ijepa.Checkpoint(a) as c:
+            self.assertEqual(c.step, 2)
+            self.assertEqual(c.metadata("format"), "libijepa")
+        ta, ma = ijepa_convert.read_safetensors(a)
+        tb, mb = ijepa_convert.read_safetensors(b)
+        self.assertEqual(sorted(ta), sorted(tb))
+        for k in ta:
+            np.testing.assert_array_equal(tb[k], ta[k], err_msg=k)
+        self.assertEqual(mb["ijepa.step"], "2")
+        ca, cb = ijepa.Config.from_text(ma["ijepa.config"]), ijepa.Config.from_text(mb["ijepa.config"])
+        self.assertEqual({k: v for k, v in ca.to_dict().items() if k != "trainable"},
+                         {k: v for k, v in cb.to_dict().items() if k != "trainable"})
+        ijepa_convert.convert_to_official(b, back)
+        again = torch.load(back)
+        for k in ("encoder", "predictor", "target_encoder"):
+            same_structure(self, ck[k], again[k], k)
+        self.assertEqual(list(again["opt"]["state"]), list(ck["opt"]["state"]))
+        for i, st in ck["opt"]["state"].items():
+            for m in ("exp_avg", "exp_avg_sq"):
+                self.assertTrue(torch.equal(st[m], again["opt"]["state"][i][m]))
+            self.assertEqual(float(st["step"]), float(again["opt"]["state"][i]["step"]))
+
     def test_checksum_and_layout_errors(self):
         path = os.path.join(self.tmp.name, "t.safetensors")
         ijepa_convert.write_safetensors(path, OrderedDict(a=np.arange(6, dtype=np.float32)
