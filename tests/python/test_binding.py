@@ -31,10 +31,11 @@ def c_type_to_ctypes(text):
     base = base[0]
     if base == "void" and stars == 0:
         return None
-    if base == "char" and stars == 1:
-        return ctypes.c_char_p
-    if base.startswith("ijepa_") and base not in _SCALARS:  # opaque handle
-        ct = ctypes.c_void_p
+    if base == "char" and stars >= 1:
+        ct = ctypes.c_char_p  # a string
+        stars -= 1
+    elif (base.startswith("ijepa_") and base not in _SCALARS) or base == "void":
+        ct = ctypes.c_void_p  # opaque handle, void *
         stars -= 1
     else:
         ct = _SCALARS[base]
