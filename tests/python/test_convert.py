@@ -224,6 +224,11 @@ class TestConvert(unittest.TestCase):
             p64 = {k[7:]: v.double() for k, v in ck["target_encoder"].items()}
             ref = encoder_forward(p64, torch.tensor(x, dtype=torch.float64), 4, 2, 4, 1e-6)
             self.assertLess(rel_err(enc(x), ref.numpy()), tol(4 * 2 + 2, 3 * 16))
+            # extract.py --checkpoint builds the same target encoder
+            import extract
+            with extract.load_encoder(ijepa, ctx, checkpoint=dst) as ex:
+                np.testing.assert_array_equal(ex.params, enc.params)
+                np.testing.assert_array_equal(ex.features(x), enc.features(x))
             # and the converter's own reader agrees with the independent one
             mine, meta2 = ijepa_convert.read_safetensors(dst)
             self.assertEqual(list(mine), list(tensors))
