@@ -376,6 +376,8 @@ def _check_array(a, name, dtype, shape=None, writable=False):
                         % (name, np.dtype(dtype).name, a.dtype, np.dtype(dtype).name))
     if not a.flags.c_contiguous:
         raise ValueError("%s must be C-contiguous (use np.ascontiguousarray)" % name)
+    if not a.flags.aligned:
+        raise ValueError("%s is not aligned to its element size (copy it)" % name)
     if writable and not a.flags.writeable:
         raise ValueError("%s must be writable" % name)
     if shape is not None:

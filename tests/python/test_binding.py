@@ -194,6 +194,11 @@ class TestArrays(unittest.TestCase):
             self.enc(np.zeros((2, 1, 16, 32), np.float32)[..., ::2])
         with self.assertRaisesRegex(ValueError, "shape"):
             self.enc(np.zeros((2, 2, 16, 16), np.float32))
+        raw = np.zeros(2 * 256 * 4 + 1, np.uint8)[1:].view(np.float32).reshape(2, 1, 16, 16)
+        with self.assertRaisesRegex(ValueError, "aligned"):
+            self.enc(raw)
+        with self.assertRaisesRegex(TypeError, "float32"):
+            self.enc(x.astype(">f4"))
         with self.assertRaisesRegex(TypeError, "int32"):
             self.enc(x, keep=np.zeros((2, 3), np.int64))
         out = np.zeros((2, 16, 16), np.float32)
