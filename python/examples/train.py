@@ -36,7 +36,6 @@ def main(argv=None):
         os.environ["OMP_NUM_THREADS"] = str(a.threads)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import numpy as np
     import fmnist
     import ijepa
 
@@ -53,7 +52,7 @@ def main(argv=None):
         cfg["batch_size"] = a.batch
     cfg["seed"] = a.seed
     cfg.update(fmnist.parse_settings(" ".join(a.set)))
-    B, img = cfg["batch_size"], cfg["img_size"]
+    B = cfg["batch_size"]
     steps = a.steps
     if steps <= 0:
         steps = int((a.epochs if a.epochs > 0 else 1.0) * (len(pixels) // B))
