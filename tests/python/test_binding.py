@@ -124,6 +124,27 @@ class TestLoading(unittest.TestCase):
         major, minor, patch = map(int, v.split("."))
         self.assertEqual(ijepa.lib.ijepa_version_number(), major * 10000 + minor * 100 + patch)
 
+    def test_fallback_to_the_loader(self):
+        """Without IJEPA_LIBRARY: find_library / the SONAME through
+        LD_LIBRARY_PATH; with nothing to find, a clear ImportError-time OSError."""
+        import subprocess
+        import sys
+        code = "import ijepa; print(ijepa.lib.path, ijepa.version())"
+        env = {k: v for k, v in os.environ.items() if k != "IJEPA_LIBRARY"}
+        env["PYTHONPATH"] = os.path.join(ROOT, "python")
+        env["LD_LIBRARY_PATH"] = os.path.join(ROOT, "lib")
+        p = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("libijepa.so.0 " + ijepa.version(), p.stdout)
+        env.pop("LD_LIBRARY_PATH")
+        p = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if p.returncode == 0:
+            self.skipTest("a libijepa is installed system-wide: " + p.stdout.strip())
+        self.assertIn("cannot find libijepa", p.stderr)
+        self.assertIn("IJEPA_LIBRARY", p.stderr)
+
     def test_bad_explicit_path_is_an_error(self):
         with self.assertRaises(OSError) as cm:
             ijepa.load_library("/nonexistent/libijepa.so.0")
