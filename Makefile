@@ -41,7 +41,7 @@ BUILD_STATIC ?= 1
 # (the one list; `make deps` installs what is missing)
 DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
-               dataset-fashion-mnist python3-numpy python3-torch
+               dataset-fashion-mnist libjansson-dev python3-numpy python3-torch
 # extra packages for the CI's clang build (clang -fopenmp needs libomp)
 DEB_PACKAGES_CI = clang libomp-dev
 
@@ -89,7 +89,7 @@ OPENMP_NO_RPATH := $(if $(shell echo 'int main(void){return 0;}' | $(CC) -Werror
 # LIB_PC_DEPS (e.g. "libpng16 libturbojpeg"): their --cflags and --libs are
 # used here and they become Requires.private of ijepa.pc. The others go in
 # LIB_LIBS (oneDNN has no .pc file on Debian) and become Libs.private.
-LIB_PC_DEPS   =
+LIB_PC_DEPS   = zlib jansson
 LIB_LIBS      = -ldnnl -lm
 LIB_PC_CFLAGS := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --cflags $(LIB_PC_DEPS)))
 LIB_PC_LIBS   := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)))

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
            "%lld steps of %lld images\n", ijepa_version_string(),
            (int)ijepa_context_num_threads(ctx), r->name, (long long)steps, (long long)B);
     ex_train_result res;
-    ijepa_trainer *tr = ex_train(ctx, cfg, &train, steps, r->crop_scale_min, out, 0, &res);
+    ijepa_trainer *tr = ex_train(ctx, cfg, &train, steps, r->crop_scale_min, out, NULL, 0, 0, &res);
 
     fprintf(stderr, "probing: I-JEPA target encoder, random init, raw pixels...\n");
     linprobe_result pj = ex_probe(ijepa_trainer_target_encoder(tr), &train, &test, img,
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
     const double base = pstd > 0 && po.test_acc > pr.test_acc ? po.test_acc : pr.test_acc;
     printf("\nI-JEPA - best untrained: %+.2f points. Pretraining: %.0f s, %.1f images/s, "
            "loss %.4f -> %.4f; total %.0f s.\nOutputs in %s/: log.csv, loss.png, masks.png, "
-           "config.txt, target_encoder.f32\n",
+           "checkpoint.safetensors\n",
            pj.test_acc - base, res.seconds, res.images_per_s, res.first_loss,
            res.last_loss, ex_now() - t0, out);
     ijepa_encoder_free(rnd);

@@ -1,7 +1,8 @@
 /*
  * ijepa-probe: linear-probe accuracy on Fashion-MNIST of
- *   --weights DIR   a trained target encoder (DIR/config.txt and
- *                   DIR/target_encoder.f32 as ijepa-train --out writes them)
+ *   --weights PATH  the target encoder of a checkpoint (target_encoder.* and
+ *                   the configuration of PATH, e.g. the checkpoint.safetensors
+ *                   ijepa-train --out writes)
  *   --random-init   the same architecture untrained (--config NAME or the
  *                   config of --weights; --seed S)
  *   --pixels        raw pixels
@@ -9,7 +10,7 @@
  * logistic regression with a weight-decay sweep on the last 10k training
  * images; score: top-1 on the full 10k test split.
  *
- *   ijepa-probe (--weights DIR | --random-init | --pixels) [--config NAME]
+ *   ijepa-probe (--weights PATH | --random-init | --pixels) [--config NAME]
  *               [--set key=value]... [--data DIR] [--seed S] [--epochs E]
  */
 #define _POSIX_C_SOURCE 200809L
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--epochs") && has)
             epochs = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: ijepa-probe (--weights DIR | --random-init | --pixels) "
+            fprintf(stderr, "usage: ijepa-probe (--weights PATH | --random-init | --pixels) "
                             "[--config NAME] [--set key=value]... [--data DIR] [--seed S] "
                             "[--epochs E]\n");
             return 2;
@@ -67,12 +68,12 @@ int main(int argc, char **argv)
                r.weight_decay);
     } else {
         ijepa_config *cfg;
-        CHECK(ijepa_config_create(&cfg));
-        char path[4096];
+        ijepa_checkpoint *ck = NULL;
         if (weights) {
-            snprintf(path, sizeof path, "%s/config.txt", weights);
-            ex_config_load(cfg, path);
+            CHECK(ijepa_checkpoint_open(&ck, weights));
+            CHECK(ijepa_checkpoint_config(ck, &cfg));
         } else {
+            CHECK(ijepa_config_create(&cfg));
             const ex_recipe *rc = ex_recipe_find(recipe);
             if (!rc) {
                 fprintf(stderr, "ijepa-probe: unknown config '%s'\n", recipe);
@@ -91,9 +92,9 @@ int main(int argc, char **argv)
         CHECK(ijepa_context_create(&ctx));
         ijepa_encoder *enc;
         CHECK(ijepa_encoder_create(&enc, ctx, cfg));
-        if (weights) {
-            snprintf(path, sizeof path, "%s/target_encoder.f32", weights);
-            ex_weights_load(enc, path);
+        if (ck) {
+            CHECK(ijepa_checkpoint_load_encoder(ck, "target_encoder", enc));
+            ijepa_checkpoint_free(ck);
         }
         r = ex_probe(enc, &train, &test, img, epochs, 0);
         printf("%s: test %.2f%% (val %.2f%%, wd %g)\n",

@@ -2,13 +2,21 @@
  * ijepa-train: I-JEPA pretraining from the command line.
  *
  *   ijepa-train [--data DIR] [--config NAME] [--steps N | --epochs E]
- *               [--batch B] [--seed S] [--threads T] [--out DIR]
+ *               [--batch B] [--seed S] [--threads T] [--out DIR] [--resume PATH]
+ *               [--save-every K]
  *               [--set key=value]... [--crop S] [--limit N] [--probe] [--quiet]
  *
  * Trains on Fashion-MNIST (Debian's dataset-fashion-mnist is the default
  * data), shows progress (a bar on a terminal, plain lines when piped), and
- * writes to --out: log.csv, loss.png, masks.png, config.txt and the target
- * encoder weights target_encoder.f32. --probe then scores a linear probe of
+ * writes to --out: log.csv, loss.png, masks.png and checkpoint.safetensors
+ * (both encoders, predictor, optimizer state, step and configuration; see
+ * docs/checkpoint.md); --save-every K also saves it every K steps, atomically,
+ * so an interrupted run leaves its last checkpoint. --resume PATH continues the run saved in PATH: the
+ * configuration comes from the file (--config, --batch and --seed are
+ * ignored; --set may change keys that do not define the model), training goes
+ * on to --steps N in total (default: the file's total_steps), and with the
+ * same data, --limit, --crop and thread count it gives bit-identical results
+ * to the run that was never interrupted. --probe then scores a linear probe of
  * the target encoder on the test split. Any config key can be set with --set
  * (see include/ijepa/config.h for names); --crop S applies the official
  * RandomResizedCrop with scale (S, 1) to every training image (0: none; the
@@ -22,7 +30,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ijepa-train [--data DIR] [--config NAME] [--steps N | --epochs E]\n"
-               "                   [--batch B] [--seed S] [--threads T] [--out DIR]\n"
+               "                   [--batch B] [--seed S] [--threads T] [--out DIR] [--resume PATH]\n"
+               "                   [--save-every K]\n"
                "                   [--set key=value]... [--crop S] [--limit N] [--probe] [--quiet]\n"
                "configs:\n");
     for (size_t i = 0; i < sizeof EX_RECIPES / sizeof EX_RECIPES[0]; i++)
@@ -32,8 +41,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     ex_prog = "ijepa-train";
-    const char *dir = FMNIST_DEFAULT_DIR, *recipe = "fmnist", *out = NULL;
-    int64_t steps = 0, batch = 0, limit = 0, seed = 0, threads = 0;
+    const char *dir = FMNIST_DEFAULT_DIR, *recipe = "fmnist", *out = NULL, *resume = NULL;
+    int64_t steps = 0, batch = 0, limit = 0, seed = 0, threads = 0, save_every = 0;
     double epochs = 0, crop = -1;
     int probe = 0, quiet = 0;
     char sets[4096] = "";
@@ -55,6 +64,10 @@ int main(int argc, char **argv)
             recipe = argv[++i];
         else if (!strcmp(a, "--out"))
             out = argv[++i];
+        else if (!strcmp(a, "--resume"))
+            resume = argv[++i];
+        else if (!strcmp(a, "--save-every"))
+            save_every = atoll(argv[++i]);
         else if (!strcmp(a, "--steps"))
             steps = atoll(argv[++i]);
         else if (!strcmp(a, "--epochs"))
@@ -96,11 +109,17 @@ int main(int argc, char **argv)
         train.n = limit;
 
     ijepa_config *cfg;
-    CHECK(ijepa_config_create(&cfg));
-    ex_apply_settings(cfg, r->settings);
-    if (batch > 0)
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
-    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
+    if (resume) {
+        CHECK(ijepa_checkpoint_read_config(resume, &cfg));
+        if (steps <= 0 && epochs <= 0)
+            CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_TOTAL_STEPS, &steps));
+    } else {
+        CHECK(ijepa_config_create(&cfg));
+        ex_apply_settings(cfg, r->settings);
+        if (batch > 0)
+            CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
+    }
     if (sets[0])
         ex_apply_settings(cfg, sets);
     int64_t B, img;
@@ -115,15 +134,15 @@ int main(int argc, char **argv)
     CHECK(ijepa_context_create(&ctx));
     if (!quiet)
         fprintf(stderr, "ijepa-train: config %s, %lld steps of %lld images (%.2f epochs), "
-                        "%d threads\n", r->name, (long long)steps, (long long)B,
+                        "%d threads\n", resume ? resume : r->name, (long long)steps, (long long)B,
                 (double)(steps * B) / (double)train.n, (int)ijepa_context_num_threads(ctx));
     ex_train_result res;
-    ijepa_trainer *tr = ex_train(ctx, cfg, &train, steps, crop >= 0 ? crop : r->crop_scale_min, out, quiet, &res);
+    ijepa_trainer *tr = ex_train(ctx, cfg, &train, steps, crop >= 0 ? crop : r->crop_scale_min, out, resume, save_every, quiet, &res);
     printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std %.4f\n",
            (long long)res.steps, res.seconds, res.images_per_s, res.first_loss, res.last_loss,
            res.last_std);
     if (out)
-        printf("wrote %s/{log.csv,loss.png,masks.png,config.txt,target_encoder.f32}\n", out);
+        printf("wrote %s/{log.csv,loss.png,masks.png,checkpoint.safetensors}\n", out);
     if (probe) {
         if (fmnist_load(&test, dir, "t10k", err, sizeof err) != 0) {
             fprintf(stderr, "ijepa-train: %s\n", err);

@@ -1,7 +1,7 @@
 /*
  * The I-JEPA pretraining loop of the examples (ijepa-train, ijepa-demo):
  * named recipes, a shuffled Fashion-MNIST feed, progress display, CSV log,
- * pictures and the trained weights.
+ * pictures and the checkpoint.
  */
 #ifndef IJEPA_EXAMPLES_TRAINLOOP_H
 #define IJEPA_EXAMPLES_TRAINLOOP_H
@@ -132,13 +132,19 @@ static inline void ex_fmt_time(double s, char *buf, size_t n)
 }
 
 /*
- * Train for `steps` steps on ds (images [0, ds->n)). Writes out_dir/log.csv,
- * loss.png, masks.png, config.txt and target_encoder.f32 when out_dir is not
- * NULL. Returns the trainer (caller frees it).
+ * Train until `steps` steps on ds (images [0, ds->n)). With resume (a
+ * checkpoint written by this loop) the trainer continues from the saved step:
+ * the feed replays the skipped batches' shuffles and crops without training,
+ * so the run is the one that would have continued. Writes out_dir/log.csv,
+ * loss.png, masks.png and checkpoint.safetensors (ijepa_trainer_save) when
+ * out_dir is not NULL; with save_every > 0 the checkpoint is also saved every
+ * save_every steps (atomically: an interrupted run leaves the last one).
+ * Returns the trainer (caller frees it).
  */
 static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, const fmnist *ds,
                                       int64_t steps, double crop_scale_min, const char *out_dir,
-                                      int quiet, ex_train_result *res)
+                                      const char *resume, int64_t save_every, int quiet,
+                                      ex_train_result *res)
 {
     int64_t B, img, seed;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
@@ -151,6 +157,16 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, steps / 10));
     ijepa_trainer *tr;
     CHECK(ijepa_trainer_create(&tr, ctx, cfg));
+    int64_t s0 = 0;
+    if (resume) {
+        CHECK(ijepa_trainer_load(tr, resume));
+        s0 = ijepa_trainer_step_count(tr);
+        if (s0 >= steps) {
+            fprintf(stderr, "%s: %s is already at step %lld of %lld\n", ex_prog, resume,
+                    (long long)s0, (long long)steps);
+            exit(2);
+        }
+    }
 
     FILE *csv = NULL;
     char path[4096];
@@ -175,10 +191,12 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
     int64_t pos = ds->n, epoch = -1;
     int warned = 0;
     double best_std = 0;
-    const double t0 = ex_now();
+    double t0 = ex_now();
     double last_draw = 0;
     memset(res, 0, sizeof *res);
     for (int64_t s = 0; s < steps; s++) {
+        if (s == s0)
+            t0 = ex_now(); /* time only the steps this run trains */
         for (int64_t b = 0; b < B; b++) {
             if (pos == ds->n) { /* new epoch: reshuffle */
                 for (int64_t i = 0; i < ds->n; i++)
@@ -196,6 +214,8 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
             if (crop_scale_min > 0)
                 ex_random_resized_crop(x + b * img * img, img, crop_scale_min, &rng, tmp);
         }
+        if (s < s0)
+            continue; /* resuming: this batch was trained before */
         double loss, tstd, lr, wd, mom, gn, nc, nt;
         CHECK(ijepa_trainer_step(tr, x, B, &loss));
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_TARGET_STD, &tstd));
@@ -205,10 +225,10 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_GRAD_NORM, &gn));
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_N_CONTEXT, &nc));
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_N_TARGET, &nt));
-        losses[s] = loss;
-        if (s == 0)
+        losses[s - s0] = loss;
+        if (s == s0)
             res->first_loss = loss;
-        const double el = ex_now() - t0, ips = (double)((s + 1) * B) / el;
+        const double el = ex_now() - t0, ips = (double)((s + 1 - s0) * B) / el;
         if (csv)
             fprintf(csv, "%lld,%lld,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.0f,%.0f,%.2f,%.2f\n",
                     (long long)(s + 1), (long long)epoch, loss, tstd, lr, wd, mom, gn, nc, nt,
@@ -224,7 +244,7 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
             warned = 1;
         }
         char eta[32];
-        ex_fmt_time(el / (double)(s + 1) * (double)(steps - s - 1), eta, sizeof eta);
+        ex_fmt_time(el / (double)(s + 1 - s0) * (double)(steps - s - 1), eta, sizeof eta);
         if (tty && (el - last_draw > 0.25 || s + 1 == steps)) {
             int filled = (int)(30 * (s + 1) / steps);
             char bar[31];
@@ -240,16 +260,22 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
         }
         res->last_loss = loss;
         res->last_std = tstd;
+        if (out_dir && save_every > 0 && (s + 1) % save_every == 0 && s + 1 < steps) {
+            if (csv)
+                fflush(csv);
+            snprintf(path, sizeof path, "%s/checkpoint.safetensors", out_dir);
+            CHECK(ijepa_trainer_save(tr, path));
+        }
     }
     if (tty)
         fputc('\n', stderr);
-    res->steps = steps;
+    res->steps = steps - s0;
     res->seconds = ex_now() - t0;
-    res->images_per_s = (double)(steps * B) / res->seconds;
+    res->images_per_s = (double)((steps - s0) * B) / res->seconds;
     if (out_dir) {
         fclose(csv);
         snprintf(path, sizeof path, "%s/loss.png", out_dir);
-        if (plot_curve(path, losses, steps) != 0)
+        if (plot_curve(path, losses, steps - s0) != 0)
             fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
         const int32_t *ctxm, *tgtm;
         int64_t nc, nt, bm, G, M, p;
@@ -261,10 +287,8 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
         if (plot_masks(path, x, bm < 6 ? (int)bm : 6, (int)img, (int)G, (int)p, ctxm, nc, tgtm,
                        M, bm, nt) != 0)
             fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
-        snprintf(path, sizeof path, "%s/config.txt", out_dir);
-        ex_config_save(cfg, path);
-        snprintf(path, sizeof path, "%s/target_encoder.f32", out_dir);
-        ex_weights_save(ijepa_trainer_target_encoder(tr), path);
+        snprintf(path, sizeof path, "%s/checkpoint.safetensors", out_dir);
+        CHECK(ijepa_trainer_save(tr, path));
     }
     free(x);
     free(tmp);

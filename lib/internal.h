@@ -71,7 +71,9 @@ double ijepa__rng_normal(ijepa__rng *r);
 
 /* --- memory ---------------------------------------------------------------- */
 
-/* 64-byte aligned, zeroed allocation of n floats (NULL on failure or n<0). */
+/* 64-byte aligned, zeroed allocation of n floats (NULL on failure or n<0);
+ * large ones are mapped lazily, so untouched pages cost nothing. Free with
+ * ijepa__ffree only. */
 float *ijepa__falloc(int64_t n);
 void ijepa__ffree(float *p);
 

@@ -11,6 +11,7 @@
 #include "ijepa/mask.h"
 #include "ijepa/optim.h"
 #include "ijepa/trainer.h"
+#include "trainer_internal.h"
 
 struct ijepa_trainer {
     ijepa__err err;
@@ -26,6 +27,7 @@ struct ijepa_trainer {
     int64_t n_ctx, n_tgt, last_batch;
     float *h, *z, *dz, *p, *dp; /* [B*N*D] x3, [M*B*N*D] x2 */
     double stat[9];
+    int have_stat;              /* stat[] holds a step this trainer ran */
 };
 
 int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx, const ijepa_config *cfg)
@@ -198,6 +200,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     tr->stat[IJEPA_STAT_N_CONTEXT] = (double)nc;
     tr->stat[IJEPA_STAT_N_TARGET] = (double)nt;
     tr->stat[IJEPA_STAT_GRAD_NORM] = gnorm;
+    tr->have_stat = 1;
     if (loss)
         *loss = L;
     return IJEPA_OK;
@@ -213,7 +216,7 @@ int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *value)
     if (stat < IJEPA_STAT_LOSS || stat > IJEPA_STAT_GRAD_NORM)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "unknown statistic %d",
                                 (int)stat);
-    if (tr->step == 0)
+    if (!tr->have_stat)
         return ijepa__fail_func(__func__, IJEPA_ERR_STATE, "no step has completed");
     *value = tr->stat[stat];
     return IJEPA_OK;
@@ -237,3 +240,17 @@ int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **context, int64_
 ijepa_encoder *ijepa_trainer_context_encoder(ijepa_trainer *tr) { return tr ? tr->enc : NULL; }
 ijepa_encoder *ijepa_trainer_target_encoder(ijepa_trainer *tr) { return tr ? tr->tgt : NULL; }
 ijepa_predictor *ijepa_trainer_predictor(ijepa_trainer *tr) { return tr ? tr->pred : NULL; }
+
+// --- internal accessors (trainer_internal.h) ---------------------------------------------------
+
+ijepa__err *ijepa__trainer_err(ijepa_trainer *tr) { return &tr->err; }
+
+ijepa_optimizer *ijepa__trainer_optimizer(ijepa_trainer *tr) { return tr->opt; }
+
+void ijepa__trainer_set_step(ijepa_trainer *tr, int64_t step)
+{
+    tr->step = step;
+    tr->have_stat = 0;
+    tr->last_batch = 0;
+    tr->n_ctx = tr->n_tgt = 0;
+}

@@ -1,7 +1,9 @@
 /*
  * Implements: aligned float buffers, tensor tables, the deterministic RNG.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <math.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,20 +11,57 @@
 
 // --- memory -------------------------------------------------------------------
 
+/*
+ * Float buffers carry a 64-byte header (their size and how they were made) so
+ * the returned pointer stays 64-byte aligned. Buffers of at least
+ * IJEPA__MAP_MIN bytes are anonymous mappings: the kernel gives zero pages on
+ * first touch, so an activation arena sized for the longest sequence a handle
+ * accepts costs memory (and page-clearing time) only for the part the steps
+ * really use. Smaller ones come from the C heap and are zeroed here.
+ */
+#define IJEPA__HDR 64
+#define IJEPA__MAP_MIN ((size_t)1 << 20)
+
+typedef struct {
+    size_t bytes;  /* total, header included */
+    int mapped;
+} falloc_hdr;
+
 float *ijepa__falloc(int64_t n)
 {
-    if (n < 0 || (uint64_t)n > (SIZE_MAX - 64) / sizeof(float))
+    if (n < 0 || (uint64_t)n > (SIZE_MAX - 2 * IJEPA__HDR) / sizeof(float))
         return NULL;
-    size_t bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
-    if (bytes == 0)
-        bytes = 64;
-    float *p = aligned_alloc(64, bytes);
-    if (p)
-        memset(p, 0, bytes);
-    return p;
+    size_t bytes = (((size_t)n * sizeof(float) + 63) & ~(size_t)63) + IJEPA__HDR;
+    unsigned char *base;
+    int mapped = bytes >= IJEPA__MAP_MIN;
+    if (mapped) {
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        base = m;
+    } else {
+        base = aligned_alloc(64, bytes);
+        if (!base)
+            return NULL;
+        memset(base, 0, bytes);
+    }
+    falloc_hdr h = {bytes, mapped};
+    memcpy(base, &h, sizeof h);
+    return (float *)(void *)(base + IJEPA__HDR);
 }
 
-void ijepa__ffree(float *p) { free(p); }
+void ijepa__ffree(float *p)
+{
+    if (!p)
+        return;
+    unsigned char *base = (unsigned char *)p - IJEPA__HDR;
+    falloc_hdr h;
+    memcpy(&h, base, sizeof h);
+    if (h.mapped)
+        munmap(base, h.bytes);
+    else
+        free(base);
+}
 
 // --- tensor tables --------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 /*
  * libijepa benchmark (not a test): measures the machine's oneDNN f32 GEMM
  * rate, then times encoder training steps (TRAIN forward + backward) and
- * inference forwards of ViT presets, and prints one aligned table.
+ * inference forwards of ViT presets, then whole I-JEPA training steps
+ * (ijepa_trainer_step: ViT-S/16 with the official 384x12 predictor, and the
+ * Fashion-MNIST recipe), and prints aligned tables.
  *
  *   tests/bench [--quick] [--iters N] [--tries N] [--only SUBSTR] [--no-gemm]
  *
@@ -15,7 +17,8 @@
  *   --budget S     start no retry once the run has taken S seconds (default
  *                  150), so that a busy machine cannot stretch the run much
  *   --only SUBSTR  run only the configurations whose label contains SUBSTR,
- *                  labels are "vit_small/train/8", "vit_small/infer/16", ...
+ *                  labels are "vit_small/train/8", "vit_small/infer/16", ...,
+ *                  "ijepa vit_small/16", "ijepa fmnist/128"
  *   --no-gemm      skip the GEMM peak measurement (no "% of peak" column)
  *
  * Threads: OMP_NUM_THREADS (the library uses the OpenMP pool as it is).
@@ -539,6 +542,185 @@ static void run_case(const opts *o, ijepa_context *ctx, const bench_case *bc, ro
     ijepa_encoder_free(enc);
 }
 
+// --- whole I-JEPA steps -------------------------------------------------------------------
+
+/* A trainer configuration: "key=value" pairs applied after the preset. */
+typedef struct step_case {
+    const char *label, *preset, *settings;
+} step_case;
+
+static void apply_settings(ijepa_config *cfg, const char *settings)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", settings);
+    for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
+        char *eq = strchr(tok, '=');
+        int32_t key;
+        if (!eq) {
+            fprintf(stderr, "bench: bad setting '%s'\n", tok);
+            exit(1);
+        }
+        *eq = '\0';
+        CHECK(ijepa_config_key_from_name(tok, &key));
+        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT)
+            CHECK(ijepa_config_set_int(cfg, key, strtoll(eq + 1, NULL, 10)));
+        else
+            CHECK(ijepa_config_set_float(cfg, key, strtod(eq + 1, NULL)));
+    }
+}
+
+/* Analytic FLOPs of one I-JEPA step (same conventions as model_flops):
+ * target encoder forward on all N patches; context encoder forward and
+ * backward on Kc; predictor forward and backward on M*B sequences of Kc+Kt
+ * tokens (predictor_embed on the Kc context tokens once per image, with an
+ * input gradient for the context encoder; predictor_proj on the Kt target
+ * tokens of every sequence). */
+static double step_flops(const ijepa_config *c, int64_t B, int64_t Kc, int64_t Kt)
+{
+    double ratio, fwd, bwd, f2, b2;
+    CHECK(ijepa_config_get_float(c, IJEPA_CFG_MLP_RATIO, &ratio));
+    const int64_t img = cfg_int(c, IJEPA_CFG_IMG_SIZE), p = cfg_int(c, IJEPA_CFG_PATCH_SIZE);
+    const int64_t C = cfg_int(c, IJEPA_CFG_IN_CHANS), D = cfg_int(c, IJEPA_CFG_EMBED_DIM);
+    const int64_t L = cfg_int(c, IJEPA_CFG_DEPTH), N = (img / p) * (img / p);
+    const int64_t Dp = cfg_int(c, IJEPA_CFG_PRED_EMBED_DIM), Lp = cfg_int(c, IJEPA_CFG_PRED_DEPTH);
+    const int64_t M = cfg_int(c, IJEPA_CFG_NUM_TARGETS);
+    const int64_t Hd = (int64_t)((double)D * ratio), Hdp = (int64_t)((double)Dp * ratio);
+    double total = 0;
+    model_flops(N, D, Hd, L, C, p, &fwd, &bwd);
+    total += (double)B * fwd;
+    model_flops(Kc, D, Hd, L, C, p, &fwd, &bwd);
+    total += (double)B * (fwd + bwd);
+    model_flops(Kc + Kt, Dp, Hdp, Lp, 1, 1, &f2, &b2); /* patch term: negligible 2*Dp */
+    total += (double)(M * B) * (f2 + b2);
+    total += 3.0 * (double)B * (double)Kc * 2.0 * (double)D * (double)Dp;       /* embed  */
+    total += 3.0 * (double)(M * B) * (double)Kt * 2.0 * (double)Dp * (double)D; /* proj   */
+    return total;
+}
+
+typedef struct step_row {
+    char label[48];
+    int64_t batch, steps;
+    double step_ms, img_s, gflop_s, kc, kt, noise_pct, rss_peak, create_ms;
+    int attempts;
+} step_row;
+
+static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc, step_row *rw)
+{
+    ijepa_config *cfg;
+    CHECK(ijepa_config_create(&cfg));
+    CHECK(ijepa_config_apply_preset(cfg, sc->preset));
+    apply_settings(cfg, sc->settings);
+    const int64_t B = cfg_int(cfg, IJEPA_CFG_BATCH_SIZE), img = cfg_int(cfg, IJEPA_CFG_IMG_SIZE);
+    const int64_t C = cfg_int(cfg, IJEPA_CFG_IN_CHANS);
+    const int n = o->iters < 3 && !o->quick ? 3 : o->iters, warm = o->quick ? 1 : 3;
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TOTAL_STEPS, 1000000));
+    snprintf(rw->label, sizeof rw->label, "%s", sc->label);
+    rw->batch = B;
+    rw->steps = n;
+    ijepa_trainer *tr;
+    double t0 = now_s();
+    CHECK(ijepa_trainer_create(&tr, ctx, cfg));
+    rw->create_ms = (now_s() - t0) * 1e3;
+    const int64_t nin = B * C * img * img;
+    float *images = alloc_floats(nin);
+    fill(images, nin, 11, 1.0f);
+    double loss, *ts = malloc((size_t)n * sizeof *ts);
+    if (!ts) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(1);
+    }
+    for (int i = 0; i < warm; i++) /* first shapes: primitives built, pages touched */
+        CHECK(ijepa_trainer_step(tr, images, B, &loss));
+    rw->noise_pct = -1;
+    for (int attempt = 0; attempt < o->attempts; attempt++) {
+        load_mark m0, m1;
+        double flops = 0, secs = 0, kc = 0, kt = 0, v;
+        load_mark_take(&m0);
+        for (int it = 0; it < n; it++) {
+            t0 = now_s();
+            CHECK(ijepa_trainer_step(tr, images, B, &loss));
+            ts[it] = now_s() - t0;
+            secs += ts[it];
+            CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_N_CONTEXT, &v));
+            kc += v;
+            const int64_t ikc = (int64_t)v;
+            CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_N_TARGET, &v));
+            kt += v;
+            flops += step_flops(cfg, B, ikc, (int64_t)v);
+        }
+        load_mark_take(&m1);
+        const double noise = load_foreign_pct(&m0, &m1);
+        rw->attempts = attempt + 1;
+        if (attempt == 0 || (noise >= 0 && noise < rw->noise_pct)) {
+            rw->noise_pct = noise;
+            rw->step_ms = median_of(ts, n) * 1e3;
+            rw->img_s = (double)(B * n) / secs;
+            rw->gflop_s = flops / secs * 1e-9;
+            rw->kc = kc / n;
+            rw->kt = kt / n;
+        }
+        if (noise < 0 || noise <= NOISE_MAX || now_s() - g_start > o->budget)
+            break;
+    }
+    rw->rss_peak = peak_rss_bytes();
+    if (cur_rss_bytes() > rw->rss_peak)
+        rw->rss_peak = cur_rss_bytes();
+    free(ts);
+    free(images);
+    ijepa_trainer_free(tr);
+    ijepa_config_free(cfg);
+}
+
+static void run_steps(const opts *o, ijepa_context *ctx, double peak)
+{
+    /* ViT-S/16 with the predictor of every released I-JEPA model (384 wide,
+     * 12 deep), and the Fashion-MNIST recipe of examples/trainloop.h. */
+    static const step_case full[] = {
+        {"ijepa vit_small/16", "vit_small",
+         "img_size=224 patch_size=16 pred_embed_dim=384 pred_depth=12 batch_size=16"},
+        {"ijepa fmnist/128", "vit_tiny",
+         "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
+         "patch_init_std=0.5 pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
+         "min_keep=4"},
+    };
+    static const step_case quick[] = {
+        {"ijepa vit_small/2", "vit_small",
+         "img_size=224 patch_size=16 pred_embed_dim=384 pred_depth=2 batch_size=2"},
+        {"ijepa fmnist/16", "vit_tiny",
+         "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
+         "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=16 min_keep=4"},
+    };
+    const step_case *cases = o->quick ? quick : full;
+    const size_t nc = o->quick ? sizeof quick / sizeof quick[0] : sizeof full / sizeof full[0];
+    int header = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (o->only && !strstr(cases[i].label, o->only))
+            continue;
+        if (!header) {
+            printf("\nwhole I-JEPA training steps (ijepa_trainer_step: masks, target forward, "
+                   "context forward+backward,\npredictor forward+backward, loss, AdamW, EMA; "
+                   "uniform masks, so Kc and Kt vary by step; GFLOP/s = analytic\nFLOPs of the "
+                   "steps run / their time; peak RSS = the process's high-water mark so far:\nrun --only ijepa for a configuration's own)\n\n");
+            printf("%-20s %5s %6s %6s %9s %8s %8s %6s %6s %5s %9s\n", "config", "batch", "Kc",
+                   "Kt", "step ms", "img/s", "GFLOP/s", "%peak", "noise%", "tries",
+                   "peak MiB");
+            header = 1;
+        }
+        step_row r;
+        run_step_case(o, ctx, &cases[i], &r);
+        char pk[16], nz[16];
+        if (peak > 0)
+            snprintf(pk, sizeof pk, "%6.1f", 100.0 * r.gflop_s / peak);
+        else
+            snprintf(pk, sizeof pk, "%6s", "-");
+        fmt_noise(nz, sizeof nz, r.noise_pct);
+        printf("%-20s %5lld %6.1f %6.1f %9.1f %8.2f %8.1f %s %6s %5d %9.1f\n", r.label,
+               (long long)r.batch, r.kc, r.kt, r.step_ms, r.img_s, r.gflop_s, pk, nz,
+               r.attempts, mib(r.rss_peak));
+        fflush(stdout);
+    }
+}
+
 static void print_row_header(void)
 {
     printf("%-20s %5s %8s %9s %9s %9s %9s %8s %8s %8s %6s %6s %5s\n", "config", "batch",
@@ -664,6 +846,7 @@ int main(int argc, char **argv)
                mib(rows[i].rss_now), mib(rows[i].rss_peak), rows[i].create_ms);
     printf("(encoder MiB = ijepa_encoder_memory_bytes; RSS MiB = resident while that "
            "encoder was alive;\n create ms = ijepa_encoder_create, parameter init included)\n");
+    run_steps(&o, ctx, peak);
     printf("\ntotal bench time %.1f s\n", now_s() - g_start);
 
     ijepa_context_free(ctx);

@@ -31,5 +31,6 @@ Suite *ijepa_loss_suite(void);    /* check_loss.c: include/ijepa/loss.h */
 Suite *ijepa_optim_suite(void);   /* check_optim.c: include/ijepa/optim.h */
 Suite *ijepa_predictor_suite(void); /* check_predictor.c: include/ijepa/predictor.h */
 Suite *ijepa_trainer_suite(void);   /* check_trainer.c: include/ijepa/trainer.h */
+Suite *ijepa_checkpoint_suite(void); /* check_checkpoint.c: include/ijepa/checkpoint.h */
 
 #endif /* IJEPA_TESTS_CHECK_IJEPA_H */

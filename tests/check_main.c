@@ -37,6 +37,7 @@ static const struct {
     { "optim", ijepa_optim_suite },
     { "predictor", ijepa_predictor_suite },
     { "trainer", ijepa_trainer_suite },
+    { "checkpoint", ijepa_checkpoint_suite },
 };
 
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))

@@ -18,5 +18,6 @@
 #include "loss.h"
 #include "optim.h"
 #include "mask.h"
+#include "checkpoint.h"
 
 #endif /* IJEPA_IJEPA_H */

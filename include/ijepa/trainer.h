@@ -77,7 +77,7 @@ IJEPA_API int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t
 IJEPA_API int64_t ijepa_trainer_step_count(const ijepa_trainer *tr);
 
 /** Read one IJEPA_STAT_* value of the last successful step. IJEPA_ERR_STATE
- * before the first, IJEPA_ERR_INVALID_ARG for an unknown stat; failures are
+ * before the first (since creation or ijepa_trainer_load()), IJEPA_ERR_INVALID_ARG for an unknown stat; failures are
  * reported through ijepa_last_error() only (the handle is const). */
 IJEPA_API int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *value);
 
