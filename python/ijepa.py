@@ -9,7 +9,8 @@ Every public C function is declared in ``lib`` with its argtypes and restype
 IjepaError carrying the status and the library's one-line message. The
 classes below wrap the handles:
 
-    Config, Context, Encoder, Predictor, MaskSampler, Optimizer, Trainer
+    Config, Context, Encoder, Predictor, MaskSampler, Optimizer, Trainer,
+    Checkpoint
 
 each with close(), a context manager and a finalizer as a safety net.
 Handles that borrow another (an encoder borrows its context, an optimizer
@@ -36,7 +37,8 @@ import numpy as np
 
 __all__ = [
     "IjepaError", "lib", "load_library", "version", "Config", "Context", "Encoder",
-    "Predictor", "MaskSampler", "Optimizer", "Trainer", "TensorInfo", "loss_compute",
+    "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "TensorInfo",
+    "read_checkpoint_config", "loss_compute",
     "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
     "schedule_momentum", "config_keys", "status_string",
 ]
@@ -233,13 +235,10 @@ _SIGNATURES = {
     "ijepa_trainer_predictor": (_H, [_H], None),
 }
 
-# The checkpoint API (include/ijepa/checkpoint.h), bound only when the
-# loaded library exports it: it is being added in parallel on another
-# branch; once its header is in the tree, tests/python/test_binding.py checks
-# these declarations against it like every other function.
 _pvoid = ctypes.c_void_p
 _pstr = ctypes.POINTER(ctypes.c_char_p)
-_CHECKPOINT_SIGNATURES = {
+_SIGNATURES.update({
+    # checkpoint.h
     "ijepa_trainer_save": (_int, [_H, _str], "status"),
     "ijepa_trainer_load": (_int, [_H, _str], "status"),
     "ijepa_checkpoint_read_config": (_int, [_str, _HH], "status"),
@@ -260,7 +259,7 @@ _CHECKPOINT_SIGNATURES = {
     "ijepa_checkpoint_writer_last_error": (_str, [_H], None),
     "ijepa_checkpoint_writer_add": (_int, [_H, _str, _H, _pf], "status"),
     "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
-}
+})
 CHECKPOINT_MAX_DIMS = 8
 
 # The handle getter that holds a function's message when its first argument
@@ -323,8 +322,6 @@ class _Lib:
     def __init__(self, cdll):
         self._cdll = cdll
         sigs = dict(_SIGNATURES)
-        if hasattr(cdll, "ijepa_checkpoint_open"):
-            sigs.update(_CHECKPOINT_SIGNATURES)
         self.signatures = sigs  # every function bound here
         for name, (restype, argtypes, _) in sigs.items():
             f = getattr(cdll, name)
@@ -342,17 +339,6 @@ class _Lib:
 
 
 lib = _Lib(load_library())
-
-
-def has_checkpoint_api():
-    """True when the loaded library has the checkpoint functions."""
-    return "ijepa_checkpoint_open" in lib.signatures
-
-
-def _need_checkpoint_api():
-    if not has_checkpoint_api():
-        raise NotImplementedError("the loaded libijepa (%s) has no checkpoint API "
-                                  "(include/ijepa/checkpoint.h)" % lib.path)
 
 
 def version():
@@ -1025,13 +1011,12 @@ class Trainer(_Handle):
         return {k: self.stat(k) for k in STATS}
 
     def save(self, path):
-        """ijepa_trainer_save(): the whole training state, atomically."""
-        _need_checkpoint_api()
+        """ijepa_trainer_save(): the whole training state (both encoders,
+        predictor, AdamW moments, step, configuration), atomically."""
         lib.ijepa_trainer_save(self._ptr, os.fsencode(path))
 
     def load(self, path):
         """ijepa_trainer_load(): continue a run saved by save()."""
-        _need_checkpoint_api()
         lib.ijepa_trainer_load(self._ptr, os.fsencode(path))
 
     def masks(self):
@@ -1049,7 +1034,7 @@ class Trainer(_Handle):
         return ctxm.reshape(b.value, nc.value), tgt.reshape(nall, b.value, nt.value)
 
 
-# --- checkpoints (when the library has include/ijepa/checkpoint.h) -------------------
+# --- checkpoints ----------------------------------------------------------------------
 
 class Checkpoint(_Handle):
     """ijepa_checkpoint: a validated libijepa (safetensors) checkpoint file."""
@@ -1057,7 +1042,6 @@ class Checkpoint(_Handle):
     _kind = "checkpoint"
 
     def __init__(self, path):
-        _need_checkpoint_api()
         ptr = _create(lib.ijepa_checkpoint_open, os.fsencode(path))
         super().__init__(_Resource(ptr, lib.ijepa_checkpoint_free))
 
@@ -1102,7 +1086,6 @@ class Checkpoint(_Handle):
 
 def read_checkpoint_config(path):
     """The configuration stored in a libijepa checkpoint (a new Config)."""
-    _need_checkpoint_api()
     out = ctypes.c_void_p()
     lib.ijepa_checkpoint_read_config(os.fsencode(path), ctypes.byref(out))
     return Config(_ptr=out.value)
