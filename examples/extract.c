@@ -2,16 +2,16 @@
  * ijepa-extract: average-pooled target-encoder features of Fashion-MNIST
  * images, written as a NumPy .npy file (float32 [n, embed_dim]).
  *
- *   ijepa-extract --run DIR [--data DIR] [--split train|t10k] [--limit N]
- *                 [--threads T] --out FILE.npy
- *   ijepa-extract --config-file FILE --weights FILE ...
+ *   ijepa-extract (--checkpoint FILE | --run DIR) [--data DIR]
+ *                 [--split train|t10k] [--limit N] [--threads T] --out FILE.npy
  *
- * The weights are a training run's output (ijepa-train --out DIR, or
- * python/examples/train.py --out DIR): DIR/config.txt ("name = value" lines)
- * and DIR/target_encoder.f32 (the raw float32 parameter buffer). Each image
- * is normalised as in training, encoded with all its patches, and its tokens
- * averaged (summed in double, in token order). python/examples/extract.py
- * writes the same array.
+ * The weights are the target_encoder.* tensors and the configuration of a
+ * libijepa checkpoint (docs/checkpoint.md): --run DIR reads
+ * DIR/checkpoint.safetensors, as ijepa-train --out DIR and
+ * python/examples/train.py --out DIR write it; python/ijepa_convert.py makes
+ * one from an official I-JEPA checkpoint. Each image is normalised as in
+ * training, encoded with all its patches, and its tokens averaged (summed in
+ * double, in token order). python/examples/extract.py writes the same array.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
@@ -20,9 +20,8 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ijepa-extract (--run DIR | --config-file FILE --weights FILE)\n"
-               "                     [--data DIR] [--split train|t10k] [--limit N]\n"
-               "                     [--threads T] --out FILE.npy\n");
+    fprintf(f, "usage: ijepa-extract (--checkpoint FILE | --run DIR) [--data DIR]\n"
+               "                     [--split train|t10k] [--limit N] [--threads T] --out FILE.npy\n");
 }
 
 /* NumPy format 1.0: magic, version, little-endian u16 header length, a
@@ -59,7 +58,7 @@ static int write_npy(const char *path, const float *data, int64_t rows, int64_t 
 int main(int argc, char **argv)
 {
     ex_prog = "ijepa-extract";
-    const char *dir = FMNIST_DEFAULT_DIR, *run = NULL, *cfg_path = NULL, *w_path = NULL;
+    const char *dir = FMNIST_DEFAULT_DIR, *run = NULL, *ckpt = NULL;
     const char *split = "t10k", *out = NULL;
     int64_t limit = 0, threads = 0;
     for (int i = 1; i < argc; i++) {
@@ -75,10 +74,8 @@ int main(int argc, char **argv)
         const char *v = argv[++i];
         if (!strcmp(a, "--run"))
             run = v;
-        else if (!strcmp(a, "--config-file"))
-            cfg_path = v;
-        else if (!strcmp(a, "--weights"))
-            w_path = v;
+        else if (!strcmp(a, "--checkpoint"))
+            ckpt = v;
         else if (!strcmp(a, "--data"))
             dir = v;
         else if (!strcmp(a, "--split"))
@@ -94,16 +91,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char cbuf[4096], wbuf[4096];
-    if (run) {
-        snprintf(cbuf, sizeof cbuf, "%s/config.txt", run);
-        snprintf(wbuf, sizeof wbuf, "%s/target_encoder.f32", run);
-        if (!cfg_path)
-            cfg_path = cbuf;
-        if (!w_path)
-            w_path = wbuf;
+    char cbuf[4096];
+    if (run && !ckpt) {
+        snprintf(cbuf, sizeof cbuf, "%s/checkpoint.safetensors", run);
+        ckpt = cbuf;
     }
-    if (!cfg_path || !w_path || !out) {
+    if (!ckpt || !out) {
         usage(stderr);
         return 2;
     }
@@ -118,9 +111,10 @@ int main(int argc, char **argv)
     }
     if (limit > 0 && limit < ds.n)
         ds.n = limit;
+    ijepa_checkpoint *ck;
     ijepa_config *cfg;
-    CHECK(ijepa_config_create(&cfg));
-    ex_config_load(cfg, cfg_path);
+    CHECK(ijepa_checkpoint_open(&ck, ckpt));
+    CHECK(ijepa_checkpoint_config(ck, &cfg));
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
     int64_t img, batch;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &img));
@@ -129,7 +123,8 @@ int main(int argc, char **argv)
     ijepa_encoder *enc;
     CHECK(ijepa_context_create(&ctx));
     CHECK(ijepa_encoder_create(&enc, ctx, cfg));
-    ex_weights_load(enc, w_path);
+    CHECK(ijepa_checkpoint_load_encoder(ck, "target_encoder", enc));
+    ijepa_checkpoint_free(ck);
     const int64_t D = ijepa_encoder_embed_dim(enc);
     float *feats = ex_malloc((size_t)(ds.n * D) * sizeof(float));
     ex_extract(enc, &ds, ds.n, img, batch, FMNIST_MEAN, FMNIST_STD, feats);

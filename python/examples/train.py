@@ -8,8 +8,12 @@ log, so the same command line gives the same losses and weights:
 
 (with the same number of OpenMP threads: --threads here sets OMP_NUM_THREADS
 before the library is loaded). Writes to --out: log.csv (the C example's
-columns), config.txt and target_encoder.f32 (raw float32 parameters of the
-target encoder, the input of extract.py and ijepa-extract).
+columns) and checkpoint.safetensors (Trainer.save: both encoders, predictor,
+optimizer state, step and configuration; the input of extract.py and
+ijepa-extract). --save-every K also saves it every K steps; --resume PATH
+continues a saved run to --steps N in total (default: the file's
+total_steps), replaying the feed of the steps already trained, as
+ijepa-train does. No --probe and no pictures: use the C example for those.
 """
 import argparse
 import os
@@ -30,6 +34,8 @@ def main(argv=None):
     ap.add_argument("--crop", type=float, default=-1)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--out")
+    ap.add_argument("--resume", metavar="PATH")
+    ap.add_argument("--save-every", type=int, default=0, metavar="K")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     if a.threads > 0:  # before libgomp starts (it starts with the library)
@@ -46,30 +52,35 @@ def main(argv=None):
     if 0 < a.limit < len(pixels):
         pixels = pixels[:a.limit]
 
-    cfg = ijepa.Config()
-    cfg.update(fmnist.parse_settings(settings))
-    if a.batch > 0:
-        cfg["batch_size"] = a.batch
-    cfg["seed"] = a.seed
+    steps = a.steps
+    if a.resume:  # the configuration is the file's
+        cfg = ijepa.read_checkpoint_config(a.resume)
+        if steps <= 0 and a.epochs <= 0:
+            steps = cfg["total_steps"]
+    else:
+        cfg = ijepa.Config()
+        cfg.update(fmnist.parse_settings(settings))
+        if a.batch > 0:
+            cfg["batch_size"] = a.batch
+        cfg["seed"] = a.seed
     cfg.update(fmnist.parse_settings(" ".join(a.set)))
     B = cfg["batch_size"]
-    steps = a.steps
     if steps <= 0:
         steps = int((a.epochs if a.epochs > 0 else 1.0) * (len(pixels) // B))
     steps = max(steps, 1)
-    # as examples/trainloop.h: schedules span the run
-    cfg["total_steps"] = steps
-    if cfg["warmup_steps"] > steps:
-        cfg["warmup_steps"] = steps // 10
 
-    losses = train(cfg, pixels, steps, crop if a.crop < 0 else a.crop, a.out, a.quiet)
-    print("trained %d steps: loss %.5f -> %.5f" % (steps, losses[0], losses[-1]))
+    losses = train(cfg, pixels, steps, crop if a.crop < 0 else a.crop, a.out, a.quiet,
+                   a.resume, a.save_every)
+    print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
     return 0
 
 
-def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True):
-    """Train with ijepa.Trainer on the feed of examples/trainloop.h; returns
-    the losses (and writes out_dir/{log.csv,config.txt,target_encoder.f32})."""
+def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True, resume=None,
+          save_every=0):
+    """Train with ijepa.Trainer on the feed of examples/trainloop.h until
+    step `steps`; returns the losses of the steps trained (and writes
+    out_dir/log.csv and out_dir/checkpoint.safetensors). cfg gets the
+    run's total_steps (and warmup_steps if they exceed it), as in C."""
     import fmnist
     import ijepa
 
@@ -83,9 +94,23 @@ def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True):
         csv.write("step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
                   "n_context,n_target,images_per_s,elapsed_s\n")
     t0 = time.monotonic()
+    cfg["total_steps"] = steps
+    if cfg["warmup_steps"] > steps:
+        cfg["warmup_steps"] = steps // 10
+    ckpt = os.path.join(out_dir, "checkpoint.safetensors") if out_dir else None
     with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
+        s0 = 0
+        if resume:
+            tr.load(resume)
+            s0 = tr.step_count
+            if s0 >= steps:
+                raise SystemExit("train.py: %s is already at step %d of %d" % (resume, s0, steps))
         for s in range(steps):
+            if s == s0:
+                t0 = time.monotonic()
             x = feed.next_batch()
+            if s < s0:
+                continue  # resuming: this batch was trained before
             loss = tr.step(x)
             st = tr.stats()
             losses.append(loss)
@@ -94,15 +119,16 @@ def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True):
                 csv.write("%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.0f,%.0f,%.2f,%.2f\n" % (
                     s + 1, feed.epoch, loss, st["target_std"], st["lr"], st["weight_decay"],
                     st["momentum"], st["grad_norm"], st["n_context"], st["n_target"],
-                    (s + 1) * B / el, el))
+                    (s + 1 - s0) * B / el, el))
             if not quiet and ((s + 1) % max(1, steps // 20) == 0 or s + 1 == steps):
                 print("step %d/%d loss %.5f target_std %.4f lr %.2e" % (
                     s + 1, steps, loss, st["target_std"], st["lr"]), file=sys.stderr)
+            if ckpt and save_every > 0 and (s + 1) % save_every == 0 and s + 1 < steps:
+                csv.flush()
+                tr.save(ckpt)
         if out_dir:
             csv.close()
-            with open(os.path.join(out_dir, "config.txt"), "w") as f:
-                f.write(cfg.to_text())
-            tr.target_encoder.params.tofile(os.path.join(out_dir, "target_encoder.f32"))
+            tr.save(ckpt)
     return losses
 
 

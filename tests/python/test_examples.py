@@ -1,6 +1,7 @@
 """python/examples/ against the C examples: train.py gives the losses, log
-and weights of ijepa-train for the same recipe, seed and data; extract.py
-writes the same .npy as ijepa-extract."""
+and checkpoint (byte for byte) of ijepa-train for the same recipe, seed and
+data, also when resuming; extract.py writes the same .npy as
+ijepa-extract."""
 import os
 import subprocess
 import sys
@@ -66,11 +67,12 @@ class TestExamples(unittest.TestCase):
         crow, prow = log_rows(os.path.join(cdir, "log.csv")), log_rows(os.path.join(pdir, "log.csv"))
         self.assertEqual(len(crow), steps + 1)
         self.assertEqual(prow, crow)  # step, epoch, loss, ... as printed by both
-        self.assertEqual(read_bytes(os.path.join(pdir, "config.txt")),
-                         read_bytes(os.path.join(cdir, "config.txt")))
-        cw = read_bytes(os.path.join(cdir, "target_encoder.f32"))
-        self.assertGreater(len(cw), 0)
-        self.assertEqual(read_bytes(os.path.join(pdir, "target_encoder.f32")), cw)
+        # weights, moments, step and configuration: the same bytes
+        cck = read_bytes(os.path.join(cdir, "checkpoint.safetensors"))
+        self.assertGreater(len(cck), 0)
+        self.assertEqual(read_bytes(os.path.join(pdir, "checkpoint.safetensors")), cck)
+        with ijepa.Checkpoint(os.path.join(pdir, "checkpoint.safetensors")) as ck:
+            self.assertEqual(ck.step, int(crow[-1][0]))
         losses = [float(r[2]) for r in crow[1:]]
         self.assertGreater(len(set(losses)), 1)  # the steps did something
 
@@ -88,6 +90,21 @@ class TestExamples(unittest.TestCase):
         cdir, pdir = self.train_both("crop", args)
         self.assert_same_run(cdir, pdir, 3)
 
+    def test_resume_matches_c(self):
+        """Both resume the same step-2 checkpoint to step 5 (--save-every
+        saving on the way): same log rows and final checkpoint."""
+        first = os.path.join(self.tmp.name, "resume-first")
+        run([c_example("train"), "--threads", "1", "--quiet", "--out", first, "--config",
+             "tiny", "--steps", "2", "--seed", "4", "--limit", "80"])
+        ck = os.path.join(first, "checkpoint.safetensors")
+        args = ["--resume", ck, "--steps", "5", "--limit", "80", "--save-every", "2"]
+        cdir, pdir = self.train_both("resume", args)
+        crow = log_rows(os.path.join(cdir, "log.csv"))
+        self.assertEqual([r[0] for r in crow[1:]], ["3", "4", "5"])
+        self.assertEqual(log_rows(os.path.join(pdir, "log.csv")), crow)
+        self.assertEqual(read_bytes(os.path.join(pdir, "checkpoint.safetensors")),
+                         read_bytes(os.path.join(cdir, "checkpoint.safetensors")))
+
     def test_in_process_losses_equal_c_log(self):
         """train.train() from Python: losses equal to the C log's digits and,
         exactly, to a second run (determinism)."""
@@ -102,7 +119,7 @@ class TestExamples(unittest.TestCase):
         pixels, _ = fmnist.load(FMNIST_DIR, "train")
         cfg = ijepa.Config()
         cfg.update(fmnist.parse_settings(fmnist.RECIPES["tiny"][0]))
-        cfg.update(seed=5, total_steps=4, warmup_steps=0)
+        cfg["seed"] = 5
         losses = train.train(cfg, pixels[:64], 4)
         self.assertEqual(["%.6g" % v for v in losses],
                          [r[2] for r in log_rows(os.path.join(cdir, "log.csv"))[1:]])
@@ -130,12 +147,15 @@ class TestExamples(unittest.TestCase):
         np.testing.assert_array_equal(a, b)
         self.assertEqual(len(raw), 10 + hlen + a.nbytes)
         self.assertGreater(float(a.std(axis=0).mean()), 0)  # images differ
-        # and the features are the encoder's pooled tokens
+        # and the features are the pooled tokens of the checkpoint's target encoder
         import extract
-        with open(os.path.join(rundir, "config.txt")) as f:
-            cfg = ijepa.Config.from_text(f.read())
+        import ijepa_convert
+        tensors, meta = ijepa_convert.read_safetensors(os.path.join(rundir,
+                                                                    "checkpoint.safetensors"))
+        cfg = ijepa.Config.from_text(meta["ijepa.config"])
         with ijepa.Context() as ctx, ijepa.Encoder(ctx, cfg) as enc:
-            enc.params[...] = np.fromfile(os.path.join(rundir, "target_encoder.f32"), "<f4")
+            enc.load_state_dict({k[len("target_encoder."):]: v for k, v in tensors.items()
+                                 if k.startswith("target_encoder.")})
             import fmnist
             px, _ = fmnist.load(FMNIST_DIR, "t10k")
             tok = enc(fmnist.images(px[:3], 28))
