@@ -68,6 +68,7 @@ class TestDocs(unittest.TestCase):
         self.assertIn("--- all %d blocks ran" % len(run), p.stdout)
         self.assertIn("TypeError: images must have dtype float32", p.stdout)
         self.assertIn("identical", p.stdout)  # C and Python features
+        self.assertIn("same checkpoint", p.stdout)  # C and Python training
         if torch_ok:
             self.assertRegex(p.stdout, r"\n32 1 4 16\n")  # the converted architecture
             self.assertIn("\nTrue\n", p.stdout)            # bit-identical round trip
