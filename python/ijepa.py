@@ -532,7 +532,7 @@ class Config(_Handle):
         return {k: self[k] for k in config_keys()}
 
     def to_text(self):
-        """'name = value' lines, as the C examples' config.txt."""
+        """'name = value' lines (the form of a checkpoint's ijepa.config metadata)."""
         lines = []
         for k, v in self.to_dict().items():
             lines.append("%s = %s" % (k, v if isinstance(v, int) else "%.17g" % v))
