@@ -42,7 +42,7 @@ BUILD_STATIC ?= 1
 # (the one list; `make deps` installs what is missing)
 DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
-               dataset-fashion-mnist libjansson-dev
+               dataset-fashion-mnist libjansson-dev python3-numpy python3-torch
 # extra packages for the CI's clang build (clang -fopenmp needs libomp)
 DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev
 
@@ -247,6 +247,7 @@ check-run: all tests
 	@$(MAKE) --no-print-directory check-headers
 	@$(MAKE) --no-print-directory check-symbols
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory check-install
 
 check-headers:
@@ -260,6 +261,15 @@ check-symbols: $(SHLIB_REAL)
 check-unit: $(CHECK_BIN)
 	@echo "== unit tests (Check)"
 	$(CHECK_OMP_ENV) ./$(CHECK_BIN)
+
+# Python binding, Python examples vs C examples, docs/python.md snippets,
+# PyTorch parity and converter (tests/python/run.sh skips what it cannot run).
+PYTHON ?= /usr/bin/python3
+.PHONY: check-python
+check-python: shared examples
+	@echo "== Python tests ($(PYTHON))"
+	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 \
+	    OMP_WAIT_POLICY=passive $(SHELL) tests/python/run.sh
 
 check-install: all
 	@echo "== install, pkg-config consumer, uninstall"

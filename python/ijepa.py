@@ -1,0 +1,1091 @@
+"""libijepa from Python: a ctypes binding (pure Python, numpy only).
+
+Loading: the library named by the environment variable IJEPA_LIBRARY (a path),
+else what ctypes.util.find_library('ijepa') finds, else the SONAME
+libijepa.so.0 through the dynamic loader.
+
+Every public C function is declared in ``lib`` with its argtypes and restype
+(``ijepa.lib.ijepa_encoder_forward`` etc.); a negative status raises
+IjepaError carrying the status and the library's one-line message. The
+classes below wrap the handles:
+
+    Config, Context, Encoder, Predictor, MaskSampler, Optimizer, Trainer,
+    Checkpoint
+
+each with close(), a context manager and a finalizer as a safety net.
+Handles that borrow another (an encoder borrows its context, an optimizer
+the buffers of the models it updates, a view the buffer of its handle) keep
+it alive, so the C objects are freed in a safe order whatever the order of
+close() calls: close() releases the wrapper's own reference and the C object
+is freed once nothing depends on it any more.
+
+Arrays: parameters, gradients and optimizer moments are numpy views of the
+library's own buffers (no copy; writing them writes the model). Inputs must
+be C-contiguous numpy arrays of float32 (int32 for patch indices) of the
+documented shape: anything else raises TypeError (not an ndarray, wrong
+dtype) or ValueError (wrong shape, not C-contiguous, read-only output), and
+nothing is ever copied or converted silently.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import weakref
+from collections import namedtuple
+
+import numpy as np
+
+__all__ = [
+    "IjepaError", "lib", "load_library", "version", "Config", "Context", "Encoder",
+    "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "TensorInfo",
+    "read_checkpoint_config", "loss_compute",
+    "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
+    "schedule_momentum", "config_keys", "status_string",
+]
+
+# --- status codes and constants (values from include/ijepa/*.h) -------------
+OK = 0
+ERR_INVALID_ARG = -1
+ERR_NOMEM = -2
+ERR_IO = -3
+ERR_FORMAT = -4
+ERR_UNSUPPORTED = -5
+ERR_BACKEND = -6
+ERR_STATE = -7
+ERR_NUMERIC = -8
+
+FORWARD_INFERENCE = 0
+FORWARD_TRAIN = 1
+MASK_UNIFORM = 0
+MASK_OFFICIAL = 1
+LOSS_SMOOTH_L1 = 0
+LOSS_L2 = 1
+LOSS_L1 = 2
+CFG_TYPE_INT = 1
+CFG_TYPE_FLOAT = 2
+TENSOR_NO_DECAY = 1
+TENSOR_FROZEN = 2
+TENSOR_MAX_DIMS = 4
+OPTIMIZER_MAX_GROUPS = 16
+
+STATS = {
+    "loss": 1, "target_std": 2, "lr": 3, "weight_decay": 4, "momentum": 5,
+    "n_context": 6, "n_target": 7, "grad_norm": 8,
+}
+LOSS_KINDS = {"smooth_l1": LOSS_SMOOTH_L1, "l2": LOSS_L2, "l1": LOSS_L1}
+
+
+class IjepaError(Exception):
+    """A libijepa call failed: .status is the negative ijepa_status, .message
+    the library's one-line message, .function the C function called."""
+
+    def __init__(self, status, message, function=""):
+        self.status = status
+        self.message = message
+        self.function = function
+        super().__init__("%s (%s, status %d)" % (message or function, _status_text(status), status))
+
+
+# --- loading --------------------------------------------------------------------
+
+SONAME = "libijepa.so.0"
+
+
+def load_library(path=None):
+    """Load libijepa and return the ctypes.CDLL (without binding). Order:
+    path, $IJEPA_LIBRARY, ctypes.util.find_library('ijepa'), SONAME."""
+    tried = []
+    for cand in (path, os.environ.get("IJEPA_LIBRARY") or None,
+                 ctypes.util.find_library("ijepa"), SONAME):
+        if not cand or cand in tried:
+            continue
+        tried.append(cand)
+        try:
+            return ctypes.CDLL(cand)
+        except OSError as e:
+            last = e
+            if cand in (path, os.environ.get("IJEPA_LIBRARY")):
+                # an explicit choice that fails is an error, not a fallback
+                raise OSError("cannot load libijepa from %r: %s" % (cand, e)) from e
+    raise OSError("cannot find libijepa (tried %s; set IJEPA_LIBRARY to the path of "
+                  "libijepa.so.0): %s" % (", ".join(tried), last))
+
+
+# --- C signatures -----------------------------------------------------------------
+# Every IJEPA_API function of include/ijepa/*.h, by hand (tests/python/
+# test_binding.py parses the headers and checks each one is here with the
+# argument and return types the header declares). Handles are c_void_p.
+
+_H = ctypes.c_void_p
+_HH = ctypes.POINTER(ctypes.c_void_p)
+_i32 = ctypes.c_int32
+_i64 = ctypes.c_int64
+_u32 = ctypes.c_uint32
+_u64 = ctypes.c_uint64
+_int = ctypes.c_int
+_dbl = ctypes.c_double
+_str = ctypes.c_char_p
+_pf = ctypes.POINTER(ctypes.c_float)
+_ppf = ctypes.POINTER(_pf)
+_pi32 = ctypes.POINTER(ctypes.c_int32)
+_ppi32 = ctypes.POINTER(_pi32)
+_pi64 = ctypes.POINTER(ctypes.c_int64)
+_pdbl = ctypes.POINTER(ctypes.c_double)
+
+# name: (restype, [argtypes], how failures are reported)
+#   "status"  int status, negative = failure
+#   "index"   int, >= 0 a result, negative = failure
+#   None      no status (void, getters)
+_SIGNATURES = {
+    # common.h
+    "ijepa_status_string": (_str, [_int], None),
+    "ijepa_last_error": (_str, [], None),
+    "ijepa_version_number": (_u32, [], None),
+    "ijepa_version_string": (_str, [], None),
+    # config.h
+    "ijepa_config_create": (_int, [_HH], "status"),
+    "ijepa_config_copy": (_int, [_HH, _H], "status"),
+    "ijepa_config_free": (None, [_H], None),
+    "ijepa_config_last_error": (_str, [_H], None),
+    "ijepa_config_set_int": (_int, [_H, _i32, _i64], "status"),
+    "ijepa_config_get_int": (_int, [_H, _i32, _pi64], "status"),
+    "ijepa_config_set_float": (_int, [_H, _i32, _dbl], "status"),
+    "ijepa_config_get_float": (_int, [_H, _i32, _pdbl], "status"),
+    "ijepa_config_apply_preset": (_int, [_H, _str], "status"),
+    "ijepa_config_key_from_name": (_int, [_str, _pi32], "status"),
+    "ijepa_config_key_name": (_str, [_i32], None),
+    "ijepa_config_key_type": (_int, [_i32], "index"),
+    "ijepa_config_bounds": (_int, [_i32, _pdbl, _pdbl], "status"),
+    "ijepa_config_key_count": (_i32, [], None),
+    "ijepa_config_key_at": (_i32, [_i32], None),
+    # context.h
+    "ijepa_context_create": (_int, [_HH], "status"),
+    "ijepa_context_free": (None, [_H], None),
+    "ijepa_context_last_error": (_str, [_H], None),
+    "ijepa_context_cpu_isa": (_str, [_H], None),
+    "ijepa_context_num_threads": (_i32, [_H], None),
+    # tensors.h
+    "ijepa_tensor_table_count": (_i64, [_H], None),
+    "ijepa_tensor_table_buffer_size": (_i64, [_H], None),
+    "ijepa_tensor_table_name": (_str, [_H, _i64], None),
+    "ijepa_tensor_table_info": (_int, [_H, _i64, _pi64, _pi64, _pi32, _pi64, _pi32], "status"),
+    "ijepa_tensor_table_find": (_int, [_H, _str, _pi64], "status"),
+    # encoder.h
+    "ijepa_encoder_create": (_int, [_HH, _H, _H], "status"),
+    "ijepa_encoder_free": (None, [_H], None),
+    "ijepa_encoder_last_error": (_str, [_H], None),
+    "ijepa_encoder_config": (_H, [_H], None),
+    "ijepa_encoder_num_patches": (_i64, [_H], None),
+    "ijepa_encoder_embed_dim": (_i64, [_H], None),
+    "ijepa_encoder_memory_bytes": (_i64, [_H], None),
+    "ijepa_encoder_init_params": (_int, [_H, _u64], "status"),
+    "ijepa_encoder_forward": (_int, [_H, _pf, _i64, _pi32, _i64, _pf, _i32], "status"),
+    "ijepa_encoder_backward": (_int, [_H, _pf], "status"),
+    "ijepa_encoder_zero_grad": (_int, [_H], "status"),
+    "ijepa_encoder_params": (_int, [_H, _ppf, _pi64], "status"),
+    "ijepa_encoder_grads": (_int, [_H, _ppf, _pi64], "status"),
+    "ijepa_encoder_tensors": (_H, [_H], None),
+    # predictor.h
+    "ijepa_predictor_create": (_int, [_HH, _H, _H], "status"),
+    "ijepa_predictor_free": (None, [_H], None),
+    "ijepa_predictor_last_error": (_str, [_H], None),
+    "ijepa_predictor_init_params": (_int, [_H, _u64], "status"),
+    "ijepa_predictor_forward": (_int, [_H, _pf, _i64, _pi32, _i64, _pi32, _i64, _pf, _i32],
+                                "status"),
+    "ijepa_predictor_backward": (_int, [_H, _pf, _pf], "status"),
+    "ijepa_predictor_zero_grad": (_int, [_H], "status"),
+    "ijepa_predictor_params": (_int, [_H, _ppf, _pi64], "status"),
+    "ijepa_predictor_grads": (_int, [_H, _ppf, _pi64], "status"),
+    "ijepa_predictor_tensors": (_H, [_H], None),
+    "ijepa_predictor_memory_bytes": (_i64, [_H], None),
+    # mask.h
+    "ijepa_mask_sampler_create": (_int, [_HH, _H], "status"),
+    "ijepa_mask_sampler_free": (None, [_H], None),
+    "ijepa_mask_sampler_last_error": (_str, [_H], None),
+    "ijepa_mask_sampler_grid_size": (_i64, [_H], None),
+    "ijepa_mask_sampler_sample": (_int, [_H, _i64, _u64, _pi32, _pi64, _pi32, _pi64], "status"),
+    # loss.h
+    "ijepa_loss_compute": (_int, [_pf, _i64, _i64, _i64, _pi32, _i64, _i64, _pf, _i32, _dbl,
+                                  _pf, _pdbl], "status"),
+    "ijepa_loss_target_std": (_int, [_pf, _i64, _i64, _i64, _dbl, _pdbl], "status"),
+    # optim.h
+    "ijepa_optimizer_create": (_int, [_HH, _H], "status"),
+    "ijepa_optimizer_free": (None, [_H], None),
+    "ijepa_optimizer_last_error": (_str, [_H], None),
+    "ijepa_optimizer_add": (_int, [_H, _pf, _pf, _H], "index"),
+    "ijepa_optimizer_step": (_int, [_H, _dbl, _dbl], "status"),
+    "ijepa_optimizer_step_count": (_i64, [_H], None),
+    "ijepa_optimizer_set_step_count": (_int, [_H, _i64], "status"),
+    "ijepa_optimizer_grad_norm": (_int, [_H, _pdbl], "status"),
+    "ijepa_optimizer_moments": (_int, [_H, _i32, _ppf, _ppf, _pi64], "status"),
+    "ijepa_encoder_ema_update": (_int, [_H, _H, _dbl], "status"),
+    "ijepa_schedule_lr": (_dbl, [_i64, _i64, _i64, _dbl, _dbl, _dbl], None),
+    "ijepa_schedule_weight_decay": (_dbl, [_i64, _i64, _dbl, _dbl], None),
+    "ijepa_schedule_momentum": (_dbl, [_i64, _i64, _dbl, _dbl], None),
+    # trainer.h
+    "ijepa_trainer_create": (_int, [_HH, _H, _H], "status"),
+    "ijepa_trainer_free": (None, [_H], None),
+    "ijepa_trainer_last_error": (_str, [_H], None),
+    "ijepa_trainer_step": (_int, [_H, _pf, _i64, _pdbl], "status"),
+    "ijepa_trainer_step_count": (_i64, [_H], None),
+    "ijepa_trainer_stat": (_int, [_H, _i32, _pdbl], "status"),
+    "ijepa_trainer_masks": (_int, [_H, _ppi32, _pi64, _ppi32, _pi64, _pi64], "status"),
+    "ijepa_trainer_context_encoder": (_H, [_H], None),
+    "ijepa_trainer_target_encoder": (_H, [_H], None),
+    "ijepa_trainer_predictor": (_H, [_H], None),
+}
+
+_pvoid = ctypes.c_void_p
+_pstr = ctypes.POINTER(ctypes.c_char_p)
+_SIGNATURES.update({
+    # checkpoint.h
+    "ijepa_trainer_save": (_int, [_H, _str], "status"),
+    "ijepa_trainer_load": (_int, [_H, _str], "status"),
+    "ijepa_checkpoint_read_config": (_int, [_str, _HH], "status"),
+    "ijepa_checkpoint_open": (_int, [_HH, _str], "status"),
+    "ijepa_checkpoint_open_memory": (_int, [_HH, _pvoid, ctypes.c_size_t, _str], "status"),
+    "ijepa_checkpoint_free": (None, [_H], None),
+    "ijepa_checkpoint_last_error": (_str, [_H], None),
+    "ijepa_checkpoint_config": (_int, [_H, _HH], "status"),
+    "ijepa_checkpoint_step": (_int, [_H, _pi64], "status"),
+    "ijepa_checkpoint_metadata": (_int, [_H, _str, _pstr], "status"),
+    "ijepa_checkpoint_tensor_count": (_i64, [_H], None),
+    "ijepa_checkpoint_tensor_info": (_int, [_H, _i64, _pstr, _pi32, _pi64], "status"),
+    "ijepa_checkpoint_read": (_int, [_H, _str, _H, _pf], "status"),
+    "ijepa_checkpoint_load_encoder": (_int, [_H, _str, _H], "status"),
+    "ijepa_checkpoint_load_predictor": (_int, [_H, _str, _H], "status"),
+    "ijepa_checkpoint_writer_create": (_int, [_HH, _H, _i64], "status"),
+    "ijepa_checkpoint_writer_free": (None, [_H], None),
+    "ijepa_checkpoint_writer_last_error": (_str, [_H], None),
+    "ijepa_checkpoint_writer_add": (_int, [_H, _str, _H, _pf], "status"),
+    "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
+})
+CHECKPOINT_MAX_DIMS = 8
+
+# The handle getter that holds a function's message when its first argument
+# is that handle (prefix -> getter); everything else reads ijepa_last_error().
+_HANDLE_ERROR_GETTERS = [
+    ("ijepa_config_", "ijepa_config_last_error"),
+    ("ijepa_context_", "ijepa_context_last_error"),
+    ("ijepa_encoder_", "ijepa_encoder_last_error"),
+    ("ijepa_predictor_", "ijepa_predictor_last_error"),
+    ("ijepa_mask_sampler_", "ijepa_mask_sampler_last_error"),
+    ("ijepa_optimizer_", "ijepa_optimizer_last_error"),
+    ("ijepa_trainer_", "ijepa_trainer_last_error"),
+    ("ijepa_checkpoint_writer_", "ijepa_checkpoint_writer_last_error"),
+    ("ijepa_checkpoint_", "ijepa_checkpoint_last_error"),
+]
+# functions whose first argument is not the handle of their prefix, or whose
+# failures are recorded only per thread
+_THREAD_ERROR_ONLY = {
+    "ijepa_config_key_from_name", "ijepa_config_key_type", "ijepa_config_bounds",
+    "ijepa_encoder_ema_update", "ijepa_trainer_stat", "ijepa_trainer_masks",
+    "ijepa_checkpoint_read_config", "ijepa_checkpoint_open", "ijepa_checkpoint_open_memory",
+}
+
+
+def _decode(b):
+    return b.decode("utf-8", "replace") if b is not None else None
+
+
+def _status_text(status):
+    try:
+        return _decode(lib.ijepa_status_string(status))
+    except Exception:  # library not loaded (e.g. an error raised while loading)
+        return "status"
+
+
+def _make_errcheck(cdll, name, kind, sigs):
+    getter = None
+    if name not in _THREAD_ERROR_ONLY:
+        for prefix, g in _HANDLE_ERROR_GETTERS:
+            if name.startswith(prefix) and not name.endswith("_create") and g in sigs:
+                getter = getattr(cdll, g)
+                break
+    thread_error = cdll.ijepa_last_error
+
+    def errcheck(result, func, args):
+        if result < 0:
+            msg = ""
+            if getter is not None and args and args[0]:
+                msg = _decode(getter(args[0]))
+            if not msg:
+                msg = _decode(thread_error())
+            raise IjepaError(int(result), msg, name)
+        return result
+    return errcheck
+
+
+class _Lib:
+    """The bound C functions as attributes (lib.ijepa_encoder_forward ...)."""
+
+    def __init__(self, cdll):
+        self._cdll = cdll
+        sigs = dict(_SIGNATURES)
+        self.signatures = sigs  # every function bound here
+        for name, (restype, argtypes, _) in sigs.items():
+            f = getattr(cdll, name)
+            f.restype = restype
+            f.argtypes = argtypes
+        for name, (_, _, kind) in sigs.items():
+            f = getattr(cdll, name)
+            if kind is not None:
+                f.errcheck = _make_errcheck(cdll, name, kind, sigs)
+            setattr(self, name, f)
+
+    @property
+    def path(self):
+        return self._cdll._name
+
+
+lib = _Lib(load_library())
+
+
+def version():
+    """The loaded library's version string ("0.1.0")."""
+    return _decode(lib.ijepa_version_string())
+
+
+def status_string(status):
+    return _decode(lib.ijepa_status_string(status))
+
+
+# --- array checks (no silent copies) -----------------------------------------------
+
+def _check_array(a, name, dtype, shape=None, writable=False):
+    if not isinstance(a, np.ndarray):
+        raise TypeError("%s must be a numpy.ndarray of %s, not %s"
+                        % (name, np.dtype(dtype).name, type(a).__name__))
+    if a.dtype != dtype:
+        raise TypeError("%s must have dtype %s, not %s (convert it explicitly, e.g. "
+                        "np.ascontiguousarray(x, dtype=np.%s))"
+                        % (name, np.dtype(dtype).name, a.dtype, np.dtype(dtype).name))
+    if not a.flags.c_contiguous:
+        raise ValueError("%s must be C-contiguous (use np.ascontiguousarray)" % name)
+    if not a.flags.aligned:
+        raise ValueError("%s is not aligned to its element size (copy it)" % name)
+    if writable and not a.flags.writeable:
+        raise ValueError("%s must be writable" % name)
+    if shape is not None:
+        want = tuple(shape)
+        if a.shape != want:
+            raise ValueError("%s must have shape %s, not %s" % (name, want, a.shape))
+    return a
+
+
+def _fptr(a):
+    return a.ctypes.data_as(_pf)
+
+
+def _iptr(a):
+    return a.ctypes.data_as(_pi32)
+
+
+def _view(addr, count, owner, dtype=ctypes.c_float):
+    """A numpy array over count elements of library memory at addr, keeping
+    owner (the resource that owns the memory) alive through the array's base."""
+    if count == 0:
+        return np.zeros(0, dtype=np.float32)
+    buf = (dtype * int(count)).from_address(addr)
+    buf._ijepa_owner = owner
+    return np.ctypeslib.as_array(buf)
+
+
+# --- resources: a C pointer, its free function and what it depends on --------------
+
+class _Resource:
+    """Owns one C object. Freed when the last reference goes (the wrapper's,
+    views', dependants'), or at interpreter exit; never twice."""
+
+    def __init__(self, ptr, free_fn, deps=()):
+        self.ptr = ptr
+        self.deps = list(deps)  # resources that must outlive this one
+        self._finalizer = weakref.finalize(self, _free_resource, free_fn, ptr, self.deps)
+        if free_fn is None:
+            self._finalizer.detach()
+
+
+def _free_resource(free_fn, ptr, deps):
+    if free_fn is not None and ptr:
+        free_fn(ptr)
+    deps.clear()  # only now may the dependencies go
+
+
+class _Handle:
+    """Base of the handle wrappers: close(), context manager, liveness check."""
+
+    _kind = "handle"
+
+    def __init__(self, resource):
+        self._res = resource
+
+    @property
+    def _ptr(self):
+        if self._res is None:
+            raise ValueError("%s is closed" % self._kind)
+        return self._res.ptr
+
+    @property
+    def closed(self):
+        return self._res is None
+
+    def close(self):
+        """Release this wrapper's reference: the C object is freed now unless
+        a view or a dependent handle still uses it (then when they go)."""
+        self._res = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<ijepa.%s%s>" % (type(self).__name__, " closed" if self.closed else "")
+
+
+def _create(fn, *args):
+    out = ctypes.c_void_p()
+    fn(ctypes.byref(out), *args)
+    return out.value
+
+
+# --- config ---------------------------------------------------------------------------
+
+def _key(name_or_key):
+    if isinstance(name_or_key, str):
+        k = _i32()
+        lib.ijepa_config_key_from_name(name_or_key.encode(), ctypes.byref(k))
+        return k.value
+    return int(name_or_key)
+
+
+def config_keys():
+    """Names of every known config key, in the library's order."""
+    return [_decode(lib.ijepa_config_key_name(lib.ijepa_config_key_at(i)))
+            for i in range(lib.ijepa_config_key_count())]
+
+
+class Config(_Handle):
+    """ijepa_config: the key/value options of every handle.
+
+        cfg = Config(preset="vit_tiny", img_size=32, patch_size=4)
+        cfg["batch_size"] = 8
+        cfg["lr"]            # -> float
+        cfg.to_dict()
+    """
+
+    _kind = "config"
+
+    def __init__(self, preset=None, _ptr=None, **settings):
+        if _ptr is None:
+            _ptr = _create(lib.ijepa_config_create)
+        super().__init__(_Resource(_ptr, lib.ijepa_config_free))
+        if preset is not None:
+            lib.ijepa_config_apply_preset(self._ptr, preset.encode())
+        self.update(settings)
+
+    def update(self, settings=(), **more):
+        items = dict(settings)
+        items.update(more)
+        for k, v in items.items():
+            self[k] = v
+        return self
+
+    def copy(self):
+        out = ctypes.c_void_p()
+        lib.ijepa_config_copy(ctypes.byref(out), self._ptr)
+        return Config(_ptr=out.value)
+
+    def apply_preset(self, name):
+        lib.ijepa_config_apply_preset(self._ptr, name.encode())
+
+    def __setitem__(self, name, value):
+        key = _key(name)
+        if lib.ijepa_config_key_type(key) == CFG_TYPE_INT:
+            if isinstance(value, float) and not float(value).is_integer():
+                raise TypeError("config key %r is an integer, not %r" % (name, value))
+            lib.ijepa_config_set_int(self._ptr, key, int(value))
+        else:
+            lib.ijepa_config_set_float(self._ptr, key, float(value))
+
+    def __getitem__(self, name):
+        key = _key(name)
+        if lib.ijepa_config_key_type(key) == CFG_TYPE_INT:
+            v = _i64()
+            lib.ijepa_config_get_int(self._ptr, key, ctypes.byref(v))
+            return v.value
+        v = _dbl()
+        lib.ijepa_config_get_float(self._ptr, key, ctypes.byref(v))
+        return v.value
+
+    @staticmethod
+    def bounds(name):
+        lo, hi = _dbl(), _dbl()
+        lib.ijepa_config_bounds(_key(name), ctypes.byref(lo), ctypes.byref(hi))
+        return lo.value, hi.value
+
+    def keys(self):
+        return config_keys()
+
+    def to_dict(self):
+        return {k: self[k] for k in config_keys()}
+
+    def to_text(self):
+        """'name = value' lines (the form of a checkpoint's ijepa.config metadata)."""
+        lines = []
+        for k, v in self.to_dict().items():
+            lines.append("%s = %s" % (k, v if isinstance(v, int) else "%.17g" % v))
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_text(cls, text):
+        """Parse 'name = value' lines (blank lines and # comments skipped)."""
+        cfg = cls()
+        for n, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, eq, value = line.partition("=")
+            if not eq:
+                raise ValueError("config line %d is not 'name = value': %r" % (n, line))
+            name, value = name.strip(), value.strip()
+            key = _key(name)
+            cfg[name] = int(value) if lib.ijepa_config_key_type(key) == CFG_TYPE_INT else float(value)
+        return cfg
+
+
+def _config_ptr(cfg):
+    if isinstance(cfg, Config):
+        return cfg._ptr
+    raise TypeError("expected an ijepa.Config, not %s" % type(cfg).__name__)
+
+
+# --- context -------------------------------------------------------------------------------
+
+class Context(_Handle):
+    """ijepa_context: the compute engine; every model handle borrows one."""
+
+    _kind = "context"
+
+    def __init__(self):
+        super().__init__(_Resource(_create(lib.ijepa_context_create), lib.ijepa_context_free))
+
+    @property
+    def cpu_isa(self):
+        return _decode(lib.ijepa_context_cpu_isa(self._ptr))
+
+    @property
+    def num_threads(self):
+        return lib.ijepa_context_num_threads(self._ptr)
+
+
+# --- tensor tables ----------------------------------------------------------------------------
+
+TensorInfo = namedtuple("TensorInfo", "name offset numel shape flags")
+
+
+def _table_infos(table):
+    infos = []
+    off, numel, nd, fl = _i64(), _i64(), _i32(), _i32()
+    dims = (_i64 * TENSOR_MAX_DIMS)()
+    for i in range(lib.ijepa_tensor_table_count(table)):
+        lib.ijepa_tensor_table_info(table, i, ctypes.byref(off), ctypes.byref(numel),
+                                    ctypes.byref(nd), dims, ctypes.byref(fl))
+        infos.append(TensorInfo(_decode(lib.ijepa_tensor_table_name(table, i)), off.value,
+                                numel.value, tuple(dims[:nd.value]), fl.value))
+    return infos
+
+
+class _Model(_Handle):
+    """Shared parts of Encoder and Predictor: buffers, tensor views."""
+
+    _prefix = None
+
+    def _fn(self, what):
+        return getattr(lib, "ijepa_%s_%s" % (self._prefix, what))
+
+    def _table(self):
+        return self._fn("tensors")(self._ptr)
+
+    @property
+    def tensors(self):
+        """TensorInfo(name, offset, numel, shape, flags) of every tensor."""
+        if self._infos is None:
+            self._infos = _table_infos(self._table())
+        return self._infos
+
+    def _buffer(self, what):
+        p, n = _pf(), _i64()
+        self._fn(what)(self._ptr, ctypes.byref(p), ctypes.byref(n))
+        return _view(ctypes.addressof(p.contents), n.value, self._res)
+
+    @property
+    def params(self):
+        """The whole parameter buffer, float32 [count] (a view, no copy)."""
+        return self._buffer("params")
+
+    @property
+    def grads(self):
+        """The whole gradient buffer, float32 [count] (a view, no copy)."""
+        return self._buffer("grads")
+
+    def _named(self, flat):
+        return {t.name: flat[t.offset:t.offset + t.numel].reshape(t.shape) for t in self.tensors}
+
+    def state_dict(self):
+        """{official name: view of that tensor with its PyTorch shape} (no copy)."""
+        return self._named(self.params)
+
+    def grad_dict(self):
+        """{official name: view of that tensor's gradient} (no copy)."""
+        return self._named(self.grads)
+
+    def load_state_dict(self, tensors, strict=True):
+        """Copy tensors (name -> array of the same shape, any float dtype) into
+        the parameters. strict: every tensor must be given, no unknown name."""
+        own = self.state_dict()
+        unknown = sorted(set(tensors) - set(own))
+        missing = sorted(set(own) - set(tensors))
+        if strict and (unknown or missing):
+            raise KeyError("load_state_dict: unknown %s, missing %s" % (unknown, missing))
+        for name, src in tensors.items():
+            if name not in own:
+                continue
+            src = np.asarray(src)
+            if src.shape != own[name].shape:
+                raise ValueError("load_state_dict: %s has shape %s, the model wants %s"
+                                 % (name, src.shape, own[name].shape))
+        for name, src in tensors.items():
+            if name in own:
+                own[name][...] = src
+
+    def init_params(self, seed):
+        self._fn("init_params")(self._ptr, seed)
+
+    def zero_grad(self):
+        self._fn("zero_grad")(self._ptr)
+
+    @property
+    def memory_bytes(self):
+        return self._fn("memory_bytes")(self._ptr)
+
+
+class Encoder(_Model):
+    """ijepa_encoder: the ViT (context or target encoder)."""
+
+    _kind = "encoder"
+    _prefix = "encoder"
+
+    def __init__(self, ctx, cfg, _borrowed=None):
+        if _borrowed is not None:
+            ptr, owner = _borrowed
+            res = _Resource(ptr, None, [owner])
+        else:
+            if not isinstance(ctx, Context):
+                raise TypeError("ctx must be an ijepa.Context")
+            ptr = _create(lib.ijepa_encoder_create, ctx._ptr, _config_ptr(cfg))
+            res = _Resource(ptr, lib.ijepa_encoder_free, [ctx._res])
+        super().__init__(res)
+        self._infos = None
+        c = lib.ijepa_encoder_config(ptr)
+        get = lambda k: self._cfg_int(c, k)
+        self.num_patches = lib.ijepa_encoder_num_patches(ptr)
+        self.embed_dim = lib.ijepa_encoder_embed_dim(ptr)
+        self.img_size = get("img_size")
+        self.in_chans = get("in_chans")
+        self.batch_size = get("batch_size")
+
+    @staticmethod
+    def _cfg_int(c, name):
+        v = _i64()
+        lib.ijepa_config_get_int(c, _key(name), ctypes.byref(v))
+        return v.value
+
+    @property
+    def config(self):
+        """A copy of the encoder's configuration."""
+        out = ctypes.c_void_p()
+        lib.ijepa_config_copy(ctypes.byref(out), lib.ijepa_encoder_config(self._ptr))
+        return Config(_ptr=out.value)
+
+    def forward(self, images, keep=None, train=False, out=None):
+        """images float32 [B, in_chans, img, img]; keep None or int32 [B, K]
+        patch indices. Returns float32 [B, K or N, D] (written by the library
+        into out when given, else into a new array)."""
+        ptr = self._ptr
+        if not isinstance(images, np.ndarray) or images.ndim != 4:
+            _check_array(images, "images", np.float32)
+            raise ValueError("images must have 4 dimensions [batch, in_chans, img, img], not %d"
+                             % images.ndim)
+        b = images.shape[0]
+        _check_array(images, "images", np.float32, (b, self.in_chans, self.img_size, self.img_size))
+        if keep is None:
+            k, kp = self.num_patches, None
+        else:
+            _check_array(keep, "keep", np.int32)
+            if keep.ndim != 2 or keep.shape[0] != b:
+                raise ValueError("keep must have shape (%d, n_keep), not %s" % (b, keep.shape))
+            k, kp = keep.shape[1], _iptr(keep)
+        if out is None:
+            out = np.empty((b, k, self.embed_dim), dtype=np.float32)
+        else:
+            _check_array(out, "out", np.float32, (b, k, self.embed_dim), writable=True)
+        lib.ijepa_encoder_forward(ptr, _fptr(images), b, kp, k if keep is not None else 0,
+                                  _fptr(out), FORWARD_TRAIN if train else FORWARD_INFERENCE)
+        self._last_shape = (b, k, self.embed_dim)
+        return out
+
+    __call__ = forward
+
+    def backward(self, d_out):
+        """Accumulate dLoss/dparams from d_out float32 [B, K, D] of the last
+        train forward."""
+        _check_array(d_out, "d_out", np.float32, getattr(self, "_last_shape", None))
+        lib.ijepa_encoder_backward(self._ptr, _fptr(d_out))
+
+    def features(self, images, out=None):
+        """Average-pooled features float32 [B, D] of an inference forward
+        (tokens summed in double in order, then divided: as examples/util.h)."""
+        tok = self.forward(images)
+        s = np.zeros((tok.shape[0], tok.shape[2]), dtype=np.float64)
+        for t in range(tok.shape[1]):
+            s += tok[:, t, :]
+        res = (s / tok.shape[1]).astype(np.float32)
+        if out is not None:
+            _check_array(out, "out", np.float32, res.shape, writable=True)
+            out[...] = res
+            return out
+        return res
+
+
+class Predictor(_Model):
+    """ijepa_predictor: predicts the target blocks from the context tokens."""
+
+    _kind = "predictor"
+    _prefix = "predictor"
+
+    def __init__(self, ctx, cfg, _borrowed=None):
+        if _borrowed is not None:
+            ptr, owner = _borrowed
+            res = _Resource(ptr, None, [owner])
+            self.embed_dim = None
+        else:
+            if not isinstance(ctx, Context):
+                raise TypeError("ctx must be an ijepa.Context")
+            ptr = _create(lib.ijepa_predictor_create, ctx._ptr, _config_ptr(cfg))
+            res = _Resource(ptr, lib.ijepa_predictor_free, [ctx._res])
+        super().__init__(res)
+        self._infos = None
+        self.embed_dim = self.state_dict()["predictor_proj.weight"].shape[0]
+
+    def forward(self, ctx_out, context, targets, train=False, out=None):
+        """ctx_out float32 [B, Nc, D]; context int32 [B, Nc]; targets int32
+        [M, B, Nt]. Returns float32 [M*B, Nt, D] (row m*B + b)."""
+        _check_array(ctx_out, "ctx_out", np.float32)
+        _check_array(context, "context", np.int32)
+        _check_array(targets, "targets", np.int32)
+        if context.ndim != 2:
+            raise ValueError("context must have shape (batch, n_context), not %s" % (context.shape,))
+        b, nc = context.shape
+        _check_array(ctx_out, "ctx_out", np.float32, (b, nc, self.embed_dim))
+        if targets.ndim != 3 or targets.shape[1] != b:
+            raise ValueError("targets must have shape (num_targets, %d, n_target), not %s"
+                             % (b, targets.shape))
+        m, _, nt = targets.shape
+        shape = (m * b, nt, self.embed_dim)
+        if out is None:
+            out = np.empty(shape, dtype=np.float32)
+        else:
+            _check_array(out, "out", np.float32, shape, writable=True)
+        lib.ijepa_predictor_forward(self._ptr, _fptr(ctx_out), b, _iptr(context), nc,
+                                    _iptr(targets), nt, _fptr(out),
+                                    FORWARD_TRAIN if train else FORWARD_INFERENCE)
+        self._last = (shape, (b, nc, self.embed_dim))
+        return out
+
+    __call__ = forward
+
+    def backward(self, d_out, d_ctx=None):
+        """Accumulate parameter gradients; return dLoss/dctx_out float32 [B, Nc, D]."""
+        shape, ctx_shape = getattr(self, "_last", (None, None))
+        _check_array(d_out, "d_out", np.float32, shape)
+        if d_ctx is None:
+            if ctx_shape is None:
+                raise ValueError("backward before a train forward")
+            d_ctx = np.empty(ctx_shape, dtype=np.float32)
+        else:
+            _check_array(d_ctx, "d_ctx", np.float32, ctx_shape, writable=True)
+        lib.ijepa_predictor_backward(self._ptr, _fptr(d_out), _fptr(d_ctx))
+        return d_ctx
+
+
+# --- masks -----------------------------------------------------------------------------------------
+
+class MaskSampler(_Handle):
+    """ijepa_mask_sampler: the multi-block masks of a batch."""
+
+    _kind = "mask sampler"
+
+    def __init__(self, cfg):
+        ptr = _create(lib.ijepa_mask_sampler_create, _config_ptr(cfg))
+        super().__init__(_Resource(ptr, lib.ijepa_mask_sampler_free))
+        self.num_targets = cfg["num_targets"]
+        self.batch_size = cfg["batch_size"]
+        self.grid_size = lib.ijepa_mask_sampler_grid_size(ptr)
+
+    def sample(self, batch, step):
+        """Returns (context int32 [B, Nc], targets int32 [M, B, Nt])."""
+        n = self.grid_size ** 2
+        ctxb = np.empty(batch * n, dtype=np.int32)
+        tgtb = np.empty(self.num_targets * batch * n, dtype=np.int32)
+        nc, nt = _i64(), _i64()
+        lib.ijepa_mask_sampler_sample(self._ptr, batch, step, _iptr(ctxb), ctypes.byref(nc),
+                                      _iptr(tgtb), ctypes.byref(nt))
+        return (ctxb[:batch * nc.value].reshape(batch, nc.value),
+                tgtb[:self.num_targets * batch * nt.value].reshape(self.num_targets, batch, nt.value))
+
+
+# --- loss --------------------------------------------------------------------------------------------
+
+def _loss_kind(kind):
+    return LOSS_KINDS[kind] if isinstance(kind, str) else int(kind)
+
+
+def loss_compute(target_out, targets, pred, kind=LOSS_SMOOTH_L1, ln_eps=1e-5, grad=True):
+    """I-JEPA loss. target_out float32 [B, N, D]; targets int32 [M, B, Nt];
+    pred float32 [M*B, Nt, D]. Returns (loss, d_pred or None)."""
+    _check_array(target_out, "target_out", np.float32)
+    _check_array(targets, "targets", np.int32)
+    if target_out.ndim != 3 or targets.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim] and targets "
+                         "[num_targets, batch, n_target]")
+    b, n, d = target_out.shape
+    m, tb, nt = targets.shape
+    if tb != b:
+        raise ValueError("targets has batch %d, target_out %d" % (tb, b))
+    _check_array(pred, "pred", np.float32, (m * b, nt, d))
+    d_pred = np.empty_like(pred) if grad else None
+    loss = _dbl()
+    lib.ijepa_loss_compute(_fptr(target_out), b, n, d, _iptr(targets), m, nt, _fptr(pred),
+                           _loss_kind(kind), ln_eps, _fptr(d_pred) if grad else None,
+                           ctypes.byref(loss))
+    return loss.value, d_pred
+
+
+def loss_target_std(target_out, ln_eps=1e-5):
+    """Collapse monitor of target_out float32 [B, N, D] (see loss.h)."""
+    _check_array(target_out, "target_out", np.float32)
+    if target_out.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim]")
+    v = _dbl()
+    lib.ijepa_loss_target_std(_fptr(target_out), *target_out.shape, ln_eps, ctypes.byref(v))
+    return v.value
+
+
+# --- optimizer, EMA, schedules ---------------------------------------------------------------
+
+class Optimizer(_Handle):
+    """ijepa_optimizer: AdamW over the parameter buffers of models."""
+
+    _kind = "optimizer"
+
+    def __init__(self, cfg):
+        ptr = _create(lib.ijepa_optimizer_create, _config_ptr(cfg))
+        super().__init__(_Resource(ptr, lib.ijepa_optimizer_free))
+        self._groups = []
+
+    def add(self, model):
+        """Register an Encoder or Predictor (its parameters, gradients and
+        tensor table; the optimizer keeps the model alive). Returns the group index."""
+        if not isinstance(model, _Model):
+            raise TypeError("Optimizer.add() takes an Encoder or Predictor")
+        p, g = model.params, model.grads
+        idx = lib.ijepa_optimizer_add(self._ptr, _fptr(p), _fptr(g), model._table())
+        self._res.deps.append(model._res)
+        self._groups.append(model)
+        return idx
+
+    def step(self, lr, weight_decay):
+        lib.ijepa_optimizer_step(self._ptr, lr, weight_decay)
+
+    @property
+    def step_count(self):
+        return lib.ijepa_optimizer_step_count(self._ptr)
+
+    @step_count.setter
+    def step_count(self, t):
+        lib.ijepa_optimizer_set_step_count(self._ptr, t)
+
+    def grad_norm(self):
+        v = _dbl()
+        lib.ijepa_optimizer_grad_norm(self._ptr, ctypes.byref(v))
+        return v.value
+
+    def moments(self, group):
+        """(m, v) float32 views of group's AdamW moments (no copy)."""
+        m, v, n = _pf(), _pf(), _i64()
+        lib.ijepa_optimizer_moments(self._ptr, group, ctypes.byref(m), ctypes.byref(v),
+                                    ctypes.byref(n))
+        return (_view(ctypes.addressof(m.contents), n.value, self._res),
+                _view(ctypes.addressof(v.contents), n.value, self._res))
+
+
+def ema_update(target, online, momentum):
+    """target = momentum * target + (1 - momentum) * online (two Encoders)."""
+    if not isinstance(target, Encoder) or not isinstance(online, Encoder):
+        raise TypeError("ema_update() takes two Encoders")
+    lib.ijepa_encoder_ema_update(target._ptr, online._ptr, momentum)
+
+
+def _nan_check(v, name):
+    if v != v:
+        raise IjepaError(ERR_INVALID_ARG, _decode(lib.ijepa_last_error()), name)
+    return v
+
+
+def schedule_lr(step, warmup_steps, total_steps, start_lr, ref_lr, final_lr):
+    return _nan_check(lib.ijepa_schedule_lr(step, warmup_steps, total_steps, start_lr, ref_lr,
+                                            final_lr), "ijepa_schedule_lr")
+
+
+def schedule_weight_decay(step, total_steps, ref_wd, final_wd):
+    return _nan_check(lib.ijepa_schedule_weight_decay(step, total_steps, ref_wd, final_wd),
+                      "ijepa_schedule_weight_decay")
+
+
+def schedule_momentum(step, total_steps, start, end):
+    return _nan_check(lib.ijepa_schedule_momentum(step, total_steps, start, end),
+                      "ijepa_schedule_momentum")
+
+
+# --- trainer -------------------------------------------------------------------------------------
+
+class Trainer(_Handle):
+    """ijepa_trainer: one call per I-JEPA training step."""
+
+    _kind = "trainer"
+
+    def __init__(self, ctx, cfg):
+        if not isinstance(ctx, Context):
+            raise TypeError("ctx must be an ijepa.Context")
+        ptr = _create(lib.ijepa_trainer_create, ctx._ptr, _config_ptr(cfg))
+        super().__init__(_Resource(ptr, lib.ijepa_trainer_free, [ctx._res]))
+        self.img_size = cfg["img_size"]
+        self.in_chans = cfg["in_chans"]
+        self.context_encoder = Encoder(None, None, _borrowed=(
+            lib.ijepa_trainer_context_encoder(ptr), self._res))
+        self.target_encoder = Encoder(None, None, _borrowed=(
+            lib.ijepa_trainer_target_encoder(ptr), self._res))
+        self.predictor = Predictor(None, None, _borrowed=(lib.ijepa_trainer_predictor(ptr), self._res))
+
+    def close(self):
+        super().close()
+        for h in (self.context_encoder, self.target_encoder, self.predictor):
+            h.close()
+
+    def step(self, images):
+        """One training step on float32 [B, in_chans, img, img]; returns the loss."""
+        if not isinstance(images, np.ndarray) or images.ndim != 4:
+            _check_array(images, "images", np.float32)
+            raise ValueError("images must have 4 dimensions [batch, in_chans, img, img]")
+        b = images.shape[0]
+        _check_array(images, "images", np.float32, (b, self.in_chans, self.img_size, self.img_size))
+        loss = _dbl()
+        lib.ijepa_trainer_step(self._ptr, _fptr(images), b, ctypes.byref(loss))
+        return loss.value
+
+    @property
+    def step_count(self):
+        return lib.ijepa_trainer_step_count(self._ptr)
+
+    def stat(self, name):
+        """A statistic of the last step by name ("loss", "target_std", "lr",
+        "weight_decay", "momentum", "n_context", "n_target", "grad_norm")."""
+        v = _dbl()
+        lib.ijepa_trainer_stat(self._ptr, STATS[name] if isinstance(name, str) else name,
+                               ctypes.byref(v))
+        return v.value
+
+    def stats(self):
+        return {k: self.stat(k) for k in STATS}
+
+    def save(self, path):
+        """ijepa_trainer_save(): the whole training state (both encoders,
+        predictor, AdamW moments, step, configuration), atomically."""
+        lib.ijepa_trainer_save(self._ptr, os.fsencode(path))
+
+    def load(self, path):
+        """ijepa_trainer_load(): continue a run saved by save()."""
+        lib.ijepa_trainer_load(self._ptr, os.fsencode(path))
+
+    def masks(self):
+        """Copies of the last step's masks: (context [B, Nc], targets [M, B, Nt])."""
+        c, t = _pi32(), _pi32()
+        nc, nt, b = _i64(), _i64(), _i64()
+        lib.ijepa_trainer_masks(self._ptr, ctypes.byref(c), ctypes.byref(nc), ctypes.byref(t),
+                                ctypes.byref(nt), ctypes.byref(b))
+        ctxm = np.ctypeslib.as_array(c, shape=(b.value * nc.value,)).copy()
+        nall = 0
+        if nt.value:
+            # targets [M, B, Nt]: M is the config's num_targets
+            nall = self.target_encoder.config["num_targets"]
+        tgt = np.ctypeslib.as_array(t, shape=(nall * b.value * nt.value,)).copy()
+        return ctxm.reshape(b.value, nc.value), tgt.reshape(nall, b.value, nt.value)
+
+
+# --- checkpoints ----------------------------------------------------------------------
+
+class Checkpoint(_Handle):
+    """ijepa_checkpoint: a validated libijepa (safetensors) checkpoint file."""
+
+    _kind = "checkpoint"
+
+    def __init__(self, path):
+        ptr = _create(lib.ijepa_checkpoint_open, os.fsencode(path))
+        super().__init__(_Resource(ptr, lib.ijepa_checkpoint_free))
+
+    @property
+    def config(self):
+        out = ctypes.c_void_p()
+        lib.ijepa_checkpoint_config(self._ptr, ctypes.byref(out))
+        return Config(_ptr=out.value)
+
+    @property
+    def step(self):
+        v = _i64()
+        lib.ijepa_checkpoint_step(self._ptr, ctypes.byref(v))
+        return v.value
+
+    def metadata(self, key):
+        v = ctypes.c_char_p()
+        lib.ijepa_checkpoint_metadata(self._ptr, key.encode(), ctypes.byref(v))
+        return _decode(v.value)
+
+    def tensors(self):
+        """[(name, shape)] in the order of their data."""
+        out = []
+        name, nd = ctypes.c_char_p(), _i32()
+        dims = (_i64 * CHECKPOINT_MAX_DIMS)()
+        for i in range(lib.ijepa_checkpoint_tensor_count(self._ptr)):
+            lib.ijepa_checkpoint_tensor_info(self._ptr, i, ctypes.byref(name), ctypes.byref(nd),
+                                             dims)
+            out.append((_decode(name.value), tuple(dims[:nd.value])))
+        return out
+
+    def load_into(self, model, prefix):
+        """Load group prefix ("encoder", "target_encoder", "predictor") into
+        an Encoder or Predictor."""
+        if isinstance(model, Encoder):
+            lib.ijepa_checkpoint_load_encoder(self._ptr, prefix.encode(), model._ptr)
+        elif isinstance(model, Predictor):
+            lib.ijepa_checkpoint_load_predictor(self._ptr, prefix.encode(), model._ptr)
+        else:
+            raise TypeError("load_into() takes an Encoder or Predictor")
+
+
+def read_checkpoint_config(path):
+    """The configuration stored in a libijepa checkpoint (a new Config)."""
+    out = ctypes.c_void_p()
+    lib.ijepa_checkpoint_read_config(os.fsencode(path), ctypes.byref(out))
+    return Config(_ptr=out.value)
