@@ -31,7 +31,10 @@ float *ijepa__falloc(int64_t n)
 {
     if (n < 0 || (uint64_t)n > (SIZE_MAX - 2 * IJEPA__HDR) / sizeof(float))
         return NULL;
-    size_t bytes = (((size_t)n * sizeof(float) + 63) & ~(size_t)63) + IJEPA__HDR;
+    size_t payload = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+    /* never an empty payload: the pointer handed out must lie inside the
+     * block (leak checkers only follow pointers into a block) */
+    size_t bytes = (payload ? payload : 64) + IJEPA__HDR;
     unsigned char *base;
     int mapped = bytes >= IJEPA__MAP_MIN;
     if (mapped) {
