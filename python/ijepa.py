@@ -10,7 +10,7 @@ IjepaError carrying the status and the library's one-line message. The
 classes below wrap the handles:
 
     Config, Context, Encoder, Predictor, MaskSampler, Optimizer, Trainer,
-    Checkpoint
+    Checkpoint, Image, Dataset
 
 each with close(), a context manager and a finalizer as a safety net.
 Handles that borrow another (an encoder borrows its context, an optimizer
@@ -38,7 +38,7 @@ import numpy as np
 __all__ = [
     "IjepaError", "lib", "load_library", "version", "Config", "Context", "Encoder",
     "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "TensorInfo",
-    "read_checkpoint_config", "loss_compute",
+    "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box",
     "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
     "schedule_momentum", "config_keys", "status_string",
 ]
@@ -261,6 +261,40 @@ _SIGNATURES.update({
     "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
 })
 CHECKPOINT_MAX_DIMS = 8
+_SIGNATURES.update({
+    # image.h
+    "ijepa_image_decode": (_int, [_HH, _pvoid, _i64, _i64, _H], "status"),
+    "ijepa_image_load": (_int, [_HH, _str, _i64, _H], "status"),
+    "ijepa_image_free": (None, [_H], None),
+    "ijepa_image_width": (_i64, [_H], None),
+    "ijepa_image_height": (_i64, [_H], None),
+    "ijepa_image_channels": (_i64, [_H], None),
+    "ijepa_image_format": (_int, [_H], None),
+    "ijepa_image_pixels": (_int, [_H, _pf], "status"),
+    "ijepa_image_crop_box": (_int, [_i64, _i64, _H, _u64, _pi64], "status"),
+    "ijepa_image_transform_train": (_int, [_H, _H, _u64, _pf], "status"),
+    "ijepa_image_transform_eval": (_int, [_H, _H, _pf], "status"),
+    # dataset.h
+    "ijepa_dataset_create": (_int, [_HH, _str, _H], "status"),
+    "ijepa_dataset_free": (None, [_H], None),
+    "ijepa_dataset_last_error": (_str, [_H], None),
+    "ijepa_dataset_size": (_i64, [_H], None),
+    "ijepa_dataset_path": (_str, [_H, _i64], None),
+    "ijepa_dataset_next_batch": (_int, [_H, _i64, _pf, _pi64], "status"),
+    "ijepa_dataset_set_epoch": (_int, [_H, _i64], "status"),
+    "ijepa_dataset_position": (_i64, [_H], None),
+    "ijepa_dataset_crop_seed": (_u64, [_H, _i64], None),
+    "ijepa_dataset_epoch": (_i64, [_H], None),
+    "ijepa_dataset_skipped": (_i64, [_H], None),
+    "ijepa_dataset_last_skip_error": (_str, [_H], None),
+})
+IMAGE_PNG = 1
+IMAGE_JPEG = 2
+IMAGE_FORMATS = {IMAGE_PNG: "png", IMAGE_JPEG: "jpeg"}
+DATA_TRAIN = 0
+DATA_EVAL = 1
+DATA_STOP = 0
+DATA_SKIP = 1
 
 # The handle getter that holds a function's message when its first argument
 # is that handle (prefix -> getter); everything else reads ijepa_last_error().
@@ -274,6 +308,7 @@ _HANDLE_ERROR_GETTERS = [
     ("ijepa_trainer_", "ijepa_trainer_last_error"),
     ("ijepa_checkpoint_writer_", "ijepa_checkpoint_writer_last_error"),
     ("ijepa_checkpoint_", "ijepa_checkpoint_last_error"),
+    ("ijepa_dataset_", "ijepa_dataset_last_error"),
 ]
 # functions whose first argument is not the handle of their prefix, or whose
 # failures are recorded only per thread
@@ -1089,3 +1124,219 @@ def read_checkpoint_config(path):
     out = ctypes.c_void_p()
     lib.ijepa_checkpoint_read_config(os.fsencode(path), ctypes.byref(out))
     return Config(_ptr=out.value)
+
+
+# --- images and datasets ----------------------------------------------------------------
+
+def _bytes_arg(data):
+    """(pointer, size, keep-alive) for the bytes of an encoded image: bytes are
+    passed as they are; bytearray, memoryview and numpy arrays must be
+    C-contiguous bytes (uint8/int8 for arrays), nothing is copied."""
+    if isinstance(data, bytes):
+        return ctypes.cast(ctypes.c_char_p(data), _pvoid), len(data), data
+    if isinstance(data, np.ndarray):
+        if data.dtype not in (np.uint8, np.int8):
+            raise TypeError("data must have dtype uint8, not %s" % data.dtype)
+        if not data.flags.c_contiguous:
+            raise ValueError("data must be C-contiguous (use np.ascontiguousarray)")
+        return _pvoid(data.ctypes.data), data.nbytes, data
+    if isinstance(data, (bytearray, memoryview)):
+        m = memoryview(data)
+        if not m.c_contiguous:
+            raise ValueError("data must be C-contiguous")
+        arr = np.frombuffer(m.cast("B"), dtype=np.uint8)  # a view, no copy
+        return _pvoid(arr.ctypes.data), arr.size, arr
+    raise TypeError("data must be bytes, bytearray, memoryview or a uint8 numpy.ndarray, "
+                    "not %s" % type(data).__name__)
+
+
+def _opt_config_ptr(cfg):
+    return None if cfg is None else _config_ptr(cfg)
+
+
+def crop_box(height, width, cfg, seed):
+    """ijepa_image_crop_box(): the RandomResizedCrop box (top, left, h, w)
+    drawn for a height x width image with cfg's data_crop_* keys and seed."""
+    box = (_i64 * 4)()
+    lib.ijepa_image_crop_box(height, width, _config_ptr(cfg), seed, box)
+    return tuple(box)
+
+
+class Image(_Handle):
+    """ijepa_image: a decoded PNG or JPEG (8-bit samples, immutable).
+
+        img = Image.load("cat.png")              # or Image.decode(raw_bytes)
+        img.width, img.height, img.channels, img.format
+        x = img.transform_eval(cfg)             # float32 [channels, img_size, img_size]
+
+    The library keeps the samples in its own 8-bit buffer and offers no view
+    of it: pixels() copies them out as float32 in [0, 1]."""
+
+    _kind = "image"
+
+    def __init__(self, _ptr):
+        super().__init__(_Resource(_ptr, lib.ijepa_image_free))
+
+    @classmethod
+    def decode(cls, data, channels=3, cfg=None):
+        """Decode PNG or JPEG bytes (bytes, bytearray, memoryview or a uint8
+        array; not referenced after the call). channels 1 (luma) or 3 (RGB);
+        cfg: the data_max_* limits (None: the defaults)."""
+        ptr, size, keep = _bytes_arg(data)
+        out = ctypes.c_void_p()
+        lib.ijepa_image_decode(ctypes.byref(out), ptr, size, channels, _opt_config_ptr(cfg))
+        del keep
+        return cls(out.value)
+
+    @classmethod
+    def load(cls, path, channels=3, cfg=None):
+        """Read and decode the file at path (str, bytes or os.PathLike)."""
+        out = ctypes.c_void_p()
+        lib.ijepa_image_load(ctypes.byref(out), os.fsencode(path), channels,
+                             _opt_config_ptr(cfg))
+        return cls(out.value)
+
+    @property
+    def width(self):
+        return lib.ijepa_image_width(self._ptr)
+
+    @property
+    def height(self):
+        return lib.ijepa_image_height(self._ptr)
+
+    @property
+    def channels(self):
+        return lib.ijepa_image_channels(self._ptr)
+
+    @property
+    def shape(self):
+        """(channels, height, width): the shape of pixels()."""
+        return (self.channels, self.height, self.width)
+
+    @property
+    def format(self):
+        """"png" or "jpeg": the format of the source (from its bytes)."""
+        return IMAGE_FORMATS[lib.ijepa_image_format(self._ptr)]
+
+    def _out(self, out, shape):
+        if out is None:
+            return np.empty(shape, dtype=np.float32)
+        return _check_array(out, "out", np.float32, shape, writable=True)
+
+    def pixels(self, out=None):
+        """float32 [channels, height, width], value / 255 (a copy: written into
+        out when given, else into a new array)."""
+        ptr = self._ptr
+        out = self._out(out, self.shape)
+        lib.ijepa_image_pixels(ptr, _fptr(out))
+        return out
+
+    def transform_train(self, cfg, seed, out=None):
+        """The official training transform (RandomResizedCrop with
+        crop_box(height, width, cfg, seed), bilinear resize, normalisation):
+        float32 [channels, img_size, img_size], into out when given."""
+        ptr, cp = self._ptr, _config_ptr(cfg)
+        s = cfg["img_size"]
+        out = self._out(out, (self.channels, s, s))
+        lib.ijepa_image_transform_train(ptr, cp, seed, _fptr(out))
+        return out
+
+    def transform_eval(self, cfg, out=None):
+        """The evaluation transform (shorter side to data_eval_resize, centre
+        crop, normalisation): float32 [channels, img_size, img_size]."""
+        ptr, cp = self._ptr, _config_ptr(cfg)
+        s = cfg["img_size"]
+        out = self._out(out, (self.channels, s, s))
+        lib.ijepa_image_transform_eval(ptr, cp, _fptr(out))
+        return out
+
+
+class Dataset(_Handle):
+    """ijepa_dataset: batches of transformed images from a directory tree,
+    decoded ahead by the library's worker threads.
+
+        with Dataset("images/", cfg) as ds:
+            x = ds.next_batch()            # float32 [batch_size, in_chans, img, img]
+
+    The configuration (img_size, in_chans, batch_size, seed, data_*) is read
+    at creation; later changes to cfg do not affect the dataset. close() (or
+    the finalizer) stops and joins the workers, also mid-epoch."""
+
+    _kind = "dataset"
+
+    def __init__(self, root, cfg):
+        cp = _config_ptr(cfg)
+        ptr = _create(lib.ijepa_dataset_create, os.fsencode(root), cp)
+        super().__init__(_Resource(ptr, lib.ijepa_dataset_free))
+        self.root = root
+        self.img_size = cfg["img_size"]
+        self.in_chans = cfg["in_chans"]
+        self.batch_size = cfg["batch_size"]
+
+    def __len__(self):
+        return lib.ijepa_dataset_size(self._ptr)
+
+    def path(self, index):
+        """Path of image index (root + "/" + its relative path), a str."""
+        p = lib.ijepa_dataset_path(self._ptr, index)
+        if p is None:
+            raise IndexError("image index %d out of range [0, %d)" % (index, len(self)))
+        return os.fsdecode(p)
+
+    @property
+    def paths(self):
+        return [self.path(i) for i in range(len(self))]
+
+    def next_batch(self, out=None, batch=None, indices=None):
+        """The next images, transformed: float32 [B, in_chans, img_size,
+        img_size], written into out when given (B = out.shape[0]), else into a
+        new array of B = batch (default batch_size) images. indices: None, or
+        an int64 array [B] that receives the image index of each item.
+        A bad file raises IjepaError (in stop mode nothing is consumed)."""
+        ptr = self._ptr
+        c, s = self.in_chans, self.img_size
+        if out is None:
+            b = self.batch_size if batch is None else int(batch)
+            out = np.empty((max(b, 0), c, s, s), dtype=np.float32)
+        else:
+            if not isinstance(out, np.ndarray) or out.ndim != 4:
+                _check_array(out, "out", np.float32)
+                raise ValueError("out must have 4 dimensions [batch, in_chans, img, img], "
+                                 "not %d" % out.ndim)
+            b = out.shape[0] if batch is None else int(batch)
+            _check_array(out, "out", np.float32, (b, c, s, s), writable=True)
+        ip = None
+        if indices is not None:
+            _check_array(indices, "indices", np.int64, (b,), writable=True)
+            ip = indices.ctypes.data_as(_pi64)
+        lib.ijepa_dataset_next_batch(ptr, b, _fptr(out), ip)
+        return out
+
+    def set_epoch(self, epoch):
+        """Restart the stream at the first position of epoch."""
+        lib.ijepa_dataset_set_epoch(self._ptr, epoch)
+
+    @property
+    def epoch(self):
+        return lib.ijepa_dataset_epoch(self._ptr)
+
+    @property
+    def position(self):
+        return lib.ijepa_dataset_position(self._ptr)
+
+    @property
+    def skipped(self):
+        return lib.ijepa_dataset_skipped(self._ptr)
+
+    @property
+    def last_error(self):
+        return _decode(lib.ijepa_dataset_last_error(self._ptr))
+
+    @property
+    def last_skip_error(self):
+        return _decode(lib.ijepa_dataset_last_skip_error(self._ptr))
+
+    def crop_seed(self, position):
+        """The seed of position's training crop: a batch item equals
+        Image.load(path).transform_train(cfg, crop_seed(its position))."""
+        return lib.ijepa_dataset_crop_seed(self._ptr, position)

@@ -44,6 +44,17 @@ def c_type_to_ctypes(text):
     return ct
 
 
+def param_type(p):
+    """The type of one C parameter declaration, its name removed. An array
+    parameter `T name[N]` (or `T name[]`) is a `T *`, as C adjusts it."""
+    p = p.strip()
+    m = re.match(r"(.*?)\b\w+\s*\[[^\]]*\]$", p)
+    if m:
+        return m.group(1).strip() + " *"
+    assert "[" not in p, "cannot parse C parameter %r" % p
+    return re.sub(r"\w+$", "", p) if not p.endswith("*") else p
+
+
 def header_functions(include_dir=os.path.join(ROOT, "include", "ijepa")):
     """{name: (restype, [argtypes])} of every IJEPA_API declaration in the
     headers present in this tree."""
@@ -62,9 +73,7 @@ def header_functions(include_dir=os.path.join(ROOT, "include", "ijepa")):
             args = []
             if params.strip() not in ("", "void"):
                 for p in params.split(","):
-                    p = p.strip()
-                    p = re.sub(r"\w+$", "", p) if not p.endswith("*") else p
-                    args.append(c_type_to_ctypes(p))
+                    args.append(c_type_to_ctypes(param_type(p)))
             out[name] = (c_type_to_ctypes(ret), args)
     return out
 
@@ -113,6 +122,23 @@ class TestHeadersBound(unittest.TestCase):
         self.assertEqual(sorted(got), ["ijepa_x_free", "ijepa_x_new"])
         self.assertTrue(same_ctype(got["ijepa_x_new"][1][1], ctypes.POINTER(ctypes.c_float)))
         self.assertNotIn("ijepa_x_new", ijepa.lib.signatures)
+
+    def test_parser_array_parameters(self):
+        """`T name[N]` is a pointer to T (C adjusts array parameters)."""
+        P = ctypes.POINTER
+        for decl, want in [("int64_t box[4]", P(ctypes.c_int64)),
+                           ("const float v[ ]", P(ctypes.c_float)),
+                           ("double m[IJEPA_N]", P(ctypes.c_double)),
+                           ("int64_t *rows[2]", P(P(ctypes.c_int64))),
+                           ("uint64_t seed", ctypes.c_uint64),
+                           ("const void *data", ctypes.c_void_p),
+                           ("const ijepa_image *img", ctypes.c_void_p)]:
+            self.assertTrue(same_ctype(c_type_to_ctypes(param_type(decl)), want),
+                            "%s -> %r" % (decl, c_type_to_ctypes(param_type(decl))))
+        self.assertFalse(same_ctype(c_type_to_ctypes(param_type("int64_t box[4]")),
+                                    ctypes.c_int64))
+        with self.assertRaises(AssertionError):
+            param_type("int64_t box[4][4]")
 
 
 class TestLoading(unittest.TestCase):

@@ -69,6 +69,8 @@ class TestDocs(unittest.TestCase):
         self.assertIn("TypeError: images must have dtype float32", p.stdout)
         self.assertIn("identical", p.stdout)  # C and Python features
         self.assertIn("same checkpoint", p.stdout)  # C and Python training
+        self.assertIn("batch item = image transform: True", p.stdout)
+        self.assertIn("True ijepa_image_decode(): <memory>: ", p.stdout)  # the corrupt PNG's FORMAT error
         if torch_ok:
             self.assertRegex(p.stdout, r"\n32 1 4 16\n")  # the converted architecture
             self.assertIn("\nTrue\n", p.stdout)            # bit-identical round trip
