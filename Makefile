@@ -5,6 +5,7 @@
 #   make check-asan      unit tests under ASan+UBSan (separate build in build-asan/)
 #   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build-fuzz/)
 #   make demo            build examples/ and run $(DEMO_CMD)
+#   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
 #   make bench           build and run tests/bench
 #   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
 #   make uninstall       remove exactly what install put
@@ -138,8 +139,11 @@ EXAMPLES     = $(patsubst examples/%.c,examples/ijepa-%,$(EXAMPLE_SRCS))
 IJEPA_EXAMPLE_CFLAGS = -std=c11 -Iinclude $(IJEPA_WARN) -fopenmp
 # Libraries the examples use themselves (the demo reads .gz files with zlib).
 EXAMPLE_LIBS = $(shell pkg-config --libs libpng16 2>/dev/null || echo -lpng16) -lz -lm
-# What `make demo` runs (from the top directory, LD_LIBRARY_PATH=lib).
+# What `make demo` runs (from the top directory, LD_LIBRARY_PATH=lib), and
+# `make demo-full`: the same pretraining twice as long, probed on all 60k
+# training images (docs/results.md has what both measured).
 DEMO_CMD = examples/ijepa-demo
+DEMO_FULL_CMD = examples/ijepa-demo --steps 2400 --probe-train 0 --probe-epochs 15 --out demo-full-out
 LIBPATH_ENV = LD_LIBRARY_PATH="$(CURDIR)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"
 
 # Sanitizer build: own objects and archive under build-asan/, runner
@@ -158,7 +162,7 @@ ASAN_ENV = CK_FORK=no $(CHECK_OMP_ENV) \
            ASAN_OPTIONS=detect_leaks=1 \
            $(if $(wildcard $(LSAN_SUPP)),LSAN_OPTIONS=suppressions=$(CURDIR)/$(LSAN_SUPP):print_suppressions=0)
 
-.PHONY: FORCE all shared static tests examples bench demo demo-run deps deps-ci \
+.PHONY: FORCE all shared static tests examples bench demo demo-full demo-run deps deps-ci \
         check check-run check-headers check-symbols check-unit check-install \
         check-asan check-asan-run install install-shared install-static \
         install-includes install-pc uninstall clean fuzz fuzz-build
@@ -227,6 +231,10 @@ $(EXAMPLES): examples/ijepa-%: examples/%.o $(SHLIB_DEV)
 demo:
 	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
 	@$(MAKE) --no-print-directory demo-run
+
+demo-full:
+	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
+	@$(MAKE) --no-print-directory demo-run DEMO_CMD="$(DEMO_FULL_CMD)"
 
 demo-run: all examples
 	@test -x $(firstword $(DEMO_CMD)) || { echo "make demo: $(firstword $(DEMO_CMD)) was not built (no examples/demo.c yet?)" >&2; exit 1; }

@@ -18,6 +18,11 @@ _M64 = (1 << 64) - 1
 # The named recipes of examples/trainloop.h (name: (settings, crop_scale_min)).
 RECIPES = {
     "fmnist": (
+        "img_size=28 patch_size=4 in_chans=1 embed_dim=128 depth=4 num_heads=4 patch_init_std=0.25 "
+        "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
+        "mask_mode=0 min_keep=2 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
+        "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0),
+    "fmnist-p2": (
         "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 patch_init_std=0.5 "
         "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
         "mask_mode=0 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
