@@ -147,7 +147,6 @@ static int64_t layout(ijepa__stack *st, float *base)
         a.var2 = carve(base, &c, R);
         a.ln2 = carve(base, &c, R * D);
         a.h_pre = carve(base, &c, R * Hd);
-        a.h_act = carve(base, &c, R * Hd);
         if (base)
             st->act[l] = a;
     }
@@ -262,10 +261,11 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
     if ((rc = ijepa__linear(ops, R, D, Hd, a->ln2, p + o->fc1w, p + o->fc1b, 0,
                             a->h_pre)) < 0)
         return rc;
-    if ((rc = ijepa__gelu_fwd(ops, R * Hd, a->h_pre, a->h_act)) < 0)
+    /* GELU output: scratch, not kept; backward recomputes it from h_pre */
+    if ((rc = ijepa__gelu_fwd(ops, R * Hd, a->h_pre, st->bufH)) < 0)
         return rc;
     memcpy(x_out, a->x_mid, rowsD);
-    return ijepa__linear(ops, R, Hd, D, a->h_act, p + o->fc2w, p + o->fc2b, 1, x_out);
+    return ijepa__linear(ops, R, Hd, D, st->bufH, p + o->fc2w, p + o->fc2b, 1, x_out);
 }
 
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
@@ -314,9 +314,14 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
     const int64_t Hd = st->hidden;
     int rc;
     /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
+    /* fc2: its weight gradient needs GELU(h_pre), recomputed into bufH (a
+     * training forward keeps only h_pre: a quarter less activation memory
+     * per block); then bufH is overwritten with the gradient at that output */
     float *dh = st->bufH;
-    if ((rc = ijepa__linear_bwd(ops, R, Hd, D, dx, p + o->fc2w, a->h_act, dh, g + o->fc2w,
+    if ((rc = ijepa__gelu_fwd(ops, R * Hd, a->h_pre, dh)) < 0 ||
+        (rc = ijepa__linear_bwd(ops, R, Hd, D, dx, p + o->fc2w, dh, NULL, g + o->fc2w,
                                 g + o->fc2b)) < 0 ||
+        (rc = ijepa__matmul(ops, 1, R, Hd, D, dx, 0, p + o->fc2w, 0, NULL, 1.0f, 0, dh)) < 0 ||
         (rc = ijepa__gelu_bwd(ops, R * Hd, a->h_pre, dh, dh)) < 0 ||
         (rc = ijepa__linear_bwd(ops, R, D, Hd, dh, p + o->fc1w, a->ln2, st->bufD1,
                                 g + o->fc1w, g + o->fc1b)) < 0 ||

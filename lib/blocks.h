@@ -30,7 +30,6 @@ typedef struct ijepa__layer_act {
     float *mean2, *var2;  /* [rows]                                  */
     float *ln2;           /* [rows, D]                               */
     float *h_pre;         /* [rows, hidden] fc1 output               */
-    float *h_act;         /* [rows, hidden] GELU output              */
 } ijepa__layer_act;
 
 typedef struct ijepa__stack {
@@ -43,7 +42,7 @@ typedef struct ijepa__stack {
     float *x_final;            /* [rows, D] output of a TRAIN forward */
     float *bufD1, *bufD2;      /* [rows, D] scratch                   */
     float *buf3D;              /* [rows, 3D] scratch                  */
-    float *bufH;               /* [rows, max(hidden, 3D)] scratch     */
+    float *bufH;               /* [rows, max(hidden, 3D)] scratch: the GELU output in forward */
     float *bufP1, *bufP2;      /* [max_attn] scratch                  */
     float *dgamma, *dbeta;     /* [D] scratch                         */
     float *arena;
