@@ -7,6 +7,7 @@
 #   make demo            build examples/ and run $(DEMO_CMD)
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
 #   make bench           build and run tests/bench
+#   make bench-torch     the same I-JEPA steps in PyTorch (tests/bench_torch.py, PYTHON_BENCH)
 #   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
 #   make uninstall       remove exactly what install put
 #   make deps            apt-get install the Debian packages below if any is missing
@@ -216,6 +217,18 @@ $(BENCH_BIN): tests/bench.o $(STLIB)
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(BENCH_ARGS)
+
+# The PyTorch side of bench's I-JEPA step table, for a side-by-side comparison
+# (docs/performance.md); not part of make check. PYTHON_BENCH: the Python whose
+# torch is measured; without torch (or numpy) it says so and exits 0.
+PYTHON_BENCH ?= /usr/bin/python3
+.PHONY: bench-torch
+bench-torch: shared
+	@if command -v '$(PYTHON_BENCH)' >/dev/null 2>&1; then \
+	    IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' '$(PYTHON_BENCH)' tests/bench_torch.py $(BENCH_TORCH_ARGS); \
+	else \
+	    echo "bench-torch: $(PYTHON_BENCH) not found (set PYTHON_BENCH); nothing to compare"; \
+	fi
 
 examples: $(EXAMPLES)
 
