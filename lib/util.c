@@ -22,6 +22,19 @@
 #define IJEPA__HDR 64
 #define IJEPA__MAP_MIN ((size_t)1 << 20)
 
+/* Under AddressSanitizer every buffer comes from the heap, so ASan keeps its
+ * redzones and leak tracking on the large ones too. */
+#if defined(__SANITIZE_ADDRESS__)
+#define IJEPA__MAP_OK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IJEPA__MAP_OK 0
+#endif
+#endif
+#ifndef IJEPA__MAP_OK
+#define IJEPA__MAP_OK 1
+#endif
+
 typedef struct {
     size_t bytes;  /* total, header included */
     int mapped;
@@ -36,7 +49,7 @@ float *ijepa__falloc(int64_t n)
      * block (leak checkers only follow pointers into a block) */
     size_t bytes = (payload ? payload : 64) + IJEPA__HDR;
     unsigned char *base;
-    int mapped = bytes >= IJEPA__MAP_MIN;
+    int mapped = IJEPA__MAP_OK && bytes >= IJEPA__MAP_MIN;
     if (mapped) {
         void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
