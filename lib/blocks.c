@@ -136,7 +136,6 @@ static int64_t layout(ijepa__stack *st, float *base)
         a.x_in = carve(base, &c, R * D);
         a.mean1 = carve(base, &c, R);
         a.var1 = carve(base, &c, R);
-        a.ln1 = carve(base, &c, R * D);
         a.q = carve(base, &c, R * D);
         a.k = carve(base, &c, R * D);
         a.v = carve(base, &c, R * D);
@@ -145,7 +144,6 @@ static int64_t layout(ijepa__stack *st, float *base)
         a.x_mid = carve(base, &c, R * D);
         a.mean2 = carve(base, &c, R);
         a.var2 = carve(base, &c, R);
-        a.ln2 = carve(base, &c, R * D);
         a.h_pre = carve(base, &c, R * Hd);
         if (base)
             st->act[l] = a;
@@ -233,10 +231,12 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
     int rc;
     /* attention */
     if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b,
-                                   a->ln1, training ? a->mean1 : NULL,
+                                   st->bufD2, training ? a->mean1 : NULL,
                                    training ? a->var1 : NULL)) < 0)
         return rc;
-    if ((rc = ijepa__linear(ops, R, D, 3 * D, a->ln1, p + o->qkvw,
+    /* LayerNorm outputs are scratch (bufD2), not kept: backward recomputes
+     * them with the same LayerNorm call on the kept block input */
+    if ((rc = ijepa__linear(ops, R, D, 3 * D, st->bufD2, p + o->qkvw,
                             o->qkvb >= 0 ? p + o->qkvb : NULL, 0, st->buf3D)) < 0)
         return rc;
     ijepa__heads_split3(st->buf3D, S, T, H, hd, a->q, a->k, a->v);
@@ -255,10 +255,10 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
         return rc;
     /* MLP */
     if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b,
-                                   a->ln2, training ? a->mean2 : NULL,
+                                   st->bufD2, training ? a->mean2 : NULL,
                                    training ? a->var2 : NULL)) < 0)
         return rc;
-    if ((rc = ijepa__linear(ops, R, D, Hd, a->ln2, p + o->fc1w, p + o->fc1b, 0,
+    if ((rc = ijepa__linear(ops, R, D, Hd, st->bufD2, p + o->fc1w, p + o->fc1b, 0,
                             a->h_pre)) < 0)
         return rc;
     /* GELU output: scratch, not kept; backward recomputes it from h_pre */
@@ -323,7 +323,11 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
                                 g + o->fc2b)) < 0 ||
         (rc = ijepa__matmul(ops, 1, R, Hd, D, dx, 0, p + o->fc2w, 0, NULL, 1.0f, 0, dh)) < 0 ||
         (rc = ijepa__gelu_bwd(ops, R * Hd, a->h_pre, dh, dh)) < 0 ||
-        (rc = ijepa__linear_bwd(ops, R, D, Hd, dh, p + o->fc1w, a->ln2, st->bufD1,
+        /* LN2(x_mid) again, into buf3D (free until the attention branch): the
+         * same call as the forward, so the same bits and statistics */
+        (rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b,
+                                   st->buf3D, a->mean2, a->var2)) < 0 ||
+        (rc = ijepa__linear_bwd(ops, R, D, Hd, dh, p + o->fc1w, st->buf3D, st->bufD1,
                                 g + o->fc1w, g + o->fc1b)) < 0 ||
         (rc = ln_backward_add(st, ops, R, a->x_mid, a->mean2, a->var2, p + o->n2w,
                               st->bufD1, dx, g + o->n2w, g + o->n2b)) < 0)
@@ -344,7 +348,10 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
         return rc;
     float *dqkv = st->bufH;
     ijepa__heads_merge3(dq, dk, dv, S, T, H, hd, dqkv);
-    if ((rc = ijepa__linear_bwd(ops, R, D, 3 * D, dqkv, p + o->qkvw, a->ln1, st->bufD1,
+    /* LN1(x_in) again, into buf3D (dq, dk, dv are merged into dqkv by now) */
+    if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b,
+                                   st->buf3D, a->mean1, a->var1)) < 0 ||
+        (rc = ijepa__linear_bwd(ops, R, D, 3 * D, dqkv, p + o->qkvw, st->buf3D, st->bufD1,
                                 g + o->qkvw, o->qkvb >= 0 ? g + o->qkvb : NULL)) < 0)
         return rc;
     return ln_backward_add(st, ops, R, a->x_in, a->mean1, a->var1, p + o->n1w, st->bufD1,

@@ -22,13 +22,11 @@ typedef struct ijepa__block_off {
 typedef struct ijepa__layer_act {
     float *x_in;          /* [rows, D] block input                  */
     float *mean1, *var1;  /* [rows]                                  */
-    float *ln1;           /* [rows, D]                               */
     float *q, *k, *v;     /* [S, H, T, hd] each                      */
     float *P;             /* [S, H, T, T] softmax probabilities      */
     float *ctx;           /* [rows, D] attention output, heads merged */
     float *x_mid;         /* [rows, D] after the attention residual  */
     float *mean2, *var2;  /* [rows]                                  */
-    float *ln2;           /* [rows, D]                               */
     float *h_pre;         /* [rows, hidden] fc1 output               */
 } ijepa__layer_act;
 
