@@ -6,7 +6,7 @@
  * Neither decoder can abort the process here: the simplified libpng API
  * catches libpng's longjmp internally and reports through png_image.message;
  * TurboJPEG installs its own libjpeg error manager that returns -1. The raw
- * libjpeg API (whose default error handler calls exit()) is never used.
+ * libjpeg API, whose default error handler ends the process, is never used.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
