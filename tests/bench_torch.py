@@ -5,7 +5,7 @@ facebookresearch/ijepa src/train.py does it, in float32 on the CPU, for the
 same two configurations, so that libijepa's speed and memory can be stated
 side by side with PyTorch's on the same machine.
 
-    tests/bench_torch.py [--only SUBSTR] [--iters N] [--warm N] [--tries N]
+    tests/bench_torch.py [--only SUBSTR] [--iters N] [--warm N] [--tries N] [--bf16]
 
   --only SUBSTR  run only the configurations whose label contains SUBSTR
                  ("ijepa vit_small/16", "ijepa fmnist/128")
@@ -14,6 +14,12 @@ side by side with PyTorch's on the same machine.
   --tries N      timed windows at most; a window in which other processes
                  used > 10 % of the CPUs is run again and the cleanest one is
                  reported (default 2)
+  --bf16         mixed precision as the official train.py with
+                 use_bfloat16: true (the default of every official config):
+                 torch.autocast("cpu", dtype=torch.bfloat16) around the
+                 target forward, the context forward, the predictor and the
+                 loss; backward, AdamW and the EMA outside it, on the float32
+                 master weights
 
 Threads: torch.set_num_threads(OMP_NUM_THREADS), default 2.
 Exit status: 0; 0 with a message when PyTorch is not importable; 1 when a
@@ -179,6 +185,7 @@ def child(spec_path):
         spec = json.load(f)
     a, masks, warm, iters, tries = (spec["arch"], spec["masks"], spec["warm"], spec["iters"],
                                     spec["tries"])
+    bf16 = bool(spec.get("bf16"))
     threads = int(os.environ.get("OMP_NUM_THREADS", "2") or 2)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -362,14 +369,17 @@ def child(spec_path):
             group["lr"] = lr
             if not group.get("WD_exclude"):
                 group["weight_decay"] = wd
-        with torch.no_grad():  # forward_target
-            h = target_encoder(imgs)
-            h = F.layer_norm(h, (h.size(-1),))
-            h = apply_masks(h, masks_pred)
-            h = repeat_interleave_batch(h, B, repeat=len(masks_enc))
-        z = encoder(imgs, masks_enc)  # forward_context
-        z = predictor(z, masks_enc, masks_pred)
-        loss = F.smooth_l1_loss(z, h)
+        # train.py: torch.cuda.amp.autocast(dtype=torch.bfloat16, enabled=use_bfloat16)
+        # around forward_target, forward_context and loss_fn; here the CPU autocast
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.no_grad():  # forward_target
+                h = target_encoder(imgs)
+                h = F.layer_norm(h, (h.size(-1),))
+                h = apply_masks(h, masks_pred)
+                h = repeat_interleave_batch(h, B, repeat=len(masks_enc))
+            z = encoder(imgs, masks_enc)  # forward_context
+            z = predictor(z, masks_enc, masks_pred)
+            loss = F.smooth_l1_loss(z, h)
         loss.backward()
         optimizer.step()
         # src/utils/logging.py grad_logger: norm of every weight gradient
@@ -448,6 +458,7 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--warm", type=int, default=3)
     ap.add_argument("--tries", type=int, default=2)
+    ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     o = ap.parse_args()
     if o.child:
@@ -472,6 +483,7 @@ def main():
           % (info["version"], sys.executable, sys.version.split()[0], threads,
              "" if threads == "1" else "s", os.environ.get("OMP_NUM_THREADS", "unset")))
     print("torch build: " + "; ".join(info["blas"]))
+    print("precision: %s" % ("bf16 autocast" if o.bf16 else "float32"))
     for var in ("LD_LIBRARY_PATH", "LD_PRELOAD", "OPENBLAS_CORETYPE"):
         if os.environ.get(var):
             print("%s=%s" % (var, os.environ[var]))
@@ -483,18 +495,20 @@ def main():
         arch, masks = draw_masks(preset, settings, o.warm + o.tries * o.iters)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump({"arch": arch, "masks": masks, "warm": o.warm, "iters": o.iters,
-                       "tries": o.tries}, f)
+                       "tries": o.tries, "bf16": o.bf16}, f)
             spec = f.name
         env = dict(os.environ)
         env["OMP_NUM_THREADS"] = threads
         if not header:
             print("\nwhole I-JEPA training steps in PyTorch (src/train.py step: target forward "
                   "under no_grad +\nlayer_norm, context forward+backward, predictor "
-                  "forward+backward, smooth-L1, AdamW,\ngrad norms, EMA; float32; masks = "
+                  "forward+backward, smooth-L1, AdamW,\ngrad norms, EMA; %s; masks = "
                   "libijepa's sampler for the same step indices, so Kc and Kt\nare those of "
                   "tests/bench.c's first timed window; GFLOP/s = tests/bench.c's analytic "
                   "FLOPs /\ntime; peak MiB = ru_maxrss of a fresh process per configuration; "
-                  "import MiB = RSS after\n`import torch`)\n")
+                  "import MiB = RSS after\n`import torch`)\n"
+                  % ("bf16 autocast (torch.autocast cpu, as train.py use_bfloat16)" if o.bf16
+                     else "float32"))
             print("%-20s %5s %6s %6s %9s %8s %8s %6s %5s %6s %9s %10s" % (
                 "config", "batch", "Kc", "Kt", "step ms", "img/s", "GFLOP/s", "noise%",
                 "tries", "load1", "peak MiB", "import MiB"))
