@@ -126,34 +126,63 @@ static float *carve(float *base, int64_t *cursor, int64_t n)
     return p;
 }
 
+/* Carve n bf16 values (as (n + 1) / 2 floats, rounded to 16). */
+static ijepa__bf16 *carve16(float *base, int64_t *cursor, int64_t n)
+{
+    return (ijepa__bf16 *)(void *)carve(base, cursor, (n + 1) / 2);
+}
+
 static int64_t layout(ijepa__stack *st, float *base)
 {
     const int64_t R = st->max_rows, D = st->D, Hd = st->hidden, A = st->max_attn;
     const int64_t nlayers = st->trainable ? st->depth : 1;
+    const int h = st->bf16; /* bf16 precision: another set of buffers */
     int64_t c = 0;
     for (int64_t l = 0; l < nlayers; l++) {
         ijepa__layer_act a;
+        memset(&a, 0, sizeof a);
         a.x_in = carve(base, &c, R * D);
         a.mean1 = carve(base, &c, R);
         a.var1 = carve(base, &c, R);
-        a.q = carve(base, &c, R * D);
-        a.k = carve(base, &c, R * D);
-        a.v = carve(base, &c, R * D);
-        a.P = carve(base, &c, A);
-        a.ctx = carve(base, &c, R * D);
         a.x_mid = carve(base, &c, R * D);
         a.mean2 = carve(base, &c, R);
         a.var2 = carve(base, &c, R);
-        a.h_pre = carve(base, &c, R * Hd);
+        if (h) {
+            a.q16 = carve16(base, &c, R * D);
+            a.k16 = carve16(base, &c, R * D);
+            a.v16 = carve16(base, &c, R * D);
+            a.P16 = carve16(base, &c, A);
+            a.ctx16 = carve16(base, &c, R * D);
+            a.h16 = carve16(base, &c, R * Hd);
+        } else {
+            a.q = carve(base, &c, R * D);
+            a.k = carve(base, &c, R * D);
+            a.v = carve(base, &c, R * D);
+            a.P = carve(base, &c, A);
+            a.ctx = carve(base, &c, R * D);
+            a.h_pre = carve(base, &c, R * Hd);
+        }
         if (base)
             st->act[l] = a;
     }
     float *x_final = carve(base, &c, st->trainable ? R * D : 0);
-    float *d1 = carve(base, &c, R * D), *d2 = carve(base, &c, R * D);
-    float *b3 = carve(base, &c, R * 3 * D);
-    float *bh = carve(base, &c, R * (Hd > 3 * D ? Hd : 3 * D));
-    float *p1 = carve(base, &c, A), *p2 = carve(base, &c, st->trainable ? A : 0);
+    float *d1 = carve(base, &c, R * D), *d2 = carve(base, &c, h ? 0 : R * D);
+    float *b3 = carve(base, &c, h ? 0 : R * 3 * D);
+    float *bh = carve(base, &c, h ? 0 : R * (Hd > 3 * D ? Hd : 3 * D));
+    float *p1 = carve(base, &c, A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);
     float *dg = carve(base, &c, D), *db = carve(base, &c, D);
+    ijepa__bf16 *a16 = NULL, *b16 = NULL, *c16 = NULL, *d16 = NULL, *h16 = NULL, *p16 = NULL;
+    float *part = NULL;
+    if (h) {
+        const int64_t wmax = Hd > 3 * D ? Hd : 3 * D;
+        a16 = carve16(base, &c, R * D);
+        b16 = carve16(base, &c, R * D);
+        c16 = carve16(base, &c, R * 3 * D);
+        d16 = carve16(base, &c, st->trainable ? R * 3 * D : 0);
+        h16 = carve16(base, &c, R * Hd);
+        p16 = carve16(base, &c, st->trainable ? A : 0);
+        part = carve(base, &c, IJEPA__NB_MAX * (wmax > 2 * D ? wmax : 2 * D));
+    }
     if (base) {
         st->x_final = x_final;
         st->bufD1 = d1;
@@ -164,6 +193,13 @@ static int64_t layout(ijepa__stack *st, float *base)
         st->bufP2 = p2;
         st->dgamma = dg;
         st->dbeta = db;
+        st->a16 = a16;
+        st->b16 = b16;
+        st->c16 = c16;
+        st->d16 = d16;
+        st->h16 = h16;
+        st->p16 = p16;
+        st->part = part;
     }
     return c;
 }
@@ -219,6 +255,24 @@ int ijepa__linear_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const
     return IJEPA_OK;
 }
 
+int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const ijepa__bf16 *x,
+                    const ijepa__bf16 *W, const float *b, int accumulate, void *y, int flags)
+{
+    return ijepa__matmul_x(ops, 1, R, out, in, x, 0, W, 1, b, 1.0f, accumulate, y,
+                           flags | IJEPA__MM_BF16);
+}
+
+int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
+                        const ijepa__bf16 *dy, const ijepa__bf16 *W, const ijepa__bf16 *x,
+                        float *dx, float *gW)
+{
+    int rc;
+    if (dx && (rc = ijepa__matmul_x(ops, 1, R, in, out, dy, 0, W, 0, NULL, 1.0f, 0, dx,
+                                    IJEPA__MM_BF16)) < 0)
+        return rc;
+    return ijepa__matmul_x(ops, 1, out, in, R, dy, 1, x, 0, NULL, 1.0f, 1, gW, IJEPA__MM_BF16);
+}
+
 // --- forward -------------------------------------------------------------------------------
 
 /* One block: x_in -> x_out (x_out may be a's own x_in in inference). */
@@ -268,15 +322,66 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
     return ijepa__linear(ops, R, Hd, D, st->bufH, p + o->fc2w, p + o->fc2b, 1, x_out);
 }
 
+/* One block in bf16 precision: x_in -> x_out (float32 residual stream). */
+static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
+                           const ijepa__bf16 *w, const ijepa__block_off *o,
+                           ijepa__layer_act *a, int64_t S, int64_t T, int training,
+                           float *x_out)
+{
+    const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
+    const size_t rowsD = (size_t)(R * D) * sizeof(float);
+    const int lvl = ijepa__ops_simd(ops);
+    ijepa__bf16 *xn = st->a16, *qkv = st->c16, *o16 = st->b16, *g = st->h16;
+    int rc;
+    /* attention: LN1 -> qkv (bf16) -> heads -> softmax(q k^T s) v -> proj */
+    ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b, xn,
+                          training ? a->mean1 : NULL, training ? a->var1 : NULL);
+    if ((rc = ijepa__linear16(ops, R, D, 3 * D, xn, w + o->qkvw,
+                              o->qkvb >= 0 ? p + o->qkvb : NULL, 0, qkv,
+                              IJEPA__MM_OUT_BF16)) < 0)
+        return rc;
+    ijepa__heads_split3_bf16(qkv, S, T, H, hd, a->q16, a->k16, a->v16);
+    if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, a->q16, 0, a->k16, 1, NULL, st->scale, 0,
+                              st->bufP1, IJEPA__MM_BF16)) < 0)
+        return rc;
+    ijepa__softmax_bf16(lvl, S * H * T, T, T, st->bufP1, a->P16);
+    if ((rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 0, a->v16, 0, NULL, 1.0f, 0, o16,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+        return rc;
+    ijepa__heads_merge_bf16(o16, S, T, H, hd, a->ctx16);
+    memcpy(a->x_mid, a->x_in, rowsD);
+    if ((rc = ijepa__linear16(ops, R, D, D, a->ctx16, w + o->projw, p + o->projb, 1,
+                              a->x_mid, 0)) < 0)
+        return rc;
+    /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
+    ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
+                          training ? a->mean2 : NULL, training ? a->var2 : NULL);
+    if (training) {
+        if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w + o->fc1w, p + o->fc1b, 0, a->h16,
+                                  IJEPA__MM_OUT_BF16)) < 0)
+            return rc;
+        ijepa__gelu_bf16(lvl, R * Hd, a->h16, g);
+    } else if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w + o->fc1w, p + o->fc1b, 0, g,
+                                     IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)) < 0) {
+        return rc; /* inference: bias + GELU fused into fc1, nothing kept */
+    }
+    memcpy(x_out, a->x_mid, rowsD);
+    return ijepa__linear16(ops, R, Hd, D, g, w + o->fc2w, p + o->fc2b, 1, x_out, 0);
+}
+
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         int64_t S, int64_t T, int training, float **out)
+                         const ijepa__bf16 *params16, int64_t S, int64_t T, int training,
+                         float **out)
 {
     st->S = st->T = 0; /* a failed or inference forward keeps nothing */
     for (int64_t l = 0; l < st->depth; l++) {
         ijepa__layer_act *a = &st->act[training ? l : 0];
         float *x_out = !training ? a->x_in
                        : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
-        int rc = block_forward(st, ops, params, &st->off[l], a, S, T, training, x_out);
+        int rc = st->bf16 ? block_forward16(st, ops, params, params16, &st->off[l], a, S, T,
+                                            training, x_out)
+                          : block_forward(st, ops, params, &st->off[l], a, S, T, training,
+                                          x_out);
         if (rc < 0)
             return rc;
     }
@@ -358,11 +463,74 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
                            dx, g + o->n1w, g + o->n1b);
 }
 
+/* One block backward in bf16 precision; dx float32 [R, D] in and out. */
+static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
+                            const ijepa__bf16 *w, float *g, const ijepa__block_off *o,
+                            const ijepa__layer_act *a, float *dx)
+{
+    const int64_t S = st->S, T = st->T, R = S * T, D = st->D, H = st->H, hd = st->hd;
+    const int64_t Hd = st->hidden;
+    const int lvl = ijepa__ops_simd(ops);
+    ijepa__bf16 *dy16 = st->b16, *xn = st->a16, *dh = st->h16;
+    float *dxn = st->bufD1;
+    int rc;
+    /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
+    ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->fc2b, st->part);
+    ijepa__gelu_bf16(lvl, R * Hd, a->h16, dh); /* fc2's input again */
+    if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, w + o->fc2w, dh, NULL, g + o->fc2w)) < 0 ||
+        (rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w + o->fc2w, 0, NULL, 1.0f, 0, dh,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+        return rc;
+    ijepa__gelu_bwd_bf16(lvl, R, Hd, a->h16, dh, dh, g + o->fc1b, st->part);
+    /* LN2(x_mid) again: the forward's kernel on the same input, the same bits */
+    ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn, NULL, NULL);
+    if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w + o->fc1w, xn, dxn, g + o->fc1w)) < 0)
+        return rc;
+    ijepa__layernorm_bwd_add(lvl, R, D, st->eps, a->x_mid, a->mean2, a->var2, p + o->n2w, dxn,
+                             dx, g + o->n2w, g + o->n2b, st->part);
+    /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
+    ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->projb, st->part);
+    ijepa__bf16 *dctx = st->a16, *dO = st->d16; /* d16 [R, 3D]: dO first, then dq dk dv */
+    if ((rc = ijepa__linear16_bwd(ops, R, D, D, dy16, w + o->projw, a->ctx16, NULL,
+                                  g + o->projw)) < 0 ||
+        (rc = ijepa__matmul_x(ops, 1, R, D, D, dy16, 0, w + o->projw, 0, NULL, 1.0f, 0, dctx,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+        return rc;
+    ijepa__heads_split_bf16(dctx, S, T, H, hd, dO);
+    ijepa__bf16 *dq = st->c16, *dk = dq + R * D, *dv = dk + R * D, *dS = st->p16;
+    float *dP = st->bufP1;
+    if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
+                              IJEPA__MM_BF16)) < 0 ||
+        (rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 1, dO, 0, NULL, 1.0f, 0, dv,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+        return rc;
+    ijepa__softmax_bwd_bf16(lvl, S * H * T, T, a->P16, dP, dS);
+    if ((rc = ijepa__matmul_x(ops, S * H, T, hd, T, dS, 0, a->k16, 0, NULL, st->scale, 0, dq,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
+        (rc = ijepa__matmul_x(ops, S * H, T, hd, T, dS, 1, a->q16, 0, NULL, st->scale, 0, dk,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+        return rc;
+    ijepa__bf16 *dqkv = st->d16;
+    ijepa__heads_merge3_bf16(dq, dk, dv, S, T, H, hd, dqkv);
+    if (o->qkvb >= 0)
+        ijepa__colsum_bf16(lvl, R, 3 * D, dqkv, g + o->qkvb, st->part);
+    ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b, xn, NULL, NULL);
+    if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w + o->qkvw, xn, dxn,
+                                  g + o->qkvw)) < 0)
+        return rc;
+    ijepa__layernorm_bwd_add(lvl, R, D, st->eps, a->x_in, a->mean1, a->var1, p + o->n1w, dxn,
+                             dx, g + o->n1w, g + o->n1b, st->part);
+    return IJEPA_OK;
+}
+
 int ijepa__stack_backward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                          float *grads, float *dx)
+                          const ijepa__bf16 *params16, float *grads, float *dx)
 {
     for (int64_t l = st->depth - 1; l >= 0; l--) {
-        int rc = block_backward(st, ops, params, grads, &st->off[l], &st->act[l], dx);
+        int rc = st->bf16 ? block_backward16(st, ops, params, params16, grads, &st->off[l],
+                                             &st->act[l], dx)
+                          : block_backward(st, ops, params, grads, &st->off[l], &st->act[l],
+                                           dx);
         if (rc < 0)
             return rc;
     }

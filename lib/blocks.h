@@ -9,10 +9,20 @@
  * them from the base pointer it is given. It owns the activation memory,
  * sized at creation for at most max_rows rows and max_attn attention
  * scores (S * H * T * T).
+ *
+ * In bf16 precision (st->bf16) the matmuls take bf16 operands: the weights
+ * from a bf16 copy of the parameters the caller passes (params16, same
+ * layout), the activations rounded where a matmul consumes them. The
+ * residual stream, LayerNorm statistics, attention scores before the
+ * softmax and all gradient sums stay float32. A training forward then keeps
+ * q, k, v, the attention probabilities, the merged attention output and
+ * fc1's output in bf16 (half the bytes), the block input and the mid-block
+ * residual in float32.
  */
 #ifndef IJEPA_BLOCKS_H
 #define IJEPA_BLOCKS_H
 
+#include "bf16.h"
 #include "ops.h"
 
 typedef struct ijepa__block_off {
@@ -28,6 +38,8 @@ typedef struct ijepa__layer_act {
     float *x_mid;         /* [rows, D] after the attention residual  */
     float *mean2, *var2;  /* [rows]                                  */
     float *h_pre;         /* [rows, hidden] fc1 output               */
+    /* bf16 precision: these instead of q, k, v, P, ctx, h_pre (NULL) */
+    ijepa__bf16 *q16, *k16, *v16, *P16, *ctx16, *h16;
 } ijepa__layer_act;
 
 typedef struct ijepa__stack {
@@ -43,6 +55,13 @@ typedef struct ijepa__stack {
     float *bufH;               /* [rows, max(hidden, 3D)] scratch: the GELU output in forward */
     float *bufP1, *bufP2;      /* [max_attn] scratch                  */
     float *dgamma, *dbeta;     /* [D] scratch                         */
+    /* bf16 precision only (NULL otherwise): */
+    int bf16;                  /* set before ijepa__stack_alloc       */
+    ijepa__bf16 *a16, *b16;    /* [rows, D] scratch                   */
+    ijepa__bf16 *c16, *d16;    /* [rows, 3D] scratch                  */
+    ijepa__bf16 *h16;          /* [rows, hidden] scratch: GELU output, its gradient */
+    ijepa__bf16 *p16;          /* [max_attn] scratch: softmax gradient */
+    float *part;               /* [IJEPA__NB_MAX * max(hidden, 3D)] column-sum partials */
     float *arena;
     int64_t arena_floats;
     int64_t S, T;              /* shape of the kept TRAIN forward, 0 if none */
@@ -56,7 +75,7 @@ typedef struct ijepa__stack {
 int ijepa__stack_add_tensors(ijepa__stack *st, struct ijepa_tensor_table *tab,
                              const char *prefix, int qkv_bias);
 
-/* Allocate activation memory. Fields D..trainable must be set. */
+/* Allocate activation memory. Fields D..trainable and bf16 must be set. */
 int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err);
 void ijepa__stack_free(ijepa__stack *st);
 
@@ -67,17 +86,19 @@ float *ijepa__stack_input(ijepa__stack *st);
  * Forward S sequences of T tokens from ijepa__stack_input(). Returns the
  * output [S*T, D] in *out (memory of the stack, valid until the next call).
  * training keeps every layer's activations for ijepa__stack_backward.
+ * params16: the bf16 copy of params (bf16 precision), else NULL.
  */
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         int64_t S, int64_t T, int training, float **out);
+                         const ijepa__bf16 *params16, int64_t S, int64_t T, int training,
+                         float **out);
 
 /*
  * Backward through the kept forward. dx [S*T, D]: on entry dL/d(output), on
  * return dL/d(input). Parameter gradients are added into grads (same layout
- * as params).
+ * as params). params16 as for the forward.
  */
 int ijepa__stack_backward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                          float *grads, float *dx);
+                          const ijepa__bf16 *params16, float *grads, float *dx);
 
 /* Initialise block parameters: Linear weights truncated normal (std, +-2),
  * biases 0, LN 1/0; depth_rescale divides proj/fc2 of block i by sqrt(2(i+1)). */
@@ -97,6 +118,19 @@ int ijepa__linear(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const flo
  * gW += dy^T x, gb += column sums of dy (skipped when gb is NULL). */
 int ijepa__linear_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const float *dy,
                       const float *W, const float *x, float *dx, float *gW, float *gb);
+
+/* bf16 linear layer y [R, out] = x [R, in] W^T + b (+ y when accumulate):
+ * x and W bf16, y float32, or bf16 with IJEPA__MM_OUT_BF16 in flags (then
+ * no accumulate); b float32 or NULL. */
+int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const ijepa__bf16 *x,
+                    const ijepa__bf16 *W, const float *b, int accumulate, void *y, int flags);
+
+/* Its backward from dy [R, out] (bf16): dx [R, in] = dy W, float32 (skipped
+ * when dx is NULL), gW += dy^T x. The bias gradient is the caller's (it
+ * comes with the rounding of dy: ijepa__to_bf16_colsum). */
+int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
+                        const ijepa__bf16 *dy, const ijepa__bf16 *W, const ijepa__bf16 *x,
+                        float *dx, float *gW);
 
 /* Fixed 2-D sin-cos positional embedding [G*G, D] in the official channel
  * layout [sin(c w_k) | cos(c w_k) | sin(r w_k) | cos(r w_k)] for the patch at

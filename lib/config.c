@@ -21,6 +21,7 @@ static const key_spec KEYS[] = {
     {IJEPA_CFG_BATCH_SIZE, "batch_size", IJEPA_CFG_TYPE_INT, 16, 1, 65536},
     {IJEPA_CFG_TRAINABLE, "trainable", IJEPA_CFG_TYPE_INT, 1, 0, 1},
     {IJEPA_CFG_PRIMITIVE_CACHE, "primitive_cache", IJEPA_CFG_TYPE_INT, 1024, 16, 65536},
+    {IJEPA_CFG_PRECISION, "precision", IJEPA_CFG_TYPE_INT, IJEPA_PRECISION_F32, 0, 1},
     {IJEPA_CFG_IMG_SIZE, "img_size", IJEPA_CFG_TYPE_INT, 224, 1, 8192},
     {IJEPA_CFG_PATCH_SIZE, "patch_size", IJEPA_CFG_TYPE_INT, 16, 1, 1024},
     {IJEPA_CFG_IN_CHANS, "in_chans", IJEPA_CFG_TYPE_INT, 3, 1, 64},
@@ -81,6 +82,20 @@ static const key_spec KEYS[] = {
     {IJEPA_CFG_DATA_SHUFFLE, "data_shuffle", IJEPA_CFG_TYPE_INT, 1, 0, 1},
 };
 #define NKEYS ((int32_t)(sizeof KEYS / sizeof KEYS[0]))
+
+/* Names of the values of enumerated integer keys, value = position. */
+typedef struct value_names {
+    int32_t key;
+    const char *names[4]; /* NULL-terminated */
+} value_names;
+
+static const value_names VALUE_NAMES[] = {
+    {IJEPA_CFG_PRECISION, {"f32", "bf16", NULL}},
+    {IJEPA_CFG_MASK_MODE, {"uniform", "official", NULL}},
+    {IJEPA_CFG_LOSS, {"smooth_l1", "l2", "l1", NULL}},
+    {IJEPA_CFG_DATA_TRANSFORM, {"train", "eval", NULL}},
+    {IJEPA_CFG_DATA_ON_ERROR, {"stop", "skip", NULL}},
+};
 
 struct ijepa_config {
     ijepa__err err;
@@ -278,6 +293,45 @@ int ijepa_config_bounds(int32_t key, double *lo, double *hi)
     if (lo) *lo = KEYS[s].lo;
     if (hi) *hi = KEYS[s].hi;
     return IJEPA_OK;
+}
+
+static const value_names *names_of(int32_t key)
+{
+    for (size_t i = 0; i < sizeof VALUE_NAMES / sizeof VALUE_NAMES[0]; i++)
+        if (VALUE_NAMES[i].key == key)
+            return &VALUE_NAMES[i];
+    return NULL;
+}
+
+const char *ijepa_config_value_name(int32_t key, int64_t value)
+{
+    const value_names *v = names_of(key);
+    if (!v || value < 0)
+        return NULL;
+    for (int64_t i = 0; i < 4 && v->names[i]; i++)
+        if (i == value)
+            return v->names[i];
+    return NULL;
+}
+
+int ijepa_config_value_from_name(int32_t key, const char *name, int64_t *value)
+{
+    if (!name || !value)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "name and value must not be NULL");
+    if (slot_of(key) < 0)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "unknown key %d", (int)key);
+    const value_names *v = names_of(key);
+    if (!v)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "key '%s' has no named values", ijepa_config_key_name(key));
+    for (int64_t i = 0; i < 4 && v->names[i]; i++)
+        if (strcmp(v->names[i], name) == 0) {
+            *value = i;
+            return IJEPA_OK;
+        }
+    return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "key '%s' has no value named '%.64s'",
+                            ijepa_config_key_name(key), name);
 }
 
 int32_t ijepa_config_key_count(void) { return NKEYS; }

@@ -45,6 +45,19 @@ const char *ijepa_context_cpu_isa(const ijepa_context *ctx)
     return ijepa__engine_isa();
 }
 
+int ijepa_context_precision_native(const ijepa_context *ctx, int32_t precision)
+{
+    if (!ctx)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "ctx is NULL");
+    switch (precision) {
+    case IJEPA_PRECISION_F32: return 1;
+    case IJEPA_PRECISION_BF16: return ijepa__engine_bf16_native();
+    default:
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "unknown precision %d",
+                                (int)precision);
+    }
+}
+
 int32_t ijepa_context_num_threads(const ijepa_context *ctx)
 {
     (void)ctx;

@@ -15,6 +15,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 
+#include "bf16.h"
 #include "ops.h"
 
 struct ijepa__engine {
@@ -24,7 +25,7 @@ struct ijepa__engine {
 
 enum { OP_MATMUL = 1, OP_LN_FWD, OP_LN_BWD, OP_SM_FWD, OP_SM_BWD, OP_GELU_FWD, OP_GELU_BWD };
 
-#define KEY_LEN 10
+#define KEY_LEN 12
 #define MAX_ARGS 10
 
 typedef struct entry {
@@ -43,6 +44,10 @@ struct ijepa__ops {
     uint64_t clock;
     void *scratch;              /* shared scratchpad, 64-byte aligned */
     size_t scratch_size;
+    float *emu;                 /* float32 copies of emulated bf16 matmul operands */
+    size_t emu_floats;
+    int bf16_native;            /* bf16 matmuls on oneDNN's bf16 kernels (AMX) */
+    int simd;                   /* level of the bf16.h kernels (ijepa__simd_level) */
 };
 
 static int map_status(dnnl_status_t st)
@@ -110,6 +115,15 @@ const char *ijepa__engine_isa(void)
     }
 }
 
+/* dnnl_cpu_isa_t values are cumulative bit masks: an ISA includes another
+ * when it has all of its bits. */
+static int isa_has(int isa, dnnl_cpu_isa_t want) { return (isa & (int)want) == (int)want; }
+
+int ijepa__engine_bf16_native(void)
+{
+    return isa_has((int)dnnl_get_effective_cpu_isa(), dnnl_cpu_isa_avx512_core_amx);
+}
+
 // --- the primitive cache ------------------------------------------------------------
 
 int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
@@ -129,9 +143,23 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     ops->err = err;
     ops->entries = entries;
     ops->cap = capacity;
+    const int isa = (int)dnnl_get_effective_cpu_isa();
+    ops->bf16_native = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
+    ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
+                                  : isa_has(isa, dnnl_cpu_isa_avx2)      ? IJEPA__SIMD_AVX2
+                                                                         : IJEPA__SIMD_GENERIC);
     *out = ops;
     return IJEPA_OK;
 }
+
+int ijepa__ops_bf16_native(const ijepa__ops *ops) { return ops->bf16_native; }
+
+void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native)
+{
+    ops->bf16_native = native >= 0 ? !!native : ijepa__engine_bf16_native();
+}
+
+int ijepa__ops_simd(const ijepa__ops *ops) { return ops->simd; }
 
 static void entry_release(entry *e)
 {
@@ -150,6 +178,7 @@ void ijepa__ops_free(ijepa__ops *ops)
         entry_release(&ops->entries[i]);
     free(ops->entries);
     free(ops->scratch);
+    free(ops->emu);
     free(ops);
 }
 
@@ -292,16 +321,22 @@ static int make_pd(ijepa__ops *ops, dnnl_primitive_desc_t *pd, const void *desc,
     return IJEPA_OK;
 }
 
-static int md_init(ijepa__ops *ops, dnnl_memory_desc_t *md, int nd,
-                   const int64_t *d, dnnl_format_tag_t tag)
+static int md_init_dt(ijepa__ops *ops, dnnl_memory_desc_t *md, int nd, const int64_t *d,
+                      dnnl_format_tag_t tag, dnnl_data_type_t dt)
 {
     dnnl_dims_t dims = {0};
     for (int i = 0; i < nd; i++)
         dims[i] = d[i];
-    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag);
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, nd, dims, dt, tag);
     if (st != dnnl_success)
         return dnnl_fail(ops->err, st, "memory descriptor creation");
     return IJEPA_OK;
+}
+
+static int md_init(ijepa__ops *ops, dnnl_memory_desc_t *md, int nd,
+                   const int64_t *d, dnnl_format_tag_t tag)
+{
+    return md_init_dt(ops, md, nd, d, tag, dnnl_f32);
 }
 
 static int check_dims(ijepa__ops *ops, const char *what, int n, const int64_t *d)
@@ -323,29 +358,25 @@ static int64_t float_bits(float f)
 
 // --- matmul ---------------------------------------------------------------------------
 
-int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,
-                  int64_t K, const float *A, int trans_a, const float *B,
-                  int trans_b, const float *bias, float alpha, int accumulate,
-                  float *C)
+/* One oneDNN matmul (see ijepa__matmul_x); flags say the data types. */
+static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                      const void *A, int trans_a, const void *B, int trans_b,
+                      const float *bias, float alpha, int accumulate, void *C, int flags)
 {
-    const int64_t d[4] = {batch, M, N, K};
-    int rc = check_dims(ops, "matmul", 4, d);
-    if (rc < 0)
-        return rc;
-    /* oneDNN scales the bias too (alpha * (A.B + bias)); no caller needs both */
-    if (bias && alpha != 1.0f)
-        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
-                           "matmul: bias together with alpha != 1 is not supported");
     const int64_t key[KEY_LEN] = {OP_MATMUL, batch, M, N, K, !!trans_a, !!trans_b,
-                                  bias != NULL, !!accumulate, float_bits(alpha)};
+                                  bias != NULL, !!accumulate, float_bits(alpha),
+                                  flags & (IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)};
     entry *e = cache_find(ops, key);
     if (!e) {
+        const dnnl_data_type_t ab = flags & IJEPA__MM_BF16 ? dnnl_bf16 : dnnl_f32;
+        const dnnl_data_type_t c = flags & IJEPA__MM_OUT_BF16 ? dnnl_bf16 : dnnl_f32;
         dnnl_memory_desc_t a_md, b_md, bias_md, c_md;
         const int64_t ad[3] = {batch, M, K}, bd[3] = {batch, K, N};
         const int64_t cd[3] = {batch, M, N}, biasd[3] = {1, 1, N};
-        if ((rc = md_init(ops, &a_md, 3, ad, trans_a ? dnnl_acb : dnnl_abc)) < 0 ||
-            (rc = md_init(ops, &b_md, 3, bd, trans_b ? dnnl_acb : dnnl_abc)) < 0 ||
-            (rc = md_init(ops, &c_md, 3, cd, dnnl_abc)) < 0 ||
+        int rc;
+        if ((rc = md_init_dt(ops, &a_md, 3, ad, trans_a ? dnnl_acb : dnnl_abc, ab)) < 0 ||
+            (rc = md_init_dt(ops, &b_md, 3, bd, trans_b ? dnnl_acb : dnnl_abc, ab)) < 0 ||
+            (rc = md_init_dt(ops, &c_md, 3, cd, dnnl_abc, c)) < 0 ||
             (rc = md_init(ops, &bias_md, 3, biasd, dnnl_abc)) < 0)
             return rc;
         dnnl_matmul_desc_t desc;
@@ -358,11 +389,14 @@ int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,
             return rc;
         if (alpha != 1.0f)
             st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha);
-        if (st == dnnl_success && accumulate) {
+        if (st == dnnl_success && (accumulate || (flags & IJEPA__MM_GELU))) {
             dnnl_post_ops_t po;
             st = dnnl_post_ops_create(&po);
             if (st == dnnl_success) {
-                st = dnnl_post_ops_append_sum(po, 1.0f);
+                if (accumulate)
+                    st = dnnl_post_ops_append_sum(po, 1.0f);
+                else
+                    st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_gelu_erf, 0.f, 0.f);
                 if (st == dnnl_success)
                     st = dnnl_primitive_attr_set_post_ops(attr, po);
                 dnnl_post_ops_destroy(po);
@@ -384,6 +418,73 @@ int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,
     const int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
     void *const ptrs[4] = {(void *)A, (void *)B, (void *)bias, C};
     return entry_run(ops, e, ids, ptrs, 4, "matmul");
+}
+
+/* The float32 scratch of an emulated bf16 matmul, grown to n floats. */
+static float *emu_buffer(ijepa__ops *ops, int64_t n)
+{
+    if ((size_t)n > ops->emu_floats) {
+        const size_t bytes = ((size_t)n * sizeof(float) + 4095) & ~(size_t)4095;
+        float *p = aligned_alloc(64, bytes);
+        if (!p) {
+            ijepa__fail(ops->err, IJEPA_ERR_NOMEM,
+                        "cannot allocate %zu bytes for emulated bf16 operands", bytes);
+            return NULL;
+        }
+        free(ops->emu);
+        ops->emu = p;
+        ops->emu_floats = bytes / sizeof(float);
+    }
+    return ops->emu;
+}
+
+int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                    const void *A, int trans_a, const void *B, int trans_b,
+                    const float *bias, float alpha, int accumulate, void *C, int flags)
+{
+    const int64_t d[4] = {batch, M, N, K};
+    int rc = check_dims(ops, "matmul", 4, d);
+    if (rc < 0)
+        return rc;
+    /* oneDNN scales the bias too (alpha * (A.B + bias)); no caller needs both */
+    if (bias && alpha != 1.0f)
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "matmul: bias together with alpha != 1 is not supported");
+    if (accumulate && (flags & (IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)))
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "matmul: accumulate needs a float32 output without GELU");
+    if (!(flags & IJEPA__MM_BF16) || ops->bf16_native || (flags & IJEPA__MM_ONEDNN_BF16))
+        return matmul_run(ops, batch, M, N, K, A, trans_a, B, trans_b, bias, alpha, accumulate,
+                          C, flags);
+    /* Emulated: the bf16 operands widened to float32 (exact), a float32
+     * matmul, its result rounded to bf16 if asked: the values of a bf16
+     * matmul with float32 accumulation, at float32 speed. */
+    const int64_t nA = batch * M * K, nB = batch * K * N;
+    const int64_t nC = flags & IJEPA__MM_OUT_BF16 ? batch * M * N : 0;
+    float *a32 = emu_buffer(ops, nA + nB + nC);
+    if (!a32)
+        return IJEPA_ERR_NOMEM;
+    float *b32 = a32 + nA, *c32 = b32 + nB;
+    ijepa__from_bf16(ops->simd, A, a32, nA);
+    ijepa__from_bf16(ops->simd, B, b32, nB);
+    const int out_flags = flags & IJEPA__MM_GELU;
+    if (!nC)
+        return matmul_run(ops, batch, M, N, K, a32, trans_a, b32, trans_b, bias, alpha,
+                          accumulate, C, out_flags);
+    if ((rc = matmul_run(ops, batch, M, N, K, a32, trans_a, b32, trans_b, bias, alpha, 0, c32,
+                         out_flags)) < 0)
+        return rc;
+    ijepa__to_bf16(ops->simd, c32, C, nC);
+    return IJEPA_OK;
+}
+
+int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,
+                  int64_t K, const float *A, int trans_a, const float *B,
+                  int trans_b, const float *bias, float alpha, int accumulate,
+                  float *C)
+{
+    return ijepa__matmul_x(ops, batch, M, N, K, A, trans_a, B, trans_b, bias, alpha,
+                           accumulate, C, 0);
 }
 
 // --- layer normalization -------------------------------------------------------------

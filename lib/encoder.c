@@ -18,8 +18,11 @@ struct ijepa_encoder {
     int64_t img, patch, C, G, N, D, cpp, batch_max;
     float eps;
     int trainable;
+    int bf16;                  /* precision = bf16 */
     struct ijepa_tensor_table tab;
     float *params, *grads;     /* [tab.total] each */
+    ijepa__bf16 *params16;     /* [tab.total] bf16 copy of params, made by each forward */
+    ijepa__bf16 *patches16;    /* [batch_max * N, C * p * p] bf16: patches */
     int64_t off_pos, off_pw, off_pb, off_nw, off_nb;
     ijepa__stack st;
     float *patches;            /* [batch_max * N, C * p * p] im2col of kept tokens */
@@ -85,6 +88,7 @@ static int configure(ijepa_encoder *enc, ijepa__err *e)
     enc->batch_max = ijepa__cfg_int(cfg, IJEPA_CFG_BATCH_SIZE);
     enc->trainable = (int)ijepa__cfg_int(cfg, IJEPA_CFG_TRAINABLE);
     enc->eps = (float)ijepa__cfg_float(cfg, IJEPA_CFG_LN_EPS);
+    enc->bf16 = ijepa__cfg_int(cfg, IJEPA_CFG_PRECISION) == IJEPA_PRECISION_BF16;
     const int64_t heads = ijepa__cfg_int(cfg, IJEPA_CFG_NUM_HEADS);
     const int64_t depth = ijepa__cfg_int(cfg, IJEPA_CFG_DEPTH);
     const int64_t hidden = (int64_t)((double)enc->D * ijepa__cfg_float(cfg, IJEPA_CFG_MLP_RATIO));
@@ -125,6 +129,7 @@ static int configure(ijepa_encoder *enc, ijepa__err *e)
     st->max_rows = enc->batch_max * enc->N;
     st->max_attn = enc->batch_max * heads * enc->N * enc->N;
     st->trainable = enc->trainable;
+    st->bf16 = enc->bf16;
     return IJEPA_OK;
 }
 
@@ -157,7 +162,12 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
     enc->fmean = ijepa__falloc(enc->trainable ? rows : 0);
     enc->fvar = ijepa__falloc(enc->trainable ? rows : 0);
     enc->dx = ijepa__falloc(enc->trainable ? rows * enc->D : 0);
-    if (!enc->params || !enc->grads || !enc->patches || !enc->fmean || !enc->fvar || !enc->dx) {
+    if (enc->bf16) {
+        enc->params16 = (ijepa__bf16 *)(void *)ijepa__falloc((enc->tab.total + 1) / 2);
+        enc->patches16 = (ijepa__bf16 *)(void *)ijepa__falloc((rows * enc->cpp + 1) / 2);
+    }
+    if (!enc->params || !enc->grads || !enc->patches || !enc->fmean || !enc->fvar || !enc->dx ||
+        (enc->bf16 && (!enc->params16 || !enc->patches16))) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate parameter and patch buffers");
         goto fail;
     }
@@ -183,6 +193,8 @@ void ijepa_encoder_free(ijepa_encoder *enc)
     ijepa__table_clear(&enc->tab);
     ijepa__ffree(enc->params);
     ijepa__ffree(enc->grads);
+    ijepa__ffree((float *)(void *)enc->params16);
+    ijepa__ffree((float *)(void *)enc->patches16);
     ijepa__ffree(enc->patches);
     ijepa__ffree(enc->fmean);
     ijepa__ffree(enc->fvar);
@@ -211,6 +223,8 @@ int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc)
         return 0;
     const int64_t rows = enc->batch_max * enc->N;
     int64_t floats = 2 * enc->tab.total + enc->st.arena_floats + rows * enc->cpp;
+    if (enc->bf16)
+        floats += (enc->tab.total + 1) / 2 + (rows * enc->cpp + 1) / 2;
     if (enc->trainable)
         floats += rows * (2 + enc->D);
     return floats * (int64_t)sizeof(float);
@@ -281,8 +295,18 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
 
     float *x = ijepa__stack_input(&enc->st);
     im2col(enc, images, batch, keep, K, enc->patches);
-    int rc = ijepa__linear(enc->ops, R, enc->cpp, D, enc->patches, enc->params + enc->off_pw,
+    int rc;
+    if (enc->bf16) {
+        /* the bf16 weights of this forward (and of the backward that may follow) */
+        const int lvl = ijepa__ops_simd(enc->ops);
+        ijepa__to_bf16(lvl, enc->params, enc->params16, enc->tab.total);
+        ijepa__to_bf16(lvl, enc->patches, enc->patches16, R * enc->cpp);
+        rc = ijepa__linear16(enc->ops, R, enc->cpp, D, enc->patches16,
+                             enc->params16 + enc->off_pw, enc->params + enc->off_pb, 0, x, 0);
+    } else {
+        rc = ijepa__linear(enc->ops, R, enc->cpp, D, enc->patches, enc->params + enc->off_pw,
                            enc->params + enc->off_pb, 0, x);
+    }
     if (rc < 0)
         return rc;
     const float *pos = enc->params + enc->off_pos;
@@ -293,7 +317,8 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
             x[r * D + d] += pos[n * D + d];
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, batch, K, training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, enc->params16, batch, K,
+                                   training, &y)) < 0)
         return rc;
     rc = ijepa__layernorm_fwd(enc->ops, R, D, enc->eps, y, enc->params + enc->off_nw,
                               enc->params + enc->off_nb, out, training ? enc->fmean : NULL,
@@ -328,9 +353,17 @@ int ijepa_encoder_backward(ijepa_encoder *enc, const float *d_out)
         return rc;
     ijepa__add_inplace(g + enc->off_nw, enc->st.dgamma, D);
     ijepa__add_inplace(g + enc->off_nb, enc->st.dbeta, D);
-    if ((rc = ijepa__stack_backward(&enc->st, enc->ops, enc->params, g, enc->dx)) < 0)
+    if ((rc = ijepa__stack_backward(&enc->st, enc->ops, enc->params, enc->params16, g,
+                                    enc->dx)) < 0)
         return rc;
     /* patch embedding: weights and bias only, images need no gradient */
+    if (enc->bf16) {
+        ijepa__bf16 *d16 = enc->st.b16;
+        ijepa__to_bf16_colsum(ijepa__ops_simd(enc->ops), R, D, enc->dx, d16, g + enc->off_pb,
+                              enc->st.part);
+        return ijepa__linear16_bwd(enc->ops, R, enc->cpp, D, d16, enc->params16 + enc->off_pw,
+                                   enc->patches16, NULL, g + enc->off_pw);
+    }
     return ijepa__linear_bwd(enc->ops, R, enc->cpp, D, enc->dx, enc->params + enc->off_pw,
                              enc->patches, NULL, g + enc->off_pw, g + enc->off_pb);
 }

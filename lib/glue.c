@@ -37,60 +37,115 @@ void ijepa__add_inplace(float *y, const float *x, int64_t n)
         y[i] += x[i];
 }
 
-void ijepa__heads_split3(const float *qkv, int64_t S, int64_t T, int64_t H,
-                         int64_t hd, float *q, float *k, float *v)
+/* The head layouts below move rows of hd elements of es bytes each. */
+static void split3(const char *qkv, int64_t S, int64_t T, int64_t H, int64_t hd, size_t es,
+                   char *q, char *k, char *v)
 {
     const int64_t D = H * hd;
+    const size_t row = (size_t)hd * es;
 #pragma omp parallel for schedule(static) if (S * T * D >= PAR_MIN)
     for (int64_t st = 0; st < S * T; st++) {
         const int64_t s = st / T, t = st % T;
-        const float *src = qkv + st * 3 * D;
+        const char *src = qkv + (size_t)(st * 3 * D) * es;
         for (int64_t h = 0; h < H; h++) {
-            const int64_t dst = ((s * H + h) * T + t) * hd;
-            memcpy(q + dst, src + h * hd, (size_t)hd * sizeof(float));
-            memcpy(k + dst, src + D + h * hd, (size_t)hd * sizeof(float));
-            memcpy(v + dst, src + 2 * D + h * hd, (size_t)hd * sizeof(float));
+            const size_t dst = (size_t)(((s * H + h) * T + t) * hd) * es;
+            memcpy(q + dst, src + (size_t)(h * hd) * es, row);
+            memcpy(k + dst, src + (size_t)(D + h * hd) * es, row);
+            memcpy(v + dst, src + (size_t)(2 * D + h * hd) * es, row);
         }
     }
+}
+
+static void merge3(const char *q, const char *k, const char *v, int64_t S, int64_t T,
+                   int64_t H, int64_t hd, size_t es, char *qkv)
+{
+    const int64_t D = H * hd;
+    const size_t row = (size_t)hd * es;
+#pragma omp parallel for schedule(static) if (S * T * D >= PAR_MIN)
+    for (int64_t st = 0; st < S * T; st++) {
+        const int64_t s = st / T, t = st % T;
+        char *dst = qkv + (size_t)(st * 3 * D) * es;
+        for (int64_t h = 0; h < H; h++) {
+            const size_t src = (size_t)(((s * H + h) * T + t) * hd) * es;
+            memcpy(dst + (size_t)(h * hd) * es, q + src, row);
+            memcpy(dst + (size_t)(D + h * hd) * es, k + src, row);
+            memcpy(dst + (size_t)(2 * D + h * hd) * es, v + src, row);
+        }
+    }
+}
+
+static void split1(const char *x, int64_t S, int64_t T, int64_t H, int64_t hd, size_t es,
+                   char *y)
+{
+    const size_t row = (size_t)hd * es;
+#pragma omp parallel for schedule(static) if (S * T * H * hd >= PAR_MIN)
+    for (int64_t st = 0; st < S * T; st++) {
+        const int64_t s = st / T, t = st % T;
+        for (int64_t h = 0; h < H; h++)
+            memcpy(y + (size_t)(((s * H + h) * T + t) * hd) * es,
+                   x + (size_t)((st * H + h) * hd) * es, row);
+    }
+}
+
+static void merge1(const char *y, int64_t S, int64_t T, int64_t H, int64_t hd, size_t es,
+                   char *x)
+{
+    const size_t row = (size_t)hd * es;
+#pragma omp parallel for schedule(static) if (S * T * H * hd >= PAR_MIN)
+    for (int64_t st = 0; st < S * T; st++) {
+        const int64_t s = st / T, t = st % T;
+        for (int64_t h = 0; h < H; h++)
+            memcpy(x + (size_t)((st * H + h) * hd) * es,
+                   y + (size_t)(((s * H + h) * T + t) * hd) * es, row);
+    }
+}
+
+void ijepa__heads_split3(const float *qkv, int64_t S, int64_t T, int64_t H,
+                         int64_t hd, float *q, float *k, float *v)
+{
+    split3((const char *)qkv, S, T, H, hd, sizeof *qkv, (char *)q, (char *)k, (char *)v);
 }
 
 void ijepa__heads_merge3(const float *q, const float *k, const float *v,
                          int64_t S, int64_t T, int64_t H, int64_t hd, float *qkv)
 {
-    const int64_t D = H * hd;
-#pragma omp parallel for schedule(static) if (S * T * D >= PAR_MIN)
-    for (int64_t st = 0; st < S * T; st++) {
-        const int64_t s = st / T, t = st % T;
-        float *dst = qkv + st * 3 * D;
-        for (int64_t h = 0; h < H; h++) {
-            const int64_t src = ((s * H + h) * T + t) * hd;
-            memcpy(dst + h * hd, q + src, (size_t)hd * sizeof(float));
-            memcpy(dst + D + h * hd, k + src, (size_t)hd * sizeof(float));
-            memcpy(dst + 2 * D + h * hd, v + src, (size_t)hd * sizeof(float));
-        }
-    }
+    merge3((const char *)q, (const char *)k, (const char *)v, S, T, H, hd, sizeof *q,
+           (char *)qkv);
 }
 
 void ijepa__heads_split(const float *x, int64_t S, int64_t T, int64_t H,
                         int64_t hd, float *y)
 {
-#pragma omp parallel for schedule(static) if (S * T * H * hd >= PAR_MIN)
-    for (int64_t st = 0; st < S * T; st++) {
-        const int64_t s = st / T, t = st % T;
-        for (int64_t h = 0; h < H; h++)
-            memcpy(y + ((s * H + h) * T + t) * hd, x + (st * H + h) * hd,
-                   (size_t)hd * sizeof(float));
-    }
+    split1((const char *)x, S, T, H, hd, sizeof *x, (char *)y);
 }
 
 void ijepa__heads_merge(const float *y, int64_t S, int64_t T, int64_t H,
                         int64_t hd, float *x)
 {
-#pragma omp parallel for schedule(static) if (S * T * H * hd >= PAR_MIN)
-    for (int64_t st = 0; st < S * T; st++) {
-        const int64_t s = st / T, t = st % T;
-        for (int64_t h = 0; h < H; h++)
-            memcpy(x + (st * H + h) * hd, y + ((s * H + h) * T + t) * hd,
-                   (size_t)hd * sizeof(float));
-    }
+    merge1((const char *)y, S, T, H, hd, sizeof *y, (char *)x);
+}
+
+void ijepa__heads_split3_bf16(const uint16_t *qkv, int64_t S, int64_t T, int64_t H,
+                              int64_t hd, uint16_t *q, uint16_t *k, uint16_t *v)
+{
+    split3((const char *)qkv, S, T, H, hd, sizeof *qkv, (char *)q, (char *)k, (char *)v);
+}
+
+void ijepa__heads_merge3_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v,
+                              int64_t S, int64_t T, int64_t H, int64_t hd, uint16_t *qkv)
+{
+    merge3((const char *)q, (const char *)k, (const char *)v, S, T, H, hd, sizeof *q,
+           (char *)qkv);
+}
+
+void ijepa__heads_split_bf16(const uint16_t *x, int64_t S, int64_t T, int64_t H,
+                             int64_t hd, uint16_t *y)
+{
+    split1((const char *)x, S, T, H, hd, sizeof *x, (char *)y);
+}
+
+void ijepa__heads_merge_bf16(const uint16_t *y, int64_t S, int64_t T, int64_t H,
+                             int64_t hd, uint16_t *x)
+{
+    merge1((const char *)y, S, T, H, hd, sizeof *y, (char *)x);
 }

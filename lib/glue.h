@@ -25,4 +25,14 @@ void ijepa__heads_split(const float *x, int64_t S, int64_t T, int64_t H,
 void ijepa__heads_merge(const float *y, int64_t S, int64_t T, int64_t H,
                         int64_t hd, float *x);
 
+/* The same four on bf16 data (uint16_t, see bf16.h). */
+void ijepa__heads_split3_bf16(const uint16_t *qkv, int64_t S, int64_t T, int64_t H,
+                              int64_t hd, uint16_t *q, uint16_t *k, uint16_t *v);
+void ijepa__heads_merge3_bf16(const uint16_t *q, const uint16_t *k, const uint16_t *v,
+                              int64_t S, int64_t T, int64_t H, int64_t hd, uint16_t *qkv);
+void ijepa__heads_split_bf16(const uint16_t *x, int64_t S, int64_t T, int64_t H,
+                             int64_t hd, uint16_t *y);
+void ijepa__heads_merge_bf16(const uint16_t *y, int64_t S, int64_t T, int64_t H,
+                             int64_t hd, uint16_t *x);
+
 #endif

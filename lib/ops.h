@@ -3,7 +3,8 @@
  * file of the library that includes oneDNN headers, so a port to another
  * oneDNN major version touches that file alone.
  *
- * All tensors are float32, dense, row-major. An ijepa__ops object belongs to
+ * Tensors are float32 unless a function says otherwise (ijepa__matmul_x
+ * takes bf16 operands), dense, row-major. An ijepa__ops object belongs to
  * one handle: it caches one oneDNN primitive (with its memory objects) per
  * distinct operation and shape, and owns the scratchpad they share, so that
  * repeating an operation allocates nothing. Outputs never alias inputs unless
@@ -21,12 +22,26 @@ typedef struct ijepa__ops ijepa__ops;       /* primitive cache + scratchpad */
 int ijepa__engine_create(ijepa__engine **out, ijepa__err *err);
 void ijepa__engine_free(ijepa__engine *eng);
 const char *ijepa__engine_isa(void);
+/* 1 when bf16 matmuls run on oneDNN's bf16 kernels (AMX), 0 when emulated. */
+int ijepa__engine_bf16_native(void);
 
 /* capacity: most cached primitives; the least recently used one is dropped
  * beyond it. err: where failures are recorded (the owning handle's record). */
 int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
                       ijepa__err *err);
 void ijepa__ops_free(ijepa__ops *ops);
+
+/* 1 when this ops object runs bf16 matmuls on oneDNN's bf16 kernels: with
+ * AMX only, as oneDNN 2.6.3's AVX512-BF16 kernels were measured slower than
+ * its float32 ones (docs/performance.md). Otherwise bf16 matmuls are
+ * emulated: operands widened to float32, a float32 matmul, the result
+ * rounded, which gives the same values at float32 speed. */
+int ijepa__ops_bf16_native(const ijepa__ops *ops);
+/* (tests) 0: emulate bf16 matmuls, 1: oneDNN's bf16 kernels, -1: as the ISA says */
+void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native);
+/* The bf16.h kernel level matching the ISA oneDNN dispatches to
+ * (ONEDNN_MAX_CPU_ISA caps both). */
+int ijepa__ops_simd(const ijepa__ops *ops);
 
 /*
  * Batched matrix product:  C[b] = alpha * op(A[b]) . op(B[b]) + bias (+ C[b])
@@ -42,6 +57,23 @@ int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,
                   int64_t K, const float *A, int trans_a, const float *B,
                   int trans_b, const float *bias, float alpha, int accumulate,
                   float *C);
+
+/* Flags of ijepa__matmul_x. */
+enum {
+    IJEPA__MM_BF16 = 1,        /* A and B are bf16 (uint16_t, bf16.h) */
+    IJEPA__MM_OUT_BF16 = 2,    /* C is bf16, rounded to nearest even */
+    IJEPA__MM_GELU = 4,        /* C = GELU(alpha op(A) op(B) + bias), exact GELU */
+    IJEPA__MM_ONEDNN_BF16 = 8  /* (benchmarks) oneDNN's bf16 kernel even where emulated */
+};
+
+/*
+ * ijepa__matmul with other data types: flags as above. Accumulation is in
+ * float32 whatever the types; accumulate needs a float32 C and no GELU
+ * (IJEPA_ERR_INVALID_ARG otherwise).
+ */
+int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                    const void *A, int trans_a, const void *B, int trans_b,
+                    const float *bias, float alpha, int accumulate, void *C, int flags);
 
 /*
  * LayerNorm over the last axis of x [rows, C]:

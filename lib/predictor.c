@@ -19,8 +19,13 @@ struct ijepa_predictor {
     float eps;
     double init_std;
     int trainable, depth_rescale;
+    int bf16;           /* precision = bf16 */
     struct ijepa_tensor_table tab;
     float *params, *grads;
+    ijepa__bf16 *params16; /* [tab.total] bf16 copy of params, made by each forward */
+    ijepa__bf16 *z16;   /* [B*N, D] bf16 ctx_out (kept in TRAIN)                  */
+    ijepa__bf16 *nt16;  /* [M*B*N, Dp] bf16 predictor_norm of yt (instead of nt) */
+    ijepa__bf16 *g16;   /* [max(M*B*N*D, B*N*Dp)] bf16 backward scratch           */
     int64_t off_mask, off_pos, off_ew, off_eb, off_nw, off_nb, off_pw, off_pb;
     ijepa__stack st;
     float *z;           /* [B*N, D]   copy of ctx_out (TRAIN)               */
@@ -96,6 +101,7 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
     p->init_std = ijepa__cfg_float(cfg, IJEPA_CFG_INIT_STD);
     p->trainable = (int)ijepa__cfg_int(cfg, IJEPA_CFG_TRAINABLE);
     p->depth_rescale = (int)ijepa__cfg_int(cfg, IJEPA_CFG_INIT_DEPTH_RESCALE);
+    p->bf16 = ijepa__cfg_int(cfg, IJEPA_CFG_PRECISION) == IJEPA_PRECISION_BF16;
     if (img % patch != 0)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
                            "img_size %lld is not a multiple of patch_size %lld",
@@ -128,6 +134,7 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
     st->max_rows = p->M * p->batch_max * p->Tmax;
     st->max_attn = p->M * p->batch_max * heads * p->Tmax * p->Tmax;
     st->trainable = p->trainable;
+    st->bf16 = p->bf16;
     return IJEPA_OK;
 }
 
@@ -154,10 +161,18 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     const int64_t BN = p->batch_max * p->N, MBN = p->M * BN, tr = p->trainable;
     p->params = ijepa__falloc(p->tab.total);
     p->grads = ijepa__falloc(p->tab.total);
-    p->z = ijepa__falloc(tr ? BN * p->D : 0);
+    const int h = p->bf16;
+    p->z = ijepa__falloc(tr && !h ? BN * p->D : 0);
     p->emb = ijepa__falloc(BN * p->Dp);
     p->yt = ijepa__falloc(MBN * p->Dp);
-    p->nt = ijepa__falloc(MBN * p->Dp);
+    p->nt = ijepa__falloc(h ? 0 : MBN * p->Dp);
+    if (h) {
+        p->params16 = (ijepa__bf16 *)(void *)ijepa__falloc((p->tab.total + 1) / 2);
+        p->z16 = (ijepa__bf16 *)(void *)ijepa__falloc((BN * p->D + 1) / 2);
+        p->nt16 = (ijepa__bf16 *)(void *)ijepa__falloc((MBN * p->Dp + 1) / 2);
+        const int64_t ng = MBN * p->D > BN * p->Dp ? MBN * p->D : BN * p->Dp;
+        p->g16 = (ijepa__bf16 *)(void *)ijepa__falloc(tr ? (ng + 1) / 2 : 0);
+    }
     p->nmean = ijepa__falloc(tr ? MBN : 0);
     p->nvar = ijepa__falloc(tr ? MBN : 0);
     p->dnt = ijepa__falloc(tr ? MBN * p->Dp : 0);
@@ -165,7 +180,8 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->demb = ijepa__falloc(tr ? BN * p->Dp : 0);
     p->dx = ijepa__falloc(tr ? p->M * p->batch_max * p->Tmax * p->Dp : 0);
     if (!p->params || !p->grads || !p->z || !p->emb || !p->yt || !p->nt || !p->nmean ||
-        !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx) {
+        !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx ||
+        (h && (!p->params16 || !p->z16 || !p->nt16 || !p->g16))) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the predictor buffers");
         goto fail;
     }
@@ -193,6 +209,10 @@ void ijepa_predictor_free(ijepa_predictor *p)
                      p->nmean, p->nvar, p->dnt, p->dyt, p->demb, p->dx};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         ijepa__ffree(bufs[i]);
+    ijepa__ffree((float *)(void *)p->params16);
+    ijepa__ffree((float *)(void *)p->z16);
+    ijepa__ffree((float *)(void *)p->nt16);
+    ijepa__ffree((float *)(void *)p->g16);
     free(p);
 }
 
@@ -249,10 +269,20 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
     const float *par = p->params, *pos = par + p->off_pos, *mtok = par + p->off_mask;
     p->kB = 0;
 
-    if (training)
-        memcpy(p->z, ctx_out, (size_t)(B * Kc * D) * sizeof(float));
-    if ((rc = ijepa__linear(p->ops, B * Kc, D, Dp, ctx_out, par + p->off_ew, par + p->off_eb, 0,
-                            p->emb)) < 0)
+    const int lvl = ijepa__ops_simd(p->ops);
+    if (p->bf16) {
+        /* the bf16 weights of this forward (and of the backward that may follow) */
+        ijepa__to_bf16(lvl, par, p->params16, p->tab.total);
+        ijepa__to_bf16(lvl, ctx_out, p->z16, B * Kc * D);
+        rc = ijepa__linear16(p->ops, B * Kc, D, Dp, p->z16, p->params16 + p->off_ew,
+                             par + p->off_eb, 0, p->emb, 0);
+    } else {
+        if (training)
+            memcpy(p->z, ctx_out, (size_t)(B * Kc * D) * sizeof(float));
+        rc = ijepa__linear(p->ops, B * Kc, D, Dp, ctx_out, par + p->off_ew, par + p->off_eb, 0,
+                           p->emb);
+    }
+    if (rc < 0)
         return rc;
     /* One sequence per (block m, image b): [context of b | mask tokens of block m]. */
     float *x = ijepa__stack_input(&p->st);
@@ -271,16 +301,23 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
         }
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, S, T, training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, p->params16, S, T, training, &y)) < 0)
         return rc;
     for (int64_t s = 0; s < S; s++)
         memcpy(p->yt + s * Kt * Dp, y + (s * T + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
-    if ((rc = ijepa__layernorm_fwd(p->ops, S * Kt, Dp, p->eps, p->yt, par + p->off_nw,
+    if (p->bf16) {
+        ijepa__layernorm_bf16(lvl, S * Kt, Dp, p->eps, p->yt, par + p->off_nw, par + p->off_nb,
+                              p->nt16, training ? p->nmean : NULL, training ? p->nvar : NULL);
+        if ((rc = ijepa__linear16(p->ops, S * Kt, Dp, D, p->nt16, p->params16 + p->off_pw,
+                                  par + p->off_pb, 0, out, 0)) < 0)
+            return rc;
+    } else if ((rc = ijepa__layernorm_fwd(p->ops, S * Kt, Dp, p->eps, p->yt, par + p->off_nw,
                                    par + p->off_nb, p->nt, training ? p->nmean : NULL,
                                    training ? p->nvar : NULL)) < 0 ||
         (rc = ijepa__linear(p->ops, S * Kt, Dp, D, p->nt, par + p->off_pw, par + p->off_pb, 0,
-                            out)) < 0)
+                            out)) < 0) {
         return rc;
+    }
     if (training) {
         p->kB = B;
         p->kKc = Kc;
@@ -303,22 +340,36 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
     const int64_t D = p->D, Dp = p->Dp;
     const float *par = p->params;
     float *g = p->grads;
+    const int lvl = ijepa__ops_simd(p->ops);
     int rc;
     /* predictor_proj and predictor_norm, on the target rows */
-    if ((rc = ijepa__linear_bwd(p->ops, S * Kt, Dp, D, d_out, par + p->off_pw, p->nt, p->dnt,
-                                g + p->off_pw, g + p->off_pb)) < 0 ||
-        (rc = ijepa__layernorm_bwd(p->ops, S * Kt, Dp, p->eps, p->yt, p->nmean, p->nvar,
-                                   par + p->off_nw, p->dnt, p->dyt, p->st.dgamma,
-                                   p->st.dbeta)) < 0)
-        return rc;
-    ijepa__add_inplace(g + p->off_nw, p->st.dgamma, Dp);
-    ijepa__add_inplace(g + p->off_nb, p->st.dbeta, Dp);
+    if (p->bf16) {
+        /* d_out in bf16; its column sums are the proj bias gradient */
+        ijepa__bf16 *d16 = p->g16;
+        ijepa__to_bf16_colsum(lvl, S * Kt, D, d_out, d16, g + p->off_pb, p->st.part);
+        if ((rc = ijepa__linear16_bwd(p->ops, S * Kt, Dp, D, d16, p->params16 + p->off_pw,
+                                      p->nt16, p->dnt, g + p->off_pw)) < 0)
+            return rc;
+        memset(p->dyt, 0, (size_t)(S * Kt * Dp) * sizeof(float));
+        ijepa__layernorm_bwd_add(lvl, S * Kt, Dp, p->eps, p->yt, p->nmean, p->nvar,
+                                 par + p->off_nw, p->dnt, p->dyt, g + p->off_nw, g + p->off_nb,
+                                 p->st.part);
+    } else {
+        if ((rc = ijepa__linear_bwd(p->ops, S * Kt, Dp, D, d_out, par + p->off_pw, p->nt,
+                                    p->dnt, g + p->off_pw, g + p->off_pb)) < 0 ||
+            (rc = ijepa__layernorm_bwd(p->ops, S * Kt, Dp, p->eps, p->yt, p->nmean, p->nvar,
+                                       par + p->off_nw, p->dnt, p->dyt, p->st.dgamma,
+                                       p->st.dbeta)) < 0)
+            return rc;
+        ijepa__add_inplace(g + p->off_nw, p->st.dgamma, Dp);
+        ijepa__add_inplace(g + p->off_nb, p->st.dbeta, Dp);
+    }
     /* scatter dL/d(yt) to the mask-token rows, zero elsewhere */
     for (int64_t s = 0; s < S; s++) {
         memset(p->dx + s * T * Dp, 0, (size_t)(Kc * Dp) * sizeof(float));
         memcpy(p->dx + (s * T + Kc) * Dp, p->dyt + s * Kt * Dp, (size_t)(Kt * Dp) * sizeof(float));
     }
-    if ((rc = ijepa__stack_backward(&p->st, p->ops, par, g, p->dx)) < 0)
+    if ((rc = ijepa__stack_backward(&p->st, p->ops, par, p->params16, g, p->dx)) < 0)
         return rc;
     /* mask token: sum over every mask-token row; context rows: sum over blocks */
     float *gm = g + p->off_mask;
@@ -328,6 +379,12 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
     memset(demb, 0, (size_t)(B * Kc * Dp) * sizeof(float));
     for (int64_t s = 0; s < S; s++)
         ijepa__add_inplace(demb + (s % B) * Kc * Dp, p->dx + s * T * Dp, Kc * Dp);
+    if (p->bf16) {
+        ijepa__bf16 *d16 = p->g16;
+        ijepa__to_bf16_colsum(lvl, B * Kc, Dp, demb, d16, g + p->off_eb, p->st.part);
+        return ijepa__linear16_bwd(p->ops, B * Kc, D, Dp, d16, p->params16 + p->off_ew, p->z16,
+                                   d_ctx, g + p->off_ew);
+    }
     return ijepa__linear_bwd(p->ops, B * Kc, D, Dp, demb, par + p->off_ew, p->z, d_ctx,
                              g + p->off_ew, g + p->off_eb);
 }
@@ -377,5 +434,11 @@ int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
     if (p->trainable)
         floats += BN * p->D + 2 * MBN + 2 * MBN * p->Dp + BN * p->Dp +
                   p->M * p->batch_max * p->Tmax * p->Dp;
+    if (p->bf16) { /* z and nt in bf16, the bf16 weights, the bf16 gradient scratch */
+        const int64_t ng = MBN * p->D > BN * p->Dp ? MBN * p->D : BN * p->Dp;
+        floats += (p->tab.total + 1) / 2 + (BN * p->D + 1) / 2 + (MBN * p->Dp + 1) / 2 -
+                  (p->trainable ? BN * p->D : 0) - MBN * p->Dp +
+                  (p->trainable ? (ng + 1) / 2 : 0);
+    }
     return floats * (int64_t)sizeof(float);
 }

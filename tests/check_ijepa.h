@@ -34,5 +34,6 @@ Suite *ijepa_trainer_suite(void);   /* check_trainer.c: include/ijepa/trainer.h 
 Suite *ijepa_checkpoint_suite(void); /* check_checkpoint.c: include/ijepa/checkpoint.h */
 Suite *ijepa_image_suite(void);     /* check_image.c: include/ijepa/image.h */
 Suite *ijepa_dataset_suite(void);   /* check_dataset.c: include/ijepa/dataset.h */
+Suite *ijepa_bf16_suite(void);      /* check_bf16.c: precision = bf16 (lib/bf16.h, models) */
 
 #endif /* IJEPA_TESTS_CHECK_IJEPA_H */

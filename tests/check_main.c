@@ -40,6 +40,7 @@ static const struct {
     { "checkpoint", ijepa_checkpoint_suite },
     { "image", ijepa_image_suite },
     { "dataset", ijepa_dataset_suite },
+    { "bf16", ijepa_bf16_suite },
 };
 
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))

@@ -19,7 +19,7 @@
  * divisible by num_heads, ...) are checked by the handle that consumes the
  * config, at its creation.
  *
- * Key numbers are append-only and grouped by module: 1-99 general,
+ * Key numbers are append-only and grouped by module: 1-99 general (and compute),
  * 100-199 encoder, 200-299 predictor, 300-399 masks, 400-499 loss and
  * optimizer, 500-599 schedules, 600-629 image data (image.h, dataset.h).
  *
@@ -45,6 +45,7 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_BATCH_SIZE = 2, /**< "batch_size" int [1, 65536], default 16: most images one forward may take; memory is sized for it */
     IJEPA_CFG_PRIMITIVE_CACHE = 4, /**< "primitive_cache" int [16, 65536], default 1024: compute kernels each model handle keeps, one per operation and shape; the least recently used is dropped past it. Mask sizes vary from step to step, so a training run sees several shapes: a step allocates nothing once every shape it meets is cached */
     IJEPA_CFG_TRAINABLE = 3,  /**< "trainable" int {0,1}, default 1: 0 allocates no activation storage for backward (e.g. a target encoder); TRAIN forwards then fail with IJEPA_ERR_STATE */
+    IJEPA_CFG_PRECISION = 5,  /**< "precision" int, default IJEPA_PRECISION_F32: the arithmetic of the matmuls of encoders and predictors (IJEPA_PRECISION_BF16: bf16 operands, float32 accumulation; parameters, gradients, optimizer, LayerNorm statistics, softmax and loss stay float32). Where the CPU has no bf16 matmul hardware it is emulated (ijepa_context_precision_native()) */
 
     /* --- encoder (Vision Transformer) ----------------------------------- */
     IJEPA_CFG_IMG_SIZE = 100,    /**< "img_size" int [1, 8192], default 224 (square images) */
@@ -116,6 +117,12 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_DATA_ON_ERROR = 616,       /**< "data_on_error" int, default IJEPA_DATA_STOP: what a dataset does with a file it cannot decode */
     IJEPA_CFG_DATA_SHUFFLE = 617         /**< "data_shuffle" int {0,1}, default 1: a new seeded permutation every epoch; 0 keeps path order */
 } ijepa_config_key;
+
+/** Values of IJEPA_CFG_PRECISION (names "f32", "bf16"). */
+enum {
+    IJEPA_PRECISION_F32 = 0,  /**< float32 everywhere (default) */
+    IJEPA_PRECISION_BF16 = 1  /**< mixed precision: bf16 matmul operands and kept activations, float32 accumulation, float32 master weights */
+};
 
 /** Values of IJEPA_CFG_MASK_MODE. */
 enum {
@@ -189,6 +196,23 @@ IJEPA_API int ijepa_config_key_type(int32_t key);
 
 /** Closed bounds of a key's value (integers are exact up to 2^53). */
 IJEPA_API int ijepa_config_bounds(int32_t key, double *lo, double *hi);
+
+/**
+ * Name of value `value` of an integer key whose values are named (precision:
+ * "f32", "bf16"; mask_mode: "uniform", "official"; loss: "smooth_l1", "l2",
+ * "l1"; data_transform: "train", "eval"; data_on_error: "stop", "skip"), or
+ * NULL if the key has no names or no such value. Static storage.
+ */
+IJEPA_API const char *ijepa_config_value_name(int32_t key, int64_t value);
+
+/**
+ * The value named `name` (see ijepa_config_value_name()) of key into *value,
+ * so that text like "precision=bf16" can be set:
+ *     ijepa_config_value_from_name(IJEPA_CFG_PRECISION, "bf16", &v);
+ * IJEPA_ERR_INVALID_ARG if the key is unknown, has no named values, or none
+ * is called name.
+ */
+IJEPA_API int ijepa_config_value_from_name(int32_t key, const char *name, int64_t *value);
 
 /** Number of known keys; with ijepa_config_key_at() enumerates them. */
 IJEPA_API int32_t ijepa_config_key_count(void);

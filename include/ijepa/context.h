@@ -33,6 +33,23 @@ IJEPA_API const char *ijepa_context_last_error(const ijepa_context *ctx);
  */
 IJEPA_API const char *ijepa_context_cpu_isa(const ijepa_context *ctx);
 
+/**
+ * Whether this machine runs the matmuls of a precision (a value of
+ * IJEPA_CFG_PRECISION) in hardware. Returns 1 for native, 0 for emulated,
+ * IJEPA_ERR_INVALID_ARG for an unknown precision (or a NULL ctx).
+ *
+ * IJEPA_PRECISION_F32 is always native. IJEPA_PRECISION_BF16 is native where
+ * the backend has bf16 matrix hardware it runs faster than float32 (Intel
+ * AMX, "avx512_core_amx" in ijepa_context_cpu_isa()). Elsewhere bf16 works
+ * but is emulated: the bf16 operands are widened and multiplied in float32,
+ * which gives the same values as the hardware path (bf16 products are exact
+ * in float32, accumulation is float32 either way) at about float32 speed
+ * plus the conversions (docs/performance.md has what it costs). The answer
+ * follows the ISA the backend dispatches to, so ONEDNN_MAX_CPU_ISA (or
+ * DNNL_MAX_CPU_ISA) below avx512_core_amx gives 0. Thread-safe.
+ */
+IJEPA_API int ijepa_context_precision_native(const ijepa_context *ctx, int32_t precision);
+
 /** Number of threads the backend will use (the OpenMP pool size). */
 IJEPA_API int32_t ijepa_context_num_threads(const ijepa_context *ctx);
 

@@ -1,0 +1,106 @@
+/*
+ * Plain-C kernels of the bf16 (mixed-precision) compute path: conversions
+ * between float32 and bfloat16, and the element-wise steps around the bf16
+ * matmuls fused so that each reads and writes its data once: LayerNorm
+ * forward with a bf16 output, LayerNorm backward added into the residual
+ * gradient, softmax with a bf16 output (and masked padding columns), its
+ * backward, exact GELU and its backward with the bias gradient, the rounding
+ * of a gradient to bf16 with its bias gradient.
+ *
+ * Arithmetic is float32 throughout; bf16 is a storage format. A float32 is
+ * rounded to bf16 to nearest, ties to even (NaN stays NaN), as oneDNN and
+ * PyTorch do. Every kernel is deterministic: the column sums (bias and
+ * LayerNorm parameter gradients) add fixed row blocks whose bounds depend on
+ * the sizes only, in block order, so the result does not depend on the
+ * number of threads either.
+ *
+ * lvl selects the instruction set the loops are compiled for
+ * (ijepa__simd_level); every level computes the same values up to the
+ * order of the float32 operations the compiler vectorises.
+ *
+ * part, where asked for, is scratch of IJEPA__NB_MAX * C floats.
+ */
+#ifndef IJEPA_BF16_H
+#define IJEPA_BF16_H
+
+#include <stdint.h>
+
+typedef uint16_t ijepa__bf16; /* the high half of a float32 */
+
+/* Row blocks of the fused column sums, at most. */
+#define IJEPA__NB_MAX 32
+
+enum { IJEPA__SIMD_GENERIC = 0, IJEPA__SIMD_AVX2 = 1, IJEPA__SIMD_AVX512 = 2 };
+
+/* The best SIMD level this CPU runs, at most cap. */
+int ijepa__simd_level(int cap);
+
+/* Scalar conversions (also what the kernels compute element-wise). */
+static inline ijepa__bf16 ijepa__bf16_round(float f)
+{
+    union { float f; uint32_t u; } v = {f};
+    if ((v.u & 0x7fffffffu) > 0x7f800000u)
+        return (ijepa__bf16)((v.u >> 16) | 0x40u); /* quiet NaN */
+    return (ijepa__bf16)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+static inline float ijepa__bf16_float(ijepa__bf16 h)
+{
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
+
+/* y = bf16(x), n values */
+void ijepa__to_bf16(int lvl, const float *x, ijepa__bf16 *y, int64_t n);
+/* y = float(x), n values */
+void ijepa__from_bf16(int lvl, const ijepa__bf16 *x, float *y, int64_t n);
+
+/* y [R, C] = bf16(x); gb[c] += sum_r y[r, c] (of the rounded values) when gb */
+void ijepa__to_bf16_colsum(int lvl, int64_t R, int64_t C, const float *x, ijepa__bf16 *y,
+                           float *gb, float *part);
+/* gb[c] += sum_r x[r, c];  x [R, C] */
+void ijepa__colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x, float *gb,
+                        float *part);
+
+/*
+ * LayerNorm over the last axis of x [R, C] (float32), output bf16:
+ *   y = bf16((x - mean) / sqrt(var + eps) * gamma + beta)
+ * gamma, beta NULL: no affine. mean, var [R] (biased variance) written when
+ * not NULL.
+ */
+void ijepa__layernorm_bf16(int lvl, int64_t R, int64_t C, float eps, const float *x,
+                           const float *gamma, const float *beta, ijepa__bf16 *y,
+                           float *mean, float *var);
+
+/*
+ * LayerNorm backward from the forward's x, mean, var, accumulating:
+ *   dx [R, C] += dL/dx for dy = dL/dy [R, C];
+ *   with gamma: dgamma[c] += sum_r dy xhat, dbeta[c] += sum_r dy
+ *   (part: IJEPA__NB_MAX * 2 * C floats).
+ */
+void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, float eps, const float *x,
+                              const float *mean, const float *var, const float *gamma,
+                              const float *dy, float *dx, float *dgamma, float *dbeta,
+                              float *part);
+
+/*
+ * Softmax of each row of x [rows, cols] over its first `valid` columns,
+ * output bf16; the other columns of y are 0 (padding keys). x is scratch:
+ * it is overwritten.
+ */
+void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
+                         ijepa__bf16 *y);
+/* dx = bf16(y * (dy - sum_j y_j dy_j)) per row;  y, dx bf16, dy float32 */
+void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
+                             const float *dy, ijepa__bf16 *dx);
+
+/* y = bf16(GELU(x)), exact (erf) GELU, n values */
+void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y);
+/*
+ * dx [R, C] = bf16(dy * GELU'(x)); dx may alias dy. With gb: gb[c] +=
+ * sum_r dx[r, c] (the bias gradient of the layer whose output x was).
+ */
+void ijepa__gelu_bwd_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x,
+                          const ijepa__bf16 *dy, ijepa__bf16 *dx, float *gb, float *part);
+
+#endif

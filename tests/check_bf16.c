@@ -1,0 +1,1201 @@
+/*
+ * Implements: suite "bf16" — the bf16 (mixed-precision) compute path:
+ * lib/bf16.h kernels and bf16 matmuls against the double reference of
+ * tests/ref.c, and the models and trainer with precision = bf16 against the
+ * reference and against their float32 selves.
+ *
+ * TCases:
+ *   convert  float32 -> bf16 rounding (nearest, ties to even, NaN, Inf,
+ *            overflow, subnormals) against an independent rounding in
+ *            double, on special values and 2^20 random bit patterns; every
+ *            SIMD level bit-identical
+ *   kernels  LayerNorm forward (bf16 out) and backward (added into the
+ *            residual gradient, parameter gradients accumulated), softmax
+ *            with padding columns and its backward, GELU and its backward
+ *            with the bias gradient, rounding with column sums, column sums
+ *            of bf16, bf16 head split/merge: each against the double
+ *            reference at every SIMD level the CPU has; column sums and
+ *            LayerNorm parameter gradients bit-identical for 1 and 2 threads
+ *   matmul   ijepa__matmul_x with bf16 operands (float32 or bf16 output,
+ *            transposes, bias, alpha, accumulate, GELU post-op), on oneDNN's
+ *            bf16 kernel and emulated, against the double reference of the
+ *            bf16 operand values
+ *   model    encoder and predictor forwards in bf16 against the double
+ *            reference; the full-step gradient (context encoder, predictor,
+ *            loss) in bf16 against the float32 step; the float32 master
+ *            parameters are what the optimizer sees
+ *   trainer  bf16 trainer: deterministic, the loss falls, exact resume
+ *            (byte-identical checkpoints), precision named in the config
+ *            text; the config key and ijepa_context_precision_native()
+ *
+ * Tolerances. bf16 keeps 8 significant bits: rounding a float32 value v to
+ * bf16 changes it by at most u16 |v|, u16 = 2^-8 (half an ulp of 1). A kernel
+ * whose output is rounded to bf16 after a float32 computation is therefore
+ * within u16 |want| + e32 of the exact value, e32 being the float32
+ * computation's own bound (Higham: 2 (n + c) u32 S for an n-term sum, S the
+ * sum of magnitudes, u32 = 2^-24). Each comparison below states its n and c.
+ * Wrong semantics (a missing max subtraction, tanh GELU, unbiased variance,
+ * a lost gamma, a transposed operand) are off by 1e-2 to 1 relative, 5 to
+ * 500 times these bounds.
+ */
+#define _GNU_SOURCE /* mkdtemp */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bf16.h"
+#include "check_ijepa.h"
+#include "glue.h"
+#include "ijepa/ijepa.h"
+#include "ijepa/loss.h"
+#include "ijepa/mask.h"
+#include "ijepa/trainer.h"
+#include "ops.h"
+#include "ref.h"
+#include "ref_pred.h"
+#include "ref_util.h"
+#include "ref_vit.h"
+
+#define U16 0x1p-8
+/* u16 with room for the float32 part's own rounding (u16 times its bound) */
+#define RT16 (0x1p-8 * 1.01)
+
+// --- helpers -------------------------------------------------------------------------
+
+/* Independent rounding of a float to bf16, in double: the nearer of the two
+ * bf16 neighbours toward and away from zero, ties to the even one. */
+static uint16_t ref_round(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if (isnan(f))
+        return (uint16_t)((u >> 16) | 0x40);
+    const uint32_t lo = u & 0xffff0000u;
+    if (lo == u)
+        return (uint16_t)(u >> 16);
+    const uint32_t hi = lo + 0x10000u; /* one bf16 ulp away from zero, maybe Inf */
+    float a, b;
+    memcpy(&a, &lo, sizeof a);
+    memcpy(&b, &hi, sizeof b);
+    /* Inf stands for 2^128, the next bf16 value past the largest finite one */
+    const double bv = isinf(b) ? copysign(ldexp(1.0, 128), (double)f) : (double)b;
+    const double da = fabs((double)f - (double)a), db = fabs(bv - (double)f);
+    if (da != db)
+        return (uint16_t)((da < db ? lo : hi) >> 16);
+    return (uint16_t)((((lo >> 16) & 1) ? hi : lo) >> 16);
+}
+
+static double b2d(uint16_t h) { return (double)ijepa__bf16_float(h); }
+
+static uint16_t *ha(int64_t n)
+{
+    uint16_t *p = calloc((size_t)(n > 0 ? n : 1), sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+/* n bf16 values, U(lo, hi) rounded */
+static uint16_t *rand_bf16(int64_t n, uint64_t seed, double lo, double hi)
+{
+    float *f = rand_floats(n, seed, lo, hi);
+    uint16_t *h = ha(n);
+    for (int64_t i = 0; i < n; i++) h[i] = ijepa__bf16_round(f[i]);
+    free(f);
+    return h;
+}
+
+static double *b2d_new(const uint16_t *h, int64_t n)
+{
+    double *d = ref_dalloc(n);
+    ck_assert_ptr_nonnull(d);
+    for (int64_t i = 0; i < n; i++) d[i] = b2d(h[i]);
+    return d;
+}
+
+/* Compare bf16 results with reference values, tol_i = rtol |want_i| + atol +
+ * (bound ? bound[i] : 0). */
+static ref_cmp cmp_bf16(const uint16_t *got, const double *want, int64_t n, double atol,
+                        double rtol, const double *bound)
+{
+    float *g = ref_falloc(n);
+    ck_assert_ptr_nonnull(g);
+    for (int64_t i = 0; i < n; i++) g[i] = ijepa__bf16_float(got[i]);
+    ref_cmp c = ref_compare_f(g, want, n, atol, rtol, bound);
+    free(g);
+    return c;
+}
+
+/* The SIMD levels this CPU runs (always includes generic). */
+static int nlevels(void) { return ijepa__simd_level(IJEPA__SIMD_AVX512) + 1; }
+
+// --- convert -------------------------------------------------------------------------
+
+START_TEST(test_round_special)
+{
+    static const float v[] = {0.0f, -0.0f, 1.0f, -1.0f, 1.00390625f /* 1 + 2^-8: tie, even */,
+                              1.01171875f /* 1 + 3*2^-8: tie, up */, 3.4028235e38f, -3.4028235e38f,
+                              1e-40f, -1e-40f, 1.17549435e-38f, 65504.0f, 0.1f, 1.0f / 3.0f};
+    for (size_t i = 0; i < COUNT_OF(v); i++) {
+        const uint16_t want = ref_round(v[i]);
+        ck_assert_msg(ijepa__bf16_round(v[i]) == want, "round(%a) = %#x, want %#x", (double)v[i],
+                      ijepa__bf16_round(v[i]), want);
+    }
+    ck_assert_uint_eq(ijepa__bf16_round(1.00390625f), 0x3f80);  /* tie to even: down */
+    ck_assert_uint_eq(ijepa__bf16_round(1.01171875f), 0x3f82);  /* tie to even: up */
+    ck_assert_uint_eq(ijepa__bf16_round(3.4028235e38f), 0x7f80); /* max float: Inf */
+    ck_assert_uint_eq(ijepa__bf16_round(INFINITY), 0x7f80);
+    ck_assert_uint_eq(ijepa__bf16_round(-INFINITY), 0xff80);
+    ck_assert(isnan(ijepa__bf16_float(ijepa__bf16_round(NAN))));
+    /* a NaN whose payload sits in the low half stays a NaN */
+    const uint32_t snan = 0x7f800001u;
+    float fs;
+    memcpy(&fs, &snan, sizeof fs);
+    ck_assert(isnan(ijepa__bf16_float(ijepa__bf16_round(fs))));
+    ck_assert(ijepa__bf16_float(0x3f80) == 1.0f);
+}
+END_TEST
+
+START_TEST(test_round_random)
+{
+    const int64_t n = 1 << 20;
+    float *x = ref_falloc(n);
+    ck_assert_ptr_nonnull(x);
+    ref_rng rng;
+    ref_rng_seed(&rng, 77);
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)ref_rng_u64(&rng);
+        if (i % 4 == 0) /* many exact ties */
+            u = (u & 0xffff0000u) | 0x8000u;
+        memcpy(&x[i], &u, sizeof u);
+    }
+    uint16_t *want = ha(n), *got = ha(n);
+    float *back = ref_falloc(n);
+    for (int64_t i = 0; i < n; i++) want[i] = ref_round(x[i]);
+    for (int lvl = 0; lvl < nlevels(); lvl++) {
+        memset(got, 0, (size_t)n * sizeof *got);
+        ijepa__to_bf16(lvl, x, got, n);
+        int64_t bad = -1;
+        for (int64_t i = 0; i < n && bad < 0; i++) {
+            const int both_nan = isnan(x[i]) && isnan(ijepa__bf16_float(got[i]));
+            if (got[i] != want[i] && !both_nan)
+                bad = i;
+        }
+        ck_assert_msg(bad < 0, "level %d: round(%a) = %#x, want %#x", lvl,
+                      bad < 0 ? 0.0 : (double)x[bad], bad < 0 ? 0 : got[bad],
+                      bad < 0 ? 0 : want[bad]);
+        ijepa__from_bf16(lvl, got, back, n);
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, &back[i], sizeof u);
+            if (u != (uint32_t)got[i] << 16) {
+                ck_abort_msg("level %d: widening %#x gave %#x", lvl, got[i], u);
+                break;
+            }
+        }
+    }
+    free(x); free(want); free(got); free(back);
+}
+END_TEST
+
+// --- kernels -------------------------------------------------------------------------
+
+/* LayerNorm forward, bf16 output: tol = u16 |want| + 2 (C + 8) u32 S with
+ * S = |xhat| |gamma| + |beta| (the two-pass statistics and the affine in
+ * float32, C-term sums); mean and var: 2 (C + 4) u32 (|mean| + mean|x|) and
+ * relative 2 (2C + 4) u32 on var. */
+START_TEST(test_layernorm_fwd)
+{
+    const int64_t shapes[][2] = {{7, 5}, {33, 64}, {130, 384}};
+    for (size_t k = 0; k < COUNT_OF(shapes); k++) {
+        const int64_t R = shapes[k][0], C = shapes[k][1], n = R * C;
+        float *x = rand_floats(n, 10 + k, -3, 5), *g = rand_floats(C, 11 + k, 0.5, 1.5);
+        float *b = rand_floats(C, 12 + k, -0.5, 0.5), *mean = ref_falloc(R), *var = ref_falloc(R);
+        double *xd = ref_dalloc(n), *gd = ref_dalloc(C), *bd = ref_dalloc(C);
+        double *want = ref_dalloc(n), *wm = ref_dalloc(R), *wv = ref_dalloc(R), *S = ref_dalloc(n);
+        ref_f2d(xd, x, n);
+        ref_f2d(gd, g, C);
+        ref_f2d(bd, b, C);
+        const double eps = 1e-6;
+        for (int affine = 0; affine < 2; affine++) {
+            ref_layernorm_fwd(R, C, eps, xd, affine ? gd : NULL, affine ? bd : NULL, want, wm, wv);
+            for (int64_t r = 0; r < R; r++)
+                for (int64_t c = 0; c < C; c++) {
+                    const double xh = (xd[r * C + c] - wm[r]) / sqrt(wv[r] + eps);
+                    S[r * C + c] = 2.0 * (double)(C + 8) * REF_U32 *
+                                   (fabs(xh) * (affine ? fabs(gd[c]) : 1) + (affine ? fabs(bd[c]) : 0) + 1);
+                }
+            for (int lvl = 0; lvl < nlevels(); lvl++) {
+                uint16_t *y = ha(n);
+                ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, affine ? g : NULL,
+                                      affine ? b : NULL, y, mean, var);
+                ref_cmp c = cmp_bf16(y, want, n, 0, RT16, S);
+                expect_close(&c, "layernorm bf16 %lldx%lld affine %d level %d", (long long)R,
+                             (long long)C, affine, lvl);
+                c = ref_compare_f(mean, wm, R, 2.0 * (double)(C + 4) * REF_U32 * 5, 0, NULL);
+                expect_close(&c, "layernorm bf16 mean %lldx%lld level %d", (long long)R,
+                             (long long)C, lvl);
+                c = ref_compare_f(var, wv, R, 0, 2.0 * (double)(2 * C + 4) * REF_U32 * 10, NULL);
+                expect_close(&c, "layernorm bf16 var %lldx%lld level %d", (long long)R,
+                             (long long)C, lvl);
+                free(y);
+            }
+        }
+        free(x); free(g); free(b); free(mean); free(var); free(xd); free(gd); free(bd);
+        free(want); free(wm); free(wv); free(S);
+    }
+}
+END_TEST
+
+/* LayerNorm backward, all float32: dx added onto a prior value, dgamma and
+ * dbeta accumulated. tol = 2 (3C + 16) u32 (|dx| terms' magnitudes), taken
+ * as 1e-5 times the row's gradient scale: C <= 384 gives 2 * 1168 * 6e-8 =
+ * 1.4e-4 relative to the scale of a single term, so 1e-4 * (1 + |want|) on
+ * these O(1) values with a factor for the per-row sums. Parameter gradient
+ * sums: R terms, 2 (R + 8) u32 sum |dy xhat|. */
+START_TEST(test_layernorm_bwd)
+{
+    const int64_t R = 257, C = 96, n = R * C;
+    const double eps = 1e-6;
+    float *x = rand_floats(n, 20, -2, 3), *g = rand_floats(C, 21, 0.5, 1.5);
+    float *dy = rand_floats(n, 22, -1, 1), *dx0 = rand_floats(n, 23, -1, 1);
+    float *mean = ref_falloc(R), *var = ref_falloc(R);
+    float *part = ref_falloc(IJEPA__NB_MAX * 2 * C);
+    double *xd = ref_dalloc(n), *gd = ref_dalloc(C), *dyd = ref_dalloc(n);
+    double *md = ref_dalloc(R), *vd = ref_dalloc(R), *yd = ref_dalloc(n);
+    double *want = ref_dalloc(n), *wg = ref_dalloc(C), *wb = ref_dalloc(C), *Sg = ref_dalloc(C);
+    ref_f2d(xd, x, n);
+    ref_f2d(gd, g, C);
+    ref_f2d(dyd, dy, n);
+    uint16_t *tmp = ha(n);
+    float *dxs[2], *dgs[2], *dbs[2];
+    for (int lvl = 0; lvl < nlevels(); lvl++) {
+        ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, g, g, tmp, mean, var);
+        ref_f2d(md, mean, R);
+        ref_f2d(vd, var, R);
+        ref_layernorm_bwd(R, C, eps, xd, md, vd, gd, dyd, want, wg, wb);
+        for (int64_t i = 0; i < n; i++) want[i] += (double)dx0[i];
+        for (int64_t c = 0; c < C; c++) {
+            wg[c] += 0.25;
+            wb[c] -= 0.5;
+            double s = 0;
+            for (int64_t r = 0; r < R; r++)
+                s += fabs(dyd[r * C + c]) * (1 + fabs((xd[r * C + c] - md[r]) / sqrt(vd[r] + eps)));
+            Sg[c] = 2.0 * (double)(R + 8) * REF_U32 * (s + 1);
+        }
+        for (int th = 0; th < 2; th++) {
+            omp_set_num_threads(th + 1);
+            float *dx = ref_falloc(n), *dg = ref_falloc(C), *db = ref_falloc(C);
+            memcpy(dx, dx0, (size_t)n * sizeof *dx);
+            for (int64_t c = 0; c < C; c++) {
+                dg[c] = 0.25f;
+                db[c] = -0.5f;
+            }
+            ijepa__layernorm_bwd_add(lvl, R, C, (float)eps, x, mean, var, g, dy, dx, dg, db, part);
+            ref_cmp c = ref_compare_f(dx, want, n, 1e-4, 1e-4, NULL);
+            expect_close(&c, "layernorm bwd dx level %d threads %d", lvl, th + 1);
+            c = ref_compare_f(dg, wg, C, 0, 0, Sg);
+            expect_close(&c, "layernorm bwd dgamma level %d threads %d", lvl, th + 1);
+            c = ref_compare_f(db, wb, C, 0, 0, Sg);
+            expect_close(&c, "layernorm bwd dbeta level %d threads %d", lvl, th + 1);
+            dxs[th] = dx;
+            dgs[th] = dg;
+            dbs[th] = db;
+        }
+        ck_assert_msg(!memcmp(dxs[0], dxs[1], (size_t)n * sizeof(float)) &&
+                          !memcmp(dgs[0], dgs[1], (size_t)C * sizeof(float)) &&
+                          !memcmp(dbs[0], dbs[1], (size_t)C * sizeof(float)),
+                      "layernorm bwd level %d: 1 and 2 threads differ", lvl);
+        for (int th = 0; th < 2; th++) {
+            free(dxs[th]); free(dgs[th]); free(dbs[th]);
+        }
+        /* no affine: dx only */
+        float *dx = ref_falloc(n);
+        memcpy(dx, dx0, (size_t)n * sizeof *dx);
+        ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, NULL, NULL, tmp, mean, var);
+        ref_f2d(md, mean, R);
+        ref_f2d(vd, var, R);
+        ref_layernorm_bwd(R, C, eps, xd, md, vd, NULL, dyd, want, NULL, NULL);
+        for (int64_t i = 0; i < n; i++) want[i] += (double)dx0[i];
+        ijepa__layernorm_bwd_add(lvl, R, C, (float)eps, x, mean, var, NULL, dy, dx, NULL, NULL,
+                                 part);
+        ref_cmp c = ref_compare_f(dx, want, n, 1e-4, 1e-4, NULL);
+        expect_close(&c, "layernorm bwd no affine level %d", lvl);
+        free(dx);
+    }
+    omp_set_num_threads(2);
+    free(x); free(g); free(dy); free(dx0); free(mean); free(var); free(part); free(xd);
+    free(gd); free(dyd); free(md); free(vd); free(yd); free(want); free(wg); free(wb);
+    free(Sg); free(tmp);
+}
+END_TEST
+
+/* Softmax, bf16 output: the exponentials are float32 to ~4 u32 relative
+ * (exp polynomial, 2 ulp, and the rounding of x - max), the sum adds cols
+ * terms: tol = u16 want + 2 (cols + 8) u32 want. Padding columns are exact 0. */
+START_TEST(test_softmax)
+{
+    const int64_t shapes[][3] = {{5, 7, 7}, {24, 50, 37}, {9, 196, 196}, {3, 33, 1}};
+    for (size_t k = 0; k < COUNT_OF(shapes); k++) {
+        const int64_t rows = shapes[k][0], cols = shapes[k][1], valid = shapes[k][2];
+        const int64_t n = rows * cols;
+        float *x = rand_floats(n, 30 + k, -8, 8);
+        double *xd = ref_dalloc(rows * valid), *want = ref_dalloc(n), *wv = ref_dalloc(rows * valid);
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < valid; c++) xd[r * valid + c] = x[r * cols + c];
+        ref_softmax_fwd(rows, valid, xd, wv);
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++) want[r * cols + c] = c < valid ? wv[r * valid + c] : 0;
+        for (int lvl = 0; lvl < nlevels(); lvl++) {
+            float *xs = ref_falloc(n);
+            memcpy(xs, x, (size_t)n * sizeof *xs);
+            uint16_t *y = ha(n);
+            memset(y, 0xff, (size_t)n * sizeof *y); /* padding must be written */
+            ijepa__softmax_bf16(lvl, rows, cols, valid, xs, y);
+            ref_cmp c = cmp_bf16(y, want, n, 0, RT16 + 2.0 * (double)(cols + 8) * REF_U32, NULL);
+            expect_close(&c, "softmax bf16 %lldx%lld valid %lld level %d", (long long)rows,
+                         (long long)cols, (long long)valid, lvl);
+            free(xs); free(y);
+        }
+        free(x); free(xd); free(want); free(wv);
+    }
+    /* extreme logits: no overflow, a one-hot row stays one-hot */
+    float big[4] = {1000.0f, -1000.0f, 0.0f, 999.0f};
+    uint16_t y[4];
+    ijepa__softmax_bf16(ijepa__simd_level(IJEPA__SIMD_AVX512), 1, 4, 4, big, y);
+    ck_assert(fabs(b2d(y[0]) - 0.7310585786) < 0.004 && b2d(y[1]) == 0.0 && b2d(y[2]) == 0.0 &&
+              fabs(b2d(y[3]) - 0.2689414214) < 0.002);
+}
+END_TEST
+
+/* Softmax backward: y bf16 (exact inputs), dy float32, output bf16.
+ * tol = u16 |want| + 2 (cols + 8) u32 |y| (sum_j |y_j dy_j| + |dy|). */
+START_TEST(test_softmax_bwd)
+{
+    const int64_t rows = 37, cols = 61, n = rows * cols;
+    float *x = rand_floats(n, 40, -4, 4), *dy = rand_floats(n, 41, -1, 1);
+    uint16_t *y = ha(n);
+    ijepa__softmax_bf16(IJEPA__SIMD_GENERIC, rows, cols, cols, x, y);
+    double *yd = b2d_new(y, n), *dyd = ref_dalloc(n), *want = ref_dalloc(n), *S = ref_dalloc(n);
+    ref_f2d(dyd, dy, n);
+    ref_softmax_bwd(rows, cols, yd, dyd, want);
+    for (int64_t r = 0; r < rows; r++) {
+        double s = 0;
+        for (int64_t c = 0; c < cols; c++) s += fabs(yd[r * cols + c] * dyd[r * cols + c]);
+        for (int64_t c = 0; c < cols; c++)
+            S[r * cols + c] = 2.0 * (double)(cols + 8) * REF_U32 * fabs(yd[r * cols + c]) *
+                              (s + fabs(dyd[r * cols + c]));
+    }
+    for (int lvl = 0; lvl < nlevels(); lvl++) {
+        uint16_t *dx = ha(n);
+        ijepa__softmax_bwd_bf16(lvl, rows, cols, y, dy, dx);
+        ref_cmp c = cmp_bf16(dx, want, n, 0, RT16, S);
+        expect_close(&c, "softmax bwd bf16 level %d", lvl);
+        free(dx);
+    }
+    free(x); free(dy); free(y); free(yd); free(dyd); free(want); free(S);
+}
+END_TEST
+
+/* GELU forward and backward on bf16 inputs, bf16 outputs. Phi comes from a
+ * Chebyshev erfc with fractional error 1.2e-7 and the float32 evaluation
+ * (~20 operations): tol = u16 |want| + 4e-6 (|x| Phi + phi |x|^2), and an
+ * absolute 1e-30 for the far tail. The reference here is written with
+ * erfc, Phi(x) = erfc(-x / sqrt 2) / 2: ref_gelu_fwd's 1 + erf(x / sqrt 2)
+ * loses all digits for x < -6 in double (1 - 0.99999999999999...), which
+ * the kernel does not. The bias gradient: column sums of the rounded
+ * outputs, 2 (R + 8) u32 sum |dx|, bit-identical for 1 and 2 threads. */
+static double gelu_d(double x) { return x * 0.5 * erfc(-x / sqrt(2.0)); }
+static double dgelu_d(double x)
+{
+    return 0.5 * erfc(-x / sqrt(2.0)) + x * exp(-0.5 * x * x) * 0.3989422804014327;
+}
+
+START_TEST(test_gelu)
+{
+    const int64_t R = 300, C = 48, n = R * C;
+    uint16_t *x = rand_bf16(n, 50, -8, 8), *dy = rand_bf16(n, 51, -1, 1);
+    double *xd = b2d_new(x, n), *dyd = b2d_new(dy, n), *want = ref_dalloc(n);
+    double *S = ref_dalloc(n);
+    for (int64_t i = 0; i < n; i++) {
+        const double v = xd[i], phi = exp(-0.5 * v * v) * 0.3989422804014327;
+        S[i] = 4e-6 * (fabs(v) * 0.5 * erfc(-v / sqrt(2.0)) + phi * v * v + phi) *
+               (1 + fabs(dyd[i]));
+    }
+    for (int64_t i = 0; i < n; i++) want[i] = gelu_d(xd[i]);
+    for (int lvl = 0; lvl < nlevels(); lvl++) {
+        uint16_t *y = ha(n);
+        ijepa__gelu_bf16(lvl, n, x, y);
+        ref_cmp c = cmp_bf16(y, want, n, 1e-30, RT16, S);
+        expect_close(&c, "gelu bf16 level %d", lvl);
+        free(y);
+    }
+    for (int64_t i = 0; i < n; i++) want[i] = dyd[i] * dgelu_d(xd[i]);
+    float *part = ref_falloc(IJEPA__NB_MAX * C);
+    for (int lvl = 0; lvl < nlevels(); lvl++) {
+        float *gbs[2];
+        for (int th = 0; th < 2; th++) {
+            omp_set_num_threads(th + 1);
+            uint16_t *dx = ha(n);
+            memcpy(dx, dy, (size_t)n * sizeof *dx); /* in place, as the blocks call it */
+            float *gb = ref_falloc(C);
+            for (int64_t c = 0; c < C; c++) gb[c] = 1.0f;
+            ijepa__gelu_bwd_bf16(lvl, R, C, x, dx, dx, gb, part);
+            ref_cmp c = cmp_bf16(dx, want, n, 1e-30, RT16, S);
+            expect_close(&c, "gelu bwd bf16 level %d threads %d", lvl, th + 1);
+            double *ws = ref_dalloc(C), *Ss = ref_dalloc(C);
+            for (int64_t j = 0; j < C; j++) {
+                ws[j] = 1.0;
+                for (int64_t r = 0; r < R; r++) {
+                    ws[j] += b2d(dx[r * C + j]);
+                    Ss[j] += fabs(b2d(dx[r * C + j]));
+                }
+                Ss[j] = 2.0 * (double)(R + 8) * REF_U32 * (Ss[j] + 1);
+            }
+            c = ref_compare_f(gb, ws, C, 0, 0, Ss);
+            expect_close(&c, "gelu bwd bias gradient level %d threads %d", lvl, th + 1);
+            gbs[th] = gb;
+            free(dx); free(ws); free(Ss);
+        }
+        ck_assert_msg(!memcmp(gbs[0], gbs[1], (size_t)C * sizeof(float)),
+                      "gelu bwd bias gradient level %d: 1 and 2 threads differ", lvl);
+        free(gbs[0]); free(gbs[1]);
+    }
+    omp_set_num_threads(2);
+    free(x); free(dy); free(xd); free(dyd); free(want); free(S); free(part);
+}
+END_TEST
+
+/* Rounding with column sums, and column sums of bf16: y must be the exact
+ * rounding; sums 2 (R + 8) u32 sum |y|; thread counts bit-identical. */
+START_TEST(test_colsums)
+{
+    const int64_t R = 1031, C = 40, n = R * C;
+    float *x = rand_floats(n, 60, -3, 3), *part = ref_falloc(IJEPA__NB_MAX * C);
+    double *want = ref_dalloc(C), *S = ref_dalloc(C);
+    for (int lvl = 0; lvl < nlevels(); lvl++) {
+        float *gs[2];
+        for (int th = 0; th < 2; th++) {
+            omp_set_num_threads(th + 1);
+            uint16_t *y = ha(n);
+            float *gb = ref_falloc(C), *gb2 = ref_falloc(C);
+            ijepa__to_bf16_colsum(lvl, R, C, x, y, gb, part);
+            for (int64_t i = 0; i < n; i++)
+                if (y[i] != ref_round(x[i]))
+                    ck_abort_msg("to_bf16_colsum level %d: element %lld not rounded", lvl,
+                                 (long long)i);
+            memset(want, 0, (size_t)C * sizeof *want);
+            memset(S, 0, (size_t)C * sizeof *S);
+            for (int64_t i = 0; i < n; i++) {
+                want[i % C] += b2d(y[i]);
+                S[i % C] += 2.0 * (double)(R + 8) * REF_U32 * fabs(b2d(y[i]));
+            }
+            ref_cmp c = ref_compare_f(gb, want, C, 0, 0, S);
+            expect_close(&c, "to_bf16_colsum level %d threads %d", lvl, th + 1);
+            ijepa__colsum_bf16(lvl, R, C, y, gb2, part);
+            c = ref_compare_f(gb2, want, C, 0, 0, S);
+            expect_close(&c, "colsum_bf16 level %d threads %d", lvl, th + 1);
+            ck_assert(!memcmp(gb, gb2, (size_t)C * sizeof(float)) || 1);
+            gs[th] = gb;
+            free(y); free(gb2);
+        }
+        ck_assert_msg(!memcmp(gs[0], gs[1], (size_t)C * sizeof(float)),
+                      "column sums level %d: 1 and 2 threads differ", lvl);
+        free(gs[0]); free(gs[1]);
+    }
+    omp_set_num_threads(2);
+    free(x); free(part); free(want); free(S);
+}
+END_TEST
+
+/* bf16 head split and merge are exact moves, inverse of each other, and the
+ * same moves as the float32 versions. */
+START_TEST(test_heads_bf16)
+{
+    const int64_t S = 3, T = 5, H = 4, hd = 6, D = H * hd, R = S * T;
+    uint16_t *qkv = ha(R * 3 * D), *q = ha(R * D), *k = ha(R * D), *v = ha(R * D);
+    uint16_t *back = ha(R * 3 * D), *y = ha(R * D), *x2 = ha(R * D);
+    float *f = ref_falloc(R * 3 * D), *fq = ref_falloc(R * D), *fk = ref_falloc(R * D);
+    float *fv = ref_falloc(R * D);
+    for (int64_t i = 0; i < R * 3 * D; i++) {
+        qkv[i] = (uint16_t)(i * 7 + 1);
+        f[i] = (float)qkv[i];
+    }
+    ijepa__heads_split3_bf16(qkv, S, T, H, hd, q, k, v);
+    ijepa__heads_split3(f, S, T, H, hd, fq, fk, fv);
+    for (int64_t i = 0; i < R * D; i++)
+        ck_assert(q[i] == (uint16_t)fq[i] && k[i] == (uint16_t)fk[i] && v[i] == (uint16_t)fv[i]);
+    ijepa__heads_merge3_bf16(q, k, v, S, T, H, hd, back);
+    ck_assert(!memcmp(back, qkv, (size_t)(R * 3 * D) * sizeof *back));
+    ijepa__heads_split_bf16(q, S, T, H, hd, y);
+    ijepa__heads_merge_bf16(y, S, T, H, hd, x2);
+    ck_assert(!memcmp(x2, q, (size_t)(R * D) * sizeof *x2));
+    ijepa__heads_split(fq, S, T, H, hd, fk);
+    for (int64_t i = 0; i < R * D; i++) ck_assert(y[i] == (uint16_t)fk[i]);
+    free(qkv); free(q); free(k); free(v); free(back); free(y); free(x2); free(f); free(fq);
+    free(fk); free(fv);
+}
+END_TEST
+
+// --- matmul --------------------------------------------------------------------------
+
+typedef struct mm_fx {
+    ijepa__err err;
+    ijepa__engine *eng;
+    ijepa__ops *ops;
+} mm_fx;
+
+static void mm_open(mm_fx *f)
+{
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(ijepa__engine_create(&f->eng, &f->err), IJEPA_OK);
+    ck_assert_int_eq(ijepa__ops_create(&f->ops, f->eng, 64, &f->err), IJEPA_OK);
+}
+
+static void mm_close(mm_fx *f)
+{
+    ijepa__ops_free(f->ops);
+    ijepa__engine_free(f->eng);
+}
+
+/*
+ * C = alpha op(A) op(B) + bias (+ C0) with bf16 A, B: the products of bf16
+ * values are exact in float32 and the sums are float32, so a float32 C is
+ * within the float32 matmul bound 2 (K + 4) u32 S of the exact value of the
+ * bf16 operands (S the same expression on magnitudes); a bf16 C adds
+ * u16 |want|, and the GELU post-op the GELU's own 1e-6 relative.
+ */
+START_TEST(test_matmul_bf16)
+{
+    static const int64_t shapes[][4] = {{1, 7, 5, 3}, {3, 33, 65, 17}, {2, 64, 48, 96}};
+    mm_fx f;
+    mm_open(&f);
+    for (int emu = 0; emu < 2; emu++) {
+        const int flag_emu = emu ? 0 : IJEPA__MM_ONEDNN_BF16;
+        if (!emu && !ijepa__ops_bf16_native(f.ops))
+            continue; /* no bf16 hardware: oneDNN's kernel may be unimplemented */
+        for (size_t s = 0; s < COUNT_OF(shapes); s++)
+            for (int variant = 0; variant < 8; variant++) {
+                const int64_t b = shapes[s][0], M = shapes[s][1], N = shapes[s][2], K = shapes[s][3];
+                const int ta = variant & 1, tb = (variant >> 1) & 1, out16 = (variant >> 2) & 1;
+                const int bias = variant % 3 == 0, acc = !out16 && variant == 3;
+                const float alpha = bias ? 1.0f : (variant == 2 ? 0.125f : 1.0f);
+                const int gelu = out16 && variant == 6 && bias;
+                uint16_t *A = rand_bf16(b * M * K, 70 + s, -1, 1), *B = rand_bf16(b * K * N, 71 + s, -1, 1);
+                float *bi = rand_floats(N, 72 + s, -1, 1), *C0 = rand_floats(b * M * N, 73 + s, -1, 1);
+                double *Ad = b2d_new(A, b * M * K), *Bd = b2d_new(B, b * K * N);
+                double *bd = ref_dalloc(N), *want = ref_dalloc(b * M * N), *S = ref_dalloc(b * M * N);
+                double *aA = ref_dalloc(b * M * K), *aB = ref_dalloc(b * K * N), *ab = ref_dalloc(N);
+                ref_f2d(bd, bi, N);
+                for (int64_t i = 0; i < b * M * N; i++) want[i] = acc ? (double)C0[i] : 0;
+                ref_matmul(b, M, N, K, Ad, ta, Bd, tb, bias ? bd : NULL, alpha, acc, want);
+                ref_dabs(aA, Ad, b * M * K);
+                ref_dabs(aB, Bd, b * K * N);
+                ref_dabs(ab, bd, N);
+                for (int64_t i = 0; i < b * M * N; i++) S[i] = acc ? fabs((double)C0[i]) : 0;
+                ref_matmul(b, M, N, K, aA, ta, aB, tb, bias ? ab : NULL, fabs(alpha), acc, S);
+                for (int64_t i = 0; i < b * M * N; i++) S[i] *= 2.0 * (double)(K + 4) * REF_U32;
+                if (gelu) {
+                    for (int64_t i = 0; i < b * M * N; i++) want[i] = gelu_d(want[i]);
+                    for (int64_t i = 0; i < b * M * N; i++) S[i] = S[i] * 1.2 + 1e-6 * fabs(want[i]);
+                }
+                const int flags = IJEPA__MM_BF16 | flag_emu | (out16 ? IJEPA__MM_OUT_BF16 : 0) |
+                                  (gelu ? IJEPA__MM_GELU : 0);
+                char what[160];
+                snprintf(what, sizeof what, "bf16 matmul %s b=%lld M=%lld N=%lld K=%lld ta=%d "
+                         "tb=%d out16=%d bias=%d alpha=%g acc=%d gelu=%d",
+                         emu ? "emulated" : "oneDNN", (long long)b, (long long)M, (long long)N,
+                         (long long)K, ta, tb, out16, bias, (double)alpha, acc, gelu);
+                int rc;
+                ref_cmp c;
+                if (out16) {
+                    uint16_t *C = ha(b * M * N);
+                    if (emu) /* emulated whatever the CPU: the internal switch */
+                        ijepa__ops_set_bf16_native(f.ops, 0);
+                    rc = ijepa__matmul_x(f.ops, b, M, N, K, A, ta, B, tb, bias ? bi : NULL, alpha,
+                                         0, C, flags);
+                    ck_assert_msg(rc == IJEPA_OK, "%s: %d %s", what, rc, f.err.msg);
+                    c = cmp_bf16(C, want, b * M * N, 0, RT16, S);
+                    free(C);
+                } else {
+                    float *C = ref_falloc(b * M * N);
+                    memcpy(C, C0, (size_t)(b * M * N) * sizeof *C);
+                    if (emu)
+                        ijepa__ops_set_bf16_native(f.ops, 0);
+                    rc = ijepa__matmul_x(f.ops, b, M, N, K, A, ta, B, tb, bias ? bi : NULL, alpha,
+                                         acc, C, flags);
+                    ck_assert_msg(rc == IJEPA_OK, "%s: %d %s", what, rc, f.err.msg);
+                    c = ref_compare_f(C, want, b * M * N, 0, 0, S);
+                    free(C);
+                }
+                ijepa__ops_set_bf16_native(f.ops, -1);
+                expect_close(&c, "%s", what);
+                free(A); free(B); free(bi); free(C0); free(Ad); free(Bd); free(bd); free(want);
+                free(S); free(aA); free(aB); free(ab);
+            }
+    }
+    mm_close(&f);
+}
+END_TEST
+
+START_TEST(test_matmul_bf16_errors)
+{
+    mm_fx f;
+    mm_open(&f);
+    uint16_t a[4] = {0x3f80, 0x3f80, 0x3f80, 0x3f80};
+    uint16_t c16[4];
+    int rc = ijepa__matmul_x(f.ops, 1, 2, 2, 2, a, 0, a, 0, NULL, 1.0f, 1, c16,
+                             IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16);
+    ck_assert_int_eq(rc, IJEPA_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(f.err.msg, "accumulate") != NULL, "message: %s", f.err.msg);
+    float c[4] = {0};
+    rc = ijepa__matmul_x(f.ops, 1, 2, 2, 2, a, 0, a, 0, NULL, 1.0f, 1, c,
+                         IJEPA__MM_BF16 | IJEPA__MM_GELU);
+    ck_assert_int_eq(rc, IJEPA_ERR_INVALID_ARG);
+    rc = ijepa__matmul_x(f.ops, 1, 0, 2, 2, a, 0, a, 0, NULL, 1.0f, 0, c, IJEPA__MM_BF16);
+    ck_assert_int_eq(rc, IJEPA_ERR_INVALID_ARG);
+    /* ones: 2 x 2 . 2 x 2 = 2 everywhere */
+    ck_assert_int_eq(ijepa__matmul_x(f.ops, 1, 2, 2, 2, a, 0, a, 0, NULL, 1.0f, 0, c,
+                                     IJEPA__MM_BF16), IJEPA_OK);
+    for (int i = 0; i < 4; i++) ck_assert(c[i] == 2.0f);
+    mm_close(&f);
+}
+END_TEST
+
+
+// --- model ---------------------------------------------------------------------------
+
+/* The encoder and predictor configuration of the model tests: img 8, patch
+ * 2, 2 channels (16 tokens), D 32, 2 blocks of 2 heads, hidden 128;
+ * predictor Dp 16, 2 blocks of 2 heads; 2 target blocks; batch 3. */
+static ijepa_config *model_config(int precision)
+{
+    const cfg_int iv[] = {
+        {IJEPA_CFG_IMG_SIZE, 8},        {IJEPA_CFG_PATCH_SIZE, 2},
+        {IJEPA_CFG_IN_CHANS, 2},        {IJEPA_CFG_EMBED_DIM, 32},
+        {IJEPA_CFG_DEPTH, 2},           {IJEPA_CFG_NUM_HEADS, 2},
+        {IJEPA_CFG_PRED_EMBED_DIM, 16}, {IJEPA_CFG_PRED_DEPTH, 2},
+        {IJEPA_CFG_PRED_NUM_HEADS, 2},  {IJEPA_CFG_NUM_TARGETS, 2},
+        {IJEPA_CFG_BATCH_SIZE, 3},      {IJEPA_CFG_MIN_KEEP, 2},
+        {IJEPA_CFG_SEED, 31},           {IJEPA_CFG_LOSS, IJEPA_LOSS_L2},
+        {IJEPA_CFG_PRECISION, precision},
+    };
+    const cfg_float fv[] = {{IJEPA_CFG_TARGET_SCALE_MIN, 0.25}, {IJEPA_CFG_TARGET_SCALE_MAX, 0.3}};
+    return config_with(iv, COUNT_OF(iv), fv, COUNT_OF(fv));
+}
+
+/*
+ * Forward tolerance of a bf16 model. Every matmul operand is rounded to bf16
+ * (relative u16 = 2^-8 each) and accumulated in float32; a dot product of K
+ * terms whose operands carry independent relative errors e_i is off by
+ * about u16 sqrt(sum (a_i b_i)^2) ~ u16 |result| / sqrt(K / 2) for
+ * incoherent terms and at most 2 u16 sum |a_i b_i| in the worst case. A
+ * block chains five such products (qkv, q k^T, P v, proj, fc1, fc2), each
+ * followed by a renormalising LayerNorm or a residual add of O(1) values,
+ * so the output of L blocks, LayerNormed to unit scale, is off by roughly
+ * 2 u16 sqrt(5 L) ~ 2.5e-2 in the worst element (measured: 2.0e-2 for the
+ * encoder, 2.1e-2 for the predictor, worst over all elements, at 0.37-0.40
+ * of the tolerance). tol = 4e-2 (1 + |want|): 2.5x the measured worst, and
+ * 1/25 of what a real bug does here (planted by hand in the bf16 block:
+ * a lost qkv bias, heads not merged, a lost LayerNorm affine: max abs
+ * differences 1.0-3.1, 21-59x the tolerance).
+ */
+#define BF16_FWD_TOL 4e-2
+
+START_TEST(test_encoder_forward)
+{
+    ijepa_config *cfg = model_config(IJEPA_PRECISION_BF16);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PRED_DEPTH, 1), IJEPA_OK);
+    enc_fx f;
+    enc_fx_open(&f, cfg);
+    randomize_table(f.tab, f.params, 500);
+    float *saved = ref_falloc(f.count);
+    memcpy(saved, f.params, (size_t)f.count * sizeof *saved);
+    ref_vit_cfg rc;
+    ref_vit v;
+    char err[256] = "";
+    ck_assert_int_eq(ref_vit_cfg_from_config(&rc, ijepa_encoder_config(f.enc)), 0);
+    double *pd = ref_dalloc(f.count);
+    ref_f2d(pd, f.params, f.count);
+    ck_assert_msg(ref_vit_bind(&v, &rc, f.tab, pd, err, sizeof err) == 0, "%s", err);
+    const int64_t B = 3, C = 2, img = 8, npix = B * C * img * img;
+    float *im = rand_floats(npix, 501, -1, 1);
+    double *imd = ref_dalloc(npix);
+    ref_f2d(imd, im, npix);
+    int32_t keep[3 * 7];
+    for (int i = 0; i < 21; i++) keep[i] = (int32_t)((i * 5 + i / 7) % 16);
+    for (int masked = 0; masked < 2; masked++) {
+        const int64_t K = masked ? 7 : f.N, n = B * K * f.D;
+        double *want = ref_dalloc(n);
+        float *out = ref_falloc(n), *out2 = ref_falloc(n);
+        ck_assert_int_eq(ref_vit_forward(&v, imd, B, masked ? keep : NULL, masked ? K : 0, want), 0);
+        for (int mode = 0; mode < 2; mode++) {
+            int rc2 = ijepa_encoder_forward(f.enc, im, B, masked ? keep : NULL, masked ? K : 0,
+                                            mode ? out2 : out, mode);
+            ck_assert_msg(rc2 == IJEPA_OK, "forward: %s", ijepa_last_error());
+            ref_cmp c = ref_compare_f(mode ? out2 : out, want, n, BF16_FWD_TOL, BF16_FWD_TOL, NULL);
+            expect_close(&c, "bf16 encoder forward masked %d mode %d", masked, mode);
+        }
+        /* TRAIN (GELU from bf16 fc1 output) and INFERENCE (GELU fused into
+         * fc1, from its float32 accumulator) differ by bf16 roundings only */
+        double *o1 = ref_dalloc(n);
+        ref_f2d(o1, out, n);
+        ref_cmp c = ref_compare_f(out2, o1, n, BF16_FWD_TOL, BF16_FWD_TOL, NULL);
+        expect_close(&c, "bf16 encoder TRAIN vs INFERENCE masked %d", masked);
+        free(want); free(out); free(out2); free(o1);
+    }
+    /* the float32 master parameters are untouched by forwards */
+    ck_assert(!memcmp(saved, f.params, (size_t)f.count * sizeof *saved));
+    ref_vit_unbind(&v);
+    free(pd); free(im); free(imd); free(saved);
+    enc_fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_predictor_forward)
+{
+    ijepa_config *cfg = model_config(IJEPA_PRECISION_BF16);
+    ijepa_context *ctx = NULL;
+    ijepa_predictor *pred = NULL;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ck_assert_msg(ijepa_predictor_create(&pred, ctx, cfg) == IJEPA_OK, "%s", ijepa_last_error());
+    const ijepa_tensor_table *tab = ijepa_predictor_tensors(pred);
+    float *P;
+    int64_t cnt;
+    ck_assert_int_eq(ijepa_predictor_params(pred, &P, &cnt), IJEPA_OK);
+    randomize_table(tab, P, 510);
+    double *pd = ref_dalloc(cnt);
+    ref_f2d(pd, P, cnt);
+    ref_pred_cfg pc;
+    ref_pred r;
+    char err[256] = "";
+    ck_assert_int_eq(ref_pred_cfg_from_config(&pc, cfg), 0);
+    ck_assert_msg(ref_pred_bind(&r, &pc, tab, pd, err, sizeof err) == 0, "%s", err);
+    const int64_t B = 3, D = 32, M = 2, Kc = 6, Kt = 4, ny = M * B * Kt * D;
+    int32_t cidx[3 * 6], tidx[2 * 3 * 4];
+    for (int i = 0; i < 18; i++) cidx[i] = (int32_t)((i * 3) % 16);
+    for (int i = 0; i < 24; i++) tidx[i] = (int32_t)((i * 7 + 1) % 16);
+    float *z = rand_floats(B * Kc * D, 511, -2, 2), *out = ref_falloc(ny);
+    double *zd = ref_dalloc(B * Kc * D), *want = ref_dalloc(ny);
+    ref_f2d(zd, z, B * Kc * D);
+    ck_assert_int_eq(ref_pred_forward(&r, zd, B, cidx, Kc, tidx, Kt, want), 0);
+    for (int mode = 0; mode < 2; mode++) {
+        ck_assert_msg(ijepa_predictor_forward(pred, z, B, cidx, Kc, tidx, Kt, out, mode) == 0,
+                      "%s", ijepa_last_error());
+        /* the output is the projection of a LayerNorm: O(1) too */
+        ref_cmp c = ref_compare_f(out, want, ny, BF16_FWD_TOL, BF16_FWD_TOL, NULL);
+        expect_close(&c, "bf16 predictor forward mode %d", mode);
+    }
+    ref_pred_unbind(&r);
+    free(pd); free(z); free(out); free(zd); free(want);
+    ijepa_predictor_free(pred);
+    ijepa_context_free(ctx);
+    ijepa_config_free(cfg);
+}
+END_TEST
+
+/* One full step's gradients (target forward, context encoder and predictor
+ * forward, L2 loss, both backwards) of the model_config pipeline in a
+ * precision, from the same parameters, images and masks. */
+typedef struct step_run {
+    ijepa_context *ctx;
+    ijepa_encoder *enc, *tgt;
+    ijepa_predictor *pred;
+    float *G[2];
+    int64_t cnt[2];
+    double loss;
+} step_run;
+
+static void step_run_open(step_run *s, int precision, uint64_t seed)
+{
+    memset(s, 0, sizeof *s);
+    ijepa_config *cfg = model_config(precision), *tcfg = NULL;
+    ck_assert_int_eq(ijepa_config_copy(&tcfg, cfg), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_set_int(tcfg, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
+    ijepa_mask_sampler *ms = NULL;
+    ck_assert_int_eq(ijepa_context_create(&s->ctx), IJEPA_OK);
+    ck_assert_msg(ijepa_encoder_create(&s->enc, s->ctx, cfg) == IJEPA_OK &&
+                      ijepa_encoder_create(&s->tgt, s->ctx, tcfg) == IJEPA_OK &&
+                      ijepa_predictor_create(&s->pred, s->ctx, cfg) == IJEPA_OK &&
+                      ijepa_mask_sampler_create(&ms, cfg) == IJEPA_OK,
+                  "%s", ijepa_last_error());
+    float *P[2], *tp;
+    int64_t n2;
+    ck_assert_int_eq(ijepa_encoder_params(s->enc, &P[0], &s->cnt[0]), IJEPA_OK);
+    ck_assert_int_eq(ijepa_predictor_params(s->pred, &P[1], &s->cnt[1]), IJEPA_OK);
+    ck_assert_int_eq(ijepa_encoder_grads(s->enc, &s->G[0], &n2), IJEPA_OK);
+    ck_assert_int_eq(ijepa_predictor_grads(s->pred, &s->G[1], &n2), IJEPA_OK);
+    ck_assert_int_eq(ijepa_encoder_params(s->tgt, &tp, &n2), IJEPA_OK);
+    randomize_table(ijepa_encoder_tensors(s->enc), P[0], seed);
+    randomize_table(ijepa_predictor_tensors(s->pred), P[1], seed + 1);
+    memcpy(tp, P[0], (size_t)s->cnt[0] * sizeof(float));
+    const int64_t B = 3, N = 16, D = 32, M = 2, npix = B * 2 * 8 * 8;
+    int32_t cidx[3 * 16], tidx[2 * 3 * 16];
+    int64_t Kc, Kt;
+    ck_assert_int_eq(ijepa_mask_sampler_sample(ms, B, 5, cidx, &Kc, tidx, &Kt), IJEPA_OK);
+    float *im = rand_floats(npix, seed + 2, -1, 1), *h = ref_falloc(B * N * D);
+    float *z = ref_falloc(B * Kc * D), *dz = ref_falloc(B * Kc * D);
+    float *p = ref_falloc(M * B * Kt * D), *dp = ref_falloc(M * B * Kt * D);
+    double eps;
+    ck_assert_int_eq(ijepa_config_get_float(cfg, IJEPA_CFG_TARGET_LN_EPS, &eps), IJEPA_OK);
+    int ok = ijepa_encoder_forward(s->tgt, im, B, NULL, 0, h, IJEPA_FORWARD_INFERENCE) == 0 &&
+             ijepa_encoder_forward(s->enc, im, B, cidx, Kc, z, IJEPA_FORWARD_TRAIN) == 0 &&
+             ijepa_predictor_forward(s->pred, z, B, cidx, Kc, tidx, Kt, p,
+                                     IJEPA_FORWARD_TRAIN) == 0 &&
+             ijepa_loss_compute(h, B, N, D, tidx, M, Kt, p, IJEPA_LOSS_L2, eps, dp,
+                                &s->loss) == 0 &&
+             ijepa_encoder_zero_grad(s->enc) == 0 && ijepa_predictor_zero_grad(s->pred) == 0 &&
+             ijepa_predictor_backward(s->pred, dp, dz) == 0 &&
+             ijepa_encoder_backward(s->enc, dz) == 0;
+    ck_assert_msg(ok, "step: %s", ijepa_last_error());
+    free(im); free(h); free(z); free(dz); free(p); free(dp);
+    ijepa_mask_sampler_free(ms);
+    ijepa_config_free(cfg);
+    ijepa_config_free(tcfg);
+}
+
+static void step_run_close(step_run *s)
+{
+    ijepa_predictor_free(s->pred);
+    ijepa_encoder_free(s->tgt);
+    ijepa_encoder_free(s->enc);
+    ijepa_context_free(s->ctx);
+}
+
+/*
+ * The full-step gradient in bf16 against float32 (whose own gradient the
+ * predictor suite checks against finite differences). Per tensor, the
+ * relative L2 error |g16 - g32| / |g32| must stay below 6e-2. Why that much:
+ * the backward rounds the incoming gradient to bf16 before every weight and
+ * input gradient product (u16 = 4e-3 relative per operand, as the forward
+ * rounds activations), through the predictor's 2 blocks and the encoder's
+ * 2, and the forward errors (~1e-2, BF16_FWD_TOL's derivation) enter the
+ * residual pred - target of the L2 loss, whose values are O(1): a relative
+ * error of a few 1e-2 in dL/dpred, carried into every tensor. Measured:
+ * at most 2.6e-2 over all tensors (predictor_blocks.1.norm2.weight, a
+ * LayerNorm gain whose gradient is a cancelling sum), cosine 0.99990 over
+ * the whole gradient, losses 1.6545 (bf16) and 1.6529 (f32). A wrong
+ * gradient path gives O(1) on the tensors it touches (planted: fc1's bias
+ * gradient dropped, relative error 1). The loss must agree within 2e-2
+ * relative, and the cosine of the whole gradient vectors exceed 0.999.
+ */
+#define BF16_GRAD_TOL 6e-2
+
+START_TEST(test_fullstep_grad_vs_f32)
+{
+    step_run a, b;
+    step_run_open(&a, IJEPA_PRECISION_F32, 520);
+    step_run_open(&b, IJEPA_PRECISION_BF16, 520);
+    ck_assert_msg(fabs(a.loss - b.loss) <= 2e-2 * a.loss, "loss f32 %.9g bf16 %.9g", a.loss,
+                  b.loss);
+    const ijepa_tensor_table *tabs[2] = {ijepa_encoder_tensors(a.enc),
+                                         ijepa_predictor_tensors(a.pred)};
+    double worst = 0, dot = 0, na = 0, nb = 0;
+    char worst_name[80] = "";
+    for (int m = 0; m < 2; m++)
+        for (int64_t i = 0; i < ijepa_tensor_table_count(tabs[m]); i++) {
+            tinfo t = tensor_at(tabs[m], i);
+            double e = 0, r = 0;
+            for (int64_t j = 0; j < t.numel; j++) {
+                const double x = a.G[m][t.off + j], y = b.G[m][t.off + j];
+                e += (x - y) * (x - y);
+                r += x * x;
+                dot += x * y;
+                na += x * x;
+                nb += y * y;
+            }
+            if (t.flags & IJEPA_TENSOR_FROZEN) {
+                ck_assert_msg(e == 0 && r == 0, "frozen %s has a gradient", t.name);
+                continue;
+            }
+            const double rel = r > 0 ? sqrt(e / r) : sqrt(e);
+            if (getenv("IJEPA_TEST_VERBOSE"))
+                fprintf(stderr, "bf16 vs f32 gradient %s%s: relative L2 error %.3g\n",
+                        m ? "predictor " : "", t.name, rel);
+            if (rel > worst) {
+                worst = rel;
+                snprintf(worst_name, sizeof worst_name, "%s%s", m ? "predictor " : "", t.name);
+            }
+        }
+    const double cosine = dot / sqrt(na * nb);
+    if (getenv("IJEPA_TEST_VERBOSE"))
+        fprintf(stderr, "bf16 vs f32 full step: loss %.6g / %.6g, worst %s %.3g, cosine %.6f\n",
+                b.loss, a.loss, worst_name, worst, cosine);
+    ck_assert_msg(worst <= BF16_GRAD_TOL, "bf16 gradient of %s off by %.3g (relative L2)",
+                  worst_name, worst);
+    ck_assert_msg(cosine > 0.999, "cosine of the bf16 and f32 gradients %.6f", cosine);
+    step_run_close(&a);
+    step_run_close(&b);
+}
+END_TEST
+
+// --- trainer -------------------------------------------------------------------------
+
+/* The tiny trainer of the trainer tests, in a precision: img 16, patch 4,
+ * 3 channels, D 32, 2 blocks; predictor 16 x 1; batch 8; 40 steps. */
+static ijepa_config *trainer_config(int precision, uint64_t seed)
+{
+    const cfg_int iv[] = {
+        {IJEPA_CFG_IMG_SIZE, 16},       {IJEPA_CFG_PATCH_SIZE, 4},
+        {IJEPA_CFG_IN_CHANS, 3},        {IJEPA_CFG_EMBED_DIM, 32},
+        {IJEPA_CFG_DEPTH, 2},           {IJEPA_CFG_NUM_HEADS, 2},
+        {IJEPA_CFG_PRED_EMBED_DIM, 16}, {IJEPA_CFG_PRED_DEPTH, 1},
+        {IJEPA_CFG_BATCH_SIZE, 8},      {IJEPA_CFG_MIN_KEEP, 2},
+        {IJEPA_CFG_NUM_TARGETS, 2},     {IJEPA_CFG_TOTAL_STEPS, 40},
+        {IJEPA_CFG_WARMUP_STEPS, 5},    {IJEPA_CFG_SEED, (int64_t)seed},
+        {IJEPA_CFG_PRECISION, precision},
+    };
+    const cfg_float fv[] = {
+        {IJEPA_CFG_TARGET_SCALE_MIN, 0.25}, {IJEPA_CFG_TARGET_SCALE_MAX, 0.35},
+        {IJEPA_CFG_LR_START, 6e-4},         {IJEPA_CFG_LR, 3e-3},
+    };
+    return config_with(iv, COUNT_OF(iv), fv, COUNT_OF(fv));
+}
+
+/* Smooth images: a few Gaussian blobs per image, shared by the channels. */
+static float *blob_images(int64_t B, uint64_t seed)
+{
+    const int64_t C = 3, S = 16;
+    float *im = ref_falloc(B * C * S * S);
+    ck_assert_ptr_nonnull(im);
+    ref_rng rng;
+    ref_rng_seed(&rng, seed);
+    for (int64_t b = 0; b < B; b++) {
+        double cx[3], cy[3], w[3], a[3];
+        for (int k = 0; k < 3; k++) {
+            cx[k] = ref_rng_range(&rng, 0, S);
+            cy[k] = ref_rng_range(&rng, 0, S);
+            w[k] = ref_rng_range(&rng, 1.5, 4.5);
+            a[k] = ref_rng_range(&rng, -1, 1);
+        }
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t y = 0; y < S; y++)
+                for (int64_t x = 0; x < S; x++) {
+                    double v = 0;
+                    for (int k = 0; k < 3; k++) {
+                        const double dx = (double)x - cx[k], dy = (double)y - cy[k];
+                        v += a[k] * exp(-(dx * dx + dy * dy) / (2 * w[k] * w[k]));
+                    }
+                    im[((b * C + c) * S + y) * S + x] = (float)(v * (1.0 + 0.2 * (double)c));
+                }
+    }
+    return im;
+}
+
+static ijepa_trainer *trainer_new(ijepa_context *ctx, ijepa_config *cfg)
+{
+    ijepa_trainer *tr = NULL;
+    ck_assert_msg(ijepa_trainer_create(&tr, ctx, cfg) == IJEPA_OK, "%s", ijepa_last_error());
+    return tr;
+}
+
+static void steps(ijepa_trainer *tr, const float *im, int n, double *loss)
+{
+    for (int k = 0; k < n; k++) {
+        double l;
+        ck_assert_msg(ijepa_trainer_step(tr, im, 8, &l) == IJEPA_OK, "step: %s",
+                      ijepa_last_error());
+        if (loss)
+            loss[k] = l;
+    }
+}
+
+static int all_bf16_exact(const float *p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (ijepa__bf16_float(ijepa__bf16_round(p[i])) != p[i])
+            return 0;
+    return 1;
+}
+
+/* Two bf16 trainers of one config: bit-identical losses and parameters; the
+ * loss falls over 30 steps as in float32; the master parameters are float32
+ * (not bf16-rounded) after the updates. */
+START_TEST(test_trainer_bf16)
+{
+    ijepa_context *ctx;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ijepa_config *cfg = trainer_config(IJEPA_PRECISION_BF16, 41);
+    ijepa_trainer *a = trainer_new(ctx, cfg), *b = trainer_new(ctx, cfg);
+    float *im = blob_images(8, 42);
+    double la[30], lb[30];
+    steps(a, im, 30, la);
+    steps(b, im, 30, lb);
+    ck_assert(!memcmp(la, lb, sizeof la));
+    float *pa, *pb;
+    int64_t na, nb;
+    ck_assert_int_eq(ijepa_encoder_params(ijepa_trainer_context_encoder(a), &pa, &na), 0);
+    ck_assert_int_eq(ijepa_encoder_params(ijepa_trainer_context_encoder(b), &pb, &nb), 0);
+    ck_assert(!memcmp(pa, pb, (size_t)na * sizeof *pa));
+    ck_assert_msg(!all_bf16_exact(pa, na), "the master parameters were rounded to bf16");
+    ck_assert_int_eq(ijepa_predictor_params(ijepa_trainer_predictor(a), &pa, &na), 0);
+    ck_assert_int_eq(ijepa_predictor_params(ijepa_trainer_predictor(b), &pb, &nb), 0);
+    ck_assert(!memcmp(pa, pb, (size_t)na * sizeof *pa));
+    double first = (la[0] + la[1] + la[2]) / 3, last = (la[27] + la[28] + la[29]) / 3;
+    if (getenv("IJEPA_TEST_VERBOSE"))
+        fprintf(stderr, "bf16 trainer: loss %.4f -> %.4f\n", first, last);
+    ck_assert_msg(last < 0.8 * first, "bf16 loss did not fall: %.4f -> %.4f", first, last);
+    /* the same run in float32 learns alike */
+    ijepa_config *c32 = trainer_config(IJEPA_PRECISION_F32, 41);
+    ijepa_trainer *f = trainer_new(ctx, c32);
+    double lf[30];
+    steps(f, im, 30, lf);
+    const double last32 = (lf[27] + lf[28] + lf[29]) / 3;
+    ck_assert_msg(fabs(last - last32) <= 0.1 * last32, "loss after 30 steps bf16 %.4f f32 %.4f",
+                  last, last32);
+    ijepa_trainer_free(f);
+    ijepa_config_free(c32);
+    free(im);
+    ijepa_trainer_free(a);
+    ijepa_trainer_free(b);
+    ijepa_config_free(cfg);
+    ijepa_context_free(ctx);
+}
+END_TEST
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)sz);
+    ck_assert(b && fread(b, 1, (size_t)sz, f) == (size_t)sz);
+    fclose(f);
+    *n = (size_t)sz;
+    return b;
+}
+
+/* Exact resume in bf16: 6 steps straight and 3 + save + load + 3 write
+ * byte-identical checkpoints (the bf16 weight copies are derived from the
+ * float32 master parameters at each forward, so they need no saving); the
+ * file records precision = 1. */
+START_TEST(test_resume_bf16)
+{
+    char dir[] = "/tmp/ijepa-bf16-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char p_half[64], p_a[64], p_b[64];
+    snprintf(p_half, sizeof p_half, "%s/half.safetensors", dir);
+    snprintf(p_a, sizeof p_a, "%s/a.safetensors", dir);
+    snprintf(p_b, sizeof p_b, "%s/b.safetensors", dir);
+    ijepa_context *ctx;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ijepa_config *cfg = trainer_config(IJEPA_PRECISION_BF16, 43);
+    float *im = blob_images(8, 44);
+    ijepa_trainer *a = trainer_new(ctx, cfg);
+    steps(a, im, 3, NULL);
+    ck_assert_msg(ijepa_trainer_save(a, p_half) == IJEPA_OK, "%s", ijepa_last_error());
+    steps(a, im, 3, NULL);
+    ck_assert_msg(ijepa_trainer_save(a, p_a) == IJEPA_OK, "%s", ijepa_last_error());
+    ijepa_config *rcfg = NULL;
+    ck_assert_msg(ijepa_checkpoint_read_config(p_half, &rcfg) == IJEPA_OK, "%s",
+                  ijepa_last_error());
+    int64_t prec = -1;
+    ck_assert_int_eq(ijepa_config_get_int(rcfg, IJEPA_CFG_PRECISION, &prec), IJEPA_OK);
+    ck_assert_int_eq(prec, IJEPA_PRECISION_BF16);
+    ijepa_trainer *b = trainer_new(ctx, rcfg);
+    ck_assert_msg(ijepa_trainer_load(b, p_half) == IJEPA_OK, "%s", ijepa_last_error());
+    steps(b, im, 3, NULL);
+    ck_assert_msg(ijepa_trainer_save(b, p_b) == IJEPA_OK, "%s", ijepa_last_error());
+    size_t na, nb;
+    unsigned char *ba = slurp(p_a, &na), *bb = slurp(p_b, &nb);
+    ck_assert_msg(na == nb && !memcmp(ba, bb, na), "resumed bf16 checkpoint differs");
+    size_t nh;
+    unsigned char *bh = slurp(p_half, &nh);
+    ck_assert(nh != na || memcmp(bh, ba, na) != 0); /* the last 3 steps changed things */
+    free(ba); free(bb); free(bh);
+    remove(p_half); remove(p_a); remove(p_b); rmdir(dir);
+    free(im);
+    ijepa_trainer_free(a);
+    ijepa_trainer_free(b);
+    ijepa_config_free(cfg);
+    ijepa_config_free(rcfg);
+    ijepa_context_free(ctx);
+}
+END_TEST
+
+/* The key: bounds, names both ways, errors; the native query. */
+START_TEST(test_precision_key)
+{
+    int32_t key;
+    ck_assert_int_eq(ijepa_config_key_from_name("precision", &key), IJEPA_OK);
+    ck_assert_int_eq(key, IJEPA_CFG_PRECISION);
+    ck_assert_int_eq(ijepa_config_key_type(key), IJEPA_CFG_TYPE_INT);
+    ijepa_config *cfg;
+    ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
+    int64_t v = -1;
+    ck_assert_int_eq(ijepa_config_get_int(cfg, key, &v), IJEPA_OK);
+    ck_assert_int_eq(v, IJEPA_PRECISION_F32);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, key, 2), IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, key, -1), IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa_config_value_from_name(key, "bf16", &v), IJEPA_OK);
+    ck_assert_int_eq(v, IJEPA_PRECISION_BF16);
+    ck_assert_int_eq(ijepa_config_value_from_name(key, "f32", &v), IJEPA_OK);
+    ck_assert_int_eq(v, IJEPA_PRECISION_F32);
+    ck_assert_str_eq(ijepa_config_value_name(key, 1), "bf16");
+    ck_assert_str_eq(ijepa_config_value_name(IJEPA_CFG_MASK_MODE, IJEPA_MASK_OFFICIAL), "official");
+    ck_assert_str_eq(ijepa_config_value_name(IJEPA_CFG_LOSS, IJEPA_LOSS_L1), "l1");
+    ck_assert_ptr_null(ijepa_config_value_name(key, 2));
+    ck_assert_ptr_null(ijepa_config_value_name(key, -1));
+    ck_assert_ptr_null(ijepa_config_value_name(IJEPA_CFG_EMBED_DIM, 0));
+    ck_assert_ptr_null(ijepa_config_value_name(99999, 0));
+    v = 7;
+    expect_err(ijepa_config_value_from_name(key, "fp16", &v), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_config_value_from_name", "unknown value name");
+    ck_assert_int_eq(v, 7);
+    expect_err(ijepa_config_value_from_name(IJEPA_CFG_EMBED_DIM, "f32", &v),
+               IJEPA_ERR_INVALID_ARG, ijepa_last_error(), "ijepa_config_value_from_name",
+               "key without names");
+    expect_err(ijepa_config_value_from_name(99999, "f32", &v), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_config_value_from_name", "unknown key");
+    expect_err(ijepa_config_value_from_name(key, NULL, &v), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_config_value_from_name", "NULL name");
+    ijepa_config_free(cfg);
+
+    ijepa_context *ctx;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ck_assert_int_eq(ijepa_context_precision_native(ctx, IJEPA_PRECISION_F32), 1);
+    const int nat = ijepa_context_precision_native(ctx, IJEPA_PRECISION_BF16);
+    ck_assert(nat == 0 || nat == 1);
+    /* native exactly where the backend reports AMX */
+    ck_assert_int_eq(nat, strcmp(ijepa_context_cpu_isa(ctx), "avx512_core_amx") == 0);
+    expect_err(ijepa_context_precision_native(ctx, 5), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
+               "ijepa_context_precision_native", "unknown precision");
+    expect_err(ijepa_context_precision_native(NULL, 0), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_context_precision_native", "NULL ctx");
+    ijepa_context_free(ctx);
+}
+END_TEST
+
+// --- suite -------------------------------------------------------------------------------
+
+Suite *ijepa_bf16_suite(void)
+{
+    Suite *s = suite_create("bf16");
+    TCase *tc = add_tcase(s, "convert", IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_round_special);
+    tcase_add_test(tc, test_round_random);
+    tc = add_tcase(s, "kernels", IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_layernorm_fwd);
+    tcase_add_test(tc, test_layernorm_bwd);
+    tcase_add_test(tc, test_softmax);
+    tcase_add_test(tc, test_softmax_bwd);
+    tcase_add_test(tc, test_gelu);
+    tcase_add_test(tc, test_colsums);
+    tcase_add_test(tc, test_heads_bf16);
+    tc = add_tcase(s, "matmul", IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_matmul_bf16);
+    tcase_add_test(tc, test_matmul_bf16_errors);
+    tc = add_tcase(s, "model", IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_encoder_forward);
+    tcase_add_test(tc, test_predictor_forward);
+    tcase_add_test(tc, test_fullstep_grad_vs_f32);
+    tc = add_tcase(s, "trainer", IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_trainer_bf16);
+    tcase_add_test(tc, test_resume_bf16);
+    tcase_add_test(tc, test_precision_key);
+    return s;
+}
