@@ -6,6 +6,7 @@
  * Fashion-MNIST recipe), and prints aligned tables.
  *
  *   tests/bench [--quick] [--iters N] [--tries N] [--only SUBSTR] [--no-gemm]
+ *               [--precision f32|bf16]
  *
  *   --quick        smoke run: batch 2, 1 timed iteration, few GEMM reps, no
  *                  retries (also: IJEPA_BENCH_QUICK=1)
@@ -20,6 +21,10 @@
  *                  labels are "vit_small/train/8", "vit_small/infer/16", ...,
  *                  "ijepa vit_small/16", "ijepa fmnist/128"
  *   --no-gemm      skip the GEMM peak measurement (no "% of peak" column)
+ *   --precision P  the config key precision of every encoder and trainer
+ *                  row: f32 (default) or bf16; "% of peak" is then against
+ *                  the GEMM peak of that precision (bf16: oneDNN's bf16
+ *                  matmul, or the float32 one where bf16 is emulated)
  *
  * Threads: OMP_NUM_THREADS (the library uses the OpenMP pool as it is).
  * Exit status: 0, or 1 when a library call fails (its message is printed),
@@ -62,6 +67,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bf16.h"
 #include "ijepa/ijepa.h"
 #include "ops.h"
 
@@ -230,12 +236,13 @@ typedef struct opts {
     int gemm;
     const char *only;
     int marks; /* ONEDNN_VERBOSE is on: print phase markers */
+    int precision; /* IJEPA_PRECISION_* */
 } opts;
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench [--quick] [--iters N] [--tries N] [--budget S] [--only SUBSTR] "
-               "[--no-gemm] [--help]\n"
+               "[--no-gemm] [--precision f32|bf16] [--help]\n"
                "  env: OMP_NUM_THREADS, IJEPA_BENCH_QUICK=1, IJEPA_BENCH_ITERS=N\n");
 }
 
@@ -293,6 +300,13 @@ static void parse_opts(opts *o, int argc, char **argv)
             o->only = argv[++i];
         } else if (strcmp(argv[i], "--no-gemm") == 0) {
             o->gemm = 0;
+        } else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) {
+            int64_t v;
+            if (ijepa_config_value_from_name(IJEPA_CFG_PRECISION, argv[++i], &v) < 0) {
+                fprintf(stderr, "bench: --precision '%s' is not f32 or bf16\n", argv[i]);
+                exit(2);
+            }
+            o->precision = (int)v;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             exit(0);
@@ -330,15 +344,22 @@ typedef struct gemm_case {
     int64_t M, N, K;
 } gemm_case;
 
-/* Times C = A.B with ijepa__matmul in noise-checked windows (warm-up, then
+/* Times C = A.B with ijepa__matmul_x in noise-checked windows (warm-up, then
  * reps timed calls; a window is retried when noise% > NOISE_MAX); prints one
- * line and returns the median GFLOP/s of the cleanest window. */
-static double bench_gemm(const opts *o, ijepa__ops *ops, const gemm_case *g, int warm, int reps)
+ * line and returns the median GFLOP/s of the cleanest window. flags 0:
+ * float32; IJEPA__MM_BF16 | IJEPA__MM_ONEDNN_BF16: bf16 A and B (float32 C)
+ * on oneDNN's bf16 kernel, whatever the library uses in its steps. */
+static double bench_gemm(const opts *o, ijepa__ops *ops, const gemm_case *g, int warm, int reps,
+                         int flags)
 {
     float *A = alloc_floats(g->M * g->K), *B = alloc_floats(g->K * g->N);
     float *C = alloc_floats(g->M * g->N);
     fill(A, g->M * g->K, 1, 1.0f);
     fill(B, g->K * g->N, 2, 1.0f);
+    if (flags & IJEPA__MM_BF16) { /* the same values in bf16, in place (front half) */
+        ijepa__to_bf16(IJEPA__SIMD_GENERIC, A, (ijepa__bf16 *)(void *)A, g->M * g->K);
+        ijepa__to_bf16(IJEPA__SIMD_GENERIC, B, (ijepa__bf16 *)(void *)B, g->K * g->N);
+    }
     double *t = malloc((size_t)reps * sizeof *t);
     if (!t) {
         fprintf(stderr, "bench: out of memory\n");
@@ -349,12 +370,12 @@ static double bench_gemm(const opts *o, ijepa__ops *ops, const gemm_case *g, int
     int attempt = 0;
     for (; attempt < o->attempts; attempt++) {
         for (int r = 0; r < warm; r++)
-            CHECK(ijepa__matmul(ops, 1, g->M, g->N, g->K, A, 0, B, 0, NULL, 1.0f, 0, C));
+            CHECK(ijepa__matmul_x(ops, 1, g->M, g->N, g->K, A, 0, B, 0, NULL, 1.0f, 0, C, flags));
         load_mark m0, m1;
         load_mark_take(&m0);
         for (int r = 0; r < reps; r++) {
             const double t0 = now_s();
-            CHECK(ijepa__matmul(ops, 1, g->M, g->N, g->K, A, 0, B, 0, NULL, 1.0f, 0, C));
+            CHECK(ijepa__matmul_x(ops, 1, g->M, g->N, g->K, A, 0, B, 0, NULL, 1.0f, 0, C, flags));
             t[r] = now_s() - t0;
         }
         load_mark_take(&m1);
@@ -434,6 +455,7 @@ static void run_case(const opts *o, ijepa_context *ctx, const bench_case *bc, ro
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, bc->batch));
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, bc->train));
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, 1234));
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_PRECISION, o->precision));
     ijepa_encoder *enc;
     const double tc = now_s();
     CHECK(ijepa_encoder_create(&enc, ctx, cfg));
@@ -610,6 +632,7 @@ static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc
     CHECK(ijepa_config_create(&cfg));
     CHECK(ijepa_config_apply_preset(cfg, sc->preset));
     apply_settings(cfg, sc->settings);
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_PRECISION, o->precision));
     const int64_t B = cfg_int(cfg, IJEPA_CFG_BATCH_SIZE), img = cfg_int(cfg, IJEPA_CFG_IMG_SIZE);
     const int64_t C = cfg_int(cfg, IJEPA_CFG_IN_CHANS);
     const int n = o->iters < 3 && !o->quick ? 3 : o->iters, warm = o->quick ? 1 : 3;
@@ -765,9 +788,10 @@ int main(int argc, char **argv)
            ijepa_version_string(), o.quick ? " (--quick)" : "", o.iters,
            o.iters == 1 ? "" : "s");
 
-    /* GEMM peak, on its own engine and primitive cache. This also runs the
+    /* GEMM peaks, on their own engine and primitive cache. This also runs the
      * first oneDNN primitive, after which the effective ISA is final. */
-    double peak = 0.0;
+    double peak = 0.0, peak16 = 0.0;
+    int native16 = 0;
     {
         ijepa__err err = {0};
         ijepa__engine *eng;
@@ -785,23 +809,47 @@ int main(int argc, char **argv)
                    "warm-up):\n",
                    reps, warm);
             for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-                const double g = bench_gemm(&o, ops, &cases[i], warm, reps);
+                const double g = bench_gemm(&o, ops, &cases[i], warm, reps, 0);
                 if (g > peak)
                     peak = g;
             }
             printf("  peak (highest median) = %.1f GFLOP/s\n", peak);
+            printf("\noneDNN bf16 GEMM (bf16 A, B; float32 C, float32 accumulation) via "
+                   "ijepa__matmul_x on oneDNN's bf16 kernel:\n");
+            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                const double g = bench_gemm(&o, ops, &cases[i], warm, reps,
+                                            IJEPA__MM_BF16 | IJEPA__MM_ONEDNN_BF16);
+                if (g > peak16)
+                    peak16 = g;
+            }
+            printf("  peak (highest median) = %.1f GFLOP/s, %.2fx the f32 peak\n", peak16,
+                   peak > 0 ? peak16 / peak : 0.0);
         } else {
             float a = 1.0f, b = 1.0f, c = 0.0f; /* one primitive, for the ISA query */
             CHECK(ijepa__matmul(ops, 1, 1, 1, 1, &a, 0, &b, 0, NULL, 1.0f, 0, &c));
         }
+        native16 = ijepa__ops_bf16_native(ops);
         ijepa__ops_free(ops);
         ijepa__engine_free(eng);
     }
+    /* "% of peak" is against the GEMMs the rows really run */
+    if (o.precision == IJEPA_PRECISION_BF16 && native16)
+        peak = peak16;
 
     const char *omp = getenv("OMP_NUM_THREADS");
-    printf("\nmachine: cpu isa %s, %d thread%s (OMP_NUM_THREADS=%s)\n",
+    printf("\nmachine: cpu isa %s, %d thread%s (OMP_NUM_THREADS=%s, OMP_WAIT_POLICY=%s)\n",
            ijepa_context_cpu_isa(ctx), (int)ijepa_context_num_threads(ctx),
-           ijepa_context_num_threads(ctx) == 1 ? "" : "s", omp ? omp : "unset");
+           ijepa_context_num_threads(ctx) == 1 ? "" : "s", omp ? omp : "unset",
+           getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "unset");
+    printf("precision: %s (precision=%s; bf16 matmuls here: %s)%s\n",
+           ijepa_config_value_name(IJEPA_CFG_PRECISION, o.precision),
+           ijepa_config_value_name(IJEPA_CFG_PRECISION, o.precision),
+           ijepa_context_precision_native(ctx, IJEPA_PRECISION_BF16) == 1
+               ? "native, oneDNN bf16 kernels"
+               : "emulated, float32 GEMMs on bf16-rounded operands",
+           o.precision == IJEPA_PRECISION_BF16 && peak > 0
+               ? (native16 ? "; % of peak: of the bf16 GEMM peak" : "; % of peak: of the f32 GEMM peak")
+               : "");
 
     static const bench_case full[] = {
         {"vit_tiny", 1, 16},  {"vit_tiny", 1, 32},  {"vit_small", 1, 8},
