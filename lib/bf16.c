@@ -1,38 +1,74 @@
 /*
  * Implements: bf16.h, the element-wise kernels of the bf16 compute path.
  *
- * Each kernel is a loop body over a range of rows (an inline function with
- * "omp simd" inner loops), compiled three times: for AVX-512, for AVX2 + FMA
- * and for the baseline x86-64 the library is built for, by wrappers with
- * target attributes (the library itself is built without -march). The
- * OpenMP parallel loop that hands out the row ranges is one plain function,
- * run(); it calls the wrapper of the level asked for through a pointer.
- * (A parallel region inside a target-attributed function would be outlined
- * before the target applies, so the split keeps the vector code where the
- * work is.)
+ * Each kernel is a loop body over a block of rows. The portable body (an
+ * inline function with "omp simd" loops) is compiled twice, for AVX2 + FMA
+ * and for the baseline x86-64 the library is built for, through wrappers
+ * with target attributes (the library is built without -march); the AVX-512
+ * body is written with intrinsics, because gcc's vectorisation of the
+ * portable loops (reductions, masked tails, the exp polynomial) ran at 0.3
+ * Gelem/s where the intrinsics run at 2-4 (docs/performance.md). The OpenMP
+ * loop that hands out the blocks is one plain function, run(); it calls the
+ * body of the level asked for through a pointer. (A parallel region inside
+ * a target-attributed function would be outlined before the target applies,
+ * so the split keeps the vector code where the work is.)
  *
  * exp() and erfc() are evaluated inline with polynomials so that the loops
  * vectorise: exp by Cody-Waite range reduction and Cephes' degree-6
- * polynomial (relative error ~2 ulp in float32), erfc by the Chebyshev fit
- * of Numerical Recipes (fractional error < 1.2e-7 everywhere). Both are far
- * below the bf16 rounding (2^-9) that follows.
+ * polynomial (relative error ~2 ulp in float32; 0 below -87, where float32
+ * runs out of normal numbers), erfc(z) = t Q(t) exp(-z^2), t = 1 / (1 + z/2),
+ * with Q a degree-8 polynomial fitted to erfcx(z) / t on z in [0, 9.3]
+ * (relative error 8e-8 in double; exp(-z^2) is 0 in float32 beyond). The
+ * same exp(-z^2) = exp(-x^2 / 2) gives GELU's derivative. All of it is far
+ * below the bf16 rounding (2^-8) that follows. Both bodies compute the same
+ * formulas in the same order of operations per element; sums over a row
+ * may be associated differently (16 lanes, then a fixed tree).
  */
 #include <math.h>
 #include <string.h>
 
 #include "bf16.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* ISO C mode keeps gcc from fusing a * b + c into an FMA; the kernels want
+ * it (clang fuses within an expression by default) */
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
 #define INL static inline __attribute__((always_inline))
-#define T512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 #define T2 __attribute__((target("avx2,fma")))
 
 /* Parallelise a loop only when it touches at least this many values. */
 #define PAR_MIN 32768
 
+/* Coefficients of Q (highest power first), exp's reduction and polynomial. */
+#define Q8 -5.931625515e-02f
+#define Q7 2.857822776e-01f
+#define Q6 -4.897010922e-01f
+#define Q5 2.809297144e-01f
+#define Q4 -2.859787270e-02f
+#define Q3 2.035211325e-01f
+#define Q2 2.428930700e-01f
+#define Q1 2.824042141e-01f
+#define Q0 2.820847631e-01f
+#define LOG2E 1.44269504088896341f
+#define LN2_HI 0.693359375f
+#define LN2_LO -2.12194440e-4f
+#define EXP_LO -87.0f
+#define EXP_HI 88.7f
+#define P5 1.9875691500e-4f
+#define P4 1.3981999507e-3f
+#define P3 8.3334519073e-3f
+#define P2 4.1665795894e-2f
+#define P1 1.6666665459e-1f
+#define P0 5.0000001201e-1f
+#define SQRT1_2 0.70710678118654752f
+#define INV_SQRT_2PI 0.39894228040143268f
+
 int ijepa__simd_level(int cap)
 {
     int lvl = IJEPA__SIMD_GENERIC;
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         lvl = IJEPA__SIMD_AVX2;
@@ -44,19 +80,29 @@ int ijepa__simd_level(int cap)
     return lvl < cap ? lvl : cap;
 }
 
-// --- the three compilations and the parallel driver ------------------------------------
+// --- the compilations and the parallel driver ------------------------------------------
 
 /* A chunk kernel does block b of nb over its own arguments. */
 typedef void (*chunk_fn)(const void *args, int64_t b, int64_t nb);
 
+#if defined(__x86_64__)
+#define HAVE_512 1
+#define AT_512(name) name##_512
+#else
+#define HAVE_512 0
+#define AT_512(name) name##_2
+#endif
+
+/* name##_2 and name##_g from the portable body name; name##_at picks by
+ * level (name##_512 is written by hand below). */
 #define VARIANTS(name)                                                                     \
-    T512 static void name##_512(const void *a, int64_t b, int64_t nb) { name(a, b, nb); } \
     T2 static void name##_2(const void *a, int64_t b, int64_t nb) { name(a, b, nb); }     \
     static void name##_g(const void *a, int64_t b, int64_t nb) { name(a, b, nb); }        \
     static chunk_fn name##_at(int lvl)                                                     \
     {                                                                                      \
-        return lvl >= IJEPA__SIMD_AVX512 ? name##_512 : lvl == IJEPA__SIMD_AVX2 ? name##_2 \
-                                                                                : name##_g; \
+        return lvl >= IJEPA__SIMD_AVX512 ? AT_512(name)                                    \
+               : lvl == IJEPA__SIMD_AVX2 ? name##_2                                       \
+                                         : name##_g;                                       \
     }
 
 /* Run fn on blocks 0..nb-1, in parallel when the work (values touched) is
@@ -102,7 +148,7 @@ static void reduce_parts(const float *part, int64_t nb, int64_t C, float *gb)
     }
 }
 
-// --- scalar helpers (inlined into the vector loops) --------------------------------------
+// --- portable scalar helpers (inlined into the vector loops) -------------------------------
 
 INL uint32_t fbits(float f)
 {
@@ -128,79 +174,131 @@ INL ijepa__bf16 rnd(float f)
 
 INL float wid(ijepa__bf16 h) { return bitsf((uint32_t)h << 16); }
 
-/* exp(x) for x <= 88.7; 0 below -87.3 (where float32 runs out of normal
- * numbers). */
 INL float exp_f(float x)
 {
-    const int under = x < -87.3f;
-    x = x > 88.7f ? 88.7f : x;
-    x = x < -87.3f ? -87.3f : x;
-    const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = x - n * 0.693359375f;
-    r = r + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    const float y = p * r * r + r + 1.0f;
+    const int under = x < EXP_LO;
+    x = x > EXP_HI ? EXP_HI : x;
+    x = x < EXP_LO ? EXP_LO : x;
+    const float n = (x * LOG2E + 12582912.0f) - 12582912.0f; /* round to nearest */
+    float r = x - n * LN2_HI;
+    r = r - n * LN2_LO;
+    float p = P5;
+    p = p * r + P4;
+    p = p * r + P3;
+    p = p * r + P2;
+    p = p * r + P1;
+    p = p * r + P0;
+    const float y = p * (r * r) + r + 1.0f;
     return under ? 0.0f : y * bitsf((uint32_t)((int32_t)n + 127) << 23);
 }
 
-/* Phi(x), the standard normal CDF, and phi(x), its density. */
-INL float ncdf(float x)
+/* Phi(x) and, through *e, exp(-x^2 / 2). */
+INL float ncdf_e(float x, float *e)
 {
-    const float z = (x < 0.0f ? -x : x) * 0.70710678118654752f;
+    const float z = (x < 0.0f ? -x : x) * SQRT1_2;
     const float t = 1.0f / (1.0f + 0.5f * z);
-    float p = 0.17087277f;
-    p = p * t - 0.82215223f;
-    p = p * t + 1.48851587f;
-    p = p * t - 1.13520398f;
-    p = p * t + 0.27886807f;
-    p = p * t - 0.18628806f;
-    p = p * t + 0.09678418f;
-    p = p * t + 0.37409196f;
-    p = p * t + 1.00002368f;
-    p = p * t - 1.26551223f;
-    const float half_erfc = 0.5f * t * exp_f(p - z * z); /* 0.5 erfc(|x|/sqrt 2) */
+    float q = Q8;
+    q = q * t + Q7;
+    q = q * t + Q6;
+    q = q * t + Q5;
+    q = q * t + Q4;
+    q = q * t + Q3;
+    q = q * t + Q2;
+    q = q * t + Q1;
+    q = q * t + Q0;
+    *e = exp_f(-(z * z));
+    const float half_erfc = 0.5f * t * q * *e; /* erfc(|x| / sqrt 2) / 2 */
     return x < 0.0f ? half_erfc : 1.0f - half_erfc;
 }
 
-INL float npdf(float x) { return 0.39894228040143268f * exp_f(-0.5f * x * x); }
+// --- AVX-512 helpers -----------------------------------------------------------------------
 
-/* Largest and sum of x[0..n-1] (n >= 1), in 16 lanes: a fixed order. */
-INL float row_max(const float *x, int64_t n)
+#if HAVE_512
+#include <immintrin.h>
+
+#define T512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+#define I512                                                                               \
+    static inline __attribute__((always_inline,                                            \
+                                 target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+
+/* mask of the first n (< 16) lanes */
+I512 __mmask16 tail_mask(int64_t n) { return (__mmask16)((1u << n) - 1u); }
+
+I512 __m512 ld16(const ijepa__bf16 *p)
 {
-    float m[16];
-    for (int j = 0; j < 16; j++)
-        m[j] = x[0];
-    int64_t c = 0;
-    for (; c + 16 <= n; c += 16)
-        for (int j = 0; j < 16; j++)
-            m[j] = x[c + j] > m[j] ? x[c + j] : m[j];
-    for (; c < n; c++)
-        m[0] = x[c] > m[0] ? x[c] : m[0];
-    float r = m[0];
-    for (int j = 1; j < 16; j++)
-        r = m[j] > r ? m[j] : r;
-    return r;
+    const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
 }
 
-INL float row_sum(const float *x, int64_t n)
+I512 __m512 ld16m(const ijepa__bf16 *p, __mmask16 m)
 {
-    float s[16] = {0};
-    int64_t c = 0;
-    for (; c + 16 <= n; c += 16)
-        for (int j = 0; j < 16; j++)
-            s[j] += x[c + j];
-    for (; c < n; c++)
-        s[0] += x[c];
-    float r = 0.0f;
-    for (int j = 0; j < 16; j++)
-        r += s[j];
-    return r;
+    const __m512i w = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
 }
+
+/* round to nearest even, as rnd() */
+I512 __m256i rnd16(__m512 v)
+{
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i hi = _mm512_srli_epi32(u, 16);
+    const __m512i lsb = _mm512_and_si512(hi, _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb);
+    r = _mm512_srli_epi32(r, 16);
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    r = _mm512_mask_or_epi32(r, nan, hi, _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(r);
+}
+
+I512 void st16(ijepa__bf16 *p, __m512 v) { _mm256_storeu_si256((__m256i *)(void *)p, rnd16(v)); }
+
+I512 void st16m(ijepa__bf16 *p, __mmask16 m, __m512 v) { _mm256_mask_storeu_epi16(p, m, rnd16(v)); }
+
+/* the rounded value as float32 again */
+I512 __m512 rnd_wid(__m256i h)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+I512 __m512 exp512(__m512 x)
+{
+    const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LO), _CMP_GE_OQ);
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(EXP_LO)), _mm512_set1_ps(EXP_HI));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LO), r);
+    __m512 p = _mm512_set1_ps(P5);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P0));
+    __m512 y = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r);
+    y = _mm512_add_ps(y, _mm512_set1_ps(1.0f));
+    return _mm512_maskz_mov_ps(ok, _mm512_scalef_ps(y, n));
+}
+
+/* Phi(x), and exp(-x^2 / 2) through *e (ncdf_e) */
+I512 __m512 ncdf512(__m512 x, __m512 *e)
+{
+    const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(SQRT1_2));
+    const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                                   _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+    __m512 q = _mm512_set1_ps(Q8);
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q7));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q6));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q5));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q4));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q3));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q2));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q1));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q0));
+    *e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(z, z)));
+    const __m512 he = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), t), q), *e);
+    const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(neg, _mm512_sub_ps(_mm512_set1_ps(1.0f), he), he);
+}
+#endif
 
 // --- conversions ---------------------------------------------------------------------------
 
@@ -222,7 +320,6 @@ INL void to_bf16_k(const void *p, int64_t b, int64_t nb)
     for (int64_t i = i0; i < i1; i++)
         y[i] = rnd(x[i]);
 }
-VARIANTS(to_bf16_k)
 
 INL void from_bf16_k(const void *p, int64_t b, int64_t nb)
 {
@@ -234,6 +331,35 @@ INL void from_bf16_k(const void *p, int64_t b, int64_t nb)
     for (int64_t i = i0; i < i1; i++)
         f[i] = wid(h[i]);
 }
+
+#if HAVE_512
+T512 static void to_bf16_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const cvt_args *a = p;
+    int64_t i = b * a->n / nb;
+    const int64_t i1 = (b + 1) * a->n / nb;
+    for (; i + 16 <= i1; i += 16)
+        st16(a->y + i, _mm512_loadu_ps(a->x + i));
+    if (i < i1) {
+        const __mmask16 m = tail_mask(i1 - i);
+        st16m(a->y + i, m, _mm512_maskz_loadu_ps(m, a->x + i));
+    }
+}
+
+T512 static void from_bf16_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const cvt_args *a = p;
+    int64_t i = b * a->n / nb;
+    const int64_t i1 = (b + 1) * a->n / nb;
+    for (; i + 16 <= i1; i += 16)
+        _mm512_storeu_ps(a->f + i, ld16(a->h + i));
+    if (i < i1) {
+        const __mmask16 m = tail_mask(i1 - i);
+        _mm512_mask_storeu_ps(a->f + i, m, ld16m(a->h + i, m));
+    }
+}
+#endif
+VARIANTS(to_bf16_k)
 VARIANTS(from_bf16_k)
 
 void ijepa__to_bf16(int lvl, const float *x, ijepa__bf16 *y, int64_t n)
@@ -252,7 +378,7 @@ void ijepa__from_bf16(int lvl, const ijepa__bf16 *x, float *y, int64_t n)
 
 typedef struct cs_args {
     const float *x;
-    const ijepa__bf16 *h;
+    const ijepa__bf16 *h, *h2;
     ijepa__bf16 *y;
     float *part;
     int64_t R, C;
@@ -283,7 +409,6 @@ INL void to_bf16_cs_k(const void *p, int64_t b, int64_t nb)
         }
     }
 }
-VARIANTS(to_bf16_cs_k)
 
 INL void colsum_bf16_k(const void *p, int64_t b, int64_t nb)
 {
@@ -298,7 +423,114 @@ INL void colsum_bf16_k(const void *p, int64_t b, int64_t nb)
             s[c] += wid(x[c]);
     }
 }
+
+/* y = bf16(h * h2), part[b] = column sums of y (when part) */
+INL void mul_cs_k(const void *p, int64_t b, int64_t nb)
+{
+    const cs_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    float *s = a->part ? a->part + b * C : NULL;
+    if (s)
+        memset(s, 0, (size_t)C * sizeof *s);
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *u = a->h + r * C, *v = a->h2 + r * C;
+        ijepa__bf16 *y = a->y + r * C;
+        if (s) {
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++) {
+                const ijepa__bf16 d = rnd(wid(u[c]) * wid(v[c]));
+                y[c] = d;
+                s[c] += wid(d);
+            }
+        } else {
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++)
+                y[c] = rnd(wid(u[c]) * wid(v[c]));
+        }
+    }
+}
+
+#if HAVE_512
+/* The column sums of the AVX-512 bodies run 16 columns at a time over the
+ * block's rows, the partial row in part (L1 resident for C <= 2048). */
+T512 static void to_bf16_cs_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const cs_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    float *s = a->part ? a->part + b * C : NULL;
+    if (s)
+        memset(s, 0, (size_t)C * sizeof *s);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * C;
+        ijepa__bf16 *y = a->y + r * C;
+        int64_t c = 0;
+        for (; c + 16 <= C; c += 16) {
+            const __m256i h = rnd16(_mm512_loadu_ps(x + c));
+            _mm256_storeu_si256((__m256i *)(void *)(y + c), h);
+            if (s)
+                _mm512_storeu_ps(s + c, _mm512_add_ps(_mm512_loadu_ps(s + c), rnd_wid(h)));
+        }
+        if (c < C) {
+            const __mmask16 m = tail_mask(C - c);
+            const __m256i h = rnd16(_mm512_maskz_loadu_ps(m, x + c));
+            _mm256_mask_storeu_epi16(y + c, m, h);
+            if (s)
+                _mm512_mask_storeu_ps(s + c, m,
+                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m, s + c), rnd_wid(h)));
+        }
+    }
+}
+
+T512 static void colsum_bf16_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const cs_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    float *s = a->part + b * C;
+    memset(s, 0, (size_t)C * sizeof *s);
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *x = a->h + r * C;
+        int64_t c = 0;
+        for (; c + 16 <= C; c += 16)
+            _mm512_storeu_ps(s + c, _mm512_add_ps(_mm512_loadu_ps(s + c), ld16(x + c)));
+        if (c < C) {
+            const __mmask16 m = tail_mask(C - c);
+            _mm512_mask_storeu_ps(s + c, m,
+                                  _mm512_add_ps(_mm512_maskz_loadu_ps(m, s + c), ld16m(x + c, m)));
+        }
+    }
+}
+
+T512 static void mul_cs_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const cs_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    float *s = a->part ? a->part + b * C : NULL;
+    if (s)
+        memset(s, 0, (size_t)C * sizeof *s);
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *u = a->h + r * C, *v = a->h2 + r * C;
+        ijepa__bf16 *y = a->y + r * C;
+        int64_t c = 0;
+        for (; c + 16 <= C; c += 16) {
+            const __m256i h = rnd16(_mm512_mul_ps(ld16(u + c), ld16(v + c)));
+            _mm256_storeu_si256((__m256i *)(void *)(y + c), h);
+            if (s)
+                _mm512_storeu_ps(s + c, _mm512_add_ps(_mm512_loadu_ps(s + c), rnd_wid(h)));
+        }
+        if (c < C) {
+            const __mmask16 m = tail_mask(C - c);
+            const __m256i h = rnd16(_mm512_mul_ps(ld16m(u + c, m), ld16m(v + c, m)));
+            _mm256_mask_storeu_epi16(y + c, m, h);
+            if (s)
+                _mm512_mask_storeu_ps(s + c, m,
+                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m, s + c), rnd_wid(h)));
+        }
+    }
+}
+#endif
+VARIANTS(to_bf16_cs_k)
 VARIANTS(colsum_bf16_k)
+VARIANTS(mul_cs_k)
 
 void ijepa__to_bf16_colsum(int lvl, int64_t R, int64_t C, const float *x, ijepa__bf16 *y,
                            float *gb, float *part)
@@ -319,6 +551,16 @@ void ijepa__colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x, flo
     reduce_parts(part, nb, C, gb);
 }
 
+void ijepa__mul_colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *a,
+                            const ijepa__bf16 *b, ijepa__bf16 *y, float *gb, float *part)
+{
+    const int64_t nb = gb ? nb_sum(R, C) : nb_free(R, R * C);
+    const cs_args args = {.h = a, .h2 = b, .y = y, .part = gb ? part : NULL, .R = R, .C = C};
+    run(mul_cs_k_at(lvl), &args, nb, R * C);
+    if (gb)
+        reduce_parts(part, nb, C, gb);
+}
+
 // --- LayerNorm -----------------------------------------------------------------------------
 
 typedef struct ln_args {
@@ -329,22 +571,20 @@ typedef struct ln_args {
     float eps;
 } ln_args;
 
-/* Mean and biased variance of one row, two passes in float32. */
-INL void row_stats(const float *x, int64_t C, float *mean, float *var)
+/* Sum of x[0..n-1] in 16 lanes, then the lanes in a fixed order. */
+INL float lane_sum(const float *x, int64_t n)
 {
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int64_t c = 0; c < C; c++)
-        s += x[c];
-    const float mu = s / (float)C;
-    float q = 0.0f;
-#pragma omp simd reduction(+ : q)
-    for (int64_t c = 0; c < C; c++) {
-        const float d = x[c] - mu;
-        q += d * d;
-    }
-    *mean = mu;
-    *var = q / (float)C;
+    float s[16] = {0};
+    int64_t c = 0;
+    for (; c + 16 <= n; c += 16)
+        for (int j = 0; j < 16; j++)
+            s[j] += x[c + j];
+    for (int j = 0; c < n; c++, j++)
+        s[j] += x[c];
+    float r = 0.0f;
+    for (int j = 0; j < 16; j++)
+        r += s[j];
+    return r;
 }
 
 INL void ln_fwd_k(const void *p, int64_t b, int64_t nb)
@@ -354,8 +594,15 @@ INL void ln_fwd_k(const void *p, int64_t b, int64_t nb)
     for (int64_t r = r0; r < r1; r++) {
         const float *x = a->x + r * C;
         ijepa__bf16 *y = a->y + r * C;
-        float mu, var;
-        row_stats(x, C, &mu, &var);
+        const float mu = lane_sum(x, C) / (float)C;
+        float q[16] = {0};
+        int64_t c = 0;
+        for (; c + 16 <= C; c += 16)
+            for (int j = 0; j < 16; j++)
+                q[j] += (x[c + j] - mu) * (x[c + j] - mu);
+        for (int j = 0; c < C; c++, j++)
+            q[j] += (x[c] - mu) * (x[c] - mu);
+        const float var = lane_sum(q, 16) / (float)C;
         const float rs = 1.0f / sqrtf(var + a->eps);
         if (a->omean) {
             a->omean[r] = mu;
@@ -364,24 +611,14 @@ INL void ln_fwd_k(const void *p, int64_t b, int64_t nb)
         if (a->gamma) {
             const float *g = a->gamma, *be = a->beta;
 #pragma omp simd
-            for (int64_t c = 0; c < C; c++)
-                y[c] = rnd((x[c] - mu) * rs * g[c] + be[c]);
+            for (int64_t k = 0; k < C; k++)
+                y[k] = rnd((x[k] - mu) * rs * g[k] + be[k]);
         } else {
 #pragma omp simd
-            for (int64_t c = 0; c < C; c++)
-                y[c] = rnd((x[c] - mu) * rs);
+            for (int64_t k = 0; k < C; k++)
+                y[k] = rnd((x[k] - mu) * rs);
         }
     }
-}
-VARIANTS(ln_fwd_k)
-
-void ijepa__layernorm_bf16(int lvl, int64_t R, int64_t C, float eps, const float *x,
-                           const float *gamma, const float *beta, ijepa__bf16 *y,
-                           float *mean, float *var)
-{
-    const ln_args a = {.x = x, .gamma = gamma, .beta = beta, .y = y, .omean = mean,
-                       .ovar = var, .R = R, .C = C, .eps = eps};
-    run(ln_fwd_k_at(lvl), &a, nb_free(R, R * C), R * C);
 }
 
 /* Block b of the backward: dx rows added; part[b] = [sum dy xhat | sum dy]. */
@@ -398,41 +635,148 @@ INL void ln_bwd_k(const void *p, int64_t b, int64_t nb)
         const float *x = a->x + r * C, *dy = a->dy + r * C;
         float *dx = a->dx + r * C;
         const float mu = a->mean[r], rs = 1.0f / sqrtf(a->var[r] + a->eps);
-        float s1 = 0.0f, s2 = 0.0f;
-        if (g) {
-#pragma omp simd reduction(+ : s1, s2)
-            for (int64_t c = 0; c < C; c++) {
-                const float gy = dy[c] * g[c];
-                s1 += gy;
-                s2 += gy * ((x[c] - mu) * rs);
+        float s1[16] = {0}, s2[16] = {0};
+        int64_t c = 0;
+        for (; c + 16 <= C; c += 16)
+            for (int j = 0; j < 16; j++) {
+                const float gy = g ? dy[c + j] * g[c + j] : dy[c + j];
+                s1[j] += gy;
+                s2[j] += gy * ((x[c + j] - mu) * rs);
             }
-        } else {
-#pragma omp simd reduction(+ : s1, s2)
-            for (int64_t c = 0; c < C; c++) {
-                s1 += dy[c];
-                s2 += dy[c] * ((x[c] - mu) * rs);
-            }
+        for (int j = 0; c < C; c++, j++) {
+            const float gy = g ? dy[c] * g[c] : dy[c];
+            s1[j] += gy;
+            s2[j] += gy * ((x[c] - mu) * rs);
         }
-        s1 *= inv_c;
-        s2 *= inv_c;
+        const float m1 = lane_sum(s1, 16) * inv_c, m2 = lane_sum(s2, 16) * inv_c;
         if (g) {
 #pragma omp simd
-            for (int64_t c = 0; c < C; c++) {
-                const float xh = (x[c] - mu) * rs;
-                dx[c] += rs * (dy[c] * g[c] - s1 - xh * s2);
-                pg[c] += dy[c] * xh;
-                pb[c] += dy[c];
+            for (int64_t k = 0; k < C; k++) {
+                const float xh = (x[k] - mu) * rs;
+                dx[k] += rs * (dy[k] * g[k] - m1 - xh * m2);
+                pg[k] += dy[k] * xh;
+                pb[k] += dy[k];
             }
         } else {
 #pragma omp simd
-            for (int64_t c = 0; c < C; c++) {
-                const float xh = (x[c] - mu) * rs;
-                dx[c] += rs * (dy[c] - s1 - xh * s2);
+            for (int64_t k = 0; k < C; k++) {
+                const float xh = (x[k] - mu) * rs;
+                dx[k] += rs * (dy[k] - m1 - xh * m2);
             }
         }
     }
 }
+
+#if HAVE_512
+/* sum of the 16 lanes in the order of lane_sum() */
+I512 float hsum(__m512 v)
+{
+    float s[16];
+    _mm512_storeu_ps(s, v);
+    float r = 0.0f;
+    for (int j = 0; j < 16; j++)
+        r += s[j];
+    return r;
+}
+
+T512 static void ln_fwd_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const ln_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    const int64_t cv = C & ~(int64_t)15;
+    const __mmask16 mt = tail_mask(C - cv);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * C;
+        ijepa__bf16 *y = a->y + r * C;
+        __m512 s = _mm512_setzero_ps();
+        for (int64_t c = 0; c < cv; c += 16)
+            s = _mm512_add_ps(s, _mm512_loadu_ps(x + c));
+        if (cv < C)
+            s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(mt, x + cv));
+        const float mu = hsum(s) / (float)C;
+        const __m512 vmu = _mm512_set1_ps(mu);
+        __m512 q = _mm512_setzero_ps();
+        for (int64_t c = 0; c < cv; c += 16) {
+            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + c), vmu);
+            q = _mm512_fmadd_ps(d, d, q);
+        }
+        if (cv < C) {
+            const __m512 d = _mm512_maskz_sub_ps(mt, _mm512_maskz_loadu_ps(mt, x + cv), vmu);
+            q = _mm512_fmadd_ps(d, d, q);
+        }
+        const float var = hsum(q) / (float)C;
+        const float rs = 1.0f / sqrtf(var + a->eps);
+        if (a->omean) {
+            a->omean[r] = mu;
+            a->ovar[r] = var;
+        }
+        const __m512 vrs = _mm512_set1_ps(rs);
+        for (int64_t c = 0; c < C; c += 16) {
+            const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
+            __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs);
+            if (a->gamma)
+                v = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, a->gamma + c),
+                                    _mm512_maskz_loadu_ps(m, a->beta + c));
+            st16m(y + c, m, v);
+        }
+    }
+}
+
+T512 static void ln_bwd_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const ln_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    const int64_t cv = C & ~(int64_t)15;
+    const __mmask16 mt = tail_mask(C - cv);
+    float *pg = a->part ? a->part + b * 2 * C : NULL, *pb = pg ? pg + C : NULL;
+    if (pg)
+        memset(pg, 0, (size_t)(2 * C) * sizeof *pg);
+    const float *g = a->gamma;
+    const float inv_c = 1.0f / (float)C;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = a->x + r * C, *dy = a->dy + r * C;
+        float *dx = a->dx + r * C;
+        const float rs = 1.0f / sqrtf(a->var[r] + a->eps);
+        const __m512 vmu = _mm512_set1_ps(a->mean[r]), vrs = _mm512_set1_ps(rs);
+        __m512 s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps();
+        for (int64_t c = 0; c < C; c += 16) {
+            const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
+            __m512 gy = _mm512_maskz_loadu_ps(m, dy + c);
+            if (g)
+                gy = _mm512_mul_ps(gy, _mm512_maskz_loadu_ps(m, g + c));
+            const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs);
+            s1 = _mm512_add_ps(s1, gy);
+            s2 = _mm512_fmadd_ps(gy, _mm512_maskz_mov_ps(m, xh), s2);
+        }
+        const __m512 m1 = _mm512_set1_ps(hsum(s1) * inv_c), m2 = _mm512_set1_ps(hsum(s2) * inv_c);
+        for (int64_t c = 0; c < C; c += 16) {
+            const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
+            const __m512 d = _mm512_maskz_loadu_ps(m, dy + c);
+            const __m512 gy = g ? _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, g + c)) : d;
+            const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs);
+            const __m512 t = _mm512_sub_ps(_mm512_sub_ps(gy, m1), _mm512_mul_ps(xh, m2));
+            _mm512_mask_storeu_ps(dx + c, m,
+                                  _mm512_fmadd_ps(vrs, t, _mm512_maskz_loadu_ps(m, dx + c)));
+            if (pg) {
+                _mm512_mask_storeu_ps(pg + c, m,
+                                      _mm512_fmadd_ps(d, xh, _mm512_maskz_loadu_ps(m, pg + c)));
+                _mm512_mask_storeu_ps(pb + c, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pb + c), d));
+            }
+        }
+    }
+}
+#endif
+VARIANTS(ln_fwd_k)
 VARIANTS(ln_bwd_k)
+
+void ijepa__layernorm_bf16(int lvl, int64_t R, int64_t C, float eps, const float *x,
+                           const float *gamma, const float *beta, ijepa__bf16 *y,
+                           float *mean, float *var)
+{
+    const ln_args a = {.x = x, .gamma = gamma, .beta = beta, .y = y, .omean = mean,
+                       .ovar = var, .R = R, .C = C, .eps = eps};
+    run(ln_fwd_k_at(lvl), &a, nb_free(R, R * C), R * C);
+}
 
 void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, float eps, const float *x,
                               const float *mean, const float *var, const float *gamma,
@@ -474,11 +818,13 @@ INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
     for (int64_t r = r0; r < r1; r++) {
         float *x = a->x + r * cols;
         ijepa__bf16 *y = a->out + r * cols;
-        const float m = row_max(x, n);
+        float m = x[0];
+        for (int64_t c = 1; c < n; c++)
+            m = x[c] > m ? x[c] : m;
 #pragma omp simd
         for (int64_t c = 0; c < n; c++)
             x[c] = exp_f(x[c] - m);
-        const float inv = 1.0f / row_sum(x, n);
+        const float inv = 1.0f / lane_sum(x, n);
 #pragma omp simd
         for (int64_t c = 0; c < n; c++)
             y[c] = rnd(x[c] * inv);
@@ -486,7 +832,6 @@ INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
             y[c] = 0;
     }
 }
-VARIANTS(sm_fwd_k)
 
 INL void sm_bwd_k(const void *p, int64_t b, int64_t nb)
 {
@@ -496,15 +841,79 @@ INL void sm_bwd_k(const void *p, int64_t b, int64_t nb)
         const ijepa__bf16 *y = a->y + r * cols;
         const float *dy = a->dy + r * cols;
         ijepa__bf16 *dx = a->out + r * cols;
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (int64_t c = 0; c < cols; c++)
-            s += wid(y[c]) * dy[c];
+        float s[16] = {0};
+        int64_t c = 0;
+        for (; c + 16 <= cols; c += 16)
+            for (int j = 0; j < 16; j++)
+                s[j] += wid(y[c + j]) * dy[c + j];
+        for (int j = 0; c < cols; c++, j++)
+            s[j] += wid(y[c]) * dy[c];
+        const float t = lane_sum(s, 16);
 #pragma omp simd
-        for (int64_t c = 0; c < cols; c++)
-            dx[c] = rnd(wid(y[c]) * (dy[c] - s));
+        for (int64_t k = 0; k < cols; k++)
+            dx[k] = rnd(wid(y[k]) * (dy[k] - t));
     }
 }
+
+#if HAVE_512
+T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const sm_args *a = p;
+    const int64_t cols = a->cols, n = a->valid;
+    const int64_t r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
+    const int64_t nv = n & ~(int64_t)15;
+    const __mmask16 mt = tail_mask(n - nv);
+    for (int64_t r = r0; r < r1; r++) {
+        float *x = a->x + r * cols;
+        ijepa__bf16 *y = a->out + r * cols;
+        __m512 vm = _mm512_set1_ps(x[0]);
+        for (int64_t c = 0; c < nv; c += 16)
+            vm = _mm512_max_ps(vm, _mm512_loadu_ps(x + c));
+        if (nv < n)
+            vm = _mm512_mask_max_ps(vm, mt, vm, _mm512_maskz_loadu_ps(mt, x + nv));
+        const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(vm));
+        __m512 s = _mm512_setzero_ps();
+        for (int64_t c = 0; c < n; c += 16) {
+            const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+            const __m512 e = _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + c), m)));
+            _mm512_mask_storeu_ps(x + c, k, e);
+            s = _mm512_add_ps(s, e);
+        }
+        const __m512 inv = _mm512_set1_ps(1.0f / hsum(s));
+        for (int64_t c = 0; c < n; c += 16) {
+            const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+            st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + c), inv));
+        }
+        for (int64_t c = n; c < cols; c++)
+            y[c] = 0;
+    }
+}
+
+T512 static void sm_bwd_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const sm_args *a = p;
+    const int64_t cols = a->cols, r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
+    const int64_t cv = cols & ~(int64_t)15;
+    const __mmask16 mt = tail_mask(cols - cv);
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *y = a->y + r * cols;
+        const float *dy = a->dy + r * cols;
+        ijepa__bf16 *dx = a->out + r * cols;
+        __m512 s = _mm512_setzero_ps();
+        for (int64_t c = 0; c < cols; c += 16) {
+            const __mmask16 k = c < cv ? (__mmask16)0xffff : mt;
+            s = _mm512_fmadd_ps(ld16m(y + c, k), _mm512_maskz_loadu_ps(k, dy + c), s);
+        }
+        const __m512 t = _mm512_set1_ps(hsum(s));
+        for (int64_t c = 0; c < cols; c += 16) {
+            const __mmask16 k = c < cv ? (__mmask16)0xffff : mt;
+            st16m(dx + c, k,
+                  _mm512_mul_ps(ld16m(y + c, k), _mm512_sub_ps(_mm512_maskz_loadu_ps(k, dy + c), t)));
+        }
+    }
+}
+#endif
+VARIANTS(sm_fwd_k)
 VARIANTS(sm_bwd_k)
 
 void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
@@ -525,67 +934,64 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
 // --- GELU ----------------------------------------------------------------------------------
 
 typedef struct gelu_args {
-    const ijepa__bf16 *x, *dy;
-    ijepa__bf16 *y;
-    float *part;
-    int64_t R, C;
+    const ijepa__bf16 *x;
+    ijepa__bf16 *y, *d;
+    int64_t n;
 } gelu_args;
 
-INL void gelu_fwd_k(const void *p, int64_t b, int64_t nb)
+INL void gelu_k(const void *p, int64_t b, int64_t nb)
 {
     const gelu_args *a = p;
-    const int64_t i0 = b * a->R / nb, i1 = (b + 1) * a->R / nb; /* R = n, C = 1 */
+    const int64_t i0 = b * a->n / nb, i1 = (b + 1) * a->n / nb;
     const ijepa__bf16 *x = a->x;
-    ijepa__bf16 *y = a->y;
+    ijepa__bf16 *y = a->y, *d = a->d;
+    if (d) {
 #pragma omp simd
-    for (int64_t i = i0; i < i1; i++) {
-        const float v = wid(x[i]);
-        y[i] = rnd(v * ncdf(v));
-    }
-}
-VARIANTS(gelu_fwd_k)
-
-INL void gelu_bwd_k(const void *p, int64_t b, int64_t nb)
-{
-    const gelu_args *a = p;
-    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
-    float *s = a->part ? a->part + b * C : NULL;
-    if (s)
-        memset(s, 0, (size_t)C * sizeof *s);
-    for (int64_t r = r0; r < r1; r++) {
-        const ijepa__bf16 *x = a->x + r * C, *dy = a->dy + r * C;
-        ijepa__bf16 *dx = a->y + r * C;
-        if (s) {
+        for (int64_t i = i0; i < i1; i++) {
+            const float v = wid(x[i]);
+            float e;
+            const float ph = ncdf_e(v, &e);
+            y[i] = rnd(v * ph);
+            d[i] = rnd(ph + v * e * INV_SQRT_2PI);
+        }
+    } else {
 #pragma omp simd
-            for (int64_t c = 0; c < C; c++) {
-                const float v = wid(x[c]);
-                const ijepa__bf16 d = rnd(wid(dy[c]) * (ncdf(v) + v * npdf(v)));
-                dx[c] = d;
-                s[c] += wid(d);
-            }
-        } else {
-#pragma omp simd
-            for (int64_t c = 0; c < C; c++) {
-                const float v = wid(x[c]);
-                dx[c] = rnd(wid(dy[c]) * (ncdf(v) + v * npdf(v)));
-            }
+        for (int64_t i = i0; i < i1; i++) {
+            const float v = wid(x[i]);
+            float e;
+            y[i] = rnd(v * ncdf_e(v, &e));
         }
     }
 }
-VARIANTS(gelu_bwd_k)
+
+#if HAVE_512
+T512 static void gelu_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const gelu_args *a = p;
+    const int64_t i0 = b * a->n / nb, i1 = (b + 1) * a->n / nb;
+    for (int64_t i = i0; i < i1; i += 16) {
+        const __mmask16 m = i + 16 <= i1 ? (__mmask16)0xffff : tail_mask(i1 - i);
+        const __m512 v = ld16m(a->x + i, m);
+        __m512 e;
+        const __m512 ph = ncdf512(v, &e);
+        st16m(a->y + i, m, _mm512_mul_ps(v, ph));
+        if (a->d)
+            st16m(a->d + i, m,
+                  _mm512_fmadd_ps(_mm512_mul_ps(v, e), _mm512_set1_ps(INV_SQRT_2PI), ph));
+    }
+}
+#endif
+VARIANTS(gelu_k)
 
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y)
 {
-    const gelu_args a = {.x = x, .y = y, .R = n, .C = 1};
-    run(gelu_fwd_k_at(lvl), &a, nb_free(n, 4 * n), 4 * n);
+    const gelu_args a = {.x = x, .y = y, .n = n};
+    run(gelu_k_at(lvl), &a, nb_free(n, 4 * n), 4 * n);
 }
 
-void ijepa__gelu_bwd_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x,
-                          const ijepa__bf16 *dy, ijepa__bf16 *dx, float *gb, float *part)
+void ijepa__gelu_grad_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y,
+                           ijepa__bf16 *d)
 {
-    const int64_t nb = gb ? nb_sum(R, C) : nb_free(R, 4 * R * C);
-    const gelu_args a = {.x = x, .dy = dy, .y = dx, .part = gb ? part : NULL, .R = R, .C = C};
-    run(gelu_bwd_k_at(lvl), &a, nb, 4 * R * C);
-    if (gb)
-        reduce_parts(part, nb, C, gb);
+    const gelu_args a = {.x = x, .y = y, .d = d, .n = n};
+    run(gelu_k_at(lvl), &a, nb_free(n, 4 * n), 4 * n);
 }

@@ -172,6 +172,7 @@ static int64_t layout(ijepa__stack *st, float *base)
     float *p1 = carve(base, &c, A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);
     float *dg = carve(base, &c, D), *db = carve(base, &c, D);
     ijepa__bf16 *a16 = NULL, *b16 = NULL, *c16 = NULL, *d16 = NULL, *h16 = NULL, *p16 = NULL;
+    ijepa__bf16 *e16 = NULL;
     float *part = NULL;
     if (h) {
         const int64_t wmax = Hd > 3 * D ? Hd : 3 * D;
@@ -180,6 +181,7 @@ static int64_t layout(ijepa__stack *st, float *base)
         c16 = carve16(base, &c, R * 3 * D);
         d16 = carve16(base, &c, st->trainable ? R * 3 * D : 0);
         h16 = carve16(base, &c, R * Hd);
+        e16 = carve16(base, &c, st->trainable ? R * Hd : 0);
         p16 = carve16(base, &c, st->trainable ? A : 0);
         part = carve(base, &c, IJEPA__NB_MAX * (wmax > 2 * D ? wmax : 2 * D));
     }
@@ -198,6 +200,7 @@ static int64_t layout(ijepa__stack *st, float *base)
         st->c16 = c16;
         st->d16 = d16;
         st->h16 = h16;
+        st->e16 = e16;
         st->p16 = p16;
         st->part = part;
     }
@@ -476,12 +479,13 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     int rc;
     /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
     ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->fc2b, st->part);
-    ijepa__gelu_bf16(lvl, R * Hd, a->h16, dh); /* fc2's input again */
+    /* fc2's input again, and GELU' for later, from one exp() per element */
+    ijepa__gelu_grad_bf16(lvl, R * Hd, a->h16, dh, st->e16);
     if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, w + o->fc2w, dh, NULL, g + o->fc2w)) < 0 ||
         (rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w + o->fc2w, 0, NULL, 1.0f, 0, dh,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
-    ijepa__gelu_bwd_bf16(lvl, R, Hd, a->h16, dh, dh, g + o->fc1b, st->part);
+    ijepa__mul_colsum_bf16(lvl, R, Hd, dh, st->e16, dh, g + o->fc1b, st->part);
     /* LN2(x_mid) again: the forward's kernel on the same input, the same bits */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn, NULL, NULL);
     if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w + o->fc1w, xn, dxn, g + o->fc1w)) < 0)

@@ -60,6 +60,7 @@ typedef struct ijepa__stack {
     ijepa__bf16 *a16, *b16;    /* [rows, D] scratch                   */
     ijepa__bf16 *c16, *d16;    /* [rows, 3D] scratch                  */
     ijepa__bf16 *h16;          /* [rows, hidden] scratch: GELU output, its gradient */
+    ijepa__bf16 *e16;          /* [rows, hidden] scratch: GELU' in backward (trainable) */
     ijepa__bf16 *p16;          /* [max_attn] scratch: softmax gradient */
     float *part;               /* [IJEPA__NB_MAX * max(hidden, 3D)] column-sum partials */
     float *arena;
