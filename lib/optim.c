@@ -16,6 +16,22 @@
 
 #include "config_internal.h"
 #include "ijepa/optim.h"
+#include "optim_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define T512 __attribute__((target("avx512f")))
+/* The AVX-512 loops below do the scalar loops' float32 (or double)
+ * operations in the same order, each correctly rounded (no FMA): the same
+ * bits, 16 (8) elements at a time. The sum of squares adds in 8 lanes. */
+static int have_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+#else
+static int have_avx512(void) { return 0; }
+#endif
 
 #define CHUNK 16384
 /* pi as Python's math.pi (M_PI is not in strict C11) */
@@ -223,19 +239,58 @@ int ijepa_optimizer_moments(ijepa_optimizer *opt, int32_t group, float **m, floa
 
 // --- gradient norm ---------------------------------------------------------------------------
 
+/* sum of g[i]^2 in double, 8 lanes then added in lane order */
+static double sumsq_chunk(const float *g, int64_t n)
+{
+    double s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            s[j] += (double)g[i + j] * (double)g[i + j];
+    for (int j = 0; i < n; i++, j++)
+        s[j] += (double)g[i] * (double)g[i];
+    double r = 0.0;
+    for (int j = 0; j < 8; j++)
+        r += s[j];
+    return r;
+}
+
+#if defined(__x86_64__)
+T512 static double sumsq_chunk_512(const float *g, int64_t n)
+{
+    __m512d acc = _mm512_setzero_pd();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(g + i));
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v));
+    }
+    double s[8];
+    _mm512_storeu_pd(s, acc);
+    for (int j = 0; i < n; i++, j++)
+        s[j] += (double)g[i] * (double)g[i];
+    double r = 0.0;
+    for (int j = 0; j < 8; j++)
+        r += s[j];
+    return r;
+}
+#endif
+
 /* Sum of squared gradients over all chunks, in double, reproducible (see top). */
 static double grad_sumsq(ijepa_optimizer *opt)
 {
     const chunk *ch = opt->chunks;
     double *part = opt->part;
     const int64_t nc = opt->nchunks;
+    const int v512 = have_avx512();
 #pragma omp parallel for schedule(static) if (opt->trainable >= PAR_MIN)
     for (int64_t c = 0; c < nc; c++) {
         const float *g = opt->grp[ch[c].grp].g + ch[c].off;
-        double s = 0.0;
-        for (int64_t i = 0; i < ch[c].n; i++)
-            s += (double)g[i] * (double)g[i];
-        part[c] = s;
+#if defined(__x86_64__)
+        part[c] = v512 ? sumsq_chunk_512(g, ch[c].n) : sumsq_chunk(g, ch[c].n);
+#else
+        (void)v512;
+        part[c] = sumsq_chunk(g, ch[c].n);
+#endif
     }
     double s = 0.0;
     for (int64_t c = 0; c < nc; c++)
@@ -280,12 +335,72 @@ static int fail_nonfinite(ijepa_optimizer *opt)
 
 // --- AdamW step ------------------------------------------------------------------------------
 
-int ijepa_optimizer_step(ijepa_optimizer *opt, double lr, double weight_decay)
+/* The per-step constants of the element update. */
+typedef struct adamw_k {
+    float lr_wd, step, bc2_sqrt, b1, omb1, b2, omb2, eps, coef;
+    int scale;
+} adamw_k;
+
+static void adamw_chunk(const adamw_k *k, float dec, float *P, float *G, float *M, float *V,
+                        int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float g = G[i];
+        if (k->scale) {
+            g = g * k->coef;
+            G[i] = g;
+        }
+        float p = P[i];
+        p = p - dec * p;
+        const float m = k->b1 * M[i] + k->omb1 * g;
+        const float v = k->b2 * V[i] + k->omb2 * (g * g);
+        const float denom = sqrtf(v) / k->bc2_sqrt + k->eps;
+        M[i] = m;
+        V[i] = v;
+        P[i] = p - k->step * (m / denom);
+    }
+}
+
+#if defined(__x86_64__)
+T512 static void adamw_chunk_512(const adamw_k *k, float dec, float *P, float *G, float *M,
+                                 float *V, int64_t n)
+{
+    const __m512 vdec = _mm512_set1_ps(dec), b1 = _mm512_set1_ps(k->b1);
+    const __m512 omb1 = _mm512_set1_ps(k->omb1), b2 = _mm512_set1_ps(k->b2);
+    const __m512 omb2 = _mm512_set1_ps(k->omb2), bc2 = _mm512_set1_ps(k->bc2_sqrt);
+    const __m512 eps = _mm512_set1_ps(k->eps), step = _mm512_set1_ps(k->step);
+    const __m512 coef = _mm512_set1_ps(k->coef);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 g = _mm512_loadu_ps(G + i);
+        if (k->scale) {
+            g = _mm512_mul_ps(g, coef);
+            _mm512_storeu_ps(G + i, g);
+        }
+        __m512 p = _mm512_loadu_ps(P + i);
+        p = _mm512_sub_ps(p, _mm512_mul_ps(vdec, p));
+        const __m512 m = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_loadu_ps(M + i)),
+                                       _mm512_mul_ps(omb1, g));
+        const __m512 v = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_loadu_ps(V + i)),
+                                       _mm512_mul_ps(omb2, _mm512_mul_ps(g, g)));
+        const __m512 denom = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(v), bc2), eps);
+        _mm512_storeu_ps(M + i, m);
+        _mm512_storeu_ps(V + i, v);
+        _mm512_storeu_ps(P + i, _mm512_sub_ps(p, _mm512_mul_ps(step, _mm512_div_ps(m, denom))));
+    }
+    adamw_chunk(k, dec, P + i, G + i, M + i, V + i, n - i);
+}
+#endif
+
+/* The AdamW step; *gnorm (if not NULL) gets the norm of the gradients
+ * before clipping, from the same pass that checks them. */
+static int step_impl(ijepa_optimizer *opt, const char *func, double lr, double weight_decay,
+                     double *gnorm)
 {
     if (!opt)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "optimizer is NULL");
+        return ijepa__fail_func(func, IJEPA_ERR_INVALID_ARG, "optimizer is NULL");
     ijepa__err *e = &opt->err;
-    ijepa__enter(e, __func__);
+    ijepa__enter(e, func);
     if (!isfinite(lr) || lr < 0.0)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "lr %g must be finite and >= 0", lr);
     if (!isfinite(weight_decay) || weight_decay < 0.0)
@@ -301,6 +416,8 @@ int ijepa_optimizer_step(ijepa_optimizer *opt, double lr, double weight_decay)
     const double sumsq = grad_sumsq(opt);
     if (!isfinite(sumsq))
         return fail_nonfinite(opt);
+    if (gnorm)
+        *gnorm = sqrt(sumsq);
     int scale = 0;
     float coef = 1.0f;
     if (opt->clip > 0.0) {
@@ -315,43 +432,69 @@ int ijepa_optimizer_step(ijepa_optimizer *opt, double lr, double weight_decay)
     const int64_t t = opt->t + 1;
     const double bc1 = 1.0 - pow(opt->beta1, (double)t);
     const double bc2 = 1.0 - pow(opt->beta2, (double)t);
-    const float lr_wd = (float)(lr * weight_decay);
-    const float step = (float)(lr / bc1);
-    const float bc2_sqrt = (float)sqrt(bc2);
-    const float b1 = (float)opt->beta1, omb1 = (float)(1.0 - opt->beta1);
-    const float b2 = (float)opt->beta2, omb2 = (float)(1.0 - opt->beta2);
-    const float eps = (float)opt->eps;
+    adamw_k k;
+    k.lr_wd = (float)(lr * weight_decay);
+    k.step = (float)(lr / bc1);
+    k.bc2_sqrt = (float)sqrt(bc2);
+    k.b1 = (float)opt->beta1;
+    k.omb1 = (float)(1.0 - opt->beta1);
+    k.b2 = (float)opt->beta2;
+    k.omb2 = (float)(1.0 - opt->beta2);
+    k.eps = (float)opt->eps;
+    k.coef = coef;
+    k.scale = scale;
 
     const chunk *ch = opt->chunks;
     const int64_t nc = opt->nchunks;
+    const int v512 = have_avx512();
 #pragma omp parallel for schedule(static) if (opt->trainable >= PAR_MIN)
     for (int64_t c = 0; c < nc; c++) {
         const group *gr = &opt->grp[ch[c].grp];
         float *P = gr->p + ch[c].off, *G = gr->g + ch[c].off;
         float *M = gr->m + ch[c].off, *V = gr->v + ch[c].off;
-        const float dec = ch[c].decay ? lr_wd : 0.0f;
-        const int64_t n = ch[c].n;
-        for (int64_t i = 0; i < n; i++) {
-            float g = G[i];
-            if (scale) {
-                g = g * coef;
-                G[i] = g;
-            }
-            float p = P[i];
-            p = p - dec * p;
-            const float m = b1 * M[i] + omb1 * g;
-            const float v = b2 * V[i] + omb2 * (g * g);
-            const float denom = sqrtf(v) / bc2_sqrt + eps;
-            M[i] = m;
-            V[i] = v;
-            P[i] = p - step * (m / denom);
-        }
+        const float dec = ch[c].decay ? k.lr_wd : 0.0f;
+#if defined(__x86_64__)
+        if (v512)
+            adamw_chunk_512(&k, dec, P, G, M, V, ch[c].n);
+        else
+            adamw_chunk(&k, dec, P, G, M, V, ch[c].n);
+#else
+        (void)v512;
+        adamw_chunk(&k, dec, P, G, M, V, ch[c].n);
+#endif
     }
     opt->t = t;
     return IJEPA_OK;
 }
 
+int ijepa_optimizer_step(ijepa_optimizer *opt, double lr, double weight_decay)
+{
+    return step_impl(opt, __func__, lr, weight_decay, NULL);
+}
+
+int ijepa__optimizer_step_norm(ijepa_optimizer *opt, const char *func, double lr,
+                               double weight_decay, double *gnorm)
+{
+    return step_impl(opt, func, lr, weight_decay, gnorm);
+}
+
 // --- EMA -------------------------------------------------------------------------------------
+
+#if defined(__x86_64__)
+T512 static void ema_chunk_512(double m, double om, float *tp, const float *op, int64_t n)
+{
+    const __m512d vm = _mm512_set1_pd(m), vom = _mm512_set1_pd(om);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d t = _mm512_cvtps_pd(_mm256_loadu_ps(tp + i));
+        const __m512d o = _mm512_cvtps_pd(_mm256_loadu_ps(op + i));
+        const __m512d r = _mm512_add_pd(_mm512_mul_pd(vm, t), _mm512_mul_pd(vom, o));
+        _mm256_storeu_ps(tp + i, _mm512_cvtpd_ps(r));
+    }
+    for (; i < n; i++)
+        tp[i] = (float)(m * (double)tp[i] + om * (double)op[i]);
+}
+#endif
 
 int ijepa_encoder_ema_update(ijepa_encoder *target, ijepa_encoder *online, double momentum)
 {
@@ -387,9 +530,22 @@ int ijepa_encoder_ema_update(ijepa_encoder *target, ijepa_encoder *online, doubl
         return IJEPA_OK;
     /* target (n), online (n): t = m t + (1 - m) o, in double, one rounding */
     const double m = momentum, om = 1.0 - momentum;
+    const int v512 = have_avx512();
+    const int64_t nb = (tn + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static) if (tn >= PAR_MIN)
-    for (int64_t i = 0; i < tn; i++)
-        tp[i] = (float)(m * (double)tp[i] + om * (double)op[i]);
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t i0 = b * CHUNK, i1 = i0 + CHUNK < tn ? i0 + CHUNK : tn;
+#if defined(__x86_64__)
+        if (v512) {
+            ema_chunk_512(m, om, tp + i0, op + i0, i1 - i0);
+            continue;
+        }
+#else
+        (void)v512;
+#endif
+        for (int64_t i = i0; i < i1; i++)
+            tp[i] = (float)(m * (double)tp[i] + om * (double)op[i]);
+    }
     return IJEPA_OK;
 }
 

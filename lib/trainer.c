@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "optim_internal.h"
 #include "ijepa/loss.h"
 #include "ijepa/mask.h"
 #include "ijepa/optim.h"
@@ -187,8 +188,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     const double wd = ijepa_schedule_weight_decay(tr->step + 1, tr->total, tr->wd, tr->wd_final);
     const double m = ijepa_schedule_momentum(tr->step, tr->total, tr->ema0, tr->ema1);
     double gnorm = 0;
-    if ((rc = ijepa_optimizer_grad_norm(tr->opt, &gnorm)) < 0 ||
-        (rc = ijepa_optimizer_step(tr->opt, lr, wd)) < 0 ||
+    if ((rc = ijepa__optimizer_step_norm(tr->opt, "ijepa_optimizer_step", lr, wd, &gnorm)) < 0 ||
         (rc = ijepa_encoder_ema_update(tr->tgt, tr->enc, m > 1.0 ? 1.0 : m)) < 0)
         return pass(tr, rc);
     tr->step++;
