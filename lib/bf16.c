@@ -807,6 +807,7 @@ typedef struct sm_args {
     const float *dy;
     const ijepa__bf16 *y;
     ijepa__bf16 *out;
+    float *out32; /* float32 output instead of out (may be x) */
     int64_t rows, cols, valid;
 } sm_args;
 
@@ -817,7 +818,7 @@ INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
     const int64_t r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
     for (int64_t r = r0; r < r1; r++) {
         float *x = a->x + r * cols;
-        ijepa__bf16 *y = a->out + r * cols;
+        ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
         float m = x[0];
         for (int64_t c = 1; c < n; c++)
             m = x[c] > m ? x[c] : m;
@@ -825,6 +826,15 @@ INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
         for (int64_t c = 0; c < n; c++)
             x[c] = exp_f(x[c] - m);
         const float inv = 1.0f / lane_sum(x, n);
+        if (a->out32) {
+            float *o = a->out32 + r * cols;
+#pragma omp simd
+            for (int64_t c = 0; c < n; c++)
+                o[c] = x[c] * inv;
+            for (int64_t c = n; c < cols; c++)
+                o[c] = 0.0f;
+            continue;
+        }
 #pragma omp simd
         for (int64_t c = 0; c < n; c++)
             y[c] = rnd(x[c] * inv);
@@ -865,7 +875,7 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
     const __mmask16 mt = tail_mask(n - nv);
     for (int64_t r = r0; r < r1; r++) {
         float *x = a->x + r * cols;
-        ijepa__bf16 *y = a->out + r * cols;
+        ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
         __m512 vm = _mm512_set1_ps(x[0]);
         for (int64_t c = 0; c < nv; c += 16)
             vm = _mm512_max_ps(vm, _mm512_loadu_ps(x + c));
@@ -880,6 +890,16 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
             s = _mm512_add_ps(s, e);
         }
         const __m512 inv = _mm512_set1_ps(1.0f / hsum(s));
+        if (a->out32) {
+            float *o = a->out32 + r * cols;
+            for (int64_t c = 0; c < n; c += 16) {
+                const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+                _mm512_mask_storeu_ps(o + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + c), inv));
+            }
+            for (int64_t c = n; c < cols; c++)
+                o[c] = 0.0f;
+            continue;
+        }
         for (int64_t c = 0; c < n; c += 16) {
             const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
             st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + c), inv));
@@ -921,6 +941,13 @@ void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid, flo
 {
     /* the exponentials are kept in x between the two passes over a row */
     const sm_args a = {.x = x, .out = y, .rows = rows, .cols = cols, .valid = valid};
+    run(sm_fwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
+}
+
+void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
+                           float *y)
+{
+    const sm_args a = {.x = x, .out32 = y, .rows = rows, .cols = cols, .valid = valid};
     run(sm_fwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
 }
 

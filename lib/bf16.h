@@ -90,6 +90,9 @@ void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, float eps, const fl
  */
 void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
                          ijepa__bf16 *y);
+/* The same with a float32 output y (y may be x). */
+void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
+                           float *y);
 /* dx = bf16(y * (dy - sum_j y_j dy_j)) per row;  y, dx bf16, dy float32 */
 void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
                              const float *dy, ijepa__bf16 *dx);

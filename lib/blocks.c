@@ -278,10 +278,11 @@ int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
 
 // --- forward -------------------------------------------------------------------------------
 
-/* One block: x_in -> x_out (x_out may be a's own x_in in inference). */
+/* One block: x_in -> x_out (x_out may be a's own x_in in inference);
+ * V of the T tokens of each sequence are real (keys beyond are masked). */
 static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
                          const ijepa__block_off *o, ijepa__layer_act *a,
-                         int64_t S, int64_t T, int training, float *x_out)
+                         int64_t S, int64_t T, int64_t V, int training, float *x_out)
 {
     const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
     const size_t rowsD = (size_t)(R * D) * sizeof(float);
@@ -300,7 +301,9 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
     if ((rc = ijepa__matmul(ops, S * H, T, T, hd, a->q, 0, a->k, 1, NULL, st->scale, 0,
                             a->P)) < 0)
         return rc;
-    if ((rc = ijepa__softmax_fwd(ops, S * H * T, T, a->P, a->P)) < 0)
+    if (V < T) /* padded keys: the masked kernel, zeros in their columns */
+        ijepa__softmax_masked(ijepa__ops_simd(ops), S * H * T, T, V, a->P, a->P);
+    else if ((rc = ijepa__softmax_fwd(ops, S * H * T, T, a->P, a->P)) < 0)
         return rc;
     if ((rc = ijepa__matmul(ops, S * H, T, hd, T, a->P, 0, a->v, 0, NULL, 1.0f, 0,
                             st->bufD1)) < 0)
@@ -328,7 +331,7 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
 /* One block in bf16 precision: x_in -> x_out (float32 residual stream). */
 static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                            const ijepa__bf16 *w, const ijepa__block_off *o,
-                           ijepa__layer_act *a, int64_t S, int64_t T, int training,
+                           ijepa__layer_act *a, int64_t S, int64_t T, int64_t V, int training,
                            float *x_out)
 {
     const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
@@ -347,7 +350,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, a->q16, 0, a->k16, 1, NULL, st->scale, 0,
                               st->bufP1, IJEPA__MM_BF16)) < 0)
         return rc;
-    ijepa__softmax_bf16(lvl, S * H * T, T, T, st->bufP1, a->P16);
+    ijepa__softmax_bf16(lvl, S * H * T, T, V, st->bufP1, a->P16);
     if ((rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 0, a->v16, 0, NULL, 1.0f, 0, o16,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
@@ -373,17 +376,17 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
 }
 
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         const ijepa__bf16 *params16, int64_t S, int64_t T, int training,
-                         float **out)
+                         const ijepa__bf16 *params16, int64_t S, int64_t T, int64_t V,
+                         int training, float **out)
 {
-    st->S = st->T = 0; /* a failed or inference forward keeps nothing */
+    st->S = st->T = st->V = 0; /* a failed or inference forward keeps nothing */
     for (int64_t l = 0; l < st->depth; l++) {
         ijepa__layer_act *a = &st->act[training ? l : 0];
         float *x_out = !training ? a->x_in
                        : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
-        int rc = st->bf16 ? block_forward16(st, ops, params, params16, &st->off[l], a, S, T,
+        int rc = st->bf16 ? block_forward16(st, ops, params, params16, &st->off[l], a, S, T, V,
                                             training, x_out)
-                          : block_forward(st, ops, params, &st->off[l], a, S, T, training,
+                          : block_forward(st, ops, params, &st->off[l], a, S, T, V, training,
                                           x_out);
         if (rc < 0)
             return rc;
@@ -392,6 +395,7 @@ int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
     if (training) {
         st->S = S;
         st->T = T;
+        st->V = V;
     }
     return IJEPA_OK;
 }

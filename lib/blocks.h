@@ -65,7 +65,7 @@ typedef struct ijepa__stack {
     float *part;               /* [IJEPA__NB_MAX * max(hidden, 3D)] column-sum partials */
     float *arena;
     int64_t arena_floats;
-    int64_t S, T;              /* shape of the kept TRAIN forward, 0 if none */
+    int64_t S, T, V;           /* shape of the kept TRAIN forward (V valid tokens of T), 0 if none */
 } ijepa__stack;
 
 /*
@@ -88,10 +88,16 @@ float *ijepa__stack_input(ijepa__stack *st);
  * output [S*T, D] in *out (memory of the stack, valid until the next call).
  * training keeps every layer's activations for ijepa__stack_backward.
  * params16: the bf16 copy of params (bf16 precision), else NULL.
+ *
+ * Only the first V <= T tokens of each sequence are real: the others are
+ * padding (a bucketed sequence length), masked out of every softmax so that
+ * no real token sees them. Padding rows get outputs (finite, meaningless),
+ * and a backward whose incoming gradient is 0 on them leaves every
+ * parameter gradient as without the padding and their input gradient 0.
  */
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         const ijepa__bf16 *params16, int64_t S, int64_t T, int training,
-                         float **out);
+                         const ijepa__bf16 *params16, int64_t S, int64_t T, int64_t V,
+                         int training, float **out);
 
 /*
  * Backward through the kept forward. dx [S*T, D]: on entry dL/d(output), on
@@ -132,6 +138,15 @@ int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const i
 int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
                         const ijepa__bf16 *dy, const ijepa__bf16 *W, const ijepa__bf16 *x,
                         float *dx, float *gW);
+
+/* The bucketed length of a sequence of n real tokens: n rounded up to a
+ * multiple of q (the config key seq_bucket), at most max (then max itself,
+ * one more fixed shape). */
+static inline int64_t ijepa__bucket_len(int64_t n, int64_t q, int64_t max)
+{
+    const int64_t r = (n + q - 1) / q * q;
+    return r < max ? r : (n > max ? n : max);
+}
 
 /* Fixed 2-D sin-cos positional embedding [G*G, D] in the official channel
  * layout [sin(c w_k) | cos(c w_k) | sin(r w_k) | cos(r w_k)] for the patch at

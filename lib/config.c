@@ -22,6 +22,7 @@ static const key_spec KEYS[] = {
     {IJEPA_CFG_TRAINABLE, "trainable", IJEPA_CFG_TYPE_INT, 1, 0, 1},
     {IJEPA_CFG_PRIMITIVE_CACHE, "primitive_cache", IJEPA_CFG_TYPE_INT, 1024, 16, 65536},
     {IJEPA_CFG_PRECISION, "precision", IJEPA_CFG_TYPE_INT, IJEPA_PRECISION_F32, 0, 1},
+    {IJEPA_CFG_SEQ_BUCKET, "seq_bucket", IJEPA_CFG_TYPE_INT, 8, 1, 1024},
     {IJEPA_CFG_IMG_SIZE, "img_size", IJEPA_CFG_TYPE_INT, 224, 1, 8192},
     {IJEPA_CFG_PATCH_SIZE, "patch_size", IJEPA_CFG_TYPE_INT, 16, 1, 1024},
     {IJEPA_CFG_IN_CHANS, "in_chans", IJEPA_CFG_TYPE_INT, 3, 1, 64},

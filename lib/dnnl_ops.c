@@ -47,6 +47,7 @@ struct ijepa__ops {
     float *emu;                 /* float32 copies of emulated bf16 matmul operands */
     size_t emu_floats;
     int bf16_native;            /* bf16 matmuls on oneDNN's bf16 kernels (AMX) */
+    int64_t built;              /* primitives created so far */
     int simd;                   /* level of the bf16.h kernels (ijepa__simd_level) */
 };
 
@@ -161,6 +162,8 @@ void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native)
 
 int ijepa__ops_simd(const ijepa__ops *ops) { return ops->simd; }
 
+int64_t ijepa__ops_built(const ijepa__ops *ops) { return ops ? ops->built : 0; }
+
 static void entry_release(entry *e)
 {
     for (int i = 0; i < e->nargs; i++)
@@ -259,6 +262,7 @@ static int entry_build(ijepa__ops *ops, entry *e, const int64_t *key,
     }
     memcpy(e->key, key, sizeof e->key);
     e->last_use = ++ops->clock;
+    ops->built++;
 done:
     dnnl_primitive_desc_destroy(pd);
     if (rc != IJEPA_OK)

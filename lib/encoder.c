@@ -10,6 +10,7 @@
 #include "config_internal.h"
 #include "context_internal.h"
 #include "glue.h"
+#include "model_internal.h"
 
 struct ijepa_encoder {
     ijepa__err err;
@@ -19,6 +20,7 @@ struct ijepa_encoder {
     float eps;
     int trainable;
     int bf16;                  /* precision = bf16 */
+    int64_t bucket;            /* seq_bucket */
     struct ijepa_tensor_table tab;
     float *params, *grads;     /* [tab.total] each */
     ijepa__bf16 *params16;     /* [tab.total] bf16 copy of params, made by each forward */
@@ -29,6 +31,7 @@ struct ijepa_encoder {
     float *fmean, *fvar;       /* [batch_max * N] final LayerNorm statistics */
     float *dx;                 /* [batch_max * N, D] backward residual gradient */
     int64_t kept_B, kept_K;    /* shape of the kept TRAIN forward; 0: none */
+    int64_t kept_Kp;           /* its bucketed length (rows per image) */
 };
 
 static void init_params(ijepa_encoder *enc, uint64_t seed)
@@ -47,8 +50,8 @@ static void init_params(ijepa_encoder *enc, uint64_t seed)
     for (int64_t j = 0; j < D; j++)
         enc->params[enc->off_nw + j] = 1.0f;
     memset(enc->grads, 0, (size_t)enc->tab.total * sizeof(float));
-    enc->kept_B = enc->kept_K = 0;
-    enc->st.S = enc->st.T = 0;
+    enc->kept_B = enc->kept_K = enc->kept_Kp = 0;
+    enc->st.S = enc->st.T = enc->st.V = 0;
 }
 
 static int add_tensor(ijepa_encoder *enc, const char *name, int32_t flags, int32_t ndim,
@@ -89,6 +92,7 @@ static int configure(ijepa_encoder *enc, ijepa__err *e)
     enc->trainable = (int)ijepa__cfg_int(cfg, IJEPA_CFG_TRAINABLE);
     enc->eps = (float)ijepa__cfg_float(cfg, IJEPA_CFG_LN_EPS);
     enc->bf16 = ijepa__cfg_int(cfg, IJEPA_CFG_PRECISION) == IJEPA_PRECISION_BF16;
+    enc->bucket = ijepa__cfg_int(cfg, IJEPA_CFG_SEQ_BUCKET);
     const int64_t heads = ijepa__cfg_int(cfg, IJEPA_CFG_NUM_HEADS);
     const int64_t depth = ijepa__cfg_int(cfg, IJEPA_CFG_DEPTH);
     const int64_t hidden = (int64_t)((double)enc->D * ijepa__cfg_float(cfg, IJEPA_CFG_MLP_RATIO));
@@ -240,18 +244,23 @@ int ijepa_encoder_init_params(ijepa_encoder *enc, uint64_t seed)
 
 // --- forward -------------------------------------------------------------------------------
 
-/* patches [B*K, C*p*p]: the pixels of each kept patch, channel-major like the
- * Conv2d weight [D, C, p, p], so patch embedding is one matmul. */
+/* patches [B*Kp, C*p*p]: the pixels of each kept patch, channel-major like
+ * the Conv2d weight [D, C, p, p], so patch embedding is one matmul; the
+ * Kp - K padding rows of each image are 0. */
 static void im2col(const ijepa_encoder *enc, const float *images, int64_t B,
-                   const int32_t *keep, int64_t K, float *patches)
+                   const int32_t *keep, int64_t K, int64_t Kp, float *patches)
 {
     const int64_t p = enc->patch, G = enc->G, C = enc->C, img = enc->img;
-#pragma omp parallel for schedule(static) if (B * K * enc->cpp >= 32768)
-    for (int64_t r = 0; r < B * K; r++) {
-        const int64_t b = r / K, j = r % K;
+#pragma omp parallel for schedule(static) if (B * Kp * enc->cpp >= 32768)
+    for (int64_t r = 0; r < B * Kp; r++) {
+        const int64_t b = r / Kp, j = r % Kp;
+        float *dst = patches + r * enc->cpp;
+        if (j >= K) {
+            memset(dst, 0, (size_t)enc->cpp * sizeof *dst);
+            continue;
+        }
         const int64_t n = keep ? keep[b * K + j] : j;
         const int64_t pr = n / G, pc = n % G;
-        float *dst = patches + r * enc->cpp;
         for (int64_t c = 0; c < C; c++)
             for (int64_t i = 0; i < p; i++) {
                 const float *src = images + ((b * C + c) * img + pr * p + i) * img + pc * p;
@@ -290,11 +299,13 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
                                    (int)keep[i], (long long)N);
     }
     const int training = mode == IJEPA_FORWARD_TRAIN;
-    const int64_t R = batch * K;
-    enc->kept_B = enc->kept_K = 0;
+    /* a masked forward runs K tokens per image padded to a bucketed Kp */
+    const int64_t Kp = keep ? ijepa__bucket_len(K, enc->bucket, N) : N;
+    const int64_t R = batch * Kp;
+    enc->kept_B = enc->kept_K = enc->kept_Kp = 0;
 
     float *x = ijepa__stack_input(&enc->st);
-    im2col(enc, images, batch, keep, K, enc->patches);
+    im2col(enc, images, batch, keep, K, Kp, enc->patches);
     int rc;
     if (enc->bf16) {
         /* the bf16 weights of this forward (and of the backward that may follow) */
@@ -312,22 +323,32 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
     const float *pos = enc->params + enc->off_pos;
 #pragma omp parallel for schedule(static) if (R * D >= 32768)
     for (int64_t r = 0; r < R; r++) {
-        const int64_t n = keep ? keep[r] : r % N;
+        const int64_t b = r / Kp, j = r % Kp;
+        if (j >= K)
+            continue; /* padding: the bias alone */
+        const int64_t n = keep ? keep[b * K + j] : j;
         for (int64_t d = 0; d < D; d++)
             x[r * D + d] += pos[n * D + d];
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, enc->params16, batch, K,
-                                   training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, enc->params16, batch, Kp,
+                                   K, training, &y)) < 0)
         return rc;
+    /* the final norm over the padded rows, into out directly without
+     * padding, else into scratch whose real rows are then copied out */
+    float *fin = Kp == K ? out : enc->st.bufD1;
     rc = ijepa__layernorm_fwd(enc->ops, R, D, enc->eps, y, enc->params + enc->off_nw,
-                              enc->params + enc->off_nb, out, training ? enc->fmean : NULL,
+                              enc->params + enc->off_nb, fin, training ? enc->fmean : NULL,
                               training ? enc->fvar : NULL);
     if (rc < 0)
         return rc;
+    if (fin != out)
+        for (int64_t b = 0; b < batch; b++)
+            memcpy(out + b * K * D, fin + b * Kp * D, (size_t)(K * D) * sizeof *out);
     if (training) {
         enc->kept_B = batch;
         enc->kept_K = K;
+        enc->kept_Kp = Kp;
     }
     return IJEPA_OK;
 }
@@ -344,10 +365,19 @@ int ijepa_encoder_backward(ijepa_encoder *enc, const float *d_out)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "d_out is NULL");
     if (enc->kept_B == 0)
         return ijepa__fail(e, IJEPA_ERR_STATE, "no TRAIN forward is kept");
-    const int64_t R = enc->kept_B * enc->kept_K, D = enc->D;
+    const int64_t K = enc->kept_K, Kp = enc->kept_Kp, D = enc->D, R = enc->kept_B * Kp;
     float *g = enc->grads;
+    const float *dy = d_out;
+    if (Kp != K) { /* d_out with zero rows for the padding */
+        float *pad = enc->st.bufD1;
+        for (int64_t b = 0; b < enc->kept_B; b++) {
+            memcpy(pad + b * Kp * D, d_out + b * K * D, (size_t)(K * D) * sizeof *pad);
+            memset(pad + (b * Kp + K) * D, 0, (size_t)((Kp - K) * D) * sizeof *pad);
+        }
+        dy = pad;
+    }
     int rc = ijepa__layernorm_bwd(enc->ops, R, D, enc->eps, enc->st.x_final, enc->fmean,
-                                  enc->fvar, enc->params + enc->off_nw, d_out, enc->dx,
+                                  enc->fvar, enc->params + enc->off_nw, dy, enc->dx,
                                   enc->st.dgamma, enc->st.dbeta);
     if (rc < 0)
         return rc;
@@ -398,6 +428,8 @@ int ijepa_encoder_grads(ijepa_encoder *enc, float **data, int64_t *count)
 {
     return borrow(enc, __func__, enc ? enc->grads : NULL, data, count);
 }
+
+ijepa__ops *ijepa__encoder_ops(const ijepa_encoder *enc) { return enc ? enc->ops : NULL; }
 
 const ijepa_tensor_table *ijepa_encoder_tensors(const ijepa_encoder *enc)
 {

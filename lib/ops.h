@@ -39,6 +39,8 @@ void ijepa__ops_free(ijepa__ops *ops);
 int ijepa__ops_bf16_native(const ijepa__ops *ops);
 /* (tests) 0: emulate bf16 matmuls, 1: oneDNN's bf16 kernels, -1: as the ISA says */
 void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native);
+/* Primitives this ops object has created (cache misses), for benchmarks. */
+int64_t ijepa__ops_built(const ijepa__ops *ops);
 /* The bf16.h kernel level matching the ISA oneDNN dispatches to
  * (ONEDNN_MAX_CPU_ISA caps both). */
 int ijepa__ops_simd(const ijepa__ops *ops);

@@ -8,6 +8,7 @@
 #include "config_internal.h"
 #include "context_internal.h"
 #include "glue.h"
+#include "model_internal.h"
 
 /* Seeds the predictor's init stream apart from the encoder's. */
 #define PRED_SEED_SALT 0x70726564696374ULL
@@ -20,6 +21,7 @@ struct ijepa_predictor {
     double init_std;
     int trainable, depth_rescale;
     int bf16;           /* precision = bf16 */
+    int64_t bucket;     /* seq_bucket */
     struct ijepa_tensor_table tab;
     float *params, *grads;
     ijepa__bf16 *params16; /* [tab.total] bf16 copy of params, made by each forward */
@@ -28,7 +30,8 @@ struct ijepa_predictor {
     ijepa__bf16 *g16;   /* [max(M*B*N*D, B*N*Dp)] bf16 backward scratch           */
     int64_t off_mask, off_pos, off_ew, off_eb, off_nw, off_nb, off_pw, off_pb;
     ijepa__stack st;
-    float *z;           /* [B*N, D]   copy of ctx_out (TRAIN)               */
+    float *z;           /* [B*N, D]   copy of ctx_out, padded to Kcp rows per image (f32) */
+    float *dz;          /* [B*N, D]   backward scratch: d_ctx with padding rows */
     float *emb;         /* [B*N, Dp]  embedded context tokens               */
     float *yt;          /* [M*B*N, Dp] stack output at the target positions */
     float *nt;          /* [M*B*N, Dp] predictor_norm of yt                 */
@@ -37,6 +40,7 @@ struct ijepa_predictor {
     float *demb;        /* [B*N, Dp]  backward scratch                      */
     float *dx;          /* [M*B*Tmax, Dp] backward residual gradient        */
     int64_t kB, kKc, kKt; /* kept TRAIN forward shape; kB = 0: none */
+    int64_t kKcp, kTp;  /* its bucketed context length and sequence length */
 };
 
 static void init_params(ijepa_predictor *p, uint64_t seed)
@@ -54,7 +58,7 @@ static void init_params(ijepa_predictor *p, uint64_t seed)
     ijepa__trunc_normal(&rng, p->params + p->off_pw, D * Dp, p->init_std, -2.0, 2.0);
     memset(p->grads, 0, (size_t)p->tab.total * sizeof(float));
     p->kB = 0;
-    p->st.S = p->st.T = 0;
+    p->st.S = p->st.T = p->st.V = 0;
 }
 
 static int add(ijepa_predictor *p, const char *name, int32_t flags, int32_t ndim,
@@ -102,6 +106,7 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
     p->trainable = (int)ijepa__cfg_int(cfg, IJEPA_CFG_TRAINABLE);
     p->depth_rescale = (int)ijepa__cfg_int(cfg, IJEPA_CFG_INIT_DEPTH_RESCALE);
     p->bf16 = ijepa__cfg_int(cfg, IJEPA_CFG_PRECISION) == IJEPA_PRECISION_BF16;
+    p->bucket = ijepa__cfg_int(cfg, IJEPA_CFG_SEQ_BUCKET);
     if (img % patch != 0)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
                            "img_size %lld is not a multiple of patch_size %lld",
@@ -162,7 +167,8 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->params = ijepa__falloc(p->tab.total);
     p->grads = ijepa__falloc(p->tab.total);
     const int h = p->bf16;
-    p->z = ijepa__falloc(tr && !h ? BN * p->D : 0);
+    p->z = ijepa__falloc(h ? 0 : BN * p->D);
+    p->dz = ijepa__falloc(tr ? BN * p->D : 0);
     p->emb = ijepa__falloc(BN * p->Dp);
     p->yt = ijepa__falloc(MBN * p->Dp);
     p->nt = ijepa__falloc(h ? 0 : MBN * p->Dp);
@@ -179,7 +185,7 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->dyt = ijepa__falloc(tr ? MBN * p->Dp : 0);
     p->demb = ijepa__falloc(tr ? BN * p->Dp : 0);
     p->dx = ijepa__falloc(tr ? p->M * p->batch_max * p->Tmax * p->Dp : 0);
-    if (!p->params || !p->grads || !p->z || !p->emb || !p->yt || !p->nt || !p->nmean ||
+    if (!p->params || !p->grads || !p->z || !p->dz || !p->emb || !p->yt || !p->nt || !p->nmean ||
         !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx ||
         (h && (!p->params16 || !p->z16 || !p->nt16 || !p->g16))) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the predictor buffers");
@@ -205,7 +211,7 @@ void ijepa_predictor_free(ijepa_predictor *p)
     ijepa__ops_free(p->ops);
     ijepa__stack_free(&p->st);
     ijepa__table_clear(&p->tab);
-    float *bufs[] = {p->params, p->grads, p->z, p->emb, p->yt, p->nt,
+    float *bufs[] = {p->params, p->grads, p->z, p->dz, p->emb, p->yt, p->nt,
                      p->nmean, p->nvar, p->dnt, p->dyt, p->demb, p->dx};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         ijepa__ffree(bufs[i]);
@@ -266,32 +272,48 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
         return rc;
     const int training = mode == IJEPA_FORWARD_TRAIN;
     const int64_t D = p->D, Dp = p->Dp, M = p->M, T = Kc + Kt, S = M * B;
+    /* bucketed lengths: the context rows of predictor_embed, the sequences */
+    const int64_t Kcp = ijepa__bucket_len(Kc, p->bucket, p->N);
+    const int64_t Tp = ijepa__bucket_len(T, p->bucket, p->Tmax);
     const float *par = p->params, *pos = par + p->off_pos, *mtok = par + p->off_mask;
     p->kB = 0;
 
     const int lvl = ijepa__ops_simd(p->ops);
+    /* ctx_out [B, Kc, D] into z [B, Kcp, D], padding rows 0 (bf16: rounded) */
+    for (int64_t b = 0; b < B; b++) {
+        const float *src = ctx_out + b * Kc * D;
+        if (p->bf16) {
+            ijepa__bf16 *z = p->z16 + b * Kcp * D;
+            ijepa__to_bf16(lvl, src, z, Kc * D);
+            memset(z + Kc * D, 0, (size_t)((Kcp - Kc) * D) * sizeof *z);
+        } else {
+            float *z = p->z + b * Kcp * D;
+            memcpy(z, src, (size_t)(Kc * D) * sizeof *z);
+            memset(z + Kc * D, 0, (size_t)((Kcp - Kc) * D) * sizeof *z);
+        }
+    }
     if (p->bf16) {
         /* the bf16 weights of this forward (and of the backward that may follow) */
         ijepa__to_bf16(lvl, par, p->params16, p->tab.total);
-        ijepa__to_bf16(lvl, ctx_out, p->z16, B * Kc * D);
-        rc = ijepa__linear16(p->ops, B * Kc, D, Dp, p->z16, p->params16 + p->off_ew,
+        rc = ijepa__linear16(p->ops, B * Kcp, D, Dp, p->z16, p->params16 + p->off_ew,
                              par + p->off_eb, 0, p->emb, 0);
     } else {
-        if (training)
-            memcpy(p->z, ctx_out, (size_t)(B * Kc * D) * sizeof(float));
-        rc = ijepa__linear(p->ops, B * Kc, D, Dp, ctx_out, par + p->off_ew, par + p->off_eb, 0,
+        rc = ijepa__linear(p->ops, B * Kcp, D, Dp, p->z, par + p->off_ew, par + p->off_eb, 0,
                            p->emb);
     }
     if (rc < 0)
         return rc;
-    /* One sequence per (block m, image b): [context of b | mask tokens of block m]. */
+    /* One sequence per (block m, image b): [context of b | mask tokens of
+     * block m | padding to Tp, zeros]. */
     float *x = ijepa__stack_input(&p->st);
-#pragma omp parallel for schedule(static) if (S * T * Dp >= 32768)
-    for (int64_t r = 0; r < S * T; r++) {
-        const int64_t s = r / T, t = r % T, b = s % B;
+#pragma omp parallel for schedule(static) if (S * Tp * Dp >= 32768)
+    for (int64_t r = 0; r < S * Tp; r++) {
+        const int64_t s = r / Tp, t = r % Tp, b = s % B;
         float *dst = x + r * Dp;
-        if (t < Kc) {
-            const float *src = p->emb + (b * Kc + t) * Dp, *pe = pos + context[b * Kc + t] * Dp;
+        if (t >= T) {
+            memset(dst, 0, (size_t)Dp * sizeof *dst);
+        } else if (t < Kc) {
+            const float *src = p->emb + (b * Kcp + t) * Dp, *pe = pos + context[b * Kc + t] * Dp;
             for (int64_t d = 0; d < Dp; d++)
                 dst[d] = src[d] + pe[d];
         } else {
@@ -301,10 +323,10 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
         }
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, p->params16, S, T, training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, p->params16, S, Tp, T, training, &y)) < 0)
         return rc;
     for (int64_t s = 0; s < S; s++)
-        memcpy(p->yt + s * Kt * Dp, y + (s * T + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
+        memcpy(p->yt + s * Kt * Dp, y + (s * Tp + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
     if (p->bf16) {
         ijepa__layernorm_bf16(lvl, S * Kt, Dp, p->eps, p->yt, par + p->off_nw, par + p->off_nb,
                               p->nt16, training ? p->nmean : NULL, training ? p->nvar : NULL);
@@ -322,6 +344,8 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
         p->kB = B;
         p->kKc = Kc;
         p->kKt = Kt;
+        p->kKcp = Kcp;
+        p->kTp = Tp;
     }
     return IJEPA_OK;
 }
@@ -336,7 +360,8 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "d_out and d_ctx must not be NULL");
     if (p->kB == 0)
         return ijepa__fail(e, IJEPA_ERR_STATE, "no TRAIN forward is kept");
-    const int64_t B = p->kB, Kc = p->kKc, Kt = p->kKt, T = Kc + Kt, S = p->M * B;
+    const int64_t B = p->kB, Kc = p->kKc, Kt = p->kKt, T = p->kTp, S = p->M * B;
+    const int64_t Kcp = p->kKcp;
     const int64_t D = p->D, Dp = p->Dp;
     const float *par = p->params;
     float *g = p->grads;
@@ -364,10 +389,13 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
         ijepa__add_inplace(g + p->off_nw, p->st.dgamma, Dp);
         ijepa__add_inplace(g + p->off_nb, p->st.dbeta, Dp);
     }
-    /* scatter dL/d(yt) to the mask-token rows, zero elsewhere */
+    /* scatter dL/d(yt) to the mask-token rows, zero elsewhere (the context
+     * rows and the padding after the targets) */
     for (int64_t s = 0; s < S; s++) {
-        memset(p->dx + s * T * Dp, 0, (size_t)(Kc * Dp) * sizeof(float));
-        memcpy(p->dx + (s * T + Kc) * Dp, p->dyt + s * Kt * Dp, (size_t)(Kt * Dp) * sizeof(float));
+        float *dxs = p->dx + s * T * Dp;
+        memset(dxs, 0, (size_t)(Kc * Dp) * sizeof(float));
+        memcpy(dxs + Kc * Dp, p->dyt + s * Kt * Dp, (size_t)(Kt * Dp) * sizeof(float));
+        memset(dxs + (Kc + Kt) * Dp, 0, (size_t)((T - Kc - Kt) * Dp) * sizeof(float));
     }
     if ((rc = ijepa__stack_backward(&p->st, p->ops, par, p->params16, g, p->dx)) < 0)
         return rc;
@@ -375,18 +403,26 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
     float *gm = g + p->off_mask;
     for (int64_t s = 0; s < S; s++)
         ijepa__colsum_add(p->dx + (s * T + Kc) * Dp, Kt, Dp, gm);
-    float *demb = p->demb;
-    memset(demb, 0, (size_t)(B * Kc * Dp) * sizeof(float));
+    float *demb = p->demb; /* [B, Kcp, Dp], padding rows 0 */
+    memset(demb, 0, (size_t)(B * Kcp * Dp) * sizeof(float));
     for (int64_t s = 0; s < S; s++)
-        ijepa__add_inplace(demb + (s % B) * Kc * Dp, p->dx + s * T * Dp, Kc * Dp);
+        ijepa__add_inplace(demb + (s % B) * Kcp * Dp, p->dx + s * T * Dp, Kc * Dp);
+    /* d_ctx straight, or through dz when the context rows were padded */
+    float *dctx = Kcp == Kc ? d_ctx : p->dz;
     if (p->bf16) {
         ijepa__bf16 *d16 = p->g16;
-        ijepa__to_bf16_colsum(lvl, B * Kc, Dp, demb, d16, g + p->off_eb, p->st.part);
-        return ijepa__linear16_bwd(p->ops, B * Kc, D, Dp, d16, p->params16 + p->off_ew, p->z16,
-                                   d_ctx, g + p->off_ew);
+        ijepa__to_bf16_colsum(lvl, B * Kcp, Dp, demb, d16, g + p->off_eb, p->st.part);
+        rc = ijepa__linear16_bwd(p->ops, B * Kcp, D, Dp, d16, p->params16 + p->off_ew, p->z16,
+                                 dctx, g + p->off_ew);
+    } else {
+        rc = ijepa__linear_bwd(p->ops, B * Kcp, D, Dp, demb, par + p->off_ew, p->z, dctx,
+                               g + p->off_ew, g + p->off_eb);
     }
-    return ijepa__linear_bwd(p->ops, B * Kc, D, Dp, demb, par + p->off_ew, p->z, d_ctx,
-                             g + p->off_ew, g + p->off_eb);
+    if (rc < 0 || dctx == d_ctx)
+        return rc;
+    for (int64_t b = 0; b < B; b++)
+        memcpy(d_ctx + b * Kc * D, dctx + b * Kcp * D, (size_t)(Kc * D) * sizeof(float));
+    return IJEPA_OK;
 }
 
 int ijepa_predictor_zero_grad(ijepa_predictor *p)
@@ -420,6 +456,8 @@ int ijepa_predictor_grads(ijepa_predictor *p, float **data, int64_t *count)
     return borrow(p, __func__, p ? p->grads : NULL, data, count);
 }
 
+ijepa__ops *ijepa__predictor_ops(const ijepa_predictor *p) { return p ? p->ops : NULL; }
+
 const ijepa_tensor_table *ijepa_predictor_tensors(const ijepa_predictor *p)
 {
     return p ? &p->tab : NULL;
@@ -431,14 +469,14 @@ int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
         return 0;
     const int64_t BN = p->batch_max * p->N, MBN = p->M * BN;
     int64_t floats = 2 * p->tab.total + p->st.arena_floats + BN * p->Dp + 2 * MBN * p->Dp;
+    floats += p->bf16 ? 0 : BN * p->D; /* z */
     if (p->trainable)
         floats += BN * p->D + 2 * MBN + 2 * MBN * p->Dp + BN * p->Dp +
                   p->M * p->batch_max * p->Tmax * p->Dp;
     if (p->bf16) { /* z and nt in bf16, the bf16 weights, the bf16 gradient scratch */
         const int64_t ng = MBN * p->D > BN * p->Dp ? MBN * p->D : BN * p->Dp;
         floats += (p->tab.total + 1) / 2 + (BN * p->D + 1) / 2 + (MBN * p->Dp + 1) / 2 -
-                  (p->trainable ? BN * p->D : 0) - MBN * p->Dp +
-                  (p->trainable ? (ng + 1) / 2 : 0);
+                  MBN * p->Dp + (p->trainable ? (ng + 1) / 2 : 0);
     }
     return floats * (int64_t)sizeof(float);
 }

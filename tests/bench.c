@@ -6,7 +6,7 @@
  * Fashion-MNIST recipe), and prints aligned tables.
  *
  *   tests/bench [--quick] [--iters N] [--tries N] [--only SUBSTR] [--no-gemm]
- *               [--precision f32|bf16]
+ *               [--precision f32|bf16] [--set key=value]...
  *
  *   --quick        smoke run: batch 2, 1 timed iteration, few GEMM reps, no
  *                  retries (also: IJEPA_BENCH_QUICK=1)
@@ -25,6 +25,8 @@
  *                  row: f32 (default) or bf16; "% of peak" is then against
  *                  the GEMM peak of that precision (bf16: oneDNN's bf16
  *                  matmul, or the float32 one where bf16 is emulated)
+ *   --set key=value  a config key for every encoder and trainer row, after
+ *                  the row's own settings (repeatable; e.g. seq_bucket=1)
  *
  * Threads: OMP_NUM_THREADS (the library uses the OpenMP pool as it is).
  * Exit status: 0, or 1 when a library call fails (its message is printed),
@@ -69,6 +71,7 @@
 
 #include "bf16.h"
 #include "ijepa/ijepa.h"
+#include "model_internal.h"
 #include "ops.h"
 
 // --- small helpers -----------------------------------------------------------------
@@ -237,12 +240,13 @@ typedef struct opts {
     const char *only;
     int marks; /* ONEDNN_VERBOSE is on: print phase markers */
     int precision; /* IJEPA_PRECISION_* */
+    char sets[1024]; /* --set pairs, space separated */
 } opts;
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench [--quick] [--iters N] [--tries N] [--budget S] [--only SUBSTR] "
-               "[--no-gemm] [--precision f32|bf16] [--help]\n"
+               "[--no-gemm] [--precision f32|bf16] [--set key=value]... [--help]\n"
                "  env: OMP_NUM_THREADS, IJEPA_BENCH_QUICK=1, IJEPA_BENCH_ITERS=N\n");
 }
 
@@ -307,6 +311,14 @@ static void parse_opts(opts *o, int argc, char **argv)
                 exit(2);
             }
             o->precision = (int)v;
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            const size_t used = strlen(o->sets);
+            if (!strchr(argv[i + 1], '=') ||
+                used + strlen(argv[i + 1]) + 2 > sizeof o->sets) {
+                fprintf(stderr, "bench: --set '%s' is not key=value (or too many)\n", argv[i + 1]);
+                exit(2);
+            }
+            snprintf(o->sets + used, sizeof o->sets - used, "%s%s", used ? " " : "", argv[++i]);
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             exit(0);
@@ -433,6 +445,8 @@ static void model_flops(int64_t T, int64_t D, int64_t Hd, int64_t L, int64_t C, 
     *bwd = t * (patch + 2.0 * l * (linear + attn));
 }
 
+static void apply_settings(ijepa_config *cfg, const char *settings);
+
 static int64_t cfg_int(const ijepa_config *cfg, int32_t key)
 {
     int64_t v;
@@ -456,6 +470,7 @@ static void run_case(const opts *o, ijepa_context *ctx, const bench_case *bc, ro
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, bc->train));
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, 1234));
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_PRECISION, o->precision));
+    apply_settings(cfg, o->sets);
     ijepa_encoder *enc;
     const double tc = now_s();
     CHECK(ijepa_encoder_create(&enc, ctx, cfg));
@@ -584,7 +599,11 @@ static void apply_settings(ijepa_config *cfg, const char *settings)
         }
         *eq = '\0';
         CHECK(ijepa_config_key_from_name(tok, &key));
-        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT)
+        int64_t named;
+        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT &&
+            ijepa_config_value_from_name(key, eq + 1, &named) == IJEPA_OK)
+            CHECK(ijepa_config_set_int(cfg, key, named));
+        else if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT)
             CHECK(ijepa_config_set_int(cfg, key, strtoll(eq + 1, NULL, 10)));
         else
             CHECK(ijepa_config_set_float(cfg, key, strtod(eq + 1, NULL)));
@@ -624,6 +643,7 @@ typedef struct step_row {
     int64_t batch, steps;
     double step_ms, img_s, gflop_s, kc, kt, noise_pct, rss_peak, create_ms;
     int attempts;
+    int64_t built; /* primitives created during the reported timed steps */
 } step_row;
 
 static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc, step_row *rw)
@@ -633,6 +653,7 @@ static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc
     CHECK(ijepa_config_apply_preset(cfg, sc->preset));
     apply_settings(cfg, sc->settings);
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_PRECISION, o->precision));
+    apply_settings(cfg, o->sets);
     const int64_t B = cfg_int(cfg, IJEPA_CFG_BATCH_SIZE), img = cfg_int(cfg, IJEPA_CFG_IMG_SIZE);
     const int64_t C = cfg_int(cfg, IJEPA_CFG_IN_CHANS);
     const int n = o->iters < 3 && !o->quick ? 3 : o->iters, warm = o->quick ? 1 : 3;
@@ -655,9 +676,15 @@ static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc
     for (int i = 0; i < warm; i++) /* first shapes: primitives built, pages touched */
         CHECK(ijepa_trainer_step(tr, images, B, &loss));
     rw->noise_pct = -1;
+    ijepa__ops *ops3[3] = {ijepa__encoder_ops(ijepa_trainer_context_encoder(tr)),
+                           ijepa__encoder_ops(ijepa_trainer_target_encoder(tr)),
+                           ijepa__predictor_ops(ijepa_trainer_predictor(tr))};
     for (int attempt = 0; attempt < o->attempts; attempt++) {
         load_mark m0, m1;
         double flops = 0, secs = 0, kc = 0, kt = 0, v;
+        int64_t built0 = 0;
+        for (int k = 0; k < 3; k++)
+            built0 += ijepa__ops_built(ops3[k]);
         load_mark_take(&m0);
         for (int it = 0; it < n; it++) {
             t0 = now_s();
@@ -675,6 +702,9 @@ static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc
         const double noise = load_foreign_pct(&m0, &m1);
         rw->attempts = attempt + 1;
         if (attempt == 0 || (noise >= 0 && noise < rw->noise_pct)) {
+            rw->built = -built0;
+            for (int k = 0; k < 3; k++)
+                rw->built += ijepa__ops_built(ops3[k]);
             rw->noise_pct = noise;
             rw->step_ms = median_of(ts, n) * 1e3;
             rw->img_s = (double)(B * n) / secs;
@@ -723,10 +753,10 @@ static void run_steps(const opts *o, ijepa_context *ctx, double peak)
             printf("\nwhole I-JEPA training steps (ijepa_trainer_step: masks, target forward, "
                    "context forward+backward,\npredictor forward+backward, loss, AdamW, EMA; "
                    "uniform masks, so Kc and Kt vary by step; GFLOP/s = analytic\nFLOPs of the "
-                   "steps run / their time; peak RSS = the process's high-water mark so far:\nrun --only ijepa for a configuration's own)\n\n");
-            printf("%-20s %5s %6s %6s %9s %8s %8s %6s %6s %5s %9s\n", "config", "batch", "Kc",
-                   "Kt", "step ms", "img/s", "GFLOP/s", "%peak", "noise%", "tries",
-                   "peak MiB");
+                   "steps run / their time; peak RSS = the process's high-water mark so far:\nrun --only ijepa for a configuration's own; built = compute primitives the three models\ncreated during the timed steps, 0 once every shape is cached)\n\n");
+            printf("%-20s %5s %6s %6s %9s %8s %8s %6s %6s %5s %9s %6s\n", "config", "batch",
+                   "Kc", "Kt", "step ms", "img/s", "GFLOP/s", "%peak", "noise%", "tries",
+                   "peak MiB", "built");
             header = 1;
         }
         step_row r;
@@ -737,9 +767,9 @@ static void run_steps(const opts *o, ijepa_context *ctx, double peak)
         else
             snprintf(pk, sizeof pk, "%6s", "-");
         fmt_noise(nz, sizeof nz, r.noise_pct);
-        printf("%-20s %5lld %6.1f %6.1f %9.1f %8.2f %8.1f %s %6s %5d %9.1f\n", r.label,
+        printf("%-20s %5lld %6.1f %6.1f %9.1f %8.2f %8.1f %s %6s %5d %9.1f %6lld\n", r.label,
                (long long)r.batch, r.kc, r.kt, r.step_ms, r.img_s, r.gflop_s, pk, nz,
-               r.attempts, mib(r.rss_peak));
+               r.attempts, mib(r.rss_peak), (long long)r.built);
         fflush(stdout);
     }
 }

@@ -53,6 +53,7 @@
 #include "ijepa/loss.h"
 #include "ijepa/mask.h"
 #include "ijepa/trainer.h"
+#include "model_internal.h"
 #include "ops.h"
 #include "ref.h"
 #include "ref_pred.h"
@@ -676,7 +677,7 @@ END_TEST
 /* The encoder and predictor configuration of the model tests: img 8, patch
  * 2, 2 channels (16 tokens), D 32, 2 blocks of 2 heads, hidden 128;
  * predictor Dp 16, 2 blocks of 2 heads; 2 target blocks; batch 3. */
-static ijepa_config *model_config(int precision)
+static ijepa_config *model_config_b(int precision, int64_t bucket)
 {
     const cfg_int iv[] = {
         {IJEPA_CFG_IMG_SIZE, 8},        {IJEPA_CFG_PATCH_SIZE, 2},
@@ -686,11 +687,13 @@ static ijepa_config *model_config(int precision)
         {IJEPA_CFG_PRED_NUM_HEADS, 2},  {IJEPA_CFG_NUM_TARGETS, 2},
         {IJEPA_CFG_BATCH_SIZE, 3},      {IJEPA_CFG_MIN_KEEP, 2},
         {IJEPA_CFG_SEED, 31},           {IJEPA_CFG_LOSS, IJEPA_LOSS_L2},
-        {IJEPA_CFG_PRECISION, precision},
+        {IJEPA_CFG_PRECISION, precision}, {IJEPA_CFG_SEQ_BUCKET, bucket},
     };
     const cfg_float fv[] = {{IJEPA_CFG_TARGET_SCALE_MIN, 0.25}, {IJEPA_CFG_TARGET_SCALE_MAX, 0.3}};
     return config_with(iv, COUNT_OF(iv), fv, COUNT_OF(fv));
 }
+
+static ijepa_config *model_config(int precision) { return model_config_b(precision, 8); }
 
 /*
  * Forward tolerance of a bf16 model. Every matmul operand is rounded to bf16
@@ -814,10 +817,10 @@ typedef struct step_run {
     double loss;
 } step_run;
 
-static void step_run_open(step_run *s, int precision, uint64_t seed)
+static void step_run_open_b(step_run *s, int precision, uint64_t seed, int64_t bucket)
 {
     memset(s, 0, sizeof *s);
-    ijepa_config *cfg = model_config(precision), *tcfg = NULL;
+    ijepa_config *cfg = model_config_b(precision, bucket), *tcfg = NULL;
     ck_assert_int_eq(ijepa_config_copy(&tcfg, cfg), IJEPA_OK);
     ck_assert_int_eq(ijepa_config_set_int(tcfg, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
     ijepa_mask_sampler *ms = NULL;
@@ -860,6 +863,11 @@ static void step_run_open(step_run *s, int precision, uint64_t seed)
     ijepa_mask_sampler_free(ms);
     ijepa_config_free(cfg);
     ijepa_config_free(tcfg);
+}
+
+static void step_run_open(step_run *s, int precision, uint64_t seed)
+{
+    step_run_open_b(s, precision, seed, 8);
 }
 
 static void step_run_close(step_run *s)
@@ -1123,6 +1131,91 @@ START_TEST(test_resume_bf16)
 }
 END_TEST
 
+/*
+ * Bucketed sequence lengths (seq_bucket). The same masked step with
+ * seq_bucket 1 (no padding) and 8 (context and predictor sequences padded,
+ * padding masked): the same loss and gradients up to float32 rounding
+ * (1e-5 relative; padding changes only the blocking of the matmuls), in
+ * both precisions. Then trainers over 80 steps: a step whose bucketed
+ * shapes an earlier step had builds no primitive (once its shapes are
+ * cached a step allocates nothing), with seq_bucket 8 and with 1; and 8
+ * meets fewer distinct shapes.
+ */
+START_TEST(test_bucket_same_step)
+{
+    for (int prec = 0; prec < 2; prec++) {
+        step_run a, b;
+        step_run_open_b(&a, prec, 530, 1);
+        step_run_open_b(&b, prec, 530, 8);
+        ck_assert_msg(fabs(a.loss - b.loss) <= 1e-5 * a.loss, "precision %d: loss %.9g vs %.9g",
+                      prec, a.loss, b.loss);
+        for (int m = 0; m < 2; m++) {
+            const int64_t n = a.cnt[m];
+            const double S = ref_max_abs_f(a.G[m], n);
+            double *want = ref_dalloc(n);
+            ref_f2d(want, a.G[m], n);
+            /* float32: 1e-5 of the largest gradient; bf16: the padded and
+             * unpadded runs round different float32 values to bf16 now and
+             * then, which moves a gradient by up to BF16_GRAD_TOL's scale */
+            ref_cmp c = ref_compare_f(b.G[m], want, n, (prec ? 2e-2 : 1e-5) * S, 0, NULL);
+            expect_close(&c, "precision %d: %s gradients, seq_bucket 8 vs 1", prec,
+                         m ? "predictor" : "encoder");
+            free(want);
+        }
+        step_run_close(&a);
+        step_run_close(&b);
+    }
+}
+END_TEST
+
+START_TEST(test_bucket_steady_state)
+{
+    ijepa_context *ctx;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    float *im = blob_images(8, 45);
+    int nkeys[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        const int64_t q = k ? 8 : 1;
+        ijepa_config *cfg = trainer_config(IJEPA_PRECISION_BF16, 46);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_SEQ_BUCKET, q), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_TOTAL_STEPS, 100), IJEPA_OK);
+        ijepa_trainer *tr = trainer_new(ctx, cfg);
+        ijepa__ops *ops[3] = {ijepa__encoder_ops(ijepa_trainer_context_encoder(tr)),
+                              ijepa__encoder_ops(ijepa_trainer_target_encoder(tr)),
+                              ijepa__predictor_ops(ijepa_trainer_predictor(tr))};
+        int64_t seen[80][3];
+        for (int st = 0; st < 80; st++) {
+            int64_t b0 = 0, b1 = 0, nc, nt;
+            for (int j = 0; j < 3; j++) b0 += ijepa__ops_built(ops[j]);
+            steps(tr, im, 1, NULL);
+            for (int j = 0; j < 3; j++) b1 += ijepa__ops_built(ops[j]);
+            ck_assert_int_eq(ijepa_trainer_masks(tr, NULL, &nc, NULL, &nt, NULL), IJEPA_OK);
+            /* what the shapes of a step depend on: the bucketed context and
+             * sequence lengths, and the target block size */
+            const int64_t key[3] = {(nc + q - 1) / q, (nc + nt + q - 1) / q, nt};
+            int old = 0;
+            for (int i = 0; i < nkeys[k] && !old; i++)
+                old = !memcmp(seen[i], key, sizeof key);
+            if (old)
+                ck_assert_msg(b1 == b0, "seq_bucket %lld, step %d (Kc %lld, Kt %lld, shapes "
+                              "seen before): %lld primitives built", (long long)q, st,
+                              (long long)nc, (long long)nt, (long long)(b1 - b0));
+            else
+                memcpy(seen[nkeys[k]++], key, sizeof key);
+        }
+        if (getenv("IJEPA_TEST_VERBOSE"))
+            fprintf(stderr, "seq_bucket %lld: %d distinct step shapes in 80 steps\n",
+                    (long long)q, nkeys[k]);
+        ijepa_trainer_free(tr);
+        ijepa_config_free(cfg);
+    }
+    ck_assert_msg(nkeys[1] < nkeys[0], "seq_bucket 8 met %d step shapes, 1 met %d", nkeys[1],
+                  nkeys[0]);
+    free(im);
+    ijepa_context_free(ctx);
+}
+END_TEST
+
 /* The key: bounds, names both ways, errors; the native query. */
 START_TEST(test_precision_key)
 {
@@ -1203,5 +1296,8 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_trainer_bf16);
     tcase_add_test(tc, test_resume_bf16);
     tcase_add_test(tc, test_precision_key);
+    tc = add_tcase(s, "bucket", IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_bucket_same_step);
+    tcase_add_test(tc, test_bucket_steady_state);
     return s;
 }
