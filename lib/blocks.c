@@ -285,7 +285,6 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
                          int64_t S, int64_t T, int64_t V, int training, float *x_out)
 {
     const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
-    const size_t rowsD = (size_t)(R * D) * sizeof(float);
     int rc;
     /* attention */
     if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b,
@@ -309,9 +308,9 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
                             st->bufD1)) < 0)
         return rc;
     ijepa__heads_merge(st->bufD1, S, T, H, hd, a->ctx);
-    memcpy(a->x_mid, a->x_in, rowsD);
-    if ((rc = ijepa__linear(ops, R, D, D, a->ctx, p + o->projw, p + o->projb, 1,
-                            a->x_mid)) < 0)
+    /* x_mid = x_in + proj(ctx): the residual added in the matmul */
+    if ((rc = ijepa__matmul_add(ops, 1, R, D, D, a->ctx, 0, p + o->projw, 1, p + o->projb,
+                                1.0f, 0, a->x_in, a->x_mid, 0)) < 0)
         return rc;
     /* MLP */
     if ((rc = ijepa__layernorm_fwd(ops, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b,
@@ -324,8 +323,8 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
     /* GELU output: scratch, not kept; backward recomputes it from h_pre */
     if ((rc = ijepa__gelu_fwd(ops, R * Hd, a->h_pre, st->bufH)) < 0)
         return rc;
-    memcpy(x_out, a->x_mid, rowsD);
-    return ijepa__linear(ops, R, Hd, D, st->bufH, p + o->fc2w, p + o->fc2b, 1, x_out);
+    return ijepa__matmul_add(ops, 1, R, D, Hd, st->bufH, 0, p + o->fc2w, 1, p + o->fc2b, 1.0f,
+                             0, a->x_mid, x_out, 0);
 }
 
 /* One block in bf16 precision: x_in -> x_out (float32 residual stream). */
@@ -335,7 +334,6 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                            float *x_out)
 {
     const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
-    const size_t rowsD = (size_t)(R * D) * sizeof(float);
     const int lvl = ijepa__ops_simd(ops);
     ijepa__bf16 *xn = st->a16, *qkv = st->c16, *o16 = st->b16, *g = st->h16;
     int rc;
@@ -355,9 +353,8 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
     ijepa__heads_merge_bf16(o16, S, T, H, hd, a->ctx16);
-    memcpy(a->x_mid, a->x_in, rowsD);
-    if ((rc = ijepa__linear16(ops, R, D, D, a->ctx16, w + o->projw, p + o->projb, 1,
-                              a->x_mid, 0)) < 0)
+    if ((rc = ijepa__matmul_add(ops, 1, R, D, D, a->ctx16, 0, w + o->projw, 1, p + o->projb,
+                                1.0f, 0, a->x_in, a->x_mid, IJEPA__MM_BF16)) < 0)
         return rc;
     /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
@@ -371,8 +368,8 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                                      IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)) < 0) {
         return rc; /* inference: bias + GELU fused into fc1, nothing kept */
     }
-    memcpy(x_out, a->x_mid, rowsD);
-    return ijepa__linear16(ops, R, Hd, D, g, w + o->fc2w, p + o->fc2b, 1, x_out, 0);
+    return ijepa__matmul_add(ops, 1, R, D, Hd, g, 0, w + o->fc2w, 1, p + o->fc2b, 1.0f, 0,
+                             a->x_mid, x_out, IJEPA__MM_BF16);
 }
 
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,

@@ -362,14 +362,17 @@ static int64_t float_bits(float f)
 
 // --- matmul ---------------------------------------------------------------------------
 
-/* One oneDNN matmul (see ijepa__matmul_x); flags say the data types. */
+/* One oneDNN matmul (see ijepa__matmul_x); flags say the data types;
+ * addend (or NULL) is added by a binary post-op. */
 static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                       const void *A, int trans_a, const void *B, int trans_b,
-                      const float *bias, float alpha, int accumulate, void *C, int flags)
+                      const float *bias, float alpha, int accumulate, const float *addend,
+                      void *C, int flags)
 {
     const int64_t key[KEY_LEN] = {OP_MATMUL, batch, M, N, K, !!trans_a, !!trans_b,
                                   bias != NULL, !!accumulate, float_bits(alpha),
-                                  flags & (IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)};
+                                  flags & (IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU),
+                                  addend != NULL};
     entry *e = cache_find(ops, key);
     if (!e) {
         const dnnl_data_type_t ab = flags & IJEPA__MM_BF16 ? dnnl_bf16 : dnnl_f32;
@@ -393,12 +396,19 @@ static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
             return rc;
         if (alpha != 1.0f)
             st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha);
-        if (st == dnnl_success && (accumulate || (flags & IJEPA__MM_GELU))) {
+        dnnl_memory_desc_t add_md;
+        if (addend && (rc = md_init(ops, &add_md, 3, cd, dnnl_abc)) < 0) {
+            dnnl_primitive_attr_destroy(attr);
+            return rc;
+        }
+        if (st == dnnl_success && (accumulate || addend || (flags & IJEPA__MM_GELU))) {
             dnnl_post_ops_t po;
             st = dnnl_post_ops_create(&po);
             if (st == dnnl_success) {
                 if (accumulate)
                     st = dnnl_post_ops_append_sum(po, 1.0f);
+                else if (addend)
+                    st = dnnl_post_ops_append_binary(po, dnnl_binary_add, &add_md);
                 else
                     st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_gelu_erf, 0.f, 0.f);
                 if (st == dnnl_success)
@@ -414,14 +424,16 @@ static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         dnnl_primitive_attr_destroy(attr);
         if (rc < 0)
             return rc;
-        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+                                     DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1};
         e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, 4, "matmul creation")) < 0)
+        if ((rc = entry_build(ops, e, key, pd, wanted, addend ? 5 : 4, "matmul creation")) < 0)
             return rc;
     }
-    const int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
-    void *const ptrs[4] = {(void *)A, (void *)B, (void *)bias, C};
-    return entry_run(ops, e, ids, ptrs, 4, "matmul");
+    const int ids[5] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
+                        DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1};
+    void *const ptrs[5] = {(void *)A, (void *)B, (void *)bias, C, (void *)addend};
+    return entry_run(ops, e, ids, ptrs, 5, "matmul");
 }
 
 /* The float32 scratch of an emulated bf16 matmul, grown to n floats. */
@@ -442,9 +454,10 @@ static float *emu_buffer(ijepa__ops *ops, int64_t n)
     return ops->emu;
 }
 
-int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
-                    const void *A, int trans_a, const void *B, int trans_b,
-                    const float *bias, float alpha, int accumulate, void *C, int flags)
+int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                      const void *A, int trans_a, const void *B, int trans_b,
+                      const float *bias, float alpha, int accumulate, const float *addend,
+                      void *C, int flags)
 {
     const int64_t d[4] = {batch, M, N, K};
     int rc = check_dims(ops, "matmul", 4, d);
@@ -457,9 +470,12 @@ int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_
     if (accumulate && (flags & (IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)))
         return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
                            "matmul: accumulate needs a float32 output without GELU");
+    if (addend && (accumulate || (flags & (IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU))))
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "matmul: an addend needs a float32 output, no GELU, no accumulate");
     if (!(flags & IJEPA__MM_BF16) || ops->bf16_native || (flags & IJEPA__MM_ONEDNN_BF16))
         return matmul_run(ops, batch, M, N, K, A, trans_a, B, trans_b, bias, alpha, accumulate,
-                          C, flags);
+                          addend, C, flags);
     /* Emulated: the bf16 operands widened to float32 (exact), a float32
      * matmul, its result rounded to bf16 if asked: the values of a bf16
      * matmul with float32 accumulation, at float32 speed. */
@@ -474,12 +490,20 @@ int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_
     const int out_flags = flags & IJEPA__MM_GELU;
     if (!nC)
         return matmul_run(ops, batch, M, N, K, a32, trans_a, b32, trans_b, bias, alpha,
-                          accumulate, C, out_flags);
-    if ((rc = matmul_run(ops, batch, M, N, K, a32, trans_a, b32, trans_b, bias, alpha, 0, c32,
-                         out_flags)) < 0)
+                          accumulate, addend, C, out_flags);
+    if ((rc = matmul_run(ops, batch, M, N, K, a32, trans_a, b32, trans_b, bias, alpha, 0, NULL,
+                         c32, out_flags)) < 0)
         return rc;
     ijepa__to_bf16(ops->simd, c32, C, nC);
     return IJEPA_OK;
+}
+
+int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                    const void *A, int trans_a, const void *B, int trans_b,
+                    const float *bias, float alpha, int accumulate, void *C, int flags)
+{
+    return ijepa__matmul_add(ops, batch, M, N, K, A, trans_a, B, trans_b, bias, alpha,
+                             accumulate, NULL, C, flags);
 }
 
 int ijepa__matmul(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N,

@@ -264,7 +264,14 @@ static void im2col(const ijepa_encoder *enc, const float *images, int64_t B,
         for (int64_t c = 0; c < C; c++)
             for (int64_t i = 0; i < p; i++) {
                 const float *src = images + ((b * C + c) * img + pr * p + i) * img + pc * p;
-                memcpy(dst + (c * p + i) * p, src, (size_t)p * sizeof(float));
+                switch (p) { /* constant sizes become inline vector moves */
+                case 16: memcpy(dst + (c * p + i) * p, src, 16 * sizeof(float)); break;
+                case 14: memcpy(dst + (c * p + i) * p, src, 14 * sizeof(float)); break;
+                case 8: memcpy(dst + (c * p + i) * p, src, 8 * sizeof(float)); break;
+                case 4: memcpy(dst + (c * p + i) * p, src, 4 * sizeof(float)); break;
+                case 2: memcpy(dst + (c * p + i) * p, src, 2 * sizeof(float)); break;
+                default: memcpy(dst + (c * p + i) * p, src, (size_t)p * sizeof(float)); break;
+                }
             }
     }
 }

@@ -37,6 +37,20 @@ void ijepa__add_inplace(float *y, const float *x, int64_t n)
         y[i] += x[i];
 }
 
+/* Copy one head row of n bytes. The usual sizes (head widths of 32-128
+ * floats or bf16 values) are constant-size copies the compiler inlines as
+ * vector moves: a memcpy call per 64-256 bytes cost more than the move. */
+static inline void mv(char *d, const char *s, size_t n)
+{
+    switch (n) {
+    case 64: memcpy(d, s, 64); break;
+    case 128: memcpy(d, s, 128); break;
+    case 256: memcpy(d, s, 256); break;
+    case 512: memcpy(d, s, 512); break;
+    default: memcpy(d, s, n); break;
+    }
+}
+
 /* The head layouts below move rows of hd elements of es bytes each. */
 static void split3(const char *qkv, int64_t S, int64_t T, int64_t H, int64_t hd, size_t es,
                    char *q, char *k, char *v)
@@ -49,9 +63,9 @@ static void split3(const char *qkv, int64_t S, int64_t T, int64_t H, int64_t hd,
         const char *src = qkv + (size_t)(st * 3 * D) * es;
         for (int64_t h = 0; h < H; h++) {
             const size_t dst = (size_t)(((s * H + h) * T + t) * hd) * es;
-            memcpy(q + dst, src + (size_t)(h * hd) * es, row);
-            memcpy(k + dst, src + (size_t)(D + h * hd) * es, row);
-            memcpy(v + dst, src + (size_t)(2 * D + h * hd) * es, row);
+            mv(q + dst, src + (size_t)(h * hd) * es, row);
+            mv(k + dst, src + (size_t)(D + h * hd) * es, row);
+            mv(v + dst, src + (size_t)(2 * D + h * hd) * es, row);
         }
     }
 }
@@ -67,9 +81,9 @@ static void merge3(const char *q, const char *k, const char *v, int64_t S, int64
         char *dst = qkv + (size_t)(st * 3 * D) * es;
         for (int64_t h = 0; h < H; h++) {
             const size_t src = (size_t)(((s * H + h) * T + t) * hd) * es;
-            memcpy(dst + (size_t)(h * hd) * es, q + src, row);
-            memcpy(dst + (size_t)(D + h * hd) * es, k + src, row);
-            memcpy(dst + (size_t)(2 * D + h * hd) * es, v + src, row);
+            mv(dst + (size_t)(h * hd) * es, q + src, row);
+            mv(dst + (size_t)(D + h * hd) * es, k + src, row);
+            mv(dst + (size_t)(2 * D + h * hd) * es, v + src, row);
         }
     }
 }
@@ -82,8 +96,8 @@ static void split1(const char *x, int64_t S, int64_t T, int64_t H, int64_t hd, s
     for (int64_t st = 0; st < S * T; st++) {
         const int64_t s = st / T, t = st % T;
         for (int64_t h = 0; h < H; h++)
-            memcpy(y + (size_t)(((s * H + h) * T + t) * hd) * es,
-                   x + (size_t)((st * H + h) * hd) * es, row);
+            mv(y + (size_t)(((s * H + h) * T + t) * hd) * es,
+               x + (size_t)((st * H + h) * hd) * es, row);
     }
 }
 
@@ -95,8 +109,8 @@ static void merge1(const char *y, int64_t S, int64_t T, int64_t H, int64_t hd, s
     for (int64_t st = 0; st < S * T; st++) {
         const int64_t s = st / T, t = st % T;
         for (int64_t h = 0; h < H; h++)
-            memcpy(x + (size_t)((st * H + h) * hd) * es,
-                   y + (size_t)(((s * H + h) * T + t) * hd) * es, row);
+            mv(x + (size_t)((st * H + h) * hd) * es,
+               y + (size_t)(((s * H + h) * T + t) * hd) * es, row);
     }
 }
 

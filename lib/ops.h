@@ -78,6 +78,18 @@ int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_
                     const float *bias, float alpha, int accumulate, void *C, int flags);
 
 /*
+ * The same plus an addend: C = alpha op(A) op(B) + bias + addend, addend
+ * [batch, M, N] float32 (not aliasing C), added in the matmul's epilogue
+ * (a oneDNN binary post-op): a residual connection without a copy of the
+ * residual into C first. C float32; not with accumulate or GELU
+ * (IJEPA_ERR_INVALID_ARG). addend NULL: ijepa__matmul_x.
+ */
+int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                      const void *A, int trans_a, const void *B, int trans_b,
+                      const float *bias, float alpha, int accumulate, const float *addend,
+                      void *C, int flags);
+
+/*
  * LayerNorm over the last axis of x [rows, C]:
  *   y = (x - mean) / sqrt(var + eps) * gamma + beta
  * gamma and beta both NULL: no affine. mean and var [rows] (biased variance)
