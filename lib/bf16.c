@@ -564,9 +564,10 @@ void ijepa__mul_colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *a,
 // --- LayerNorm -----------------------------------------------------------------------------
 
 typedef struct ln_args {
-    const float *x, *gamma, *beta, *mean, *var, *dy;
-    ijepa__bf16 *y;
-    float *omean, *ovar, *dx, *part;
+    const float *x, *gamma, *beta, *rstd, *dy;
+    const ijepa__bf16 *xh_in;
+    ijepa__bf16 *y, *xh;
+    float *orstd, *dx, *part;
     int64_t R, C;
     float eps;
 } ln_args;
@@ -593,7 +594,7 @@ INL void ln_fwd_k(const void *p, int64_t b, int64_t nb)
     const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
     for (int64_t r = r0; r < r1; r++) {
         const float *x = a->x + r * C;
-        ijepa__bf16 *y = a->y + r * C;
+        ijepa__bf16 *y = a->y + r * C, *xh = a->xh ? a->xh + r * C : NULL;
         const float mu = lane_sum(x, C) / (float)C;
         float q[16] = {0};
         int64_t c = 0;
@@ -604,20 +605,30 @@ INL void ln_fwd_k(const void *p, int64_t b, int64_t nb)
             q[j] += (x[c] - mu) * (x[c] - mu);
         const float var = lane_sum(q, 16) / (float)C;
         const float rs = 1.0f / sqrtf(var + a->eps);
-        if (a->omean) {
-            a->omean[r] = mu;
-            a->ovar[r] = var;
-        }
-        if (a->gamma) {
-            const float *g = a->gamma, *be = a->beta;
+        if (a->orstd)
+            a->orstd[r] = rs;
+        const float *g = a->gamma, *be = a->beta;
 #pragma omp simd
-            for (int64_t k = 0; k < C; k++)
-                y[k] = rnd((x[k] - mu) * rs * g[k] + be[k]);
-        } else {
-#pragma omp simd
-            for (int64_t k = 0; k < C; k++)
-                y[k] = rnd((x[k] - mu) * rs);
+        for (int64_t k = 0; k < C; k++) {
+            const ijepa__bf16 h = rnd((x[k] - mu) * rs);
+            if (xh)
+                xh[k] = h;
+            y[k] = g ? rnd(wid(h) * g[k] + be[k]) : h;
         }
+    }
+}
+
+INL void ln_affine_k(const void *p, int64_t b, int64_t nb)
+{
+    const ln_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    const float *g = a->gamma, *be = a->beta;
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *xh = a->xh_in + r * C;
+        ijepa__bf16 *y = a->y + r * C;
+#pragma omp simd
+        for (int64_t k = 0; k < C; k++)
+            y[k] = g ? rnd(wid(xh[k]) * g[k] + be[k]) : xh[k];
     }
 }
 
@@ -632,37 +643,36 @@ INL void ln_bwd_k(const void *p, int64_t b, int64_t nb)
     const float *g = a->gamma;
     const float inv_c = 1.0f / (float)C;
     for (int64_t r = r0; r < r1; r++) {
-        const float *x = a->x + r * C, *dy = a->dy + r * C;
+        const ijepa__bf16 *xh = a->xh_in + r * C;
+        const float *dy = a->dy + r * C;
         float *dx = a->dx + r * C;
-        const float mu = a->mean[r], rs = 1.0f / sqrtf(a->var[r] + a->eps);
+        const float rs = a->rstd[r];
         float s1[16] = {0}, s2[16] = {0};
         int64_t c = 0;
         for (; c + 16 <= C; c += 16)
             for (int j = 0; j < 16; j++) {
                 const float gy = g ? dy[c + j] * g[c + j] : dy[c + j];
                 s1[j] += gy;
-                s2[j] += gy * ((x[c + j] - mu) * rs);
+                s2[j] += gy * wid(xh[c + j]);
             }
         for (int j = 0; c < C; c++, j++) {
             const float gy = g ? dy[c] * g[c] : dy[c];
             s1[j] += gy;
-            s2[j] += gy * ((x[c] - mu) * rs);
+            s2[j] += gy * wid(xh[c]);
         }
         const float m1 = lane_sum(s1, 16) * inv_c, m2 = lane_sum(s2, 16) * inv_c;
         if (g) {
 #pragma omp simd
             for (int64_t k = 0; k < C; k++) {
-                const float xh = (x[k] - mu) * rs;
-                dx[k] += rs * (dy[k] * g[k] - m1 - xh * m2);
-                pg[k] += dy[k] * xh;
+                const float v = wid(xh[k]);
+                dx[k] += rs * (dy[k] * g[k] - m1 - v * m2);
+                pg[k] += dy[k] * v;
                 pb[k] += dy[k];
             }
         } else {
 #pragma omp simd
-            for (int64_t k = 0; k < C; k++) {
-                const float xh = (x[k] - mu) * rs;
-                dx[k] += rs * (dy[k] - m1 - xh * m2);
-            }
+            for (int64_t k = 0; k < C; k++)
+                dx[k] += rs * (dy[k] - m1 - wid(xh[k]) * m2);
         }
     }
 }
@@ -687,7 +697,7 @@ T512 static void ln_fwd_k_512(const void *p, int64_t b, int64_t nb)
     const __mmask16 mt = tail_mask(C - cv);
     for (int64_t r = r0; r < r1; r++) {
         const float *x = a->x + r * C;
-        ijepa__bf16 *y = a->y + r * C;
+        ijepa__bf16 *y = a->y + r * C, *xh = a->xh ? a->xh + r * C : NULL;
         __m512 s = _mm512_setzero_ps();
         for (int64_t c = 0; c < cv; c += 16)
             s = _mm512_add_ps(s, _mm512_loadu_ps(x + c));
@@ -706,18 +716,40 @@ T512 static void ln_fwd_k_512(const void *p, int64_t b, int64_t nb)
         }
         const float var = hsum(q) / (float)C;
         const float rs = 1.0f / sqrtf(var + a->eps);
-        if (a->omean) {
-            a->omean[r] = mu;
-            a->ovar[r] = var;
-        }
+        if (a->orstd)
+            a->orstd[r] = rs;
         const __m512 vrs = _mm512_set1_ps(rs);
         for (int64_t c = 0; c < C; c += 16) {
             const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
-            __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs);
+            const __m256i h =
+                rnd16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs));
+            if (xh)
+                _mm256_mask_storeu_epi16(xh + c, m, h);
             if (a->gamma)
-                v = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, a->gamma + c),
-                                    _mm512_maskz_loadu_ps(m, a->beta + c));
-            st16m(y + c, m, v);
+                st16m(y + c, m, _mm512_fmadd_ps(rnd_wid(h), _mm512_maskz_loadu_ps(m, a->gamma + c),
+                                                _mm512_maskz_loadu_ps(m, a->beta + c)));
+            else
+                _mm256_mask_storeu_epi16(y + c, m, h);
+        }
+    }
+}
+
+T512 static void ln_affine_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const ln_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    const int64_t cv = C & ~(int64_t)15;
+    const __mmask16 mt = tail_mask(C - cv);
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *xh = a->xh_in + r * C;
+        ijepa__bf16 *y = a->y + r * C;
+        for (int64_t c = 0; c < C; c += 16) {
+            const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
+            if (a->gamma)
+                st16m(y + c, m, _mm512_fmadd_ps(ld16m(xh + c, m), _mm512_maskz_loadu_ps(m, a->gamma + c),
+                                                _mm512_maskz_loadu_ps(m, a->beta + c)));
+            else
+                _mm256_mask_storeu_epi16(y + c, m, _mm256_maskz_loadu_epi16(m, xh + c));
         }
     }
 }
@@ -734,32 +766,31 @@ T512 static void ln_bwd_k_512(const void *p, int64_t b, int64_t nb)
     const float *g = a->gamma;
     const float inv_c = 1.0f / (float)C;
     for (int64_t r = r0; r < r1; r++) {
-        const float *x = a->x + r * C, *dy = a->dy + r * C;
+        const ijepa__bf16 *xh = a->xh_in + r * C;
+        const float *dy = a->dy + r * C;
         float *dx = a->dx + r * C;
-        const float rs = 1.0f / sqrtf(a->var[r] + a->eps);
-        const __m512 vmu = _mm512_set1_ps(a->mean[r]), vrs = _mm512_set1_ps(rs);
+        const __m512 vrs = _mm512_set1_ps(a->rstd[r]);
         __m512 s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 16) {
             const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
             __m512 gy = _mm512_maskz_loadu_ps(m, dy + c);
             if (g)
                 gy = _mm512_mul_ps(gy, _mm512_maskz_loadu_ps(m, g + c));
-            const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs);
             s1 = _mm512_add_ps(s1, gy);
-            s2 = _mm512_fmadd_ps(gy, _mm512_maskz_mov_ps(m, xh), s2);
+            s2 = _mm512_fmadd_ps(gy, ld16m(xh + c, m), s2);
         }
         const __m512 m1 = _mm512_set1_ps(hsum(s1) * inv_c), m2 = _mm512_set1_ps(hsum(s2) * inv_c);
         for (int64_t c = 0; c < C; c += 16) {
             const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
             const __m512 d = _mm512_maskz_loadu_ps(m, dy + c);
             const __m512 gy = g ? _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, g + c)) : d;
-            const __m512 xh = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs);
-            const __m512 t = _mm512_sub_ps(_mm512_sub_ps(gy, m1), _mm512_mul_ps(xh, m2));
+            const __m512 v = ld16m(xh + c, m);
+            const __m512 t = _mm512_sub_ps(_mm512_sub_ps(gy, m1), _mm512_mul_ps(v, m2));
             _mm512_mask_storeu_ps(dx + c, m,
                                   _mm512_fmadd_ps(vrs, t, _mm512_maskz_loadu_ps(m, dx + c)));
             if (pg) {
                 _mm512_mask_storeu_ps(pg + c, m,
-                                      _mm512_fmadd_ps(d, xh, _mm512_maskz_loadu_ps(m, pg + c)));
+                                      _mm512_fmadd_ps(d, v, _mm512_maskz_loadu_ps(m, pg + c)));
                 _mm512_mask_storeu_ps(pb + c, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pb + c), d));
             }
         }
@@ -767,25 +798,32 @@ T512 static void ln_bwd_k_512(const void *p, int64_t b, int64_t nb)
 }
 #endif
 VARIANTS(ln_fwd_k)
+VARIANTS(ln_affine_k)
 VARIANTS(ln_bwd_k)
 
 void ijepa__layernorm_bf16(int lvl, int64_t R, int64_t C, float eps, const float *x,
                            const float *gamma, const float *beta, ijepa__bf16 *y,
-                           float *mean, float *var)
+                           ijepa__bf16 *xh, float *rstd)
 {
-    const ln_args a = {.x = x, .gamma = gamma, .beta = beta, .y = y, .omean = mean,
-                       .ovar = var, .R = R, .C = C, .eps = eps};
+    const ln_args a = {.x = x, .gamma = gamma, .beta = beta, .y = y, .xh = xh, .orstd = rstd,
+                       .R = R, .C = C, .eps = eps};
     run(ln_fwd_k_at(lvl), &a, nb_free(R, R * C), R * C);
 }
 
-void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, float eps, const float *x,
-                              const float *mean, const float *var, const float *gamma,
-                              const float *dy, float *dx, float *dgamma, float *dbeta,
-                              float *part)
+void ijepa__layernorm_affine_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *xh,
+                                  const float *gamma, const float *beta, ijepa__bf16 *y)
+{
+    const ln_args a = {.xh_in = xh, .gamma = gamma, .beta = beta, .y = y, .R = R, .C = C};
+    run(ln_affine_k_at(lvl), &a, nb_free(R, R * C), R * C);
+}
+
+void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *xh,
+                              const float *rstd, const float *gamma, const float *dy,
+                              float *dx, float *dgamma, float *dbeta, float *part)
 {
     const int64_t nb = gamma ? nb_sum(R, C) : nb_free(R, R * C);
-    const ln_args a = {.x = x, .gamma = gamma, .mean = mean, .var = var, .dy = dy, .dx = dx,
-                       .part = gamma ? part : NULL, .R = R, .C = C, .eps = eps};
+    const ln_args a = {.xh_in = xh, .gamma = gamma, .rstd = rstd, .dy = dy, .dx = dx,
+                       .part = gamma ? part : NULL, .R = R, .C = C};
     run(ln_bwd_k_at(lvl), &a, nb, 2 * R * C);
     if (!gamma)
         return;

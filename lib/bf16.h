@@ -63,25 +63,32 @@ void ijepa__colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x, flo
                         float *part);
 
 /*
- * LayerNorm over the last axis of x [R, C] (float32), output bf16:
- *   y = bf16((x - mean) / sqrt(var + eps) * gamma + beta)
- * gamma, beta NULL: no affine. mean, var [R] (biased variance) written when
- * not NULL.
+ * LayerNorm over the last axis of x [R, C] (float32), output bf16, in two
+ * roundings:
+ *   xhat = bf16((x - mean) / sqrt(var + eps)),  y = bf16(xhat * gamma + beta)
+ * (biased variance). gamma, beta NULL: no affine (y = xhat). With xh (not
+ * NULL) xhat [R, C] is written, with rstd (not NULL) 1 / sqrt(var + eps)
+ * [R]: what the backward and a recomputation of y need instead of x.
  */
 void ijepa__layernorm_bf16(int lvl, int64_t R, int64_t C, float eps, const float *x,
                            const float *gamma, const float *beta, ijepa__bf16 *y,
-                           float *mean, float *var);
+                           ijepa__bf16 *xh, float *rstd);
+
+/* y = bf16(xhat * gamma + beta) from a kept xhat [R, C]: the same bits as
+ * the forward's y. */
+void ijepa__layernorm_affine_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *xh,
+                                  const float *gamma, const float *beta, ijepa__bf16 *y);
 
 /*
- * LayerNorm backward from the forward's x, mean, var, accumulating:
- *   dx [R, C] += dL/dx for dy = dL/dy [R, C];
+ * LayerNorm backward from the forward's xhat and rstd, accumulating:
+ *   dx [R, C] += rstd (g - mean(g) - xhat mean(g xhat)), g = dy gamma,
+ *   for dy = dL/dy [R, C] (float32);
  *   with gamma: dgamma[c] += sum_r dy xhat, dbeta[c] += sum_r dy
  *   (part: IJEPA__NB_MAX * 2 * C floats).
  */
-void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, float eps, const float *x,
-                              const float *mean, const float *var, const float *gamma,
-                              const float *dy, float *dx, float *dgamma, float *dbeta,
-                              float *part);
+void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *xh,
+                              const float *rstd, const float *gamma, const float *dy,
+                              float *dx, float *dgamma, float *dbeta, float *part);
 
 /*
  * Softmax of each row of x [rows, cols] over its first `valid` columns,

@@ -141,13 +141,15 @@ static int64_t layout(ijepa__stack *st, float *base)
     for (int64_t l = 0; l < nlayers; l++) {
         ijepa__layer_act a;
         memset(&a, 0, sizeof a);
-        a.x_in = carve(base, &c, R * D);
-        a.mean1 = carve(base, &c, R);
+        a.x_in = carve(base, &c, h ? 0 : R * D);
+        a.mean1 = carve(base, &c, h ? 0 : R);
         a.var1 = carve(base, &c, R);
-        a.x_mid = carve(base, &c, R * D);
-        a.mean2 = carve(base, &c, R);
+        a.x_mid = carve(base, &c, h ? 0 : R * D);
+        a.mean2 = carve(base, &c, h ? 0 : R);
         a.var2 = carve(base, &c, R);
         if (h) {
+            a.xh1 = carve16(base, &c, st->trainable ? R * D : 0);
+            a.xh2 = carve16(base, &c, st->trainable ? R * D : 0);
             a.q16 = carve16(base, &c, R * D);
             a.k16 = carve16(base, &c, R * D);
             a.v16 = carve16(base, &c, R * D);
@@ -165,14 +167,17 @@ static int64_t layout(ijepa__stack *st, float *base)
         if (base)
             st->act[l] = a;
     }
-    float *x_final = carve(base, &c, st->trainable ? R * D : 0);
+    /* bf16: the two residual buffers every layer shares (x_final is the
+     * first, where the last layer's output lands) */
+    float *x_final = carve(base, &c, st->trainable || h ? R * D : 0);
+    float *x_alt = carve(base, &c, h ? R * D : 0);
     float *d1 = carve(base, &c, R * D), *d2 = carve(base, &c, h ? 0 : R * D);
     float *b3 = carve(base, &c, h ? 0 : R * 3 * D);
     float *bh = carve(base, &c, h ? 0 : R * (Hd > 3 * D ? Hd : 3 * D));
     float *p1 = carve(base, &c, A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);
     float *dg = carve(base, &c, D), *db = carve(base, &c, D);
     ijepa__bf16 *a16 = NULL, *b16 = NULL, *c16 = NULL, *d16 = NULL, *h16 = NULL, *p16 = NULL;
-    ijepa__bf16 *e16 = NULL;
+    ijepa__bf16 *e16 = NULL, *w16 = NULL;
     float *part = NULL;
     if (h) {
         const int64_t wmax = Hd > 3 * D ? Hd : 3 * D;
@@ -181,10 +186,19 @@ static int64_t layout(ijepa__stack *st, float *base)
         c16 = carve16(base, &c, R * 3 * D);
         d16 = carve16(base, &c, st->trainable ? R * 3 * D : 0);
         h16 = carve16(base, &c, R * Hd);
-        e16 = carve16(base, &c, st->trainable ? R * Hd : 0);
+        /* GELU' lives only in the MLP part of the backward, while c16 and
+         * d16 (adjacent) are free: it takes their place when it fits */
+        const int share = st->trainable && Hd <= 6 * D;
+        e16 = share ? c16 : carve16(base, &c, st->trainable ? R * Hd : 0);
         p16 = carve16(base, &c, st->trainable ? A : 0);
+        w16 = carve16(base, &c, st->trainable ? 0 : st->block_floats);
         part = carve(base, &c, IJEPA__NB_MAX * (wmax > 2 * D ? wmax : 2 * D));
     }
+    if (base && h)
+        for (int64_t l = 0; l < nlayers; l++) {
+            st->act[l].x_in = x_final;
+            st->act[l].x_mid = x_alt;
+        }
     if (base) {
         st->x_final = x_final;
         st->bufD1 = d1;
@@ -201,6 +215,7 @@ static int64_t layout(ijepa__stack *st, float *base)
         st->d16 = d16;
         st->h16 = h16;
         st->e16 = e16;
+        st->w16 = w16;
         st->p16 = p16;
         st->part = part;
     }
@@ -209,6 +224,9 @@ static int64_t layout(ijepa__stack *st, float *base)
 
 int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err)
 {
+    /* a block's tensors lie in [norm1.weight, mlp.fc2.bias + D) (state-dict
+     * order, contiguous apart from alignment padding) */
+    st->block_floats = st->depth > 0 ? st->off[0].fc2b + st->D - st->off[0].n1w : 0;
     st->hd = st->D / st->H;
     st->scale = (float)pow((double)st->hd, -0.5);
     st->act = calloc(st->trainable ? (size_t)st->depth : 1, sizeof *st->act);
@@ -339,7 +357,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     int rc;
     /* attention: LN1 -> qkv (bf16) -> heads -> softmax(q k^T s) v -> proj */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b, xn,
-                          training ? a->mean1 : NULL, training ? a->var1 : NULL);
+                          training ? a->xh1 : NULL, training ? a->var1 : NULL);
     if ((rc = ijepa__linear16(ops, R, D, 3 * D, xn, w + o->qkvw,
                               o->qkvb >= 0 ? p + o->qkvb : NULL, 0, qkv,
                               IJEPA__MM_OUT_BF16)) < 0)
@@ -358,7 +376,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         return rc;
     /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
-                          training ? a->mean2 : NULL, training ? a->var2 : NULL);
+                          training ? a->xh2 : NULL, training ? a->var2 : NULL);
     if (training) {
         if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w + o->fc1w, p + o->fc1b, 0, a->h16,
                                   IJEPA__MM_OUT_BF16)) < 0)
@@ -381,8 +399,21 @@ int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
         ijepa__layer_act *a = &st->act[training ? l : 0];
         float *x_out = !training ? a->x_in
                        : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
-        int rc = st->bf16 ? block_forward16(st, ops, params, params16, &st->off[l], a, S, T, V,
-                                            training, x_out)
+        const float *p = params;
+        const ijepa__bf16 *w = params16;
+        ijepa__block_off o = st->off[l];
+        if (st->bf16 && !w) { /* this block's weights, rounded just in time */
+            const int64_t base = o.n1w;
+            ijepa__to_bf16(ijepa__ops_simd(ops), params + base, st->w16, st->block_floats);
+            int64_t *f[] = {&o.n1w, &o.n1b, &o.qkvw, &o.qkvb, &o.projw, &o.projb,
+                            &o.n2w, &o.n2b, &o.fc1w, &o.fc1b, &o.fc2w, &o.fc2b};
+            for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+                if (*f[k] >= 0) /* rebased onto the block; qkvb -1 (none) stays */
+                    *f[k] -= base;
+            p = params + base;
+            w = st->w16;
+        }
+        int rc = st->bf16 ? block_forward16(st, ops, p, w, &o, a, S, T, V, training, x_out)
                           : block_forward(st, ops, params, &st->off[l], a, S, T, V, training,
                                           x_out);
         if (rc < 0)
@@ -487,12 +518,12 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
     ijepa__mul_colsum_bf16(lvl, R, Hd, dh, st->e16, dh, g + o->fc1b, st->part);
-    /* LN2(x_mid) again: the forward's kernel on the same input, the same bits */
-    ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn, NULL, NULL);
+    /* LN2's output again from the kept xhat: the forward's bits */
+    ijepa__layernorm_affine_bf16(lvl, R, D, a->xh2, p + o->n2w, p + o->n2b, xn);
     if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w + o->fc1w, xn, dxn, g + o->fc1w)) < 0)
         return rc;
-    ijepa__layernorm_bwd_add(lvl, R, D, st->eps, a->x_mid, a->mean2, a->var2, p + o->n2w, dxn,
-                             dx, g + o->n2w, g + o->n2b, st->part);
+    ijepa__layernorm_bwd_add(lvl, R, D, a->xh2, a->var2, p + o->n2w, dxn, dx, g + o->n2w,
+                             g + o->n2b, st->part);
     /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
     ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->projb, st->part);
     ijepa__bf16 *dctx = st->a16, *dO = st->d16; /* d16 [R, 3D]: dO first, then dq dk dv */
@@ -519,12 +550,12 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     ijepa__heads_merge3_bf16(dq, dk, dv, S, T, H, hd, dqkv);
     if (o->qkvb >= 0)
         ijepa__colsum_bf16(lvl, R, 3 * D, dqkv, g + o->qkvb, st->part);
-    ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b, xn, NULL, NULL);
+    ijepa__layernorm_affine_bf16(lvl, R, D, a->xh1, p + o->n1w, p + o->n1b, xn);
     if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w + o->qkvw, xn, dxn,
                                   g + o->qkvw)) < 0)
         return rc;
-    ijepa__layernorm_bwd_add(lvl, R, D, st->eps, a->x_in, a->mean1, a->var1, p + o->n1w, dxn,
-                             dx, g + o->n1w, g + o->n1b, st->part);
+    ijepa__layernorm_bwd_add(lvl, R, D, a->xh1, a->var1, p + o->n1w, dxn, dx, g + o->n1w,
+                             g + o->n1b, st->part);
     return IJEPA_OK;
 }
 

@@ -15,9 +15,11 @@
  * layout), the activations rounded where a matmul consumes them. The
  * residual stream, LayerNorm statistics, attention scores before the
  * softmax and all gradient sums stay float32. A training forward then keeps
- * q, k, v, the attention probabilities, the merged attention output and
- * fc1's output in bf16 (half the bytes), the block input and the mid-block
- * residual in float32.
+ * q, k, v, the attention probabilities, the merged attention output, fc1's
+ * output and the two normalised LayerNorm inputs in bf16, and two floats
+ * per row: 20 D + 2 H T bytes per token and layer where float32 keeps
+ * 40 D + 4 H T. The residual stream itself lives in two shared float32
+ * buffers.
  */
 #ifndef IJEPA_BLOCKS_H
 #define IJEPA_BLOCKS_H
@@ -38,8 +40,12 @@ typedef struct ijepa__layer_act {
     float *x_mid;         /* [rows, D] after the attention residual  */
     float *mean2, *var2;  /* [rows]                                  */
     float *h_pre;         /* [rows, hidden] fc1 output               */
-    /* bf16 precision: these instead of q, k, v, P, ctx, h_pre (NULL) */
+    /* bf16 precision: these instead of q, k, v, P, ctx, h_pre (NULL); the
+     * LayerNorms keep their normalised input xhat in bf16 and 1/sqrt(var +
+     * eps) in var1/var2 instead of x_in/x_mid and the means, and x_in and
+     * x_mid point to the stack's two shared residual buffers */
     ijepa__bf16 *q16, *k16, *v16, *P16, *ctx16, *h16;
+    ijepa__bf16 *xh1, *xh2; /* [rows, D] */
 } ijepa__layer_act;
 
 typedef struct ijepa__stack {
@@ -60,8 +66,11 @@ typedef struct ijepa__stack {
     ijepa__bf16 *a16, *b16;    /* [rows, D] scratch                   */
     ijepa__bf16 *c16, *d16;    /* [rows, 3D] scratch                  */
     ijepa__bf16 *h16;          /* [rows, hidden] scratch: GELU output, its gradient */
-    ijepa__bf16 *e16;          /* [rows, hidden] scratch: GELU' in backward (trainable) */
+    ijepa__bf16 *e16;          /* [rows, hidden] scratch: GELU' in backward (trainable);
+                                * c16 and d16 when hidden <= 3D + 3D */
     ijepa__bf16 *p16;          /* [max_attn] scratch: softmax gradient */
+    ijepa__bf16 *w16;          /* [block floats] one block's bf16 weights (!trainable) */
+    int64_t block_floats;      /* floats of one block's tensors, padding included */
     float *part;               /* [IJEPA__NB_MAX * max(hidden, 3D)] column-sum partials */
     float *arena;
     int64_t arena_floats;
@@ -87,7 +96,11 @@ float *ijepa__stack_input(ijepa__stack *st);
  * Forward S sequences of T tokens from ijepa__stack_input(). Returns the
  * output [S*T, D] in *out (memory of the stack, valid until the next call).
  * training keeps every layer's activations for ijepa__stack_backward.
- * params16: the bf16 copy of params (bf16 precision), else NULL.
+ * params16: the bf16 copy of params (bf16 precision), else NULL. A stack
+ * without backward storage (trainable = 0) in bf16 precision takes NULL:
+ * it rounds each block's weights into a one-block buffer just before the
+ * block runs (each weight once per forward, as the copy would be, without
+ * holding a copy of the whole model).
  *
  * Only the first V <= T tokens of each sequence are real: the others are
  * padding (a bucketed sequence length), masked out of every softmax so that

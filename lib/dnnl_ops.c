@@ -164,6 +164,11 @@ int ijepa__ops_simd(const ijepa__ops *ops) { return ops->simd; }
 
 int64_t ijepa__ops_built(const ijepa__ops *ops) { return ops ? ops->built : 0; }
 
+int64_t ijepa__ops_scratch_bytes(const ijepa__ops *ops)
+{
+    return ops ? (int64_t)(ops->scratch_size + ops->emu_floats * sizeof(float)) : 0;
+}
+
 static void entry_release(entry *e)
 {
     for (int i = 0; i < e->nargs; i++)

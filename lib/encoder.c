@@ -167,7 +167,10 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
     enc->fvar = ijepa__falloc(enc->trainable ? rows : 0);
     enc->dx = ijepa__falloc(enc->trainable ? rows * enc->D : 0);
     if (enc->bf16) {
-        enc->params16 = (ijepa__bf16 *)(void *)ijepa__falloc((enc->tab.total + 1) / 2);
+        /* a model without backward rounds its block weights just in time
+         * (ijepa__stack_forward): it keeps the patch embedding's only */
+        enc->params16 = (ijepa__bf16 *)(void *)ijepa__falloc(
+            enc->trainable ? (enc->tab.total + 1) / 2 : (enc->D * enc->cpp + 1) / 2);
         enc->patches16 = (ijepa__bf16 *)(void *)ijepa__falloc((rows * enc->cpp + 1) / 2);
     }
     if (!enc->params || !enc->grads || !enc->patches || !enc->fmean || !enc->fvar || !enc->dx ||
@@ -228,7 +231,8 @@ int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc)
     const int64_t rows = enc->batch_max * enc->N;
     int64_t floats = 2 * enc->tab.total + enc->st.arena_floats + rows * enc->cpp;
     if (enc->bf16)
-        floats += (enc->tab.total + 1) / 2 + (rows * enc->cpp + 1) / 2;
+        floats += (enc->trainable ? (enc->tab.total + 1) / 2 : (enc->D * enc->cpp + 1) / 2) +
+                  (rows * enc->cpp + 1) / 2;
     if (enc->trainable)
         floats += rows * (2 + enc->D);
     return floats * (int64_t)sizeof(float);
@@ -317,10 +321,16 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
     if (enc->bf16) {
         /* the bf16 weights of this forward (and of the backward that may follow) */
         const int lvl = ijepa__ops_simd(enc->ops);
-        ijepa__to_bf16(lvl, enc->params, enc->params16, enc->tab.total);
         ijepa__to_bf16(lvl, enc->patches, enc->patches16, R * enc->cpp);
-        rc = ijepa__linear16(enc->ops, R, enc->cpp, D, enc->patches16,
-                             enc->params16 + enc->off_pw, enc->params + enc->off_pb, 0, x, 0);
+        const ijepa__bf16 *pw16 = enc->params16;
+        if (enc->trainable) {
+            ijepa__to_bf16(lvl, enc->params, enc->params16, enc->tab.total);
+            pw16 = enc->params16 + enc->off_pw;
+        } else {
+            ijepa__to_bf16(lvl, enc->params + enc->off_pw, enc->params16, D * enc->cpp);
+        }
+        rc = ijepa__linear16(enc->ops, R, enc->cpp, D, enc->patches16, pw16,
+                             enc->params + enc->off_pb, 0, x, 0);
     } else {
         rc = ijepa__linear(enc->ops, R, enc->cpp, D, enc->patches, enc->params + enc->off_pw,
                            enc->params + enc->off_pb, 0, x);
@@ -338,8 +348,9 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
             x[r * D + d] += pos[n * D + d];
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, enc->params16, batch, Kp,
-                                   K, training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params,
+                                   enc->trainable ? enc->params16 : NULL, batch, Kp, K,
+                                   training, &y)) < 0)
         return rc;
     /* the final norm over the padded rows, into out directly without
      * padding, else into scratch whose real rows are then copied out */

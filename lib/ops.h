@@ -41,6 +41,8 @@ int ijepa__ops_bf16_native(const ijepa__ops *ops);
 void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native);
 /* Primitives this ops object has created (cache misses), for benchmarks. */
 int64_t ijepa__ops_built(const ijepa__ops *ops);
+/* Bytes of the shared scratchpad and the emulation buffers. */
+int64_t ijepa__ops_scratch_bytes(const ijepa__ops *ops);
 /* The bf16.h kernel level matching the ISA oneDNN dispatches to
  * (ONEDNN_MAX_CPU_ISA caps both). */
 int ijepa__ops_simd(const ijepa__ops *ops);

@@ -27,6 +27,7 @@ struct ijepa_predictor {
     ijepa__bf16 *params16; /* [tab.total] bf16 copy of params, made by each forward */
     ijepa__bf16 *z16;   /* [B*N, D] bf16 ctx_out (kept in TRAIN)                  */
     ijepa__bf16 *nt16;  /* [M*B*N, Dp] bf16 predictor_norm of yt (instead of nt) */
+    ijepa__bf16 *nxh16; /* [M*B*N, Dp] its normalised input, kept (TRAIN)           */
     ijepa__bf16 *g16;   /* [max(M*B*N*D, B*N*Dp)] bf16 backward scratch           */
     int64_t off_mask, off_pos, off_ew, off_eb, off_nw, off_nb, off_pw, off_pb;
     ijepa__stack st;
@@ -176,6 +177,7 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
         p->params16 = (ijepa__bf16 *)(void *)ijepa__falloc((p->tab.total + 1) / 2);
         p->z16 = (ijepa__bf16 *)(void *)ijepa__falloc((BN * p->D + 1) / 2);
         p->nt16 = (ijepa__bf16 *)(void *)ijepa__falloc((MBN * p->Dp + 1) / 2);
+        p->nxh16 = (ijepa__bf16 *)(void *)ijepa__falloc(tr ? (MBN * p->Dp + 1) / 2 : 0);
         const int64_t ng = MBN * p->D > BN * p->Dp ? MBN * p->D : BN * p->Dp;
         p->g16 = (ijepa__bf16 *)(void *)ijepa__falloc(tr ? (ng + 1) / 2 : 0);
     }
@@ -187,7 +189,7 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->dx = ijepa__falloc(tr ? p->M * p->batch_max * p->Tmax * p->Dp : 0);
     if (!p->params || !p->grads || !p->z || !p->dz || !p->emb || !p->yt || !p->nt || !p->nmean ||
         !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx ||
-        (h && (!p->params16 || !p->z16 || !p->nt16 || !p->g16))) {
+        (h && (!p->params16 || !p->z16 || !p->nt16 || !p->nxh16 || !p->g16))) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the predictor buffers");
         goto fail;
     }
@@ -218,6 +220,7 @@ void ijepa_predictor_free(ijepa_predictor *p)
     ijepa__ffree((float *)(void *)p->params16);
     ijepa__ffree((float *)(void *)p->z16);
     ijepa__ffree((float *)(void *)p->nt16);
+    ijepa__ffree((float *)(void *)p->nxh16);
     ijepa__ffree((float *)(void *)p->g16);
     free(p);
 }
@@ -329,7 +332,7 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
         memcpy(p->yt + s * Kt * Dp, y + (s * Tp + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
     if (p->bf16) {
         ijepa__layernorm_bf16(lvl, S * Kt, Dp, p->eps, p->yt, par + p->off_nw, par + p->off_nb,
-                              p->nt16, training ? p->nmean : NULL, training ? p->nvar : NULL);
+                              p->nt16, training ? p->nxh16 : NULL, training ? p->nvar : NULL);
         if ((rc = ijepa__linear16(p->ops, S * Kt, Dp, D, p->nt16, p->params16 + p->off_pw,
                                   par + p->off_pb, 0, out, 0)) < 0)
             return rc;
@@ -376,9 +379,8 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
                                       p->nt16, p->dnt, g + p->off_pw)) < 0)
             return rc;
         memset(p->dyt, 0, (size_t)(S * Kt * Dp) * sizeof(float));
-        ijepa__layernorm_bwd_add(lvl, S * Kt, Dp, p->eps, p->yt, p->nmean, p->nvar,
-                                 par + p->off_nw, p->dnt, p->dyt, g + p->off_nw, g + p->off_nb,
-                                 p->st.part);
+        ijepa__layernorm_bwd_add(lvl, S * Kt, Dp, p->nxh16, p->nvar, par + p->off_nw, p->dnt,
+                                 p->dyt, g + p->off_nw, g + p->off_nb, p->st.part);
     } else {
         if ((rc = ijepa__linear_bwd(p->ops, S * Kt, Dp, D, d_out, par + p->off_pw, p->nt,
                                     p->dnt, g + p->off_pw, g + p->off_pb)) < 0 ||
@@ -476,7 +478,7 @@ int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
     if (p->bf16) { /* z and nt in bf16, the bf16 weights, the bf16 gradient scratch */
         const int64_t ng = MBN * p->D > BN * p->Dp ? MBN * p->D : BN * p->Dp;
         floats += (p->tab.total + 1) / 2 + (BN * p->D + 1) / 2 + (MBN * p->Dp + 1) / 2 -
-                  MBN * p->Dp + (p->trainable ? (ng + 1) / 2 : 0);
+                  MBN * p->Dp + (p->trainable ? (ng + 1) / 2 + (MBN * p->Dp + 1) / 2 : 0);
     }
     return floats * (int64_t)sizeof(float);
 }

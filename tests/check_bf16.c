@@ -203,133 +203,168 @@ END_TEST
 
 // --- kernels -------------------------------------------------------------------------
 
-/* LayerNorm forward, bf16 output: tol = u16 |want| + 2 (C + 8) u32 S with
- * S = |xhat| |gamma| + |beta| (the two-pass statistics and the affine in
- * float32, C-term sums); mean and var: 2 (C + 4) u32 (|mean| + mean|x|) and
- * relative 2 (2C + 4) u32 on var. */
+/* LayerNorm forward, bf16 output in two roundings (xhat, then the affine
+ * of the rounded xhat): xhat within u16 |xhat| + e32 of the exact value;
+ * y within u16 (|want| + |gamma xhat|) + e32; e32 = 2 (C + 8) u32 S with
+ * S = |xhat| |gamma| + |beta| + 1 (the two-pass statistics and the affine
+ * in float32, C-term sums). rstd = 1 / sqrt(var + eps) relative
+ * 2 (2C + 8) u32; the recomputed affine is the forward's y bit for bit. */
 START_TEST(test_layernorm_fwd)
 {
     const int64_t shapes[][2] = {{7, 5}, {33, 64}, {130, 384}};
     for (size_t k = 0; k < COUNT_OF(shapes); k++) {
         const int64_t R = shapes[k][0], C = shapes[k][1], n = R * C;
         float *x = rand_floats(n, 10 + k, -3, 5), *g = rand_floats(C, 11 + k, 0.5, 1.5);
-        float *b = rand_floats(C, 12 + k, -0.5, 0.5), *mean = ref_falloc(R), *var = ref_falloc(R);
+        float *b = rand_floats(C, 12 + k, -0.5, 0.5), *rs = ref_falloc(R);
         double *xd = ref_dalloc(n), *gd = ref_dalloc(C), *bd = ref_dalloc(C);
         double *want = ref_dalloc(n), *wm = ref_dalloc(R), *wv = ref_dalloc(R), *S = ref_dalloc(n);
+        double *wxh = ref_dalloc(n), *Sxh = ref_dalloc(n), *wrs = ref_dalloc(R);
         ref_f2d(xd, x, n);
         ref_f2d(gd, g, C);
         ref_f2d(bd, b, C);
         const double eps = 1e-6;
         for (int affine = 0; affine < 2; affine++) {
             ref_layernorm_fwd(R, C, eps, xd, affine ? gd : NULL, affine ? bd : NULL, want, wm, wv);
-            for (int64_t r = 0; r < R; r++)
+            for (int64_t r = 0; r < R; r++) {
+                wrs[r] = 1.0 / sqrt(wv[r] + eps);
                 for (int64_t c = 0; c < C; c++) {
-                    const double xh = (xd[r * C + c] - wm[r]) / sqrt(wv[r] + eps);
-                    S[r * C + c] = 2.0 * (double)(C + 8) * REF_U32 *
-                                   (fabs(xh) * (affine ? fabs(gd[c]) : 1) + (affine ? fabs(bd[c]) : 0) + 1);
+                    const double xh = (xd[r * C + c] - wm[r]) * wrs[r];
+                    const double e32 = 2.0 * (double)(C + 8) * REF_U32 *
+                                       (fabs(xh) * (affine ? fabs(gd[c]) : 1) +
+                                        (affine ? fabs(bd[c]) : 0) + 1);
+                    wxh[r * C + c] = xh;
+                    Sxh[r * C + c] = 2.0 * (double)(C + 8) * REF_U32 * (fabs(xh) + 1);
+                    S[r * C + c] = e32 + RT16 * fabs(xh) * (affine ? fabs(gd[c]) : 1);
                 }
+            }
             for (int lvl = 0; lvl < nlevels(); lvl++) {
-                uint16_t *y = ha(n);
+                uint16_t *y = ha(n), *xh = ha(n), *y2 = ha(n);
                 ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, affine ? g : NULL,
-                                      affine ? b : NULL, y, mean, var);
-                ref_cmp c = cmp_bf16(y, want, n, 0, RT16, S);
+                                      affine ? b : NULL, y, xh, rs);
+                ref_cmp c = cmp_bf16(xh, wxh, n, 0, RT16, Sxh);
+                expect_close(&c, "layernorm bf16 xhat %lldx%lld level %d", (long long)R,
+                             (long long)C, lvl);
+                c = cmp_bf16(y, want, n, 0, RT16, S);
                 expect_close(&c, "layernorm bf16 %lldx%lld affine %d level %d", (long long)R,
                              (long long)C, affine, lvl);
-                c = ref_compare_f(mean, wm, R, 2.0 * (double)(C + 4) * REF_U32 * 5, 0, NULL);
-                expect_close(&c, "layernorm bf16 mean %lldx%lld level %d", (long long)R,
+                c = ref_compare_f(rs, wrs, R, 0, 2.0 * (double)(2 * C + 8) * REF_U32 * 10, NULL);
+                expect_close(&c, "layernorm bf16 rstd %lldx%lld level %d", (long long)R,
                              (long long)C, lvl);
-                c = ref_compare_f(var, wv, R, 0, 2.0 * (double)(2 * C + 4) * REF_U32 * 10, NULL);
-                expect_close(&c, "layernorm bf16 var %lldx%lld level %d", (long long)R,
-                             (long long)C, lvl);
-                free(y);
+                ijepa__layernorm_affine_bf16(lvl, R, C, xh, affine ? g : NULL, affine ? b : NULL, y2);
+                ck_assert_msg(!memcmp(y, y2, (size_t)n * sizeof *y),
+                              "layernorm affine from xhat level %d: not the forward's bits", lvl);
+                /* without the outputs for the backward, the same y */
+                ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, affine ? g : NULL,
+                                      affine ? b : NULL, y2, NULL, NULL);
+                ck_assert(!memcmp(y, y2, (size_t)n * sizeof *y));
+                free(y); free(xh); free(y2);
             }
         }
-        free(x); free(g); free(b); free(mean); free(var); free(xd); free(gd); free(bd);
-        free(want); free(wm); free(wv); free(S);
+        free(x); free(g); free(b); free(rs); free(xd); free(gd); free(bd);
+        free(want); free(wm); free(wv); free(S); free(wxh); free(Sxh); free(wrs);
     }
 }
 END_TEST
 
-/* LayerNorm backward, all float32: dx added onto a prior value, dgamma and
- * dbeta accumulated. tol = 2 (3C + 16) u32 (|dx| terms' magnitudes), taken
- * as 1e-5 times the row's gradient scale: C <= 384 gives 2 * 1168 * 6e-8 =
- * 1.4e-4 relative to the scale of a single term, so 1e-4 * (1 + |want|) on
- * these O(1) values with a factor for the per-row sums. Parameter gradient
- * sums: R terms, 2 (R + 8) u32 sum |dy xhat|. */
+/* LayerNorm backward from the kept bf16 xhat and rstd, float32 arithmetic:
+ * (1) against the formula in double on the kernel's own inputs (xhat as
+ * rounded): float32 error only, 1e-4 (1 + |want|) on these O(1) values
+ * (3C-term row sums: 2 (3C + 16) u32 ~ 1.4e-4 of a term's scale) and
+ * 2 (R + 8) u32 sum |dy| (1 + |xhat|) on the parameter gradients; (2)
+ * against the exact LayerNorm backward of x: the rounding of xhat adds
+ * u16 rstd (|xhat| |m2| + mean |g xhat|) per element, taken 4x; 1 and 2
+ * threads bit-identical. */
 START_TEST(test_layernorm_bwd)
 {
     const int64_t R = 257, C = 96, n = R * C;
     const double eps = 1e-6;
     float *x = rand_floats(n, 20, -2, 3), *g = rand_floats(C, 21, 0.5, 1.5);
     float *dy = rand_floats(n, 22, -1, 1), *dx0 = rand_floats(n, 23, -1, 1);
-    float *mean = ref_falloc(R), *var = ref_falloc(R);
+    float *rs = ref_falloc(R);
     float *part = ref_falloc(IJEPA__NB_MAX * 2 * C);
     double *xd = ref_dalloc(n), *gd = ref_dalloc(C), *dyd = ref_dalloc(n);
     double *md = ref_dalloc(R), *vd = ref_dalloc(R), *yd = ref_dalloc(n);
     double *want = ref_dalloc(n), *wg = ref_dalloc(C), *wb = ref_dalloc(C), *Sg = ref_dalloc(C);
+    double *exact = ref_dalloc(n), *Se = ref_dalloc(n), *eg = ref_dalloc(C), *eb = ref_dalloc(C);
     ref_f2d(xd, x, n);
     ref_f2d(gd, g, C);
     ref_f2d(dyd, dy, n);
-    uint16_t *tmp = ha(n);
+    uint16_t *tmp = ha(n), *xh = ha(n);
+    ref_layernorm_fwd(R, C, eps, xd, gd, gd, yd, md, vd);
     float *dxs[2], *dgs[2], *dbs[2];
-    for (int lvl = 0; lvl < nlevels(); lvl++) {
-        ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, g, g, tmp, mean, var);
-        ref_f2d(md, mean, R);
-        ref_f2d(vd, var, R);
-        ref_layernorm_bwd(R, C, eps, xd, md, vd, gd, dyd, want, wg, wb);
-        for (int64_t i = 0; i < n; i++) want[i] += (double)dx0[i];
-        for (int64_t c = 0; c < C; c++) {
-            wg[c] += 0.25;
-            wb[c] -= 0.5;
-            double s = 0;
-            for (int64_t r = 0; r < R; r++)
-                s += fabs(dyd[r * C + c]) * (1 + fabs((xd[r * C + c] - md[r]) / sqrt(vd[r] + eps)));
-            Sg[c] = 2.0 * (double)(R + 8) * REF_U32 * (s + 1);
-        }
-        for (int th = 0; th < 2; th++) {
-            omp_set_num_threads(th + 1);
-            float *dx = ref_falloc(n), *dg = ref_falloc(C), *db = ref_falloc(C);
-            memcpy(dx, dx0, (size_t)n * sizeof *dx);
-            for (int64_t c = 0; c < C; c++) {
-                dg[c] = 0.25f;
-                db[c] = -0.5f;
+    for (int affine = 1; affine >= 0; affine--)
+        for (int lvl = 0; lvl < nlevels(); lvl++) {
+            const double *ga = affine ? gd : NULL;
+            ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, g, g, tmp, xh, rs);
+            ref_layernorm_bwd(R, C, eps, xd, md, vd, ga, dyd, exact, eg, eb);
+            for (int64_t r = 0; r < R; r++) {
+                double m1 = 0, m2 = 0, a2 = 0;
+                for (int64_t c = 0; c < C; c++) {
+                    const double gy = dyd[r * C + c] * (ga ? ga[c] : 1.0);
+                    m1 += gy;
+                    m2 += gy * b2d(xh[r * C + c]);
+                    a2 += fabs(gy * b2d(xh[r * C + c]));
+                }
+                m1 /= (double)C;
+                m2 /= (double)C;
+                a2 /= (double)C;
+                for (int64_t c = 0; c < C; c++) {
+                    const double v = b2d(xh[r * C + c]);
+                    const double gy = dyd[r * C + c] * (ga ? ga[c] : 1.0);
+                    want[r * C + c] = (double)dx0[r * C + c] + (double)rs[r] * (gy - m1 - v * m2);
+                    exact[r * C + c] += (double)dx0[r * C + c];
+                    Se[r * C + c] = 4.0 * U16 * (double)rs[r] * (fabs(v) * fabs(m2) + a2);
+                }
             }
-            ijepa__layernorm_bwd_add(lvl, R, C, (float)eps, x, mean, var, g, dy, dx, dg, db, part);
-            ref_cmp c = ref_compare_f(dx, want, n, 1e-4, 1e-4, NULL);
-            expect_close(&c, "layernorm bwd dx level %d threads %d", lvl, th + 1);
-            c = ref_compare_f(dg, wg, C, 0, 0, Sg);
-            expect_close(&c, "layernorm bwd dgamma level %d threads %d", lvl, th + 1);
-            c = ref_compare_f(db, wb, C, 0, 0, Sg);
-            expect_close(&c, "layernorm bwd dbeta level %d threads %d", lvl, th + 1);
-            dxs[th] = dx;
-            dgs[th] = dg;
-            dbs[th] = db;
+            for (int64_t c = 0; c < C; c++) {
+                double sg = 0.25, sb = -0.5, s = 0;
+                for (int64_t r = 0; r < R; r++) {
+                    sg += dyd[r * C + c] * b2d(xh[r * C + c]);
+                    sb += dyd[r * C + c];
+                    s += fabs(dyd[r * C + c]) * (1 + fabs(b2d(xh[r * C + c])));
+                }
+                wg[c] = sg;
+                wb[c] = sb;
+                Sg[c] = 2.0 * (double)(R + 8) * REF_U32 * (s + 1);
+            }
+            for (int th = 0; th < 2; th++) {
+                omp_set_num_threads(th + 1);
+                float *dx = ref_falloc(n), *dg = ref_falloc(C), *db = ref_falloc(C);
+                memcpy(dx, dx0, (size_t)n * sizeof *dx);
+                for (int64_t c = 0; c < C; c++) {
+                    dg[c] = 0.25f;
+                    db[c] = -0.5f;
+                }
+                ijepa__layernorm_bwd_add(lvl, R, C, xh, rs, affine ? g : NULL, dy, dx,
+                                         affine ? dg : NULL, affine ? db : NULL, part);
+                ref_cmp c = ref_compare_f(dx, want, n, 1e-4, 1e-4, NULL);
+                expect_close(&c, "layernorm bwd dx affine %d level %d threads %d", affine, lvl,
+                             th + 1);
+                c = ref_compare_f(dx, exact, n, 1e-4, 1e-4, Se);
+                expect_close(&c, "layernorm bwd dx vs the exact backward, affine %d level %d",
+                             affine, lvl);
+                if (affine) {
+                    c = ref_compare_f(dg, wg, C, 0, 0, Sg);
+                    expect_close(&c, "layernorm bwd dgamma level %d threads %d", lvl, th + 1);
+                    c = ref_compare_f(db, wb, C, 0, 0, Sg);
+                    expect_close(&c, "layernorm bwd dbeta level %d threads %d", lvl, th + 1);
+                }
+                dxs[th] = dx;
+                dgs[th] = dg;
+                dbs[th] = db;
+            }
+            ck_assert_msg(!memcmp(dxs[0], dxs[1], (size_t)n * sizeof(float)) &&
+                              !memcmp(dgs[0], dgs[1], (size_t)C * sizeof(float)) &&
+                              !memcmp(dbs[0], dbs[1], (size_t)C * sizeof(float)),
+                          "layernorm bwd level %d: 1 and 2 threads differ", lvl);
+            for (int th = 0; th < 2; th++) {
+                free(dxs[th]); free(dgs[th]); free(dbs[th]);
+            }
         }
-        ck_assert_msg(!memcmp(dxs[0], dxs[1], (size_t)n * sizeof(float)) &&
-                          !memcmp(dgs[0], dgs[1], (size_t)C * sizeof(float)) &&
-                          !memcmp(dbs[0], dbs[1], (size_t)C * sizeof(float)),
-                      "layernorm bwd level %d: 1 and 2 threads differ", lvl);
-        for (int th = 0; th < 2; th++) {
-            free(dxs[th]); free(dgs[th]); free(dbs[th]);
-        }
-        /* no affine: dx only */
-        float *dx = ref_falloc(n);
-        memcpy(dx, dx0, (size_t)n * sizeof *dx);
-        ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, NULL, NULL, tmp, mean, var);
-        ref_f2d(md, mean, R);
-        ref_f2d(vd, var, R);
-        ref_layernorm_bwd(R, C, eps, xd, md, vd, NULL, dyd, want, NULL, NULL);
-        for (int64_t i = 0; i < n; i++) want[i] += (double)dx0[i];
-        ijepa__layernorm_bwd_add(lvl, R, C, (float)eps, x, mean, var, NULL, dy, dx, NULL, NULL,
-                                 part);
-        ref_cmp c = ref_compare_f(dx, want, n, 1e-4, 1e-4, NULL);
-        expect_close(&c, "layernorm bwd no affine level %d", lvl);
-        free(dx);
-    }
     omp_set_num_threads(2);
-    free(x); free(g); free(dy); free(dx0); free(mean); free(var); free(part); free(xd);
+    free(x); free(g); free(dy); free(dx0); free(rs); free(part); free(xd);
     free(gd); free(dyd); free(md); free(vd); free(yd); free(want); free(wg); free(wb);
-    free(Sg); free(tmp);
+    free(Sg); free(tmp); free(xh); free(exact); free(Se); free(eg); free(eb);
 }
 END_TEST
 
@@ -704,8 +739,8 @@ static ijepa_config *model_config(int precision) { return model_config_b(precisi
  * block chains five such products (qkv, q k^T, P v, proj, fc1, fc2), each
  * followed by a renormalising LayerNorm or a residual add of O(1) values,
  * so the output of L blocks, LayerNormed to unit scale, is off by roughly
- * 2 u16 sqrt(5 L) ~ 2.5e-2 in the worst element (measured: 2.0e-2 for the
- * encoder, 2.1e-2 for the predictor, worst over all elements, at 0.37-0.40
+ * 2 u16 sqrt(5 L) ~ 2.5e-2 in the worst element (measured: 2.2e-2 for the
+ * encoder, 2.4e-2 for the predictor, worst over all elements, at 0.34-0.45
  * of the tolerance). tol = 4e-2 (1 + |want|): 2.5x the measured worst, and
  * 1/25 of what a real bug does here (planted by hand in the bf16 block:
  * a lost qkv bias, heads not merged, a lost LayerNorm affine: max abs
@@ -757,6 +792,28 @@ START_TEST(test_encoder_forward)
     }
     /* the float32 master parameters are untouched by forwards */
     ck_assert(!memcmp(saved, f.params, (size_t)f.count * sizeof *saved));
+    /* an encoder without backward storage rounds its block weights just in
+     * time instead of keeping a bf16 copy: the same INFERENCE output bits */
+    {
+        ijepa_config *c0 = NULL;
+        ijepa_encoder *e0 = NULL;
+        ck_assert_int_eq(ijepa_config_copy(&c0, ijepa_encoder_config(f.enc)), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(c0, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
+        ck_assert_msg(ijepa_encoder_create(&e0, f.ctx, c0) == IJEPA_OK, "%s", ijepa_last_error());
+        float *p0;
+        int64_t n0;
+        ck_assert_int_eq(ijepa_encoder_params(e0, &p0, &n0), IJEPA_OK);
+        memcpy(p0, f.params, (size_t)n0 * sizeof *p0);
+        const int64_t n = B * f.N * f.D;
+        float *o1 = ref_falloc(n), *o0 = ref_falloc(n);
+        ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o1, IJEPA_FORWARD_INFERENCE), 0);
+        ck_assert_int_eq(ijepa_encoder_forward(e0, im, B, NULL, 0, o0, IJEPA_FORWARD_INFERENCE), 0);
+        ck_assert_msg(!memcmp(o0, o1, (size_t)n * sizeof *o0),
+                      "trainable 0 and 1 give different bf16 inference outputs");
+        free(o1); free(o0);
+        ijepa_encoder_free(e0);
+        ijepa_config_free(c0);
+    }
     ref_vit_unbind(&v);
     free(pd); free(im); free(imd); free(saved);
     enc_fx_close(&f);
@@ -887,15 +944,17 @@ static void step_run_close(step_run *s)
  * rounds activations), through the predictor's 2 blocks and the encoder's
  * 2, and the forward errors (~1e-2, BF16_FWD_TOL's derivation) enter the
  * residual pred - target of the L2 loss, whose values are O(1): a relative
- * error of a few 1e-2 in dL/dpred, carried into every tensor. Measured:
- * at most 2.6e-2 over all tensors (predictor_blocks.1.norm2.weight, a
- * LayerNorm gain whose gradient is a cancelling sum), cosine 0.99990 over
- * the whole gradient, losses 1.6545 (bf16) and 1.6529 (f32). A wrong
- * gradient path gives O(1) on the tensors it touches (planted: fc1's bias
- * gradient dropped, relative error 1). The loss must agree within 2e-2
- * relative, and the cosine of the whole gradient vectors exceed 0.999.
+ * error of a few 1e-2 in dL/dpred, carried into every tensor; the
+ * LayerNorm backwards read the normalised input kept in bf16. Measured: at
+ * most 4.1e-2 over all tensors (blocks.0.norm1.weight, a LayerNorm gain
+ * whose gradient is a cancelling sum, reached last by the backward),
+ * cosine 0.99981 over the whole gradient, losses 1.6536 (bf16) and 1.6529
+ * (f32). tol 8e-2: twice that. A wrong gradient path gives O(1) on the
+ * tensors it touches (planted: fc1's bias gradient dropped, relative error
+ * 1). The loss must agree within 2e-2 relative, and the cosine of the whole
+ * gradient vectors exceed 0.999.
  */
-#define BF16_GRAD_TOL 6e-2
+#define BF16_GRAD_TOL 8e-2
 
 START_TEST(test_fullstep_grad_vs_f32)
 {
