@@ -8,12 +8,15 @@
  * prints one table (docs/results.md explains the numbers).
  *
  *   ijepa-demo [--data DIR] [--steps N] [--out DIR] [--probe-train N]
- *              [--probe-epochs E]
+ *              [--probe-epochs E] [--precision auto|f32|bf16]
  *
  * --probe-train N fits the probes on the first N training images (default
  * 20000; 0 = all 60k, as ijepa-probe does) and --probe-epochs E runs E
  * logistic-regression epochs per fit (default 10). `make demo-full` uses
- * more steps and the full probe.
+ * more steps and the full probe. --precision sets the config key precision;
+ * auto (the default) takes bf16 where the CPU runs it in hardware
+ * (ijepa_context_precision_native()) and f32 elsewhere: both learn alike
+ * (docs/results.md). The precision used is printed.
  *
  * Threads: OMP_NUM_THREADS (default: all cores).
  */
@@ -34,6 +37,7 @@ int main(int argc, char **argv)
     const char *dir = FMNIST_DEFAULT_DIR, *out = "demo-out";
     int64_t steps = 0, probe_train = PROBE_TRAIN;
     int probe_epochs = PROBE_EPOCHS;
+    const char *precision = "auto";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--data") && i + 1 < argc)
             dir = argv[++i];
@@ -45,9 +49,12 @@ int main(int argc, char **argv)
             probe_train = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--probe-epochs") && i + 1 < argc)
             probe_epochs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--precision") && i + 1 < argc)
+            precision = argv[++i];
         else {
             fprintf(stderr, "usage: ijepa-demo [--data DIR] [--steps N] [--out DIR] "
-                            "[--probe-train N] [--probe-epochs E]\n");
+                            "[--probe-train N] [--probe-epochs E] "
+                            "[--precision auto|f32|bf16]\n");
             return 2;
         }
     }
@@ -74,9 +81,21 @@ int main(int argc, char **argv)
         probe_epochs = 1;
     ijepa_context *ctx;
     CHECK(ijepa_context_create(&ctx));
-    printf("ijepa-demo: libijepa %s, %d threads; I-JEPA on Fashion-MNIST, recipe \"%s\", "
-           "%lld steps of %lld images\n", ijepa_version_string(),
-           (int)ijepa_context_num_threads(ctx), r->name, (long long)steps, (long long)B);
+    int64_t prec;
+    if (!strcmp(precision, "auto"))
+        prec = ijepa_context_precision_native(ctx, IJEPA_PRECISION_BF16) == 1
+                   ? IJEPA_PRECISION_BF16 : IJEPA_PRECISION_F32;
+    else if (ijepa_config_value_from_name(IJEPA_CFG_PRECISION, precision, &prec) < 0) {
+        fprintf(stderr, "ijepa-demo: --precision %s: not auto, f32 or bf16\n", precision);
+        return 2;
+    }
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_PRECISION, prec));
+    printf("ijepa-demo: libijepa %s, %d threads, precision %s%s; I-JEPA on Fashion-MNIST, "
+           "recipe \"%s\", %lld steps of %lld images\n", ijepa_version_string(),
+           (int)ijepa_context_num_threads(ctx), ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
+           prec == IJEPA_PRECISION_BF16 && ijepa_context_precision_native(ctx, prec) != 1
+               ? " (emulated: no bf16 matmul hardware here)" : "",
+           r->name, (long long)steps, (long long)B);
     ex_train_result res;
     ijepa_trainer *tr = ex_train(ctx, cfg, &train, NULL, steps, r->crop_scale_min, out, NULL, 0, 0, &res);
 

@@ -54,7 +54,8 @@ static inline void ex_mkdir(const char *dir)
     }
 }
 
-/* Set a config key from "name=value" text, by the key's type. */
+/* Set a config key from "name=value" text, by the key's type; integer
+ * keys with named values take the name too (precision=bf16, loss=l2). */
 static inline int ex_config_set(ijepa_config *cfg, const char *name, const char *value)
 {
     int32_t key;
@@ -62,6 +63,10 @@ static inline int ex_config_set(ijepa_config *cfg, const char *name, const char 
         return -1;
     char *end;
     if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
+        int64_t named;
+        if (ijepa_config_value_name(key, 0) &&
+            ijepa_config_value_from_name(key, value, &named) == IJEPA_OK)
+            return ijepa_config_set_int(cfg, key, named) < 0 ? -1 : 0;
         long long v = strtoll(value, &end, 10);
         if (*end || end == value)
             return -1;

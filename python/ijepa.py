@@ -61,6 +61,8 @@ MASK_OFFICIAL = 1
 LOSS_SMOOTH_L1 = 0
 LOSS_L2 = 1
 LOSS_L1 = 2
+PRECISION_F32 = 0
+PRECISION_BF16 = 1
 CFG_TYPE_INT = 1
 CFG_TYPE_FLOAT = 2
 TENSOR_NO_DECAY = 1
@@ -158,12 +160,15 @@ _SIGNATURES = {
     "ijepa_config_bounds": (_int, [_i32, _pdbl, _pdbl], "status"),
     "ijepa_config_key_count": (_i32, [], None),
     "ijepa_config_key_at": (_i32, [_i32], None),
+    "ijepa_config_value_name": (_str, [_i32, _i64], None),
+    "ijepa_config_value_from_name": (_int, [_i32, _str, _pi64], "status"),
     # context.h
     "ijepa_context_create": (_int, [_HH], "status"),
     "ijepa_context_free": (None, [_H], None),
     "ijepa_context_last_error": (_str, [_H], None),
     "ijepa_context_cpu_isa": (_str, [_H], None),
     "ijepa_context_num_threads": (_i32, [_H], None),
+    "ijepa_context_precision_native": (_int, [_H, _i32], "index"),
     # tensors.h
     "ijepa_tensor_table_count": (_i64, [_H], None),
     "ijepa_tensor_table_buffer_size": (_i64, [_H], None),
@@ -314,6 +319,7 @@ _HANDLE_ERROR_GETTERS = [
 # failures are recorded only per thread
 _THREAD_ERROR_ONLY = {
     "ijepa_config_key_from_name", "ijepa_config_key_type", "ijepa_config_bounds",
+    "ijepa_config_value_from_name", "ijepa_context_precision_native",
     "ijepa_encoder_ema_update", "ijepa_trainer_stat", "ijepa_trainer_masks",
     "ijepa_checkpoint_read_config", "ijepa_checkpoint_open", "ijepa_checkpoint_open_memory",
 }
@@ -538,6 +544,10 @@ class Config(_Handle):
     def __setitem__(self, name, value):
         key = _key(name)
         if lib.ijepa_config_key_type(key) == CFG_TYPE_INT:
+            if isinstance(value, str):  # a named value: precision="bf16", loss="l2"
+                v = _i64()
+                lib.ijepa_config_value_from_name(key, value.encode(), ctypes.byref(v))
+                value = v.value
             if isinstance(value, float) and not float(value).is_integer():
                 raise TypeError("config key %r is an integer, not %r" % (name, value))
             lib.ijepa_config_set_int(self._ptr, key, int(value))
@@ -613,6 +623,16 @@ class Context(_Handle):
     @property
     def num_threads(self):
         return lib.ijepa_context_num_threads(self._ptr)
+
+    def precision_native(self, precision):
+        """True if this machine runs the matmuls of precision ("f32", "bf16"
+        or a PRECISION_* value) in hardware, False if emulated."""
+        if isinstance(precision, str):
+            v = _i64()
+            lib.ijepa_config_value_from_name(_key("precision"), precision.encode(),
+                                             ctypes.byref(v))
+            precision = v.value
+        return lib.ijepa_context_precision_native(self._ptr, int(precision)) == 1
 
 
 # --- tensor tables ----------------------------------------------------------------------------

@@ -25,6 +25,12 @@ The bound is a few 1e-5 for these shapes; observed errors are 30-100x
 smaller, and a reference with tanh-GELU instead of exact GELU (GELU values
 off by up to 2e-4, outputs by about 1e-4 relative) fails it, so the bound
 does discriminate.
+
+A third test runs precision = bf16 against PyTorch's own mixed precision
+(torch.autocast("cpu", dtype=torch.bfloat16), as the official train.py with
+use_bfloat16): both are compared with the float64 reference, and libijepa's
+error may not exceed 1.5x autocast's plus 2^-7 (test_bf16_vs_autocast states
+why).
 """
 import math
 import unittest
@@ -290,6 +296,118 @@ class TestTorchParity(unittest.TestCase):
         def masks(cfg, batch, rng):
             return ijepa.MaskSampler(cfg).sample(batch, 3)
         self.run_case("A (G=4, B=3, M=3, heads 4/3)", settings, 3, masks, ijepa.LOSS_SMOOTH_L1)
+
+    def run_bf16_case(self, name, settings, batch, masks_fn, loss_kind):
+        """precision = bf16 against PyTorch's own mixed precision: the same
+        float64 reference as run_case, and the reference in float32 under
+        torch.autocast("cpu", dtype=torch.bfloat16) around the forwards and
+        the loss (as the official train.py with use_bfloat16). Returns the
+        relative errors (rel_err) of libijepa bf16 and of autocast against
+        float64, per quantity."""
+        cfg = ijepa.Config(precision="bf16", **settings)
+        tcfg = cfg.copy()
+        tcfg["trainable"] = 0
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        enc = ijepa.Encoder(self.ctx, cfg)
+        tgt = ijepa.Encoder(self.ctx, tcfg)
+        pred = ijepa.Predictor(self.ctx, cfg)
+        for m in (enc, tgt, pred):
+            randomize(m, rng)
+        img, patch, C = cfg["img_size"], cfg["patch_size"], cfg["in_chans"]
+        D, depth, heads = cfg["embed_dim"], cfg["depth"], cfg["num_heads"]
+        pdepth, pheads = cfg["pred_depth"], cfg["pred_num_heads"] or heads
+        eps, teps = cfg["ln_eps"], cfg["target_ln_eps"]
+        x = rng.standard_normal((batch, C, img, img)).astype(np.float32)
+        context, targets = masks_fn(cfg, batch, rng)
+        M = targets.shape[0]
+
+        h = tgt(x)
+        z = enc(x, keep=context, train=True)
+        p = pred(z, context, targets, train=True)
+        loss, dp = ijepa.loss_compute(h, targets, p, kind=loss_kind, ln_eps=teps)
+        enc.zero_grad()
+        pred.zero_grad()
+        enc.backward(pred.backward(dp))
+        lib = {"target encoder": h, "context encoder": z, "predictor": p, "loss": loss}
+        for model in (enc, pred):
+            for t, g in model.grad_dict().items():
+                lib["grad " + t] = g
+
+        def reference(dtype, autocast):
+            pe, pt, pp = (torch_params(m, m is not tgt) for m in (enc, tgt, pred))
+            for d in (pe, pt, pp):
+                for k in d:
+                    d[k] = d[k].detach().to(dtype).requires_grad_(d[k].requires_grad)
+            xt = torch.tensor(x).to(dtype)
+            masks_enc = [torch.tensor(context.astype(np.int64))]
+            masks_pred = [torch.tensor(targets[m].astype(np.int64)) for m in range(M)]
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                with torch.no_grad():
+                    ht = encoder_forward(pt, xt, patch, depth, heads, eps)
+                    h_norm = F.layer_norm(ht, (D,), eps=teps)
+                    h_tgt = repeat_interleave_batch(apply_masks(h_norm, masks_pred), batch,
+                                                    repeat=len(masks_enc))
+                zt = encoder_forward(pe, xt, patch, depth, heads, eps, masks=masks_enc)
+                predt = predictor_forward(pp, zt, masks_enc, masks_pred, pdepth, pheads, eps)
+                if loss_kind == ijepa.LOSS_SMOOTH_L1:
+                    losst = F.smooth_l1_loss(predt, h_tgt)
+                else:
+                    losst = F.mse_loss(predt, h_tgt)
+            losst.backward()
+            out = {"target encoder": ht, "context encoder": zt, "predictor": predt,
+                   "loss": losst}
+            out = {k: v.detach().double().numpy() for k, v in out.items()}
+            for d in (pe, pp):
+                for k, v in d.items():
+                    if v.grad is not None:
+                        out["grad " + k] = v.grad.double().numpy()
+            return out
+
+        exact = reference(torch.float64, False)
+        auto = reference(torch.float32, True)
+        errs = {}
+        for k in exact:
+            errs[k] = (rel_err(lib[k], exact[k]), rel_err(auto[k], exact[k]))
+        for m in (pred, tgt, enc):
+            m.close()
+        return errs
+
+    def test_bf16_vs_autocast(self):
+        """precision = bf16 on case A's model and masks, against float64 and
+        against PyTorch's bf16 autocast (module docstring of run_bf16_case).
+
+        Tolerance. Both mixed-precision computations round matmul operands to
+        bf16 (u16 = 2^-8), so both are off from float64 by about the same
+        amount, ~1e-2 relative (rel_err: max abs difference over the largest
+        element) on outputs and up to ~1e-1 on gradients whose sums cancel.
+        libijepa's bf16 error against float64 must not exceed 1.5x autocast's
+        own error on that quantity plus 2 u16 (the rounding of one operand
+        step): as accurate as PyTorch's mixed precision, not merely close to
+        it. A wrong path or scale is off by O(1), far beyond that."""
+        settings = dict(img_size=16, patch_size=4, in_chans=3, embed_dim=32, depth=2,
+                        num_heads=4, pred_embed_dim=24, pred_depth=2, pred_num_heads=3,
+                        batch_size=3, num_targets=3, min_keep=0, target_scale_min=0.15,
+                        target_scale_max=0.3, context_scale_min=0.6, context_scale_max=0.8,
+                        seed=11)
+
+        def masks(cfg, batch, rng):
+            return ijepa.MaskSampler(cfg).sample(batch, 3)
+        errs = self.run_bf16_case("A bf16", settings, 3, masks, ijepa.LOSS_SMOOTH_L1)
+        u16 = 2.0 ** -8
+        worst_ratio, worst = 0.0, ""
+        for k, (e_lib, e_auto) in errs.items():
+            bound = 1.5 * e_auto + 2 * u16
+            self.assertLessEqual(e_lib, bound, "%s: libijepa bf16 error %.3g, autocast %.3g, "
+                                 "bound %.3g" % (k, e_lib, e_auto, bound))
+            if e_lib / bound > worst_ratio:
+                worst_ratio, worst = e_lib / bound, k
+        outs = ["%s %.2g/%.2g" % (k, *errs[k]) for k in
+                ("target encoder", "context encoder", "predictor", "loss")]
+        g_lib = max(v[0] for k, v in errs.items() if k.startswith("grad "))
+        g_auto = max(v[1] for k, v in errs.items() if k.startswith("grad "))
+        self.report.append("torch parity bf16 (libijepa/autocast error vs float64): %s; "
+                           "worst gradient %.2g/%.2g; closest to its bound: %s (%.2f)"
+                           % (", ".join(outs), g_lib, g_auto, worst, worst_ratio))
 
     def test_handmade_masks_odd_shapes(self):
         """Batch 2, 2 targets of scattered patches (overlapping the context),
