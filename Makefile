@@ -6,8 +6,8 @@
 #   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build-fuzz/)
 #   make demo            build examples/ and run $(DEMO_CMD)
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
-#   make bench           build and run tests/bench
-#   make bench-torch     the same I-JEPA steps in PyTorch (tests/bench_torch.py, PYTHON_BENCH)
+#   make bench           build and run tests/bench (GEMM peaks, encoder and whole-step rows, f32 and bf16)
+#   make bench-torch     the same I-JEPA steps in PyTorch, f32 and bf16 autocast (tests/bench_torch.py, PYTHON_BENCH)
 #   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
 #   make uninstall       remove exactly what install put
 #   make deps            apt-get install the Debian packages below if any is missing

@@ -120,6 +120,14 @@ const char *ijepa__engine_isa(void)
  * when it has all of its bits. */
 static int isa_has(int isa, dnnl_cpu_isa_t want) { return (isa & (int)want) == (int)want; }
 
+void ijepa__engine_version(int *major, int *minor, int *patch)
+{
+    const dnnl_version_t *v = dnnl_version();
+    *major = v->major;
+    *minor = v->minor;
+    *patch = v->patch;
+}
+
 int ijepa__engine_bf16_native(void)
 {
     return isa_has((int)dnnl_get_effective_cpu_isa(), dnnl_cpu_isa_avx512_core_amx);

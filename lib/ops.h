@@ -22,6 +22,8 @@ typedef struct ijepa__ops ijepa__ops;       /* primitive cache + scratchpad */
 int ijepa__engine_create(ijepa__engine **out, ijepa__err *err);
 void ijepa__engine_free(ijepa__engine *eng);
 const char *ijepa__engine_isa(void);
+/* The oneDNN version the library runs on. */
+void ijepa__engine_version(int *major, int *minor, int *patch);
 /* 1 when bf16 matmuls run on oneDNN's bf16 kernels (AMX), 0 when emulated. */
 int ijepa__engine_bf16_native(void);
 

@@ -6,7 +6,7 @@
  * Fashion-MNIST recipe), and prints aligned tables.
  *
  *   tests/bench [--quick] [--iters N] [--tries N] [--only SUBSTR] [--no-gemm]
- *               [--precision f32|bf16] [--set key=value]...
+ *               [--precision f32|bf16|both] [--set key=value]...
  *
  *   --quick        smoke run: batch 2, 1 timed iteration, few GEMM reps, no
  *                  retries (also: IJEPA_BENCH_QUICK=1)
@@ -21,12 +21,17 @@
  *                  labels are "vit_small/train/8", "vit_small/infer/16", ...,
  *                  "ijepa vit_small/16", "ijepa fmnist/128"
  *   --no-gemm      skip the GEMM peak measurement (no "% of peak" column)
- *   --precision P  the config key precision of every encoder and trainer
- *                  row: f32 (default) or bf16; "% of peak" is then against
- *                  the GEMM peak of that precision (bf16: oneDNN's bf16
- *                  matmul, or the float32 one where bf16 is emulated)
+ *   --precision P  the config key precision of the encoder and trainer
+ *                  rows: f32, bf16 or both (default: both, each row once
+ *                  per precision); "% of peak" is against the GEMM peak of
+ *                  the row's precision (bf16: oneDNN's bf16 matmul, or the
+ *                  float32 one where bf16 is emulated)
  *   --set key=value  a config key for every encoder and trainer row, after
  *                  the row's own settings (repeatable; e.g. seq_bucket=1)
+ *
+ * Each whole-step row runs in a fresh process (this program again, with
+ * the hidden option --child-step), so its peak RSS is that configuration's
+ * own and nothing earlier in the run touched its memory.
  *
  * Threads: OMP_NUM_THREADS (the library uses the OpenMP pool as it is).
  * Exit status: 0, or 1 when a library call fails (its message is printed),
@@ -66,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -239,14 +245,17 @@ typedef struct opts {
     int gemm;
     const char *only;
     int marks; /* ONEDNN_VERBOSE is on: print phase markers */
-    int precision; /* IJEPA_PRECISION_* */
+    int precisions;  /* bit p: run precision p (IJEPA_PRECISION_*) */
+    int precision;   /* the precision of the rows being run */
     char sets[1024]; /* --set pairs, space separated */
+    int child_step;  /* --child-step: run this whole-step case alone, -1: no */
+    char **argv;     /* for re-running itself */
 } opts;
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench [--quick] [--iters N] [--tries N] [--budget S] [--only SUBSTR] "
-               "[--no-gemm] [--precision f32|bf16] [--set key=value]... [--help]\n"
+               "[--no-gemm] [--precision f32|bf16|both] [--set key=value]... [--help]\n"
                "  env: OMP_NUM_THREADS, IJEPA_BENCH_QUICK=1, IJEPA_BENCH_ITERS=N\n");
 }
 
@@ -264,6 +273,9 @@ static int parse_iters(const char *s, int *out)
 static void parse_opts(opts *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
+    o->precisions = 3;
+    o->child_step = -1;
+    o->argv = argv;
     o->iters = 5;
     o->attempts = 3;
     o->budget = 150;
@@ -306,11 +318,16 @@ static void parse_opts(opts *o, int argc, char **argv)
             o->gemm = 0;
         } else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) {
             int64_t v;
-            if (ijepa_config_value_from_name(IJEPA_CFG_PRECISION, argv[++i], &v) < 0) {
-                fprintf(stderr, "bench: --precision '%s' is not f32 or bf16\n", argv[i]);
+            if (strcmp(argv[++i], "both") == 0) {
+                o->precisions = 3;
+            } else if (ijepa_config_value_from_name(IJEPA_CFG_PRECISION, argv[i], &v) == 0) {
+                o->precisions = 1 << v;
+            } else {
+                fprintf(stderr, "bench: --precision '%s' is not f32, bf16 or both\n", argv[i]);
                 exit(2);
             }
-            o->precision = (int)v;
+        } else if (strcmp(argv[i], "--child-step") == 0 && i + 1 < argc) {
+            o->child_step = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
             const size_t used = strlen(o->sets);
             if (!strchr(argv[i + 1], '=') ||
@@ -435,7 +452,7 @@ typedef struct bench_case {
 
 typedef struct row {
     char label[48];
-    int train, attempts;
+    int train, attempts, precision;
     int64_t batch, tokens;
     double fwd_ms, bwd_ms, step_ms, step_min_ms;
     double gflop; /* per step */
@@ -469,6 +486,7 @@ static void run_case(const opts *o, ijepa_context *ctx, const bench_case *bc, ro
              bc->train ? "train" : "infer", (long long)bc->batch);
     rw->train = bc->train;
     rw->batch = bc->batch;
+    rw->precision = o->precision;
 
     ijepa_config *cfg;
     CHECK(ijepa_config_create(&cfg));
@@ -733,59 +751,159 @@ static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc
     ijepa_config_free(cfg);
 }
 
-static void run_steps(const opts *o, ijepa_context *ctx, double peak)
+/* ViT-S/16 with the predictor of every released I-JEPA model (384 wide,
+ * 12 deep), and the Fashion-MNIST recipe of examples/trainloop.h. */
+static const step_case STEPS_FULL[] = {
+    {"ijepa vit_small/16", "vit_small",
+     "img_size=224 patch_size=16 pred_embed_dim=384 pred_depth=12 batch_size=16"},
+    {"ijepa fmnist/128", "vit_tiny",
+     "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
+     "patch_init_std=0.5 pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
+     "min_keep=4"},
+};
+static const step_case STEPS_QUICK[] = {
+    {"ijepa vit_small/2", "vit_small",
+     "img_size=224 patch_size=16 pred_embed_dim=384 pred_depth=2 batch_size=2"},
+    {"ijepa fmnist/16", "vit_tiny",
+     "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
+     "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=16 min_keep=4"},
+};
+
+/* --child-step i: case i alone, its row as one line for the parent. */
+static int child_step(const opts *o)
 {
-    /* ViT-S/16 with the predictor of every released I-JEPA model (384 wide,
-     * 12 deep), and the Fashion-MNIST recipe of examples/trainloop.h. */
-    static const step_case full[] = {
-        {"ijepa vit_small/16", "vit_small",
-         "img_size=224 patch_size=16 pred_embed_dim=384 pred_depth=12 batch_size=16"},
-        {"ijepa fmnist/128", "vit_tiny",
-         "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
-         "patch_init_std=0.5 pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
-         "min_keep=4"},
-    };
-    static const step_case quick[] = {
-        {"ijepa vit_small/2", "vit_small",
-         "img_size=224 patch_size=16 pred_embed_dim=384 pred_depth=2 batch_size=2"},
-        {"ijepa fmnist/16", "vit_tiny",
-         "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 "
-         "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=16 min_keep=4"},
-    };
-    const step_case *cases = o->quick ? quick : full;
-    const size_t nc = o->quick ? sizeof quick / sizeof quick[0] : sizeof full / sizeof full[0];
+    const step_case *cases = o->quick ? STEPS_QUICK : STEPS_FULL;
+    if (o->child_step < 0 || o->child_step > 1)
+        return 2;
+    ijepa_context *ctx;
+    CHECK(ijepa_context_create(&ctx));
+    step_row r;
+    run_step_case(o, ctx, &cases[o->child_step], &r);
+    printf("BENCH_STEP_ROW %lld %.3f %.3f %.3f %.4f %.3f %.3f %d %.3f %lld\n", (long long)r.batch,
+           r.kc, r.kt, r.step_ms, r.img_s, r.gflop_s, r.noise_pct, r.attempts, r.rss_peak,
+           (long long)r.built);
+    ijepa_context_free(ctx);
+    return 0;
+}
+
+/* Run case i in precision prec in a fresh process (this program with
+ * --child-step); the child's other output (ONEDNN_VERBOSE lines, phase
+ * marks) passes through. Returns 0 and the row, or -1. */
+static int spawn_step(const opts *o, int i, int prec, step_row *r)
+{
+    char num[16], it[16], tr[16], bu[16];
+    snprintf(num, sizeof num, "%d", i);
+    snprintf(it, sizeof it, "%d", o->iters);
+    snprintf(tr, sizeof tr, "%d", o->attempts);
+    snprintf(bu, sizeof bu, "%d", o->budget);
+    char *args[64];
+    int n = 0;
+    args[n++] = o->argv[0];
+    args[n++] = "--child-step";
+    args[n++] = num;
+    args[n++] = "--precision";
+    args[n++] = (char *)ijepa_config_value_name(IJEPA_CFG_PRECISION, prec);
+    args[n++] = "--iters";
+    args[n++] = it;
+    args[n++] = "--tries";
+    args[n++] = tr;
+    args[n++] = "--budget";
+    args[n++] = bu;
+    if (o->quick)
+        args[n++] = "--quick";
+    char sets[sizeof o->sets];
+    snprintf(sets, sizeof sets, "%s", o->sets);
+    for (char *tok = strtok(sets, " "); tok && n < 60; tok = strtok(NULL, " ")) {
+        args[n++] = "--set";
+        args[n++] = tok;
+    }
+    args[n] = NULL;
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    fflush(stdout);
+    const pid_t pid = fork(); /* exec right away: the child runs no library code */
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *f = fdopen(fd[0], "r");
+    char line[4096];
+    int got = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        long long batch, built;
+        if (sscanf(line, "BENCH_STEP_ROW %lld %lf %lf %lf %lf %lf %lf %d %lf %lld", &batch,
+                   &r->kc, &r->kt, &r->step_ms, &r->img_s, &r->gflop_s, &r->noise_pct,
+                   &r->attempts, &r->rss_peak, &built) == 10) {
+            r->batch = batch;
+            r->built = built;
+            got = 1;
+        } else {
+            fputs(line, stdout);
+        }
+    }
+    if (f)
+        fclose(f);
+    int status;
+    waitpid(pid, &status, 0);
+    return got && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void run_steps(const opts *o, double peak, double peak16, int native16)
+{
+    const step_case *cases = o->quick ? STEPS_QUICK : STEPS_FULL;
     int header = 0;
-    for (size_t i = 0; i < nc; i++) {
+    for (int i = 0; i < 2; i++) {
         if (o->only && !strstr(cases[i].label, o->only))
             continue;
-        if (!header) {
-            printf("\nwhole I-JEPA training steps (ijepa_trainer_step: masks, target forward, "
-                   "context forward+backward,\npredictor forward+backward, loss, AdamW, EMA; "
-                   "uniform masks, so Kc and Kt vary by step; GFLOP/s = analytic\nFLOPs of the "
-                   "steps run / their time; peak RSS = the process's high-water mark so far:\nrun --only ijepa for a configuration's own; built = compute primitives the three models\ncreated during the timed steps, 0 once every shape is cached)\n\n");
-            printf("%-20s %5s %6s %6s %9s %8s %8s %6s %6s %5s %9s %6s\n", "config", "batch",
-                   "Kc", "Kt", "step ms", "img/s", "GFLOP/s", "%peak", "noise%", "tries",
-                   "peak MiB", "built");
-            header = 1;
+        for (int prec = 0; prec < 2; prec++) {
+            if (!(o->precisions & (1 << prec)))
+                continue;
+            if (!header) {
+                printf("\nwhole I-JEPA training steps (ijepa_trainer_step: masks, target forward, "
+                       "context forward+backward,\npredictor forward+backward, loss, AdamW, EMA; "
+                       "uniform masks, so Kc and Kt vary by step; GFLOP/s = analytic\nFLOPs of the "
+                       "steps run / their time, %%peak against the GEMM peak of the row's\n"
+                       "precision; each row in a fresh process: peak MiB is the configuration's "
+                       "own; built =\ncompute primitives the three models created during the "
+                       "timed steps, 0 once every shape\nis cached)\n\n");
+                printf("%-20s %4s %5s %6s %6s %9s %8s %8s %6s %6s %5s %9s %6s\n", "config",
+                       "prec", "batch", "Kc", "Kt", "step ms", "img/s", "GFLOP/s", "%peak",
+                       "noise%", "tries", "peak MiB", "built");
+                header = 1;
+            }
+            step_row r;
+            memset(&r, 0, sizeof r);
+            if (spawn_step(o, i, prec, &r) < 0) {
+                fprintf(stderr, "bench: the step configuration '%s' (%s) failed\n",
+                        cases[i].label, ijepa_config_value_name(IJEPA_CFG_PRECISION, prec));
+                exit(1);
+            }
+            const double pk_ref = prec == IJEPA_PRECISION_BF16 && native16 ? peak16 : peak;
+            char pk[16], nz[16];
+            if (pk_ref > 0)
+                snprintf(pk, sizeof pk, "%6.1f", 100.0 * r.gflop_s / pk_ref);
+            else
+                snprintf(pk, sizeof pk, "%6s", "-");
+            fmt_noise(nz, sizeof nz, r.noise_pct);
+            printf("%-20s %4s %5lld %6.1f %6.1f %9.1f %8.2f %8.1f %s %6s %5d %9.1f %6lld\n",
+                   cases[i].label, ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
+                   (long long)r.batch, r.kc, r.kt, r.step_ms, r.img_s, r.gflop_s, pk, nz,
+                   r.attempts, mib(r.rss_peak), (long long)r.built);
+            fflush(stdout);
         }
-        step_row r;
-        run_step_case(o, ctx, &cases[i], &r);
-        char pk[16], nz[16];
-        if (peak > 0)
-            snprintf(pk, sizeof pk, "%6.1f", 100.0 * r.gflop_s / peak);
-        else
-            snprintf(pk, sizeof pk, "%6s", "-");
-        fmt_noise(nz, sizeof nz, r.noise_pct);
-        printf("%-20s %5lld %6.1f %6.1f %9.1f %8.2f %8.1f %s %6s %5d %9.1f %6lld\n", r.label,
-               (long long)r.batch, r.kc, r.kt, r.step_ms, r.img_s, r.gflop_s, pk, nz,
-               r.attempts, mib(r.rss_peak), (long long)r.built);
-        fflush(stdout);
     }
 }
 
 static void print_row_header(void)
 {
-    printf("%-20s %5s %8s %9s %9s %9s %9s %8s %8s %8s %6s %6s %5s\n", "config", "batch",
+    printf("%-20s %4s %5s %8s %9s %9s %9s %9s %8s %8s %8s %6s %6s %5s\n", "config", "prec", "batch",
            "tok/step", "fwd ms", "bwd ms", "step ms", "min ms", "img/s", "tok/s", "GFLOP/s",
            "%peak", "noise%", "tries");
 }
@@ -804,8 +922,8 @@ static void print_row(const row *r, double peak)
     else
         snprintf(pk, sizeof pk, "%6s", "-");
     fmt_noise(nz, sizeof nz, r->noise_pct);
-    printf("%-20s %5lld %8lld %9.1f %s %9.1f %9.1f %8.2f %8.0f %8.1f %s %6s %5d\n", r->label,
-           (long long)r->batch, (long long)r->tokens, r->fwd_ms, bwd, r->step_ms,
+    printf("%-20s %4s %5lld %8lld %9.1f %s %9.1f %9.1f %8.2f %8.0f %8.1f %s %6s %5d\n", r->label,
+           ijepa_config_value_name(IJEPA_CFG_PRECISION, r->precision), (long long)r->batch, (long long)r->tokens, r->fwd_ms, bwd, r->step_ms,
            r->step_min_ms, (double)r->batch / s, (double)r->tokens / s, gfs, pk, nz,
            r->attempts);
     fflush(stdout);
@@ -818,6 +936,10 @@ int main(int argc, char **argv)
     g_start = now_s();
     opts o;
     parse_opts(&o, argc, argv);
+    if (o.child_step >= 0) {
+        o.precision = o.precisions == 2 ? IJEPA_PRECISION_BF16 : IJEPA_PRECISION_F32;
+        return child_step(&o);
+    }
 
     ijepa_context *ctx;
     CHECK(ijepa_context_create(&ctx));
@@ -871,24 +993,33 @@ int main(int argc, char **argv)
         ijepa__ops_free(ops);
         ijepa__engine_free(eng);
     }
-    /* "% of peak" is against the GEMMs the rows really run */
-    if (o.precision == IJEPA_PRECISION_BF16 && native16)
-        peak = peak16;
 
+    char model[256] = "?";
+    FILE *ci = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (ci && fgets(line, sizeof line, ci))
+        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+            snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    if (ci)
+        fclose(ci);
+    int vmaj, vmin, vpat;
+    ijepa__engine_version(&vmaj, &vmin, &vpat);
+    printf("\nversions: libijepa %s, oneDNN %d.%d.%d, compiler %s; cpu: %s\n",
+           ijepa_version_string(), vmaj, vmin, vpat, __VERSION__, model);
     const char *omp = getenv("OMP_NUM_THREADS");
-    printf("\nmachine: cpu isa %s, %d thread%s (OMP_NUM_THREADS=%s, OMP_WAIT_POLICY=%s)\n",
+    printf("machine: cpu isa %s, %d thread%s (OMP_NUM_THREADS=%s, OMP_WAIT_POLICY=%s)\n",
            ijepa_context_cpu_isa(ctx), (int)ijepa_context_num_threads(ctx),
            ijepa_context_num_threads(ctx) == 1 ? "" : "s", omp ? omp : "unset",
            getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "unset");
-    printf("precision: %s (precision=%s; bf16 matmuls here: %s)%s\n",
-           ijepa_config_value_name(IJEPA_CFG_PRECISION, o.precision),
-           ijepa_config_value_name(IJEPA_CFG_PRECISION, o.precision),
+    printf("precision: %s; bf16 matmuls here: %s\n",
+           o.precisions == 3 ? "f32 and bf16" : o.precisions == 2 ? "bf16" : "f32",
            ijepa_context_precision_native(ctx, IJEPA_PRECISION_BF16) == 1
-               ? "native, oneDNN bf16 kernels"
-               : "emulated, float32 GEMMs on bf16-rounded operands",
-           o.precision == IJEPA_PRECISION_BF16 && peak > 0
-               ? (native16 ? "; % of peak: of the bf16 GEMM peak" : "; % of peak: of the f32 GEMM peak")
-               : "");
+               ? "native, oneDNN bf16 kernels (% of peak: of the bf16 GEMM peak)"
+               : "emulated, float32 GEMMs on bf16-rounded operands (% of peak: of the f32 "
+                 "GEMM peak)");
 
     static const bench_case full[] = {
         {"vit_tiny", 1, 16},  {"vit_tiny", 1, 32},  {"vit_small", 1, 8},
@@ -899,7 +1030,7 @@ int main(int argc, char **argv)
     };
     const bench_case *cases = o.quick ? quick : full;
     const size_t ncases = o.quick ? sizeof quick / sizeof quick[0] : sizeof full / sizeof full[0];
-    row rows[sizeof full / sizeof full[0]];
+    row rows[2 * sizeof full / sizeof full[0]];
     size_t nrows = 0;
 
     printf("\nencoder, img 224, patch 16 (196 tokens/image); train = TRAIN forward + "
@@ -912,28 +1043,35 @@ int main(int argc, char **argv)
            "in all and\n not after %d s of run time; the cleanest is shown)\n\n",
            NOISE_MAX, o.attempts, o.budget);
     print_row_header();
-    for (size_t i = 0; i < ncases; i++) {
-        row *r = &rows[nrows];
-        char label[48];
-        snprintf(label, sizeof label, "%s/%s/%lld", cases[i].preset,
-                 cases[i].train ? "train" : "infer", (long long)cases[i].batch);
-        if (o.only && !strstr(label, o.only))
+    for (int prec = 0; prec < 2; prec++) {
+        if (!(o.precisions & (1 << prec)))
             continue;
-        run_case(&o, ctx, &cases[i], r);
-        print_row(r, peak);
-        nrows++;
+        o.precision = prec;
+        for (size_t i = 0; i < ncases; i++) {
+            row *r = &rows[nrows];
+            char label[48];
+            snprintf(label, sizeof label, "%s/%s/%lld", cases[i].preset,
+                     cases[i].train ? "train" : "infer", (long long)cases[i].batch);
+            if (o.only && !strstr(label, o.only))
+                continue;
+            run_case(&o, ctx, &cases[i], r);
+            print_row(r, prec == IJEPA_PRECISION_BF16 && native16 ? peak16 : peak);
+            nrows++;
+        }
     }
 
     printf("\nmemory (configurations run in the order above; peak RSS is the process's "
            "high-water mark so far)\n");
-    printf("%-20s %12s %12s %16s %10s\n", "config", "encoder MiB", "RSS MiB",
+    printf("%-20s %4s %12s %12s %16s %10s\n", "config", "prec", "encoder MiB", "RSS MiB",
            "peak RSS so far", "create ms");
     for (size_t i = 0; i < nrows; i++)
-        printf("%-20s %12.1f %12.1f %16.1f %10.0f\n", rows[i].label, mib(rows[i].enc_bytes),
-               mib(rows[i].rss_now), mib(rows[i].rss_peak), rows[i].create_ms);
+        printf("%-20s %4s %12.1f %12.1f %16.1f %10.0f\n", rows[i].label,
+               ijepa_config_value_name(IJEPA_CFG_PRECISION, rows[i].precision),
+               mib(rows[i].enc_bytes), mib(rows[i].rss_now), mib(rows[i].rss_peak),
+               rows[i].create_ms);
     printf("(encoder MiB = ijepa_encoder_memory_bytes; RSS MiB = resident while that "
            "encoder was alive;\n create ms = ijepa_encoder_create, parameter init included)\n");
-    run_steps(&o, ctx, peak);
+    run_steps(&o, peak, peak16, native16);
     printf("\ntotal bench time %.1f s\n", now_s() - g_start);
 
     ijepa_context_free(ctx);

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The PyTorch side of tests/bench.c's "whole I-JEPA training steps" table
 (a benchmark, not a test): one I-JEPA training step as the official
-facebookresearch/ijepa src/train.py does it, in float32 on the CPU, for the
-same two configurations, so that libijepa's speed and memory can be stated
-side by side with PyTorch's on the same machine.
+facebookresearch/ijepa src/train.py does it, on the CPU in float32 and in
+its bf16 autocast mixed precision, for the same two configurations, so that
+libijepa's speed and memory can be stated side by side with PyTorch's on
+the same machine.
 
-    tests/bench_torch.py [--only SUBSTR] [--iters N] [--warm N] [--tries N] [--bf16]
+    tests/bench_torch.py [--only SUBSTR] [--iters N] [--warm N] [--tries N]
+                         [--precision f32|bf16|both] [--bf16]
 
   --only SUBSTR  run only the configurations whose label contains SUBSTR
                  ("ijepa vit_small/16", "ijepa fmnist/128")
@@ -14,12 +16,14 @@ side by side with PyTorch's on the same machine.
   --tries N      timed windows at most; a window in which other processes
                  used > 10 % of the CPUs is run again and the cleanest one is
                  reported (default 2)
-  --bf16         mixed precision as the official train.py with
-                 use_bfloat16: true (the default of every official config):
-                 torch.autocast("cpu", dtype=torch.bfloat16) around the
-                 target forward, the context forward, the predictor and the
-                 loss; backward, AdamW and the EMA outside it, on the float32
-                 master weights
+  --precision P  f32, bf16 or both (default: both, each configuration once
+                 per precision). bf16 is mixed precision as the official
+                 train.py with use_bfloat16: true (the default of every
+                 official config): torch.autocast("cpu", dtype=torch.bfloat16)
+                 around the target forward, the context forward, the
+                 predictor and the loss; backward, AdamW and the EMA outside
+                 it, on the float32 master weights
+  --bf16         the same as --precision bf16
 
 Threads: torch.set_num_threads(OMP_NUM_THREADS), default 2.
 Exit status: 0; 0 with a message when PyTorch is not importable; 1 when a
@@ -458,6 +462,7 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--warm", type=int, default=3)
     ap.add_argument("--tries", type=int, default=2)
+    ap.add_argument("--precision", choices=("f32", "bf16", "both"), default="both")
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     o = ap.parse_args()
@@ -465,6 +470,8 @@ def main():
         return child(o.child)
     if o.iters < 1 or o.warm < 0 or o.tries < 1:
         ap.error("--iters >= 1, --warm >= 0, --tries >= 1")
+    precisions = ["bf16"] if o.bf16 else (["f32", "bf16"] if o.precision == "both"
+                                          else [o.precision])
 
     info = torch_info(sys.executable)
     if info is None:
@@ -483,7 +490,8 @@ def main():
           % (info["version"], sys.executable, sys.version.split()[0], threads,
              "" if threads == "1" else "s", os.environ.get("OMP_NUM_THREADS", "unset")))
     print("torch build: " + "; ".join(info["blas"]))
-    print("precision: %s" % ("bf16 autocast" if o.bf16 else "float32"))
+    print("precision: %s" % " and ".join("bf16 autocast" if p == "bf16" else "float32"
+                                         for p in precisions))
     for var in ("LD_LIBRARY_PATH", "LD_PRELOAD", "OPENBLAS_CORETYPE"):
         if os.environ.get(var):
             print("%s=%s" % (var, os.environ[var]))
@@ -493,45 +501,46 @@ def main():
         if o.only and o.only not in label:
             continue
         arch, masks = draw_masks(preset, settings, o.warm + o.tries * o.iters)
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump({"arch": arch, "masks": masks, "warm": o.warm, "iters": o.iters,
-                       "tries": o.tries, "bf16": o.bf16}, f)
-            spec = f.name
-        env = dict(os.environ)
-        env["OMP_NUM_THREADS"] = threads
-        if not header:
-            print("\nwhole I-JEPA training steps in PyTorch (src/train.py step: target forward "
-                  "under no_grad +\nlayer_norm, context forward+backward, predictor "
-                  "forward+backward, smooth-L1, AdamW,\ngrad norms, EMA; %s; masks = "
-                  "libijepa's sampler for the same step indices, so Kc and Kt\nare those of "
-                  "tests/bench.c's first timed window; GFLOP/s = tests/bench.c's analytic "
-                  "FLOPs /\ntime; peak MiB = ru_maxrss of a fresh process per configuration; "
-                  "import MiB = RSS after\n`import torch`)\n"
-                  % ("bf16 autocast (torch.autocast cpu, as train.py use_bfloat16)" if o.bf16
-                     else "float32"))
-            print("%-20s %5s %6s %6s %9s %8s %8s %6s %5s %6s %9s %10s" % (
-                "config", "batch", "Kc", "Kt", "step ms", "img/s", "GFLOP/s", "noise%",
-                "tries", "load1", "peak MiB", "import MiB"))
-            header = True
-        try:
-            r = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", spec],
-                               env=env, capture_output=True, text=True)
-        finally:
-            os.unlink(spec)
-        rows = [ln for ln in r.stdout.splitlines() if ln.startswith("BENCH_TORCH_ROW ")]
-        if r.returncode != 0 or not rows:
-            sys.stderr.write(r.stdout + r.stderr)
-            print("bench_torch: %s failed (exit %d)" % (label, r.returncode))
-            return 1
-        x = json.loads(rows[-1][len("BENCH_TORCH_ROW "):])
-        noise = "%.1f" % x["noise"] if x["noise"] >= 0 else "?"
-        print("%-20s %5d %6.1f %6.1f %9.1f %8.2f %8.1f %6s %5d %6.2f %9.1f %10.1f" % (
-            label, x["batch"], x["kc"], x["kt"], x["step_ms"], x["img_s"], x["gflop_s"],
-            noise, x["attempts"], x["loadavg"], x["peak_mib"], x["import_mib"]))
-        print("  (steps %d..%d ms: %s; loss %.4f; create %.0f ms)" % (
-            x["first_step"], x["first_step"] + len(x["steps_ms"]) - 1,
-            " ".join("%.1f" % t for t in x["steps_ms"]), x["loss"], x["create_ms"]))
-        sys.stdout.flush()
+        for prec in precisions:
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump({"arch": arch, "masks": masks, "warm": o.warm, "iters": o.iters,
+                           "tries": o.tries, "bf16": prec == "bf16"}, f)
+                spec = f.name
+            env = dict(os.environ)
+            env["OMP_NUM_THREADS"] = threads
+            if not header:
+                print("\nwhole I-JEPA training steps in PyTorch (src/train.py step: target "
+                      "forward under no_grad +\nlayer_norm, context forward+backward, predictor "
+                      "forward+backward, smooth-L1, AdamW,\ngrad norms, EMA; f32: float32; bf16: "
+                      "torch.autocast(cpu, bfloat16) as train.py's\nuse_bfloat16; masks = "
+                      "libijepa's sampler for the same step indices, so Kc and Kt are\nthose of "
+                      "tests/bench.c's first timed window; GFLOP/s = tests/bench.c's analytic\n"
+                      "FLOPs / time; peak MiB = ru_maxrss of a fresh process per configuration "
+                      "and\nprecision; import MiB = RSS after `import torch`)\n")
+                print("%-20s %4s %5s %6s %6s %9s %8s %8s %6s %5s %6s %9s %10s" % (
+                    "config", "prec", "batch", "Kc", "Kt", "step ms", "img/s", "GFLOP/s",
+                    "noise%", "tries", "load1", "peak MiB", "import MiB"))
+                header = True
+            try:
+                r = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", spec],
+                                   env=env, capture_output=True, text=True)
+            finally:
+                os.unlink(spec)
+            rows = [ln for ln in r.stdout.splitlines() if ln.startswith("BENCH_TORCH_ROW ")]
+            if r.returncode != 0 or not rows:
+                sys.stderr.write(r.stdout + r.stderr)
+                print("bench_torch: %s (%s) failed (exit %d)" % (label, prec, r.returncode))
+                return 1
+            x = json.loads(rows[-1][len("BENCH_TORCH_ROW "):])
+            noise = "%.1f" % x["noise"] if x["noise"] >= 0 else "?"
+            print("%-20s %4s %5d %6.1f %6.1f %9.1f %8.2f %8.1f %6s %5d %6.2f %9.1f %10.1f" % (
+                label, prec, x["batch"], x["kc"], x["kt"], x["step_ms"], x["img_s"],
+                x["gflop_s"], noise, x["attempts"], x["loadavg"], x["peak_mib"],
+                x["import_mib"]))
+            print("  (steps %d..%d ms: %s; loss %.4f; create %.0f ms)" % (
+                x["first_step"], x["first_step"] + len(x["steps_ms"]) - 1,
+                " ".join("%.1f" % t for t in x["steps_ms"]), x["loss"], x["create_ms"]))
+            sys.stdout.flush()
     return 0
 
 
