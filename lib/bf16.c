@@ -841,41 +841,63 @@ void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *
 // --- softmax -------------------------------------------------------------------------------
 
 typedef struct sm_args {
-    float *x;
-    const float *dy;
-    const ijepa__bf16 *y;
+    float *x;                 /* float32 scores (overwritten), or NULL */
+    const ijepa__bf16 *x16;   /* bf16 scores instead of x */
+    const ijepa__bf16 *y, *dy16;
     ijepa__bf16 *out;
     float *out32; /* float32 output instead of out (may be x) */
     int64_t rows, cols, valid;
 } sm_args;
+
+/* Rows up to this long keep their exponentials on the stack between the
+ * passes; longer ones compute them twice. */
+#define SM_ROW 4096
 
 INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
 {
     const sm_args *a = p;
     const int64_t cols = a->cols, n = a->valid;
     const int64_t r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
+    float tmp[SM_ROW];
     for (int64_t r = r0; r < r1; r++) {
-        float *x = a->x + r * cols;
+        float *x = a->x ? a->x + r * cols : NULL;
+        const ijepa__bf16 *x16 = a->x16 ? a->x16 + r * cols : NULL;
         ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
-        float m = x[0];
-        for (int64_t c = 1; c < n; c++)
-            m = x[c] > m ? x[c] : m;
+        float m = x ? x[0] : wid(x16[0]);
+        for (int64_t c = 1; c < n; c++) {
+            const float v = x ? x[c] : wid(x16[c]);
+            m = v > m ? v : m;
+        }
+        /* the exponentials: in x (float32 scores), in tmp, or not kept */
+        float *e = x ? x : (n <= SM_ROW ? tmp : NULL);
+        float s = 0.0f;
+        if (e) {
 #pragma omp simd
-        for (int64_t c = 0; c < n; c++)
-            x[c] = exp_f(x[c] - m);
-        const float inv = 1.0f / lane_sum(x, n);
+            for (int64_t c = 0; c < n; c++)
+                e[c] = exp_f((x ? x[c] : wid(x16[c])) - m);
+            s = lane_sum(e, n);
+        } else {
+            for (int64_t c = 0; c < n; c++)
+                s += exp_f(wid(x16[c]) - m);
+        }
+        const float inv = 1.0f / s;
         if (a->out32) {
             float *o = a->out32 + r * cols;
 #pragma omp simd
             for (int64_t c = 0; c < n; c++)
-                o[c] = x[c] * inv;
+                o[c] = e[c] * inv;
             for (int64_t c = n; c < cols; c++)
                 o[c] = 0.0f;
             continue;
         }
+        if (e) {
 #pragma omp simd
-        for (int64_t c = 0; c < n; c++)
-            y[c] = rnd(x[c] * inv);
+            for (int64_t c = 0; c < n; c++)
+                y[c] = rnd(e[c] * inv);
+        } else {
+            for (int64_t c = 0; c < n; c++)
+                y[c] = rnd(exp_f(wid(x16[c]) - m) * inv);
+        }
         for (int64_t c = n; c < cols; c++)
             y[c] = 0;
     }
@@ -886,24 +908,31 @@ INL void sm_bwd_k(const void *p, int64_t b, int64_t nb)
     const sm_args *a = p;
     const int64_t cols = a->cols, r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
     for (int64_t r = r0; r < r1; r++) {
-        const ijepa__bf16 *y = a->y + r * cols;
-        const float *dy = a->dy + r * cols;
+        const ijepa__bf16 *y = a->y + r * cols, *dy = a->dy16 + r * cols;
         ijepa__bf16 *dx = a->out + r * cols;
         float s[16] = {0};
         int64_t c = 0;
         for (; c + 16 <= cols; c += 16)
             for (int j = 0; j < 16; j++)
-                s[j] += wid(y[c + j]) * dy[c + j];
+                s[j] += wid(y[c + j]) * wid(dy[c + j]);
         for (int j = 0; c < cols; c++, j++)
-            s[j] += wid(y[c]) * dy[c];
+            s[j] += wid(y[c]) * wid(dy[c]);
         const float t = lane_sum(s, 16);
 #pragma omp simd
         for (int64_t k = 0; k < cols; k++)
-            dx[k] = rnd(wid(y[k]) * (dy[k] - t));
+            dx[k] = rnd(wid(y[k]) * (wid(dy[k]) - t));
     }
 }
 
 #if HAVE_512
+/* scores c.. of a row as float32 (lanes past n - c zero) */
+I512 __m512 sm_ld(const sm_args *a, const float *x, const ijepa__bf16 *x16, int64_t c,
+                  __mmask16 k)
+{
+    (void)a;
+    return x ? _mm512_maskz_loadu_ps(k, x + c) : ld16m(x16 + c, k);
+}
+
 T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
 {
     const sm_args *a = p;
@@ -911,28 +940,32 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
     const int64_t r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
     const int64_t nv = n & ~(int64_t)15;
     const __mmask16 mt = tail_mask(n - nv);
+    float tmp[SM_ROW];
     for (int64_t r = r0; r < r1; r++) {
-        float *x = a->x + r * cols;
+        float *x = a->x ? a->x + r * cols : NULL;
+        const ijepa__bf16 *x16 = a->x16 ? a->x16 + r * cols : NULL;
         ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
-        __m512 vm = _mm512_set1_ps(x[0]);
-        for (int64_t c = 0; c < nv; c += 16)
-            vm = _mm512_max_ps(vm, _mm512_loadu_ps(x + c));
-        if (nv < n)
-            vm = _mm512_mask_max_ps(vm, mt, vm, _mm512_maskz_loadu_ps(mt, x + nv));
+        __m512 vm = _mm512_set1_ps(x ? x[0] : wid(x16[0]));
+        for (int64_t c = 0; c < n; c += 16) {
+            const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+            vm = _mm512_mask_max_ps(vm, k, vm, sm_ld(a, x, x16, c, k));
+        }
         const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(vm));
+        float *e = x ? x : (n <= SM_ROW ? tmp : NULL);
         __m512 s = _mm512_setzero_ps();
         for (int64_t c = 0; c < n; c += 16) {
             const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
-            const __m512 e = _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + c), m)));
-            _mm512_mask_storeu_ps(x + c, k, e);
-            s = _mm512_add_ps(s, e);
+            const __m512 v = _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(sm_ld(a, x, x16, c, k), m)));
+            if (e)
+                _mm512_mask_storeu_ps(e + c, k, v);
+            s = _mm512_add_ps(s, v);
         }
         const __m512 inv = _mm512_set1_ps(1.0f / hsum(s));
         if (a->out32) {
             float *o = a->out32 + r * cols;
             for (int64_t c = 0; c < n; c += 16) {
                 const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
-                _mm512_mask_storeu_ps(o + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + c), inv));
+                _mm512_mask_storeu_ps(o + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, e + c), inv));
             }
             for (int64_t c = n; c < cols; c++)
                 o[c] = 0.0f;
@@ -940,7 +973,9 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
         }
         for (int64_t c = 0; c < n; c += 16) {
             const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
-            st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + c), inv));
+            const __m512 v = e ? _mm512_maskz_loadu_ps(k, e + c)
+                               : exp512(_mm512_sub_ps(sm_ld(a, x, x16, c, k), m));
+            st16m(y + c, k, _mm512_mul_ps(v, inv));
         }
         for (int64_t c = n; c < cols; c++)
             y[c] = 0;
@@ -954,19 +989,17 @@ T512 static void sm_bwd_k_512(const void *p, int64_t b, int64_t nb)
     const int64_t cv = cols & ~(int64_t)15;
     const __mmask16 mt = tail_mask(cols - cv);
     for (int64_t r = r0; r < r1; r++) {
-        const ijepa__bf16 *y = a->y + r * cols;
-        const float *dy = a->dy + r * cols;
+        const ijepa__bf16 *y = a->y + r * cols, *dy = a->dy16 + r * cols;
         ijepa__bf16 *dx = a->out + r * cols;
         __m512 s = _mm512_setzero_ps();
         for (int64_t c = 0; c < cols; c += 16) {
             const __mmask16 k = c < cv ? (__mmask16)0xffff : mt;
-            s = _mm512_fmadd_ps(ld16m(y + c, k), _mm512_maskz_loadu_ps(k, dy + c), s);
+            s = _mm512_fmadd_ps(ld16m(y + c, k), ld16m(dy + c, k), s);
         }
         const __m512 t = _mm512_set1_ps(hsum(s));
         for (int64_t c = 0; c < cols; c += 16) {
             const __mmask16 k = c < cv ? (__mmask16)0xffff : mt;
-            st16m(dx + c, k,
-                  _mm512_mul_ps(ld16m(y + c, k), _mm512_sub_ps(_mm512_maskz_loadu_ps(k, dy + c), t)));
+            st16m(dx + c, k, _mm512_mul_ps(ld16m(y + c, k), _mm512_sub_ps(ld16m(dy + c, k), t)));
         }
     }
 }
@@ -974,11 +1007,10 @@ T512 static void sm_bwd_k_512(const void *p, int64_t b, int64_t nb)
 VARIANTS(sm_fwd_k)
 VARIANTS(sm_bwd_k)
 
-void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
-                         ijepa__bf16 *y)
+void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid,
+                         const ijepa__bf16 *x, ijepa__bf16 *y)
 {
-    /* the exponentials are kept in x between the two passes over a row */
-    const sm_args a = {.x = x, .out = y, .rows = rows, .cols = cols, .valid = valid};
+    const sm_args a = {.x16 = x, .out = y, .rows = rows, .cols = cols, .valid = valid};
     run(sm_fwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
 }
 
@@ -990,9 +1022,9 @@ void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, f
 }
 
 void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
-                             const float *dy, ijepa__bf16 *dx)
+                             const ijepa__bf16 *dy, ijepa__bf16 *dx)
 {
-    const sm_args a = {.y = y, .dy = dy, .out = dx, .rows = rows, .cols = cols};
+    const sm_args a = {.y = y, .dy16 = dy, .out = dx, .rows = rows, .cols = cols};
     run(sm_bwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
 }
 

@@ -91,18 +91,20 @@ void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *
                               float *dx, float *dgamma, float *dbeta, float *part);
 
 /*
- * Softmax of each row of x [rows, cols] over its first `valid` columns,
- * output bf16; the other columns of y are 0 (padding keys). x is scratch:
- * it is overwritten.
+ * Softmax of each row of the bf16 scores x [rows, cols] over its first
+ * `valid` columns, in float32, output bf16; the other columns of y are 0
+ * (padding keys). y may be x.
  */
-void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
-                         ijepa__bf16 *y);
-/* The same with a float32 output y (y may be x). */
+void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid,
+                         const ijepa__bf16 *x, ijepa__bf16 *y);
+/* The same on float32 scores x with a float32 output y (y may be x; x is
+ * overwritten either way). */
 void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
                            float *y);
-/* dx = bf16(y * (dy - sum_j y_j dy_j)) per row;  y, dx bf16, dy float32 */
+/* dx = bf16(y * (dy - sum_j y_j dy_j)) per row, in float32; y, dy, dx bf16,
+ * dx may be dy */
 void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
-                             const float *dy, ijepa__bf16 *dx);
+                             const ijepa__bf16 *dy, ijepa__bf16 *dx);
 
 /* y = bf16(GELU(x)), exact (erf) GELU, n values */
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y);

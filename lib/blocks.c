@@ -174,7 +174,7 @@ static int64_t layout(ijepa__stack *st, float *base)
     float *d1 = carve(base, &c, R * D), *d2 = carve(base, &c, h ? 0 : R * D);
     float *b3 = carve(base, &c, h ? 0 : R * 3 * D);
     float *bh = carve(base, &c, h ? 0 : R * (Hd > 3 * D ? Hd : 3 * D));
-    float *p1 = carve(base, &c, A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);
+    float *p1 = carve(base, &c, h ? 0 : A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);
     float *dg = carve(base, &c, D), *db = carve(base, &c, D);
     ijepa__bf16 *a16 = NULL, *b16 = NULL, *c16 = NULL, *d16 = NULL, *h16 = NULL, *p16 = NULL;
     ijepa__bf16 *e16 = NULL, *w16 = NULL;
@@ -363,10 +363,12 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                               IJEPA__MM_OUT_BF16)) < 0)
         return rc;
     ijepa__heads_split3_bf16(qkv, S, T, H, hd, a->q16, a->k16, a->v16);
+    /* the scores in bf16 (as autocast's q @ k^T), the softmax in float32 on
+     * them, in place */
     if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, a->q16, 0, a->k16, 1, NULL, st->scale, 0,
-                              st->bufP1, IJEPA__MM_BF16)) < 0)
+                              a->P16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
-    ijepa__softmax_bf16(lvl, S * H * T, T, V, st->bufP1, a->P16);
+    ijepa__softmax_bf16(lvl, S * H * T, T, V, a->P16, a->P16);
     if ((rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 0, a->v16, 0, NULL, 1.0f, 0, o16,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
@@ -533,10 +535,9 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
     ijepa__heads_split_bf16(dctx, S, T, H, hd, dO);
-    ijepa__bf16 *dq = st->c16, *dk = dq + R * D, *dv = dk + R * D, *dS = st->p16;
-    float *dP = st->bufP1;
+    ijepa__bf16 *dq = st->c16, *dk = dq + R * D, *dv = dk + R * D, *dP = st->p16, *dS = dP;
     if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
-                              IJEPA__MM_BF16)) < 0 ||
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
         (rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 1, dO, 0, NULL, 1.0f, 0, dv,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
