@@ -685,7 +685,8 @@ static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc
     const int64_t C = cfg_int(cfg, IJEPA_CFG_IN_CHANS);
     const int n = o->iters < 3 && !o->quick ? 3 : o->iters, warm = o->quick ? 1 : 3;
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TOTAL_STEPS, 1000000));
-    snprintf(rw->label, sizeof rw->label, "%s", sc->label);
+    snprintf(rw->label, sizeof rw->label, "%s %s", sc->label,
+             ijepa_config_value_name(IJEPA_CFG_PRECISION, o->precision));
     rw->batch = B;
     rw->steps = n;
     ijepa_trainer *tr;
@@ -714,9 +715,11 @@ static void run_step_case(const opts *o, ijepa_context *ctx, const step_case *sc
             built0 += ijepa__ops_built(ops3[k]);
         load_mark_take(&m0);
         for (int it = 0; it < n; it++) {
+            mark(o, "begin", rw->label, "step", attempt, it, -1);
             t0 = now_s();
             CHECK(ijepa_trainer_step(tr, images, B, &loss));
             ts[it] = now_s() - t0;
+            mark(o, "end", rw->label, "step", attempt, it, ts[it] * 1e3);
             secs += ts[it];
             CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_N_CONTEXT, &v));
             kc += v;
