@@ -19,7 +19,7 @@
  * runs out of normal numbers), erfc(z) = t Q(t) exp(-z^2), t = 1 / (1 + z/2),
  * with Q a degree-8 polynomial fitted to erfcx(z) / t on z in [0, 9.3]
  * (relative error 8e-8 in double; exp(-z^2) is 0 in float32 beyond). The
- * same exp(-z^2) = exp(-x^2 / 2) gives GELU's derivative. All of it is far
+ * same exp(-z^2) = exp(-x^2 / 2) gives GELU's derivative in the backward. All of it is far
  * below the bf16 rounding (2^-8) that follows. Both bodies compute the same
  * formulas in the same order of operations per element; sums over a row
  * may be associated differently (16 lanes, then a fixed tree).
@@ -383,7 +383,7 @@ void ijepa__from_bf16(int lvl, const ijepa__bf16 *x, float *y, int64_t n)
 
 typedef struct cs_args {
     const float *x;
-    const ijepa__bf16 *h, *h2;
+    const ijepa__bf16 *h;
     ijepa__bf16 *y;
     float *part;
     int64_t R, C;
@@ -426,32 +426,6 @@ INL void colsum_bf16_k(const void *p, int64_t b, int64_t nb)
 #pragma omp simd
         for (int64_t c = 0; c < C; c++)
             s[c] += wid(x[c]);
-    }
-}
-
-/* y = bf16(h * h2), part[b] = column sums of y (when part) */
-INL void mul_cs_k(const void *p, int64_t b, int64_t nb)
-{
-    const cs_args *a = p;
-    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
-    float *s = a->part ? a->part + b * C : NULL;
-    if (s)
-        memset(s, 0, (size_t)C * sizeof *s);
-    for (int64_t r = r0; r < r1; r++) {
-        const ijepa__bf16 *u = a->h + r * C, *v = a->h2 + r * C;
-        ijepa__bf16 *y = a->y + r * C;
-        if (s) {
-#pragma omp simd
-            for (int64_t c = 0; c < C; c++) {
-                const ijepa__bf16 d = rnd(wid(u[c]) * wid(v[c]));
-                y[c] = d;
-                s[c] += wid(d);
-            }
-        } else {
-#pragma omp simd
-            for (int64_t c = 0; c < C; c++)
-                y[c] = rnd(wid(u[c]) * wid(v[c]));
-        }
     }
 }
 
@@ -505,37 +479,9 @@ T512 static void colsum_bf16_k_512(const void *p, int64_t b, int64_t nb)
     }
 }
 
-T512 static void mul_cs_k_512(const void *p, int64_t b, int64_t nb)
-{
-    const cs_args *a = p;
-    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
-    float *s = a->part ? a->part + b * C : NULL;
-    if (s)
-        memset(s, 0, (size_t)C * sizeof *s);
-    for (int64_t r = r0; r < r1; r++) {
-        const ijepa__bf16 *u = a->h + r * C, *v = a->h2 + r * C;
-        ijepa__bf16 *y = a->y + r * C;
-        int64_t c = 0;
-        for (; c + 16 <= C; c += 16) {
-            const __m256i h = rnd16(_mm512_mul_ps(ld16(u + c), ld16(v + c)));
-            _mm256_storeu_si256((__m256i *)(void *)(y + c), h);
-            if (s)
-                _mm512_storeu_ps(s + c, _mm512_add_ps(_mm512_loadu_ps(s + c), rnd_wid(h)));
-        }
-        if (c < C) {
-            const __mmask16 m = tail_mask(C - c);
-            const __m256i h = rnd16(_mm512_mul_ps(ld16m(u + c, m), ld16m(v + c, m)));
-            _mm256_mask_storeu_epi16(y + c, m, h);
-            if (s)
-                _mm512_mask_storeu_ps(s + c, m,
-                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m, s + c), rnd_wid(h)));
-        }
-    }
-}
 #endif
 VARIANTS(to_bf16_cs_k)
 VARIANTS(colsum_bf16_k)
-VARIANTS(mul_cs_k)
 
 void ijepa__to_bf16_colsum(int lvl, int64_t R, int64_t C, const float *x, ijepa__bf16 *y,
                            float *gb, float *part)
@@ -554,16 +500,6 @@ void ijepa__colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x, flo
     const cs_args a = {.h = x, .part = part, .R = R, .C = C};
     run(colsum_bf16_k_at(lvl), &a, nb, R * C);
     reduce_parts(part, nb, C, gb);
-}
-
-void ijepa__mul_colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *a,
-                            const ijepa__bf16 *b, ijepa__bf16 *y, float *gb, float *part)
-{
-    const int64_t nb = gb ? nb_sum(R, C) : nb_free(R, R * C);
-    const cs_args args = {.h = a, .h2 = b, .y = y, .part = gb ? part : NULL, .R = R, .C = C};
-    run(mul_cs_k_at(lvl), &args, nb, R * C);
-    if (gb)
-        reduce_parts(part, nb, C, gb);
 }
 
 // --- LayerNorm -----------------------------------------------------------------------------
@@ -1033,35 +969,50 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
     run(sm_bwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
 }
 
-// --- GELU ----------------------------------------------------------------------------------
+// --- GELU -----------------------------------------------------------------------------------
 
 typedef struct gelu_args {
-    const ijepa__bf16 *x;
-    ijepa__bf16 *y, *d;
-    int64_t n;
+    const ijepa__bf16 *x, *dy;
+    ijepa__bf16 *y;
+    float *part;
+    int64_t R, C;
 } gelu_args;
 
 INL void gelu_k(const void *p, int64_t b, int64_t nb)
 {
     const gelu_args *a = p;
-    const int64_t i0 = b * a->n / nb, i1 = (b + 1) * a->n / nb;
+    const int64_t i0 = b * a->R / nb, i1 = (b + 1) * a->R / nb; /* R = n, C = 1 */
     const ijepa__bf16 *x = a->x;
-    ijepa__bf16 *y = a->y, *d = a->d;
-    if (d) {
+    ijepa__bf16 *y = a->y;
 #pragma omp simd
-        for (int64_t i = i0; i < i1; i++) {
-            const float v = wid(x[i]);
+    for (int64_t i = i0; i < i1; i++) {
+        const float v = wid(x[i]);
+        float e;
+        y[i] = rnd(v * ncdf_e(v, &e));
+    }
+}
+
+/* Block b: dx = bf16(dy * GELU'(x)) with GELU' in float32, part[b] = column
+ * sums of dx (when part). */
+INL void gelu_bwd_k(const void *p, int64_t b, int64_t nb)
+{
+    const gelu_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    float *s = a->part ? a->part + b * C : NULL;
+    if (s)
+        memset(s, 0, (size_t)C * sizeof *s);
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *x = a->x + r * C, *dy = a->dy + r * C;
+        ijepa__bf16 *dx = a->y + r * C;
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) {
+            const float v = wid(x[c]);
             float e;
             const float ph = ncdf_e(v, &e);
-            y[i] = rnd(v * ph);
-            d[i] = rnd(ph + v * e * INV_SQRT_2PI);
-        }
-    } else {
-#pragma omp simd
-        for (int64_t i = i0; i < i1; i++) {
-            const float v = wid(x[i]);
-            float e;
-            y[i] = rnd(v * ncdf_e(v, &e));
+            const ijepa__bf16 d = rnd(wid(dy[c]) * (ph + v * e * INV_SQRT_2PI));
+            dx[c] = d;
+            if (s)
+                s[c] += wid(d);
         }
     }
 }
@@ -1070,30 +1021,57 @@ INL void gelu_k(const void *p, int64_t b, int64_t nb)
 T512 static void gelu_k_512(const void *p, int64_t b, int64_t nb)
 {
     const gelu_args *a = p;
-    const int64_t i0 = b * a->n / nb, i1 = (b + 1) * a->n / nb;
+    const int64_t i0 = b * a->R / nb, i1 = (b + 1) * a->R / nb;
     for (int64_t i = i0; i < i1; i += 16) {
         const __mmask16 m = i + 16 <= i1 ? (__mmask16)0xffff : tail_mask(i1 - i);
         const __m512 v = ld16m(a->x + i, m);
         __m512 e;
-        const __m512 ph = ncdf512(v, &e);
-        st16m(a->y + i, m, _mm512_mul_ps(v, ph));
-        if (a->d)
-            st16m(a->d + i, m,
-                  _mm512_fmadd_ps(_mm512_mul_ps(v, e), _mm512_set1_ps(INV_SQRT_2PI), ph));
+        st16m(a->y + i, m, _mm512_mul_ps(v, ncdf512(v, &e)));
+    }
+}
+
+T512 static void gelu_bwd_k_512(const void *p, int64_t b, int64_t nb)
+{
+    const gelu_args *a = p;
+    const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
+    const int64_t cv = C & ~(int64_t)15;
+    const __mmask16 mt = tail_mask(C - cv);
+    float *s = a->part ? a->part + b * C : NULL;
+    if (s)
+        memset(s, 0, (size_t)C * sizeof *s);
+    for (int64_t r = r0; r < r1; r++) {
+        const ijepa__bf16 *x = a->x + r * C, *dy = a->dy + r * C;
+        ijepa__bf16 *dx = a->y + r * C;
+        for (int64_t c = 0; c < C; c += 16) {
+            const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
+            const __m512 v = ld16m(x + c, m);
+            __m512 e;
+            const __m512 ph = ncdf512(v, &e);
+            const __m512 d = _mm512_fmadd_ps(_mm512_mul_ps(v, e), _mm512_set1_ps(INV_SQRT_2PI), ph);
+            const __m256i h = rnd16(_mm512_mul_ps(ld16m(dy + c, m), d));
+            _mm256_mask_storeu_epi16(dx + c, m, h);
+            if (s)
+                _mm512_mask_storeu_ps(s + c, m,
+                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m, s + c), rnd_wid(h)));
+        }
     }
 }
 #endif
 VARIANTS(gelu_k)
+VARIANTS(gelu_bwd_k)
 
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y)
 {
-    const gelu_args a = {.x = x, .y = y, .n = n};
+    const gelu_args a = {.x = x, .y = y, .R = n, .C = 1};
     run(gelu_k_at(lvl), &a, nb_free(n, 4 * n), 4 * n);
 }
 
-void ijepa__gelu_grad_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y,
-                           ijepa__bf16 *d)
+void ijepa__gelu_bwd_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x,
+                          const ijepa__bf16 *dy, ijepa__bf16 *dx, float *gb, float *part)
 {
-    const gelu_args a = {.x = x, .y = y, .d = d, .n = n};
-    run(gelu_k_at(lvl), &a, nb_free(n, 4 * n), 4 * n);
+    const int64_t nb = gb ? nb_sum(R, C) : nb_free(R, 4 * R * C);
+    const gelu_args a = {.x = x, .dy = dy, .y = dx, .part = gb ? part : NULL, .R = R, .C = C};
+    run(gelu_bwd_k_at(lvl), &a, nb, 4 * R * C);
+    if (gb)
+        reduce_parts(part, nb, C, gb);
 }

@@ -108,16 +108,12 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
 
 /* y = bf16(GELU(x)), exact (erf) GELU, n values */
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y);
-/* y = bf16(GELU(x)) and d = bf16(GELU'(x)), n values, from one exp() each */
-void ijepa__gelu_grad_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y,
-                           ijepa__bf16 *d);
 /*
- * y [R, C] = bf16(a * b) elementwise (y may alias a or b); with gb: gb[c] +=
- * sum_r y[r, c]. With b = GELU'(x) from ijepa__gelu_grad_bf16 and a the
- * gradient at GELU's output, y is the gradient at its input and gb the bias
- * gradient of the layer that produced x.
+ * dx [R, C] = bf16(dy * GELU'(x)), GELU' in float32 from one exp() per
+ * element; dx may alias dy. With gb: gb[c] += sum_r dx[r, c] (the bias
+ * gradient of the layer whose output x was).
  */
-void ijepa__mul_colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *a,
-                            const ijepa__bf16 *b, ijepa__bf16 *y, float *gb, float *part);
+void ijepa__gelu_bwd_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x,
+                          const ijepa__bf16 *dy, ijepa__bf16 *dx, float *gb, float *part);
 
 #endif

@@ -177,7 +177,7 @@ static int64_t layout(ijepa__stack *st, float *base)
     float *p1 = carve(base, &c, h ? 0 : A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);
     float *dg = carve(base, &c, D), *db = carve(base, &c, D);
     ijepa__bf16 *a16 = NULL, *b16 = NULL, *c16 = NULL, *d16 = NULL, *h16 = NULL, *p16 = NULL;
-    ijepa__bf16 *e16 = NULL, *w16 = NULL;
+    ijepa__bf16 *w16 = NULL;
     float *part = NULL;
     if (h) {
         const int64_t wmax = Hd > 3 * D ? Hd : 3 * D;
@@ -186,10 +186,6 @@ static int64_t layout(ijepa__stack *st, float *base)
         c16 = carve16(base, &c, R * 3 * D);
         d16 = carve16(base, &c, st->trainable ? R * 3 * D : 0);
         h16 = carve16(base, &c, R * Hd);
-        /* GELU' lives only in the MLP part of the backward, while c16 and
-         * d16 (adjacent) are free: it takes their place when it fits */
-        const int share = st->trainable && Hd <= 6 * D;
-        e16 = share ? c16 : carve16(base, &c, st->trainable ? R * Hd : 0);
         p16 = carve16(base, &c, st->trainable ? A : 0);
         w16 = carve16(base, &c, st->trainable ? 0 : st->block_floats);
         part = carve(base, &c, IJEPA__NB_MAX * (wmax > 2 * D ? wmax : 2 * D));
@@ -214,7 +210,6 @@ static int64_t layout(ijepa__stack *st, float *base)
         st->c16 = c16;
         st->d16 = d16;
         st->h16 = h16;
-        st->e16 = e16;
         st->w16 = w16;
         st->p16 = p16;
         st->part = part;
@@ -513,13 +508,13 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     int rc;
     /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
     ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->fc2b, st->part);
-    /* fc2's input again, and GELU' for later, from one exp() per element */
-    ijepa__gelu_grad_bf16(lvl, R * Hd, a->h16, dh, st->e16);
+    /* fc2's input again from fc1's kept output */
+    ijepa__gelu_bf16(lvl, R * Hd, a->h16, dh);
     if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, w + o->fc2w, dh, NULL, g + o->fc2w)) < 0 ||
         (rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w + o->fc2w, 0, NULL, 1.0f, 0, dh,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
-    ijepa__mul_colsum_bf16(lvl, R, Hd, dh, st->e16, dh, g + o->fc1b, st->part);
+    ijepa__gelu_bwd_bf16(lvl, R, Hd, a->h16, dh, dh, g + o->fc1b, st->part);
     /* LN2's output again from the kept xhat: the forward's bits */
     ijepa__layernorm_affine_bf16(lvl, R, D, a->xh2, p + o->n2w, p + o->n2b, xn);
     if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w + o->fc1w, xn, dxn, g + o->fc1w)) < 0)

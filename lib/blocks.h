@@ -66,8 +66,6 @@ typedef struct ijepa__stack {
     ijepa__bf16 *a16, *b16;    /* [rows, D] scratch                   */
     ijepa__bf16 *c16, *d16;    /* [rows, 3D] scratch                  */
     ijepa__bf16 *h16;          /* [rows, hidden] scratch: GELU output, its gradient */
-    ijepa__bf16 *e16;          /* [rows, hidden] scratch: GELU' in backward (trainable);
-                                * c16 and d16 when hidden <= 3D + 3D */
     ijepa__bf16 *p16;          /* [max_attn] scratch: softmax gradient */
     ijepa__bf16 *w16;          /* [block floats] one block's bf16 weights (!trainable) */
     int64_t block_floats;      /* floats of one block's tensors, padding included */
