@@ -649,11 +649,6 @@ int ijepa_checkpoint_open_memory(ijepa_checkpoint **out, const void *data, size_
     return rc;
 }
 
-const char *ijepa_checkpoint_last_error(const ijepa_checkpoint *ck)
-{
-    return ck ? ck->err.msg : "";
-}
-
 int ijepa_checkpoint_config(ijepa_checkpoint *ck, ijepa_config **out)
 {
     if (!out)
@@ -1007,8 +1002,6 @@ int ijepa_trainer_load(ijepa_trainer *tr, const char *path)
     ijepa_optimizer_set_step_count(ijepa__trainer_optimizer(tr), ck->step);
     ijepa__trainer_set_step(tr, ck->step);
 out:
-    if (rc < 0)
-        memcpy(e->msg, ijepa_last_error(), sizeof e->msg);
     free(used);
     ijepa_checkpoint_free(ck);
     return rc;

@@ -403,7 +403,7 @@ int ijepa_checkpoint_writer_create(ijepa_checkpoint_writer **out, const ijepa_co
     if (!out)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
     *out = NULL;
-    ijepa__err e = {__func__, ""};
+    ijepa__err e = {__func__};
     return ijepa__writer_new(out, cfg, step, &e);
 }
 
@@ -416,11 +416,6 @@ void ijepa_checkpoint_writer_free(ijepa_checkpoint_writer *w)
     free(w->t);
     free(w->config_text);
     free(w);
-}
-
-const char *ijepa_checkpoint_writer_last_error(const ijepa_checkpoint_writer *w)
-{
-    return w ? w->err.msg : "";
 }
 
 int ijepa_checkpoint_writer_add(ijepa_checkpoint_writer *w, const char *prefix,

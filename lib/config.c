@@ -83,7 +83,6 @@ static const key_spec KEYS[] = {
 #define NKEYS ((int32_t)(sizeof KEYS / sizeof KEYS[0]))
 
 struct ijepa_config {
-    ijepa__err err;
     int64_t ival[NKEYS];
     double fval[NKEYS];
 };
@@ -127,37 +126,27 @@ int ijepa_config_copy(ijepa_config **out, const ijepa_config *src)
     if (!cfg)
         return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate a config");
     memcpy(cfg, src, sizeof *cfg);
-    cfg->err.func = NULL;
-    cfg->err.msg[0] = '\0';
     *out = cfg;
     return IJEPA_OK;
 }
 
 void ijepa_config_free(ijepa_config *cfg) { free(cfg); }
 
-const char *ijepa_config_last_error(const ijepa_config *cfg)
+/* Validate (cfg, key, type); returns the slot or a negative status. Only
+ * the thread's message is written, never the config: reading one config
+ * from several threads is safe. */
+static int lookup(const ijepa_config *cfg, const char *func, int32_t key, int32_t type)
 {
-    return cfg ? cfg->err.msg : "";
-}
-
-/* Validate (cfg, key, type); returns the slot or a negative status. */
-static int lookup(ijepa_config *cfg, const char *func, int32_t key, int32_t type)
-{
-    ijepa__err *e = NULL;
-    if (cfg) {
-        e = &cfg->err;
-        ijepa__enter(e, func);
-    }
     if (!cfg)
         return ijepa__fail_func(func, IJEPA_ERR_INVALID_ARG, "config is NULL");
     int s = slot_of(key);
     if (s < 0)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "unknown key %d", (int)key);
+        return ijepa__fail_func(func, IJEPA_ERR_INVALID_ARG, "unknown key %d", (int)key);
     if (KEYS[s].type != type)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "key '%s' is %s, not %s",
-                           KEYS[s].name,
-                           KEYS[s].type == IJEPA_CFG_TYPE_INT ? "an integer" : "a float",
-                           type == IJEPA_CFG_TYPE_INT ? "an integer" : "a float");
+        return ijepa__fail_func(func, IJEPA_ERR_INVALID_ARG, "key '%s' is %s, not %s",
+                                KEYS[s].name,
+                                KEYS[s].type == IJEPA_CFG_TYPE_INT ? "an integer" : "a float",
+                                type == IJEPA_CFG_TYPE_INT ? "an integer" : "a float");
     return s;
 }
 
@@ -167,20 +156,20 @@ int ijepa_config_set_int(ijepa_config *cfg, int32_t key, int64_t value)
     if (s < 0)
         return s;
     if ((double)value < KEYS[s].lo || (double)value > KEYS[s].hi)
-        return ijepa__fail(&cfg->err, IJEPA_ERR_INVALID_ARG,
-                           "%s = %lld is outside [%.17g, %.17g]", KEYS[s].name,
-                           (long long)value, KEYS[s].lo, KEYS[s].hi);
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "%s = %lld is outside [%.17g, %.17g]", KEYS[s].name,
+                                (long long)value, KEYS[s].lo, KEYS[s].hi);
     cfg->ival[s] = value;
     return IJEPA_OK;
 }
 
 int ijepa_config_get_int(const ijepa_config *cfg, int32_t key, int64_t *value)
 {
-    int s = lookup((ijepa_config *)cfg, __func__, key, IJEPA_CFG_TYPE_INT);
+    int s = lookup(cfg, __func__, key, IJEPA_CFG_TYPE_INT);
     if (s < 0)
         return s;
     if (!value)
-        return ijepa__fail((ijepa__err *)&cfg->err, IJEPA_ERR_INVALID_ARG, "value is NULL");
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "value is NULL");
     *value = cfg->ival[s];
     return IJEPA_OK;
 }
@@ -191,20 +180,20 @@ int ijepa_config_set_float(ijepa_config *cfg, int32_t key, double value)
     if (s < 0)
         return s;
     if (!isfinite(value) || value < KEYS[s].lo || value > KEYS[s].hi)
-        return ijepa__fail(&cfg->err, IJEPA_ERR_INVALID_ARG,
-                           "%s = %g is outside [%g, %g]", KEYS[s].name, value,
-                           KEYS[s].lo, KEYS[s].hi);
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "%s = %g is outside [%g, %g]", KEYS[s].name, value,
+                                KEYS[s].lo, KEYS[s].hi);
     cfg->fval[s] = value;
     return IJEPA_OK;
 }
 
 int ijepa_config_get_float(const ijepa_config *cfg, int32_t key, double *value)
 {
-    int s = lookup((ijepa_config *)cfg, __func__, key, IJEPA_CFG_TYPE_FLOAT);
+    int s = lookup(cfg, __func__, key, IJEPA_CFG_TYPE_FLOAT);
     if (s < 0)
         return s;
     if (!value)
-        return ijepa__fail((ijepa__err *)&cfg->err, IJEPA_ERR_INVALID_ARG, "value is NULL");
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "value is NULL");
     *value = cfg->fval[s];
     return IJEPA_OK;
 }
@@ -223,11 +212,9 @@ static const preset PRESETS[] = {
 
 int ijepa_config_apply_preset(ijepa_config *cfg, const char *name)
 {
-    if (!cfg)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "config is NULL");
-    ijepa__enter(&cfg->err, __func__);
-    if (!name)
-        return ijepa__fail(&cfg->err, IJEPA_ERR_INVALID_ARG, "name is NULL");
+    if (!cfg || !name)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "config and name must not be NULL");
     for (size_t i = 0; i < sizeof PRESETS / sizeof PRESETS[0]; i++) {
         const preset *p = &PRESETS[i];
         if (strcmp(p->name, name) != 0)
@@ -238,9 +225,9 @@ int ijepa_config_apply_preset(ijepa_config *cfg, const char *name)
         cfg->fval[slot_of(IJEPA_CFG_MLP_RATIO)] = p->mlp_ratio;
         return IJEPA_OK;
     }
-    return ijepa__fail(&cfg->err, IJEPA_ERR_INVALID_ARG,
-                       "unknown preset '%s' (known: vit_tiny, vit_small, vit_base, "
-                       "vit_large, vit_huge, vit_giant)", name);
+    return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                            "unknown preset '%s' (known: vit_tiny, vit_small, vit_base, "
+                            "vit_large, vit_huge, vit_giant)", name);
 }
 
 int ijepa_config_key_from_name(const char *name, int32_t *key)

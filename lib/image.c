@@ -321,7 +321,7 @@ int ijepa_image_decode(ijepa_image **out, const void *data, int64_t size, int64_
     if (channels != 1 && channels != 3)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "channels %lld is not 1 or 3",
                                 (long long)channels);
-    ijepa__err e = {__func__, ""};
+    ijepa__err e = {__func__};
     ijepa__limits lim;
     ijepa__limits_from_cfg(&lim, cfg);
     return ijepa__image_decode(&e, "<memory>", data, size, channels, &lim, out);
@@ -338,7 +338,7 @@ int ijepa_image_load(ijepa_image **out, const char *path, int64_t channels,
     if (channels != 1 && channels != 3)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "%s: channels %lld is not 1 or 3",
                                 path, (long long)channels);
-    ijepa__err e = {__func__, ""};
+    ijepa__err e = {__func__};
     ijepa__limits lim;
     ijepa__limits_from_cfg(&lim, cfg);
     uint8_t *buf;

@@ -44,7 +44,7 @@ int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx, const ijepa_co
         return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate the trainer");
     ijepa__enter(&tr->err, __func__);
     int rc;
-    /* the component's own message (in the thread record) is kept on failure */
+    /* on failure the component's own message names the cause */
     /* the context encoder and predictor train whatever cfg says about
      * trainable; the target encoder never does */
     if ((rc = ijepa_config_copy(&tcfg, cfg)) < 0 ||
@@ -135,16 +135,6 @@ void ijepa_trainer_free(ijepa_trainer *tr)
     free(tr);
 }
 
-const char *ijepa_trainer_last_error(const ijepa_trainer *tr) { return tr ? tr->err.msg : ""; }
-
-/* Copy a component's failure (already in the thread record) into the trainer. */
-static int pass(ijepa_trainer *tr, int rc)
-{
-    memcpy(tr->err.msg, ijepa_last_error(), sizeof tr->err.msg);
-    tr->err.msg[sizeof tr->err.msg - 1] = '\0';
-    return rc;
-}
-
 int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double *loss)
 {
     if (!tr)
@@ -161,7 +151,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     int rc;
     if ((rc = ijepa_mask_sampler_sample(tr->masks, B, (uint64_t)tr->step, tr->ctx_idx, &nc,
                                         tr->tgt_idx, &nt)) < 0)
-        return pass(tr, rc);
+        return rc; /* the component named itself */
     /* the mask buffers now hold this step's masks, whatever happens next */
     tr->n_ctx = nc;
     tr->n_tgt = nt;
@@ -179,7 +169,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
         (rc = ijepa_predictor_zero_grad(tr->pred)) < 0 ||
         (rc = ijepa_predictor_backward(tr->pred, tr->dp, tr->dz)) < 0 ||
         (rc = ijepa_encoder_backward(tr->enc, tr->dz)) < 0)
-        return pass(tr, rc);
+        return rc; /* the component named itself */
     /* official order: schedulers step (counter + 1) before the update; the
      * momentum generator yields its value for the completed-step index */
     const double lr = ijepa_schedule_lr(tr->step + 1, tr->warmup, tr->total, tr->lr_start,
@@ -190,7 +180,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     if ((rc = ijepa_optimizer_grad_norm(tr->opt, &gnorm)) < 0 ||
         (rc = ijepa_optimizer_step(tr->opt, lr, wd)) < 0 ||
         (rc = ijepa_encoder_ema_update(tr->tgt, tr->enc, m > 1.0 ? 1.0 : m)) < 0)
-        return pass(tr, rc);
+        return rc; /* the component named itself */
     tr->step++;
     tr->stat[IJEPA_STAT_LOSS] = L;
     tr->stat[IJEPA_STAT_TARGET_STD] = tstd;

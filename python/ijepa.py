@@ -146,7 +146,6 @@ _SIGNATURES = {
     "ijepa_config_create": (_int, [_HH], "status"),
     "ijepa_config_copy": (_int, [_HH, _H], "status"),
     "ijepa_config_free": (None, [_H], None),
-    "ijepa_config_last_error": (_str, [_H], None),
     "ijepa_config_set_int": (_int, [_H, _i32, _i64], "status"),
     "ijepa_config_get_int": (_int, [_H, _i32, _pi64], "status"),
     "ijepa_config_set_float": (_int, [_H, _i32, _dbl], "status"),
@@ -161,7 +160,6 @@ _SIGNATURES = {
     # context.h
     "ijepa_context_create": (_int, [_HH], "status"),
     "ijepa_context_free": (None, [_H], None),
-    "ijepa_context_last_error": (_str, [_H], None),
     "ijepa_context_cpu_isa": (_str, [_H], None),
     "ijepa_context_num_threads": (_i32, [_H], None),
     # tensors.h
@@ -173,7 +171,6 @@ _SIGNATURES = {
     # encoder.h
     "ijepa_encoder_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_encoder_free": (None, [_H], None),
-    "ijepa_encoder_last_error": (_str, [_H], None),
     "ijepa_encoder_config": (_H, [_H], None),
     "ijepa_encoder_num_patches": (_i64, [_H], None),
     "ijepa_encoder_embed_dim": (_i64, [_H], None),
@@ -188,7 +185,6 @@ _SIGNATURES = {
     # predictor.h
     "ijepa_predictor_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_predictor_free": (None, [_H], None),
-    "ijepa_predictor_last_error": (_str, [_H], None),
     "ijepa_predictor_init_params": (_int, [_H, _u64], "status"),
     "ijepa_predictor_forward": (_int, [_H, _pf, _i64, _pi32, _i64, _pi32, _i64, _pf, _i32],
                                 "status"),
@@ -201,7 +197,6 @@ _SIGNATURES = {
     # mask.h
     "ijepa_mask_sampler_create": (_int, [_HH, _H], "status"),
     "ijepa_mask_sampler_free": (None, [_H], None),
-    "ijepa_mask_sampler_last_error": (_str, [_H], None),
     "ijepa_mask_sampler_grid_size": (_i64, [_H], None),
     "ijepa_mask_sampler_sample": (_int, [_H, _i64, _u64, _pi32, _pi64, _pi32, _pi64], "status"),
     # loss.h
@@ -211,7 +206,6 @@ _SIGNATURES = {
     # optim.h
     "ijepa_optimizer_create": (_int, [_HH, _H], "status"),
     "ijepa_optimizer_free": (None, [_H], None),
-    "ijepa_optimizer_last_error": (_str, [_H], None),
     "ijepa_optimizer_add": (_int, [_H, _pf, _pf, _H], "index"),
     "ijepa_optimizer_step": (_int, [_H, _dbl, _dbl], "status"),
     "ijepa_optimizer_step_count": (_i64, [_H], None),
@@ -225,7 +219,6 @@ _SIGNATURES = {
     # trainer.h
     "ijepa_trainer_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_trainer_free": (None, [_H], None),
-    "ijepa_trainer_last_error": (_str, [_H], None),
     "ijepa_trainer_step": (_int, [_H, _pf, _i64, _pdbl], "status"),
     "ijepa_trainer_step_count": (_i64, [_H], None),
     "ijepa_trainer_stat": (_int, [_H, _i32, _pdbl], "status"),
@@ -245,7 +238,6 @@ _SIGNATURES.update({
     "ijepa_checkpoint_open": (_int, [_HH, _str], "status"),
     "ijepa_checkpoint_open_memory": (_int, [_HH, _pvoid, ctypes.c_size_t, _str], "status"),
     "ijepa_checkpoint_free": (None, [_H], None),
-    "ijepa_checkpoint_last_error": (_str, [_H], None),
     "ijepa_checkpoint_config": (_int, [_H, _HH], "status"),
     "ijepa_checkpoint_step": (_int, [_H, _pi64], "status"),
     "ijepa_checkpoint_metadata": (_int, [_H, _str, _pstr], "status"),
@@ -256,7 +248,6 @@ _SIGNATURES.update({
     "ijepa_checkpoint_load_predictor": (_int, [_H, _str, _H], "status"),
     "ijepa_checkpoint_writer_create": (_int, [_HH, _H, _i64], "status"),
     "ijepa_checkpoint_writer_free": (None, [_H], None),
-    "ijepa_checkpoint_writer_last_error": (_str, [_H], None),
     "ijepa_checkpoint_writer_add": (_int, [_H, _str, _H, _pf], "status"),
     "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
 })
@@ -277,7 +268,6 @@ _SIGNATURES.update({
     # dataset.h
     "ijepa_dataset_create": (_int, [_HH, _str, _H], "status"),
     "ijepa_dataset_free": (None, [_H], None),
-    "ijepa_dataset_last_error": (_str, [_H], None),
     "ijepa_dataset_size": (_i64, [_H], None),
     "ijepa_dataset_path": (_str, [_H, _i64], None),
     "ijepa_dataset_next_batch": (_int, [_H, _i64, _pf, _pi64], "status"),
@@ -296,29 +286,6 @@ DATA_EVAL = 1
 DATA_STOP = 0
 DATA_SKIP = 1
 
-# The handle getter that holds a function's message when its first argument
-# is that handle (prefix -> getter); everything else reads ijepa_last_error().
-_HANDLE_ERROR_GETTERS = [
-    ("ijepa_config_", "ijepa_config_last_error"),
-    ("ijepa_context_", "ijepa_context_last_error"),
-    ("ijepa_encoder_", "ijepa_encoder_last_error"),
-    ("ijepa_predictor_", "ijepa_predictor_last_error"),
-    ("ijepa_mask_sampler_", "ijepa_mask_sampler_last_error"),
-    ("ijepa_optimizer_", "ijepa_optimizer_last_error"),
-    ("ijepa_trainer_", "ijepa_trainer_last_error"),
-    ("ijepa_checkpoint_writer_", "ijepa_checkpoint_writer_last_error"),
-    ("ijepa_checkpoint_", "ijepa_checkpoint_last_error"),
-    ("ijepa_dataset_", "ijepa_dataset_last_error"),
-]
-# functions whose first argument is not the handle of their prefix, or whose
-# failures are recorded only per thread
-_THREAD_ERROR_ONLY = {
-    "ijepa_config_key_from_name", "ijepa_config_key_type", "ijepa_config_bounds",
-    "ijepa_encoder_ema_update", "ijepa_trainer_stat", "ijepa_trainer_masks",
-    "ijepa_checkpoint_read_config", "ijepa_checkpoint_open", "ijepa_checkpoint_open_memory",
-}
-
-
 def _decode(b):
     return b.decode("utf-8", "replace") if b is not None else None
 
@@ -330,23 +297,15 @@ def _status_text(status):
         return "status"
 
 
-def _make_errcheck(cdll, name, kind, sigs):
-    getter = None
-    if name not in _THREAD_ERROR_ONLY:
-        for prefix, g in _HANDLE_ERROR_GETTERS:
-            if name.startswith(prefix) and not name.endswith("_create") and g in sigs:
-                getter = getattr(cdll, g)
-                break
+def _make_errcheck(cdll, name):
+    """Raise IjepaError for a negative result, with the message the call left
+    in ijepa_last_error() (the library's one error channel, per thread: ctypes
+    calls run on the calling Python thread, so it is this call's message)."""
     thread_error = cdll.ijepa_last_error
 
     def errcheck(result, func, args):
         if result < 0:
-            msg = ""
-            if getter is not None and args and args[0]:
-                msg = _decode(getter(args[0]))
-            if not msg:
-                msg = _decode(thread_error())
-            raise IjepaError(int(result), msg, name)
+            raise IjepaError(int(result), _decode(thread_error()), name)
         return result
     return errcheck
 
@@ -365,7 +324,7 @@ class _Lib:
         for name, (_, _, kind) in sigs.items():
             f = getattr(cdll, name)
             if kind is not None:
-                f.errcheck = _make_errcheck(cdll, name, kind, sigs)
+                f.errcheck = _make_errcheck(cdll, name)
             setattr(self, name, f)
 
     @property
@@ -1327,10 +1286,6 @@ class Dataset(_Handle):
     @property
     def skipped(self):
         return lib.ijepa_dataset_skipped(self._ptr)
-
-    @property
-    def last_error(self):
-        return _decode(lib.ijepa_dataset_last_error(self._ptr))
 
     @property
     def last_skip_error(self):

@@ -135,7 +135,7 @@ static ijepa_dataset *open_ok(const ijepa_config *cfg)
 static void batch_ok(ijepa_dataset *ds, int64_t b, float *out, int64_t *idx)
 {
     int rc = ijepa_dataset_next_batch(ds, b, out, idx);
-    REQUIRE(rc == IJEPA_OK, "next_batch: %s", ijepa_dataset_last_error(ds));
+    REQUIRE(rc == IJEPA_OK, "next_batch: %s", ijepa_last_error());
 }
 
 // --- scan ------------------------------------------------------------------------
@@ -190,7 +190,6 @@ START_TEST(scan_tree)
                "ijepa_dataset_create", "in_chans 2");
     ijepa_config_free(cfg2);
     ck_assert_int_eq(ijepa_dataset_size(NULL), 0);
-    ck_assert_str_eq(ijepa_dataset_last_error(NULL), "");
     ck_assert_str_eq(ijepa_dataset_last_skip_error(NULL), "");
     ijepa_dataset_free(NULL);
     ijepa_config_free(cfg);
@@ -336,7 +335,7 @@ START_TEST(stream_deterministic)
     ck_assert(!memcmp(i1, i2, sizeof i1));
     ck_assert(!memcmp(e1, again, sizeof(float) * (size_t)(7 * C * S * S)));
     expect_err(ijepa_dataset_set_epoch(ds, -1), IJEPA_ERR_INVALID_ARG,
-               ijepa_dataset_last_error(ds), "ijepa_dataset_set_epoch", "epoch -1");
+               ijepa_last_error(), "ijepa_dataset_set_epoch", "epoch -1");
     free(e1);
     free(again);
     ijepa_dataset_free(ds);
@@ -370,7 +369,7 @@ START_TEST(bad_files)
     for (int k = 0; k < 2; k++) {
         int rc = ijepa_dataset_next_batch(ds, 2, out, idx);
         ck_assert_int_eq(rc, IJEPA_ERR_FORMAT);
-        const char *msg = ijepa_dataset_last_error(ds);
+        const char *msg = ijepa_last_error();
         ck_assert_msg(strstr(msg, "ijepa_dataset_next_batch()") && strstr(msg, "/b.png: "),
                       "message '%s' does not name the function and the file", msg);
         ck_assert_int_eq(ijepa_dataset_position(ds), 4);
@@ -402,7 +401,7 @@ START_TEST(bad_files)
     ds = open_ok(cfg);
     float one[3 * 8 * 8];
     expect_err(ijepa_dataset_next_batch(ds, 1, one, NULL), IJEPA_ERR_FORMAT,
-               ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "all files bad");
+               ijepa_last_error(), "ijepa_dataset_next_batch", "all files bad");
     ijepa_dataset_free(ds);
     ijepa_config_free(cfg);
     remove_tree();
@@ -431,11 +430,11 @@ START_TEST(free_mid_epoch)
         /* argument errors */
         ijepa_dataset *ds = open_ok(cfg);
         expect_err(ijepa_dataset_next_batch(ds, 5, out, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "batch > batch_size");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "batch > batch_size");
         expect_err(ijepa_dataset_next_batch(ds, 0, out, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "batch 0");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "batch 0");
         expect_err(ijepa_dataset_next_batch(ds, 1, NULL, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "NULL out");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "NULL out");
         expect_err(ijepa_dataset_next_batch(NULL, 1, out, NULL), IJEPA_ERR_INVALID_ARG,
                    ijepa_last_error(), "ijepa_dataset_next_batch", "NULL dataset");
         ijepa_dataset_free(ds);

@@ -24,6 +24,7 @@
  * 4 s; scaled by CK_TIMEOUT_MULTIPLIER, e.g. under valgrind). */
 #define IJEPA_TEST_TIMEOUT 120
 
+Suite *ijepa_config_suite(void);  /* check_config.c: include/ijepa/config.h */
 Suite *ijepa_ops_suite(void);     /* check_ops.c: oneDNN kernels (lib/ops.h) */
 Suite *ijepa_encoder_suite(void); /* check_encoder.c: include/ijepa/encoder.h */
 Suite *ijepa_mask_suite(void);    /* check_mask.c: include/ijepa/mask.h */

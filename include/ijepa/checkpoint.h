@@ -79,7 +79,7 @@ typedef struct ijepa_checkpoint_writer ijepa_checkpoint_writer;
  *
  * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_NOMEM, IJEPA_ERR_IO (the
  * file could not be written; any previous file at path is unchanged and no
- * temporary file is left). The message is also in ijepa_trainer_last_error().
+ * temporary file is left).
  */
 IJEPA_API int ijepa_trainer_save(ijepa_trainer *tr, const char *path);
 
@@ -137,9 +137,6 @@ IJEPA_API int ijepa_checkpoint_open_memory(ijepa_checkpoint **out, const void *d
 
 /** Free a reader and its copy of the file. NULL is a no-op. */
 IJEPA_API void ijepa_checkpoint_free(ijepa_checkpoint *ck);
-
-/** Last failure on this reader, "" if none. Never NULL (also for NULL). */
-IJEPA_API const char *ijepa_checkpoint_last_error(const ijepa_checkpoint *ck);
 
 /**
  * New config holding the file's configuration (*out, freed by the caller).
@@ -212,9 +209,6 @@ IJEPA_API int ijepa_checkpoint_writer_create(ijepa_checkpoint_writer **out,
 
 /** Free a writer (never the buffers it borrowed). NULL is a no-op. */
 IJEPA_API void ijepa_checkpoint_writer_free(ijepa_checkpoint_writer *w);
-
-/** Last failure on this writer, "" if none. Never NULL (also for NULL). */
-IJEPA_API const char *ijepa_checkpoint_writer_last_error(const ijepa_checkpoint_writer *w);
 
 /**
  * Add the tensors of table, stored in data (laid out as table says), under

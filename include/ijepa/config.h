@@ -26,6 +26,13 @@
  * Ownership: a config is owned by its creator and freed with
  * ijepa_config_free(). Handles created from a config keep their own copy, so
  * the config may be changed or freed right after.
+ *
+ * Threading: a config is never written by a function that takes it const
+ * (getters, ijepa_config_copy(), the *_create() functions of other handles),
+ * also when the call fails (the message goes to the calling thread's
+ * ijepa_last_error()), so one config may be read from many threads at once.
+ * Changing it (setters, presets) needs the caller's exclusive use, as for any
+ * handle.
  */
 #ifndef IJEPA_CONFIG_H
 #define IJEPA_CONFIG_H
@@ -153,9 +160,6 @@ IJEPA_API int ijepa_config_copy(ijepa_config **out, const ijepa_config *src);
 
 /** Free a config. NULL is a no-op. */
 IJEPA_API void ijepa_config_free(ijepa_config *cfg);
-
-/** Last failure on this config, "" if none. Never NULL (also for NULL cfg). */
-IJEPA_API const char *ijepa_config_last_error(const ijepa_config *cfg);
 
 /** Set an integer key. IJEPA_ERR_INVALID_ARG: unknown key, float key, out of bounds. */
 IJEPA_API int ijepa_config_set_int(ijepa_config *cfg, int32_t key, int64_t value);

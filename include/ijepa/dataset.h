@@ -73,12 +73,6 @@ IJEPA_API int ijepa_dataset_create(ijepa_dataset **out, const char *root,
 /** Stop the workers, join them and free the dataset. NULL is a no-op. */
 IJEPA_API void ijepa_dataset_free(ijepa_dataset *ds);
 
-/**
- * Last failure on this dataset, "" if none. Never NULL (also for NULL ds).
- * Owned by the dataset; valid until its next failing call or its free.
- */
-IJEPA_API const char *ijepa_dataset_last_error(const ijepa_dataset *ds);
-
 /** Number of image files found; 0 for NULL. */
 IJEPA_API int64_t ijepa_dataset_size(const ijepa_dataset *ds);
 
@@ -104,7 +98,7 @@ IJEPA_API const char *ijepa_dataset_path(const ijepa_dataset *ds, int64_t index)
  *   epoch's worth of consecutive files failed (every file is bad);
  *   IJEPA_ERR_NOMEM if a worker could not allocate its buffers (in skip mode
  *   the good images before it have been consumed).
- *   The message, in ijepa_dataset_last_error(), names the file and the cause.
+ *   The message, in ijepa_last_error(), names the file and the cause.
  */
 IJEPA_API int ijepa_dataset_next_batch(ijepa_dataset *ds, int64_t batch, float *out,
                                        int64_t *indices);

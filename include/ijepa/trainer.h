@@ -60,9 +60,6 @@ IJEPA_API int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx,
 /** Free the trainer and every handle it composed. NULL is a no-op. */
 IJEPA_API void ijepa_trainer_free(ijepa_trainer *tr);
 
-/** Last failure on this trainer, "" if none. Never NULL. */
-IJEPA_API const char *ijepa_trainer_last_error(const ijepa_trainer *tr);
-
 /**
  * One training step on images [batch, in_chans, img_size, img_size].
  * *loss (may be NULL) receives the loss. On IJEPA_ERR_NUMERIC (non-finite
@@ -77,8 +74,8 @@ IJEPA_API int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t
 IJEPA_API int64_t ijepa_trainer_step_count(const ijepa_trainer *tr);
 
 /** Read one IJEPA_STAT_* value of the last successful step. IJEPA_ERR_STATE
- * before the first (since creation or ijepa_trainer_load()), IJEPA_ERR_INVALID_ARG for an unknown stat; failures are
- * reported through ijepa_last_error() only (the handle is const). */
+ * before the first (since creation or ijepa_trainer_load()), IJEPA_ERR_INVALID_ARG for
+ * an unknown stat. */
 IJEPA_API int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *value);
 
 /**
@@ -86,8 +83,7 @@ IJEPA_API int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *
  * failed later, e.g. with IJEPA_ERR_NUMERIC): context [batch, *n_context] and
  * targets [num_targets, batch, *n_target] (the mask sampler's layout). Valid
  * until the next step. Any out-pointer may be NULL. IJEPA_ERR_STATE before
- * any step. Like ijepa_trainer_stat(), it reports failures through
- * ijepa_last_error() only (the handle is const).
+ * any step.
  */
 IJEPA_API int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **context,
                                   int64_t *n_context, const int32_t **targets,

@@ -207,8 +207,8 @@ class TestErrors(unittest.TestCase):
             with self.assertRaises(ijepa.IjepaError) as cm:
                 enc.forward(x, train=True)
             self.assertEqual(cm.exception.status, ijepa.ERR_STATE)
-            self.assertEqual(cm.exception.message,
-                             ijepa._decode(ijepa.lib.ijepa_encoder_last_error(enc._ptr)))
+            self.assertEqual(cm.exception.message, ijepa._decode(ijepa.lib.ijepa_last_error()))
+            self.assertIn("ijepa_encoder_forward()", cm.exception.message)
             bad = np.array([[0, 99]], np.int32)
             with self.assertRaises(ijepa.IjepaError) as cm:
                 enc.forward(x, keep=bad)
