@@ -38,7 +38,8 @@ import numpy as np
 __all__ = [
     "IjepaError", "lib", "load_library", "version", "Config", "Context", "Encoder",
     "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "TensorInfo",
-    "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box",
+    "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box", "presets",
+    "config_key_class",
     "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
     "schedule_momentum", "config_keys", "status_string",
 ]
@@ -63,6 +64,12 @@ LOSS_L2 = 1
 LOSS_L1 = 2
 CFG_TYPE_INT = 1
 CFG_TYPE_FLOAT = 2
+CFG_CLASS_MODEL = 1
+CFG_CLASS_TRAINING = 2
+CFG_CLASS_DATA = 3
+CFG_CLASS_RUNTIME = 4
+CFG_CLASSES = {CFG_CLASS_MODEL: "model", CFG_CLASS_TRAINING: "training",
+               CFG_CLASS_DATA: "data", CFG_CLASS_RUNTIME: "runtime"}
 TENSOR_NO_DECAY = 1
 TENSOR_FROZEN = 2
 TENSOR_MAX_DIMS = 4
@@ -151,6 +158,13 @@ _SIGNATURES = {
     "ijepa_config_set_float": (_int, [_H, _i32, _dbl], "status"),
     "ijepa_config_get_float": (_int, [_H, _i32, _pdbl], "status"),
     "ijepa_config_apply_preset": (_int, [_H, _str], "status"),
+    "ijepa_config_preset_count": (_i32, [], None),
+    "ijepa_config_preset_name": (_str, [_i32], None),
+    "ijepa_config_preset_about": (_str, [_i32], None),
+    "ijepa_config_to_text": (_int, [_H, ctypes.c_char_p, ctypes.c_size_t,
+                                    ctypes.POINTER(ctypes.c_size_t)], "status"),
+    "ijepa_config_from_text": (_int, [_H, _str], "status"),
+    "ijepa_config_key_class": (_int, [_i32], "index"),
     "ijepa_config_key_from_name": (_int, [_str, _pi32], "status"),
     "ijepa_config_key_name": (_str, [_i32], None),
     "ijepa_config_key_type": (_int, [_i32], "index"),
@@ -226,14 +240,15 @@ _SIGNATURES = {
     "ijepa_trainer_context_encoder": (_H, [_H], None),
     "ijepa_trainer_target_encoder": (_H, [_H], None),
     "ijepa_trainer_predictor": (_H, [_H], None),
+    "ijepa_trainer_optimizer": (_H, [_H], None),
+    "ijepa_trainer_save": (_int, [_H, _str], "status"),
+    "ijepa_trainer_load": (_int, [_H, _str], "status"),
 }
 
 _pvoid = ctypes.c_void_p
 _pstr = ctypes.POINTER(ctypes.c_char_p)
 _SIGNATURES.update({
     # checkpoint.h
-    "ijepa_trainer_save": (_int, [_H, _str], "status"),
-    "ijepa_trainer_load": (_int, [_H, _str], "status"),
     "ijepa_checkpoint_read_config": (_int, [_str, _HH], "status"),
     "ijepa_checkpoint_open": (_int, [_HH, _str], "status"),
     "ijepa_checkpoint_open_memory": (_int, [_HH, _pvoid, ctypes.c_size_t, _str], "status"),
@@ -460,6 +475,19 @@ def config_keys():
             for i in range(lib.ijepa_config_key_count())]
 
 
+def config_key_class(name):
+    """"model", "training", "data" or "runtime": what a key is about
+    (ijepa_config_key_class())."""
+    return CFG_CLASSES[lib.ijepa_config_key_class(_key(name))]
+
+
+def presets():
+    """{name: one-line description} of the library's presets
+    (ijepa_config_apply_preset()), in the library's order."""
+    return {_decode(lib.ijepa_config_preset_name(i)): _decode(lib.ijepa_config_preset_about(i))
+            for i in range(lib.ijepa_config_preset_count())}
+
+
 class Config(_Handle):
     """ijepa_config: the key/value options of every handle.
 
@@ -526,27 +554,24 @@ class Config(_Handle):
         return {k: self[k] for k in config_keys()}
 
     def to_text(self):
-        """'name = value' lines (the form of a checkpoint's ijepa.config metadata)."""
-        lines = []
-        for k, v in self.to_dict().items():
-            lines.append("%s = %s" % (k, v if isinstance(v, int) else "%.17g" % v))
-        return "\n".join(lines) + "\n"
+        """ijepa_config_to_text(): 'name = value' lines of every key (the form
+        of a checkpoint's ijepa.config metadata), independent of the locale."""
+        n = ctypes.c_size_t()
+        lib.ijepa_config_to_text(self._ptr, None, 0, ctypes.byref(n))
+        buf = ctypes.create_string_buffer(n.value + 1)
+        lib.ijepa_config_to_text(self._ptr, buf, len(buf), ctypes.byref(n))
+        return _decode(buf.value)
+
+    def update_from_text(self, text):
+        """ijepa_config_from_text(): apply 'name = value' lines (blank lines and
+        # comments skipped; all or nothing). Returns self."""
+        lib.ijepa_config_from_text(self._ptr, text.encode())
+        return self
 
     @classmethod
     def from_text(cls, text):
-        """Parse 'name = value' lines (blank lines and # comments skipped)."""
-        cfg = cls()
-        for n, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            name, eq, value = line.partition("=")
-            if not eq:
-                raise ValueError("config line %d is not 'name = value': %r" % (n, line))
-            name, value = name.strip(), value.strip()
-            key = _key(name)
-            cfg[name] = int(value) if lib.ijepa_config_key_type(key) == CFG_TYPE_INT else float(value)
-        return cfg
+        """A new Config: the defaults with text applied (update_from_text)."""
+        return cls().update_from_text(text)
 
 
 def _config_ptr(cfg):
@@ -884,9 +909,13 @@ class Optimizer(_Handle):
 
     _kind = "optimizer"
 
-    def __init__(self, cfg):
-        ptr = _create(lib.ijepa_optimizer_create, _config_ptr(cfg))
-        super().__init__(_Resource(ptr, lib.ijepa_optimizer_free))
+    def __init__(self, cfg, _borrowed=None):
+        if _borrowed is not None:  # a trainer's (Trainer.optimizer)
+            ptr, owner = _borrowed
+            super().__init__(_Resource(ptr, None, [owner]))
+        else:
+            ptr = _create(lib.ijepa_optimizer_create, _config_ptr(cfg))
+            super().__init__(_Resource(ptr, lib.ijepa_optimizer_free))
         self._groups = []
 
     def add(self, model):
@@ -972,10 +1001,12 @@ class Trainer(_Handle):
         self.target_encoder = Encoder(None, None, _borrowed=(
             lib.ijepa_trainer_target_encoder(ptr), self._res))
         self.predictor = Predictor(None, None, _borrowed=(lib.ijepa_trainer_predictor(ptr), self._res))
+        # group 0: the context encoder, group 1: the predictor
+        self.optimizer = Optimizer(None, _borrowed=(lib.ijepa_trainer_optimizer(ptr), self._res))
 
     def close(self):
         super().close()
-        for h in (self.context_encoder, self.target_encoder, self.predictor):
+        for h in (self.context_encoder, self.target_encoder, self.predictor, self.optimizer):
             h.close()
 
     def step(self, images):

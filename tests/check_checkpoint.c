@@ -37,7 +37,6 @@
 
 #include "check_ijepa.h"
 #include "checkpoint_internal.h"
-#include "trainer_internal.h"
 #include "ijepa/ijepa.h"
 #include "ref.h"
 #include "ref_util.h"
@@ -413,7 +412,7 @@ START_TEST(test_trainer_roundtrip)
     ck_assert(memcmp(a, b, (size_t)na * sizeof(float)) == 0);
     float *m, *vv;
     int64_t nm;
-    ck_assert_int_eq(ijepa_optimizer_moments(ijepa__trainer_optimizer(tr), 1, &m, &vv,
+    ck_assert_int_eq(ijepa_optimizer_moments(ijepa_trainer_optimizer(tr), 1, &m, &vv,
                                              &nm), IJEPA_OK);
     float *buf = calloc((size_t)nm, sizeof(float));
     ck_assert(ijepa_checkpoint_read(ck, "optimizer.exp_avg_sq.predictor", tp, buf) == IJEPA_OK);
@@ -538,8 +537,8 @@ START_TEST(test_exact_resume)
     ck_assert_int_eq(ijepa_trainer_create(&ta, ctx, cfg_a), IJEPA_OK);
     run_steps(ta, 0, 2 * RESUME_N, loss_a);
 
-    snap a = snap_take(ta, ijepa__trainer_optimizer(ta));
-    snap b = snap_take(tb, ijepa__trainer_optimizer(tb));
+    snap a = snap_take(ta, ijepa_trainer_optimizer(ta));
+    snap b = snap_take(tb, ijepa_trainer_optimizer(tb));
     ck_assert_int_eq(a.step, 2 * RESUME_N);
     ck_assert_int_eq(a.opt_step, 2 * RESUME_N);
     snap_expect_equal(&a, &b, "resumed vs uninterrupted");
@@ -1074,16 +1073,18 @@ START_TEST(test_trainer_load_errors)
      * must survive every failed load */
     ck_assert_int_eq(ijepa_trainer_create(&tr, ctx, cfg), IJEPA_OK);
     run_steps(tr, 5, 6, NULL);
-    ijepa_optimizer *opt = ijepa__trainer_optimizer(tr);
+    ijepa_optimizer *opt = ijepa_trainer_optimizer(tr);
     snap before = snap_take(tr, opt);
     double loss0;
     ck_assert_int_eq(ijepa_trainer_stat(tr, IJEPA_STAT_LOSS, &loss0), IJEPA_OK);
     const char *bad = tmp_path("bad.safetensors");
 
-#define EXPECT_LOAD_FAILS(code, what, label)                                                     \
+/* func: the public function whose message it is (the reader's for what
+ * ijepa_checkpoint_open() finds, the trainer's own otherwise) */
+#define EXPECT_LOAD_FAILS(code, func, what, label)                                               \
     do {                                                                                         \
         const int rc_ = ijepa_trainer_load(tr, bad);                                             \
-        expect_err(rc_, code, ijepa_last_error(), "ijepa_trainer_load", label);        \
+        expect_err(rc_, code, ijepa_last_error(), func, label);                                  \
         ck_assert_msg(!(what) || strstr(ijepa_last_error(), what ? what : ""),         \
                       "%s: message '%s'", label, ijepa_last_error());                  \
         snap after_ = snap_take(tr, opt);                                                        \
@@ -1098,28 +1099,29 @@ START_TEST(test_trainer_load_errors)
     const size_t cuts[] = {0, 8, 100, n / 3, n - 1};
     for (size_t i = 0; i < COUNT_OF(cuts); i++) {
         spit(bad, b, cuts[i]);
-        EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, bad, "truncated");
+        EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "ijepa_checkpoint_open", bad, "truncated");
     }
     b[n - 5] ^= 0x10;
     spit(bad, b, n);
     b[n - 5] ^= 0x10;
-    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "checksum", "flipped");
+    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "ijepa_checkpoint_open", "checksum", "flipped");
     /* missing file */
     unlink(bad);
-    EXPECT_LOAD_FAILS(IJEPA_ERR_IO, "cannot open", "missing");
+    EXPECT_LOAD_FAILS(IJEPA_ERR_IO, "ijepa_checkpoint_open", "cannot open", "missing");
     /* another architecture */
     ijepa_config *cfg3 = tiny_config(9, 3);
     ijepa_trainer *deep;
     ck_assert_int_eq(ijepa_trainer_create(&deep, ctx, cfg3), IJEPA_OK);
     ck_assert_int_eq(ijepa_trainer_save(deep, bad), IJEPA_OK);
-    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "'depth' is 3 in the file, 2 in the trainer", "depth");
+    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "ijepa_trainer_load", "'depth' is 3 in the file, 2 in the trainer",
+                      "depth");
     ijepa_trainer_free(deep);
     ijepa_config_free(cfg3);
     /* another seed (the mask stream) */
     ijepa_config *cfg_s = tiny_config(10, 2);
     ck_assert_int_eq(ijepa_trainer_create(&deep, ctx, cfg_s), IJEPA_OK);
     ck_assert_int_eq(ijepa_trainer_save(deep, bad), IJEPA_OK);
-    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "'seed'", "seed");
+    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "ijepa_trainer_load", "'seed'", "seed");
     ijepa_trainer_free(deep);
     ijepa_config_free(cfg_s);
     /* only the target encoder (a feature-extraction file) */
@@ -1132,13 +1134,13 @@ START_TEST(test_trainer_load_errors)
     ck_assert_int_eq(ijepa_checkpoint_writer_add(w, "target_encoder", ijepa_encoder_tensors(te),
                                                  p), IJEPA_OK);
     ck_assert_int_eq(ijepa_checkpoint_writer_save(w, bad), IJEPA_OK);
-    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "'encoder.", "missing groups");
+    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "ijepa_trainer_load", "'encoder.", "missing groups");
     /* everything plus one extra tensor */
     ijepa_checkpoint_writer_free(w);
     ck_assert_int_eq(ijepa_checkpoint_writer_create(&w, cfg, 2), IJEPA_OK);
     ijepa_encoder *ce = ijepa_trainer_context_encoder(src);
     ijepa_predictor *pr = ijepa_trainer_predictor(src);
-    ijepa_optimizer *so = ijepa__trainer_optimizer(src);
+    ijepa_optimizer *so = ijepa_trainer_optimizer(src);
     float *q, *m0, *v0, *m1, *v1;
     int64_t nq;
     ijepa_encoder_params(ce, &q, &nq);
@@ -1168,7 +1170,7 @@ START_TEST(test_trainer_load_errors)
     float extra[32] = {0};
     ck_assert_int_eq(ijepa_checkpoint_writer_add(w, "ema", &t, extra), 0);
     ck_assert_int_eq(ijepa_checkpoint_writer_save(w, bad), IJEPA_OK);
-    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "unexpected tensor 'ema.", "extra");
+    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "ijepa_trainer_load", "unexpected tensor 'ema.", "extra");
     ijepa_checkpoint_writer_free(w);
     ijepa__table_clear(&t);
     /* a foreign file */
@@ -1176,7 +1178,7 @@ START_TEST(test_trainer_load_errors)
     unsigned char *f = craft("{" A_ENTRY "," B_ENTRY "}", TEN, 10, &fn);
     spit(bad, f, fn);
     free(f);
-    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "libijepa", "foreign");
+    EXPECT_LOAD_FAILS(IJEPA_ERR_FORMAT, "ijepa_trainer_load", "libijepa", "foreign");
     /* and the good file still loads */
     ck_assert_int_eq(ijepa_trainer_load(tr, good), IJEPA_OK);
     ck_assert_int_eq(ijepa_trainer_step_count(tr), 2);
@@ -1362,7 +1364,7 @@ START_TEST(test_trainer_save_faults)
     ijepa__ckpt_io_hooks.write = write_fails;
     int rc = ijepa_trainer_save(tr, path);
     ijepa__ckpt_io_reset();
-    expect_err(rc, IJEPA_ERR_IO, ijepa_last_error(), "ijepa_trainer_save", "write");
+    expect_err(rc, IJEPA_ERR_IO, ijepa_last_error(), "ijepa_checkpoint_writer_save", "write");
     ck_assert_int_eq(tmp_count(), 1);
     size_t n1;
     unsigned char *now = slurp(path, &n1);

@@ -18,6 +18,10 @@
  * weight decay, linear EMA momentum), evaluated at the trainer's own step
  * counter as the official code does.
  *
+ * Persistence: ijepa_trainer_save() / ijepa_trainer_load() write and read
+ * the whole training state as a libijepa checkpoint (checkpoint.h, whose
+ * public reader and writer they use).
+ *
  * Threading: see common.h. The context must outlive the trainer.
  */
 #ifndef IJEPA_TRAINER_H
@@ -27,6 +31,7 @@
 #include "config.h"
 #include "context.h"
 #include "encoder.h"
+#include "optim.h"
 #include "predictor.h"
 
 #ifdef __cplusplus
@@ -93,6 +98,50 @@ IJEPA_API int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **conte
 IJEPA_API ijepa_encoder *ijepa_trainer_context_encoder(ijepa_trainer *tr);
 IJEPA_API ijepa_encoder *ijepa_trainer_target_encoder(ijepa_trainer *tr);
 IJEPA_API ijepa_predictor *ijepa_trainer_predictor(ijepa_trainer *tr);
+
+/**
+ * The borrowed AdamW optimizer of the trainer (valid until the trainer is
+ * freed; NULL for NULL): its group 0 is the context encoder, group 1 the
+ * predictor (ijepa_optimizer_moments()). Its step count equals
+ * ijepa_trainer_step_count().
+ */
+IJEPA_API ijepa_optimizer *ijepa_trainer_optimizer(ijepa_trainer *tr);
+
+/**
+ * Save the trainer atomically to path (a libijepa checkpoint, see
+ * checkpoint.h): context encoder (encoder.*), target encoder
+ * (target_encoder.*), predictor (predictor.*), the AdamW moments of both
+ * (optimizer.exp_avg*.*), the step count and the configuration (which holds
+ * the seed of the mask stream).
+ *
+ * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_NOMEM, IJEPA_ERR_IO (the
+ * file could not be written; any previous file at path is unchanged and no
+ * temporary file is left). The message is the checkpoint writer's
+ * (ijepa_checkpoint_writer_save(): ...).
+ */
+IJEPA_API int ijepa_trainer_save(ijepa_trainer *tr, const char *path);
+
+/**
+ * Load a checkpoint written by ijepa_trainer_save() into tr, so that the
+ * following steps are bit-identical to those of the run that saved it (same
+ * thread count). Create tr from the file's configuration
+ * (ijepa_checkpoint_read_config()). The keys of class IJEPA_CFG_CLASS_MODEL
+ * (the model, its initialisation, the masks, the loss and the seed) must
+ * equal the trainer's; the others (optimizer, schedules, data, runtime) may
+ * differ, and training then continues with the trainer's values.
+ *
+ * Every group must be present, with exactly the trainer's tensors and shapes,
+ * and no other tensor. The file is validated completely before anything is
+ * changed; on failure the trainer is unchanged. The statistics and masks of
+ * the last step are forgotten (ijepa_trainer_stat() gives IJEPA_ERR_STATE
+ * until the next step).
+ *
+ * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_IO (unreadable file:
+ * ijepa_checkpoint_open()'s message), IJEPA_ERR_FORMAT (invalid file, not
+ * written by libijepa, a configuration key or a tensor that does not match,
+ * a missing or extra tensor, a non-finite value), IJEPA_ERR_NOMEM.
+ */
+IJEPA_API int ijepa_trainer_load(ijepa_trainer *tr, const char *path);
 
 #ifdef __cplusplus
 }
