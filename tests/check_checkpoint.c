@@ -39,7 +39,7 @@
 #include "checkpoint_internal.h"
 #include "ijepa/ijepa.h"
 #include "ref.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 // --- helpers ---------------------------------------------------------------------------------
 

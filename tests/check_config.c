@@ -24,7 +24,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "internal.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 // --- threads ---------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ref_img.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 #define REQUIRE(cond, ...)             \
     do {                               \

@@ -29,7 +29,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ref.h"
-#include "ref_util.h"
+#include "helpers.h"
 #include "ref_vit.h"
 
 // --- configurations and fixture --------------------------------------------------
@@ -61,7 +61,7 @@ static ijepa_config *spec_config(const spec *s)
     return config_with(iv, COUNT_OF(iv), fv, s->ln_eps > 0 ? 2 : 1);
 }
 
-/* The encoder of spec s (fixture of tests/ref_util.h). */
+/* The encoder of spec s (fixture of tests/helpers.h). */
 static void efx_open(enc_fx *f, const spec *s) { enc_fx_open(f, spec_config(s)); }
 
 /* A reference model bound to a double copy of the encoder's parameters. */
@@ -344,7 +344,7 @@ END_TEST
 // --- init --------------------------------------------------------------------------
 
 /* pos_embed = the official formula computed in double, cast to float
- * (expect_sincos_embed() in tests/ref_util.h); also after init_params. */
+ * (expect_sincos_embed() in tests/helpers.h); also after init_params. */
 START_TEST(test_pos_embed)
 {
     const spec cases[2] = {{8, 2, 3, 16, 1, 2, 1, 4.0, 1, 1, 0},
@@ -381,7 +381,7 @@ static ijepa_config *tiny_width_config(double std, int rescale, uint64_t seed)
  * Weights: truncated normal N(0, std^2) on [-2, 2] (bounds absolute, so at
  * std <= 0.1 the truncation is invisible), by 5-sigma sampling bounds on
  * mean, std and the fraction within one std (expect_init_stats() in
- * tests/ref_util.h). Biases 0, LN weight 1, bias 0.
+ * tests/helpers.h). Biases 0, LN weight 1, bias 0.
  */
 START_TEST(test_init_stats)
 {

@@ -13,7 +13,7 @@
  * which run in the child.
  *
  * Helpers the suites share (assertions, config building, tensor-table
- * checks, the encoder fixture, add_tcase()) are in tests/ref_util.h.
+ * checks, the encoder fixture, add_tcase()) are in tests/helpers.h.
  */
 #ifndef IJEPA_TESTS_CHECK_IJEPA_H
 #define IJEPA_TESTS_CHECK_IJEPA_H

@@ -24,7 +24,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ijepa/mask.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 /* Every ck_assert reports its location to the parent process through a pipe
  * (one system call each), so loops over millions of patches test with a

@@ -38,7 +38,7 @@
 #include "check_ijepa.h"
 #include "ops.h"
 #include "ref.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 // --- fixture and helpers -------------------------------------------------------
 

@@ -37,7 +37,7 @@
 #include "ijepa/ijepa.h"
 #include "ijepa/optim.h"
 #include "ref.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 static const double PI_D = 3.14159265358979323846;
 
@@ -57,7 +57,7 @@ static ijepa_config *tiny_config(int wide, uint64_t seed)
     return config_with(iv, COUNT_OF(iv), NULL, 0);
 }
 
-/* The encoder fixture of tests/ref_util.h: params and grads are the borrowed
+/* The encoder fixture of tests/helpers.h: params and grads are the borrowed
  * encoder buffers of count floats; opt is set by ofx_open(want_opt) and
  * freed by enc_fx_close(). */
 typedef enc_fx ofx;

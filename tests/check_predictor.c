@@ -44,7 +44,7 @@
 #include "ijepa/mask.h"
 #include "ref.h"
 #include "ref_pred.h"
-#include "ref_util.h"
+#include "helpers.h"
 #include "ref_vit.h"
 
 // --- configurations and fixture --------------------------------------------------
@@ -472,7 +472,7 @@ END_TEST
 // --- init --------------------------------------------------------------------------
 
 /* predictor_pos_embed = the official formula for width Dp computed in
- * double, cast to float (expect_sincos_embed() in tests/ref_util.h); also
+ * double, cast to float (expect_sincos_embed() in tests/helpers.h); also
  * after init_params. Cases: G 4 / Dp 12 (D/4 = 3 frequencies), G 14 / Dp 32. */
 START_TEST(test_pos_embed)
 {
@@ -507,7 +507,7 @@ static ijepa_config *wide_config(double std, uint64_t seed)
 /*
  * Weights and mask_token: truncated normal N(0, std^2) on [-2, 2], by 5-sigma
  * sampling bounds on mean, std and (only for n >= 1000 samples) the fraction
- * within one std (expect_init_stats() in tests/ref_util.h).
+ * within one std (expect_init_stats() in tests/helpers.h).
  * Biases 0, LN weight 1, bias 0, gradients 0.
  */
 START_TEST(test_init_stats)

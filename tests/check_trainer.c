@@ -35,7 +35,7 @@
 #include "ijepa/optim.h"
 #include "ijepa/trainer.h"
 #include "ref.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 // --- configuration and helpers ---------------------------------------------------------
 

@@ -1,5 +1,5 @@
 /*
- * Implements: tests/ref_util.h, the Check helpers shared by the suites.
+ * Implements: tests/helpers.h, the Check helpers shared by the suites.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ref_util.h"
+#include "helpers.h"
 #include "ref_vit.h"
 
 _Static_assert(IJEPA_TENSOR_MAX_DIMS == 4, "want_add() takes 4 dims");
