@@ -364,6 +364,36 @@ int64_t ijepa_image_height(const ijepa_image *img) { return img ? img->h : 0; }
 int64_t ijepa_image_channels(const ijepa_image *img) { return img ? img->c : 0; }
 int ijepa_image_format(const ijepa_image *img) { return img ? img->format : 0; }
 
+int ijepa_image_from_pixels(ijepa_image **out, const uint8_t *pixels, int64_t width,
+                            int64_t height, int64_t channels)
+{
+    if (!out)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
+    *out = NULL;
+    if (!pixels)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "pixels is NULL");
+    if (channels != 1 && channels != 3)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "channels %lld is not 1 or 3",
+                                (long long)channels);
+    /* 2^31 per side keeps width * height * channels far inside int64 */
+    if (width < 1 || height < 1 || width > INT32_MAX || height > INT32_MAX)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "image size %lldx%lld",
+                                (long long)width, (long long)height);
+    const uint64_t bytes = (uint64_t)width * (uint64_t)height * (uint64_t)channels;
+    ijepa_image *img = calloc(1, sizeof *img);
+    uint8_t *px = bytes <= SIZE_MAX ? malloc((size_t)bytes) : NULL;
+    if (!img || !px) {
+        free(img);
+        free(px);
+        return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate %llu bytes",
+                                (unsigned long long)bytes);
+    }
+    memcpy(px, pixels, (size_t)bytes);
+    *img = (ijepa_image){width, height, channels, IJEPA_IMAGE_RAW, px};
+    *out = img;
+    return IJEPA_OK;
+}
+
 int ijepa_image_pixels(const ijepa_image *img, float *out)
 {
     if (!img || !out)

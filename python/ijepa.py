@@ -271,6 +271,7 @@ _SIGNATURES.update({
     # image.h
     "ijepa_image_decode": (_int, [_HH, _pvoid, _i64, _i64, _H], "status"),
     "ijepa_image_load": (_int, [_HH, _str, _i64, _H], "status"),
+    "ijepa_image_from_pixels": (_int, [_HH, _pvoid, _i64, _i64, _i64], "status"),
     "ijepa_image_free": (None, [_H], None),
     "ijepa_image_width": (_i64, [_H], None),
     "ijepa_image_height": (_i64, [_H], None),
@@ -295,7 +296,8 @@ _SIGNATURES.update({
 })
 IMAGE_PNG = 1
 IMAGE_JPEG = 2
-IMAGE_FORMATS = {IMAGE_PNG: "png", IMAGE_JPEG: "jpeg"}
+IMAGE_RAW = 3
+IMAGE_FORMATS = {IMAGE_PNG: "png", IMAGE_JPEG: "jpeg", IMAGE_RAW: "raw"}
 DATA_TRAIN = 0
 DATA_EVAL = 1
 DATA_STOP = 0
@@ -1179,6 +1181,23 @@ class Image(_Handle):
         return cls(out.value)
 
     @classmethod
+    def from_pixels(cls, pixels):
+        """Wrap 8-bit samples (a uint8 array [height, width] for 1 channel or
+        [height, width, 3] for RGB, C-contiguous; copied) as an image, for
+        the transforms (ijepa_image_from_pixels)."""
+        _check_array(pixels, "pixels", np.uint8)
+        if pixels.ndim == 2:
+            h, w, c = pixels.shape[0], pixels.shape[1], 1
+        elif pixels.ndim == 3 and pixels.shape[2] in (1, 3):
+            h, w, c = pixels.shape
+        else:
+            raise ValueError("pixels must have shape (height, width) or (height, width, 3), "
+                             "not %s" % (pixels.shape,))
+        out = ctypes.c_void_p()
+        lib.ijepa_image_from_pixels(ctypes.byref(out), _pvoid(pixels.ctypes.data), w, h, c)
+        return cls(out.value)
+
+    @classmethod
     def load(cls, path, channels=3, cfg=None):
         """Read and decode the file at path (str, bytes or os.PathLike)."""
         out = ctypes.c_void_p()
@@ -1205,7 +1224,8 @@ class Image(_Handle):
 
     @property
     def format(self):
-        """"png" or "jpeg": the format of the source (from its bytes)."""
+        """"png" or "jpeg" (the format of the decoded bytes), or "raw"
+        (from_pixels)."""
         return IMAGE_FORMATS[lib.ijepa_image_format(self._ptr)]
 
     def _out(self, out, shape):

@@ -34,7 +34,7 @@
 #include "ijepa/ijepa.h"
 #include "internal.h"
 #include "ref_img.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 #define REQUIRE(cond, ...)             \
     do {                               \
@@ -709,6 +709,85 @@ START_TEST(config_keys)
 }
 END_TEST
 
+/* ijepa_image_from_pixels(): the samples a decoder would give, wrapped
+ * directly, behave exactly as the decoded image in every transform. */
+START_TEST(from_pixels)
+{
+    const char *F = "ijepa_image_from_pixels";
+    ref_png p;
+    ck_assert_int_eq(png_make(&p, PNG_COLOR_TYPE_RGB, 8, 37, 23, 0, 11), 0);
+    const cfg_int iv[] = {{IJEPA_CFG_IMG_SIZE, 16}};
+    ijepa_config *cfg = config_with(iv, 1, NULL, 0);
+    uint8_t *gray = malloc((size_t)(p.w * p.h));
+    for (int i = 0; i < p.w * p.h; i++)
+        gray[i] = p.rgb[3 * i];
+    for (int64_t ch = 1; ch <= 3; ch += 2) {
+        /* the decoder's 1-channel image of an RGB PNG is its luma; wrap that */
+        ijepa_image *dec = decode_ok(p.data, p.size, ch, "RGB PNG");
+        uint8_t *src = p.rgb;
+        if (ch == 1) {
+            for (int i = 0; i < p.w * p.h; i++)
+                gray[i] = (uint8_t)pil_luma(p.rgb + 3 * i);
+            src = gray;
+        }
+        ijepa_image *raw = NULL;
+        ck_assert_int_eq(ijepa_image_from_pixels(&raw, src, p.w, p.h, ch), IJEPA_OK);
+        ck_assert_int_eq(ijepa_image_width(raw), p.w);
+        ck_assert_int_eq(ijepa_image_height(raw), p.h);
+        ck_assert_int_eq(ijepa_image_channels(raw), ch);
+        ck_assert_int_eq(ijepa_image_format(raw), IJEPA_IMAGE_RAW);
+        const size_t npx = (size_t)(ch * p.w * p.h), nout = (size_t)(ch * 16 * 16);
+        float *a = malloc(sizeof(float) * npx), *b = malloc(sizeof(float) * npx);
+        ijepa_image_pixels(dec, a);
+        ijepa_image_pixels(raw, b);
+        REQUIRE(!memcmp(a, b, sizeof(float) * npx), "%lld channels: pixels differ", (long long)ch);
+        float *oa = malloc(sizeof(float) * nout), *ob = malloc(sizeof(float) * nout);
+        for (uint64_t seed = 0; seed < 3; seed++) {
+            ck_assert_int_eq(ijepa_image_transform_train(dec, cfg, seed, oa), IJEPA_OK);
+            ck_assert_int_eq(ijepa_image_transform_train(raw, cfg, seed, ob), IJEPA_OK);
+            REQUIRE(!memcmp(oa, ob, sizeof(float) * nout), "train transform differs");
+        }
+        ck_assert_int_eq(ijepa_image_transform_eval(dec, cfg, oa), IJEPA_OK);
+        ck_assert_int_eq(ijepa_image_transform_eval(raw, cfg, ob), IJEPA_OK);
+        REQUIRE(!memcmp(oa, ob, sizeof(float) * nout), "eval transform differs");
+        free(a);
+        free(b);
+        free(oa);
+        free(ob);
+        ijepa_image_free(raw);
+        ijepa_image_free(dec);
+    }
+    /* the pixels are copied */
+    ijepa_image *raw = NULL;
+    ck_assert_int_eq(ijepa_image_from_pixels(&raw, gray, p.w, p.h, 1), IJEPA_OK);
+    const uint8_t first = gray[0];
+    gray[0] ^= 0xff;
+    float *all = malloc(sizeof(float) * (size_t)(p.w * p.h));
+    ijepa_image_pixels(raw, all);
+    ck_assert(all[0] == (float)first / 255.0f);
+    free(all);
+    ijepa_image_free(raw);
+    /* errors */
+    raw = (ijepa_image *)1;
+    expect_err(ijepa_image_from_pixels(&raw, NULL, 4, 4, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "NULL pixels");
+    ck_assert_ptr_null(raw);
+    expect_err(ijepa_image_from_pixels(NULL, gray, 4, 4, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "NULL out");
+    expect_err(ijepa_image_from_pixels(&raw, gray, 4, 4, 2), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "2 channels");
+    expect_err(ijepa_image_from_pixels(&raw, gray, 0, 4, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "width 0");
+    expect_err(ijepa_image_from_pixels(&raw, gray, 4, -1, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "height -1");
+    expect_err(ijepa_image_from_pixels(&raw, gray, (int64_t)1 << 31, 1, 1),
+               IJEPA_ERR_INVALID_ARG, ijepa_last_error(), F, "width 2^31");
+    free(gray);
+    ijepa_config_free(cfg);
+    ref_png_free(&p);
+}
+END_TEST
+
 Suite *ijepa_image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -732,6 +811,7 @@ Suite *ijepa_image_suite(void)
     tcase_add_test(tc, crop_boxes);
     tcase_add_test(tc, transform_train);
     tcase_add_test(tc, transform_eval);
+    tcase_add_test(tc, from_pixels);
     tcase_add_test(tc, config_keys);
     suite_add_tcase(s, tc);
     return s;

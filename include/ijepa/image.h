@@ -73,7 +73,11 @@ extern "C" {
 typedef struct ijepa_image ijepa_image;
 
 /** Values of ijepa_image_format(). */
-enum { IJEPA_IMAGE_PNG = 1, IJEPA_IMAGE_JPEG = 2 };
+enum {
+    IJEPA_IMAGE_PNG = 1,  /**< decoded from PNG */
+    IJEPA_IMAGE_JPEG = 2, /**< decoded from JPEG */
+    IJEPA_IMAGE_RAW = 3   /**< wrapped by ijepa_image_from_pixels() */
+};
 
 /**
  * Decode a PNG or JPEG image held in memory.
@@ -105,6 +109,24 @@ IJEPA_API int ijepa_image_decode(ijepa_image **out, const void *data, int64_t si
 IJEPA_API int ijepa_image_load(ijepa_image **out, const char *path, int64_t channels,
                                const ijepa_config *cfg);
 
+/**
+ * Wrap raw 8-bit samples as an image, so that pixels a host already holds
+ * (e.g. a dataset kept in memory, such as Fashion-MNIST's IDX arrays) go
+ * through the same transforms as decoded files.
+ *
+ * @param out       receives the image (format IJEPA_IMAGE_RAW); NULL on failure.
+ * @param pixels    width * height * channels bytes, interleaved row-major
+ *                  [height, width, channels] (channels 1: gray, 3: R, G, B);
+ *                  copied, not referenced after the call.
+ * @param width     pixels per row, 1 to 2^31 - 1.
+ * @param height    rows, 1 to 2^31 - 1.
+ * @param channels  1 or 3.
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG for a NULL pointer, a size out of
+ *   range or channels not 1 or 3; IJEPA_ERR_NOMEM.
+ */
+IJEPA_API int ijepa_image_from_pixels(ijepa_image **out, const uint8_t *pixels, int64_t width,
+                                      int64_t height, int64_t channels);
+
 /** Free an image. NULL is a no-op. */
 IJEPA_API void ijepa_image_free(ijepa_image *img);
 
@@ -114,7 +136,7 @@ IJEPA_API int64_t ijepa_image_width(const ijepa_image *img);
 IJEPA_API int64_t ijepa_image_height(const ijepa_image *img);
 /** Channels (1 or 3, as requested at decoding); 0 for NULL. */
 IJEPA_API int64_t ijepa_image_channels(const ijepa_image *img);
-/** IJEPA_IMAGE_PNG or IJEPA_IMAGE_JPEG (the format of the source); 0 for NULL. */
+/** IJEPA_IMAGE_PNG, IJEPA_IMAGE_JPEG or IJEPA_IMAGE_RAW (the source); 0 for NULL. */
 IJEPA_API int ijepa_image_format(const ijepa_image *img);
 
 /**

@@ -196,6 +196,29 @@ class TestTransforms(unittest.TestCase):
         self.assertEqual(cm.exception.status, ijepa.ERR_INVALID_ARG)
         self.assertIn("ijepa_image_crop_box", cm.exception.message)
 
+    def test_from_pixels_equals_decoding(self):
+        px = rgb_image(20, 30, 8)
+        with ijepa.Image.from_pixels(px) as raw:
+            self.assertEqual((raw.width, raw.height, raw.channels, raw.format),
+                             (30, 20, 3, "raw"))
+            np.testing.assert_array_equal(raw.pixels(), self.img.pixels())
+            np.testing.assert_array_equal(raw.transform_train(self.cfg, 5),
+                                          self.img.transform_train(self.cfg, 5))
+            np.testing.assert_array_equal(raw.transform_eval(self.cfg),
+                                          self.img.transform_eval(self.cfg))
+        gray = px[..., 1].copy()
+        with ijepa.Image.from_pixels(gray) as g, \
+                ijepa.Image.decode(png_bytes(gray), channels=1) as d:
+            self.assertEqual(g.shape, (1, 20, 30))
+            np.testing.assert_array_equal(g.transform_eval(self.cfg), d.transform_eval(self.cfg))
+        with self.assertRaisesRegex(TypeError, "uint8"):
+            ijepa.Image.from_pixels(px.astype(np.float32))
+        with self.assertRaisesRegex(ValueError, "shape"):
+            ijepa.Image.from_pixels(np.zeros((2, 2, 2), np.uint8))
+        with self.assertRaises(ijepa.IjepaError) as cm:
+            ijepa.Image.from_pixels(np.zeros((0, 4), np.uint8))
+        self.assertIn("ijepa_image_from_pixels()", cm.exception.message)
+
     def test_closed_image(self):
         img = ijepa.Image.decode(png_bytes(rgb_image(2, 2, 0)))
         img.close()
