@@ -271,7 +271,8 @@ _SIGNATURES.update({
     # image.h
     "ijepa_image_decode": (_int, [_HH, _pvoid, _i64, _i64, _H], "status"),
     "ijepa_image_load": (_int, [_HH, _str, _i64, _H], "status"),
-    "ijepa_image_from_pixels": (_int, [_HH, _pvoid, _i64, _i64, _i64], "status"),
+    "ijepa_image_from_pixels": (_int, [_HH, ctypes.POINTER(ctypes.c_uint8), _i64, _i64, _i64],
+                                "status"),
     "ijepa_image_free": (None, [_H], None),
     "ijepa_image_width": (_i64, [_H], None),
     "ijepa_image_height": (_i64, [_H], None),
@@ -767,7 +768,7 @@ class Encoder(_Model):
 
     def features(self, images, out=None):
         """Average-pooled features float32 [B, D] of an inference forward
-        (tokens summed in double in order, then divided: as examples/util.h)."""
+        (tokens summed in double in order, then divided: as ex_pool() of examples/common.c)."""
         tok = self.forward(images)
         s = np.zeros((tok.shape[0], tok.shape[2]), dtype=np.float64)
         for t in range(tok.shape[1]):
@@ -1194,7 +1195,8 @@ class Image(_Handle):
             raise ValueError("pixels must have shape (height, width) or (height, width, 3), "
                              "not %s" % (pixels.shape,))
         out = ctypes.c_void_p()
-        lib.ijepa_image_from_pixels(ctypes.byref(out), _pvoid(pixels.ctypes.data), w, h, c)
+        lib.ijepa_image_from_pixels(ctypes.byref(out),
+                                    pixels.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), w, h, c)
         return cls(out.value)
 
     @classmethod
