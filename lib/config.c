@@ -79,6 +79,7 @@ static const key_spec KEYS[] = {
     {IJEPA_CFG_DATA_PREFETCH, "data_prefetch", IJEPA_CFG_TYPE_INT, 2, 1, 64},
     {IJEPA_CFG_DATA_ON_ERROR, "data_on_error", IJEPA_CFG_TYPE_INT, IJEPA_DATA_STOP, 0, 1},
     {IJEPA_CFG_DATA_SHUFFLE, "data_shuffle", IJEPA_CFG_TYPE_INT, 1, 0, 1},
+    {IJEPA_CFG_DATA_MAX_SCAN_PIXELS, "data_max_scan_pixels", IJEPA_CFG_TYPE_INT, 2147483648.0, 1, 17592186044416.0},
 };
 #define NKEYS ((int32_t)(sizeof KEYS / sizeof KEYS[0]))
 
