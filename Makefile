@@ -45,7 +45,7 @@ BUILD_STATIC ?= 1
 DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
                dataset-fashion-mnist libjansson-dev python3-numpy python3-torch \
-               python3-pil locales
+               python3-pil python3-venv locales
 # extra packages for the CI's clang build (clang -fopenmp needs libomp)
 DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev
 
@@ -93,15 +93,21 @@ OPENMP_NO_RPATH := $(if $(shell echo 'int main(void){return 0;}' | $(CC) -Werror
 
 # Libraries libijepa itself uses. Those with a pkg-config file go in
 # LIB_PC_DEPS (e.g. "libpng16 libturbojpeg"): their --cflags and --libs are
-# used here and they become Requires.private of ijepa.pc. The others go in
-# LIB_LIBS (oneDNN has no .pc file on Debian) and become Libs.private.
+# used to build here. The others go in LIB_LIBS (oneDNN has no .pc file on
+# Debian). ijepa.pc names none of them as a package: the public headers need
+# no other header (no Cflags from them) and a shared link needs only
+# -lijepa, so a consumer needs only libijepa's own .pc file. For static
+# links, every library's flags (the LIB_PC_DEPS with their own static
+# dependencies) go in Libs.private, each at its last position.
 LIB_PC_DEPS   = zlib jansson libpng16 libturbojpeg
 LIB_LIBS      = -ldnnl -lm -pthread
 LIB_PC_CFLAGS := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --cflags $(LIB_PC_DEPS)))
 LIB_PC_LIBS   := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)))
 ALL_LIB_LIBS   = $(LIB_PC_LIBS) $(LIB_LIBS)
-PC_REQUIRES_PRIVATE = $(LIB_PC_DEPS)
-PC_LIBS_PRIVATE     = $(LIB_LIBS) $(OPENMP_LIBS)
+# Words of $(1) without repeats, each kept at its last position (a static
+# link needs a library after everything that uses it).
+uniq_last = $(if $(strip $(1)),$(strip $(call uniq_last,$(filter-out $(lastword $(1)),$(1))) $(lastword $(1))))
+PC_LIBS_PRIVATE = $(call uniq_last,$(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --static --libs $(LIB_PC_DEPS))) $(LIB_LIBS) $(OPENMP_LIBS))
 
 DEPFLAGS      = -MMD -MP
 IJEPA_LDFLAGS = -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,-z,defs -fopenmp $(OPENMP_NO_RPATH)
@@ -440,7 +446,6 @@ install-pc: pkgconfig/ijepa.pc.in
 	    -e 's|@libdir@|$(PC_LIBDIR)|' \
 	    -e 's|@includedir@|$(PC_INCLUDEDIR)|' \
 	    -e 's|@version@|$(VERSION)|' \
-	    -e 's|@requires_private@|$(strip $(PC_REQUIRES_PRIVATE))|' \
 	    -e 's|@libs_private@|$(strip $(PC_LIBS_PRIVATE))|' \
 	    -e '/^#/d' \
 	    pkgconfig/ijepa.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc

@@ -340,7 +340,7 @@ int ijepa_checkpoint_writer_save(ijepa_checkpoint_writer *w, const char *path)
     }
     /* make the rename itself durable; file systems that cannot sync a
      * directory say EINVAL */
-    const int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+    const int dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NONBLOCK); /* never a FIFO */
     if (dfd < 0) {
         rc = io_fail(e, "open the directory of", path, errno);
         goto done;

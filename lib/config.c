@@ -92,6 +92,7 @@ static const key_spec KEYS[] = {
     {IJEPA_CFG_DATA_PREFETCH, "data_prefetch", INT, RUNTIME, 2, 1, 64},
     {IJEPA_CFG_DATA_ON_ERROR, "data_on_error", INT, RUNTIME, IJEPA_DATA_STOP, 0, 1},
     {IJEPA_CFG_DATA_SHUFFLE, "data_shuffle", INT, DATA, 1, 0, 1},
+    {IJEPA_CFG_DATA_MAX_SCAN_PIXELS, "data_max_scan_pixels", INT, RUNTIME, 2147483648.0, 1, 17592186044416.0},
 };
 #define NKEYS ((int32_t)(sizeof KEYS / sizeof KEYS[0]))
 #undef INT

@@ -1,8 +1,9 @@
 """libijepa from Python: a ctypes binding (pure Python, numpy only).
 
-Loading: the library named by the environment variable IJEPA_LIBRARY (a path),
-else what ctypes.util.find_library('ijepa') finds, else the SONAME
-libijepa.so.0 through the dynamic loader.
+Loading: at first use (not at import), the library named by the environment
+variable IJEPA_LIBRARY (a path), else what ctypes.util.find_library('ijepa')
+finds, else the SONAME libijepa.so.0 through the dynamic loader. If none
+loads, that first use raises OSError saying what to install or set.
 
 Every public C function is declared in ``lib`` with its argtypes and restype
 (``ijepa.lib.ijepa_encoder_forward`` etc.); a negative status raises
@@ -30,6 +31,7 @@ nothing is ever copied or converted silently.
 import ctypes
 import ctypes.util
 import os
+import threading
 import weakref
 from collections import namedtuple
 
@@ -114,8 +116,12 @@ def load_library(path=None):
             if cand in (path, os.environ.get("IJEPA_LIBRARY")):
                 # an explicit choice that fails is an error, not a fallback
                 raise OSError("cannot load libijepa from %r: %s" % (cand, e)) from e
-    raise OSError("cannot find libijepa (tried %s; set IJEPA_LIBRARY to the path of "
-                  "libijepa.so.0): %s" % (", ".join(tried), last))
+    raise OSError(
+        "cannot find libijepa, the C library this Python binding needs (tried %s: %s). "
+        "Install it (in the libijepa source tree: make && sudo make install, then "
+        "sudo ldconfig), or add the directory that holds libijepa.so.0 to "
+        "LD_LIBRARY_PATH, or set IJEPA_LIBRARY to the path of libijepa.so.0"
+        % (", ".join(tried), last))
 
 
 # --- C signatures -----------------------------------------------------------------
@@ -329,11 +335,35 @@ def _make_errcheck(cdll, name):
 
 
 class _Lib:
-    """The bound C functions as attributes (lib.ijepa_encoder_forward ...)."""
+    """The bound C functions as attributes (lib.ijepa_encoder_forward ...).
+    The library is loaded and bound at the first attribute access, so that
+    `import ijepa` works (and e.g. --help of a tool) without it; a failure to
+    load is raised there, and the next access tries again."""
 
-    def __init__(self, cdll):
-        self._cdll = cdll
+    def __init__(self):
+        self._cdll = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        # only reached for names not bound yet, i.e. before the first load
+        if name.startswith("_") or self.__dict__.get("_cdll") is not None:
+            raise AttributeError(name)
+        self._ensure()
+        return getattr(self, name)
+
+    def _ensure(self):
+        with self._lock:
+            if self._cdll is None:
+                self._bind(load_library())
+        return self._cdll
+
+    def _bind(self, cdll):
         sigs = dict(_SIGNATURES)
+        for name in sigs:
+            if not hasattr(cdll, name):
+                raise OSError("the libijepa loaded from %r lacks %s(): it is older than "
+                              "this binding; install the matching libijepa or set "
+                              "IJEPA_LIBRARY" % (cdll._name, name))
         self.signatures = sigs  # every function bound here
         for name, (restype, argtypes, _) in sigs.items():
             f = getattr(cdll, name)
@@ -344,13 +374,14 @@ class _Lib:
             if kind is not None:
                 f.errcheck = _make_errcheck(cdll, name)
             setattr(self, name, f)
+        self._cdll = cdll
 
     @property
     def path(self):
-        return self._cdll._name
+        return self._ensure()._name
 
 
-lib = _Lib(load_library())
+lib = _Lib()
 
 
 def version():

@@ -15,6 +15,11 @@
  *            mode skips and counts; all-bad trees fail instead of spinning;
  *            free mid-epoch with busy workers (leak-checked under
  *            make check-asan); argument errors
+ *   hostile  a file the scan listed and that is then replaced by a FIFO
+ *            (the tree changing under a running dataset) fails the batch
+ *            with IJEPA_ERR_IO naming it, or is skipped, at once; free
+ *            returns at once (before the fix a worker blocked opening the
+ *            FIFO, next_batch waited for it and free joined it: forever)
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <png.h>
@@ -445,6 +451,65 @@ START_TEST(free_mid_epoch)
 }
 END_TEST
 
+// --- hostile ---------------------------------------------------------------------
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+START_TEST(fifo_after_scan)
+{
+    const int64_t S = 8;
+    for (int skip = 0; skip <= 1; skip++) {
+        make_tree();
+        /* path order, 2 images per batch, 1 batch ahead: the workers can
+         * reach "z/last.png" (index 6) only after three batches, so it is
+         * surely a FIFO by the time it is opened */
+        ijepa_config *cfg = data_cfg(S, 3, 2, 2, 0);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_SHUFFLE, 0), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_PREFETCH, 1), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_ON_ERROR,
+                                              skip ? IJEPA_DATA_SKIP : IJEPA_DATA_STOP),
+                         IJEPA_OK);
+        ijepa_dataset *ds = open_ok(cfg);
+        char path[512];
+        snprintf(path, sizeof path, "%s/z/last.png", g_dir);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        float out[2 * 3 * 8 * 8];
+        int64_t idx[2];
+        for (int b = 0; b < 3; b++)
+            batch_ok(ds, 2, out, idx);
+        double t0 = now_s();
+        const int rc = ijepa_dataset_next_batch(ds, 1, out, idx);
+        const double dt = now_s() - t0;
+        /* 1 s: a liveness bound (this takes microseconds; it used to hang) */
+        REQUIRE(dt < 1.0, "next_batch took %.3f s", dt);
+        if (!skip) {
+            ck_assert_int_eq(rc, IJEPA_ERR_IO);
+            const char *msg = ijepa_last_error();
+            REQUIRE(strstr(msg, path) && strstr(msg, "FIFO"),
+                    "message '%s' does not name the file and the FIFO", msg);
+            ck_assert_int_eq(ijepa_dataset_position(ds), 6);
+        } else {
+            REQUIRE(rc == IJEPA_OK, "skip mode: %s", ijepa_last_error());
+            ck_assert_int_eq(idx[0], 0); /* the next epoch's first image */
+            ck_assert_int_eq(ijepa_dataset_skipped(ds), 1);
+            REQUIRE(strstr(ijepa_dataset_last_skip_error(ds), "FIFO"), "skip error '%s'",
+                    ijepa_dataset_last_skip_error(ds));
+        }
+        t0 = now_s();
+        ijepa_dataset_free(ds);
+        REQUIRE(now_s() - t0 < 1.0, "ijepa_dataset_free took %.3f s", now_s() - t0);
+        ijepa_config_free(cfg);
+        remove_tree();
+    }
+}
+END_TEST
+
 Suite *ijepa_dataset_suite(void)
 {
     Suite *s = suite_create("dataset");
@@ -462,6 +527,11 @@ Suite *ijepa_dataset_suite(void)
     tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, bad_files);
     tcase_add_test(tc, free_mid_epoch);
+    suite_add_tcase(s, tc);
+    /* short: a regression here is a hang (before the fix, forever) */
+    tc = tcase_create("hostile");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, fifo_after_scan);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -132,7 +132,8 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_DATA_WORKERS = 614,        /**< "data_workers" int [0, 64], default 2: decoding threads of a dataset; 0 decodes on the calling thread */
     IJEPA_CFG_DATA_PREFETCH = 615,       /**< "data_prefetch" int [1, 64], default 2: batches of batch_size images a dataset decodes ahead */
     IJEPA_CFG_DATA_ON_ERROR = 616,       /**< "data_on_error" int, default IJEPA_DATA_STOP: what a dataset does with a file it cannot decode */
-    IJEPA_CFG_DATA_SHUFFLE = 617         /**< "data_shuffle" int {0,1}, default 1: a new seeded permutation every epoch; 0 keeps path order */
+    IJEPA_CFG_DATA_SHUFFLE = 617,        /**< "data_shuffle" int {0,1}, default 1: a new seeded permutation every epoch; 0 keeps path order */
+    IJEPA_CFG_DATA_MAX_SCAN_PIXELS = 618 /**< "data_max_scan_pixels" int [1, 2^44], default 2^31: largest JPEG decoding work, width * height * the components summed over the scans (image.h) */
 } ijepa_config_key;
 
 /** Values of IJEPA_CFG_MASK_MODE. */

@@ -31,11 +31,16 @@
  * image, counted (ijepa_dataset_skipped()) and its error kept
  * (ijepa_dataset_last_skip_error()); the batch is filled with the next good
  * images. Only decoding errors (IJEPA_ERR_FORMAT, IJEPA_ERR_IO) are skipped.
+ * Files are read as ijepa_image_load() reads them: a listed file that has
+ * become a FIFO, a device or a directory since the scan is a bad file
+ * (IJEPA_ERR_IO), found at once; a worker never waits for a writer.
  *
  * Ownership and threading: the dataset is owned by the caller and freed with
  * ijepa_dataset_free(), which may be called at any time (mid-epoch): it
- * stops and joins its workers (each finishes the image it is decoding) and
- * frees everything. A dataset is used by one thread at a time; its workers
+ * stops and joins its workers (each finishes the image it is decoding, a
+ * cost bounded by the data_max_* limits) and frees everything. A worker
+ * blocks only where any read of a regular file can (e.g. on a hung network
+ * file system). A dataset is used by one thread at a time; its workers
  * are its own (POSIX threads) and touch nothing else.
  */
 #ifndef IJEPA_DATASET_H

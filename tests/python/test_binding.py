@@ -152,7 +152,7 @@ class TestLoading(unittest.TestCase):
 
     def test_fallback_to_the_loader(self):
         """Without IJEPA_LIBRARY: find_library / the SONAME through
-        LD_LIBRARY_PATH; with nothing to find, a clear ImportError-time OSError."""
+        LD_LIBRARY_PATH; with nothing to find, a clear OSError at first use."""
         import subprocess
         import sys
         code = "import ijepa; print(ijepa.lib.path, ijepa.version())"

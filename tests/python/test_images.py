@@ -4,8 +4,11 @@ transforms, and Dataset batches against the image transforms of the same
 files (what the C dataset promises: item == transform_train(file,
 crop_seed(position)))."""
 import gc
+import json
 import os
 import struct
+import subprocess
+import sys
 import tempfile
 import unittest
 import weakref
@@ -126,6 +129,37 @@ class TestDecode(unittest.TestCase):
         with self.assertRaises(ijepa.IjepaError) as cm:
             ijepa.Image.decode(png_bytes(rgb_image(4, 4, 5)), channels=2)
         self.assertEqual(cm.exception.status, ijepa.ERR_INVALID_ARG)
+
+    def test_fifo_fails_at_once(self):
+        """A FIFO named like an image is refused with ERR_IO at once (it used
+        to block open() forever). In a child process, so that a regression
+        fails this test instead of hanging the suite."""
+        child = ("import json, sys, time, ijepa\n"
+                 "t = time.monotonic()\n"
+                 "try:\n"
+                 "    ijepa.Image.load(sys.argv[1]).close()\n"
+                 "    r = {'status': 0}\n"
+                 "except ijepa.IjepaError as e:\n"
+                 "    r = {'status': e.status, 'message': e.message}\n"
+                 "r['seconds'] = time.monotonic() - t\n"
+                 "print(json.dumps(r))\n")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [os.path.dirname(ijepa.__file__)] + [p for p in [env.get("PYTHONPATH")] if p])
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "f.png")
+            os.mkfifo(fifo)
+            try:
+                run = subprocess.run([sys.executable, "-c", child, fifo], env=env,
+                                     capture_output=True, text=True, timeout=30)
+            except subprocess.TimeoutExpired:
+                self.fail("Image.load of a FIFO still blocks after 30 s")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        r = json.loads(run.stdout)
+        self.assertEqual(r["status"], ijepa.ERR_IO, r)
+        self.assertIn("FIFO", r["message"])
+        self.assertIn(fifo, r["message"])
+        self.assertLess(r["seconds"], 1.0)  # a liveness bound: it takes microseconds
 
     def test_pixel_limit(self):
         cfg = ijepa.Config(data_max_pixels=15)
