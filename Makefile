@@ -45,7 +45,7 @@ BUILD_STATIC ?= 1
 DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
                dataset-fashion-mnist libjansson-dev python3-numpy python3-torch \
-               python3-pil python3-venv locales
+               python3-pil python3-venv locales openmpi-bin libopenmpi-dev python3-mpi4py
 # extra packages for the CI's clang build (clang -fopenmp needs libomp)
 DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev
 
@@ -123,10 +123,13 @@ HEADERS   = $(sort $(wildcard include/ijepa/*.h))
 TEST_SRCS = $(sort $(wildcard tests/check_*.c)) tests/ref.c tests/ref_img.c tests/ref_pred.c \
             tests/ref_vit.c tests/helpers.c
 # The example programs (examples/<name>.c -> examples/ijepa-<name>); every
-# other examples/*.c is shared code linked into each of them.
+# other examples/*.c is shared code linked into each of them, except the two
+# communication layers of ijepa-train (examples/dist.h): dist_local.c in
+# ijepa-train, dist_mpi.c in ijepa-train-mpi.
 EXAMPLE_PROGS  = $(filter $(patsubst examples/%.c,%,$(wildcard examples/*.c)),features train probe extract demo)
 EXAMPLE_MAINS  = $(addprefix examples/,$(addsuffix .c,$(EXAMPLE_PROGS)))
-EXAMPLE_SHARED = $(filter-out $(EXAMPLE_MAINS),$(sort $(wildcard examples/*.c)))
+EXAMPLE_DIST   = examples/dist_local.c examples/dist_mpi.c
+EXAMPLE_SHARED = $(filter-out $(EXAMPLE_MAINS) $(EXAMPLE_DIST),$(sort $(wildcard examples/*.c)))
 FUZZ_SRCS      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 
@@ -271,11 +274,42 @@ EXAMPLE_OBJS    = $(patsubst %.c,$(BUILD)/release/%.o,$(EXAMPLE_SHARED))
 # Libraries the examples use themselves (PNG pictures, gzip'ed IDX files).
 EXAMPLE_LIBS    = $(shell $(PKG_CONFIG) --libs libpng16 2>/dev/null || echo -lpng16) -lz -lm
 EXAMPLE_RUNPATH = -Wl,-rpath,'$$ORIGIN/../lib' -Wl,--enable-new-dtags
-example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o $@ $< \
-                  $(EXAMPLE_AR) -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
+# (every object among the prerequisites: the program's own, and for
+# ijepa-train(-mpi) its communication layer)
+example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o $@ \
+                  $(filter %.o,$^) $(EXAMPLE_AR) -Llib -lijepa $(EXAMPLE_LIBS) \
+                  $(if $(filter %-mpi,$@),$(MPI_LIBS)) $(LDLIBS)
 
-examples: $(EXAMPLES)
-programs: $(PROGRAMS)
+# ijepa-train-mpi: ijepa-train's objects with the Open MPI layer
+# examples/dist_mpi.c, built when $(MPICC) is found (Open MPI's
+# `mpicc --showme`; set MPI_CFLAGS and MPI_LIBS to use another MPI, or
+# MPICC=none to build without). The compiler stays $(CC): mpicc only
+# tells where MPI's header and library are.
+MPICC ?= mpicc
+ifeq ($(origin MPI_LIBS),undefined)
+MPI_CFLAGS := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:compile 2>/dev/null))
+MPI_LIBS   := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:link 2>/dev/null))
+endif
+EXAMPLES_MPI = $(if $(strip $(MPI_LIBS)),examples/ijepa-train-mpi)
+PROGRAMS_MPI = $(if $(strip $(MPI_LIBS)),$(BUILD)/release/bin/ijepa-train-mpi)
+
+examples: $(EXAMPLES) $(EXAMPLES_MPI)
+programs: $(PROGRAMS) $(PROGRAMS_MPI)
+
+examples/ijepa-train $(BUILD)/release/bin/ijepa-train: $(BUILD)/release/examples/dist_local.o
+
+$(BUILD)/release/examples/dist_mpi.o: examples/dist_mpi.c $(release_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(examples_cflags) $(release_WARN) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+examples/ijepa-train-mpi: $(BUILD)/release/examples/train.o $(BUILD)/release/examples/dist_mpi.o \
+                          $(EXAMPLE_AR) $(SHLIB_DEV)
+	$(call example_link,$(EXAMPLE_RUNPATH))
+
+$(BUILD)/release/bin/ijepa-train-mpi: $(BUILD)/release/examples/train.o \
+                                      $(BUILD)/release/examples/dist_mpi.o $(EXAMPLE_AR) $(SHLIB_DEV)
+	@mkdir -p $(@D)
+	$(call example_link,)
 
 $(EXAMPLE_AR): $(EXAMPLE_OBJS)
 	rm -f $@
