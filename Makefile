@@ -1,7 +1,7 @@
 # libijepa: GNU make build (no configure step).
 #
 #   make                 shared + static library in lib/, the example programs in examples/
-#   make check           header, symbol, unit (Check), example, Python and install tests
+#   make check           header, symbol, unit (Check), example, Python, MPI and install tests
 #   make check-asan      unit tests under ASan+UBSan (variant build/asan/)
 #   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build/fuzz/)
 #   make demo            install missing Debian packages, build, run $(DEMO_CMD)
@@ -217,7 +217,7 @@ endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
-        deps-ci check check-headers check-symbols check-unit check-examples check-python \
+        deps-ci check check-headers check-symbols check-unit check-examples check-python check-mpi \
         check-install check-asan install install-shared install-static install-includes \
         install-pc uninstall clean fuzz fuzz-build
 FORCE:
@@ -365,6 +365,7 @@ check: all tests
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-examples
 	@$(MAKE) --no-print-directory check-python
+	@$(MAKE) --no-print-directory check-mpi
 	@$(MAKE) --no-print-directory check-install
 
 check-headers:
@@ -390,6 +391,13 @@ check-python: shared examples
 	@echo "== Python tests ($(PYTHON))"
 	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 \
 	    OMP_WAIT_POLICY=passive $(SHELL) tests/python/run.sh
+
+# Data-parallel runs under mpirun against one process, C and Python
+# (tests/mpi/run.sh skips, saying why, without mpirun, ijepa-train-mpi or numpy).
+check-mpi: shared examples
+	@echo "== MPI tests (mpirun, $(PYTHON))"
+	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 \
+	    OMP_WAIT_POLICY=passive $(SHELL) tests/mpi/run.sh
 
 check-install: all
 	@echo "== install, pkg-config consumer, uninstall"
