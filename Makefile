@@ -7,6 +7,7 @@
 #   make demo            install missing Debian packages, build, run $(DEMO_CMD)
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
 #   make bench           build and run tests/bench
+#   make bench-mpi       build and run tests/bench_mpi: 1 process x 2 threads vs 2 ranks x 1 thread
 #   make bench-torch     the same I-JEPA steps in PyTorch (tests/bench_torch.py, PYTHON_BENCH)
 #   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
 #   make uninstall       remove exactly what install put
@@ -71,6 +72,16 @@ AR         ?= ar
 NM         ?= nm
 PKG_CONFIG ?= pkg-config
 CFLAGS     ?= -O2 -g
+
+# MPI (optional): ijepa-train-mpi and tests/bench_mpi are built when $(MPICC)
+# is found (Open MPI's `mpicc --showme`; set MPI_CFLAGS and MPI_LIBS for
+# another MPI, or MPICC=none to build without). The compiler stays $(CC):
+# mpicc only tells where MPI's header and library are.
+MPICC ?= mpicc
+ifeq ($(origin MPI_LIBS),undefined)
+MPI_CFLAGS := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:compile 2>/dev/null))
+MPI_LIBS   := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:link 2>/dev/null))
+endif
 
 # --- compiler probes -------------------------------------------------------------
 # $(call cc_has_flag,COMPILER,FLAG): y if COMPILER accepts FLAG.
@@ -239,14 +250,30 @@ $(SHLIB_DEV): $(SHLIB_MAJOR)
 # --- tests and bench -----------------------------------------------------------------
 CHECK_BIN  = $(release_CHECK)
 BENCH_BIN  = tests/bench
+BENCH_MPI_BIN = tests/bench_mpi
 BENCH_ARGS =
-tests: $(CHECK_BIN) $(BENCH_BIN)
+tests: $(CHECK_BIN) $(BENCH_BIN) $(if $(strip $(MPI_LIBS)),$(BENCH_MPI_BIN))
 
 $(BENCH_BIN): $(BUILD)/release/tests/bench.o $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(BENCH_ARGS)
+
+# The data-parallel benchmark (tests/bench_mpi.c, built when MPI is found):
+# `make bench-mpi` runs 1 process x 2 threads, then 2 ranks x 1 thread over
+# TCP (BENCH_MPIRUN), on the same global batches (docs/performance.md).
+BENCH_MPI_ARGS =
+BENCH_MPIRUN   = mpirun -np 2 --mca btl tcp,self
+$(BENCH_MPI_BIN): tests/bench_mpi.c $(STLIB) $(release_STAMP)
+	$(CC) $(examples_cflags) $(release_WARN) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(MPI_LIBS) $(LDLIBS)
+
+.PHONY: bench-mpi
+bench-mpi: $(if $(strip $(MPI_LIBS)),$(BENCH_MPI_BIN))
+	@test -n "$(strip $(MPI_LIBS))" || { echo "bench-mpi: no MPI found (mpicc)"; exit 1; }
+	OMP_NUM_THREADS=2 ./$(BENCH_MPI_BIN) --no-allreduce $(BENCH_MPI_ARGS)
+	OMP_NUM_THREADS=1 $(BENCH_MPIRUN) ./$(BENCH_MPI_BIN) $(BENCH_MPI_ARGS)
 
 # The PyTorch side of bench's I-JEPA step table, for a side-by-side comparison
 # (docs/performance.md); not part of make check. PYTHON_BENCH: the Python whose
@@ -281,15 +308,7 @@ example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o
                   $(if $(filter %-mpi,$@),$(MPI_LIBS)) $(LDLIBS)
 
 # ijepa-train-mpi: ijepa-train's objects with the Open MPI layer
-# examples/dist_mpi.c, built when $(MPICC) is found (Open MPI's
-# `mpicc --showme`; set MPI_CFLAGS and MPI_LIBS to use another MPI, or
-# MPICC=none to build without). The compiler stays $(CC): mpicc only
-# tells where MPI's header and library are.
-MPICC ?= mpicc
-ifeq ($(origin MPI_LIBS),undefined)
-MPI_CFLAGS := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:compile 2>/dev/null))
-MPI_LIBS   := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:link 2>/dev/null))
-endif
+# examples/dist_mpi.c (MPI_CFLAGS, MPI_LIBS: see the top).
 EXAMPLES_MPI = $(if $(strip $(MPI_LIBS)),examples/ijepa-train-mpi)
 PROGRAMS_MPI = $(if $(strip $(MPI_LIBS)),$(BUILD)/release/bin/ijepa-train-mpi)
 
@@ -507,7 +526,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 	rm -f lib/libijepa.so lib/libijepa.so.* lib/libijepa.a lib/*.o lib/*.d
-	rm -f $(CHECK_BIN) $(BENCH_BIN) tests/check_ijepa_asan tests/*.o tests/*.d
+	rm -f $(CHECK_BIN) $(BENCH_BIN) $(BENCH_MPI_BIN) tests/check_ijepa_asan tests/*.o tests/*.d
 	rm -f $(EXAMPLES) examples/*.o examples/*.d $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
 
 -include $(wildcard $(BUILD)/*/lib/*.d $(BUILD)/*/tests/*.d $(BUILD)/*/tests/fuzz/*.d \
