@@ -84,6 +84,7 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            ex_dist_finish(dist);
             return 0;
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
@@ -212,10 +213,13 @@ int main(int argc, char **argv)
                 resume ? resume : preset, (long long)steps, (long long)B,
                 (double)(steps * B) / (double)n, (int)ijepa_context_num_threads(ctx),
                 dist ? " per rank" : "");
-    if (!quiet && dist && root)
-        fprintf(stderr, "ijepa-train: %d ranks, each computing %lld or %lld images of a batch\n",
-                dist->size, (long long)(B / dist->size), (long long)((B + dist->size - 1) /
-                                                                     dist->size));
+    if (!quiet && dist && root) {
+        const long long lo = B / dist->size, hi = (B + dist->size - 1) / dist->size;
+        char each[64];
+        snprintf(each, sizeof each, lo < hi ? "%lld or %lld" : "%lld", lo, hi);
+        fprintf(stderr, "ijepa-train: %d ranks, each computing %s images of a batch\n",
+                dist->size, each);
+    }
     const ex_train_opts opts = {steps, out, resume, save_every, quiet, dist};
     ex_train_result res;
     ijepa_trainer *tr = ex_train(ctx, cfg, &feed, &opts, &res);
