@@ -38,6 +38,8 @@ void ex_feed_folder(ex_feed *f, ijepa_dataset *ds)
 
 void ex_feed_slice(ex_feed *f, int64_t batch, int64_t step, int64_t offset, int64_t count)
 {
+    if (offset == 0 && count == batch)
+        return; /* the whole batch (one rank): the feed as without ranks, replay included */
     f->sliced = 1;
     f->slice_offset = offset;
     f->slice_count = count;

@@ -44,7 +44,8 @@ void ex_feed_next(ex_feed *f, int64_t batch, float *x);
  * data-parallel rank computes; the stream is that of whole batches, so the
  * ranks' slices together are what one process would see. A folder's feed
  * starts at the batch of step `step` (the dataset's slice does not replay);
- * Fashion-MNIST's is replayed by the caller as before. */
+ * Fashion-MNIST's is replayed by the caller as before. The whole batch
+ * (offset 0, count batch) leaves the feed as it is. */
 void ex_feed_slice(ex_feed *f, int64_t batch, int64_t step, int64_t offset, int64_t count);
 /* A checksum of the images the feed draws from (pixels, or file paths):
  * ranks compare it before training together. */

@@ -112,6 +112,8 @@ class FolderFeed:
     def slice(self, batch, step, offset, count):
         """Only the images [offset, offset + count) of each batch, from the
         batch of `step` on (ijepa_dataset_set_slice: no replay needed)."""
+        if offset == 0 and count == batch:
+            return  # the whole batch (one rank): as without ranks, replay included
         self.count = count
         if count:
             self.ds.set_slice(step * batch, batch, offset, count)
@@ -184,7 +186,7 @@ def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every
         for s in range(steps):
             if s == s0:
                 t0 = time.monotonic()
-            if s < s0 and dist and isinstance(feed, FolderFeed):
+            if s < s0 and getattr(feed, "count", None) is not None:
                 continue  # the dataset's slice starts at step s0
             x = feed.next_batch(skip=s < s0)
             if s < s0:
