@@ -230,6 +230,8 @@ static int apply(ijepa_trainer *tr, double *loss)
     if (B == 0)
         return ijepa__fail(&tr->err, IJEPA_ERR_STATE,
                            "no gradients to apply: compute them first (ijepa_trainer_compute())");
+    if (tr->step == INT64_MAX) /* step + 1 below must not overflow */
+        return ijepa__fail(&tr->err, IJEPA_ERR_STATE, "the step counter is at its maximum");
     const double *part = tr->part;
     if (part[PART_IMAGES] != (double)B)
         return ijepa__fail(&tr->err, IJEPA_ERR_INVALID_ARG,

@@ -174,7 +174,8 @@ IJEPA_API int ijepa_trainer_partials(ijepa_trainer *tr, double **data, int64_t *
  *     twice): nothing changed;
  *   IJEPA_ERR_STATE: nothing computed since the last apply or step (or
  *     since ijepa_trainer_load()), or the last compute failed while
- *     computing (a compute refused for its arguments changes nothing);
+ *     computing (a compute refused for its arguments changes nothing), or
+ *     the step count is at INT64_MAX;
  *   IJEPA_ERR_NUMERIC: the loss, the collapse monitor or a gradient is
  *     NaN or infinite: no parameter, moment, target weight, step count or
  *     statistic has changed (the gradients may have been read only), and
