@@ -245,6 +245,12 @@ $(BENCH_BIN): $(BUILD)/release/tests/bench.o $(STLIB)
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(BENCH_ARGS)
 
+# The picture folder generator of tests/examples/run.sh (pictures made at
+# test time, never committed).
+PHOTOS_BIN = $(BUILD)/release/tests/examples/photos
+$(PHOTOS_BIN): $(BUILD)/release/tests/examples/photos.o $(BUILD)/release/tests/ref_img.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_PC_LIBS) $(LDLIBS)
+
 # The PyTorch side of bench's I-JEPA step table, for a side-by-side comparison
 # (docs/performance.md); not part of make check. PYTHON_BENCH: the Python whose
 # torch is measured; without torch (or numpy) it says so and exits 0.
@@ -345,9 +351,9 @@ check-unit: $(CHECK_BIN)
 	@echo "== unit tests (Check)"
 	$(CHECK_OMP_ENV) ./$(CHECK_BIN)
 
-check-examples: examples programs
-	@echo "== example programs (run in place, RUNPATH, examples/ijepa-features)"
-	$(CHECK_OMP_ENV) $(SHELL) tests/examples/run.sh
+check-examples: examples programs $(PHOTOS_BIN)
+	@echo "== example programs (GNU options, RUNPATH, folders of pictures, examples/ijepa-features)"
+	$(CHECK_OMP_ENV) PHOTOS='$(PHOTOS_BIN)' $(SHELL) tests/examples/run.sh
 
 # Python binding, Python examples vs C examples, docs/python.md snippets,
 # PyTorch parity and converter (tests/python/run.sh skips what it cannot run).
@@ -469,4 +475,4 @@ clean:
 	rm -f $(EXAMPLES) examples/*.o examples/*.d $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
 
 -include $(wildcard $(BUILD)/*/lib/*.d $(BUILD)/*/tests/*.d $(BUILD)/*/tests/fuzz/*.d \
-                    $(BUILD)/*/examples/*.d)
+                    $(BUILD)/*/tests/examples/*.d $(BUILD)/*/examples/*.d)

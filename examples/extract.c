@@ -42,7 +42,7 @@ static void usage(FILE *f)
         "                     to FILE.txt beside FILE.npy, one per line (line i: row i)\n"
         "  --fmnist DIR       Fashion-MNIST's IDX files in DIR (default $IJEPA_FMNIST_DIR,\n"
         "                     or " FMNIST_DEFAULT_DIR ")\n"
-        "  --split S          the Fashion-MNIST split: train or t10k (default)\n"
+        "  --split NAME       the Fashion-MNIST split: train or t10k (default)\n"
         "options:\n"
         "  --limit N          only the first N images\n"
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
@@ -115,6 +115,12 @@ int main(int argc, char **argv)
     if (threads > 0)
         omp_set_num_threads((int)threads);
 
+    /* Fashion-MNIST: the data first, so that a missing data set says so at once */
+    fmnist fm = {0};
+    char err[512];
+    if (!data_dir && fmnist_load(&fm, fmnist_dir, split, err, sizeof err) != 0)
+        ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
+
     /* the target encoder, with the configuration it was trained with */
     ijepa_checkpoint *ck;
     ijepa_config *cfg;
@@ -153,14 +159,10 @@ int main(int argc, char **argv)
             ex_fail("cannot write %s", txt);
         ex_folder_free(&folder);
     } else {
-        char err[512];
-        fmnist ds;
-        if (fmnist_load(&ds, fmnist_dir, split, err, sizeof err) != 0)
-            ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
-        n = limit > 0 && limit < ds.n ? limit : ds.n;
+        n = limit > 0 && limit < fm.n ? limit : fm.n;
         feats = ex_malloc((size_t)(n * D) * sizeof(float));
-        fmnist_features(enc, &ds, n, feats);
-        fmnist_free(&ds);
+        fmnist_features(enc, &fm, n, feats);
+        fmnist_free(&fm);
     }
     if (ex_write_npy(out, feats, n, D) != 0)
         ex_fail("cannot write %s", out);
