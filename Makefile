@@ -8,7 +8,9 @@
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
 #   make bench           build and run tests/bench
 #   make bench-torch     the same I-JEPA steps in PyTorch (tests/bench_torch.py, PYTHON_BENCH)
-#   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
+#   make install         library, headers, ijepa.pc, the tools, man pages, Python
+#                        binding, docs: PREFIX=/usr DESTDIR=... libdir=... pythondir=...
+#                        (GNU variables, zstd-style upper-case aliases)
 #   make uninstall       remove exactly what install put
 #   make deps            apt-get install the Debian packages below if any is missing
 #   make clean
@@ -60,6 +62,25 @@ includedir   ?= $(PREFIX)/include
 INCLUDEDIR   ?= $(includedir)
 pkgconfigdir ?= $(LIBDIR)/pkgconfig
 PKGCONFIGDIR ?= $(pkgconfigdir)
+bindir       ?= $(EXEC_PREFIX)/bin
+BINDIR       ?= $(bindir)
+datarootdir  ?= $(PREFIX)/share
+DATAROOTDIR  ?= $(datarootdir)
+mandir       ?= $(DATAROOTDIR)/man
+MANDIR       ?= $(mandir)
+man1dir      ?= $(MANDIR)/man1
+MAN1DIR      ?= $(man1dir)
+man3dir      ?= $(MANDIR)/man3
+MAN3DIR      ?= $(man3dir)
+docdir       ?= $(DATAROOTDIR)/doc/libijepa
+DOCDIR       ?= $(docdir)
+# The Python binding, two pure-Python modules. Debian's python3 imports the
+# distribution's modules from /usr/lib/python3/dist-packages and locally
+# installed ones from /usr/local/lib/python3.X/dist-packages (X: its minor
+# version, asked from $(PYTHON) only when installing): the default follows.
+pythondir    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(or $(PYTHON3_VERSION),3)/dist-packages)
+PYTHONDIR    ?= $(pythondir)
+PYTHON3_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
 INSTALL         ?= install
 INSTALL_PROGRAM ?= $(INSTALL)
@@ -214,13 +235,14 @@ endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
-        deps-ci check check-headers check-symbols check-unit check-examples check-python \
+        deps-ci check check-headers check-symbols check-unit check-examples check-man check-python \
         check-install check-asan install install-shared install-static install-includes \
-        install-pc uninstall clean fuzz fuzz-build
+        install-pc install-programs install-man install-python install-docs install-strip \
+        uninstall clean fuzz fuzz-build
 FORCE:
 
 # --- library -------------------------------------------------------------------------
-all: shared $(if $(filter 1,$(BUILD_STATIC)),static) examples
+all: shared $(if $(filter 1,$(BUILD_STATIC)),static) examples programs
 shared: $(SHLIB_REAL) $(SHLIB_MAJOR) $(SHLIB_DEV)
 static: $(STLIB)
 
@@ -329,13 +351,14 @@ CHECK_OMP_NUM_THREADS = 2
 # keeps the suite fast on a shared machine and costs nothing on a quiet one.
 CHECK_OMP_ENV = OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) OMP_WAIT_POLICY=passive
 
-# In order: headers, exported symbols, unit tests, example programs, Python,
-# install + consumer. Packages are not installed here (run `make deps`).
+# In order: headers, exported symbols, unit tests, example programs, manual
+# pages, Python, install + consumer. Packages are not installed here (run `make deps`).
 check: all tests
 	@$(MAKE) --no-print-directory check-headers
 	@$(MAKE) --no-print-directory check-symbols
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-examples
+	@$(MAKE) --no-print-directory check-man
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory check-install
 
@@ -355,6 +378,11 @@ check-examples: examples programs $(PHOTOS_BIN)
 	@echo "== example programs (GNU options, RUNPATH, folders of pictures, examples/ijepa-features)"
 	$(CHECK_OMP_ENV) PHOTOS='$(PHOTOS_BIN)' $(SHELL) tests/examples/run.sh
 
+check-man: shared examples
+	@echo "== manual pages (groff and mandoc lint, options = --help, libijepa(3)'s program)"
+	CC='$(CC)' TOOLS='$(patsubst %,ijepa-%,$(INSTALL_TOOLS))' VERSION='$(VERSION)' \
+	    $(SHELL) tests/man/run.sh
+
 # Python binding, Python examples vs C examples, docs/python.md snippets,
 # PyTorch parity and converter (tests/python/run.sh skips what it cannot run).
 PYTHON ?= /usr/bin/python3
@@ -363,9 +391,10 @@ check-python: shared examples
 	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 \
 	    OMP_WAIT_POLICY=passive $(SHELL) tests/python/run.sh
 
-check-install: all
-	@echo "== install, pkg-config consumer, uninstall"
-	MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' $(SHELL) tests/install/run.sh
+check-install: all $(PHOTOS_BIN)
+	@echo "== install, pkg-config consumer, tools, man pages, Python, docs, uninstall"
+	MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' PYTHON='$(PYTHON)' PHOTOS='$(PHOTOS_BIN)' \
+	    $(SHELL) tests/install/run.sh
 
 # A LeakSanitizer suppression file is used only if it exists (none is needed
 # with oneDNN 2.6 + libgomp today); it must name exactly the foreign libraries.
@@ -422,7 +451,30 @@ fuzz: fuzz-build
 
 # --- install -------------------------------------------------------------------
 # DESTDIR is only prepended here; installed files never contain it.
-install: install-shared $(if $(filter 1,$(BUILD_STATIC)),install-static) install-includes install-pc
+#
+# The tools installed: the programs a user of the library runs on their own
+# data, each with a section-1 manual page. ijepa-demo (what `make demo`
+# runs: a fixed Fashion-MNIST experiment writing ./demo-out, made of what
+# ijepa-train and ijepa-probe do) and ijepa-features (the README's first
+# program, whose value is its source: installed as a documentation example,
+# examples/features.c, which builds against the installed library with
+# pkg-config; ijepa-extract does the same work on files and folders) stay
+# in the source tree.
+INSTALL_TOOLS = train extract probe
+MAN1_PAGES    = $(patsubst %,man/ijepa-%.1,$(INSTALL_TOOLS))
+MAN3_PAGES    = $(sort $(wildcard man/*.3))
+PYTHON_MODULES = python/ijepa.py python/ijepa_convert.py
+# Documentation, under $(DOCDIR) as in the tree (README.md's links work).
+DOC_FILES     = README.md CHANGELOG.md CITATION.cff LICENSE
+DOC_DOCS      = $(sort $(wildcard docs/*.md))
+DOC_EXAMPLES  = examples/features.c
+
+install: install-shared $(if $(filter 1,$(BUILD_STATIC)),install-static) install-includes install-pc \
+         install-programs install-man install-python install-docs
+
+# GNU's install-strip: the same, with the programs and library stripped.
+install-strip:
+	$(MAKE) INSTALL_PROGRAM='$(INSTALL_PROGRAM) -s' install
 
 install-shared: $(SHLIB_REAL)
 	$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
@@ -457,7 +509,43 @@ install-pc: pkgconfig/ijepa.pc.in
 	    pkgconfig/ijepa.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
 
+install-programs: $(patsubst %,$(BUILD)/release/bin/ijepa-%,$(INSTALL_TOOLS))
+	$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR)
+	$(INSTALL_PROGRAM) -m 755 $^ $(DESTDIR)$(BINDIR)/
+
+# The pages carry @VERSION@ in their title line: the version goes there.
+install-man: $(MAN1_PAGES) $(MAN3_PAGES)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(MAN3DIR)
+	for f in $(MAN1_PAGES); do \
+	    sed 's/@VERSION@/$(VERSION)/g' $$f > $(DESTDIR)$(MAN1DIR)/$${f##*/} && \
+	    chmod 644 $(DESTDIR)$(MAN1DIR)/$${f##*/} || exit 1; done
+	for f in $(MAN3_PAGES); do \
+	    sed 's/@VERSION@/$(VERSION)/g' $$f > $(DESTDIR)$(MAN3DIR)/$${f##*/} && \
+	    chmod 644 $(DESTDIR)$(MAN3DIR)/$${f##*/} || exit 1; done
+
+install-python: $(PYTHON_MODULES)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(PYTHONDIR)
+	$(INSTALL_DATA) $(PYTHON_MODULES) $(DESTDIR)$(PYTHONDIR)/
+
+install-docs: $(DOC_FILES) $(DOC_DOCS) $(DOC_EXAMPLES)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL_DATA) $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL_DATA) $(DOC_DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	$(INSTALL_DATA) $(DOC_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# Exactly what install put (and the byte code Python may have cached for
+# the two modules); the directories that are libijepa's own, if empty.
 uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/ijepa-,$(INSTALL_TOOLS)) \
+	      $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(MAN1_PAGES))) \
+	      $(addprefix $(DESTDIR)$(MAN3DIR)/,$(notdir $(MAN3_PAGES))) \
+	      $(addprefix $(DESTDIR)$(PYTHONDIR)/,$(notdir $(PYTHON_MODULES)))
+	rm -f $(foreach m,$(basename $(notdir $(PYTHON_MODULES))),$(DESTDIR)$(PYTHONDIR)/__pycache__/$(m).*.pyc)
+	rmdir $(DESTDIR)$(PYTHONDIR)/__pycache__ 2>/dev/null || true
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOC_DOCS))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(DOC_EXAMPLES)))
+	rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB_REAL)) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libijepa.so \
