@@ -3,6 +3,8 @@
 #   make                 shared + static library in lib/, the example programs in examples/
 #   make check           header, symbol, unit (Check), example, Python and install tests
 #   make check-asan      unit tests under ASan+UBSan (variant build/asan/)
+#   make check-abi       the library against abi/libijepa.so.0.abi (abidiff) and the pinned constants
+#   make abi-baseline    record abi/libijepa.so.0.abi from the library as built
 #   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build/fuzz/)
 #   make demo            install missing Debian packages, build, run $(DEMO_CMD)
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
@@ -48,8 +50,9 @@ DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev 
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
                dataset-fashion-mnist libjansson-dev python3-numpy python3-torch \
                python3-pil python3-venv locales
-# extra packages for the CI's clang build (clang -fopenmp needs libomp)
-DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev
+# extra packages for CI: the clang build (clang -fopenmp needs libomp), the
+# ABI gate (abidiff, make check-abi), the man page lint (mandoc)
+DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev abigail-tools mandoc
 
 # --- install directories (GNU names, plus zstd-style upper-case aliases) -----
 prefix       ?= /usr/local
@@ -235,7 +238,8 @@ endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
-        deps-ci check check-headers check-symbols check-unit check-examples check-man check-python \
+        deps-ci check check-headers check-symbols check-pins check-unit check-examples check-man \
+        check-python check-abi abi-baseline \
         check-install check-asan install install-shared install-static install-includes \
         install-pc install-programs install-man install-python install-docs install-strip \
         uninstall clean fuzz fuzz-build
@@ -356,6 +360,7 @@ CHECK_OMP_ENV = OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) OMP_WAIT_POLICY=passive
 check: all tests
 	@$(MAKE) --no-print-directory check-headers
 	@$(MAKE) --no-print-directory check-symbols
+	@$(MAKE) --no-print-directory check-pins
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-examples
 	@$(MAKE) --no-print-directory check-man
@@ -395,6 +400,33 @@ check-install: all $(PHOTOS_BIN)
 	@echo "== install, pkg-config consumer, tools, man pages, Python, docs, uninstall"
 	MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' PYTHON='$(PYTHON)' PHOTOS='$(PHOTOS_BIN)' \
 	    $(SHELL) tests/install/run.sh
+
+# --- ABI ------------------------------------------------------------------------
+# check-abi: the shared library against the committed baseline with abidiff
+# (any change to a function of the baseline fails; additions pass), then
+# check-pins (the values of the public constants, which abidiff cannot
+# see). abi-baseline records the baseline from the library as built: do it
+# when a release fixes the ABI, and commit the file. Both need the debug
+# information of the default CFLAGS (-g) and abigail-tools.
+ABI_BASELINE = abi/libijepa.so.$(MAJOR).abi
+ABIDW_FLAGS  = --headers-dir include/ijepa --drop-private-types --no-corpus-path --no-show-locs \
+               --type-id-style hash
+
+check-abi: $(SHLIB_REAL)
+	@echo "== ABI of $(SHLIB_REAL) against $(ABI_BASELINE) (abidiff)"
+	$(SHELL) tests/abi/check_abi.sh $(ABI_BASELINE) $(SHLIB_REAL)
+	@$(MAKE) --no-print-directory check-pins
+
+check-pins:
+	@echo "== pinned values of the public constants (tests/abi/pins.c)"
+	CC='$(CC)' $(SHELL) tests/abi/check_pins.sh
+
+abi-baseline: $(SHLIB_REAL)
+	@readelf -S $(SHLIB_REAL) | grep -q '\.debug_info' || \
+	    { echo "abi-baseline: $(SHLIB_REAL) has no debug information: build with -g" >&2; exit 1; }
+	@mkdir -p $(dir $(ABI_BASELINE))
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB_REAL)
+	@echo "abi-baseline: wrote $(ABI_BASELINE) ($$(grep -c '<elf-symbol ' $(ABI_BASELINE)) symbols): commit it"
 
 # A LeakSanitizer suppression file is used only if it exists (none is needed
 # with oneDNN 2.6 + libgomp today); it must name exactly the foreign libraries.
