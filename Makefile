@@ -14,6 +14,8 @@
 #                        binding, docs: PREFIX=/usr DESTDIR=... libdir=... pythondir=...
 #                        (GNU variables, zstd-style upper-case aliases)
 #   make uninstall       remove exactly what install put
+#   make dist            libijepa-VERSION.tar.gz of the files git tracks
+#   make distcheck       unpack it, build, check, install, uninstall, nothing left
 #   make deps            apt-get install the Debian packages below if any is missing
 #   make clean
 #
@@ -239,7 +241,7 @@ $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
         deps-ci check check-headers check-symbols check-pins check-unit check-examples check-man \
-        check-python check-abi abi-baseline \
+        check-python check-abi abi-baseline dist distcheck \
         check-install check-asan install install-shared install-static install-includes \
         install-pc install-programs install-man install-python install-docs install-strip \
         uninstall clean fuzz fuzz-build
@@ -585,6 +587,30 @@ uninstall:
 	      $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/ijepa/,$(notdir $(HEADERS)))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ijepa 2>/dev/null || true
+
+# --- release tarball -------------------------------------------------------------
+# dist: libijepa-VERSION.tar.gz of exactly the files git tracks, as they are
+# in the working tree (committed or not; a warning says when it is not HEAD),
+# under libijepa-VERSION/. Needs a git checkout. distcheck: unpack it
+# elsewhere, build, make check (IJEPA_NO_DEPS=1, without Fashion-MNIST),
+# install into a DESTDIR, uninstall, and check that nothing is left and the
+# unpacked tree changed only by build products (tests/dist/distcheck.sh).
+DIST_NAME    = libijepa-$(VERSION)
+DIST_TARBALL = $(DIST_NAME).tar.gz
+
+dist:
+	@git rev-parse --is-inside-work-tree > /dev/null 2>&1 || \
+	    { echo "make dist: not a git checkout: the tarball is made of the files git tracks" >&2; exit 1; }
+	@tree=$$(git -c user.name=dist -c user.email=dist@localhost stash create 2>/dev/null); \
+	if [ -n "$$tree" ]; then \
+	    echo "make dist: warning: tracked files have uncommitted changes: the tarball holds them" >&2; \
+	fi; \
+	git archive --format=tar --prefix=$(DIST_NAME)/ $${tree:-HEAD} | gzip -n -9 > $(DIST_TARBALL).tmp && \
+	mv -f $(DIST_TARBALL).tmp $(DIST_TARBALL)
+	@echo "make dist: wrote $(DIST_TARBALL) ($$(tar -tzf $(DIST_TARBALL) | grep -c -v '/$$') files)"
+
+distcheck: dist
+	MAKE='$(MAKE)' $(SHELL) tests/dist/distcheck.sh $(DIST_TARBALL)
 
 # --- clean ---------------------------------------------------------------------
 # (also what older trees built beside the sources and in build-asan/, build-fuzz/)
