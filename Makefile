@@ -16,6 +16,7 @@
 #   make uninstall       remove exactly what install put
 #   make dist            libijepa-VERSION.tar.gz of the files git tracks
 #   make distcheck       unpack it, build, check, install, uninstall, nothing left
+#   make check-package   build Debian packages from it, lintian --pedantic, blhc, hardening-check
 #   make deps            apt-get install the Debian packages below if any is missing
 #   make clean
 #
@@ -53,8 +54,11 @@ DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev 
                dataset-fashion-mnist libjansson-dev python3-numpy python3-torch \
                python3-pil python3-venv locales
 # extra packages for CI: the clang build (clang -fopenmp needs libomp), the
-# ABI gate (abidiff, make check-abi), the man page lint (mandoc)
-DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev abigail-tools mandoc
+# ABI gate (abidiff, make check-abi), the man page lint (mandoc), and the
+# Debian packaging check (make check-package: debhelper, dh-python,
+# lintian, devscripts for hardening-check, blhc)
+DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev abigail-tools mandoc \
+                  debhelper dh-python dpkg-dev lintian devscripts blhc
 
 # --- install directories (GNU names, plus zstd-style upper-case aliases) -----
 prefix       ?= /usr/local
@@ -241,7 +245,7 @@ $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
         deps-ci check check-headers check-symbols check-pins check-unit check-examples check-man \
-        check-python check-abi abi-baseline dist distcheck \
+        check-python check-abi abi-baseline dist distcheck check-package \
         check-install check-asan install install-shared install-static install-includes \
         install-pc install-programs install-man install-python install-docs install-strip \
         uninstall clean fuzz fuzz-build
@@ -387,8 +391,8 @@ check-examples: examples programs $(PHOTOS_BIN)
 
 check-man: shared examples
 	@echo "== manual pages (groff and mandoc lint, options = --help, libijepa(3)'s program)"
-	CC='$(CC)' TOOLS='$(patsubst %,ijepa-%,$(INSTALL_TOOLS))' VERSION='$(VERSION)' \
-	    $(SHELL) tests/man/run.sh
+	CC='$(CC)' CFLAGS='$(CFLAGS)' CPPFLAGS='$(CPPFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    TOOLS='$(patsubst %,ijepa-%,$(INSTALL_TOOLS))' VERSION='$(VERSION)' $(SHELL) tests/man/run.sh
 
 # Python binding, Python examples vs C examples, docs/python.md snippets,
 # PyTorch parity and converter (tests/python/run.sh skips what it cannot run).
@@ -400,8 +404,8 @@ check-python: shared examples
 
 check-install: all $(PHOTOS_BIN)
 	@echo "== install, pkg-config consumer, tools, man pages, Python, docs, uninstall"
-	MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' PYTHON='$(PYTHON)' PHOTOS='$(PHOTOS_BIN)' \
-	    $(SHELL) tests/install/run.sh
+	MAKE='$(MAKE)' CC='$(CC)' CFLAGS='$(CFLAGS)' CPPFLAGS='$(CPPFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    PKG_CONFIG='$(PKG_CONFIG)' PYTHON='$(PYTHON)' PHOTOS='$(PHOTOS_BIN)' $(SHELL) tests/install/run.sh
 
 # --- ABI ------------------------------------------------------------------------
 # check-abi: the shared library against the committed baseline with abidiff
@@ -611,6 +615,13 @@ dist:
 
 distcheck: dist
 	MAKE='$(MAKE)' $(SHELL) tests/dist/distcheck.sh $(DIST_TARBALL)
+
+# check-package: the tarball of make dist packaged as a Debian maintainer
+# would (a debian/ directory written in a temporary copy, never in the
+# tree), built with dpkg-buildpackage, linted with lintian --pedantic, blhc
+# and hardening-check (tests/package/run.sh; about 2.5 minutes here).
+check-package: dist
+	MAKE='$(MAKE)' $(SHELL) tests/package/run.sh $(DIST_TARBALL)
 
 # --- clean ---------------------------------------------------------------------
 # (also what older trees built beside the sources and in build-asan/, build-fuzz/)

@@ -16,7 +16,8 @@
 #   pkg-config and runs); that pythondir defaults to a directory Debian's
 #   python3 searches for prefix /usr/local too; and finally make uninstall
 #   and check that no file is left.
-# Environment: MAKE (default make), CC (default cc), PKG_CONFIG, PYTHON
+# Environment: MAKE (default make), CC (default cc), CFLAGS, CPPFLAGS and
+# LDFLAGS (the consumers are built with them, as a user builds), PKG_CONFIG, PYTHON
 # (default /usr/bin/python3; the Python checks skip without it or numpy),
 # PHOTOS (the picture generator, tests/examples/photos.c).
 set -eu
@@ -35,6 +36,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 MAKE=${MAKE:-make}
 CC=${CC:-cc}
+CFLAGS=${CFLAGS:-}
+CPPFLAGS=${CPPFLAGS:-}
+LDFLAGS=${LDFLAGS:-}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 PYTHON=${PYTHON:-/usr/bin/python3}
 PHOTOS=${PHOTOS:-build/release/tests/examples/photos}
@@ -134,10 +138,10 @@ esac
 
 # --- consumer, shared --------------------------------------------------------
 # pkg-config output is a list of words: split it on purpose below.
-echo "+ $CC -std=c99 -Wall -Wextra -Werror $cflags tests/install/consumer.c -o consumer $libs"
+echo "+ $CC -std=c99 -Wall -Wextra -Werror $CPPFLAGS $CFLAGS $cflags tests/install/consumer.c -o consumer $LDFLAGS $libs"
 # shellcheck disable=SC2086
-if $CC -std=c99 -Wall -Wextra -Werror $cflags tests/install/consumer.c \
-        -o "$build/consumer" $libs; then
+if $CC -std=c99 -Wall -Wextra -Werror $CPPFLAGS $CFLAGS $cflags tests/install/consumer.c \
+        -o "$build/consumer" $LDFLAGS $libs; then
     if readelf -d "$build/consumer" | grep -q "NEEDED.*libijepa.so.$major"; then :; else
         bad "shared consumer does not depend on libijepa.so.$major"
     fi
@@ -150,10 +154,10 @@ fi
 # libijepa.so sits next to libijepa.a, so -lijepa would pick the .so: ask the
 # linker for the archive by name. Everything else comes from Libs.private.
 slibs_a=$(printf '%s\n' "$slibs" | sed 's/-lijepa\([[:space:]]\|$\)/-l:libijepa.a\1/')
-echo "+ $CC -std=c99 -Wall -Wextra -Werror $cflags tests/install/consumer.c -o consumer-static $slibs_a"
+echo "+ $CC -std=c99 -Wall -Wextra -Werror $CPPFLAGS $CFLAGS $cflags tests/install/consumer.c -o consumer-static $LDFLAGS $slibs_a"
 # shellcheck disable=SC2086
-if $CC -std=c99 -Wall -Wextra -Werror $cflags tests/install/consumer.c \
-        -o "$build/consumer-static" $slibs_a; then
+if $CC -std=c99 -Wall -Wextra -Werror $CPPFLAGS $CFLAGS $cflags tests/install/consumer.c \
+        -o "$build/consumer-static" $LDFLAGS $slibs_a; then
     if readelf -d "$build/consumer-static" | grep -q 'NEEDED.*libijepa'; then
         bad "static consumer still depends on libijepa.so"
     fi
@@ -235,7 +239,8 @@ for f in README.md CHANGELOG.md CITATION.cff LICENSE docs/architecture.md docs/c
 done
 # the README's program, as a user builds it from the installed docs
 # shellcheck disable=SC2086
-if $CC -std=c11 -Wall -Wextra -Werror $cflags "$docdir/examples/features.c" -o "$build/features" $libs; then
+if $CC -std=c11 -Wall -Wextra -Werror $CPPFLAGS $CFLAGS $cflags "$docdir/examples/features.c" \
+        -o "$build/features" $LDFLAGS $libs; then
     if [ -f "$tmp/run/checkpoint.safetensors" ]; then
         LD_LIBRARY_PATH=$libdir "$build/features" "$(head -n 1 "$tmp/f.txt")" \
             "$tmp/run/checkpoint.safetensors" > "$tmp/log" 2>&1 &&

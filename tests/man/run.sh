@@ -11,7 +11,8 @@
 #      exit statuses 0, 1 and 2;
 #   4. the program in libijepa(3) compiles with -Wall -Wextra -Werror against
 #      the public headers and links with the library.
-# Environment: TOOLS (the installed programs' names), CC, VERSION.
+# Environment: TOOLS (the installed programs' names), CC, CPPFLAGS, CFLAGS,
+# LDFLAGS, VERSION.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -74,8 +75,9 @@ done
 awk '/^\.EX/{ on = 1; next } /^\.EE/{ on = 0 } on' man/libijepa.3 |
     sed -e 's/\\e/\\/g' -e 's/\\-/-/g' > "$tmp/example.c"
 if [ -s "$tmp/example.c" ]; then
-    $CC -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude "$tmp/example.c" -o "$tmp/example" \
-        -Llib -lijepa > "$tmp/cc.log" 2>&1 || { bad "libijepa(3)'s program does not build:"; cat "$tmp/cc.log"; }
+    # shellcheck disable=SC2086 # the flags are lists of words
+    $CC -std=c11 -Wall -Wextra -Werror -pedantic ${CPPFLAGS:-} ${CFLAGS:-} -Iinclude "$tmp/example.c" \
+        -o "$tmp/example" ${LDFLAGS:-} -Llib -lijepa > "$tmp/cc.log" 2>&1 || { bad "libijepa(3)'s program does not build:"; cat "$tmp/cc.log"; }
 else
     bad "libijepa(3) has no program (.EX block)"
 fi
