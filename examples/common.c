@@ -19,7 +19,7 @@ void ex_check(int rc)
     if (rc >= 0)
         return;
     fprintf(stderr, "%s: %s: %s\n", ex_prog, ijepa_status_string(rc), ijepa_last_error());
-    exit(EX_FAILURE);
+    exit(EX_EXIT_FAILURE);
 }
 
 void ex_usage_error(const char *fmt, ...)
@@ -30,7 +30,7 @@ void ex_usage_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, " (see %s --help)\n", ex_prog);
-    exit(EX_USAGE);
+    exit(EX_EXIT_USAGE);
 }
 
 void ex_fail(const char *fmt, ...)
@@ -41,7 +41,7 @@ void ex_fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    exit(EX_FAILURE);
+    exit(EX_EXIT_FAILURE);
 }
 
 // --- the command line ----------------------------------------------------------------
@@ -52,9 +52,9 @@ static void exit_after_output(void)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: write error: %s\n", ex_prog, strerror(errno));
-        exit(EX_FAILURE);
+        exit(EX_EXIT_FAILURE);
     }
-    exit(EX_OK);
+    exit(EX_EXIT_OK);
 }
 
 void ex_args_init(ex_args *a, int argc, char **argv, void (*usage)(FILE *f))
@@ -229,7 +229,7 @@ void *ex_malloc(size_t n)
     void *p = calloc(1, n ? n : 1);
     if (!p) {
         fprintf(stderr, "%s: out of memory (%zu bytes)\n", ex_prog, n);
-        exit(EX_FAILURE);
+        exit(EX_EXIT_FAILURE);
     }
     return p;
 }
@@ -238,7 +238,7 @@ void ex_mkdir(const char *dir)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: cannot create %s: %s\n", ex_prog, dir, strerror(errno));
-        exit(EX_FAILURE);
+        exit(EX_EXIT_FAILURE);
     }
 }
 

@@ -23,16 +23,16 @@ void ex_check(int rc);
 
 /* Exit statuses of every program (their --help and man pages list them). */
 enum {
-    EX_OK = 0,      /* success */
-    EX_FAILURE = 1, /* the work failed: unreadable data, a library error, a full disk */
-    EX_USAGE = 2    /* bad command line: unknown option, bad value, missing argument */
+    EX_EXIT_OK = 0,      /* success */
+    EX_EXIT_FAILURE = 1, /* the work failed: unreadable data, a library error, a full disk */
+    EX_EXIT_USAGE = 2    /* a bad command line: unknown option, bad or missing value */
 };
 
 /* Print "<prog>: <message> (see <prog> --help)" on stderr and exit with
- * status 2 (EX_USAGE). */
+ * status 2 (EX_EXIT_USAGE). */
 void ex_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* Print "<prog>: <message>" on stderr and exit with status 1 (EX_FAILURE). */
+/* Print "<prog>: <message>" on stderr and exit with status 1 (EX_EXIT_FAILURE). */
 void ex_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /*
