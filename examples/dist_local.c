@@ -39,7 +39,7 @@ ex_dist *ex_dist_init(int *argc, char ***argv)
     fprintf(stderr, "%s: started by mpirun (%s ranks), but this build has no MPI: %s is not "
                     "next to it (install libopenmpi-dev and run make, which then builds it)\n",
             ex_prog, size, MPI_PROGRAM);
-    exit(2);
+    exit(EX_EXIT_USAGE);
 }
 
 void ex_dist_finish(ex_dist *d)

@@ -55,7 +55,7 @@ static void *watch(void *arg)
             fprintf(stderr, "%s: the other ranks have not answered for %.0f s (--mpi-timeout "
                             "%.0f s plus 4 x the longest step): a rank has stopped or hangs; "
                             "giving up\n", ex_prog, ex_now() - since, d->timeout);
-            _exit(1);
+            _exit(EX_EXIT_FAILURE);
         }
     }
     return NULL;
@@ -93,7 +93,7 @@ static void gather(ex_dist *d, const uint64_t *mine, int k, uint64_t *all)
 static void stop_all(ex_dist *d)
 {
     ex_dist_finish(d);
-    exit(1);
+    exit(EX_EXIT_FAILURE);
 }
 
 /* The ranks whose checksum j differs from rank 0's, as " 1 3 ..." in buf. */
@@ -208,7 +208,7 @@ ex_dist *ex_dist_init(int *argc, char ***argv)
     int provided = 0;
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "%s: MPI_Init_thread failed\n", ex_prog);
-        exit(1);
+        exit(EX_EXIT_FAILURE);
     }
     ex_dist *d = ex_malloc(sizeof *d);
     mpi_impl *m = ex_malloc(sizeof *m);
@@ -219,7 +219,7 @@ ex_dist *ex_dist_init(int *argc, char ***argv)
     if (provided < MPI_THREAD_FUNNELED) {
         fprintf(stderr, "%s: this MPI does not allow threads in the process "
                         "(MPI_THREAD_FUNNELED)\n", ex_prog);
-        MPI_Abort(m->comm, 1);
+        MPI_Abort(m->comm, EX_EXIT_FAILURE);
     }
     if (d->rank > 0) { /* messages say which rank wrote them */
         static char prog[64];

@@ -10,7 +10,7 @@
  * through the library's transform of that configuration. Writes to --out:
  * log.csv, loss.png, masks.png and checkpoint.safetensors (both encoders,
  * predictor, optimizer state, step and configuration: docs/checkpoint.md).
- * ijepa-probe --weights OUT/checkpoint.safetensors scores what it learnt.
+ * ijepa-probe --run OUT scores what it learnt.
  *
  * Under mpirun it trains data-parallel, one rank per process, with the same
  * result as one process (docs/distributed.md): the MPI layer is
@@ -35,8 +35,10 @@ static void usage(FILE *f)
         "                   [--steps N | --epochs E] [--batch B] [--seed S] [--crop S]\n"
         "                   [--limit N] [--threads T] [--out DIR] [--save-every K]\n"
         "                   [--resume PATH] [--quiet] [--check-every K] [--mpi-timeout S]\n"
+        "       ijepa-train --help | --version\n"
+        "Pretrain a Vision Transformer with I-JEPA (libijepa).\n"
         "data (one of):\n"
-        "  --fmnist DIR     Fashion-MNIST's IDX files in DIR (default " FMNIST_DEFAULT_DIR ")\n"
+        FMNIST_HELP
         "  --data DIR       every .png/.jpg/.jpeg below DIR; a bad file stops the run with its\n"
         "                   name (--set data_on_error=1 skips and counts it instead)\n"
         "configuration (applied in this order):\n"
@@ -59,14 +61,18 @@ static void usage(FILE *f)
         "                   --steps N (default: the file's total_steps). With the same data,\n"
         "                   options and threads it gives the bits of the uninterrupted run\n"
         "  --quiet          no progress output\n"
+        "  --help           print this help and exit\n"
+        "  --version        print the version and exit\n"
         "data-parallel, under mpirun (docs/distributed.md; --batch is the global batch,\n"
         "--threads the threads of each rank; rank 0 prints and writes --out):\n"
         "  --check-every K  compare the ranks' states every K steps (default 1000; 0: only\n"
         "                   at the start and the end)\n"
         "  --mpi-timeout S  give up when the other ranks have not answered for S seconds\n"
         "                   plus 4 x the longest step (default 600; 0: wait forever)\n"
+        "An option's value may also follow an '=': --steps=100.\n"
         "presets:\n");
     ex_print_presets(f);
+    ex_print_exit_status(f);
 }
 
 int main(int argc, char **argv)
@@ -80,58 +86,48 @@ int main(int argc, char **argv)
     double mpi_timeout = -1;
     double epochs = 0, crop = -1;
     int quiet = 0, nsets = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            ex_dist_finish(dist);
-            return 0;
-        } else if (!strcmp(a, "--quiet")) {
+    ex_args a;
+    ex_args_init(&a, argc, argv, usage);
+    while (ex_args_next(&a)) {
+        const char *v;
+        if (ex_flag(&a, "--quiet"))
             quiet = 1;
-            continue;
-        } else if (strncmp(a, "--", 2)) {
-            ex_usage_error("unexpected argument '%s'", a);
-        } else if (!v) {
-            ex_usage_error("%s needs a value", a);
-        }
-        i++;
-        if (!strcmp(a, "--fmnist"))
+        else if ((v = ex_value(&a, "--fmnist")))
             fmnist_dir = v;
-        else if (!strcmp(a, "--data"))
+        else if ((v = ex_value(&a, "--data")))
             data_dir = v;
-        else if (!strcmp(a, "--preset"))
+        else if ((v = ex_value(&a, "--preset")))
             preset = v;
-        else if (!strcmp(a, "--set")) {
+        else if ((v = ex_value(&a, "--set"))) {
             if (nsets == 256)
                 ex_usage_error("more than 256 --set options");
             sets[nsets++] = v;
-        }
-        else if (!strcmp(a, "--steps"))
-            steps = ex_int(a, v, 1, (int64_t)1 << 40);
-        else if (!strcmp(a, "--epochs"))
-            epochs = ex_float(a, v, 1e-6, 1e6);
-        else if (!strcmp(a, "--batch"))
-            batch = ex_int(a, v, 1, 65536);
-        else if (!strcmp(a, "--seed"))
-            seed = ex_int(a, v, 0, INT64_MAX);
-        else if (!strcmp(a, "--crop"))
-            crop = ex_float(a, v, 0, 1);
-        else if (!strcmp(a, "--limit"))
-            limit = ex_int(a, v, 1, INT64_MAX);
-        else if (!strcmp(a, "--threads"))
-            threads = ex_int(a, v, 1, 4096);
-        else if (!strcmp(a, "--out"))
+        } else if ((v = ex_value(&a, "--steps")))
+            steps = ex_int(a.opt, v, 1, (int64_t)1 << 40);
+        else if ((v = ex_value(&a, "--epochs")))
+            epochs = ex_float(a.opt, v, 1e-6, 1e6);
+        else if ((v = ex_value(&a, "--batch")))
+            batch = ex_int(a.opt, v, 1, 65536);
+        else if ((v = ex_value(&a, "--seed")))
+            seed = ex_int(a.opt, v, 0, INT64_MAX);
+        else if ((v = ex_value(&a, "--crop")))
+            crop = ex_float(a.opt, v, 0, 1);
+        else if ((v = ex_value(&a, "--limit")))
+            limit = ex_int(a.opt, v, 1, INT64_MAX);
+        else if ((v = ex_value(&a, "--threads")))
+            threads = ex_int(a.opt, v, 1, 4096);
+        else if ((v = ex_value(&a, "--out")))
             out = v;
-        else if (!strcmp(a, "--save-every"))
-            save_every = ex_int(a, v, 1, INT64_MAX);
-        else if (!strcmp(a, "--resume"))
+        else if ((v = ex_value(&a, "--save-every")))
+            save_every = ex_int(a.opt, v, 1, INT64_MAX);
+        else if ((v = ex_value(&a, "--resume")))
             resume = v;
-        else if (!strcmp(a, "--check-every"))
-            check_every = ex_int(a, v, 0, INT64_MAX);
-        else if (!strcmp(a, "--mpi-timeout"))
-            mpi_timeout = ex_float(a, v, 0, 1e9);
+        else if ((v = ex_value(&a, "--check-every")))
+            check_every = ex_int(a.opt, v, 0, INT64_MAX);
+        else if ((v = ex_value(&a, "--mpi-timeout")))
+            mpi_timeout = ex_float(a.opt, v, 0, 1e9);
         else
-            ex_usage_error("unknown option %s", a);
+            ex_unknown(&a);
     }
     if (fmnist_dir && data_dir)
         ex_usage_error("give --fmnist or --data, not both");
@@ -139,7 +135,7 @@ int main(int argc, char **argv)
         ex_usage_error("give --steps or --epochs, not both");
     const int folder = data_dir != NULL;
     if (!folder && !fmnist_dir)
-        fmnist_dir = FMNIST_DEFAULT_DIR;
+        fmnist_dir = fmnist_default_dir();
     if (threads > 0)
         omp_set_num_threads((int)threads); /* the host owns the thread count */
     if (dist && check_every >= 0)
@@ -188,9 +184,7 @@ int main(int argc, char **argv)
     } else {
         char err[512];
         if (fmnist_load(&train, fmnist_dir, "train", err, sizeof err) != 0) {
-            fprintf(stderr, "ijepa-train: %s (install dataset-fashion-mnist, or use --data)\n",
-                    err);
-            return 1;
+            ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
         }
         if (limit > 0 && limit < train.n)
             train.n = limit;

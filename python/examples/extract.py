@@ -48,7 +48,9 @@ def main(argv=None):
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", help="directory with checkpoint.safetensors")
     src.add_argument("--checkpoint", help="libijepa checkpoint (.safetensors)")
-    ap.add_argument("--fmnist", metavar="DIR", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--fmnist", metavar="DIR",
+                    help="Fashion-MNIST's IDX files (default $IJEPA_FMNIST_DIR, or "
+                         "/usr/share/datasets/fashion-mnist)")
     ap.add_argument("--split", default="t10k", choices=["train", "t10k"])
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0)
@@ -63,7 +65,7 @@ def main(argv=None):
     import fmnist
     import ijepa
 
-    pixels, _ = fmnist.load(a.fmnist, a.split)
+    pixels, _ = fmnist.load(a.fmnist or fmnist.DEFAULT_DIR, a.split)
     if 0 < a.limit < len(pixels):
         pixels = pixels[:a.limit]
     with ijepa.Context() as ctx:

@@ -13,7 +13,8 @@ import numpy as np
 
 import ijepa
 
-DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
+# the default of the C programs too: $IJEPA_FMNIST_DIR, else Debian's dataset-fashion-mnist
+DEFAULT_DIR = os.environ.get("IJEPA_FMNIST_DIR") or "/usr/share/datasets/fashion-mnist"
 _M64 = (1 << 64) - 1
 
 

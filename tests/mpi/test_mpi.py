@@ -26,7 +26,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
-from common import FMNIST_DIR, ROOT, ijepa  # noqa: E402
+from common import ROOT, ijepa, needs_fmnist  # noqa: E402
 import ijepa_convert  # noqa: E402
 from test_examples import png_bytes  # noqa: E402
 
@@ -113,7 +113,6 @@ def ranks_of(mpirun_pid):
     return sorted(kids)
 
 
-@unittest.skipUnless(os.path.isdir(FMNIST_DIR), "dataset-fashion-mnist not installed")
 class TestMpi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -160,6 +159,7 @@ class TestMpi(unittest.TestCase):
 
     # --- equivalence with one process ------------------------------------------------------
 
+    @needs_fmnist
     def test_fmnist_2_ranks(self):
         ref = self.single("tiny", TINY)
         d = self.out("tiny-2")
@@ -167,12 +167,14 @@ class TestMpi(unittest.TestCase):
         self.assert_equivalent(d, ref, "2 ranks")
         self.runs["tiny-2"] = d
 
+    @needs_fmnist
     def test_fmnist_3_ranks_unequal_slices(self):
         ref = self.single("tiny", TINY)  # batch 32: slices of 10, 11 and 11
         d = self.out("tiny-3")
         run(mpirun(3) + [TRAIN_MPI, "--out", d] + TINY)
         self.assert_equivalent(d, ref, "3 ranks")
 
+    @needs_fmnist
     def test_official_masks(self):
         args = TINY + ["--set", "mask_mode=1"]
         ref = self.single("official", args)
@@ -204,6 +206,7 @@ class TestMpi(unittest.TestCase):
                          read_bytes(os.path.join(d, "checkpoint.safetensors")))
 
     @need_mpi4py
+    @needs_fmnist
     def test_python_mpi4py(self):
         ref = self.single("tiny", TINY)
         p = self.out("tiny-py-2")
@@ -216,6 +219,7 @@ class TestMpi(unittest.TestCase):
 
     # --- interruption, failures ------------------------------------------------------------
 
+    @needs_fmnist
     def test_interrupt_and_resume(self):
         """40 steps, saving every 5: interrupted (SIGINT to mpirun) after a
         checkpoint, then --resume under MPI: the uninterrupted run's bytes."""
@@ -288,16 +292,19 @@ class TestMpi(unittest.TestCase):
             self.assertEqual(tr.step_count, step)
         return seconds, err
 
+    @needs_fmnist
     def test_rank_killed(self):
         seconds, err = self.failing_run("killed", signal.SIGKILL)
         self.assertIn("rank 1", err)  # mpirun names the rank that died
 
+    @needs_fmnist
     def test_rank_hangs(self):
         """A stopped rank (SIGSTOP: alive, silent): the others' watchdog
         gives up after --mpi-timeout (2 s) plus 4 x the longest step."""
         seconds, err = self.failing_run("stopped", signal.SIGSTOP, ["--mpi-timeout", "2"])
         self.assertIn("have not answered", err)
 
+    @needs_fmnist
     def test_ranks_disagree(self):
         """Different options on two ranks (MPMD): refused at the start."""
         d = self.out("mismatch")
@@ -310,6 +317,7 @@ class TestMpi(unittest.TestCase):
         self.assertIn("ranks 1 differ from rank 0 in the configuration", p.stderr)
         self.assertFalse(os.path.exists(os.path.join(d, "checkpoint.safetensors")))
 
+    @needs_fmnist
     def test_states_disagree(self):
         """Two ranks resuming from checkpoints that differ in one weight:
         refused at the start, naming the rank."""

@@ -2,7 +2,8 @@
 and checkpoint (byte for byte) of ijepa-train for the same preset, seed and
 data (Fashion-MNIST and a folder of images), also when resuming; extract.py
 writes the same .npy as ijepa-extract; ijepa-features prints the features
-the binding computes for the same image and checkpoint."""
+the binding computes for the same image and checkpoint. The Fashion-MNIST
+tests skip without the data set (common.needs_fmnist)."""
 import os
 import struct
 import subprocess
@@ -13,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from common import FMNIST_DIR, ROOT, ijepa
+from common import FMNIST_DIR, ROOT, ijepa, needs_fmnist
 
 PY = sys.executable
 EX = os.path.join(ROOT, "python", "examples")
@@ -45,7 +46,6 @@ def read_bytes(path):
         return f.read()
 
 
-@unittest.skipUnless(os.path.isdir(FMNIST_DIR), "dataset-fashion-mnist not installed")
 class TestExamples(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -78,6 +78,7 @@ class TestExamples(unittest.TestCase):
         losses = [float(r[2]) for r in crow[1:]]
         self.assertGreater(len(set(losses)), 1)  # the steps did something
 
+    @needs_fmnist
     def test_train_tiny_matches_c(self):
         # 100 images at batch 32: the feed wraps into a second epoch
         args = ["--preset", "tiny", "--steps", "5", "--seed", "3", "--limit", "100"]
@@ -86,12 +87,14 @@ class TestExamples(unittest.TestCase):
         rows = log_rows(os.path.join(cdir, "log.csv"))
         self.assertEqual(rows[-1][1], "1")  # epoch column
 
+    @needs_fmnist
     def test_train_crop_and_settings_match_c(self):
         args = ["--preset", "tiny", "--steps", "3", "--seed", "9", "--limit", "40", "--batch",
                 "8", "--crop", "0.3", "--set", "lr=0.01", "--set", "num_targets=3"]
         cdir, pdir = self.train_both("crop", args)
         self.assert_same_run(cdir, pdir, 3)
 
+    @needs_fmnist
     def test_resume_matches_c(self):
         """Both resume the same step-2 checkpoint to step 5 (--save-every
         saving on the way): same log rows and final checkpoint."""
@@ -107,6 +110,7 @@ class TestExamples(unittest.TestCase):
         self.assertEqual(read_bytes(os.path.join(pdir, "checkpoint.safetensors")),
                          read_bytes(os.path.join(cdir, "checkpoint.safetensors")))
 
+    @needs_fmnist
     def test_in_process_losses_equal_c_log(self):
         """train.train() from Python: losses equal to the C log's digits and,
         exactly, to a second run (determinism)."""
@@ -125,6 +129,7 @@ class TestExamples(unittest.TestCase):
                          [r[2] for r in log_rows(os.path.join(cdir, "log.csv"))[1:]])
         self.assertEqual(train.train(cfg, pixels[:64], 4), losses)
 
+    @needs_fmnist
     def test_extract_matches_c(self):
         rundir = os.path.join(self.tmp.name, "ex-run")
         run([PY, os.path.join(EX, "train.py"), "--threads", "1", "--quiet", "--out", rundir,
@@ -181,6 +186,7 @@ class TestExamples(unittest.TestCase):
         self.assert_same_run(cdir, pdir, 3)
         self.assertEqual(log_rows(os.path.join(cdir, "log.csv"))[-1][1], "2")  # 12 of 6 images
 
+    @needs_fmnist
     def test_features_matches_binding(self):
         """examples/features.c, the README's first program: the pooled
         features of an image under a checkpoint's target encoder, equal to
