@@ -37,8 +37,9 @@ ex_dist *ex_dist_init(int *argc, char ***argv)
             fprintf(stderr, "%s: cannot run %s: %s\n", ex_prog, path, strerror(errno));
     }
     fprintf(stderr, "%s: started by mpirun (%s ranks), but this build has no MPI: %s is not "
-                    "next to it (install libopenmpi-dev and run make, which then builds it)\n",
-            ex_prog, size, MPI_PROGRAM);
+                    "next to it (make builds examples/%s when Open MPI's mpicc is installed; "
+                    "make install does not install it)\n", ex_prog, size, MPI_PROGRAM,
+            MPI_PROGRAM);
     exit(EX_EXIT_USAGE);
 }
 
