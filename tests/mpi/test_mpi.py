@@ -247,14 +247,14 @@ class TestMpi(unittest.TestCase):
         self.assertEqual(read_bytes(os.path.join(resumed, "checkpoint.safetensors")),
                          read_bytes(os.path.join(whole, "checkpoint.safetensors")))
 
-    def failing_run(self, tag, sig, extra=()):
+    def failing_run(self, tag, sig, extra=(), prog=(TRAIN_MPI,)):
         """A long run saving every 3 steps; once a checkpoint exists, send sig
         to rank 1. Returns (seconds until mpirun ended, its status, stderr,
         checkpoint path)."""
         d = self.out(tag)
         ck = os.path.join(d, "checkpoint.safetensors")
         errf = open(os.path.join(self.tmp.name, tag + ".err"), "w+")
-        p = subprocess.Popen(mpirun(2) + [TRAIN_MPI, "--out", d, "--preset", "tiny", "--steps",
+        p = subprocess.Popen(mpirun(2) + list(prog) + ["--out", d, "--preset", "tiny", "--steps",
                                           "100000", "--limit", "200", "--threads", "1",
                                           "--quiet", "--save-every", "3"] + list(extra),
                              env=env(), stdout=subprocess.DEVNULL, stderr=errf)
@@ -302,6 +302,14 @@ class TestMpi(unittest.TestCase):
         """A stopped rank (SIGSTOP: alive, silent): the others' watchdog
         gives up after --mpi-timeout (2 s) plus 4 x the longest step."""
         seconds, err = self.failing_run("stopped", signal.SIGSTOP, ["--mpi-timeout", "2"])
+        self.assertIn("have not answered", err)
+
+    @need_mpi4py
+    @needs_fmnist
+    def test_python_rank_hangs(self):
+        """The same in train_mpi.py: its watchdog thread gives up."""
+        seconds, err = self.failing_run("py-stopped", signal.SIGSTOP, ["--mpi-timeout", "2"],
+                                        prog=(PY, TRAIN_PY))
         self.assertIn("have not answered", err)
 
     @needs_fmnist
