@@ -1,8 +1,8 @@
 /*
- * What the checkpoint layer (checkpoint_read.c, checkpoint_write.c) offers
- * the rest of lib/ beyond checkpoint.h, and the tests: one loader entry
- * (validate every group, then copy) and the writer's system-call hooks.
- * Not exported.
+ * What the checkpoint layer (checkpoint_read.c, checkpoint_load.c,
+ * checkpoint_write.c) offers the rest of lib/ beyond checkpoint.h, and the
+ * tests: the group checker and loader (validate every group, then copy) and
+ * the writer's system-call hooks. Not exported.
  *
  * Layering: checkpoint_format.c is below the reader and the writer; the
  * reader and the writer know nothing of each other; the trainer
@@ -23,6 +23,19 @@ typedef struct ijepa__ckpt_group {
     const ijepa_tensor_table *table;
     float *data;
 } ijepa__ckpt_group;
+
+/* The file name a reader uses in its messages. */
+const char *ijepa__checkpoint_name(const ijepa_checkpoint *ck);
+
+/*
+ * Check n groups of ck by names and shapes only (the values are not looked
+ * at, the buffers may be NULL): each tensor of a group's table present with
+ * the table's shape, no other tensor of the file under "<prefix>."; with
+ * whole_file, no tensor of the file outside the groups. The empty prefix
+ * names a group without a prefix (a bare state dict). Errors as below.
+ */
+int ijepa__checkpoint_check(ijepa_checkpoint *ck, const char *func, const ijepa__ckpt_group *g,
+                            int n, int whole_file);
 
 /*
  * Load n groups from ck into their buffers, all or nothing: first every
