@@ -50,20 +50,23 @@ int ijepa__checkpoint_load(ijepa_checkpoint *ck, const char *func, const ijepa__
                            int n, int whole_file);
 
 /*
- * The system calls of the atomic save, as replaceable function pointers. The
- * library never changes them; the tests swap in failing versions to check
- * that a failed write, fsync or rename returns IJEPA_ERR_IO, leaves no
- * temporary file and keeps the previous checkpoint.
+ * The system calls of the atomic save, as replaceable function pointers, and
+ * its staleness age. The library never changes them; the tests swap in
+ * failing versions to check that a failed write, fsync or rename returns
+ * IJEPA_ERR_IO, leaves no temporary file and keeps the previous checkpoint.
  */
 typedef struct ijepa__ckpt_io {
     ssize_t (*write)(int fd, const void *buf, size_t n);
     int (*fsync)(int fd); /* the file, then its directory */
     int (*rename)(const char *from, const char *to);
+    /* age in seconds from which an unlocked temporary file of an earlier
+     * save is removed (60; the tests lower it to exercise the locks alone) */
+    int stale_seconds;
 } ijepa__ckpt_io;
 
 extern ijepa__ckpt_io ijepa__ckpt_io_hooks;
 
-/* Reset the hooks to the real system calls. */
+/* Reset the hooks to the real system calls and the 60-second age. */
 void ijepa__ckpt_io_reset(void);
 
 #endif

@@ -5,9 +5,9 @@
  *
  * The order of the work bounds what a bad file costs by its header, never by
  * its size: the 8-byte header length is read and bounded, then the header
- * alone is read, counted (at most IJEPA_CHECKPOINT_MAX_TENSORS tensors and
- * MAX_JSON_VALUES JSON values, before the JSON parser sees it) and
- * validated completely (every entry, the tiling of the data section against
+ * alone is read in chunks, scanned as it comes (no control bytes, at most
+ * MAX_JSON_VALUES JSON values, before the JSON parser sees it), parsed (at
+ * most IJEPA_CHECKPOINT_MAX_TENSORS tensors) and validated completely (every entry, the tiling of the data section against
  * the file's size, the metadata and its checksum, the configuration text);
  * only then is the data section read, and its checksum verified. The reader
  * keeps the data section, an entry table sorted by data offset and an index
@@ -29,8 +29,8 @@
 #include "config_internal.h"
 
 /* An upper bound of the JSON values a header may have: 16 per tensor, a
- * tensor entry with 8 dimensions has 14 (see json_values_bound()). It bounds
- * the parser's memory (jansson allocates each value) before it runs. */
+ * tensor entry with 8 dimensions has 14 (see scan_header()). It bounds the
+ * parser's memory (jansson allocates each value) before it runs. */
 #define MAX_JSON_VALUES (16 * (uint64_t)IJEPA_CHECKPOINT_MAX_TENSORS)
 
 int ijepa__ckpt_ferr(ijepa_checkpoint *ck, const char *fmt, ...)
@@ -105,32 +105,65 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 }
 
 /*
- * An upper bound of the number of values in JSON text, without parsing it:
- * every value is the root, a member or element after a comma, or the first
- * member or element after an opening bracket, so 1 + commas + opening
- * brackets outside strings bounds it. A tensor entry
- * {"dtype":"F32","shape":[a,...],"data_offsets":[b,e]} counts 3 + 2 commas,
- * up to 7 in the shape, 1 in the offsets and 1 before the next entry: at most
- * 14. One pass, no allocation.
+ * The header is scanned as it is read, before the JSON parser sees it, so
+ * that what a bad header costs is bounded by where it goes wrong:
+ *   - a byte below 0x20 other than tab, LF and CR is never valid JSON text
+ *     (the zeros of a sparse file, binary garbage): refused at once;
+ *   - the values are counted, with an upper bound needing no parse: every
+ *     value is the root, a member or element after a comma, or the first
+ *     member or element after an opening bracket, so 1 + commas + opening
+ *     brackets outside strings bounds it. A tensor entry
+ *     {"dtype":"F32","shape":[a,...],"data_offsets":[b,e]} counts 3 + 2
+ *     commas, up to 7 in the shape, 1 in the offsets and 1 before the next
+ *     entry: at most 14. Past MAX_JSON_VALUES the header is refused.
  */
-static uint64_t json_values_bound(const unsigned char *s, size_t n)
+typedef struct hscan {
+    uint64_t values;
+    int in_string, escaped;
+} hscan;
+
+static int scan_header(ijepa_checkpoint *ck, hscan *h, const unsigned char *s, size_t from,
+                       size_t to)
 {
-    uint64_t count = 1;
-    int in_string = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < to; i++) {
         const unsigned char c = s[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            return ferr(ck, "the header holds the control byte 0x%02x at offset %zu (not a "
+                            "checkpoint?)", (unsigned)c, i);
+        if (h->in_string) {
+            if (h->escaped)
+                h->escaped = 0;
+            else if (c == '\\')
+                h->escaped = 1;
             else if (c == '"')
-                in_string = 0;
+                h->in_string = 0;
         } else if (c == '"') {
-            in_string = 1;
-        } else if (c == ',' || c == '{' || c == '[') {
-            count++;
+            h->in_string = 1;
+        } else if ((c == ',' || c == '{' || c == '[') && ++h->values > MAX_JSON_VALUES) {
+            return ferr(ck, "the header holds more than %llu JSON values, 16 for each of the "
+                            "%d tensors a checkpoint may have (not a checkpoint?)",
+                        (unsigned long long)MAX_JSON_VALUES, IJEPA_CHECKPOINT_MAX_TENSORS);
         }
     }
-    return count;
+    return IJEPA_OK;
+}
+
+/* Read the header hdr[0, hlen) from offset 8 in chunks, scanning each. */
+static int read_header(ijepa_checkpoint *ck, const source *src, unsigned char *hdr, size_t hlen)
+{
+    hscan h = {1, 0, 0};
+    const size_t chunk = (size_t)1 << 20;
+    for (size_t off = 0; off < hlen; off += chunk) {
+        const size_t n = hlen - off < chunk ? hlen - off : chunk;
+        int rc = src_read(ck, src, 8 + off, hdr + off, n);
+        if (rc < 0)
+            return rc;
+        if (off == 0 && hdr[0] != '{')
+            return ferr(ck, "the header does not start with '{' (not a safetensors file)");
+        if ((rc = scan_header(ck, &h, hdr, off, off + n)) < 0)
+            return rc;
+    }
+    return IJEPA_OK;
 }
 
 // --- the header ----------------------------------------------------------------------------------
@@ -383,19 +416,11 @@ static int build_name_index(ijepa_checkpoint *ck)
     return IJEPA_OK;
 }
 
-/* Validate the JSON header hdr[0, hlen) against a data section of
- * ck->data_size bytes, and build the tables: everything but the data
- * checksum. */
+/* Validate the JSON header hdr[0, hlen) (read and scanned) against a data
+ * section of ck->data_size bytes, and build the tables: everything but the
+ * data checksum. */
 static int parse_header(ijepa_checkpoint *ck, const unsigned char *hdr, size_t hlen)
 {
-    if (hdr[0] != '{')
-        return ferr(ck, "the header does not start with '{' (not a safetensors file)");
-    const uint64_t values = json_values_bound(hdr, hlen);
-    if (values > MAX_JSON_VALUES)
-        return ferr(ck, "the header holds about %llu JSON values, more than the %llu of %d "
-                        "tensors (not a checkpoint?)",
-                    (unsigned long long)values, (unsigned long long)MAX_JSON_VALUES,
-                    IJEPA_CHECKPOINT_MAX_TENSORS);
     json_error_t jerr;
     json_t *root = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
@@ -485,7 +510,7 @@ static int read_checkpoint(ijepa_checkpoint *ck, const source *s)
         return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot allocate a %llu-byte header",
                            (unsigned long long)hlen);
     ck->data_size = s->size - 8 - hlen;
-    if ((rc = src_read(ck, s, 8, hdr, (size_t)hlen)) == IJEPA_OK)
+    if ((rc = read_header(ck, s, hdr, (size_t)hlen)) == IJEPA_OK)
         rc = parse_header(ck, hdr, (size_t)hlen);
     free(hdr);
     if (rc < 0)

@@ -38,13 +38,18 @@
 #include "checkpoint_internal.h"
 #include "config_internal.h"
 
-ijepa__ckpt_io ijepa__ckpt_io_hooks = {write, fsync, rename};
+/* A temporary file that nobody holds locked and that has not changed for
+ * this long is an interrupted save's. */
+#define STALE_SECONDS 60
+
+ijepa__ckpt_io ijepa__ckpt_io_hooks = {write, fsync, rename, STALE_SECONDS};
 
 void ijepa__ckpt_io_reset(void)
 {
     ijepa__ckpt_io_hooks.write = write;
     ijepa__ckpt_io_hooks.fsync = fsync;
     ijepa__ckpt_io_hooks.rename = rename;
+    ijepa__ckpt_io_hooks.stale_seconds = STALE_SECONDS;
 }
 
 typedef struct wtensor {
@@ -73,9 +78,6 @@ struct ijepa_checkpoint_writer {
 #define MAX_NAME 1000
 #define MAX_META IJEPA_CHECKPOINT_MAX_TENSORS
 #define STAGE_FLOATS 65536
-/* A temporary file that nobody holds locked and that has not changed for
- * this long is an interrupted save's. */
-#define STALE_SECONDS 60
 
 /* The metadata keys the library writes itself. */
 static const char *const RESERVED[] = {"format", "ijepa.format_version", "ijepa.library_version",
@@ -540,7 +542,7 @@ static void remove_stale(const char *dir, const char *base)
         if (fd < 0)
             continue;
         struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= STALE_SECONDS &&
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= ijepa__ckpt_io_hooks.stale_seconds &&
             flock(fd, LOCK_EX | LOCK_NB) == 0)
             unlinkat(dfd, de->d_name, 0);
         close(fd); /* drops the lock */
