@@ -24,14 +24,17 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: ijepa-extract (--checkpoint FILE | --run DIR) [--fmnist DIR]\n"
-        "                     [--split train|t10k] [--limit N] [--threads T] --out FILE.npy\n"
+        "                     [--split train|t10k] [--limit N] [--batch B] [--threads T]\n"
+        "                     [--max-memory SIZE] --out FILE.npy\n"
         "  --checkpoint FILE  a libijepa checkpoint with target_encoder.* tensors\n"
         "  --run DIR          DIR/checkpoint.safetensors (what ijepa-train --out DIR writes)\n"
         "  --fmnist DIR       Fashion-MNIST's IDX files in DIR (default " FMNIST_DEFAULT_DIR ")\n"
         "  --split S          train or t10k (default)\n"
         "  --limit N          only the first N images of the split\n"
+        "  --batch B          images per forward (default 32)\n"
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
-        "  --out FILE.npy     where the features go\n");
+        "  --out FILE.npy     where the features go\n"
+        EX_MAX_MEMORY_HELP);
 }
 
 int main(int argc, char **argv)
@@ -39,7 +42,7 @@ int main(int argc, char **argv)
     ex_prog = "ijepa-extract";
     const char *dir = FMNIST_DEFAULT_DIR, *run = NULL, *ckpt = NULL;
     const char *split = "t10k", *out = NULL;
-    int64_t limit = 0, threads = 0;
+    int64_t limit = 0, threads = 0, batch = 32, max_memory = EX_MAX_MEMORY_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -65,6 +68,10 @@ int main(int argc, char **argv)
             threads = ex_int(a, v, 1, 4096);
         else if (!strcmp(a, "--out"))
             out = v;
+        else if (!strcmp(a, "--batch"))
+            batch = ex_int(a, v, 1, 65536);
+        else if (!strcmp(a, "--max-memory"))
+            max_memory = ex_size(a, v);
         else
             ex_usage_error("unknown option %s", a);
     }
@@ -82,6 +89,21 @@ int main(int argc, char **argv)
     if (threads > 0)
         omp_set_num_threads((int)threads);
 
+    /* the target encoder, with the configuration it was trained with; this
+     * process's runtime keys; checked before anything is allocated */
+    ijepa_checkpoint *ck;
+    ijepa_config *cfg, *defaults;
+    CHECK(ijepa_checkpoint_open(&ck, ckpt));
+    CHECK(ijepa_checkpoint_config(ck, &cfg));
+    CHECK(ijepa_config_create(&defaults));
+    ex_copy_class(cfg, defaults, IJEPA_CFG_CLASS_RUNTIME);
+    ijepa_config_free(defaults);
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
+    int64_t bytes;
+    CHECK(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
+    ex_check_memory("the encoder", bytes, max_memory);
+
     char err[512];
     fmnist ds;
     if (fmnist_load(&ds, dir, split, err, sizeof err) != 0) {
@@ -90,12 +112,6 @@ int main(int argc, char **argv)
     }
     if (limit > 0 && limit < ds.n)
         ds.n = limit;
-    /* the target encoder, with the configuration it was trained with */
-    ijepa_checkpoint *ck;
-    ijepa_config *cfg;
-    CHECK(ijepa_checkpoint_open(&ck, ckpt));
-    CHECK(ijepa_checkpoint_config(ck, &cfg));
-    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
     ijepa_context *ctx;
     ijepa_encoder *enc;
     CHECK(ijepa_context_create(&ctx));

@@ -26,7 +26,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: ijepa-probe (--weights PATH | --random-init | --pixels) [--fmnist DIR]\n"
         "                   [--preset NAME] [--set KEY=VALUE]... [--seed S] [--epochs E]\n"
-        "                   [--probe-train N] [--threads T]\n"
+        "                   [--probe-train N] [--threads T] [--max-memory SIZE]\n"
         "features (one of):\n"
         "  --weights PATH   the target encoder of a libijepa checkpoint, with its configuration\n"
         "  --random-init    the untrained encoder of --preset NAME (default fmnist), --seed S\n"
@@ -36,7 +36,8 @@ static void usage(FILE *f)
         "  --set KEY=VALUE  change a config key of the encoder (after --preset or the file's)\n"
         "  --epochs E       logistic-regression epochs per fit (default 15)\n"
         "  --probe-train N  fit on the first N training images (default 0: all 60k)\n"
-        "  --threads T      OpenMP threads (default OMP_NUM_THREADS or all cores)\n");
+        "  --threads T      OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
+        EX_MAX_MEMORY_HELP);
 }
 
 int main(int argc, char **argv)
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
     ex_prog = "ijepa-probe";
     const char *dir = FMNIST_DEFAULT_DIR, *weights = NULL, *preset = NULL, *sets[256];
     int random_init = 0, pixels = 0, epochs = 15, nsets = 0;
-    int64_t seed = -1, probe_train = 0, threads = 0;
+    int64_t seed = -1, probe_train = 0, threads = 0, max_memory = EX_MAX_MEMORY_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -80,6 +81,8 @@ int main(int argc, char **argv)
             probe_train = ex_int(a, v, 0, INT64_MAX);
         else if (!strcmp(a, "--threads"))
             threads = ex_int(a, v, 1, 4096);
+        else if (!strcmp(a, "--max-memory"))
+            max_memory = ex_size(a, v);
         else
             ex_usage_error("unknown option %s", a);
     }
@@ -91,6 +94,37 @@ int main(int argc, char **argv)
         ex_usage_error("--weights uses the file's configuration (no --preset or --seed)");
     if (threads > 0)
         omp_set_num_threads((int)threads);
+    /* the encoder: the file's (checked before anything is allocated or
+     * loaded), or an untrained one of the preset */
+    ijepa_config *cfg = NULL;
+    ijepa_checkpoint *ck = NULL;
+    if (weights) {
+        CHECK(ijepa_checkpoint_open(&ck, weights));
+        CHECK(ijepa_checkpoint_config(ck, &cfg));
+    } else if (!pixels) {
+        CHECK(ijepa_config_create(&cfg));
+        if (ijepa_config_apply_preset(cfg, preset ? preset : "fmnist") < 0)
+            ex_usage_error("%s", ijepa_last_error());
+        if (seed >= 0)
+            CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
+    }
+    if (cfg) {
+        /* this process's runtime keys, not the file's */
+        ijepa_config *defaults;
+        CHECK(ijepa_config_create(&defaults));
+        ex_copy_class(cfg, defaults, IJEPA_CFG_CLASS_RUNTIME);
+        ijepa_config_free(defaults);
+        for (int i = 0; i < nsets; i++)
+            ex_set(cfg, sets[i]);
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, 256));
+        int64_t bytes;
+        if (ck)
+            CHECK(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
+        else
+            CHECK(ijepa_encoder_estimate_bytes(cfg, &bytes));
+        ex_check_memory("the encoder", bytes, max_memory);
+    }
     char err[512];
     fmnist train, test;
     if (fmnist_load(&train, dir, "train", err, sizeof err) != 0 ||
@@ -106,23 +140,6 @@ int main(int argc, char **argv)
         fmnist_free(&test);
         return 0;
     }
-    /* the encoder: the file's, or an untrained one of the preset */
-    ijepa_config *cfg;
-    ijepa_checkpoint *ck = NULL;
-    if (weights) {
-        CHECK(ijepa_checkpoint_open(&ck, weights));
-        CHECK(ijepa_checkpoint_config(ck, &cfg));
-    } else {
-        CHECK(ijepa_config_create(&cfg));
-        if (ijepa_config_apply_preset(cfg, preset ? preset : "fmnist") < 0)
-            ex_usage_error("%s", ijepa_last_error());
-        if (seed >= 0)
-            CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
-    }
-    for (int i = 0; i < nsets; i++)
-        ex_set(cfg, sets[i]);
-    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
-    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, 256));
     ijepa_context *ctx;
     ijepa_encoder *enc;
     CHECK(ijepa_context_create(&ctx));
