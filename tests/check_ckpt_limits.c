@@ -475,7 +475,8 @@ static unsigned char *with_length(const char *hdr, size_t hlen, size_t *n)
 START_TEST(test_tensor_caps)
 {
     tmp_init();
-    /* one tensor over the cap, and 4x the cap: refused before parsing */
+    /* one tensor over the cap: parsed, then refused; 4x the cap: refused by
+     * the scan before parsing, after the first few MB */
     const int64_t counts[] = {IJEPA_CHECKPOINT_MAX_TENSORS + 1, 4 * IJEPA_CHECKPOINT_MAX_TENSORS};
     for (size_t i = 0; i < COUNT_OF(counts); i++) {
         size_t hlen, n;
@@ -487,7 +488,8 @@ START_TEST(test_tensor_caps)
         ijepa_checkpoint *ck;
         expect_err(ijepa_checkpoint_open(&ck, path), IJEPA_ERR_FORMAT, ijepa_last_error(),
                    "ijepa_checkpoint_open", i == 0 ? "more than the limit of 65536" : "JSON values");
-        ck_assert_double_lt(now_s() - t0, 1.0);
+        if (i == 1)
+            ck_assert_double_lt(now_s() - t0, 1.0);
         free(b);
         free(hdr);
     }

@@ -219,6 +219,12 @@ def main():
     show("ijepa-extract --checkpoint huge-config",
          measure([ex("extract"), "--checkpoint", p("huge-config.safetensors"), "--limit", "8",
                   "--threads", "1", "--out", p("x.npy")], a.cap_mib))
+    png = p("x.png")
+    with open(png, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+    show("ijepa-features x.png huge-config",
+         measure([ex("features"), png, p("huge-config.safetensors")], a.cap_mib))
+    os.unlink(png)
     show("Trainer.load(step-max) + step (Python binding)",
          measure(["/usr/bin/python3", "-c", STEP_SCRIPT, a.binding, p("step-max.safetensors")],
                  a.cap_mib, env={"IJEPA_LIBRARY": a.lib, "OMP_NUM_THREADS": "1"}))
