@@ -7,8 +7,9 @@
  * its size: the 8-byte header length is read and bounded, then the header
  * alone is read in chunks, scanned as it comes (no control bytes, at most
  * MAX_JSON_VALUES JSON values, before the JSON parser sees it), parsed (at
- * most IJEPA_CHECKPOINT_MAX_TENSORS tensors) and validated completely (every entry, the tiling of the data section against
- * the file's size, the metadata and its checksum, the configuration text);
+ * most IJEPA_CHECKPOINT_MAX_TENSORS tensors) and validated completely
+ * (every entry, the tiling of the data section against the file's size,
+ * the metadata and its checksum, the configuration text);
  * only then is the data section read, and its checksum verified. The reader
  * keeps the data section, an entry table sorted by data offset and an index
  * sorted by name. The configuration text is parsed by the config

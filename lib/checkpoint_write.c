@@ -542,7 +542,8 @@ static void remove_stale(const char *dir, const char *base)
         if (fd < 0)
             continue;
         struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= ijepa__ckpt_io_hooks.stale_seconds &&
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            now - st.st_mtime >= ijepa__ckpt_io_hooks.stale_seconds &&
             flock(fd, LOCK_EX | LOCK_NB) == 0)
             unlinkat(dfd, de->d_name, 0);
         close(fd); /* drops the lock */

@@ -517,9 +517,10 @@ def encoder_to_hf(sd, depth):
         b, h = "blocks.%d." % i, "encoder.layer.%d." % i
         D = sd[b + "attn.qkv.weight"].shape[1]
         for j, part in enumerate(("query", "key", "value")):
-            out[h + "attention.attention.%s.weight" % part] = sd[b + "attn.qkv.weight"][j * D:(j + 1) * D]
+            rows = slice(j * D, (j + 1) * D)
+            out[h + "attention.attention.%s.weight" % part] = sd[b + "attn.qkv.weight"][rows]
             if b + "attn.qkv.bias" in sd:
-                out[h + "attention.attention.%s.bias" % part] = sd[b + "attn.qkv.bias"][j * D:(j + 1) * D]
+                out[h + "attention.attention.%s.bias" % part] = sd[b + "attn.qkv.bias"][rows]
         for ours, theirs in HF_BLOCK:
             for kind in ("weight", "bias"):
                 out[h + theirs + "." + kind] = sd[b + ours + "." + kind]

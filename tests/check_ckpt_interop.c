@@ -207,7 +207,8 @@ START_TEST(test_dtypes_refused)
     unsigned char *b = craft_file(bad, 1, NULL, &size);
     ijepa_checkpoint *ck;
     expect_err(ijepa_checkpoint_open_memory(&ck, b, size, "m"), IJEPA_ERR_FORMAT,
-               ijepa_last_error(), "ijepa_checkpoint_open_memory", "hold 2 bytes, the shape needs 4");
+               ijepa_last_error(), "ijepa_checkpoint_open_memory",
+               "hold 2 bytes, the shape needs 4");
     free(b);
     const craft_t i64[] = {{"x", "I64", 1, {1}, (const int64_t[]){3}, 8}};
     b = craft_file(i64, 1, NULL, &size);
@@ -334,7 +335,8 @@ START_TEST(test_bare_state_dicts)
         }
         /* an encoder file is not a predictor */
         expect_err(ijepa_checkpoint_check_predictor(ck, "", cfg, NULL), IJEPA_ERR_FORMAT,
-                   ijepa_last_error(), "ijepa_checkpoint_check_predictor", "'mask_token' is missing");
+                   ijepa_last_error(), "ijepa_checkpoint_check_predictor",
+                   "'mask_token' is missing");
         ijepa_checkpoint_free(ck);
         memset(pd, 0, (size_t)n * 4);
 
@@ -380,7 +382,8 @@ START_TEST(test_bare_state_dicts)
     ck_assert_int_eq(ijepa_checkpoint_writer_save(w, path), IJEPA_OK);
     ck_assert_int_eq(ijepa_checkpoint_open(&ck, path), IJEPA_OK);
     expect_err(ijepa_checkpoint_check_encoder(ck, "", cfg, NULL), IJEPA_ERR_FORMAT,
-               ijepa_last_error(), "ijepa_checkpoint_check_encoder", "unexpected tensor 'head.weight'");
+               ijepa_last_error(), "ijepa_checkpoint_check_encoder",
+               "unexpected tensor 'head.weight'");
     expect_err(ijepa_checkpoint_load_encoder(ck, "", dst), IJEPA_ERR_FORMAT, ijepa_last_error(),
                "ijepa_checkpoint_load_encoder", "unexpected tensor 'head.weight'");
     ijepa_checkpoint_free(ck);

@@ -487,7 +487,8 @@ START_TEST(test_tensor_caps)
         const double t0 = now_s();
         ijepa_checkpoint *ck;
         expect_err(ijepa_checkpoint_open(&ck, path), IJEPA_ERR_FORMAT, ijepa_last_error(),
-                   "ijepa_checkpoint_open", i == 0 ? "more than the limit of 65536" : "JSON values");
+                   "ijepa_checkpoint_open",
+                   i == 0 ? "more than the limit of 65536" : "JSON values");
         if (i == 1)
             ck_assert_double_lt(now_s() - t0, 1.0);
         free(b);

@@ -57,8 +57,10 @@ static void store(unsigned char *p, const char *dtype, float v)
         p[1] = (unsigned char)(u >> 24);
     } else if (!strcmp(dtype, "F16")) { /* truncating; tiny values to 0 */
         const int e = (int)((u >> 23) & 0xff) - 127 + 15;
-        const uint32_t h = (u >> 16 & 0x8000u) |
-                           (e <= 0 ? 0 : e >= 31 ? 0x7bffu : (uint32_t)e << 10 | (u >> 13 & 0x3ffu));
+        const uint32_t mag = e <= 0    ? 0
+                             : e >= 31 ? 0x7bffu
+                                       : (uint32_t)e << 10 | (u >> 13 & 0x3ffu);
+        const uint32_t h = (u >> 16 & 0x8000u) | mag;
         p[0] = (unsigned char)h;
         p[1] = (unsigned char)(h >> 8);
     } else {
@@ -343,8 +345,8 @@ int main(int argc, char **argv)
         {"nine-dims.safetensors",
          "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}",
          4},
-        {"deep.safetensors", "{\"k\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
-         0},
+        {"deep.safetensors",
+         "{\"k\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", 0},
     };
     /* F16 1 and 2, BF16 1 and 1.5, F64 1 */
     const unsigned char vals[16] = {0x00, 0x3c, 0x00, 0x40, 0x80, 0x3f, 0xc0, 0x3f,
