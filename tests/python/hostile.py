@@ -8,7 +8,8 @@ measures, for docs/robustness.md:
 LIB.so (default: this tree's lib/libijepa.so.0) is loaded with ctypes in a
 child process, so that any libijepa version can be measured, before or after
 a change; DIR (default: this tree's examples/) holds the tools. Each line
-gives wall time and peak resident memory of the child (os.wait4); a child
+gives wall time and peak resident memory of the child (os.wait4, from a
+small launcher process, whose ~10 MB at the fork are included); a child
 past --cap-mib (default 4096) of resident memory is killed and reported as
 such, so that a runaway "before" does not take the machine.
 
@@ -130,34 +131,51 @@ except ijepa.IjepaError as e:
 """
 
 
+# Runs one command and reports on it, as a fresh small Python process: a
+# child's peak resident memory (ru_maxrss) counts what it shared with the
+# process that forked it, so the command is started from this launcher
+# (about 10 MB), not from a test runner that may hold hundreds of MB.
+LAUNCHER = r"""
+import json, os, subprocess, sys, time
+cap_mib, timeout = float(sys.argv[1]), float(sys.argv[2])
+cmd = sys.argv[3:]
+t0 = time.monotonic()
+p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+killed = None
+while True:
+    pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+    if pid:
+        break
+    try:
+        with open("/proc/%d/status" % p.pid) as f:
+            rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration):
+        rss = 0
+    dt = time.monotonic() - t0
+    if rss > cap_mib or dt > timeout:
+        killed = ("killed at %.0f MiB" % rss) if rss > cap_mib else "killed at the timeout"
+        p.kill()
+    time.sleep(0.01)
+dt = time.monotonic() - t0
+out = p.stdout.read().decode(errors="replace").strip().splitlines()
+p.stdout.close()
+p.returncode = status
+print(json.dumps([dt, ru.ru_maxrss / 1024, killed or os.waitstatus_to_exitcode(status),
+                  out[-1] if out else ""]))
+"""
+
+
 def measure(cmd, cap_mib=4096, timeout=120, env=None):
-    """(seconds, peak MiB, exit status or 'killed ...', last output line)."""
+    """(seconds, peak MiB, exit status or 'killed ...', last output line) of
+    cmd; killed past cap_mib of resident memory or timeout seconds."""
     e = dict(os.environ, OMP_WAIT_POLICY="passive", **(env or {}))
     e.pop("LD_LIBRARY_PATH", None)
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=e)
-    killed = None
-    status_path = "/proc/%d/status" % p.pid
-    while True:
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            break
-        try:
-            with open(status_path) as f:
-                rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
-        except (OSError, StopIteration):
-            rss = 0
-        dt = time.monotonic() - t0
-        if rss > cap_mib or dt > timeout:
-            killed = ("killed at %.0f MiB" % rss) if rss > cap_mib else "killed at the timeout"
-            p.kill()
-        time.sleep(0.02)
-    dt = time.monotonic() - t0
-    out = p.stdout.read().decode(errors="replace").strip().splitlines()
-    p.stdout.close()
-    p.returncode = status
-    return dt, ru.ru_maxrss / 1024, killed or os.waitstatus_to_exitcode(status), \
-        (out[-1] if out else "")
+    p = subprocess.run(["/usr/bin/python3", "-S", "-c", LAUNCHER, str(cap_mib), str(timeout)]
+                       + list(cmd), env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if p.returncode != 0:
+        raise RuntimeError("measuring %s failed: %s" % (cmd[0], p.stderr.strip()))
+    return tuple(json.loads(p.stdout))
 
 
 def generate(a):
