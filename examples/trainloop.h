@@ -51,6 +51,8 @@ typedef struct ex_train_opts {
 typedef struct ex_train_result {
     int64_t steps;       /* steps this run trained */
     double seconds, images_per_s, first_loss, last_loss, last_std;
+    char files[128];     /* the files written to out_dir, "log.csv,loss.png,..." */
+    char note[96];       /* "" or why a file was not written, " (no loss.png: ...)" */
 } ex_train_result;
 
 /*
@@ -58,8 +60,12 @@ typedef struct ex_train_result {
  * warmup_steps steps / 10 if it was larger), load o->resume if given, and
  * train on the feed until step o->steps. With resume, the feed replays the
  * batches of the steps already trained without training on them, so the run
- * is the one that would have continued. Saves atomically, so an interrupted
- * run leaves its last checkpoint. Returns the trainer (caller frees it).
+ * is the one that would have continued, and an existing out_dir/log.csv is
+ * continued: its rows up to the resumed step are kept, later ones (of an
+ * interrupted run that went on after its last save) are dropped. Saves
+ * atomically, so an interrupted run leaves its last checkpoint. Writes
+ * loss.png only for two or more steps (a curve). Returns the trainer
+ * (caller frees it).
  */
 ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
                         const ex_train_opts *o, ex_train_result *res);
