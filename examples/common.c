@@ -211,6 +211,54 @@ void ex_set(ijepa_config *cfg, const char *setting)
         ex_usage_error("--set %s: %s", setting, ijepa_last_error());
 }
 
+void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls)
+{
+    for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
+        const int32_t key = ijepa_config_key_at(i);
+        if (ijepa_config_key_class(key) != cls)
+            continue;
+        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
+            int64_t v;
+            CHECK(ijepa_config_get_int(src, key, &v));
+            CHECK(ijepa_config_set_int(dst, key, v));
+        } else {
+            double v;
+            CHECK(ijepa_config_get_float(src, key, &v));
+            CHECK(ijepa_config_set_float(dst, key, v));
+        }
+    }
+}
+
+int64_t ex_size(const char *option, const char *value)
+{
+    char *end;
+    errno = 0;
+    const double v = strtod(value, &end);
+    double scale = 1;
+    if (*end && !end[1]) {
+        const char *units = "KMGT", *u = strchr(units, *end);
+        if (u && *end) {
+            scale = ldexp(1.0, 10 * (int)(u - units + 1));
+            end++;
+        }
+    }
+    const double bytes = v * scale;
+    if (end == value || *end || errno || !(bytes >= 0) || bytes >= 0x1p62 || value[0] == '-')
+        ex_usage_error("%s '%s' is not a size (bytes, or a number with K, M, G or T)", option,
+                       value);
+    return (int64_t)bytes;
+}
+
+void ex_check_memory(const char *what, int64_t bytes, int64_t limit)
+{
+    if (limit <= 0 || bytes <= limit)
+        return;
+    fprintf(stderr, "%s: %s would need %.2f GiB of memory, more than the limit of %.2f GiB; "
+                    "raise it with --max-memory SIZE (0: no limit)\n",
+            ex_prog, what, (double)bytes / 1073741824.0, (double)limit / 1073741824.0);
+    exit(1);
+}
+
 void ex_print_presets(FILE *f)
 {
     for (int32_t i = 0; i < ijepa_config_preset_count(); i++)

@@ -101,6 +101,27 @@ double ex_float(const char *option, const char *value, double lo, double hi);
  * --set takes it; ijepa_config_from_text()); a bad one is a usage error. */
 void ex_set(ijepa_config *cfg, const char *setting);
 
+/* Copy the values of every key of class cls (IJEPA_CFG_CLASS_RUNTIME, ...)
+ * from src into dst: e.g. a resumed run keeps the runtime limits of its
+ * command line, not those of the file it resumes. */
+void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls);
+
+/* --max-memory: the most memory the handles a tool creates may allocate
+ * (ijepa_*_estimate_bytes(), ijepa_checkpoint_check_*()); past it the tool
+ * refuses to create them. Overridden with --max-memory SIZE; 0: no limit. */
+#define EX_MAX_MEMORY_DEFAULT ((int64_t)8 << 30)
+#define EX_MAX_MEMORY_HELP \
+    "  --max-memory SIZE  refuse models needing more memory than SIZE (bytes, or with a\n" \
+    "                   suffix K, M, G, T: powers of 1024; default 8G; 0: no limit)\n"
+
+/* A size: digits with an optional fraction and a suffix K, M, G or T (powers
+ * of 1024), e.g. "8G", "1.5G", "65536"; anything else is a usage error. */
+int64_t ex_size(const char *option, const char *value);
+
+/* Exit with status 1 and a message when creating what would allocate more
+ * than limit bytes (limit 0: no limit). */
+void ex_check_memory(const char *what, int64_t bytes, int64_t limit);
+
 /* Print "  <name>  <description>" for every preset of the library. */
 void ex_print_presets(FILE *f);
 

@@ -133,10 +133,9 @@ int main(int argc, char **argv)
     printf("%-46s %11.2f%%\n", "raw pixels", pp.test_acc);
     const double base = pstd > 0 && po.test_acc > pr.test_acc ? po.test_acc : pr.test_acc;
     printf("\nI-JEPA - best untrained: %+.2f points. Pretraining: %.0f s, %.1f images/s, "
-           "loss %.4f -> %.4f; total %.0f s.\nOutputs in %s/: log.csv, loss.png, masks.png, "
-           "checkpoint.safetensors\n",
+           "loss %.4f -> %.4f; total %.0f s.\nOutputs in %s/: %s%s\n",
            pj.test_acc - base, res.seconds, res.images_per_s, res.first_loss,
-           res.last_loss, ex_now() - t0, out);
+           res.last_loss, ex_now() - t0, out, res.files, res.note);
     ijepa_encoder_free(rnd);
     ijepa_config_free(rcfg);
     ijepa_trainer_free(tr);

@@ -31,7 +31,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: ijepa-extract (--checkpoint FILE | --run DIR) [--fmnist DIR | --data DIR]\n"
-        "                     [--split train|t10k] [--limit N] [--threads T] --out FILE.npy\n"
+        "                     [--split train|t10k] [--limit N] [--batch B] [--threads T]\n"
+        "                     [--max-memory SIZE] --out FILE.npy\n"
         "       ijepa-extract --help | --version\n"
         "Write the features of images under a trained I-JEPA encoder (libijepa).\n"
         "encoder (one of):\n"
@@ -45,8 +46,10 @@ static void usage(FILE *f)
         "  --split NAME       the Fashion-MNIST split: train or t10k (default)\n"
         "options:\n"
         "  --limit N          only the first N images\n"
+        "  --batch B          images per forward (default 32)\n"
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
         "  --out FILE.npy     where the features go: float32 [images, embed_dim]\n"
+        EX_MAX_MEMORY_HELP
         "  --help             print this help and exit\n"
         "  --version          print the version and exit\n");
     ex_print_exit_status(f);
@@ -68,7 +71,7 @@ int main(int argc, char **argv)
     ex_prog = "ijepa-extract";
     const char *fmnist_dir = NULL, *data_dir = NULL, *run = NULL, *ckpt = NULL;
     const char *split = NULL, *out = NULL;
-    int64_t limit = 0, threads = 0;
+    int64_t limit = 0, threads = 0, batch = 32, max_memory = EX_MAX_MEMORY_DEFAULT;
     ex_args a;
     ex_args_init(&a, argc, argv, usage);
     while (ex_args_next(&a)) {
@@ -89,6 +92,10 @@ int main(int argc, char **argv)
             threads = ex_int(a.opt, v, 1, 4096);
         else if ((v = ex_value(&a, "--out")))
             out = v;
+        else if ((v = ex_value(&a, "--batch")))
+            batch = ex_int(a.opt, v, 1, 65536);
+        else if ((v = ex_value(&a, "--max-memory")))
+            max_memory = ex_size(a.opt, v);
         else
             ex_unknown(&a);
     }
@@ -121,12 +128,20 @@ int main(int argc, char **argv)
     if (!data_dir && fmnist_load(&fm, fmnist_dir, split, err, sizeof err) != 0)
         ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
 
-    /* the target encoder, with the configuration it was trained with */
+    /* the target encoder, with the configuration it was trained with and
+     * this process's runtime keys; checked before anything is allocated */
     ijepa_checkpoint *ck;
-    ijepa_config *cfg;
+    ijepa_config *cfg, *defaults;
     CHECK(ijepa_checkpoint_open(&ck, ckpt));
     CHECK(ijepa_checkpoint_config(ck, &cfg));
+    CHECK(ijepa_config_create(&defaults));
+    ex_copy_class(cfg, defaults, IJEPA_CFG_CLASS_RUNTIME);
+    ijepa_config_free(defaults);
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
+    int64_t bytes;
+    CHECK(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
+    ex_check_memory("the encoder", bytes, max_memory);
     ijepa_context *ctx;
     ijepa_encoder *enc;
     CHECK(ijepa_context_create(&ctx));

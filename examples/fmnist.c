@@ -36,6 +36,8 @@ static uint8_t *idx_read(const char *path, int want_ndim, uint32_t dims[3], char
         snprintf(err, errlen, "%s: not an IDX file of %d-D unsigned bytes", path, want_ndim);
         goto done;
     }
+    /* each dimension, and their product after each step, within 2^31: three
+     * dimensions of up to 10^7 would overflow 64 bits otherwise */
     uint64_t total = 1;
     for (int i = 0; i < want_ndim; i++) {
         if (idx_read_u32(f, &dims[i]) != 0 || dims[i] == 0 || dims[i] > 10000000) {
@@ -43,10 +45,10 @@ static uint8_t *idx_read(const char *path, int want_ndim, uint32_t dims[3], char
             goto done;
         }
         total *= dims[i];
-    }
-    if (total > ((uint64_t)1 << 31)) {
-        snprintf(err, errlen, "%s: too large", path);
-        goto done;
+        if (total > ((uint64_t)1 << 31)) {
+            snprintf(err, errlen, "%s: too large", path);
+            goto done;
+        }
     }
     data = malloc((size_t)total);
     if (!data) {
@@ -90,6 +92,14 @@ int fmnist_load(fmnist *ds, const char *dir, const char *split, char *err, size_
         free(ds->labels);
         return -1;
     }
+    for (uint32_t i = 0; i < dl[0]; i++)
+        if (ds->labels[i] > 9) { /* the probe indexes its 10 classes with them */
+            snprintf(err, errlen, "%s: label %u of image %u is not a class 0-9", dir,
+                     ds->labels[i], i);
+            free(ds->pixels);
+            free(ds->labels);
+            return -1;
+        }
     ds->n = di[0];
     ds->rows = di[1];
     ds->cols = di[2];

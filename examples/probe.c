@@ -33,6 +33,7 @@ static void usage(FILE *f)
         "                   [--fmnist DIR | --data DIR [--test DIR | --test-fraction F]]\n"
         "                   [--preset NAME] [--set KEY=VALUE]... [--seed S]\n"
         "                   [--probe-epochs E] [--probe-train N] [--threads T]\n"
+        "                   [--max-memory SIZE]\n"
         "       ijepa-probe --help | --version\n"
         "Score frozen image features with a linear classifier (libijepa).\n"
         "features (one of):\n"
@@ -59,6 +60,7 @@ static void usage(FILE *f)
         "  --probe-epochs E   logistic-regression epochs per fit (default 15)\n"
         "  --probe-train N    fit on the first N training images (default 0: all)\n"
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
+        EX_MAX_MEMORY_HELP
         "  --help             print this help and exit\n"
         "  --version          print the version and exit\n");
     ex_print_exit_status(f);
@@ -208,7 +210,7 @@ int main(int argc, char **argv)
     const char *fmnist_dir = NULL, *data_dir = NULL, *test_dir = NULL, *ckpt = NULL;
     const char *run = NULL, *preset = NULL, *sets[256];
     int random_init = 0, pixels = 0, epochs = 15, nsets = 0;
-    int64_t seed = -1, probe_train = 0, threads = 0;
+    int64_t seed = -1, probe_train = 0, threads = 0, max_memory = EX_MAX_MEMORY_DEFAULT;
     double fraction = -1;
     ex_args a;
     ex_args_init(&a, argc, argv, usage);
@@ -244,6 +246,8 @@ int main(int argc, char **argv)
             probe_train = ex_int(a.opt, v, 0, INT64_MAX);
         else if ((v = ex_value(&a, "--threads")))
             threads = ex_int(a.opt, v, 1, 4096);
+        else if ((v = ex_value(&a, "--max-memory")))
+            max_memory = ex_size(a.opt, v);
         else {
             ex_renamed(&a, "--weights", "--checkpoint");
             ex_renamed(&a, "--epochs", "--probe-epochs");
@@ -276,6 +280,41 @@ int main(int argc, char **argv)
     }
     if (threads > 0)
         omp_set_num_threads((int)threads);
+    /* the encoder's configuration: the file's (checked before anything is
+     * allocated or loaded), or an untrained one of the preset; pixels of a
+     * folder use the preset's evaluation transform */
+    ijepa_config *cfg = NULL;
+    ijepa_checkpoint *ck = NULL;
+    if (ckpt) {
+        CHECK(ijepa_checkpoint_open(&ck, ckpt));
+        CHECK(ijepa_checkpoint_config(ck, &cfg));
+        /* this process's runtime keys, not the file's */
+        ijepa_config *defaults;
+        CHECK(ijepa_config_create(&defaults));
+        ex_copy_class(cfg, defaults, IJEPA_CFG_CLASS_RUNTIME);
+        ijepa_config_free(defaults);
+    } else if (!pixels || data_dir) {
+        CHECK(ijepa_config_create(&cfg));
+        if (!preset)
+            preset = data_dir ? "folder" : "fmnist";
+        if (ijepa_config_apply_preset(cfg, preset) < 0)
+            ex_usage_error("%s", ijepa_last_error());
+        if (seed >= 0)
+            CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
+    }
+    if (cfg) {
+        for (int i = 0; i < nsets; i++)
+            ex_set(cfg, sets[i]);
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
+        /* a folder's images may be large: fewer of them per forward */
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, data_dir ? 64 : 256));
+        int64_t bytes = 0;
+        if (ck)
+            CHECK(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
+        else if (!pixels)
+            CHECK(ijepa_encoder_estimate_bytes(cfg, &bytes));
+        ex_check_memory("the encoder", bytes, max_memory);
+    }
     fmnist train = {0}, test = {0};
     if (fmnist_dir) {
         char err[512];
@@ -287,30 +326,11 @@ int main(int argc, char **argv)
         const linprobe_result r = fmnist_probe(NULL, &train, &test, epochs, probe_train);
         printf("raw pixels: test %.2f%% (val %.2f%%, wd %g)\n", r.test_acc, r.val_acc,
                r.weight_decay);
+        ijepa_config_free(cfg);
         fmnist_free(&train);
         fmnist_free(&test);
         return 0;
     }
-    /* the encoder: the file's, or an untrained one of the preset */
-    ijepa_config *cfg;
-    ijepa_checkpoint *ck = NULL;
-    if (ckpt) {
-        CHECK(ijepa_checkpoint_open(&ck, ckpt));
-        CHECK(ijepa_checkpoint_config(ck, &cfg));
-    } else {
-        CHECK(ijepa_config_create(&cfg));
-        if (!preset)
-            preset = data_dir ? "folder" : "fmnist";
-        if (ijepa_config_apply_preset(cfg, preset) < 0)
-            ex_usage_error("%s", ijepa_last_error());
-        if (seed >= 0)
-            CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
-    }
-    for (int i = 0; i < nsets; i++)
-        ex_set(cfg, sets[i]);
-    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
-    /* a folder's images may be large: fewer of them per forward */
-    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, data_dir ? 64 : 256));
     ijepa_context *ctx = NULL;
     ijepa_encoder *enc = NULL;
     if (!pixels) {

@@ -28,13 +28,32 @@
 #include "fmnist.h"
 #include "trainloop.h"
 
+/* The options that change the configuration, in their order. */
+static void set_options(ijepa_config *cfg, int64_t batch, int64_t seed, double crop,
+                        const char *const *sets, int nsets)
+{
+    if (batch > 0)
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
+    if (seed >= 0)
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
+    if (crop > 0) {
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_TRAIN));
+        CHECK(ijepa_config_set_float(cfg, IJEPA_CFG_DATA_CROP_SCALE_MIN, crop));
+    } else if (crop == 0) {
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_EVAL));
+    }
+    for (int i = 0; i < nsets; i++)
+        ex_set(cfg, sets[i]);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: ijepa-train [--fmnist DIR | --data DIR] [--preset NAME] [--set KEY=VALUE]...\n"
         "                   [--steps N | --epochs E] [--batch B] [--seed S] [--crop S]\n"
         "                   [--limit N] [--threads T] [--out DIR] [--save-every K]\n"
-        "                   [--resume PATH] [--quiet] [--check-every K] [--mpi-timeout S]\n"
+        "                   [--resume PATH] [--max-memory SIZE] [--quiet] [--check-every K]\n"
+        "                   [--mpi-timeout S]\n"
         "       ijepa-train --help | --version\n"
         "Pretrain a Vision Transformer with I-JEPA (libijepa).\n"
         "data (one of):\n"
@@ -58,8 +77,12 @@ static void usage(FILE *f)
         "  --save-every K   also save the checkpoint every K steps, atomically\n"
         "  --resume PATH    continue the run saved in PATH: its configuration, then the\n"
         "                   options above (keys that define the model must not change); to\n"
-        "                   --steps N (default: the file's total_steps). With the same data,\n"
-        "                   options and threads it gives the bits of the uninterrupted run\n"
+        "                   --steps N (default: the file's total_steps). Runtime keys\n"
+        "                   (batch_size, data_* limits, workers) are this command line's\n"
+        "                   (--preset, --batch, --set), not the file's. With the same data,\n"
+        "                   options and threads it gives the bits of the uninterrupted run;\n"
+        "                   with --out, log.csv continues (rows past the saved step go)\n"
+        EX_MAX_MEMORY_HELP
         "  --quiet          no progress output\n"
         "  --help           print this help and exit\n"
         "  --version        print the version and exit\n"
@@ -82,6 +105,7 @@ int main(int argc, char **argv)
     const char *fmnist_dir = NULL, *data_dir = NULL, *preset = NULL, *out = NULL;
     const char *resume = NULL, *sets[256];
     int64_t steps = 0, batch = 0, seed = -1, limit = 0, threads = 0, save_every = 0;
+    int64_t max_memory = EX_MAX_MEMORY_DEFAULT;
     int64_t check_every = -1;
     double mpi_timeout = -1;
     double epochs = 0, crop = -1;
@@ -126,6 +150,8 @@ int main(int argc, char **argv)
             check_every = ex_int(a.opt, v, 0, INT64_MAX);
         else if ((v = ex_value(&a, "--mpi-timeout")))
             mpi_timeout = ex_float(a.opt, v, 0, 1e9);
+        else if ((v = ex_value(&a, "--max-memory")))
+            max_memory = ex_size(a.opt, v);
         else
             ex_unknown(&a);
     }
@@ -144,30 +170,43 @@ int main(int argc, char **argv)
         dist->timeout = mpi_timeout;
     const int root = !dist || dist->rank == 0;
 
-    /* the configuration */
-    ijepa_config *cfg;
-    if (resume)
-        CHECK(ijepa_checkpoint_read_config(resume, &cfg));
-    else
-        CHECK(ijepa_config_create(&cfg));
-    if (preset || !resume) {
-        if (!preset)
-            preset = folder ? "folder" : "fmnist";
-        if (ijepa_config_apply_preset(cfg, preset) < 0)
-            ex_usage_error("%s", ijepa_last_error());
+    /* the configuration: the command line's (a preset, then the options) */
+    const char *preset_name = preset ? preset : folder ? "folder" : "fmnist";
+    ijepa_config *cl, *cfg;
+    CHECK(ijepa_config_create(&cl));
+    if (ijepa_config_apply_preset(cl, preset_name) < 0)
+        ex_usage_error("%s", ijepa_last_error());
+    set_options(cl, batch, seed, crop, sets, nsets);
+    int64_t bytes;
+    if (resume) {
+        /* the file's, changed by the options; the runtime keys (batch_size,
+         * data_* limits, workers, ...) are the command line's, never the
+         * file's: a checkpoint does not choose this process's resources */
+        ijepa_checkpoint *ck;
+        CHECK(ijepa_checkpoint_open(&ck, resume));
+        CHECK(ijepa_checkpoint_config(ck, &cfg));
+        if (preset)
+            CHECK(ijepa_config_apply_preset(cfg, preset));
+        set_options(cfg, batch, seed, crop, sets, nsets);
+        int64_t fb, cb;
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &fb));
+        ex_copy_class(cfg, cl, IJEPA_CFG_CLASS_RUNTIME);
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &cb));
+        if (fb != cb && !quiet)
+            fprintf(stderr, "ijepa-train: note: batch_size %lld (this command line's) is not "
+                            "the file's %lld: the batches differ from the uninterrupted run's "
+                            "(--batch %lld continues it exactly)\n",
+                    (long long)cb, (long long)fb, (long long)fb);
+        /* every tensor a trainer needs, with its shape, and its memory,
+         * before anything is allocated */
+        CHECK(ijepa_trainer_check(ck, cfg, &bytes));
+        ijepa_checkpoint_free(ck);
+    } else {
+        CHECK(ijepa_config_copy(&cfg, cl));
+        CHECK(ijepa_trainer_estimate_bytes(cfg, &bytes));
     }
-    if (batch > 0)
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
-    if (seed >= 0)
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
-    if (crop > 0) {
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_TRAIN));
-        CHECK(ijepa_config_set_float(cfg, IJEPA_CFG_DATA_CROP_SCALE_MIN, crop));
-    } else if (crop == 0) {
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_EVAL));
-    }
-    for (int i = 0; i < nsets; i++)
-        ex_set(cfg, sets[i]);
+    ijepa_config_free(cl);
+    ex_check_memory("the trainer", bytes, max_memory);
     int64_t B;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
 
@@ -204,7 +243,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld steps of %lld images (%.2f epochs), "
                         "%d threads%s\n", folder ? "images in" : "Fashion-MNIST in",
                 folder ? data_dir : fmnist_dir, resume ? "resuming" : "preset",
-                resume ? resume : preset, (long long)steps, (long long)B,
+                resume ? resume : preset_name, (long long)steps, (long long)B,
                 (double)(steps * B) / (double)n, (int)ijepa_context_num_threads(ctx),
                 dist ? " per rank" : "");
     if (!quiet && dist && root) {
@@ -229,7 +268,7 @@ int main(int argc, char **argv)
                    (long long)ijepa_dataset_skipped(images),
                    ijepa_dataset_last_skip_error(images));
         if (out)
-            printf("wrote %s/{log.csv,loss.png,masks.png,checkpoint.safetensors}\n", out);
+            printf("wrote %s/{%s}%s\n", out, res.files, res.note);
     }
     ex_feed_free(&feed);
     ijepa_dataset_free(images);

@@ -116,10 +116,59 @@ static void fmt_time(double s, char *buf, size_t n)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+#define LOG_HEADER                                                                         \
+    "step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,n_context,n_target,"   \
+    "images_per_s,elapsed_s\n"
+
+/* log.csv for a run that starts after step s0: a new file, or (s0 > 0) the
+ * rows of an existing one up to step s0, which the run then continues (a
+ * run killed after its last save logged steps that the resumed run trains
+ * again: those rows go). */
+static FILE *open_log(const char *path, int64_t s0)
+{
+    FILE *old = s0 > 0 ? fopen(path, "r") : NULL;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(old ? tmp : path, "w");
+    if (!f) {
+        fprintf(stderr, "%s: cannot write %s\n", ex_prog, old ? tmp : path);
+        exit(1);
+    }
+    fputs(LOG_HEADER, f);
+    if (old) {
+        char line[1024];
+        int first = 1;
+        while (fgets(line, sizeof line, old)) {
+            char *end;
+            const long long step = strtoll(line, &end, 10);
+            if (!first && end != line && *end == ',' && step >= 1 && step <= s0)
+                fputs(line, f);
+            first = 0;
+        }
+        fclose(old);
+        if (fclose(f) != 0 || rename(tmp, path) != 0) {
+            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+            exit(1);
+        }
+        f = fopen(path, "a");
+        if (!f) {
+            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+            exit(1);
+        }
+    }
+    return f;
+}
+
+static void add_file(ex_train_result *res, const char *name)
+{
+    const size_t n = strlen(res->files);
+    snprintf(res->files + n, sizeof res->files - n, "%s%s", n ? "," : "", name);
+}
+
 /* The masks of the last step over the first of the nx images of its batch
  * that x holds. */
-static void save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, int64_t nx,
-                       const char *path)
+static int save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, int64_t nx,
+                      const char *path)
 {
     const int32_t *ctxm, *tgtm;
     int64_t nc, nt, bm, M, p, img, C;
@@ -131,9 +180,14 @@ static void save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, int
     const int64_t show = nx < 6 ? nx : 6;
     for (int64_t b = 1; b < show && C > 1; b++) /* first channel only, [B, img, img] */
         memmove(x + b * img * img, x + b * C * img * img, (size_t)(img * img) * sizeof(float));
-    if (show > 0 && plot_masks(path, x, (int)show, (int)img, (int)(img / p), (int)p, ctxm, nc,
-                               tgtm, M, bm, nt) != 0)
+    if (show < 1) /* a rank 0 with no image of the batch (more ranks than images) */
+        return -1;
+    if (plot_masks(path, x, (int)show, (int)img, (int)(img / p), (int)p, ctxm, nc, tgtm, M, bm,
+                   nt) != 0) {
         fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        return -1;
+    }
+    return 0;
 }
 
 ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
@@ -174,16 +228,11 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
 
     FILE *csv = NULL;
     char path[4096];
+    memset(res, 0, sizeof *res);
     if (o->out_dir && root) {
         ex_mkdir(o->out_dir);
         snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
-        csv = fopen(path, "w");
-        if (!csv) {
-            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
-            exit(1);
-        }
-        fprintf(csv, "step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
-                     "n_context,n_target,images_per_s,elapsed_s\n");
+        csv = open_log(path, s0);
     }
     const int quiet = o->quiet || !root;
     const int tty = !quiet && isatty(2);
@@ -192,7 +241,6 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
     double *losses = ex_malloc((size_t)steps * sizeof *losses);
     int warned = 0;
     double best_std = 0, t0 = ex_now(), last_draw = 0;
-    memset(res, 0, sizeof *res);
     for (int64_t s = 0; s < steps; s++) {
         if (s == s0)
             t0 = ex_now(); /* time only the steps this run trains */
@@ -271,14 +319,26 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
         dist->agree(dist, tr); /* what rank 0 saves is every rank's state */
     }
     if (csv) {
-        fclose(csv);
-        snprintf(path, sizeof path, "%s/loss.png", o->out_dir);
-        if (plot_curve(path, losses, steps - s0) != 0)
-            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        if (fclose(csv) != 0) {
+            fprintf(stderr, "%s: cannot write %s/log.csv\n", ex_prog, o->out_dir);
+            exit(1);
+        }
+        add_file(res, "log.csv");
+        if (steps - s0 >= 2) {
+            snprintf(path, sizeof path, "%s/loss.png", o->out_dir);
+            if (plot_curve(path, losses, steps - s0) == 0)
+                add_file(res, "loss.png");
+            else
+                fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        } else {
+            snprintf(res->note, sizeof res->note, " (no loss.png: a curve needs 2 steps)");
+        }
         snprintf(path, sizeof path, "%s/masks.png", o->out_dir);
-        save_masks(tr, cfg, x, cnt, path);
+        if (save_masks(tr, cfg, x, cnt, path) == 0)
+            add_file(res, "masks.png");
         snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->out_dir);
         CHECK(ijepa_trainer_save(tr, path));
+        add_file(res, "checkpoint.safetensors");
     }
     free(x);
     free(losses);

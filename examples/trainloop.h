@@ -67,6 +67,8 @@ typedef struct ex_train_result {
     int64_t steps;       /* steps this run trained */
     double seconds, images_per_s, first_loss, last_loss, last_std;
     double comm_seconds; /* with ranks: the time spent summing gradients */
+    char files[128];     /* the files written to out_dir, "log.csv,loss.png,..." */
+    char note[96];       /* "" or why a file was not written, " (no loss.png: ...)" */
 } ex_train_result;
 
 /*
@@ -74,8 +76,12 @@ typedef struct ex_train_result {
  * warmup_steps steps / 10 if it was larger), load o->resume if given, and
  * train on the feed until step o->steps. With resume, the feed replays the
  * batches of the steps already trained without training on them, so the run
- * is the one that would have continued. Saves atomically, so an interrupted
- * run leaves its last checkpoint. Returns the trainer (caller frees it).
+ * is the one that would have continued, and an existing out_dir/log.csv is
+ * continued: its rows up to the resumed step are kept, later ones (of an
+ * interrupted run that went on after its last save) are dropped. Saves
+ * atomically, so an interrupted run leaves its last checkpoint. Writes
+ * loss.png only for two or more steps (a curve). Returns the trainer
+ * (caller frees it).
  *
  * With o->dist, every rank runs this with the same configuration: each
  * computes its slice of every batch (ex_dist_slice()), the sums are formed

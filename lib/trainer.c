@@ -10,6 +10,7 @@
 
 #include "checkpoint_internal.h"
 #include "config_internal.h"
+#include "model_internal.h"
 #include "ijepa/checkpoint.h"
 #include "ijepa/loss.h"
 #include "ijepa/mask.h"
@@ -293,6 +294,8 @@ int ijepa_trainer_compute(ijepa_trainer *tr, const float *images, int64_t offset
                            (long long)batch);
     if (!images && count > 0)
         return ijepa__fail(&tr->err, IJEPA_ERR_INVALID_ARG, "images is NULL");
+    if (tr->step == INT64_MAX) /* no step could apply it */
+        return ijepa__fail(&tr->err, IJEPA_ERR_STATE, "the step counter is at its maximum");
     return compute(tr, images, offset, count, batch);
 }
 
@@ -324,6 +327,8 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     if (B < 1 || B > tr->B)
         return ijepa__fail(&tr->err, IJEPA_ERR_INVALID_ARG, "batch %lld is outside [1, %lld]",
                            (long long)B, (long long)tr->B);
+    if (tr->step == INT64_MAX) /* step + 1 in apply must not overflow */
+        return ijepa__fail(&tr->err, IJEPA_ERR_STATE, "the step counter is at its maximum");
     /* the whole batch is one slice: its partials are already the sums */
     int rc = compute(tr, images, 0, B, B);
     if (rc == IJEPA_OK)
@@ -373,28 +378,36 @@ ijepa_optimizer *ijepa_trainer_optimizer(ijepa_trainer *tr) { return tr ? tr->op
 
 #define NGROUPS 7
 
-/* The groups of a trainer checkpoint, in file order. The optimizer's
- * group 0 is the context encoder and group 1 the predictor:
- * ijepa_trainer_create() added them in that order (trainer.h says so). */
+/* The groups of a trainer checkpoint, in file order, over the tables of the
+ * context encoder (te), predictor (tp) and target encoder (tt) and their
+ * buffers (all NULL for a check by names and shapes). The optimizer's group
+ * 0 is the context encoder and group 1 the predictor: ijepa_trainer_create()
+ * added them in that order (trainer.h says so). */
+static void group_list(const ijepa_tensor_table *te, const ijepa_tensor_table *tp,
+                       const ijepa_tensor_table *tt, float *const buf[7],
+                       ijepa__ckpt_group g[NGROUPS])
+{
+    g[0] = (ijepa__ckpt_group){"encoder", te, buf[0]};
+    g[1] = (ijepa__ckpt_group){"predictor", tp, buf[1]};
+    g[2] = (ijepa__ckpt_group){"target_encoder", tt, buf[2]};
+    g[3] = (ijepa__ckpt_group){"optimizer.exp_avg.encoder", te, buf[3]};
+    g[4] = (ijepa__ckpt_group){"optimizer.exp_avg_sq.encoder", te, buf[4]};
+    g[5] = (ijepa__ckpt_group){"optimizer.exp_avg.predictor", tp, buf[5]};
+    g[6] = (ijepa__ckpt_group){"optimizer.exp_avg_sq.predictor", tp, buf[6]};
+}
+
 static void groups(ijepa_trainer *tr, ijepa__ckpt_group g[NGROUPS])
 {
-    float *pe, *pt, *pp, *m[2], *v[2];
+    float *b[7];
     int64_t n;
     /* none of these can fail on the trainer's own complete handles */
-    ijepa_encoder_params(tr->enc, &pe, &n);
-    ijepa_encoder_params(tr->tgt, &pt, &n);
-    ijepa_predictor_params(tr->pred, &pp, &n);
-    ijepa_optimizer_moments(tr->opt, 0, &m[0], &v[0], &n);
-    ijepa_optimizer_moments(tr->opt, 1, &m[1], &v[1], &n);
-    const ijepa_tensor_table *te = ijepa_encoder_tensors(tr->enc);
-    const ijepa_tensor_table *tp = ijepa_predictor_tensors(tr->pred);
-    g[0] = (ijepa__ckpt_group){"encoder", te, pe};
-    g[1] = (ijepa__ckpt_group){"predictor", tp, pp};
-    g[2] = (ijepa__ckpt_group){"target_encoder", ijepa_encoder_tensors(tr->tgt), pt};
-    g[3] = (ijepa__ckpt_group){"optimizer.exp_avg.encoder", te, m[0]};
-    g[4] = (ijepa__ckpt_group){"optimizer.exp_avg_sq.encoder", te, v[0]};
-    g[5] = (ijepa__ckpt_group){"optimizer.exp_avg.predictor", tp, m[1]};
-    g[6] = (ijepa__ckpt_group){"optimizer.exp_avg_sq.predictor", tp, v[1]};
+    ijepa_encoder_params(tr->enc, &b[0], &n);
+    ijepa_predictor_params(tr->pred, &b[1], &n);
+    ijepa_encoder_params(tr->tgt, &b[2], &n);
+    ijepa_optimizer_moments(tr->opt, 0, &b[3], &b[4], &n);
+    ijepa_optimizer_moments(tr->opt, 1, &b[5], &b[6], &n);
+    group_list(ijepa_encoder_tensors(tr->enc), ijepa_predictor_tensors(tr->pred),
+               ijepa_encoder_tensors(tr->tgt), b, g);
 }
 
 int ijepa_trainer_save(ijepa_trainer *tr, const char *path)
@@ -417,7 +430,8 @@ int ijepa_trainer_save(ijepa_trainer *tr, const char *path)
 
 /* Compare the keys that define the model (IJEPA_CFG_CLASS_MODEL) of the
  * file's configuration with the trainer's. */
-static int same_model(const ijepa_config *file, const ijepa_config *have, const char *path)
+static int same_model(const ijepa_config *file, const ijepa_config *have, const char *path,
+                      const char *func, const char *whose)
 {
     for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
         const int32_t key = ijepa_config_key_at(i);
@@ -426,16 +440,16 @@ static int same_model(const ijepa_config *file, const ijepa_config *have, const 
         if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
             const int64_t a = ijepa__cfg_int(file, key), b = ijepa__cfg_int(have, key);
             if (a != b)
-                return ijepa__fail_func("ijepa_trainer_load", IJEPA_ERR_FORMAT,
+                return ijepa__fail_func(func, IJEPA_ERR_FORMAT,
                                         "%s: config key '%s' is %lld in the file, %lld in the "
-                                        "trainer", path, ijepa_config_key_name(key),
-                                        (long long)a, (long long)b);
+                                        "%s", path, ijepa_config_key_name(key),
+                                        (long long)a, (long long)b, whose);
         } else {
             const double a = ijepa__cfg_float(file, key), b = ijepa__cfg_float(have, key);
             if (a != b)
-                return ijepa__fail_func("ijepa_trainer_load", IJEPA_ERR_FORMAT,
+                return ijepa__fail_func(func, IJEPA_ERR_FORMAT,
                                         "%s: config key '%s' is %.17g in the file, %.17g in the "
-                                        "trainer", path, ijepa_config_key_name(key), a, b);
+                                        "%s", path, ijepa_config_key_name(key), a, b, whose);
         }
     }
     return IJEPA_OK;
@@ -459,7 +473,7 @@ int ijepa_trainer_load(ijepa_trainer *tr, const char *path)
         goto out;
     }
     if ((rc = ijepa_checkpoint_config(ck, &file)) < 0 ||
-        (rc = same_model(file, ijepa_encoder_config(tr->enc), path)) < 0)
+        (rc = same_model(file, ijepa_encoder_config(tr->enc), path, __func__, "trainer")) < 0)
         goto out;
     ijepa__ckpt_group g[NGROUPS];
     groups(tr, g);
@@ -476,5 +490,138 @@ int ijepa_trainer_load(ijepa_trainer *tr, const char *path)
 out:
     ijepa_config_free(file);
     ijepa_checkpoint_free(ck);
+    return rc;
+}
+
+// --- sizes and checks before creating ----------------------------------------------------------
+
+/* What a trainer of cfg allocates besides its three model handles (whose
+ * own sizes are given, as are their parameter floats): the optimizer's two
+ * moments of each trained model and the step buffers (masks, a slice's
+ * target masks, features, predictions and their gradients, the partials). */
+static int64_t trainer_bytes(const ijepa_config *cfg, int64_t enc, int64_t tgt, int64_t pred,
+                             int64_t enc_floats, int64_t pred_floats, int64_t N, int64_t D)
+{
+    const int64_t B = ijepa__cfg_int(cfg, IJEPA_CFG_BATCH_SIZE);
+    const int64_t M = ijepa__cfg_int(cfg, IJEPA_CFG_NUM_TARGETS);
+    const int64_t BN = B * N, MBN = M * BN;
+    const int64_t moments = 2 * (enc_floats + pred_floats);
+    const int64_t steps = 3 * BN * D + 2 * MBN * D;
+    return enc + tgt + pred + (moments + steps) * (int64_t)sizeof(float) +
+           (BN + 2 * MBN) * (int64_t)sizeof(int32_t) + (2 + 2 * D) * (int64_t)sizeof(double);
+}
+
+int64_t ijepa_trainer_memory_bytes(const ijepa_trainer *tr)
+{
+    if (!tr)
+        return 0;
+    return trainer_bytes(ijepa_encoder_config(tr->enc), ijepa_encoder_memory_bytes(tr->enc),
+                         ijepa_encoder_memory_bytes(tr->tgt),
+                         ijepa_predictor_memory_bytes(tr->pred),
+                         ijepa_tensor_table_buffer_size(ijepa_encoder_tensors(tr->enc)),
+                         ijepa_tensor_table_buffer_size(ijepa_predictor_tensors(tr->pred)),
+                         tr->N, tr->D);
+}
+
+/* The handles ijepa_trainer_create(cfg) would make, planned without their
+ * buffers (model_internal.h): context encoder, predictor, target encoder. */
+typedef struct plans {
+    ijepa_encoder *enc, *tgt;
+    ijepa_predictor *pred;
+} plans;
+
+static void plans_free(plans *p)
+{
+    ijepa_encoder_free(p->enc);
+    ijepa_encoder_free(p->tgt);
+    ijepa_predictor_free(p->pred);
+}
+
+static int plan_all(plans *p, const ijepa_config *cfg, const char *func)
+{
+    memset(p, 0, sizeof *p);
+    ijepa_config *t = NULL;
+    int rc;
+    if ((rc = ijepa_config_copy(&t, cfg)) < 0 ||
+        (rc = ijepa_config_set_int(t, IJEPA_CFG_TRAINABLE, 1)) < 0 ||
+        (rc = ijepa__encoder_plan(&p->enc, t, func)) < 0 ||
+        (rc = ijepa__predictor_plan(&p->pred, t, func)) < 0 ||
+        (rc = ijepa_config_set_int(t, IJEPA_CFG_TRAINABLE, 0)) < 0 ||
+        (rc = ijepa__encoder_plan(&p->tgt, t, func)) < 0)
+        plans_free(p);
+    else if (ijepa__cfg_int(cfg, IJEPA_CFG_WARMUP_STEPS) >
+             ijepa__cfg_int(cfg, IJEPA_CFG_TOTAL_STEPS)) {
+        rc = ijepa__fail_func(func, IJEPA_ERR_INVALID_ARG,
+                              "warmup_steps %lld exceeds total_steps %lld",
+                              (long long)ijepa__cfg_int(cfg, IJEPA_CFG_WARMUP_STEPS),
+                              (long long)ijepa__cfg_int(cfg, IJEPA_CFG_TOTAL_STEPS));
+        plans_free(p);
+    }
+    ijepa_config_free(t);
+    return rc;
+}
+
+static int64_t plans_bytes(const plans *p, const ijepa_config *cfg)
+{
+    return trainer_bytes(cfg, ijepa_encoder_memory_bytes(p->enc),
+                         ijepa_encoder_memory_bytes(p->tgt), ijepa_predictor_memory_bytes(p->pred),
+                         ijepa_tensor_table_buffer_size(ijepa_encoder_tensors(p->enc)),
+                         ijepa_tensor_table_buffer_size(ijepa_predictor_tensors(p->pred)),
+                         ijepa_encoder_num_patches(p->enc), ijepa_encoder_embed_dim(p->enc));
+}
+
+int ijepa_trainer_estimate_bytes(const ijepa_config *cfg, int64_t *bytes)
+{
+    if (!cfg || !bytes)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "config and bytes must not be NULL");
+    plans p;
+    const int rc = plan_all(&p, cfg, __func__);
+    if (rc < 0)
+        return rc;
+    *bytes = plans_bytes(&p, cfg);
+    plans_free(&p);
+    return IJEPA_OK;
+}
+
+int ijepa_trainer_check(ijepa_checkpoint *ck, const ijepa_config *cfg, int64_t *bytes)
+{
+    if (!ck)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "checkpoint is NULL");
+    ijepa_config *own = NULL;
+    int64_t step;
+    if (ijepa_checkpoint_step(ck, &step) < 0 || ijepa_checkpoint_config(ck, &own) < 0) {
+        /* the reader's message names the file */
+        const char *msg = ijepa_last_error(), *cause = strstr(msg, "(): ");
+        return ijepa__fail_func(__func__, IJEPA_ERR_FORMAT, "%s; a trainer needs the step and "
+                                "configuration", cause ? cause + 4 : msg);
+    }
+    int rc = IJEPA_OK;
+    if (cfg && (rc = same_model(own, cfg, ijepa__checkpoint_name(ck), __func__,
+                                "configuration")) < 0) {
+        ijepa_config_free(own);
+        return rc;
+    }
+    const ijepa_config *c = cfg ? cfg : own;
+    plans p;
+    if ((rc = plan_all(&p, c, __func__)) < 0) {
+        if (!cfg && rc == IJEPA_ERR_INVALID_ARG) { /* the file's own configuration */
+            const char *msg = ijepa_last_error(), *cause = strstr(msg, "(): ");
+            rc = ijepa__fail_func(__func__, IJEPA_ERR_FORMAT,
+                                  "%s: its configuration is not a valid model: %s",
+                                  ijepa__checkpoint_name(ck), cause ? cause + 4 : msg);
+        }
+        ijepa_config_free(own);
+        return rc;
+    }
+    if (bytes)
+        *bytes = plans_bytes(&p, c);
+    ijepa__ckpt_group g[NGROUPS];
+    float *const none[7] = {NULL};
+    group_list(ijepa_encoder_tensors(p.enc), ijepa_predictor_tensors(p.pred),
+               ijepa_encoder_tensors(p.tgt), none, g);
+    rc = ijepa__checkpoint_check(ck, __func__, g, NGROUPS, 1);
+    plans_free(&p);
+    ijepa_config_free(own);
     return rc;
 }

@@ -59,6 +59,7 @@
 #ifndef IJEPA_TRAINER_H
 #define IJEPA_TRAINER_H
 
+#include "checkpoint.h"
 #include "common.h"
 #include "config.h"
 #include "context.h"
@@ -182,6 +183,46 @@ IJEPA_API int ijepa_trainer_partials(ijepa_trainer *tr, double **data, int64_t *
  *     the computed step stays pending.
  */
 IJEPA_API int ijepa_trainer_apply(ijepa_trainer *tr, double *loss);
+
+/**
+ * Bytes the trainer holds in buffers sized by its configuration: its three
+ * model handles (ijepa_encoder_memory_bytes(), ijepa_predictor_memory_bytes()),
+ * the optimizer's moments and the step buffers (masks, target features,
+ * predictions and their gradients, the partials of ijepa_trainer_partials()). Small fixed-size allocations and the
+ * compute kernels' caches and scratchpads come on top. 0 for NULL.
+ */
+IJEPA_API int64_t ijepa_trainer_memory_bytes(const ijepa_trainer *tr);
+
+/**
+ * What ijepa_trainer_create(ctx, cfg) would allocate: *bytes is the
+ * ijepa_trainer_memory_bytes() of the trainer it would make, computed from
+ * the configuration without allocating anything model-sized. Checks what
+ * the model handles check at creation and warmup_steps <= total_steps (the
+ * mask sampler and optimizer check their own keys when created); errors as
+ * ijepa_trainer_create() would give them, plus IJEPA_ERR_INVALID_ARG for
+ * NULL arguments. Thread-safe.
+ */
+IJEPA_API int ijepa_trainer_estimate_bytes(const ijepa_config *cfg, int64_t *bytes);
+
+/**
+ * Say, before any trainer exists, whether ijepa_trainer_load() of ck into a
+ * trainer created from cfg would find what it needs: libijepa metadata, the
+ * keys of class IJEPA_CFG_CLASS_MODEL equal in cfg and the file, and all
+ * seven groups with exactly the trainer's tensors and shapes, and no other
+ * tensor (values are checked by the load). *bytes (may be NULL) receives
+ * ijepa_trainer_estimate_bytes(cfg) once the configuration is valid.
+ * Nothing model-sized is allocated. cfg NULL means the file's own
+ * configuration; a resuming host normally passes the file's configuration
+ * with its own runtime keys (batch_size, data_* limits, ...: class
+ * IJEPA_CFG_CLASS_RUNTIME) so that the file does not choose the resources.
+ *
+ * Errors: IJEPA_ERR_INVALID_ARG (NULL ck; cfg is not a valid trainer
+ * configuration), IJEPA_ERR_FORMAT (no libijepa metadata, a model key that
+ * differs, a missing, extra or mis-shaped tensor, an invalid configuration
+ * in the file when cfg is NULL), IJEPA_ERR_NOMEM (activations beyond any
+ * machine). The message is in ijepa_last_error().
+ */
+IJEPA_API int ijepa_trainer_check(ijepa_checkpoint *ck, const ijepa_config *cfg, int64_t *bytes);
 
 /** Completed steps (the schedules' position). */
 IJEPA_API int64_t ijepa_trainer_step_count(const ijepa_trainer *tr);

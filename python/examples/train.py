@@ -67,22 +67,37 @@ def setup(argv=None, ap=None):
     import fmnist
     import ijepa
 
-    # the configuration: the file's or a preset's, then the options in order
-    cfg = ijepa.read_checkpoint_config(a.resume) if a.resume else ijepa.Config()
-    if a.preset or not a.resume:
-        cfg.apply_preset(a.preset or ("folder" if a.data else "fmnist"))
-    if a.batch > 0:
-        cfg["batch_size"] = a.batch
-    if a.seed is not None:
-        cfg["seed"] = a.seed
-    if a.crop is not None:
-        if a.crop > 0:
-            cfg["data_transform"] = ijepa.DATA_TRAIN
-            cfg["data_crop_scale_min"] = a.crop
-        else:
-            cfg["data_transform"] = ijepa.DATA_EVAL
-    for setting in a.set:
-        cfg.update_from_text(setting)
+    # the configuration: the command line's (a preset, then the options in
+    # order); resuming, the file's with the options, and the runtime keys of
+    # the command line (as ijepa-train: a checkpoint does not choose this
+    # process's batch_size, data_* limits, workers)
+    def options(c):
+        if a.batch > 0:
+            c["batch_size"] = a.batch
+        if a.seed is not None:
+            c["seed"] = a.seed
+        if a.crop is not None:
+            if a.crop > 0:
+                c["data_transform"] = ijepa.DATA_TRAIN
+                c["data_crop_scale_min"] = a.crop
+            else:
+                c["data_transform"] = ijepa.DATA_EVAL
+        for setting in a.set:
+            c.update_from_text(setting)
+    cfg = ijepa.Config(preset=a.preset or ("folder" if a.data else "fmnist"))
+    options(cfg)
+    if a.resume:
+        cl = cfg
+        with ijepa.Checkpoint(a.resume) as ck:
+            cfg = ck.config
+            if a.preset:
+                cfg.apply_preset(a.preset)
+            options(cfg)
+            for k in cfg.keys():
+                if ijepa.config_key_class(k) == "runtime":
+                    cfg[k] = cl[k]
+            ck.check_trainer(cfg)
+        cl.close()
 
     if a.data:
         if a.limit:
@@ -136,6 +151,25 @@ class FolderFeed:
         return self.ds.epoch
 
 
+LOG_HEADER = ("step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
+              "n_context,n_target,images_per_s,elapsed_s\n")
+
+
+def open_log(path, s0):
+    """log.csv for a run that starts after step s0, as ijepa-train opens it:
+    a new file, or the rows of an existing one up to step s0, continued."""
+    rows = []
+    if s0 > 0 and os.path.exists(path):
+        with open(path) as f:
+            for i, line in enumerate(f):
+                step = line.split(",", 1)[0]
+                if i > 0 and step.isdigit() and 1 <= int(step) <= s0:
+                    rows.append(line)
+    f = open(path, "w")
+    f.write(LOG_HEADER + "".join(rows))
+    return f
+
+
 def train(cfg, pixels, steps, out_dir=None, quiet=True, resume=None, save_every=0):
     """train_on() with the Fashion-MNIST feed of pixels uint8 [n, 28, 28]."""
     import fmnist
@@ -159,11 +193,6 @@ def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every
     csv = None
     root = dist is None or dist.rank == 0
     quiet = quiet or not root
-    if out_dir and root:
-        os.makedirs(out_dir, exist_ok=True)
-        csv = open(os.path.join(out_dir, "log.csv"), "w")
-        csv.write("step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
-                  "n_context,n_target,images_per_s,elapsed_s\n")
     t0 = time.monotonic()
     cfg["total_steps"] = steps
     if cfg["warmup_steps"] > steps:
@@ -183,6 +212,9 @@ def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every
         if dist:
             dist.agree(tr)
             feed.slice(B, s0, off, cnt)
+        if out_dir and root:
+            os.makedirs(out_dir, exist_ok=True)
+            csv = open_log(os.path.join(out_dir, "log.csv"), s0)
         for s in range(steps):
             if s == s0:
                 t0 = time.monotonic()
