@@ -212,6 +212,7 @@ class TestExamples(unittest.TestCase):
         self.assertGreater(float(np.abs(got).sum()), 0)
 
 
+    @needs_fmnist
     def test_checkpoints_record_the_normalisation(self):
         """What a run's checkpoint says about its inputs is what the run
         used: Fashion-MNIST's own mean and std and the resize-only
@@ -243,6 +244,7 @@ class TestExamples(unittest.TestCase):
                 self.assertEqual({k: cfg[k] for k in keys}, keys, d)
                 cfg.close()
 
+    @needs_fmnist
     def test_eval_path_reproduces_extract(self):
         """Features from the checkpoint alone, the way the headers say
         (ijepa_image_load + ijepa_image_transform_eval with the checkpoint's
