@@ -1,7 +1,7 @@
 # libijepa: GNU make build (no configure step).
 #
 #   make                 shared + static library in lib/, the example programs in examples/
-#   make check           header, symbol, unit (Check), example, Python and install tests
+#   make check           header, symbol, unit (Check), example, Python, MPI and install tests
 #   make check-asan      unit tests under ASan+UBSan (variant build/asan/)
 #   make check-abi       the library against abi/libijepa.so.0.abi (abidiff) and the pinned constants
 #   make abi-baseline    record abi/libijepa.so.0.abi from the library as built
@@ -9,6 +9,7 @@
 #   make demo            install missing Debian packages, build, run $(DEMO_CMD)
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
 #   make bench           build and run tests/bench
+#   make bench-mpi       build and run tests/bench_mpi: 1 process x 2 threads vs 2 ranks x 1 thread
 #   make bench-torch     the same I-JEPA steps in PyTorch (tests/bench_torch.py, PYTHON_BENCH)
 #   make install         library, headers, ijepa.pc, the tools, man pages, Python
 #                        binding, docs: PREFIX=/usr DESTDIR=... libdir=... pythondir=...
@@ -52,7 +53,7 @@ BUILD_STATIC ?= 1
 DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
                dataset-fashion-mnist libjansson-dev python3-numpy python3-torch \
-               python3-pil python3-venv locales
+               python3-pil python3-venv locales openmpi-bin libopenmpi-dev python3-mpi4py
 # extra packages for CI: the clang build (clang -fopenmp needs libomp), the
 # ABI gate (abidiff, make check-abi), the man page lint (mandoc), and the
 # Debian packaging check (make check-package: debhelper, dh-python,
@@ -101,6 +102,16 @@ AR         ?= ar
 NM         ?= nm
 PKG_CONFIG ?= pkg-config
 CFLAGS     ?= -O2 -g
+
+# MPI (optional): ijepa-train-mpi and tests/bench_mpi are built when $(MPICC)
+# is found (Open MPI's `mpicc --showme`; set MPI_CFLAGS and MPI_LIBS for
+# another MPI, or MPICC=none to build without). The compiler stays $(CC):
+# mpicc only tells where MPI's header and library are.
+MPICC ?= mpicc
+ifeq ($(origin MPI_LIBS),undefined)
+MPI_CFLAGS := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:compile 2>/dev/null))
+MPI_LIBS   := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:link 2>/dev/null))
+endif
 
 # --- compiler probes -------------------------------------------------------------
 # $(call cc_has_flag,COMPILER,FLAG): y if COMPILER accepts FLAG.
@@ -153,10 +164,13 @@ HEADERS   = $(sort $(wildcard include/ijepa/*.h))
 TEST_SRCS = $(sort $(wildcard tests/check_*.c)) tests/ref.c tests/ref_img.c tests/ref_pred.c \
             tests/ref_vit.c tests/helpers.c
 # The example programs (examples/<name>.c -> examples/ijepa-<name>); every
-# other examples/*.c is shared code linked into each of them.
+# other examples/*.c is shared code linked into each of them, except the two
+# communication layers of ijepa-train (examples/dist.h): dist_local.c in
+# ijepa-train, dist_mpi.c in ijepa-train-mpi.
 EXAMPLE_PROGS  = $(filter $(patsubst examples/%.c,%,$(wildcard examples/*.c)),features train probe extract demo)
 EXAMPLE_MAINS  = $(addprefix examples/,$(addsuffix .c,$(EXAMPLE_PROGS)))
-EXAMPLE_SHARED = $(filter-out $(EXAMPLE_MAINS),$(sort $(wildcard examples/*.c)))
+EXAMPLE_DIST   = examples/dist_local.c examples/dist_mpi.c
+EXAMPLE_SHARED = $(filter-out $(EXAMPLE_MAINS) $(EXAMPLE_DIST),$(sort $(wildcard examples/*.c)))
 FUZZ_SRCS      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 
@@ -245,7 +259,7 @@ $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
         deps-ci check check-headers check-symbols check-pins check-unit check-examples check-man \
-        check-python check-abi abi-baseline dist distcheck check-package \
+        check-python check-mpi check-abi abi-baseline dist distcheck check-package \
         check-install check-asan install install-shared install-static install-includes \
         install-pc install-programs install-man install-python install-docs install-strip \
         uninstall clean fuzz fuzz-build
@@ -268,14 +282,30 @@ $(SHLIB_DEV): $(SHLIB_MAJOR)
 # --- tests and bench -----------------------------------------------------------------
 CHECK_BIN  = $(release_CHECK)
 BENCH_BIN  = tests/bench
+BENCH_MPI_BIN = tests/bench_mpi
 BENCH_ARGS =
-tests: $(CHECK_BIN) $(BENCH_BIN)
+tests: $(CHECK_BIN) $(BENCH_BIN) $(if $(strip $(MPI_LIBS)),$(BENCH_MPI_BIN))
 
 $(BENCH_BIN): $(BUILD)/release/tests/bench.o $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(BENCH_ARGS)
+
+# The data-parallel benchmark (tests/bench_mpi.c, built when MPI is found):
+# `make bench-mpi` runs 1 process x 2 threads, then 2 ranks x 1 thread over
+# TCP (BENCH_MPIRUN), on the same global batches (docs/performance.md).
+BENCH_MPI_ARGS =
+BENCH_MPIRUN   = mpirun -np 2 --mca btl tcp,self
+$(BENCH_MPI_BIN): tests/bench_mpi.c $(STLIB) $(release_STAMP)
+	$(CC) $(examples_cflags) $(release_WARN) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(MPI_LIBS) $(LDLIBS)
+
+.PHONY: bench-mpi
+bench-mpi: $(if $(strip $(MPI_LIBS)),$(BENCH_MPI_BIN))
+	@test -n "$(strip $(MPI_LIBS))" || { echo "bench-mpi: no MPI found (mpicc)"; exit 1; }
+	OMP_NUM_THREADS=2 ./$(BENCH_MPI_BIN) --no-allreduce $(BENCH_MPI_ARGS)
+	OMP_NUM_THREADS=1 $(BENCH_MPIRUN) ./$(BENCH_MPI_BIN) $(BENCH_MPI_ARGS)
 
 # The picture folder generator of tests/examples/run.sh (pictures made at
 # test time, never committed).
@@ -309,11 +339,34 @@ EXAMPLE_OBJS    = $(patsubst %.c,$(BUILD)/release/%.o,$(EXAMPLE_SHARED))
 # Libraries the examples use themselves (PNG pictures, gzip'ed IDX files).
 EXAMPLE_LIBS    = $(shell $(PKG_CONFIG) --libs libpng16 2>/dev/null || echo -lpng16) -lz -lm
 EXAMPLE_RUNPATH = -Wl,-rpath,'$$ORIGIN/../lib' -Wl,--enable-new-dtags
-example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o $@ $< \
-                  $(EXAMPLE_AR) -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
+# (every object among the prerequisites: the program's own, and for
+# ijepa-train(-mpi) its communication layer)
+example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o $@ \
+                  $(filter %.o,$^) $(EXAMPLE_AR) -Llib -lijepa $(EXAMPLE_LIBS) \
+                  $(if $(filter %-mpi,$@),$(MPI_LIBS)) $(LDLIBS)
 
-examples: $(EXAMPLES)
-programs: $(PROGRAMS)
+# ijepa-train-mpi: ijepa-train's objects with the Open MPI layer
+# examples/dist_mpi.c (MPI_CFLAGS, MPI_LIBS: see the top).
+EXAMPLES_MPI = $(if $(strip $(MPI_LIBS)),examples/ijepa-train-mpi)
+PROGRAMS_MPI = $(if $(strip $(MPI_LIBS)),$(BUILD)/release/bin/ijepa-train-mpi)
+
+examples: $(EXAMPLES) $(EXAMPLES_MPI)
+programs: $(PROGRAMS) $(PROGRAMS_MPI)
+
+examples/ijepa-train $(BUILD)/release/bin/ijepa-train: $(BUILD)/release/examples/dist_local.o
+
+$(BUILD)/release/examples/dist_mpi.o: examples/dist_mpi.c $(release_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(examples_cflags) $(release_WARN) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+examples/ijepa-train-mpi: $(BUILD)/release/examples/train.o $(BUILD)/release/examples/dist_mpi.o \
+                          $(EXAMPLE_AR) $(SHLIB_DEV)
+	$(call example_link,$(EXAMPLE_RUNPATH))
+
+$(BUILD)/release/bin/ijepa-train-mpi: $(BUILD)/release/examples/train.o \
+                                      $(BUILD)/release/examples/dist_mpi.o $(EXAMPLE_AR) $(SHLIB_DEV)
+	@mkdir -p $(@D)
+	$(call example_link,)
 
 $(EXAMPLE_AR): $(EXAMPLE_OBJS)
 	rm -f $@
@@ -371,6 +424,7 @@ check: all tests
 	@$(MAKE) --no-print-directory check-examples
 	@$(MAKE) --no-print-directory check-man
 	@$(MAKE) --no-print-directory check-python
+	@$(MAKE) --no-print-directory check-mpi
 	@$(MAKE) --no-print-directory check-install
 
 check-headers:
@@ -401,6 +455,13 @@ check-python: shared examples
 	@echo "== Python tests ($(PYTHON))"
 	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 \
 	    OMP_WAIT_POLICY=passive $(SHELL) tests/python/run.sh
+
+# Data-parallel runs under mpirun against one process, C and Python
+# (tests/mpi/run.sh skips, saying why, without mpirun, ijepa-train-mpi or numpy).
+check-mpi: shared examples
+	@echo "== MPI tests (mpirun, $(PYTHON))"
+	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 \
+	    OMP_WAIT_POLICY=passive $(SHELL) tests/mpi/run.sh
 
 check-install: all $(PHOTOS_BIN)
 	@echo "== install, pkg-config consumer, tools, man pages, Python, docs, uninstall"
@@ -628,7 +689,7 @@ check-package: dist
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 	rm -f lib/libijepa.so lib/libijepa.so.* lib/libijepa.a lib/*.o lib/*.d
-	rm -f $(CHECK_BIN) $(BENCH_BIN) tests/check_ijepa_asan tests/*.o tests/*.d
+	rm -f $(CHECK_BIN) $(BENCH_BIN) $(BENCH_MPI_BIN) tests/check_ijepa_asan tests/*.o tests/*.d
 	rm -f $(EXAMPLES) examples/*.o examples/*.d $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
 
 -include $(wildcard $(BUILD)/*/lib/*.d $(BUILD)/*/tests/*.d $(BUILD)/*/tests/fuzz/*.d \

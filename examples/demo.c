@@ -91,7 +91,7 @@ int main(int argc, char **argv)
            (int)ijepa_context_num_threads(ctx), (long long)steps, (long long)B);
     ex_feed feed;
     ex_feed_fmnist(&feed, &train, cfg);
-    const ex_train_opts opts = {steps, out, NULL, 0, 0};
+    const ex_train_opts opts = {steps, out, NULL, 0, 0, NULL};
     ex_train_result res;
     ijepa_trainer *tr = ex_train(ctx, cfg, &feed, &opts, &res);
     ex_feed_free(&feed);

@@ -11,6 +11,11 @@
  * log.csv, loss.png, masks.png and checkpoint.safetensors (both encoders,
  * predictor, optimizer state, step and configuration: docs/checkpoint.md).
  * ijepa-probe --run OUT scores what it learnt.
+ *
+ * Under mpirun it trains data-parallel, one rank per process, with the same
+ * result as one process (docs/distributed.md): the MPI layer is
+ * examples/dist_mpi.c, linked into ijepa-train-mpi; ijepa-train started by
+ * mpirun runs that program in its place (examples/dist_local.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "dist.h"
 #include "fmnist.h"
 #include "trainloop.h"
 
@@ -46,7 +52,8 @@ static void usage(FILE *f)
         "usage: ijepa-train [--fmnist DIR | --data DIR] [--preset NAME] [--set KEY=VALUE]...\n"
         "                   [--steps N | --epochs E] [--batch B] [--seed S] [--crop S]\n"
         "                   [--limit N] [--threads T] [--out DIR] [--save-every K]\n"
-        "                   [--resume PATH] [--max-memory SIZE] [--quiet]\n"
+        "                   [--resume PATH] [--max-memory SIZE] [--quiet] [--check-every K]\n"
+        "                   [--mpi-timeout S]\n"
         "       ijepa-train --help | --version\n"
         "Pretrain a Vision Transformer with I-JEPA (libijepa).\n"
         "data (one of):\n"
@@ -79,6 +86,12 @@ static void usage(FILE *f)
         "  --quiet          no progress output\n"
         "  --help           print this help and exit\n"
         "  --version        print the version and exit\n"
+        "data-parallel, under mpirun (docs/distributed.md; --batch is the global batch,\n"
+        "--threads the threads of each rank; rank 0 prints and writes --out):\n"
+        "  --check-every K  compare the ranks' states every K steps (default 1000; 0: only\n"
+        "                   at the start and the end)\n"
+        "  --mpi-timeout S  give up when the other ranks have not answered for S seconds\n"
+        "                   plus 4 x the longest step (default 600; 0: wait forever)\n"
         "An option's value may also follow an '=': --steps=100.\n"
         "presets:\n");
     ex_print_presets(f);
@@ -88,10 +101,13 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     ex_prog = "ijepa-train";
+    ex_dist *dist = ex_dist_init(&argc, &argv); /* NULL: this process trains alone */
     const char *fmnist_dir = NULL, *data_dir = NULL, *preset = NULL, *out = NULL;
     const char *resume = NULL, *sets[256];
     int64_t steps = 0, batch = 0, seed = -1, limit = 0, threads = 0, save_every = 0;
     int64_t max_memory = EX_MAX_MEMORY_DEFAULT;
+    int64_t check_every = -1;
+    double mpi_timeout = -1;
     double epochs = 0, crop = -1;
     int quiet = 0, nsets = 0;
     ex_args a;
@@ -130,6 +146,10 @@ int main(int argc, char **argv)
             save_every = ex_int(a.opt, v, 1, INT64_MAX);
         else if ((v = ex_value(&a, "--resume")))
             resume = v;
+        else if ((v = ex_value(&a, "--check-every")))
+            check_every = ex_int(a.opt, v, 0, INT64_MAX);
+        else if ((v = ex_value(&a, "--mpi-timeout")))
+            mpi_timeout = ex_float(a.opt, v, 0, 1e9);
         else if ((v = ex_value(&a, "--max-memory")))
             max_memory = ex_size(a.opt, v);
         else
@@ -144,6 +164,11 @@ int main(int argc, char **argv)
         fmnist_dir = fmnist_default_dir();
     if (threads > 0)
         omp_set_num_threads((int)threads); /* the host owns the thread count */
+    if (dist && check_every >= 0)
+        dist->check_every = check_every;
+    if (dist && mpi_timeout >= 0)
+        dist->timeout = mpi_timeout;
+    const int root = !dist || dist->rank == 0;
 
     /* the configuration: the command line's (a preset, then the options) */
     const char *preset_name = preset ? preset : folder ? "folder" : "fmnist";
@@ -214,28 +239,43 @@ int main(int argc, char **argv)
 
     ijepa_context *ctx;
     CHECK(ijepa_context_create(&ctx));
-    if (!quiet)
+    if (!quiet && root)
         fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld steps of %lld images (%.2f epochs), "
-                        "%d threads\n", folder ? "images in" : "Fashion-MNIST in",
+                        "%d threads%s\n", folder ? "images in" : "Fashion-MNIST in",
                 folder ? data_dir : fmnist_dir, resume ? "resuming" : "preset",
                 resume ? resume : preset_name, (long long)steps, (long long)B,
-                (double)(steps * B) / (double)n, (int)ijepa_context_num_threads(ctx));
-    const ex_train_opts opts = {steps, out, resume, save_every, quiet};
+                (double)(steps * B) / (double)n, (int)ijepa_context_num_threads(ctx),
+                dist ? " per rank" : "");
+    if (!quiet && dist && root) {
+        const long long lo = B / dist->size, hi = (B + dist->size - 1) / dist->size;
+        char each[64];
+        snprintf(each, sizeof each, lo < hi ? "%lld or %lld" : "%lld", lo, hi);
+        fprintf(stderr, "ijepa-train: %d ranks, each computing %s images of a batch\n",
+                dist->size, each);
+    }
+    const ex_train_opts opts = {steps, out, resume, save_every, quiet, dist};
     ex_train_result res;
     ijepa_trainer *tr = ex_train(ctx, cfg, &feed, &opts, &res);
-    printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std %.4f\n",
-           (long long)res.steps, res.seconds, res.images_per_s, res.first_loss, res.last_loss,
-           res.last_std);
-    if (images && ijepa_dataset_skipped(images) > 0)
-        printf("skipped %lld unreadable files (data_on_error=1); last: %s\n",
-               (long long)ijepa_dataset_skipped(images), ijepa_dataset_last_skip_error(images));
-    if (out)
-        printf("wrote %s/{%s}%s\n", out, res.files, res.note);
+    if (root) {
+        printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std "
+               "%.4f\n", (long long)res.steps, res.seconds, res.images_per_s, res.first_loss,
+               res.last_loss, res.last_std);
+        if (dist)
+            printf("%d ranks: %.2f s (%.1f %%) summing gradients, waiting included\n",
+                   dist->size, res.comm_seconds, 100.0 * res.comm_seconds / res.seconds);
+        if (images && ijepa_dataset_skipped(images) > 0)
+            printf("skipped %lld unreadable files (data_on_error=1); last: %s\n",
+                   (long long)ijepa_dataset_skipped(images),
+                   ijepa_dataset_last_skip_error(images));
+        if (out)
+            printf("wrote %s/{%s}%s\n", out, res.files, res.note);
+    }
     ex_feed_free(&feed);
     ijepa_dataset_free(images);
     ijepa_trainer_free(tr);
     ijepa_context_free(ctx);
     ijepa_config_free(cfg);
     fmnist_free(&train);
+    ex_dist_finish(dist);
     return 0;
 }

@@ -36,10 +36,38 @@ void ex_feed_folder(ex_feed *f, ijepa_dataset *ds)
     f->ds = ds;
 }
 
+void ex_feed_slice(ex_feed *f, int64_t batch, int64_t step, int64_t offset, int64_t count)
+{
+    if (offset == 0 && count == batch)
+        return; /* the whole batch (one rank): the feed as without ranks, replay included */
+    f->sliced = 1;
+    f->slice_offset = offset;
+    f->slice_count = count;
+    if (f->ds && count > 0)
+        CHECK(ijepa_dataset_set_slice(f->ds, step * batch, batch, offset, count));
+}
+
+uint64_t ex_feed_id(const ex_feed *f)
+{
+    const int64_t n = ex_feed_size(f);
+    uint64_t h = ex_hash(EX_HASH_SEED, &n, sizeof n);
+    if (f->ds) {
+        for (int64_t i = 0; i < n; i++) {
+            const char *p = ijepa_dataset_path(f->ds, i);
+            h = ex_hash(h, p, strlen(p) + 1);
+        }
+        return h;
+    }
+    return ex_hash(h, f->fm->pixels, (size_t)(n * f->fm->rows * f->fm->cols));
+}
+
 void ex_feed_next(ex_feed *f, int64_t batch, float *x)
 {
+    const int64_t lo = f->sliced ? f->slice_offset : 0;
+    const int64_t hi = f->sliced ? f->slice_offset + f->slice_count : batch;
     if (f->ds) { /* decoded ahead by the dataset's worker threads */
-        CHECK(ijepa_dataset_next_batch(f->ds, batch, x, NULL));
+        if (hi > lo)
+            CHECK(ijepa_dataset_next_batch(f->ds, hi - lo, x, NULL));
         return;
     }
     const fmnist *fm = f->fm;
@@ -59,9 +87,9 @@ void ex_feed_next(ex_feed *f, int64_t batch, float *x)
             f->epoch++;
         }
         const int64_t i = f->perm[f->pos++];
-        if (x)
+        if (x && b >= lo && b < hi) /* the positions advance for every image of the batch */
             fmnist_transform(fm, i, f->cfg, f->train, fmnist_crop_seed(f->seed, f->position),
-                             x + b * img * img);
+                             x + (b - lo) * img * img);
     }
 }
 
@@ -137,8 +165,10 @@ static void add_file(ex_train_result *res, const char *name)
     snprintf(res->files + n, sizeof res->files - n, "%s%s", n ? "," : "", name);
 }
 
-/* The masks of the last step over the first images of its batch x. */
-static int save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, const char *path)
+/* The masks of the last step over the first of the nx images of its batch
+ * that x holds. */
+static int save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, int64_t nx,
+                      const char *path)
 {
     const int32_t *ctxm, *tgtm;
     int64_t nc, nt, bm, M, p, img, C;
@@ -147,10 +177,13 @@ static int save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, cons
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_NUM_TARGETS, &M));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &img));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &C));
-    for (int64_t b = 1; b < bm && C > 1; b++) /* first channel only, [B, img, img] */
+    const int64_t show = nx < 6 ? nx : 6;
+    for (int64_t b = 1; b < show && C > 1; b++) /* first channel only, [B, img, img] */
         memmove(x + b * img * img, x + b * C * img * img, (size_t)(img * img) * sizeof(float));
-    if (plot_masks(path, x, bm < 6 ? (int)bm : 6, (int)img, (int)(img / p), (int)p, ctxm, nc,
-                   tgtm, M, bm, nt) != 0) {
+    if (show < 1) /* a rank 0 with no image of the batch (more ranks than images) */
+        return -1;
+    if (plot_masks(path, x, (int)show, (int)img, (int)(img / p), (int)p, ctxm, nc, tgtm, M, bm,
+                   nt) != 0) {
         fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
         return -1;
     }
@@ -169,6 +202,13 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_WARMUP_STEPS, &warm));
     if (warm > steps)
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, steps / 10));
+    ex_dist *dist = o->dist;
+    const int root = !dist || dist->rank == 0; /* the process that writes and prints */
+    int64_t off = 0, cnt = B;                  /* this process's slice of each batch */
+    if (dist) {
+        ex_dist_slice(dist->rank, dist->size, B, &off, &cnt);
+        dist->same_run(dist, cfg, ex_feed_id(feed));
+    }
     ijepa_trainer *tr;
     CHECK(ijepa_trainer_create(&tr, ctx, cfg));
     int64_t s0 = 0;
@@ -181,16 +221,21 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
             exit(2);
         }
     }
+    if (dist) {
+        dist->agree(dist, tr); /* the same start (the same --resume file) */
+        ex_feed_slice(feed, B, s0, off, cnt);
+    }
 
     FILE *csv = NULL;
     char path[4096];
     memset(res, 0, sizeof *res);
-    if (o->out_dir) {
+    if (o->out_dir && root) {
         ex_mkdir(o->out_dir);
         snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
         csv = open_log(path, s0);
     }
-    const int tty = !o->quiet && isatty(2);
+    const int quiet = o->quiet || !root;
+    const int tty = !quiet && isatty(2);
     const int64_t log_every = steps / 20 > 0 ? steps / 20 : 1;
     float *x = ex_malloc((size_t)(B * C * img * img) * sizeof(float));
     double *losses = ex_malloc((size_t)steps * sizeof *losses);
@@ -199,12 +244,23 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
     for (int64_t s = 0; s < steps; s++) {
         if (s == s0)
             t0 = ex_now(); /* time only the steps this run trains */
-        /* resuming: the batches of the steps trained before are replayed, not trained */
+        /* resuming: the batches of the steps trained before are replayed, not
+         * trained (a folder's slice already starts at step s0) */
+        if (s < s0 && feed->ds && feed->sliced)
+            continue;
         ex_feed_next(feed, B, s < s0 && !feed->ds ? NULL : x);
         if (s < s0)
             continue;
         double loss, tstd, lr, wd, mom, gn, nc, nt;
-        CHECK(ijepa_trainer_step(tr, x, B, &loss));
+        if (dist) { /* my slice, the sums over the ranks, the same update everywhere */
+            CHECK(ijepa_trainer_compute(tr, x, off, cnt, B));
+            dist->reduce(dist, tr);
+            CHECK(ijepa_trainer_apply(tr, &loss));
+            if (dist->check_every > 0 && (s + 1) % dist->check_every == 0 && s + 1 < steps)
+                dist->agree(dist, tr);
+        } else {
+            CHECK(ijepa_trainer_step(tr, x, B, &loss));
+        }
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_TARGET_STD, &tstd));
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_LR, &lr));
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_WEIGHT_DECAY, &wd));
@@ -224,7 +280,7 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
          * far below the best it has had */
         if (tstd > best_std)
             best_std = tstd;
-        if (!warned && s > 10 && tstd < 0.1 * best_std) {
+        if (!warned && !quiet && s > 10 && tstd < 0.1 * best_std) {
             fprintf(stderr, "%s: warning: target features are collapsing (std across the "
                             "batch %.4f at step %lld, down from %.4f)\n", ex_prog, tstd,
                     (long long)(s + 1), best_std);
@@ -241,13 +297,13 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
             fprintf(stderr, "\r[%s] %lld/%lld loss %.4f std %.3f %.0f img/s ETA %s ", bar,
                     (long long)(s + 1), (long long)steps, loss, tstd, ips, eta);
             last_draw = el;
-        } else if (!tty && !o->quiet && ((s + 1) % log_every == 0 || s + 1 == steps)) {
+        } else if (!tty && !quiet && ((s + 1) % log_every == 0 || s + 1 == steps)) {
             fprintf(stderr, "step %lld/%lld loss %.5f target_std %.4f lr %.2e %.0f img/s ETA %s\n",
                     (long long)(s + 1), (long long)steps, loss, tstd, lr, ips, eta);
         }
         res->last_loss = loss;
         res->last_std = tstd;
-        if (o->out_dir && o->save_every > 0 && (s + 1) % o->save_every == 0 && s + 1 < steps) {
+        if (csv && o->save_every > 0 && (s + 1) % o->save_every == 0 && s + 1 < steps) {
             fflush(csv);
             snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->out_dir);
             CHECK(ijepa_trainer_save(tr, path));
@@ -258,7 +314,11 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
     res->steps = steps - s0;
     res->seconds = ex_now() - t0;
     res->images_per_s = (double)((steps - s0) * B) / res->seconds;
-    if (o->out_dir) {
+    if (dist) {
+        res->comm_seconds = dist->comm_seconds;
+        dist->agree(dist, tr); /* what rank 0 saves is every rank's state */
+    }
+    if (csv) {
         if (fclose(csv) != 0) {
             fprintf(stderr, "%s: cannot write %s/log.csv\n", ex_prog, o->out_dir);
             exit(1);
@@ -274,7 +334,7 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
             snprintf(res->note, sizeof res->note, " (no loss.png: a curve needs 2 steps)");
         }
         snprintf(path, sizeof path, "%s/masks.png", o->out_dir);
-        if (save_masks(tr, cfg, x, path) == 0)
+        if (save_masks(tr, cfg, x, cnt, path) == 0)
             add_file(res, "masks.png");
         snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->out_dir);
         CHECK(ijepa_trainer_save(tr, path));

@@ -43,7 +43,7 @@ __all__ = [
     "TensorInfo", "encoder_estimate_bytes", "predictor_estimate_bytes", "trainer_estimate_bytes",
     "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box", "presets",
     "config_key_class",
-    "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
+    "loss_target_std", "loss_partial", "loss_target_moments", "ema_update", "schedule_lr", "schedule_weight_decay",
     "schedule_momentum", "config_keys", "status_string",
 ]
 
@@ -224,6 +224,9 @@ _SIGNATURES = {
     "ijepa_loss_compute": (_int, [_pf, _i64, _i64, _i64, _pi32, _i64, _i64, _pf, _i32, _dbl,
                                   _pf, _pdbl], "status"),
     "ijepa_loss_target_std": (_int, [_pf, _i64, _i64, _i64, _dbl, _pdbl], "status"),
+    "ijepa_loss_partial": (_int, [_pf, _i64, _i64, _i64, _pi32, _i64, _i64, _pf, _i32, _dbl,
+                                  _i64, _pf, _pdbl], "status"),
+    "ijepa_loss_target_moments": (_int, [_pf, _i64, _i64, _i64, _dbl, _pdbl, _pdbl], "status"),
     # optim.h
     "ijepa_optimizer_create": (_int, [_HH, _H], "status"),
     "ijepa_optimizer_free": (None, [_H], None),
@@ -241,6 +244,9 @@ _SIGNATURES = {
     "ijepa_trainer_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_trainer_free": (None, [_H], None),
     "ijepa_trainer_step": (_int, [_H, _pf, _i64, _pdbl], "status"),
+    "ijepa_trainer_compute": (_int, [_H, _pf, _i64, _i64, _i64], "status"),
+    "ijepa_trainer_partials": (_int, [_H, ctypes.POINTER(_pdbl), _pi64], "status"),
+    "ijepa_trainer_apply": (_int, [_H, _pdbl], "status"),
     "ijepa_trainer_step_count": (_i64, [_H], None),
     "ijepa_trainer_stat": (_int, [_H, _i32, _pdbl], "status"),
     "ijepa_trainer_masks": (_int, [_H, _ppi32, _pi64, _ppi32, _pi64, _pi64], "status"),
@@ -311,6 +317,7 @@ _SIGNATURES.update({
     "ijepa_dataset_path": (_str, [_H, _i64], None),
     "ijepa_dataset_next_batch": (_int, [_H, _i64, _pf, _pi64], "status"),
     "ijepa_dataset_set_epoch": (_int, [_H, _i64], "status"),
+    "ijepa_dataset_set_slice": (_int, [_H, _i64, _i64, _i64, _i64], "status"),
     "ijepa_dataset_position": (_i64, [_H], None),
     "ijepa_dataset_crop_seed": (_u64, [_H, _i64], None),
     "ijepa_dataset_epoch": (_i64, [_H], None),
@@ -447,7 +454,11 @@ def _view(addr, count, owner, dtype=ctypes.c_float):
         return np.zeros(0, dtype=np.float32)
     buf = (dtype * int(count)).from_address(addr)
     buf._ijepa_owner = owner
-    return np.ctypeslib.as_array(buf)
+    a = np.ctypeslib.as_array(buf)
+    # ctypes' buffer says "<f" (explicit byte order); a native-order view
+    # exports "f" like any numpy array, which the buffer protocol's
+    # consumers (mpi4py's Allreduce, memoryview casts) understand
+    return a.view(a.dtype.newbyteorder("="))
 
 
 # --- resources: a C pointer, its free function and what it depends on --------------
@@ -942,6 +953,45 @@ def loss_compute(target_out, targets, pred, kind=LOSS_SMOOTH_L1, ln_eps=1e-5, gr
     return loss.value, d_pred
 
 
+def loss_partial(target_out, targets, pred, total_batch, kind=LOSS_SMOOTH_L1, ln_eps=1e-5,
+                 grad=True):
+    """The loss of a slice of a batch of total_batch images (loss.h,
+    ijepa_loss_partial): arrays as loss_compute() for the slice's images.
+    Returns (sum of the element losses, d_pred or None), d_pred divided by
+    the element count of the whole batch; a non-finite sum is returned,
+    not raised."""
+    _check_array(target_out, "target_out", np.float32)
+    _check_array(targets, "targets", np.int32)
+    if target_out.ndim != 3 or targets.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim] and targets "
+                         "[num_targets, batch, n_target]")
+    b, n, d = target_out.shape
+    m, tb, nt = targets.shape
+    if tb != b:
+        raise ValueError("targets has batch %d, target_out %d" % (tb, b))
+    _check_array(pred, "pred", np.float32, (m * b, nt, d))
+    d_pred = np.empty_like(pred) if grad else None
+    total = _dbl()
+    lib.ijepa_loss_partial(_fptr(target_out), b, n, d, _iptr(targets), m, nt, _fptr(pred),
+                           _loss_kind(kind), ln_eps, total_batch,
+                           _fptr(d_pred) if grad else None, ctypes.byref(total))
+    return total.value, d_pred
+
+
+def loss_target_moments(target_out, ln_eps=1e-5):
+    """The collapse monitor's sums over the images of target_out float32
+    [B, N, D] (loss.h, ijepa_loss_target_moments): (sum, sumsq), float64 [D]
+    each, which add up over the slices of a batch."""
+    _check_array(target_out, "target_out", np.float32)
+    if target_out.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim]")
+    d = target_out.shape[2]
+    s1, s2 = np.empty(d, dtype=np.float64), np.empty(d, dtype=np.float64)
+    lib.ijepa_loss_target_moments(_fptr(target_out), *target_out.shape, ln_eps,
+                                  s1.ctypes.data_as(_pdbl), s2.ctypes.data_as(_pdbl))
+    return s1, s2
+
+
 def loss_target_std(target_out, ln_eps=1e-5):
     """Collapse monitor of target_out float32 [B, N, D] (see loss.h)."""
     _check_array(target_out, "target_out", np.float32)
@@ -1068,6 +1118,34 @@ class Trainer(_Handle):
         _check_array(images, "images", np.float32, (b, self.in_chans, self.img_size, self.img_size))
         loss = _dbl()
         lib.ijepa_trainer_step(self._ptr, _fptr(images), b, ctypes.byref(loss))
+        return loss.value
+
+    def compute(self, images, offset, batch):
+        """The first half of a data-parallel step (trainer.h): masks of the
+        whole batch of `batch` images, loss partials and gradients of
+        images float32 [count, in_chans, img, img], items [offset, offset +
+        count) of it (count may be 0). Then sum context_encoder.grads,
+        predictor.grads and partials over the workers, and apply()."""
+        if not isinstance(images, np.ndarray) or images.ndim != 4:
+            _check_array(images, "images", np.float32)
+            raise ValueError("images must have 4 dimensions [count, in_chans, img, img]")
+        b = images.shape[0]
+        _check_array(images, "images", np.float32, (b, self.in_chans, self.img_size, self.img_size))
+        lib.ijepa_trainer_compute(self._ptr, _fptr(images) if b else None, offset, b, batch)
+
+    @property
+    def partials(self):
+        """The step's partials: a float64 numpy view of the library's buffer
+        (no copy; sum it over the workers in place, like the gradients)."""
+        p, n = _pdbl(), _i64()
+        lib.ijepa_trainer_partials(self._ptr, ctypes.byref(p), ctypes.byref(n))
+        return _view(ctypes.addressof(p.contents), n.value, self._res, ctypes.c_double)
+
+    def apply(self):
+        """The second half: clip, AdamW, EMA and statistics from the summed
+        gradients and partials; returns the loss of the whole batch."""
+        loss = _dbl()
+        lib.ijepa_trainer_apply(self._ptr, ctypes.byref(loss))
         return loss.value
 
     @property
@@ -1525,6 +1603,12 @@ class Dataset(_Handle):
     def set_epoch(self, epoch):
         """Restart the stream at the first position of epoch."""
         lib.ijepa_dataset_set_epoch(self._ptr, epoch)
+
+    def set_slice(self, position, group, offset, count):
+        """From position on, give only the images [offset, offset + count)
+        of each group of `group` positions: a data-parallel worker's slice of
+        every global batch (next_batch(batch=count) once per batch)."""
+        lib.ijepa_dataset_set_slice(self._ptr, position, group, offset, count)
 
     @property
     def epoch(self):
