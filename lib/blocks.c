@@ -134,6 +134,9 @@ static ijepa__bf16 *carve16(float *base, int64_t *cursor, int64_t n)
 
 static int64_t layout(ijepa__stack *st, float *base)
 {
+    /* a block's tensors lie in [norm1.weight, mlp.fc2.bias + D) (state-dict
+     * order, contiguous apart from alignment padding) */
+    st->block_floats = st->depth > 0 ? st->off[0].fc2b + st->D - st->off[0].n1w : 0;
     const int64_t R = st->max_rows, D = st->D, Hd = st->hidden, A = st->max_attn;
     const int64_t nlayers = st->trainable ? st->depth : 1;
     const int h = st->bf16; /* bf16 precision: another set of buffers */
@@ -217,11 +220,10 @@ static int64_t layout(ijepa__stack *st, float *base)
     return c;
 }
 
+int64_t ijepa__stack_arena_floats(ijepa__stack *st) { return layout(st, NULL); }
+
 int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err)
 {
-    /* a block's tensors lie in [norm1.weight, mlp.fc2.bias + D) (state-dict
-     * order, contiguous apart from alignment padding) */
-    st->block_floats = st->depth > 0 ? st->off[0].fc2b + st->D - st->off[0].n1w : 0;
     st->hd = st->D / st->H;
     st->scale = (float)pow((double)st->hd, -0.5);
     st->act = calloc(st->trainable ? (size_t)st->depth : 1, sizeof *st->act);

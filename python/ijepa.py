@@ -1,8 +1,9 @@
 """libijepa from Python: a ctypes binding (pure Python, numpy only).
 
-Loading: the library named by the environment variable IJEPA_LIBRARY (a path),
-else what ctypes.util.find_library('ijepa') finds, else the SONAME
-libijepa.so.0 through the dynamic loader.
+Loading: at first use (not at import), the library named by the environment
+variable IJEPA_LIBRARY (a path), else what ctypes.util.find_library('ijepa')
+finds, else the SONAME libijepa.so.0 through the dynamic loader. If none
+loads, that first use raises OSError saying what to install or set.
 
 Every public C function is declared in ``lib`` with its argtypes and restype
 (``ijepa.lib.ijepa_encoder_forward`` etc.); a negative status raises
@@ -30,16 +31,19 @@ nothing is ever copied or converted silently.
 import ctypes
 import ctypes.util
 import os
+import threading
 import weakref
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 __all__ = [
     "IjepaError", "lib", "load_library", "version", "Config", "Context", "Encoder",
-    "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "TensorInfo",
-    "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box",
-    "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
+    "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "CheckpointWriter",
+    "TensorInfo", "encoder_estimate_bytes", "predictor_estimate_bytes", "trainer_estimate_bytes",
+    "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box", "presets",
+    "config_key_class",
+    "loss_target_std", "loss_partial", "loss_target_moments", "ema_update", "schedule_lr", "schedule_weight_decay",
     "schedule_momentum", "config_keys", "status_string",
 ]
 
@@ -65,6 +69,12 @@ PRECISION_F32 = 0
 PRECISION_BF16 = 1
 CFG_TYPE_INT = 1
 CFG_TYPE_FLOAT = 2
+CFG_CLASS_MODEL = 1
+CFG_CLASS_TRAINING = 2
+CFG_CLASS_DATA = 3
+CFG_CLASS_RUNTIME = 4
+CFG_CLASSES = {CFG_CLASS_MODEL: "model", CFG_CLASS_TRAINING: "training",
+               CFG_CLASS_DATA: "data", CFG_CLASS_RUNTIME: "runtime"}
 TENSOR_NO_DECAY = 1
 TENSOR_FROZEN = 2
 TENSOR_MAX_DIMS = 4
@@ -109,8 +119,12 @@ def load_library(path=None):
             if cand in (path, os.environ.get("IJEPA_LIBRARY")):
                 # an explicit choice that fails is an error, not a fallback
                 raise OSError("cannot load libijepa from %r: %s" % (cand, e)) from e
-    raise OSError("cannot find libijepa (tried %s; set IJEPA_LIBRARY to the path of "
-                  "libijepa.so.0): %s" % (", ".join(tried), last))
+    raise OSError(
+        "cannot find libijepa, the C library this Python binding needs (tried %s: %s). "
+        "Install it (in the libijepa source tree: make && sudo make install, then "
+        "sudo ldconfig), or add the directory that holds libijepa.so.0 to "
+        "LD_LIBRARY_PATH, or set IJEPA_LIBRARY to the path of libijepa.so.0"
+        % (", ".join(tried), last))
 
 
 # --- C signatures -----------------------------------------------------------------
@@ -148,12 +162,18 @@ _SIGNATURES = {
     "ijepa_config_create": (_int, [_HH], "status"),
     "ijepa_config_copy": (_int, [_HH, _H], "status"),
     "ijepa_config_free": (None, [_H], None),
-    "ijepa_config_last_error": (_str, [_H], None),
     "ijepa_config_set_int": (_int, [_H, _i32, _i64], "status"),
     "ijepa_config_get_int": (_int, [_H, _i32, _pi64], "status"),
     "ijepa_config_set_float": (_int, [_H, _i32, _dbl], "status"),
     "ijepa_config_get_float": (_int, [_H, _i32, _pdbl], "status"),
     "ijepa_config_apply_preset": (_int, [_H, _str], "status"),
+    "ijepa_config_preset_count": (_i32, [], None),
+    "ijepa_config_preset_name": (_str, [_i32], None),
+    "ijepa_config_preset_about": (_str, [_i32], None),
+    "ijepa_config_to_text": (_int, [_H, ctypes.c_char_p, ctypes.c_size_t,
+                                    ctypes.POINTER(ctypes.c_size_t)], "status"),
+    "ijepa_config_from_text": (_int, [_H, _str], "status"),
+    "ijepa_config_key_class": (_int, [_i32], "index"),
     "ijepa_config_key_from_name": (_int, [_str, _pi32], "status"),
     "ijepa_config_key_name": (_str, [_i32], None),
     "ijepa_config_key_type": (_int, [_i32], "index"),
@@ -165,7 +185,6 @@ _SIGNATURES = {
     # context.h
     "ijepa_context_create": (_int, [_HH], "status"),
     "ijepa_context_free": (None, [_H], None),
-    "ijepa_context_last_error": (_str, [_H], None),
     "ijepa_context_cpu_isa": (_str, [_H], None),
     "ijepa_context_num_threads": (_i32, [_H], None),
     "ijepa_context_precision_native": (_int, [_H, _i32], "index"),
@@ -178,7 +197,6 @@ _SIGNATURES = {
     # encoder.h
     "ijepa_encoder_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_encoder_free": (None, [_H], None),
-    "ijepa_encoder_last_error": (_str, [_H], None),
     "ijepa_encoder_config": (_H, [_H], None),
     "ijepa_encoder_num_patches": (_i64, [_H], None),
     "ijepa_encoder_embed_dim": (_i64, [_H], None),
@@ -193,7 +211,6 @@ _SIGNATURES = {
     # predictor.h
     "ijepa_predictor_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_predictor_free": (None, [_H], None),
-    "ijepa_predictor_last_error": (_str, [_H], None),
     "ijepa_predictor_init_params": (_int, [_H, _u64], "status"),
     "ijepa_predictor_forward": (_int, [_H, _pf, _i64, _pi32, _i64, _pi32, _i64, _pf, _i32],
                                 "status"),
@@ -206,17 +223,18 @@ _SIGNATURES = {
     # mask.h
     "ijepa_mask_sampler_create": (_int, [_HH, _H], "status"),
     "ijepa_mask_sampler_free": (None, [_H], None),
-    "ijepa_mask_sampler_last_error": (_str, [_H], None),
     "ijepa_mask_sampler_grid_size": (_i64, [_H], None),
     "ijepa_mask_sampler_sample": (_int, [_H, _i64, _u64, _pi32, _pi64, _pi32, _pi64], "status"),
     # loss.h
     "ijepa_loss_compute": (_int, [_pf, _i64, _i64, _i64, _pi32, _i64, _i64, _pf, _i32, _dbl,
                                   _pf, _pdbl], "status"),
     "ijepa_loss_target_std": (_int, [_pf, _i64, _i64, _i64, _dbl, _pdbl], "status"),
+    "ijepa_loss_partial": (_int, [_pf, _i64, _i64, _i64, _pi32, _i64, _i64, _pf, _i32, _dbl,
+                                  _i64, _pf, _pdbl], "status"),
+    "ijepa_loss_target_moments": (_int, [_pf, _i64, _i64, _i64, _dbl, _pdbl, _pdbl], "status"),
     # optim.h
     "ijepa_optimizer_create": (_int, [_HH, _H], "status"),
     "ijepa_optimizer_free": (None, [_H], None),
-    "ijepa_optimizer_last_error": (_str, [_H], None),
     "ijepa_optimizer_add": (_int, [_H, _pf, _pf, _H], "index"),
     "ijepa_optimizer_step": (_int, [_H, _dbl, _dbl], "status"),
     "ijepa_optimizer_step_count": (_i64, [_H], None),
@@ -230,27 +248,29 @@ _SIGNATURES = {
     # trainer.h
     "ijepa_trainer_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_trainer_free": (None, [_H], None),
-    "ijepa_trainer_last_error": (_str, [_H], None),
     "ijepa_trainer_step": (_int, [_H, _pf, _i64, _pdbl], "status"),
+    "ijepa_trainer_compute": (_int, [_H, _pf, _i64, _i64, _i64], "status"),
+    "ijepa_trainer_partials": (_int, [_H, ctypes.POINTER(_pdbl), _pi64], "status"),
+    "ijepa_trainer_apply": (_int, [_H, _pdbl], "status"),
     "ijepa_trainer_step_count": (_i64, [_H], None),
     "ijepa_trainer_stat": (_int, [_H, _i32, _pdbl], "status"),
     "ijepa_trainer_masks": (_int, [_H, _ppi32, _pi64, _ppi32, _pi64, _pi64], "status"),
     "ijepa_trainer_context_encoder": (_H, [_H], None),
     "ijepa_trainer_target_encoder": (_H, [_H], None),
     "ijepa_trainer_predictor": (_H, [_H], None),
+    "ijepa_trainer_optimizer": (_H, [_H], None),
+    "ijepa_trainer_save": (_int, [_H, _str], "status"),
+    "ijepa_trainer_load": (_int, [_H, _str], "status"),
 }
 
 _pvoid = ctypes.c_void_p
 _pstr = ctypes.POINTER(ctypes.c_char_p)
 _SIGNATURES.update({
     # checkpoint.h
-    "ijepa_trainer_save": (_int, [_H, _str], "status"),
-    "ijepa_trainer_load": (_int, [_H, _str], "status"),
     "ijepa_checkpoint_read_config": (_int, [_str, _HH], "status"),
     "ijepa_checkpoint_open": (_int, [_HH, _str], "status"),
     "ijepa_checkpoint_open_memory": (_int, [_HH, _pvoid, ctypes.c_size_t, _str], "status"),
     "ijepa_checkpoint_free": (None, [_H], None),
-    "ijepa_checkpoint_last_error": (_str, [_H], None),
     "ijepa_checkpoint_config": (_int, [_H, _HH], "status"),
     "ijepa_checkpoint_step": (_int, [_H, _pi64], "status"),
     "ijepa_checkpoint_metadata": (_int, [_H, _str, _pstr], "status"),
@@ -261,15 +281,31 @@ _SIGNATURES.update({
     "ijepa_checkpoint_load_predictor": (_int, [_H, _str, _H], "status"),
     "ijepa_checkpoint_writer_create": (_int, [_HH, _H, _i64], "status"),
     "ijepa_checkpoint_writer_free": (None, [_H], None),
-    "ijepa_checkpoint_writer_last_error": (_str, [_H], None),
     "ijepa_checkpoint_writer_add": (_int, [_H, _str, _H, _pf], "status"),
     "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
+    "ijepa_checkpoint_writer_add_tensor": (_int, [_H, _str, _i32, _pi64, _pf], "status"),
+    "ijepa_checkpoint_writer_set_metadata": (_int, [_H, _str, _str], "status"),
+    "ijepa_checkpoint_metadata_count": (_i64, [_H], None),
+    "ijepa_checkpoint_metadata_at": (_int, [_H, _i64, _pstr, _pstr], "status"),
+    "ijepa_checkpoint_tensor_dtype": (_str, [_H, _i64], None),
+    "ijepa_checkpoint_read_tensor": (_int, [_H, _i64, _pf, _i64], "status"),
+    "ijepa_checkpoint_check_encoder": (_int, [_H, _str, _H, _pi64], "status"),
+    "ijepa_checkpoint_check_predictor": (_int, [_H, _str, _H, _pi64], "status"),
+    "ijepa_encoder_estimate_bytes": (_int, [_H, _pi64], "status"),
+    "ijepa_predictor_estimate_bytes": (_int, [_H, _pi64], "status"),
+    "ijepa_trainer_estimate_bytes": (_int, [_H, _pi64], "status"),
+    "ijepa_trainer_memory_bytes": (_i64, [_H], None),
+    "ijepa_trainer_check": (_int, [_H, _H, _pi64], "status"),
 })
 CHECKPOINT_MAX_DIMS = 8
+CHECKPOINT_MAX_TENSORS = 65536
+CHECKPOINT_MAX_STEP = 1 << 53
 _SIGNATURES.update({
     # image.h
     "ijepa_image_decode": (_int, [_HH, _pvoid, _i64, _i64, _H], "status"),
     "ijepa_image_load": (_int, [_HH, _str, _i64, _H], "status"),
+    "ijepa_image_from_pixels": (_int, [_HH, ctypes.POINTER(ctypes.c_uint8), _i64, _i64, _i64],
+                                "status"),
     "ijepa_image_free": (None, [_H], None),
     "ijepa_image_width": (_i64, [_H], None),
     "ijepa_image_height": (_i64, [_H], None),
@@ -282,11 +318,11 @@ _SIGNATURES.update({
     # dataset.h
     "ijepa_dataset_create": (_int, [_HH, _str, _H], "status"),
     "ijepa_dataset_free": (None, [_H], None),
-    "ijepa_dataset_last_error": (_str, [_H], None),
     "ijepa_dataset_size": (_i64, [_H], None),
     "ijepa_dataset_path": (_str, [_H, _i64], None),
     "ijepa_dataset_next_batch": (_int, [_H, _i64, _pf, _pi64], "status"),
     "ijepa_dataset_set_epoch": (_int, [_H, _i64], "status"),
+    "ijepa_dataset_set_slice": (_int, [_H, _i64, _i64, _i64, _i64], "status"),
     "ijepa_dataset_position": (_i64, [_H], None),
     "ijepa_dataset_crop_seed": (_u64, [_H, _i64], None),
     "ijepa_dataset_epoch": (_i64, [_H], None),
@@ -295,35 +331,12 @@ _SIGNATURES.update({
 })
 IMAGE_PNG = 1
 IMAGE_JPEG = 2
-IMAGE_FORMATS = {IMAGE_PNG: "png", IMAGE_JPEG: "jpeg"}
+IMAGE_RAW = 3
+IMAGE_FORMATS = {IMAGE_PNG: "png", IMAGE_JPEG: "jpeg", IMAGE_RAW: "raw"}
 DATA_TRAIN = 0
 DATA_EVAL = 1
 DATA_STOP = 0
 DATA_SKIP = 1
-
-# The handle getter that holds a function's message when its first argument
-# is that handle (prefix -> getter); everything else reads ijepa_last_error().
-_HANDLE_ERROR_GETTERS = [
-    ("ijepa_config_", "ijepa_config_last_error"),
-    ("ijepa_context_", "ijepa_context_last_error"),
-    ("ijepa_encoder_", "ijepa_encoder_last_error"),
-    ("ijepa_predictor_", "ijepa_predictor_last_error"),
-    ("ijepa_mask_sampler_", "ijepa_mask_sampler_last_error"),
-    ("ijepa_optimizer_", "ijepa_optimizer_last_error"),
-    ("ijepa_trainer_", "ijepa_trainer_last_error"),
-    ("ijepa_checkpoint_writer_", "ijepa_checkpoint_writer_last_error"),
-    ("ijepa_checkpoint_", "ijepa_checkpoint_last_error"),
-    ("ijepa_dataset_", "ijepa_dataset_last_error"),
-]
-# functions whose first argument is not the handle of their prefix, or whose
-# failures are recorded only per thread
-_THREAD_ERROR_ONLY = {
-    "ijepa_config_key_from_name", "ijepa_config_key_type", "ijepa_config_bounds",
-    "ijepa_config_value_from_name", "ijepa_context_precision_native",
-    "ijepa_encoder_ema_update", "ijepa_trainer_stat", "ijepa_trainer_masks",
-    "ijepa_checkpoint_read_config", "ijepa_checkpoint_open", "ijepa_checkpoint_open_memory",
-}
-
 
 def _decode(b):
     return b.decode("utf-8", "replace") if b is not None else None
@@ -336,33 +349,49 @@ def _status_text(status):
         return "status"
 
 
-def _make_errcheck(cdll, name, kind, sigs):
-    getter = None
-    if name not in _THREAD_ERROR_ONLY:
-        for prefix, g in _HANDLE_ERROR_GETTERS:
-            if name.startswith(prefix) and not name.endswith("_create") and g in sigs:
-                getter = getattr(cdll, g)
-                break
+def _make_errcheck(cdll, name):
+    """Raise IjepaError for a negative result, with the message the call left
+    in ijepa_last_error() (the library's one error channel, per thread: ctypes
+    calls run on the calling Python thread, so it is this call's message)."""
     thread_error = cdll.ijepa_last_error
 
     def errcheck(result, func, args):
         if result < 0:
-            msg = ""
-            if getter is not None and args and args[0]:
-                msg = _decode(getter(args[0]))
-            if not msg:
-                msg = _decode(thread_error())
-            raise IjepaError(int(result), msg, name)
+            raise IjepaError(int(result), _decode(thread_error()), name)
         return result
     return errcheck
 
 
 class _Lib:
-    """The bound C functions as attributes (lib.ijepa_encoder_forward ...)."""
+    """The bound C functions as attributes (lib.ijepa_encoder_forward ...).
+    The library is loaded and bound at the first attribute access, so that
+    `import ijepa` works (and e.g. --help of a tool) without it; a failure to
+    load is raised there, and the next access tries again."""
 
-    def __init__(self, cdll):
-        self._cdll = cdll
+    def __init__(self):
+        self._cdll = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        # only reached for names not bound yet, i.e. before the first load
+        if name.startswith("_") or self.__dict__.get("_cdll") is not None:
+            raise AttributeError(name)
+        self._ensure()
+        return getattr(self, name)
+
+    def _ensure(self):
+        with self._lock:
+            if self._cdll is None:
+                self._bind(load_library())
+        return self._cdll
+
+    def _bind(self, cdll):
         sigs = dict(_SIGNATURES)
+        for name in sigs:
+            if not hasattr(cdll, name):
+                raise OSError("the libijepa loaded from %r lacks %s(): it is older than "
+                              "this binding; install the matching libijepa or set "
+                              "IJEPA_LIBRARY" % (cdll._name, name))
         self.signatures = sigs  # every function bound here
         for name, (restype, argtypes, _) in sigs.items():
             f = getattr(cdll, name)
@@ -371,15 +400,16 @@ class _Lib:
         for name, (_, _, kind) in sigs.items():
             f = getattr(cdll, name)
             if kind is not None:
-                f.errcheck = _make_errcheck(cdll, name, kind, sigs)
+                f.errcheck = _make_errcheck(cdll, name)
             setattr(self, name, f)
+        self._cdll = cdll
 
     @property
     def path(self):
-        return self._cdll._name
+        return self._ensure()._name
 
 
-lib = _Lib(load_library())
+lib = _Lib()
 
 
 def version():
@@ -429,7 +459,11 @@ def _view(addr, count, owner, dtype=ctypes.c_float):
         return np.zeros(0, dtype=np.float32)
     buf = (dtype * int(count)).from_address(addr)
     buf._ijepa_owner = owner
-    return np.ctypeslib.as_array(buf)
+    a = np.ctypeslib.as_array(buf)
+    # ctypes' buffer says "<f" (explicit byte order); a native-order view
+    # exports "f" like any numpy array, which the buffer protocol's
+    # consumers (mpi4py's Allreduce, memoryview casts) understand
+    return a.view(a.dtype.newbyteorder("="))
 
 
 # --- resources: a C pointer, its free function and what it depends on --------------
@@ -507,6 +541,19 @@ def config_keys():
             for i in range(lib.ijepa_config_key_count())]
 
 
+def config_key_class(name):
+    """"model", "training", "data" or "runtime": what a key is about
+    (ijepa_config_key_class())."""
+    return CFG_CLASSES[lib.ijepa_config_key_class(_key(name))]
+
+
+def presets():
+    """{name: one-line description} of the library's presets
+    (ijepa_config_apply_preset()), in the library's order."""
+    return {_decode(lib.ijepa_config_preset_name(i)): _decode(lib.ijepa_config_preset_about(i))
+            for i in range(lib.ijepa_config_preset_count())}
+
+
 class Config(_Handle):
     """ijepa_config: the key/value options of every handle.
 
@@ -577,27 +624,24 @@ class Config(_Handle):
         return {k: self[k] for k in config_keys()}
 
     def to_text(self):
-        """'name = value' lines (the form of a checkpoint's ijepa.config metadata)."""
-        lines = []
-        for k, v in self.to_dict().items():
-            lines.append("%s = %s" % (k, v if isinstance(v, int) else "%.17g" % v))
-        return "\n".join(lines) + "\n"
+        """ijepa_config_to_text(): 'name = value' lines of every key (the form
+        of a checkpoint's ijepa.config metadata), independent of the locale."""
+        n = ctypes.c_size_t()
+        lib.ijepa_config_to_text(self._ptr, None, 0, ctypes.byref(n))
+        buf = ctypes.create_string_buffer(n.value + 1)
+        lib.ijepa_config_to_text(self._ptr, buf, len(buf), ctypes.byref(n))
+        return _decode(buf.value)
+
+    def update_from_text(self, text):
+        """ijepa_config_from_text(): apply 'name = value' lines (blank lines and
+        # comments skipped; all or nothing). Returns self."""
+        lib.ijepa_config_from_text(self._ptr, text.encode())
+        return self
 
     @classmethod
     def from_text(cls, text):
-        """Parse 'name = value' lines (blank lines and # comments skipped)."""
-        cfg = cls()
-        for n, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            name, eq, value = line.partition("=")
-            if not eq:
-                raise ValueError("config line %d is not 'name = value': %r" % (n, line))
-            name, value = name.strip(), value.strip()
-            key = _key(name)
-            cfg[name] = int(value) if lib.ijepa_config_key_type(key) == CFG_TYPE_INT else float(value)
-        return cfg
+        """A new Config: the defaults with text applied (update_from_text)."""
+        return cls().update_from_text(text)
 
 
 def _config_ptr(cfg):
@@ -801,7 +845,7 @@ class Encoder(_Model):
 
     def features(self, images, out=None):
         """Average-pooled features float32 [B, D] of an inference forward
-        (tokens summed in double in order, then divided: as examples/util.h)."""
+        (tokens summed in double in order, then divided: as ex_pool() of examples/common.c)."""
         tok = self.forward(images)
         s = np.zeros((tok.shape[0], tok.shape[2]), dtype=np.float64)
         for t in range(tok.shape[1]):
@@ -928,6 +972,45 @@ def loss_compute(target_out, targets, pred, kind=LOSS_SMOOTH_L1, ln_eps=1e-5, gr
     return loss.value, d_pred
 
 
+def loss_partial(target_out, targets, pred, total_batch, kind=LOSS_SMOOTH_L1, ln_eps=1e-5,
+                 grad=True):
+    """The loss of a slice of a batch of total_batch images (loss.h,
+    ijepa_loss_partial): arrays as loss_compute() for the slice's images.
+    Returns (sum of the element losses, d_pred or None), d_pred divided by
+    the element count of the whole batch; a non-finite sum is returned,
+    not raised."""
+    _check_array(target_out, "target_out", np.float32)
+    _check_array(targets, "targets", np.int32)
+    if target_out.ndim != 3 or targets.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim] and targets "
+                         "[num_targets, batch, n_target]")
+    b, n, d = target_out.shape
+    m, tb, nt = targets.shape
+    if tb != b:
+        raise ValueError("targets has batch %d, target_out %d" % (tb, b))
+    _check_array(pred, "pred", np.float32, (m * b, nt, d))
+    d_pred = np.empty_like(pred) if grad else None
+    total = _dbl()
+    lib.ijepa_loss_partial(_fptr(target_out), b, n, d, _iptr(targets), m, nt, _fptr(pred),
+                           _loss_kind(kind), ln_eps, total_batch,
+                           _fptr(d_pred) if grad else None, ctypes.byref(total))
+    return total.value, d_pred
+
+
+def loss_target_moments(target_out, ln_eps=1e-5):
+    """The collapse monitor's sums over the images of target_out float32
+    [B, N, D] (loss.h, ijepa_loss_target_moments): (sum, sumsq), float64 [D]
+    each, which add up over the slices of a batch."""
+    _check_array(target_out, "target_out", np.float32)
+    if target_out.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim]")
+    d = target_out.shape[2]
+    s1, s2 = np.empty(d, dtype=np.float64), np.empty(d, dtype=np.float64)
+    lib.ijepa_loss_target_moments(_fptr(target_out), *target_out.shape, ln_eps,
+                                  s1.ctypes.data_as(_pdbl), s2.ctypes.data_as(_pdbl))
+    return s1, s2
+
+
 def loss_target_std(target_out, ln_eps=1e-5):
     """Collapse monitor of target_out float32 [B, N, D] (see loss.h)."""
     _check_array(target_out, "target_out", np.float32)
@@ -945,9 +1028,13 @@ class Optimizer(_Handle):
 
     _kind = "optimizer"
 
-    def __init__(self, cfg):
-        ptr = _create(lib.ijepa_optimizer_create, _config_ptr(cfg))
-        super().__init__(_Resource(ptr, lib.ijepa_optimizer_free))
+    def __init__(self, cfg, _borrowed=None):
+        if _borrowed is not None:  # a trainer's (Trainer.optimizer)
+            ptr, owner = _borrowed
+            super().__init__(_Resource(ptr, None, [owner]))
+        else:
+            ptr = _create(lib.ijepa_optimizer_create, _config_ptr(cfg))
+            super().__init__(_Resource(ptr, lib.ijepa_optimizer_free))
         self._groups = []
 
     def add(self, model):
@@ -1033,10 +1120,12 @@ class Trainer(_Handle):
         self.target_encoder = Encoder(None, None, _borrowed=(
             lib.ijepa_trainer_target_encoder(ptr), self._res))
         self.predictor = Predictor(None, None, _borrowed=(lib.ijepa_trainer_predictor(ptr), self._res))
+        # group 0: the context encoder, group 1: the predictor
+        self.optimizer = Optimizer(None, _borrowed=(lib.ijepa_trainer_optimizer(ptr), self._res))
 
     def close(self):
         super().close()
-        for h in (self.context_encoder, self.target_encoder, self.predictor):
+        for h in (self.context_encoder, self.target_encoder, self.predictor, self.optimizer):
             h.close()
 
     def step(self, images):
@@ -1048,6 +1137,34 @@ class Trainer(_Handle):
         _check_array(images, "images", np.float32, (b, self.in_chans, self.img_size, self.img_size))
         loss = _dbl()
         lib.ijepa_trainer_step(self._ptr, _fptr(images), b, ctypes.byref(loss))
+        return loss.value
+
+    def compute(self, images, offset, batch):
+        """The first half of a data-parallel step (trainer.h): masks of the
+        whole batch of `batch` images, loss partials and gradients of
+        images float32 [count, in_chans, img, img], items [offset, offset +
+        count) of it (count may be 0). Then sum context_encoder.grads,
+        predictor.grads and partials over the workers, and apply()."""
+        if not isinstance(images, np.ndarray) or images.ndim != 4:
+            _check_array(images, "images", np.float32)
+            raise ValueError("images must have 4 dimensions [count, in_chans, img, img]")
+        b = images.shape[0]
+        _check_array(images, "images", np.float32, (b, self.in_chans, self.img_size, self.img_size))
+        lib.ijepa_trainer_compute(self._ptr, _fptr(images) if b else None, offset, b, batch)
+
+    @property
+    def partials(self):
+        """The step's partials: a float64 numpy view of the library's buffer
+        (no copy; sum it over the workers in place, like the gradients)."""
+        p, n = _pdbl(), _i64()
+        lib.ijepa_trainer_partials(self._ptr, ctypes.byref(p), ctypes.byref(n))
+        return _view(ctypes.addressof(p.contents), n.value, self._res, ctypes.c_double)
+
+    def apply(self):
+        """The second half: clip, AdamW, EMA and statistics from the summed
+        gradients and partials; returns the loss of the whole batch."""
+        loss = _dbl()
+        lib.ijepa_trainer_apply(self._ptr, ctypes.byref(loss))
         return loss.value
 
     @property
@@ -1064,6 +1181,12 @@ class Trainer(_Handle):
 
     def stats(self):
         return {k: self.stat(k) for k in STATS}
+
+    @property
+    def memory_bytes(self):
+        """ijepa_trainer_memory_bytes(): bytes in buffers sized by the
+        configuration (handles, moments, step buffers)."""
+        return lib.ijepa_trainer_memory_bytes(self._ptr)
 
     def save(self, path):
         """ijepa_trainer_save(): the whole training state (both encoders,
@@ -1091,14 +1214,48 @@ class Trainer(_Handle):
 
 # --- checkpoints ----------------------------------------------------------------------
 
+def _estimate(fn, cfg):
+    v = _i64()
+    fn(_config_ptr(cfg), ctypes.byref(v))
+    return v.value
+
+
+def encoder_estimate_bytes(cfg):
+    """ijepa_encoder_estimate_bytes(): what Encoder(ctx, cfg) would allocate,
+    computed without allocating it."""
+    return _estimate(lib.ijepa_encoder_estimate_bytes, cfg)
+
+
+def predictor_estimate_bytes(cfg):
+    """ijepa_predictor_estimate_bytes(): what Predictor(ctx, cfg) would allocate."""
+    return _estimate(lib.ijepa_predictor_estimate_bytes, cfg)
+
+
+def trainer_estimate_bytes(cfg):
+    """ijepa_trainer_estimate_bytes(): what Trainer(ctx, cfg) would allocate."""
+    return _estimate(lib.ijepa_trainer_estimate_bytes, cfg)
+
+
 class Checkpoint(_Handle):
-    """ijepa_checkpoint: a validated libijepa (safetensors) checkpoint file."""
+    """ijepa_checkpoint: a validated safetensors checkpoint file (libijepa's,
+    or any other: a foreign file has tensors but no configuration or step).
+    Tensors of dtype F16, BF16 and F64 read as float32."""
 
     _kind = "checkpoint"
 
-    def __init__(self, path):
-        ptr = _create(lib.ijepa_checkpoint_open, os.fsencode(path))
-        super().__init__(_Resource(ptr, lib.ijepa_checkpoint_free))
+    def __init__(self, path, _ptr=None):
+        if _ptr is None:
+            _ptr = _create(lib.ijepa_checkpoint_open, os.fsencode(path))
+        super().__init__(_Resource(_ptr, lib.ijepa_checkpoint_free))
+        self._index = None
+
+    @classmethod
+    def from_bytes(cls, data, name=None):
+        """ijepa_checkpoint_open_memory(): a checkpoint from the bytes of a
+        file (bytes, bytearray, memoryview or a uint8 array; copied)."""
+        ptr, size, _keep = _bytes_arg(data)
+        return cls(None, _ptr=_create(lib.ijepa_checkpoint_open_memory, ptr, size,
+                                      name.encode() if name else None))
 
     @property
     def config(self):
@@ -1112,10 +1269,19 @@ class Checkpoint(_Handle):
         lib.ijepa_checkpoint_step(self._ptr, ctypes.byref(v))
         return v.value
 
-    def metadata(self, key):
-        v = ctypes.c_char_p()
-        lib.ijepa_checkpoint_metadata(self._ptr, key.encode(), ctypes.byref(v))
-        return _decode(v.value)
+    def metadata(self, key=None):
+        """The value of one "__metadata__" key; without a key, all of them as
+        a dict in the file's order."""
+        if key is not None:
+            v = ctypes.c_char_p()
+            lib.ijepa_checkpoint_metadata(self._ptr, key.encode(), ctypes.byref(v))
+            return _decode(v.value)
+        k, v = ctypes.c_char_p(), ctypes.c_char_p()
+        out = OrderedDict()
+        for i in range(lib.ijepa_checkpoint_metadata_count(self._ptr)):
+            lib.ijepa_checkpoint_metadata_at(self._ptr, i, ctypes.byref(k), ctypes.byref(v))
+            out[_decode(k.value)] = _decode(v.value)
+        return out
 
     def tensors(self):
         """[(name, shape)] in the order of their data."""
@@ -1128,15 +1294,117 @@ class Checkpoint(_Handle):
             out.append((_decode(name.value), tuple(dims[:nd.value])))
         return out
 
+    def dtypes(self):
+        """{name: "F32" | "F16" | "BF16" | "F64"}: each tensor's stored dtype."""
+        return {n: _decode(lib.ijepa_checkpoint_tensor_dtype(self._ptr, i))
+                for i, (n, _) in enumerate(self.tensors())}
+
+    def read(self, name):
+        """A tensor as a new float32 array of its shape (converted from F16,
+        BF16 or F64; every value checked finite)."""
+        if self._index is None:
+            self._index = {n: (i, shape) for i, (n, shape) in enumerate(self.tensors())}
+        if name not in self._index:
+            raise KeyError("%s: no tensor %r" % (self._kind, name))
+        i, shape = self._index[name]
+        out = np.empty(shape, dtype=np.float32)
+        lib.ijepa_checkpoint_read_tensor(self._ptr, i, _fptr(out), out.size)
+        return out
+
+    def read_all(self):
+        """OrderedDict name -> float32 array of every tensor, in data order."""
+        return OrderedDict((n, self.read(n)) for n, _ in self.tensors())
+
     def load_into(self, model, prefix):
-        """Load group prefix ("encoder", "target_encoder", "predictor") into
-        an Encoder or Predictor."""
+        """Load group prefix ("encoder", "target_encoder", "predictor"; "" for
+        a bare state dict) into an Encoder or Predictor."""
         if isinstance(model, Encoder):
             lib.ijepa_checkpoint_load_encoder(self._ptr, prefix.encode(), model._ptr)
         elif isinstance(model, Predictor):
             lib.ijepa_checkpoint_load_predictor(self._ptr, prefix.encode(), model._ptr)
         else:
             raise TypeError("load_into() takes an Encoder or Predictor")
+
+    def _check(self, fn, prefix, cfg):
+        v = _i64()
+        fn(self._ptr, prefix.encode(), _opt_config_ptr(cfg), ctypes.byref(v))
+        return v.value
+
+    def check_encoder(self, prefix, cfg=None):
+        """ijepa_checkpoint_check_encoder(): raise IjepaError unless group
+        prefix holds every tensor an Encoder of cfg (default: the file's own
+        configuration) loads, with its shape; return the bytes that encoder
+        would allocate. Nothing model-sized is allocated."""
+        return self._check(lib.ijepa_checkpoint_check_encoder, prefix, cfg)
+
+    def check_predictor(self, prefix, cfg=None):
+        """ijepa_checkpoint_check_predictor(): as check_encoder() for a Predictor."""
+        return self._check(lib.ijepa_checkpoint_check_predictor, prefix, cfg)
+
+    def check_trainer(self, cfg=None):
+        """ijepa_trainer_check(): raise IjepaError unless Trainer.load() of
+        this file into a Trainer of cfg would find what it needs; return the
+        bytes that trainer would allocate."""
+        v = _i64()
+        lib.ijepa_trainer_check(self._ptr, _opt_config_ptr(cfg), ctypes.byref(v))
+        return v.value
+
+
+class CheckpointWriter(_Handle):
+    """ijepa_checkpoint_writer: writes a checkpoint atomically.
+
+        with CheckpointWriter(cfg, step) as w:       # a libijepa file
+            w.add_model("target_encoder", encoder)
+            w.add("extra.scale", np.ones(3, np.float32))
+            w.set_metadata("note", "anything")
+            w.save("out.safetensors")
+
+    Without a configuration (cfg None, step 0) it writes a plain safetensors
+    file: the tensors, the metadata set here and "ijepa.checksum", as
+    safetensors.torch.save_file() would (set_metadata("format", "pt") for
+    tools that ask for it). The arrays and models added are kept alive by the
+    writer and read at each save()."""
+
+    _kind = "checkpoint writer"
+
+    def __init__(self, cfg=None, step=0):
+        ptr = _create(lib.ijepa_checkpoint_writer_create, _opt_config_ptr(cfg), step)
+        super().__init__(_Resource(ptr, lib.ijepa_checkpoint_writer_free))
+
+    def add(self, name, array):
+        """Add one tensor: a C-contiguous float32 numpy array (0 to 8 dims),
+        written under name."""
+        _check_array(array, "array", np.float32)
+        if array.ndim > CHECKPOINT_MAX_DIMS:
+            raise ValueError("array has %d dimensions, more than %d"
+                             % (array.ndim, CHECKPOINT_MAX_DIMS))
+        dims = (_i64 * max(array.ndim, 1))(*array.shape)
+        lib.ijepa_checkpoint_writer_add_tensor(self._ptr, name.encode("utf-8"), array.ndim, dims,
+                                               _fptr(array))
+        self._res.deps.append(array)
+        return self
+
+    def add_model(self, prefix, model):
+        """Add every tensor of an Encoder or Predictor (its parameters, read at
+        each save) as "<prefix>.<name>" ("" : the bare names)."""
+        if not isinstance(model, _Model):
+            raise TypeError("add_model() takes an Encoder or Predictor")
+        params = model.params
+        lib.ijepa_checkpoint_writer_add(self._ptr, prefix.encode("utf-8"), model._table(),
+                                        _fptr(params))
+        self._res.deps.append(params)
+        return self
+
+    def set_metadata(self, key, value):
+        """Set a "__metadata__" key (UTF-8 strings; the library's own keys are
+        refused)."""
+        lib.ijepa_checkpoint_writer_set_metadata(self._ptr, key.encode("utf-8"),
+                                                 value.encode("utf-8"))
+        return self
+
+    def save(self, path):
+        """Write the file atomically (ijepa_checkpoint_writer_save())."""
+        lib.ijepa_checkpoint_writer_save(self._ptr, os.fsencode(path))
 
 
 def read_checkpoint_config(path):
@@ -1209,6 +1477,24 @@ class Image(_Handle):
         return cls(out.value)
 
     @classmethod
+    def from_pixels(cls, pixels):
+        """Wrap 8-bit samples (a uint8 array [height, width] for 1 channel or
+        [height, width, 3] for RGB, C-contiguous; copied) as an image, for
+        the transforms (ijepa_image_from_pixels)."""
+        _check_array(pixels, "pixels", np.uint8)
+        if pixels.ndim == 2:
+            h, w, c = pixels.shape[0], pixels.shape[1], 1
+        elif pixels.ndim == 3 and pixels.shape[2] in (1, 3):
+            h, w, c = pixels.shape
+        else:
+            raise ValueError("pixels must have shape (height, width) or (height, width, 3), "
+                             "not %s" % (pixels.shape,))
+        out = ctypes.c_void_p()
+        lib.ijepa_image_from_pixels(ctypes.byref(out),
+                                    pixels.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), w, h, c)
+        return cls(out.value)
+
+    @classmethod
     def load(cls, path, channels=3, cfg=None):
         """Read and decode the file at path (str, bytes or os.PathLike)."""
         out = ctypes.c_void_p()
@@ -1235,7 +1521,8 @@ class Image(_Handle):
 
     @property
     def format(self):
-        """"png" or "jpeg": the format of the source (from its bytes)."""
+        """"png" or "jpeg" (the format of the decoded bytes), or "raw"
+        (from_pixels)."""
         return IMAGE_FORMATS[lib.ijepa_image_format(self._ptr)]
 
     def _out(self, out, shape):
@@ -1336,6 +1623,12 @@ class Dataset(_Handle):
         """Restart the stream at the first position of epoch."""
         lib.ijepa_dataset_set_epoch(self._ptr, epoch)
 
+    def set_slice(self, position, group, offset, count):
+        """From position on, give only the images [offset, offset + count)
+        of each group of `group` positions: a data-parallel worker's slice of
+        every global batch (next_batch(batch=count) once per batch)."""
+        lib.ijepa_dataset_set_slice(self._ptr, position, group, offset, count)
+
     @property
     def epoch(self):
         return lib.ijepa_dataset_epoch(self._ptr)
@@ -1347,10 +1640,6 @@ class Dataset(_Handle):
     @property
     def skipped(self):
         return lib.ijepa_dataset_skipped(self._ptr)
-
-    @property
-    def last_error(self):
-        return _decode(lib.ijepa_dataset_last_error(self._ptr))
 
     @property
     def last_skip_error(self):

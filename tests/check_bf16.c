@@ -49,6 +49,7 @@
 #include "bf16.h"
 #include "check_ijepa.h"
 #include "glue.h"
+#include "helpers.h"
 #include "ijepa/ijepa.h"
 #include "ijepa/loss.h"
 #include "ijepa/mask.h"
@@ -57,7 +58,6 @@
 #include "ops.h"
 #include "ref.h"
 #include "ref_pred.h"
-#include "ref_util.h"
 #include "ref_vit.h"
 
 #define U16 0x1p-8
@@ -667,7 +667,7 @@ START_TEST(test_matmul_bf16)
                         ijepa__ops_set_bf16_native(f.ops, 0);
                     rc = ijepa__matmul_x(f.ops, b, M, N, K, A, ta, B, tb, bias ? bi : NULL, alpha,
                                          0, C, flags);
-                    ck_assert_msg(rc == IJEPA_OK, "%s: %d %s", what, rc, f.err.msg);
+                    ck_assert_msg(rc == IJEPA_OK, "%s: %d %s", what, rc, ijepa_last_error());
                     c = cmp_bf16(C, want, b * M * N, 0, RT16, S);
                     free(C);
                 } else {
@@ -677,7 +677,7 @@ START_TEST(test_matmul_bf16)
                         ijepa__ops_set_bf16_native(f.ops, 0);
                     rc = ijepa__matmul_x(f.ops, b, M, N, K, A, ta, B, tb, bias ? bi : NULL, alpha,
                                          acc, C, flags);
-                    ck_assert_msg(rc == IJEPA_OK, "%s: %d %s", what, rc, f.err.msg);
+                    ck_assert_msg(rc == IJEPA_OK, "%s: %d %s", what, rc, ijepa_last_error());
                     c = ref_compare_f(C, want, b * M * N, 0, 0, S);
                     free(C);
                 }
@@ -700,7 +700,7 @@ START_TEST(test_matmul_bf16_errors)
     int rc = ijepa__matmul_x(f.ops, 1, 2, 2, 2, a, 0, a, 0, NULL, 1.0f, 1, c16,
                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16);
     ck_assert_int_eq(rc, IJEPA_ERR_INVALID_ARG);
-    ck_assert_msg(strstr(f.err.msg, "accumulate") != NULL, "message: %s", f.err.msg);
+    ck_assert_msg(strstr(ijepa_last_error(), "accumulate") != NULL, "message: %s", ijepa_last_error());
     float c[4] = {0};
     rc = ijepa__matmul_x(f.ops, 1, 2, 2, 2, a, 0, a, 0, NULL, 1.0f, 1, c,
                          IJEPA__MM_BF16 | IJEPA__MM_GELU);

@@ -10,11 +10,18 @@
  *            keeps path order; a batch item equals ijepa_image_load() +
  *            ijepa_image_transform_train() with ijepa_dataset_crop_seed()
  *            of its position (and the eval transform); the same seed gives
- *            the same batches with 0, 1 or 3 workers; set_epoch replays
+ *            the same batches with 0, 1 or 3 workers; set_epoch replays;
+ *            slices of each group of positions give the whole stream's
+ *            rows (set_slice)
  *   errors   stop mode fails naming the bad file and consumes nothing; skip
  *            mode skips and counts; all-bad trees fail instead of spinning;
  *            free mid-epoch with busy workers (leak-checked under
  *            make check-asan); argument errors
+ *   hostile  a file the scan listed and that is then replaced by a FIFO
+ *            (the tree changing under a running dataset) fails the batch
+ *            with IJEPA_ERR_IO naming it, or is skipped, at once; free
+ *            returns at once (before the fix a worker blocked opening the
+ *            FIFO, next_batch waited for it and free joined it: forever)
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -22,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <png.h>
@@ -30,7 +38,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ref_img.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 #define REQUIRE(cond, ...)             \
     do {                               \
@@ -135,7 +143,7 @@ static ijepa_dataset *open_ok(const ijepa_config *cfg)
 static void batch_ok(ijepa_dataset *ds, int64_t b, float *out, int64_t *idx)
 {
     int rc = ijepa_dataset_next_batch(ds, b, out, idx);
-    REQUIRE(rc == IJEPA_OK, "next_batch: %s", ijepa_dataset_last_error(ds));
+    REQUIRE(rc == IJEPA_OK, "next_batch: %s", ijepa_last_error());
 }
 
 // --- scan ------------------------------------------------------------------------
@@ -190,7 +198,6 @@ START_TEST(scan_tree)
                "ijepa_dataset_create", "in_chans 2");
     ijepa_config_free(cfg2);
     ck_assert_int_eq(ijepa_dataset_size(NULL), 0);
-    ck_assert_str_eq(ijepa_dataset_last_error(NULL), "");
     ck_assert_str_eq(ijepa_dataset_last_skip_error(NULL), "");
     ijepa_dataset_free(NULL);
     ijepa_config_free(cfg);
@@ -336,13 +343,93 @@ START_TEST(stream_deterministic)
     ck_assert(!memcmp(i1, i2, sizeof i1));
     ck_assert(!memcmp(e1, again, sizeof(float) * (size_t)(7 * C * S * S)));
     expect_err(ijepa_dataset_set_epoch(ds, -1), IJEPA_ERR_INVALID_ARG,
-               ijepa_dataset_last_error(ds), "ijepa_dataset_set_epoch", "epoch -1");
+               ijepa_last_error(), "ijepa_dataset_set_epoch", "epoch -1");
     free(e1);
     free(again);
     ijepa_dataset_free(ds);
     ijepa_config_free(cfg);
     free(ref);
     free(out);
+    remove_tree();
+}
+END_TEST
+
+/* Slices of each group of positions (the data of data-parallel workers):
+ * three datasets taking [0, 2), [2, 3) and [3, 5) of each group of 5, with
+ * 0, 1 and 3 workers, give exactly the rows of the whole stream's batches of
+ * 5 (pixels with the training crops of their positions, and indices), over
+ * several epochs; a slice started at a later position (a resumed run) gives
+ * the rows from there; set_epoch keeps the slice; argument errors, and skip
+ * mode refuses a proper slice. */
+START_TEST(stream_slices)
+{
+    make_tree();
+    const int64_t G = 5, S = 10, C = 3, STEPS = 6, F = C * S * S;
+    ijepa_config *cfg = data_cfg(S, C, G, 2, 17);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_TRAIN),
+                     IJEPA_OK);
+    ijepa_dataset *ds = open_ok(cfg);
+    float *whole = malloc(sizeof(float) * (size_t)(STEPS * G * F));
+    float *out = malloc(sizeof(float) * (size_t)(G * F));
+    int64_t widx[6 * 5], idx[5];
+    for (int64_t s = 0; s < STEPS; s++)
+        batch_ok(ds, G, whole + s * G * F, widx + s * G);
+    ijepa_dataset_free(ds);
+    const int64_t sl[3][3] = {{0, 2, 0}, {2, 1, 1}, {3, 2, 3}}; /* offset, count, workers */
+    for (int k = 0; k < 3; k++) {
+        const int64_t off = sl[k][0], cnt = sl[k][1];
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_WORKERS, sl[k][2]), IJEPA_OK);
+        for (int64_t from = 0; from <= 2; from += 2) { /* from the start, and resuming at 2 */
+            ds = open_ok(cfg);
+            int rc = ijepa_dataset_set_slice(ds, from * G, G, off, cnt);
+            REQUIRE(rc == IJEPA_OK, "set_slice: %s", ijepa_last_error());
+            ck_assert_int_eq(ijepa_dataset_position(ds), from * G + off);
+            for (int64_t s = from; s < STEPS; s++) {
+                batch_ok(ds, cnt, out, idx);
+                REQUIRE(!memcmp(idx, widx + s * G + off, sizeof(int64_t) * (size_t)cnt) &&
+                        !memcmp(out, whole + (s * G + off) * F, sizeof(float) * (size_t)(cnt * F)),
+                        "slice [%lld, +%lld) from step %lld: step %lld differs from the whole "
+                        "stream's rows", (long long)off, (long long)cnt, (long long)from,
+                        (long long)s);
+            }
+            ck_assert_int_eq(ijepa_dataset_position(ds), STEPS * G + off);
+            ck_assert_int_eq(ijepa_dataset_epoch(ds), (STEPS * G + off) / 7);
+            ijepa_dataset_free(ds);
+        }
+    }
+    /* set_epoch keeps the slice: item 0 is position 7 + offset */
+    ds = open_ok(cfg);
+    ck_assert_int_eq(ijepa_dataset_set_slice(ds, 0, G, 3, 2), IJEPA_OK);
+    ck_assert_int_eq(ijepa_dataset_set_epoch(ds, 1), IJEPA_OK);
+    ck_assert_int_eq(ijepa_dataset_position(ds), 7 + 3);
+    batch_ok(ds, 2, out, idx);
+    ck_assert_int_eq(ijepa_dataset_position(ds), 7 + G + 3);
+    /* argument errors change nothing */
+    const char *FN = "ijepa_dataset_set_slice";
+    const int64_t bad[][4] = {{-1, 5, 0, 1}, {0, 0, 0, 1},  {0, 5, -1, 1}, {0, 5, 0, 0},
+                              {0, 5, 4, 2},  {0, 5, 5, 1},  {INT64_MAX, 5, 0, 1},
+                              {0, INT64_MAX, INT64_MAX - 1, 2}};
+    for (size_t k = 0; k < COUNT_OF(bad); k++)
+        expect_err(ijepa_dataset_set_slice(ds, bad[k][0], bad[k][1], bad[k][2], bad[k][3]),
+                   IJEPA_ERR_INVALID_ARG, ijepa_last_error(), FN, "bad slice");
+    expect_err(ijepa_dataset_set_slice(NULL, 0, 5, 0, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), FN, "NULL dataset");
+    ck_assert_int_eq(ijepa_dataset_position(ds), 7 + G + 3);
+    ijepa_dataset_free(ds);
+    /* skip mode: a proper slice is refused, the whole group is fine */
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_ON_ERROR, IJEPA_DATA_SKIP),
+                     IJEPA_OK);
+    ds = open_ok(cfg);
+    expect_err(ijepa_dataset_set_slice(ds, 0, G, 0, 2), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), FN, "skip mode, slice of 2 of 5");
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "data_on_error = stop"));
+    ck_assert_int_eq(ijepa_dataset_set_slice(ds, 2 * G, G, 0, G), IJEPA_OK);
+    batch_ok(ds, G, out, idx);
+    ck_assert(!memcmp(idx, widx + 2 * G, sizeof(int64_t) * (size_t)G));
+    ijepa_dataset_free(ds);
+    free(whole);
+    free(out);
+    ijepa_config_free(cfg);
     remove_tree();
 }
 END_TEST
@@ -370,7 +457,7 @@ START_TEST(bad_files)
     for (int k = 0; k < 2; k++) {
         int rc = ijepa_dataset_next_batch(ds, 2, out, idx);
         ck_assert_int_eq(rc, IJEPA_ERR_FORMAT);
-        const char *msg = ijepa_dataset_last_error(ds);
+        const char *msg = ijepa_last_error();
         ck_assert_msg(strstr(msg, "ijepa_dataset_next_batch()") && strstr(msg, "/b.png: "),
                       "message '%s' does not name the function and the file", msg);
         ck_assert_int_eq(ijepa_dataset_position(ds), 4);
@@ -402,7 +489,7 @@ START_TEST(bad_files)
     ds = open_ok(cfg);
     float one[3 * 8 * 8];
     expect_err(ijepa_dataset_next_batch(ds, 1, one, NULL), IJEPA_ERR_FORMAT,
-               ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "all files bad");
+               ijepa_last_error(), "ijepa_dataset_next_batch", "all files bad");
     ijepa_dataset_free(ds);
     ijepa_config_free(cfg);
     remove_tree();
@@ -431,11 +518,11 @@ START_TEST(free_mid_epoch)
         /* argument errors */
         ijepa_dataset *ds = open_ok(cfg);
         expect_err(ijepa_dataset_next_batch(ds, 5, out, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "batch > batch_size");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "batch > batch_size");
         expect_err(ijepa_dataset_next_batch(ds, 0, out, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "batch 0");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "batch 0");
         expect_err(ijepa_dataset_next_batch(ds, 1, NULL, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "NULL out");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "NULL out");
         expect_err(ijepa_dataset_next_batch(NULL, 1, out, NULL), IJEPA_ERR_INVALID_ARG,
                    ijepa_last_error(), "ijepa_dataset_next_batch", "NULL dataset");
         ijepa_dataset_free(ds);
@@ -443,6 +530,65 @@ START_TEST(free_mid_epoch)
         ijepa_config_free(cfg);
     }
     remove_tree();
+}
+END_TEST
+
+// --- hostile ---------------------------------------------------------------------
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+START_TEST(fifo_after_scan)
+{
+    const int64_t S = 8;
+    for (int skip = 0; skip <= 1; skip++) {
+        make_tree();
+        /* path order, 2 images per batch, 1 batch ahead: the workers can
+         * reach "z/last.png" (index 6) only after three batches, so it is
+         * surely a FIFO by the time it is opened */
+        ijepa_config *cfg = data_cfg(S, 3, 2, 2, 0);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_SHUFFLE, 0), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_PREFETCH, 1), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_ON_ERROR,
+                                              skip ? IJEPA_DATA_SKIP : IJEPA_DATA_STOP),
+                         IJEPA_OK);
+        ijepa_dataset *ds = open_ok(cfg);
+        char path[512];
+        snprintf(path, sizeof path, "%s/z/last.png", g_dir);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        float out[2 * 3 * 8 * 8];
+        int64_t idx[2];
+        for (int b = 0; b < 3; b++)
+            batch_ok(ds, 2, out, idx);
+        double t0 = now_s();
+        const int rc = ijepa_dataset_next_batch(ds, 1, out, idx);
+        const double dt = now_s() - t0;
+        /* 1 s: a liveness bound (this takes microseconds; it used to hang) */
+        REQUIRE(dt < 1.0, "next_batch took %.3f s", dt);
+        if (!skip) {
+            ck_assert_int_eq(rc, IJEPA_ERR_IO);
+            const char *msg = ijepa_last_error();
+            REQUIRE(strstr(msg, path) && strstr(msg, "FIFO"),
+                    "message '%s' does not name the file and the FIFO", msg);
+            ck_assert_int_eq(ijepa_dataset_position(ds), 6);
+        } else {
+            REQUIRE(rc == IJEPA_OK, "skip mode: %s", ijepa_last_error());
+            ck_assert_int_eq(idx[0], 0); /* the next epoch's first image */
+            ck_assert_int_eq(ijepa_dataset_skipped(ds), 1);
+            REQUIRE(strstr(ijepa_dataset_last_skip_error(ds), "FIFO"), "skip error '%s'",
+                    ijepa_dataset_last_skip_error(ds));
+        }
+        t0 = now_s();
+        ijepa_dataset_free(ds);
+        REQUIRE(now_s() - t0 < 1.0, "ijepa_dataset_free took %.3f s", now_s() - t0);
+        ijepa_config_free(cfg);
+        remove_tree();
+    }
 }
 END_TEST
 
@@ -458,11 +604,17 @@ Suite *ijepa_dataset_suite(void)
     tcase_add_test(tc, stream_permutations);
     tcase_add_test(tc, stream_matches_single_image);
     tcase_add_test(tc, stream_deterministic);
+    tcase_add_test(tc, stream_slices);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, bad_files);
     tcase_add_test(tc, free_mid_epoch);
+    suite_add_tcase(s, tc);
+    /* short: a regression here is a hang (before the fix, forever) */
+    tc = tcase_create("hostile");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, fifo_after_scan);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -13,7 +13,7 @@
  * which run in the child.
  *
  * Helpers the suites share (assertions, config building, tensor-table
- * checks, the encoder fixture, add_tcase()) are in tests/ref_util.h.
+ * checks, the encoder fixture, add_tcase()) are in tests/helpers.h.
  */
 #ifndef IJEPA_TESTS_CHECK_IJEPA_H
 #define IJEPA_TESTS_CHECK_IJEPA_H
@@ -24,6 +24,7 @@
  * 4 s; scaled by CK_TIMEOUT_MULTIPLIER, e.g. under valgrind). */
 #define IJEPA_TEST_TIMEOUT 120
 
+Suite *ijepa_config_suite(void);  /* check_config.c: include/ijepa/config.h */
 Suite *ijepa_ops_suite(void);     /* check_ops.c: oneDNN kernels (lib/ops.h) */
 Suite *ijepa_encoder_suite(void); /* check_encoder.c: include/ijepa/encoder.h */
 Suite *ijepa_mask_suite(void);    /* check_mask.c: include/ijepa/mask.h */
@@ -32,6 +33,8 @@ Suite *ijepa_optim_suite(void);   /* check_optim.c: include/ijepa/optim.h */
 Suite *ijepa_predictor_suite(void); /* check_predictor.c: include/ijepa/predictor.h */
 Suite *ijepa_trainer_suite(void);   /* check_trainer.c: include/ijepa/trainer.h */
 Suite *ijepa_checkpoint_suite(void); /* check_checkpoint.c: include/ijepa/checkpoint.h */
+Suite *ijepa_ckpt_limits_suite(void); /* check_ckpt_limits.c: checkpoint costs, caps, temp files */
+Suite *ijepa_ckpt_interop_suite(void); /* check_ckpt_interop.c: dtypes, bare state dicts, writer */
 Suite *ijepa_image_suite(void);     /* check_image.c: include/ijepa/image.h */
 Suite *ijepa_dataset_suite(void);   /* check_dataset.c: include/ijepa/dataset.h */
 Suite *ijepa_bf16_suite(void);      /* check_bf16.c: precision = bf16 (lib/bf16.h, models) */

@@ -30,6 +30,7 @@ static const struct {
     const char *name;        /* suite_create() name */
     Suite *(*make)(void);
 } suites[] = {
+    { "config", ijepa_config_suite },
     { "ops", ijepa_ops_suite },
     { "encoder", ijepa_encoder_suite },
     { "mask", ijepa_mask_suite },
@@ -38,6 +39,8 @@ static const struct {
     { "predictor", ijepa_predictor_suite },
     { "trainer", ijepa_trainer_suite },
     { "checkpoint", ijepa_checkpoint_suite },
+    { "ckpt_limits", ijepa_ckpt_limits_suite },
+    { "ckpt_interop", ijepa_ckpt_interop_suite },
     { "image", ijepa_image_suite },
     { "dataset", ijepa_dataset_suite },
     { "bf16", ijepa_bf16_suite },

@@ -31,11 +31,16 @@
  * image, counted (ijepa_dataset_skipped()) and its error kept
  * (ijepa_dataset_last_skip_error()); the batch is filled with the next good
  * images. Only decoding errors (IJEPA_ERR_FORMAT, IJEPA_ERR_IO) are skipped.
+ * Files are read as ijepa_image_load() reads them: a listed file that has
+ * become a FIFO, a device or a directory since the scan is a bad file
+ * (IJEPA_ERR_IO), found at once; a worker never waits for a writer.
  *
  * Ownership and threading: the dataset is owned by the caller and freed with
  * ijepa_dataset_free(), which may be called at any time (mid-epoch): it
- * stops and joins its workers (each finishes the image it is decoding) and
- * frees everything. A dataset is used by one thread at a time; its workers
+ * stops and joins its workers (each finishes the image it is decoding, a
+ * cost bounded by the data_max_* limits) and frees everything. A worker
+ * blocks only where any read of a regular file can (e.g. on a hung network
+ * file system). A dataset is used by one thread at a time; its workers
  * are its own (POSIX threads) and touch nothing else.
  */
 #ifndef IJEPA_DATASET_H
@@ -73,12 +78,6 @@ IJEPA_API int ijepa_dataset_create(ijepa_dataset **out, const char *root,
 /** Stop the workers, join them and free the dataset. NULL is a no-op. */
 IJEPA_API void ijepa_dataset_free(ijepa_dataset *ds);
 
-/**
- * Last failure on this dataset, "" if none. Never NULL (also for NULL ds).
- * Owned by the dataset; valid until its next failing call or its free.
- */
-IJEPA_API const char *ijepa_dataset_last_error(const ijepa_dataset *ds);
-
 /** Number of image files found; 0 for NULL. */
 IJEPA_API int64_t ijepa_dataset_size(const ijepa_dataset *ds);
 
@@ -104,14 +103,15 @@ IJEPA_API const char *ijepa_dataset_path(const ijepa_dataset *ds, int64_t index)
  *   epoch's worth of consecutive files failed (every file is bad);
  *   IJEPA_ERR_NOMEM if a worker could not allocate its buffers (in skip mode
  *   the good images before it have been consumed).
- *   The message, in ijepa_dataset_last_error(), names the file and the cause.
+ *   The message, in ijepa_last_error(), names the file and the cause.
  */
 IJEPA_API int ijepa_dataset_next_batch(ijepa_dataset *ds, int64_t batch, float *out,
                                        int64_t *indices);
 
 /**
  * Restart the stream at the first position of `epoch` (e.g. to resume a
- * run): pending decodes are discarded, the skip counter is kept.
+ * run): pending decodes are discarded, the skip counter is kept (a slice,
+ * ijepa_dataset_set_slice(), is kept and restarts there too).
  *
  * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG if ds is NULL or epoch < 0 or too
  *   large (epoch * size must fit in int64); IJEPA_ERR_NOMEM if a worker
@@ -120,8 +120,38 @@ IJEPA_API int ijepa_dataset_next_batch(ijepa_dataset *ds, int64_t batch, float *
  */
 IJEPA_API int ijepa_dataset_set_epoch(ijepa_dataset *ds, int64_t epoch);
 
+/**
+ * Give only a slice of each group of positions, from `position` on: the
+ * data of one of several data-parallel workers that share each batch of
+ * `group` images (group = the global batch size). The stream restarts
+ * (pending decodes are discarded, the skip counter is kept) so that the
+ * images given next are those of positions
+ *     position + k * group + offset + j,   k = 0, 1, ...,  0 <= j < count,
+ * in that order: worker r with the slice [offset, offset + count) of each
+ * batch calls ijepa_dataset_next_batch(ds, count, ...) once per batch and
+ * gets exactly the images (files, crops) that one dataset giving whole
+ * batches of `group` would put at those rows. Slices of the workers that
+ * tile [0, group) therefore cover each epoch's permutation once, with no
+ * image twice. position is the first position of the batch to start at
+ * (0, or step * group to resume a run at a step). (position, group, 0,
+ * group) is the whole stream from position; ijepa_dataset_set_epoch()
+ * keeps the slice and restarts it at epoch * size.
+ *
+ * @return IJEPA_OK;
+ *   IJEPA_ERR_INVALID_ARG if ds is NULL, position < 0, group < 1, offset <
+ *   0, count < 1, offset + count > group, a value too large, or count <
+ *   group with data_on_error = IJEPA_DATA_SKIP (skipping a bad file would
+ *   shift the images of the other slices, which this worker cannot know):
+ *   nothing changed;
+ *   IJEPA_ERR_NOMEM if a worker thread cannot be restarted (the dataset
+ *   then decodes on the calling thread, as with data_workers = 0).
+ */
+IJEPA_API int ijepa_dataset_set_slice(ijepa_dataset *ds, int64_t position, int64_t group,
+                                      int64_t offset, int64_t count);
+
 /** Position of the next image to be taken (images taken or skipped since
- * epoch 0, plus epoch * size after ijepa_dataset_set_epoch()); 0 for NULL. */
+ * epoch 0, plus epoch * size after ijepa_dataset_set_epoch(); with a slice,
+ * the stream position of the next image of the slice); 0 for NULL. */
 IJEPA_API int64_t ijepa_dataset_position(const ijepa_dataset *ds);
 
 /**
@@ -132,7 +162,7 @@ IJEPA_API int64_t ijepa_dataset_position(const ijepa_dataset *ds);
  */
 IJEPA_API uint64_t ijepa_dataset_crop_seed(const ijepa_dataset *ds, int64_t position);
 
-/** Epoch of the next image to be taken (position / size); 0 for NULL. */
+/** Epoch of the next image to be taken (ijepa_dataset_position() / size); 0 for NULL. */
 IJEPA_API int64_t ijepa_dataset_epoch(const ijepa_dataset *ds);
 
 /** Files skipped so far (IJEPA_DATA_SKIP mode); 0 for NULL. */

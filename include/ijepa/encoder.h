@@ -67,9 +67,6 @@ IJEPA_API int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx,
 /** Free an encoder. NULL is a no-op. */
 IJEPA_API void ijepa_encoder_free(ijepa_encoder *enc);
 
-/** Last failure on this encoder, "" if none. Never NULL. */
-IJEPA_API const char *ijepa_encoder_last_error(const ijepa_encoder *enc);
-
 /** The encoder's own copy of its configuration. Borrowed, read-only. */
 IJEPA_API const ijepa_config *ijepa_encoder_config(const ijepa_encoder *enc);
 
@@ -82,6 +79,16 @@ IJEPA_API int64_t ijepa_encoder_embed_dim(const ijepa_encoder *enc);
 /** Bytes of memory the handle holds in parameters, gradients and
  * activations (the compute kernels and their scratchpad come on top). */
 IJEPA_API int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc);
+
+/**
+ * What ijepa_encoder_create(cfg) would allocate: *bytes is the
+ * ijepa_encoder_memory_bytes() of the encoder it would make. Computed from
+ * the configuration without allocating anything model-sized, with the same
+ * checks and errors as ijepa_encoder_create() (IJEPA_ERR_INVALID_ARG for an
+ * invalid combination of keys, IJEPA_ERR_NOMEM for activations no machine
+ * holds), plus IJEPA_ERR_INVALID_ARG for NULL arguments. Thread-safe.
+ */
+IJEPA_API int ijepa_encoder_estimate_bytes(const ijepa_config *cfg, int64_t *bytes);
 
 /**
  * Re-initialise the parameters from seed (as at creation) and zero the

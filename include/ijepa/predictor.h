@@ -60,9 +60,6 @@ IJEPA_API int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx,
 /** Free a predictor. NULL is a no-op. */
 IJEPA_API void ijepa_predictor_free(ijepa_predictor *pred);
 
-/** Last failure on this predictor, "" if none. Never NULL. */
-IJEPA_API const char *ijepa_predictor_last_error(const ijepa_predictor *pred);
-
 /** Re-initialise the parameters from seed and zero the gradients. */
 IJEPA_API int ijepa_predictor_init_params(ijepa_predictor *pred, uint64_t seed);
 
@@ -115,6 +112,14 @@ IJEPA_API const ijepa_tensor_table *ijepa_predictor_tensors(const ijepa_predicto
 
 /** Bytes of memory the handle holds. */
 IJEPA_API int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *pred);
+
+/**
+ * What ijepa_predictor_create(cfg) would allocate (its
+ * ijepa_predictor_memory_bytes()), computed without allocating anything
+ * model-sized; the same checks and errors as ijepa_predictor_create(), plus
+ * IJEPA_ERR_INVALID_ARG for NULL arguments. Thread-safe.
+ */
+IJEPA_API int ijepa_predictor_estimate_bytes(const ijepa_config *cfg, int64_t *bytes);
 
 #ifdef __cplusplus
 }

@@ -1,19 +1,21 @@
 #!/usr/bin/python3
-"""I-JEPA pretraining on Fashion-MNIST from Python: the Python twin of
-ijepa-train (examples/train.c). Same recipes, data order, seed handling and
+"""I-JEPA pretraining from Python: the Python twin of ijepa-train
+(examples/train.c). Same options, presets, data order, seed handling and
 log, so the same command line gives the same losses and weights:
 
-    python3 python/examples/train.py --config tiny --steps 20 --seed 1 --out run
-    examples/ijepa-train --config tiny --steps 20 --seed 1 --threads 1 --out run-c
+    python3 python/examples/train.py --preset tiny --steps 20 --seed 1 --out run
+    examples/ijepa-train --preset tiny --steps 20 --seed 1 --threads 1 --out run-c
 
 (with the same number of OpenMP threads: --threads here sets OMP_NUM_THREADS
-before the library is loaded). Writes to --out: log.csv (the C example's
-columns) and checkpoint.safetensors (Trainer.save: both encoders, predictor,
-optimizer state, step and configuration; the input of extract.py and
-ijepa-extract). --save-every K also saves it every K steps; --resume PATH
-continues a saved run to --steps N in total (default: the file's
-total_steps), replaying the feed of the steps already trained, as
-ijepa-train does. No --probe and no pictures: use the C example for those.
+before the library is loaded). The data is Fashion-MNIST (--fmnist DIR, the
+default) or a folder of images (--data DIR, through ijepa.Dataset). Writes to
+--out: log.csv (the C example's columns) and checkpoint.safetensors
+(Trainer.save: both encoders, predictor, optimizer state, step and
+configuration; the input of extract.py and ijepa-extract). --save-every K
+also saves it every K steps; --resume PATH continues a saved run to
+--steps N in total (default: the file's total_steps), replaying the feed of
+the steps already trained, as ijepa-train does. No pictures: use the C
+example for those.
 """
 import argparse
 import os
@@ -22,22 +24,42 @@ import time
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--config", default="fmnist")
+    a, cfg, feed, steps = setup(argv)
+    losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every)
+    if a.data:
+        feed.ds.close()
+    print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
+    return 0
+
+
+def parser(description=__doc__.split("\n\n")[0]):
+    """The options (those of examples/train.c)."""
+    ap = argparse.ArgumentParser(description=description)
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--fmnist", metavar="DIR", help="Fashion-MNIST's IDX files (default)")
+    src.add_argument("--data", metavar="DIR", help="a folder of .png/.jpg/.jpeg images")
+    ap.add_argument("--preset", help="a library preset (default fmnist, or folder with --data)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--epochs", type=float, default=0)
     ap.add_argument("--batch", type=int, default=0)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    ap.add_argument("--crop", type=float, default=-1)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--crop", type=float, help="RandomResizedCrop scale (S, 1); 0: none")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out")
     ap.add_argument("--resume", metavar="PATH")
     ap.add_argument("--save-every", type=int, default=0, metavar="K")
     ap.add_argument("--quiet", action="store_true")
+    return ap
+
+
+def setup(argv=None, ap=None):
+    """Parse the options; returns (options, config, feed, steps)."""
+    ap = ap or parser()
     a = ap.parse_args(argv)
+    if a.steps and a.epochs:
+        ap.error("give --steps or --epochs, not both")
     if a.threads > 0:  # before libgomp starts (it starts with the library)
         os.environ["OMP_NUM_THREADS"] = str(a.threads)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -45,59 +67,141 @@ def main(argv=None):
     import fmnist
     import ijepa
 
-    if a.config not in fmnist.RECIPES:
-        ap.error("unknown config %r (known: %s)" % (a.config, ", ".join(fmnist.RECIPES)))
-    settings, crop = fmnist.RECIPES[a.config]
-    pixels, _ = fmnist.load(a.data, "train")
-    if 0 < a.limit < len(pixels):
-        pixels = pixels[:a.limit]
-
-    steps = a.steps
-    if a.resume:  # the configuration is the file's
-        cfg = ijepa.read_checkpoint_config(a.resume)
-        if steps <= 0 and a.epochs <= 0:
-            steps = cfg["total_steps"]
-    else:
-        cfg = ijepa.Config()
-        cfg.update(fmnist.parse_settings(settings))
+    # the configuration: the command line's (a preset, then the options in
+    # order); resuming, the file's with the options, and the runtime keys of
+    # the command line (as ijepa-train: a checkpoint does not choose this
+    # process's batch_size, data_* limits, workers)
+    def options(c):
         if a.batch > 0:
-            cfg["batch_size"] = a.batch
-        cfg["seed"] = a.seed
-    cfg.update(fmnist.parse_settings(" ".join(a.set)))
-    B = cfg["batch_size"]
+            c["batch_size"] = a.batch
+        if a.seed is not None:
+            c["seed"] = a.seed
+        if a.crop is not None:
+            if a.crop > 0:
+                c["data_transform"] = ijepa.DATA_TRAIN
+                c["data_crop_scale_min"] = a.crop
+            else:
+                c["data_transform"] = ijepa.DATA_EVAL
+        for setting in a.set:
+            c.update_from_text(setting)
+    cfg = ijepa.Config(preset=a.preset or ("folder" if a.data else "fmnist"))
+    options(cfg)
+    if a.resume:
+        cl = cfg
+        with ijepa.Checkpoint(a.resume) as ck:
+            cfg = ck.config
+            if a.preset:
+                cfg.apply_preset(a.preset)
+            options(cfg)
+            for k in cfg.keys():
+                if ijepa.config_key_class(k) == "runtime":
+                    cfg[k] = cl[k]
+            ck.check_trainer(cfg)
+        cl.close()
+
+    if a.data:
+        if a.limit:
+            ap.error("--limit takes the first N Fashion-MNIST images; a folder is used whole")
+        feed = FolderFeed(ijepa.Dataset(a.data, cfg))
+    else:
+        pixels, _ = fmnist.load(a.fmnist or fmnist.DEFAULT_DIR, "train")
+        if 0 < a.limit < len(pixels):
+            pixels = pixels[:a.limit]
+        feed = fmnist.Feed(pixels, cfg)
+    steps = a.steps
+    if steps <= 0 and a.epochs <= 0 and a.resume:
+        steps = cfg["total_steps"]
     if steps <= 0:
-        steps = int((a.epochs if a.epochs > 0 else 1.0) * (len(pixels) // B))
-    steps = max(steps, 1)
-
-    losses = train(cfg, pixels, steps, crop if a.crop < 0 else a.crop, a.out, a.quiet,
-                   a.resume, a.save_every)
-    print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
-    return 0
+        steps = int((a.epochs if a.epochs > 0 else 1.0) * (feed.n // cfg["batch_size"]))
+    return a, cfg, feed, max(steps, 1)
 
 
-def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True, resume=None,
-          save_every=0):
-    """Train with ijepa.Trainer on the feed of examples/trainloop.h until
-    step `steps`; returns the losses of the steps trained (and writes
-    out_dir/log.csv and out_dir/checkpoint.safetensors). cfg gets the
-    run's total_steps (and warmup_steps if they exceed it), as in C."""
+class FolderFeed:
+    """A folder of images through ijepa.Dataset (the library's shuffle,
+    crops and threads), as ex_feed_folder() of examples/trainloop.c."""
+
+    def __init__(self, ds):
+        self.ds, self.n = ds, len(ds)
+        self.count = None
+
+    def slice(self, batch, step, offset, count):
+        """Only the images [offset, offset + count) of each batch, from the
+        batch of `step` on (ijepa_dataset_set_slice: no replay needed)."""
+        if offset == 0 and count == batch:
+            return  # the whole batch (one rank): as without ranks, replay included
+        self.count = count
+        if count:
+            self.ds.set_slice(step * batch, batch, offset, count)
+
+    def next_batch(self, skip=False):
+        if self.count is None:
+            return self.ds.next_batch()
+        if self.count:
+            return self.ds.next_batch(batch=self.count)
+        import numpy as np
+        return np.empty((0, self.ds.in_chans, self.ds.img_size, self.ds.img_size),
+                        dtype=np.float32)
+
+    def data_id(self):
+        """What the ranks compare: the files' paths."""
+        return "\n".join(self.ds.paths).encode()
+
+    @property
+    def epoch(self):
+        return self.ds.epoch
+
+
+LOG_HEADER = ("step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
+              "n_context,n_target,images_per_s,elapsed_s\n")
+
+
+def open_log(path, s0):
+    """log.csv for a run that starts after step s0, as ijepa-train opens it:
+    a new file, or the rows of an existing one up to step s0, continued."""
+    rows = []
+    if s0 > 0 and os.path.exists(path):
+        with open(path) as f:
+            for i, line in enumerate(f):
+                step = line.split(",", 1)[0]
+                if i > 0 and step.isdigit() and 1 <= int(step) <= s0:
+                    rows.append(line)
+    f = open(path, "w")
+    f.write(LOG_HEADER + "".join(rows))
+    return f
+
+
+def train(cfg, pixels, steps, out_dir=None, quiet=True, resume=None, save_every=0):
+    """train_on() with the Fashion-MNIST feed of pixels uint8 [n, 28, 28]."""
     import fmnist
+    return train_on(cfg, fmnist.Feed(pixels, cfg), steps, out_dir, quiet, resume, save_every)
+
+
+def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every=0, dist=None):
+    """Train with ijepa.Trainer on feed until step `steps`, as ex_train() of
+    examples/trainloop.c; returns the losses of the steps trained (and
+    writes out_dir/log.csv and out_dir/checkpoint.safetensors). cfg gets the
+    run's total_steps (and warmup_steps if they exceed it), as in C.
+
+    dist: None (this process alone), or the data-parallel ranks of
+    train_mpi.py: each computes its slice of every batch (Trainer.compute),
+    dist.reduce(tr) sums the gradients and partials in place, every rank
+    applies the sums (Trainer.apply); rank 0 alone writes and prints."""
     import ijepa
 
-    B, img = cfg["batch_size"], cfg["img_size"]
-    feed = fmnist.Feed(pixels, img, B, cfg["seed"], crop_scale_min)
+    B = cfg["batch_size"]
     losses = []
     csv = None
-    if out_dir:
-        os.makedirs(out_dir, exist_ok=True)
-        csv = open(os.path.join(out_dir, "log.csv"), "w")
-        csv.write("step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
-                  "n_context,n_target,images_per_s,elapsed_s\n")
+    root = dist is None or dist.rank == 0
+    quiet = quiet or not root
     t0 = time.monotonic()
     cfg["total_steps"] = steps
     if cfg["warmup_steps"] > steps:
         cfg["warmup_steps"] = steps // 10
-    ckpt = os.path.join(out_dir, "checkpoint.safetensors") if out_dir else None
+    ckpt = os.path.join(out_dir, "checkpoint.safetensors") if out_dir and root else None
+    if dist:  # my slice [off, off + cnt) of each batch, as ex_dist_slice()
+        off = dist.rank * B // dist.size
+        cnt = (dist.rank + 1) * B // dist.size - off
+        dist.same_run(cfg, feed.data_id())
     with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
         s0 = 0
         if resume:
@@ -105,13 +209,28 @@ def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True, resu
             s0 = tr.step_count
             if s0 >= steps:
                 raise SystemExit("train.py: %s is already at step %d of %d" % (resume, s0, steps))
+        if dist:
+            dist.agree(tr)
+            feed.slice(B, s0, off, cnt)
+        if out_dir and root:
+            os.makedirs(out_dir, exist_ok=True)
+            csv = open_log(os.path.join(out_dir, "log.csv"), s0)
         for s in range(steps):
             if s == s0:
                 t0 = time.monotonic()
-            x = feed.next_batch()
+            if s < s0 and getattr(feed, "count", None) is not None:
+                continue  # the dataset's slice starts at step s0
+            x = feed.next_batch(skip=s < s0)
             if s < s0:
                 continue  # resuming: this batch was trained before
-            loss = tr.step(x)
+            if dist:
+                tr.compute(x, off, B)
+                dist.reduce(tr)
+                loss = tr.apply()
+                if dist.check_every and (s + 1) % dist.check_every == 0 and s + 1 < steps:
+                    dist.agree(tr)
+            else:
+                loss = tr.step(x)
             st = tr.stats()
             losses.append(loss)
             el = time.monotonic() - t0
@@ -126,7 +245,9 @@ def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True, resu
             if ckpt and save_every > 0 and (s + 1) % save_every == 0 and s + 1 < steps:
                 csv.flush()
                 tr.save(ckpt)
-        if out_dir:
+        if dist:
+            dist.agree(tr)
+        if ckpt:
             csv.close()
             tr.save(ckpt)
     return losses

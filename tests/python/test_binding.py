@@ -4,6 +4,7 @@ the wrappers composing a training step exactly as ijepa_trainer_step()."""
 import ctypes
 import gc
 import glob
+import math
 import os
 import re
 import unittest
@@ -18,7 +19,7 @@ from common import ROOT, ijepa, small_config
 _SCALARS = {
     "int": ctypes.c_int, "int32_t": ctypes.c_int32, "int64_t": ctypes.c_int64,
     "uint32_t": ctypes.c_uint32, "uint64_t": ctypes.c_uint64, "double": ctypes.c_double,
-    "float": ctypes.c_float, "size_t": ctypes.c_size_t,
+    "float": ctypes.c_float, "size_t": ctypes.c_size_t, "uint8_t": ctypes.c_uint8,
 }
 
 
@@ -152,7 +153,7 @@ class TestLoading(unittest.TestCase):
 
     def test_fallback_to_the_loader(self):
         """Without IJEPA_LIBRARY: find_library / the SONAME through
-        LD_LIBRARY_PATH; with nothing to find, a clear ImportError-time OSError."""
+        LD_LIBRARY_PATH; with nothing to find, a clear OSError at first use."""
         import subprocess
         import sys
         code = "import ijepa; print(ijepa.lib.path, ijepa.version())"
@@ -207,8 +208,8 @@ class TestErrors(unittest.TestCase):
             with self.assertRaises(ijepa.IjepaError) as cm:
                 enc.forward(x, train=True)
             self.assertEqual(cm.exception.status, ijepa.ERR_STATE)
-            self.assertEqual(cm.exception.message,
-                             ijepa._decode(ijepa.lib.ijepa_encoder_last_error(enc._ptr)))
+            self.assertEqual(cm.exception.message, ijepa._decode(ijepa.lib.ijepa_last_error()))
+            self.assertIn("ijepa_encoder_forward()", cm.exception.message)
             bad = np.array([[0, 99]], np.int32)
             with self.assertRaises(ijepa.IjepaError) as cm:
                 enc.forward(x, keep=bad)
@@ -376,6 +377,43 @@ class TestConfig(unittest.TestCase):
         with self.assertRaises(ijepa.IjepaError):
             cfg.apply_preset("vit_nope")
 
+    def test_config_text_classes_presets(self):
+        cfg = ijepa.Config(preset="tiny", lr=0.001)
+        text = cfg.to_text()
+        self.assertIn("\nlr = 0.001\n", text)
+        self.assertEqual(len(text.splitlines()), len(ijepa.config_keys()))
+        with self.assertRaises(ijepa.IjepaError) as cm:
+            cfg.update_from_text("depth = 2\nlr = 0,5\n")
+        self.assertIn("ijepa_config_from_text(): line 2: invalid value '0,5'", cm.exception.message)
+        self.assertEqual(cfg.to_text(), text)  # all or nothing
+        self.assertIs(cfg.update_from_text("# comment\ndepth = 3"), cfg)
+        self.assertEqual(cfg["depth"], 3)
+        classes = {k: ijepa.config_key_class(k) for k in ijepa.config_keys()}
+        self.assertEqual(set(classes.values()), {"model", "training", "data", "runtime"})
+        self.assertEqual((classes["seed"], classes["lr"], classes["data_mean_r"],
+                          classes["batch_size"]), ("model", "training", "data", "runtime"))
+        presets = ijepa.presets()
+        for name in ("vit_tiny", "vit_giant", "fmnist", "fmnist-p2", "fmnist-official", "tiny",
+                     "folder"):
+            self.assertIn(name, presets)
+            self.assertTrue(presets[name])
+        fm = ijepa.Config(preset="fmnist")
+        self.assertEqual((fm["in_chans"], fm["data_mean_r"], fm["data_std_r"]), (1, 0.286, 0.353))
+
+    def test_trainer_optimizer(self):
+        cfg = small_config()
+        with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
+            m0, v0 = tr.optimizer.moments(0)
+            m1, _ = tr.optimizer.moments(1)
+            self.assertEqual(m0.shape, tr.context_encoder.params.shape)
+            self.assertEqual(m1.shape, tr.predictor.params.shape)
+            self.assertEqual(tr.optimizer.step_count, 0)
+            x = np.random.default_rng(0).standard_normal(
+                (cfg["batch_size"], tr.in_chans, tr.img_size, tr.img_size)).astype(np.float32)
+            tr.step(x)
+            self.assertEqual(tr.optimizer.step_count, 1)
+            self.assertGreater(float(np.abs(v0).sum()), 0)
+
 
 class TestComposition(unittest.TestCase):
     def test_mask_sampler(self):
@@ -419,7 +457,15 @@ class TestComposition(unittest.TestCase):
                 p = pred(z, context, targets, train=True)
                 loss, dp = ijepa.loss_compute(h, targets, p, kind=cfg["loss"],
                                               ln_eps=cfg["target_ln_eps"])
-                tstd = ijepa.loss_target_std(h, cfg["target_ln_eps"])
+                # the trainer's collapse monitor: from the sums that add up over workers
+                s1, s2 = ijepa.loss_target_moments(h, cfg["target_ln_eps"])
+                tstd = 0.0
+                for a, b in zip(s1.tolist(), s2.tolist()):
+                    var = b / 4 - (a / 4) * (a / 4)
+                    tstd += math.sqrt(var) if var > 0 else 0.0
+                tstd /= len(s1)
+                self.assertAlmostEqual(tstd, ijepa.loss_target_std(h, cfg["target_ln_eps"]),
+                                       delta=1e-12 * tstd)
                 enc.zero_grad()
                 pred.zero_grad()
                 enc.backward(pred.backward(dp))
@@ -448,6 +494,47 @@ class TestComposition(unittest.TestCase):
             self.assertGreater(float(np.abs(v).max()), 0)
             for h_ in (opt, ms, tgt, pred, enc, tr):
                 h_.close()
+
+    def test_compute_apply_on_halves(self):
+        """Two trainers each compute part of every batch (3 and 5 of 8), the
+        gradients and partials are summed in place through the numpy views,
+        both apply: they stay bit-identical to each other and match one
+        trainer stepping on the whole batch (losses 1e-9 relative, weights
+        1e-6 absolute); compute + apply on the whole batch is step()."""
+        cfg = small_config(depth=2, seed=8, num_targets=2, batch_size=8)
+        rng = np.random.default_rng(2)
+        batches = [rng.standard_normal((8, 1, 16, 16)).astype(np.float32) for _ in range(3)]
+        with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as one, \
+                ijepa.Trainer(ctx, cfg) as w0, ijepa.Trainer(ctx, cfg) as w1, \
+                ijepa.Trainer(ctx, cfg) as whole:
+            workers = ((w0, 0, 3), (w1, 3, 5))
+            views = [(w.context_encoder.grads, w.predictor.grads, w.partials) for w, _, _ in
+                     workers]
+            self.assertEqual(views[0][2].dtype, np.float64)
+            self.assertEqual(memoryview(views[0][0]).format, "f")  # what mpi4py accepts
+            for x in batches:
+                want = one.step(x)
+                for w, off, n in workers:
+                    w.compute(x[off:off + n], off, 8)
+                for a, b in zip(*views):
+                    total = a + b
+                    a[...] = total
+                    b[...] = total
+                got = [w.apply() for w, _, _ in workers]
+                self.assertEqual(got[0], got[1])
+                self.assertLessEqual(abs(got[0] - want), 1e-9 * want)
+                whole.compute(x, 0, 8)
+                self.assertEqual(whole.apply(), want)
+            for name in ("context_encoder", "target_encoder", "predictor"):
+                np.testing.assert_array_equal(getattr(w0, name).params, getattr(w1, name).params)
+                np.testing.assert_array_equal(getattr(whole, name).params,
+                                              getattr(one, name).params)
+                np.testing.assert_allclose(getattr(w0, name).params, getattr(one, name).params,
+                                           rtol=0, atol=1e-6)
+            np.testing.assert_array_equal(w1.masks()[0], one.masks()[0])
+            with self.assertRaises(ijepa.IjepaError) as e:
+                w0.apply()  # nothing computed since the last apply
+            self.assertEqual(e.exception.status, ijepa.ERR_STATE)
 
 
 if __name__ == "__main__":
