@@ -32,7 +32,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 /* ISO C mode keeps gcc from fusing a * b + c into an FMA; the kernels want
  * it (clang fuses within an expression by default) */
-#pragma GCC optimize("fp-contract=fast")
+#pragma GCC optimize("fp-contract=fast", "no-trapping-math")
 #endif
 #if defined(__clang__)
 /* at -O1 (sanitizer and fuzz builds) clang does not vectorise and says so
@@ -549,12 +549,25 @@ INL void ln_fwd_k(const void *p, int64_t b, int64_t nb)
         if (a->orstd)
             a->orstd[r] = rs;
         const float *g = a->gamma, *be = a->beta;
+        /* one loop per case: gcc -O2 does not unswitch, and a test in the
+         * loop keeps it from vectorising */
+        if (xh && g) {
 #pragma omp simd
-        for (int64_t k = 0; k < C; k++) {
-            const ijepa__bf16 h = rnd((x[k] - mu) * rs);
-            if (xh)
+            for (int64_t k = 0; k < C; k++) {
+                const ijepa__bf16 h = rnd((x[k] - mu) * rs);
                 xh[k] = h;
-            y[k] = g ? rnd(wid(h) * g[k] + be[k]) : h;
+                y[k] = rnd(wid(h) * g[k] + be[k]);
+            }
+        } else if (g) {
+#pragma omp simd
+            for (int64_t k = 0; k < C; k++)
+                y[k] = rnd(wid(rnd((x[k] - mu) * rs)) * g[k] + be[k]);
+        } else {
+#pragma omp simd
+            for (int64_t k = 0; k < C; k++)
+                y[k] = rnd((x[k] - mu) * rs);
+            if (xh)
+                memcpy(xh, y, (size_t)C * sizeof *xh);
         }
     }
 }
@@ -567,9 +580,13 @@ INL void ln_affine_k(const void *p, int64_t b, int64_t nb)
     for (int64_t r = r0; r < r1; r++) {
         const ijepa__bf16 *xh = a->xh_in + r * C;
         ijepa__bf16 *y = a->y + r * C;
+        if (!g) {
+            memcpy(y, xh, (size_t)C * sizeof *y);
+            continue;
+        }
 #pragma omp simd
         for (int64_t k = 0; k < C; k++)
-            y[k] = g ? rnd(wid(xh[k]) * g[k] + be[k]) : xh[k];
+            y[k] = rnd(wid(xh[k]) * g[k] + be[k]);
     }
 }
 
@@ -812,10 +829,15 @@ INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
         /* the exponentials: in x (float32 scores), in tmp, or not kept */
         float *e = x ? x : (n <= SM_ROW ? tmp : NULL);
         float s = 0.0f;
-        if (e) {
+        if (x) {
 #pragma omp simd
             for (int64_t c = 0; c < n; c++)
-                e[c] = exp_f((x ? x[c] : wid(x16[c])) - m);
+                e[c] = exp_f(x[c] - m);
+            s = lane_sum(e, n);
+        } else if (e) {
+#pragma omp simd
+            for (int64_t c = 0; c < n; c++)
+                e[c] = exp_f(wid(x16[c]) - m);
             s = lane_sum(e, n);
         } else {
             for (int64_t c = 0; c < n; c++)
