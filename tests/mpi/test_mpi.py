@@ -221,9 +221,12 @@ class TestMpi(unittest.TestCase):
 
     @needs_fmnist
     def test_interrupt_and_resume(self):
-        """40 steps, saving every 5: interrupted (SIGINT to mpirun) after a
-        checkpoint, then --resume under MPI: the uninterrupted run's bytes."""
-        args = ["--preset", "tiny", "--steps", "40", "--seed", "6", "--limit", "400",
+        """200 steps, saving every 5: interrupted (SIGINT to mpirun) after a
+        checkpoint, then --resume under MPI: the uninterrupted run's bytes.
+        (mpirun takes about a second to end the ranks after SIGINT: 40 tiny
+        steps, 0.8 s on an idle machine, could all run before.)"""
+        steps = 200
+        args = ["--preset", "tiny", "--steps", str(steps), "--seed", "6", "--limit", "400",
                 "--threads", "1", "--quiet", "--save-every", "5"]
         whole = self.out("resume-whole")
         run(mpirun(2) + [TRAIN_MPI, "--out", whole] + args)
@@ -240,7 +243,7 @@ class TestMpi(unittest.TestCase):
                 p.kill()
                 p.wait()
         step = ckpt_step(ck)
-        self.assertTrue(5 <= step < 40 and step % 5 == 0, "interrupted at step %d" % step)
+        self.assertTrue(5 <= step < steps and step % 5 == 0, "interrupted at step %d" % step)
         resumed = self.out("resume-resumed")
         run(mpirun(2) + [TRAIN_MPI, "--out", resumed, "--resume", ck] + args)
         self.assertEqual(losses(resumed)[0][0], step + 1)
