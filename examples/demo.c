@@ -78,7 +78,7 @@ int main(int argc, char **argv)
            "%lld steps of %lld images\n", ijepa_version_string(),
            (int)ijepa_context_num_threads(ctx), r->name, (long long)steps, (long long)B);
     ex_train_result res;
-    ijepa_trainer *tr = ex_train(ctx, cfg, &train, NULL, steps, r->crop_scale_min, out, NULL, 0, 0, &res);
+    ijepa_trainer *tr = ex_train(ctx, cfg, &train, NULL, steps, r->crop_scale_min, r->hflip, out, NULL, 0, 0, &res);
 
     fprintf(stderr, "probing: I-JEPA target encoder, random init, raw pixels...\n");
     linprobe_result pj = ex_probe(ijepa_trainer_target_encoder(tr), &train, &test, img,

@@ -4,7 +4,8 @@
  *   ijepa-train [--data DIR] [--config NAME] [--steps N | --epochs E]
  *               [--batch B] [--seed S] [--threads T] [--out DIR] [--resume PATH]
  *               [--save-every K]
- *               [--set key=value]... [--crop S] [--limit N] [--probe] [--quiet]
+ *               [--set key=value]... [--crop S] [--flip 0|1] [--limit N] [--probe]
+ *               [--quiet] [--probe-train N] [--probe-epochs E]
  *
  * Trains on Fashion-MNIST (Debian's dataset-fashion-mnist is the default
  * data) or, when --data names a directory without the Fashion-MNIST files,
@@ -24,10 +25,15 @@
  * (default: the file's total_steps), and with the same data, --limit, --crop
  * and thread count it gives bit-identical results to the run that was never
  * interrupted. --probe then scores a linear probe of
- * the target encoder on the test split. Any config key can be set with --set
+ * the target encoder on the test split (fitted on all 60k training images
+ * with 15 epochs per fit, or on the first N with --probe-train N and E
+ * epochs with --probe-epochs E: the shorter probe of `make demo`, for
+ * screening runs). Any config key can be set with --set
  * (see include/ijepa/config.h for names); --crop S applies the official
  * RandomResizedCrop with scale (S, 1) to every training image (0: none; the
- * default is the recipe's).
+ * default is the recipe's); --flip 1 mirrors each Fashion-MNIST training
+ * image left-right with probability 1/2 (--flip 0: never; the default is the
+ * recipe's).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
@@ -39,7 +45,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: ijepa-train [--data DIR] [--config NAME] [--steps N | --epochs E]\n"
                "                   [--batch B] [--seed S] [--threads T] [--out DIR] [--resume PATH]\n"
                "                   [--save-every K]\n"
-               "                   [--set key=value]... [--crop S] [--limit N] [--probe] [--quiet]\n"
+               "                   [--set key=value]... [--crop S] [--flip 0|1] [--limit N] [--probe]\n"
+               "                   [--quiet] [--probe-train N] [--probe-epochs E]\n"
                "configs:\n");
     for (size_t i = 0; i < sizeof EX_RECIPES / sizeof EX_RECIPES[0]; i++)
         fprintf(f, "  %-16s %s\n", EX_RECIPES[i].name, EX_RECIPES[i].about);
@@ -51,7 +58,8 @@ int main(int argc, char **argv)
     const char *dir = FMNIST_DEFAULT_DIR, *recipe = NULL, *out = NULL, *resume = NULL;
     int64_t steps = 0, batch = 0, limit = 0, seed = 0, threads = 0, save_every = 0;
     double epochs = 0, crop = -1;
-    int probe = 0, quiet = 0;
+    int probe = 0, quiet = 0, probe_epochs = 15, flip = -1;
+    int64_t probe_train = 0;
     char sets[4096] = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -85,10 +93,16 @@ int main(int argc, char **argv)
             seed = atoll(argv[++i]);
         else if (!strcmp(a, "--threads"))
             threads = atoll(argv[++i]);
+        else if (!strcmp(a, "--flip"))
+            flip = atoi(argv[++i]) != 0;
         else if (!strcmp(a, "--crop"))
             crop = atof(argv[++i]);
         else if (!strcmp(a, "--limit"))
             limit = atoll(argv[++i]);
+        else if (!strcmp(a, "--probe-train"))
+            probe_train = atoll(argv[++i]);
+        else if (!strcmp(a, "--probe-epochs"))
+            probe_epochs = atoi(argv[++i]);
         else if (!strcmp(a, "--set")) {
             size_t n = strlen(sets);
             snprintf(sets + n, sizeof sets - n, "%s%s", n ? " " : "", argv[++i]);
@@ -172,7 +186,8 @@ int main(int argc, char **argv)
                 (double)(steps * B) / (double)train.n, (int)ijepa_context_num_threads(ctx));
     ex_train_result res;
     ijepa_trainer *tr = ex_train(ctx, cfg, &train, images, steps,
-                                 crop >= 0 ? crop : r->crop_scale_min, out, resume, save_every,
+                                 crop >= 0 ? crop : r->crop_scale_min,
+                                 flip >= 0 ? flip : r->hflip, out, resume, save_every,
                                  quiet, &res);
     printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std %.4f\n",
            (long long)res.steps, res.seconds, res.images_per_s, res.first_loss, res.last_loss,
@@ -187,8 +202,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "ijepa-train: %s\n", err);
             return 1;
         }
-        linprobe_result pr = ex_probe(ijepa_trainer_target_encoder(tr), &train, &test, img, 15, 0);
-        printf("linear probe (target encoder, average-pooled): test %.2f%% (val %.2f%%, wd %g)\n",
+        linprobe_result pr = ex_probe(ijepa_trainer_target_encoder(tr), &train, &test, img,
+                                      probe_epochs < 1 ? 1 : probe_epochs, probe_train);
+        printf("linear probe (target encoder, average-pooled, %lld training images): test %.2f%% "
+               "(val %.2f%%, wd %g)\n", (long long)(probe_train > 0 && probe_train < train.n
+                                                    ? probe_train : train.n),
                pr.test_acc, pr.val_acc, pr.weight_decay);
         fmnist_free(&test);
     }

@@ -22,6 +22,7 @@ typedef struct ex_recipe {
     const char *about;
     const char *settings;
     double crop_scale_min; /* RandomResizedCrop scale (crop_scale_min, 1); 0 = no crop */
+    int hflip;             /* 1: flip each training image left-right with probability 1/2 */
 } ex_recipe;
 
 static const ex_recipe EX_RECIPES[] = {
@@ -29,27 +30,27 @@ static const ex_recipe EX_RECIPES[] = {
      "img_size=28 patch_size=4 in_chans=1 embed_dim=128 depth=4 num_heads=4 patch_init_std=0.25 "
      "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
      "mask_mode=0 min_keep=2 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0},
+     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0, 0},
     {"fmnist-p2", "the same on 14x14 patches of 2x2 pixels: slower, learns less per minute",
      "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 patch_init_std=0.5 "
      "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
      "mask_mode=0 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0},
+     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0, 0},
     {"fmnist-official", "the official recipe at small scale: 32x32, patch 4, ViT 192x6, "
                         "predictor 96x4, official masks",
      "img_size=32 patch_size=4 in_chans=1 embed_dim=192 depth=6 num_heads=3 "
      "pred_embed_dim=96 pred_depth=4 pred_num_heads=3 batch_size=128 "
      "mask_mode=1 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.3},
+     "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.3, 0},
     {"tiny", "a seconds-long smoke run",
      "img_size=28 patch_size=4 in_chans=1 embed_dim=32 depth=2 num_heads=2 "
-     "pred_embed_dim=16 pred_depth=1 pred_num_heads=2 batch_size=32 min_keep=2", 0.0},
+     "pred_embed_dim=16 pred_depth=1 pred_num_heads=2 batch_size=32 min_keep=2", 0.0, 0},
     {"folder", "a folder of photos (--data DIR): 64x64 RGB, patch 8, ViT 192x6, predictor 96x3, "
                "official crop and ImageNet normalisation",
      "img_size=64 patch_size=8 in_chans=3 embed_dim=192 depth=6 num_heads=3 "
      "pred_embed_dim=96 pred_depth=3 pred_num_heads=3 batch_size=32 min_keep=4 "
      "lr_start=2e-4 lr=1e-3 lr_final=1e-6 weight_decay=0.04 weight_decay_final=0.4 "
-     "ema_start=0.996 ema_end=1.0 loss=0", 0.3},
+     "ema_start=0.996 ema_end=1.0 loss=0", 0.3, 0},
 };
 
 static inline const ex_recipe *ex_recipe_find(const char *name)
@@ -77,6 +78,17 @@ static inline void ex_apply_settings(ijepa_config *cfg, const char *settings)
             exit(2);
         }
     }
+}
+
+/* Mirror one image [size, size] left-right. */
+static inline void ex_hflip(float *img, int64_t size)
+{
+    for (int64_t y = 0; y < size; y++)
+        for (int64_t a = 0, b = size - 1; a < b; a++, b--) {
+            float t = img[y * size + a];
+            img[y * size + a] = img[y * size + b];
+            img[y * size + b] = t;
+        }
 }
 
 /*
@@ -146,7 +158,9 @@ static inline void ex_fmt_time(double s, char *buf, size_t n)
 /*
  * Train until `steps` steps on ds (images [0, ds->n)), or, when images is not
  * NULL, on the batches of that dataset handle (ds is then unused: the
- * dataset crops and normalises itself, crop_scale_min is ignored). With
+ * dataset crops and normalises itself, crop_scale_min and hflip are
+ * ignored; hflip 1 mirrors each Fashion-MNIST image with probability 1/2,
+ * after the crop). With
  * resume (a checkpoint written by this loop) the trainer continues from the
  * saved step: the feed replays the skipped batches' shuffles and crops (or
  * reads them from the dataset) without training, so the run is the one that
@@ -158,7 +172,7 @@ static inline void ex_fmt_time(double s, char *buf, size_t n)
  */
 static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, const fmnist *ds,
                                       ijepa_dataset *images, int64_t steps, double crop_scale_min,
-                                      const char *out_dir, const char *resume, int64_t save_every,
+                                      int hflip, const char *out_dir, const char *resume, int64_t save_every,
                                       int quiet, ex_train_result *res)
 {
     int64_t B, img, seed, C;
@@ -235,6 +249,8 @@ static inline ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, con
             fmnist_image(ds, perm[pos++], img, FMNIST_MEAN, FMNIST_STD, x + b * img * img);
             if (crop_scale_min > 0)
                 ex_random_resized_crop(x + b * img * img, img, crop_scale_min, &rng, tmp);
+            if (hflip && (lp_rng(&rng) >> 63))
+                ex_hflip(x + b * img * img, img);
         }
         if (s < s0)
             continue; /* resuming: this batch was trained before */
