@@ -1,10 +1,10 @@
 # libijepa: GNU make build (no configure step).
 #
-#   make                 shared + static library in lib/
-#   make check           header, symbol, unit (Check) and install tests
-#   make check-asan      unit tests under ASan+UBSan (separate build in build-asan/)
-#   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build-fuzz/)
-#   make demo            build examples/ and run $(DEMO_CMD)
+#   make                 shared + static library in lib/, the example programs in examples/
+#   make check           header, symbol, unit (Check), example, Python and install tests
+#   make check-asan      unit tests under ASan+UBSan (variant build/asan/)
+#   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build/fuzz/)
+#   make demo            install missing Debian packages, build, run $(DEMO_CMD)
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
 #   make bench           build and run tests/bench
 #   make bench-torch     the same I-JEPA steps in PyTorch (tests/bench_torch.py, PYTHON_BENCH)
@@ -45,7 +45,7 @@ BUILD_STATIC ?= 1
 DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
                dataset-fashion-mnist libjansson-dev python3-numpy python3-torch \
-               python3-pil
+               python3-pil python3-venv locales
 # extra packages for the CI's clang build (clang -fopenmp needs libomp)
 DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev
 
@@ -72,10 +72,12 @@ NM         ?= nm
 PKG_CONFIG ?= pkg-config
 CFLAGS     ?= -O2 -g
 
+# --- compiler probes -------------------------------------------------------------
+# $(call cc_has_flag,COMPILER,FLAG): y if COMPILER accepts FLAG.
+cc_has_flag = $(shell $(1) -Werror $(2) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo y)
 # gcc 12 reports a false stringop-overread on oneDNN's dims arrays; silence it
 # only where the compiler knows the warning (clang does not).
-cc_has_flag = $(shell $(CC) -Werror $(1) -x c -c /dev/null -o /dev/null >/dev/null 2>&1 && echo y)
-IJEPA_WARN := -Wall -Wextra $(if $(call cc_has_flag,-Wstringop-overread),-Wno-stringop-overread)
+warn_flags = -Wall -Wextra $(if $(call cc_has_flag,$(1),-Wstringop-overread),-Wno-stringop-overread)
 # The OpenMP runtime the compiler links with -fopenmp (gcc: -lgomp, clang:
 # -lomp); a static consumer must link the same one (Libs.private).
 OPENMP_LIBS := $(or $(shell $(CC) -fopenmp -\#\#\# -x c /dev/null 2>&1 | grep -o -E -- '-l(gomp|omp|iomp5)\b' | head -n 1),-lgomp)
@@ -91,102 +93,139 @@ OPENMP_NO_RPATH := $(if $(shell echo 'int main(void){return 0;}' | $(CC) -Werror
 
 # Libraries libijepa itself uses. Those with a pkg-config file go in
 # LIB_PC_DEPS (e.g. "libpng16 libturbojpeg"): their --cflags and --libs are
-# used here and they become Requires.private of ijepa.pc. The others go in
-# LIB_LIBS (oneDNN has no .pc file on Debian) and become Libs.private.
+# used to build here. The others go in LIB_LIBS (oneDNN has no .pc file on
+# Debian). ijepa.pc names none of them as a package: the public headers need
+# no other header (no Cflags from them) and a shared link needs only
+# -lijepa, so a consumer needs only libijepa's own .pc file. For static
+# links, every library's flags (the LIB_PC_DEPS with their own static
+# dependencies) go in Libs.private, each at its last position.
 LIB_PC_DEPS   = zlib jansson libpng16 libturbojpeg
 LIB_LIBS      = -ldnnl -lm -pthread
 LIB_PC_CFLAGS := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --cflags $(LIB_PC_DEPS)))
 LIB_PC_LIBS   := $(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --libs $(LIB_PC_DEPS)))
 ALL_LIB_LIBS   = $(LIB_PC_LIBS) $(LIB_LIBS)
-PC_REQUIRES_PRIVATE = $(LIB_PC_DEPS)
-PC_LIBS_PRIVATE     = $(LIB_LIBS) $(OPENMP_LIBS)
+# Words of $(1) without repeats, each kept at its last position (a static
+# link needs a library after everything that uses it).
+uniq_last = $(if $(strip $(1)),$(strip $(call uniq_last,$(filter-out $(lastword $(1)),$(1))) $(lastword $(1))))
+PC_LIBS_PRIVATE = $(call uniq_last,$(if $(strip $(LIB_PC_DEPS)),$(shell $(PKG_CONFIG) --static --libs $(LIB_PC_DEPS))) $(LIB_LIBS) $(OPENMP_LIBS))
 
-IJEPA_CFLAGS  = -std=c11 -fPIC -fvisibility=hidden -fopenmp -Iinclude -Ilib $(IJEPA_WARN) $(LIB_PC_CFLAGS)
-ALL_CFLAGS    = $(IJEPA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 DEPFLAGS      = -MMD -MP
 IJEPA_LDFLAGS = -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,-z,defs -fopenmp $(OPENMP_NO_RPATH)
-
-# Objects and links depend on this file, rewritten only when the compiler or
-# the flags change: `make CC=clang` after `make` rebuilds everything instead of
-# mixing objects. (Install with the same CC/CFLAGS as the build, or it rebuilds.)
-FLAGS_STAMP = build/flags
-BUILD_FLAGS = $(CC) $(ALL_CFLAGS) | $(IJEPA_LDFLAGS) $(LDFLAGS) | $(ALL_LIB_LIBS) $(LDLIBS)
-
-# --- sources -----------------------------------------------------------------
-LIB_SRCS  = $(sort $(wildcard lib/*.c))
-LIB_OBJS  = $(LIB_SRCS:.c=.o)
-HEADERS   = $(sort $(wildcard include/ijepa/*.h))
-
-CHECK_BIN  = tests/check_ijepa
-TEST_SRCS  = $(sort $(wildcard tests/check_*.c tests/ref*.c))
-TEST_OBJS  = $(TEST_SRCS:.c=.o)
-BENCH_BIN  = tests/bench
-BENCH_ARGS =
-CHECK_OMP_NUM_THREADS = 2
-# Tests run many small parallel regions: with OpenMP's default spin-waiting a
-# second busy process on the machine slows them by 10-100x; passive waiting
-# keeps the suite fast on a shared machine and costs nothing on a quiet one.
-CHECK_OMP_ENV = OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) OMP_WAIT_POLICY=passive
-# Flags for tests/*.c: internal headers visible, no -fPIC/visibility needed.
-IJEPA_TEST_CFLAGS = -std=c11 -fopenmp -Iinclude -Ilib -Itests $(IJEPA_WARN) $(LIB_PC_CFLAGS)
-# Deferred: evaluated only when a test is compiled or linked (after `deps`).
+# Deferred: evaluated only when a test is compiled or linked (after `make deps`).
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(or $(shell $(PKG_CONFIG) --libs check),$(error pkg-config does not find Check: run 'make deps'))
 
-EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
-EXAMPLE_OBJS = $(EXAMPLE_SRCS:.c=.o)
-EXAMPLES     = $(patsubst examples/%.c,examples/ijepa-%,$(EXAMPLE_SRCS))
-# Examples use only the public headers and link the shared library.
-IJEPA_EXAMPLE_CFLAGS = -std=c11 -Iinclude $(IJEPA_WARN) -fopenmp
-# Libraries the examples use themselves (the demo reads .gz files with zlib).
-EXAMPLE_LIBS = $(shell pkg-config --libs libpng16 2>/dev/null || echo -lpng16) -lz -lm
-# What `make demo` runs (from the top directory, LD_LIBRARY_PATH=lib), and
-# `make demo-full`: the same pretraining twice as long, probed on all 60k
-# training images (docs/results.md has what both measured).
-DEMO_CMD = examples/ijepa-demo
-DEMO_FULL_CMD = examples/ijepa-demo --steps 2400 --probe-train 0 --probe-epochs 15 --out demo-full-out
-LIBPATH_ENV = LD_LIBRARY_PATH="$(CURDIR)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"
+# --- sources -------------------------------------------------------------------------
+LIB_SRCS  = $(sort $(wildcard lib/*.c))
+HEADERS   = $(sort $(wildcard include/ijepa/*.h))
+# The unit test program: one suite per tests/check_<module>.c, plus the
+# reference implementations and the shared Check helpers.
+TEST_SRCS = $(sort $(wildcard tests/check_*.c)) tests/ref.c tests/ref_img.c tests/ref_pred.c \
+            tests/ref_vit.c tests/helpers.c
+# The example programs (examples/<name>.c -> examples/ijepa-<name>); every
+# other examples/*.c is shared code linked into each of them.
+EXAMPLE_PROGS  = $(filter $(patsubst examples/%.c,%,$(wildcard examples/*.c)),features train probe extract demo)
+EXAMPLE_MAINS  = $(addprefix examples/,$(addsuffix .c,$(EXAMPLE_PROGS)))
+EXAMPLE_SHARED = $(filter-out $(EXAMPLE_MAINS),$(sort $(wildcard examples/*.c)))
+FUZZ_SRCS      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 
-# Sanitizer build: own objects and archive under build-asan/, runner
-# tests/check_ijepa_asan; the normal build is left untouched.
-ASAN_DIR       = build-asan
-SAN_FLAGS      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
-ASAN_LIB_OBJS  = $(patsubst lib/%.c,$(ASAN_DIR)/lib/%.o,$(LIB_SRCS))
-ASAN_TEST_OBJS = $(patsubst tests/%.c,$(ASAN_DIR)/tests/%.o,$(TEST_SRCS))
-ASAN_STLIB     = $(ASAN_DIR)/libijepa.a
-ASAN_CHECK_BIN = tests/check_ijepa_asan
-LSAN_SUPP      = .ci/lsan.supp
-# A LeakSanitizer suppression file is used only if it exists (none is needed
-# with oneDNN 2.6 + libgomp today); it must name exactly the foreign libraries.
-ASAN_ENV = CK_FORK=no $(CHECK_OMP_ENV) \
-           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-           ASAN_OPTIONS=detect_leaks=1 \
-           $(if $(wildcard $(LSAN_SUPP)),LSAN_OPTIONS=suppressions=$(CURDIR)/$(LSAN_SUPP):print_suppressions=0)
+# --- build variants ------------------------------------------------------------------
+# One set of rules for every variant: the same sources, compiled with the
+# variant's compiler and extra flags into build/<variant>/, which mirrors the
+# source tree (objects, dependency files) and holds the variant's flags stamp.
+# Nothing is compiled beside the sources.
+#
+#   release  $(CC) $(CFLAGS); its products are where the docs name them:
+#            lib/libijepa.so.* and lib/libijepa.a, examples/ijepa-*,
+#            tests/check_ijepa, tests/bench
+#   asan     $(CC) $(CFLAGS) + ASan/UBSan: build/asan/libijepa.a, build/asan/check_ijepa
+#   fuzz     $(FUZZ_CC) + ASan/UBSan + libFuzzer coverage: build/fuzz/libijepa.a,
+#            build/fuzz/fuzz_<name>, build/fuzz/seeds_<name>
+#
+# A variant's objects depend on its stamp build/<variant>/flags, rewritten
+# only when the compiler or the flags change: `make CC=clang` after `make`
+# rebuilds everything instead of mixing objects. (Install with the same
+# CC/CFLAGS as the build, or it rebuilds.)
+BUILD    = build
+VARIANTS = release asan fuzz
+FUZZ_CC ?= clang
 
-.PHONY: FORCE all shared static tests examples bench demo demo-full demo-run deps deps-ci \
-        check check-run check-headers check-symbols check-unit check-install \
-        check-asan check-asan-run install install-shared install-static \
-        install-includes install-pc uninstall clean fuzz fuzz-build
+release_CC    = $(CC)
+release_FLAGS =
+release_STLIB = $(STLIB)
+release_CHECK = tests/check_ijepa
+asan_CC       = $(CC)
+asan_FLAGS    = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+asan_STLIB    = $(BUILD)/asan/libijepa.a
+asan_CHECK    = $(BUILD)/asan/check_ijepa
+fuzz_CC       = $(FUZZ_CC)
+fuzz_FLAGS    = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer -fsanitize=fuzzer-no-link
+fuzz_STLIB    = $(BUILD)/fuzz/libijepa.a
+fuzz_CHECK    = $(BUILD)/fuzz/check_ijepa
 
-# --- library -------------------------------------------------------------------
-all: shared $(if $(filter 1,$(BUILD_STATIC)),static)
+# Flags by kind of source, before the user's CPPFLAGS and CFLAGS and the
+# variant's flags. $(1) is the variant's compiler.
+#   lib/       internal headers, hidden symbols
+#   tests/     internal headers too (the tests reach internal functions
+#              through the static library), Check
+#   examples/  public headers only, as any user of the library
+lib_cflags     = -std=c11 -fPIC -fvisibility=hidden -fopenmp -Iinclude -Ilib $(LIB_PC_CFLAGS)
+tests_cflags   = -std=c11 -fopenmp -Iinclude -Ilib -Itests $(LIB_PC_CFLAGS) $(CHECK_CFLAGS)
+examples_cflags = -std=c11 -fopenmp -Iinclude
+
+# $(call variant_rules,VARIANT)
+define variant_rules
+$(1)_DIR     := $$(BUILD)/$(1)
+$(1)_STAMP   := $$(BUILD)/$(1)/flags
+$(1)_WARN    := $$(call warn_flags,$$($(1)_CC))
+$(1)_LIBOBJS  = $$(patsubst %.c,$$($(1)_DIR)/%.o,$$(LIB_SRCS))
+$(1)_TESTOBJS = $$(patsubst %.c,$$($(1)_DIR)/%.o,$$(TEST_SRCS))
+
+$$($(1)_STAMP): FORCE
+	@mkdir -p $$(@D)
+	@printf '%s\n' '$$(subst ','"'"',$$($(1)_CC) $$($(1)_WARN) $$(CPPFLAGS) $$(CFLAGS) $$($(1)_FLAGS) | $$(IJEPA_LDFLAGS) $$(LDFLAGS) | $$(ALL_LIB_LIBS) $$(LDLIBS))' > $$@.new
+	@if cmp -s $$@.new $$@; then rm -f $$@.new; else \
+	    test ! -f $$@ || echo "build flags of $(1) changed: rebuilding"; mv -f $$@.new $$@; fi
+
+$$($(1)_DIR)/lib/%.o: lib/%.c $$($(1)_STAMP)
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$(lib_cflags) $$($(1)_WARN) $$(CPPFLAGS) $$(CFLAGS) $$($(1)_FLAGS) $$(DEPFLAGS) -c $$< -o $$@
+
+$$($(1)_DIR)/tests/%.o: tests/%.c $$($(1)_STAMP)
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$(tests_cflags) $$($(1)_WARN) $$(CPPFLAGS) $$(CFLAGS) $$($(1)_FLAGS) $$(DEPFLAGS) -c $$< -o $$@
+
+$$($(1)_DIR)/examples/%.o: examples/%.c $$($(1)_STAMP)
+	@mkdir -p $$(@D)
+	$$($(1)_CC) $$(examples_cflags) $$($(1)_WARN) $$(CPPFLAGS) $$(CFLAGS) $$($(1)_FLAGS) $$(DEPFLAGS) -c $$< -o $$@
+
+$$($(1)_STLIB): $$($(1)_LIBOBJS)
+	$$(if $$($(1)_LIBOBJS),,$$(error no sources in lib/*.c))
+	@mkdir -p $$(@D)
+	rm -f $$@
+	$$(AR) rcs $$@ $$($(1)_LIBOBJS)
+
+$$($(1)_CHECK): $$($(1)_TESTOBJS) $$($(1)_STLIB)
+	$$($(1)_CC) $$(CFLAGS) $$($(1)_FLAGS) $$(LDFLAGS) -o $$@ $$($(1)_TESTOBJS) $$($(1)_STLIB) \
+	    $$(CHECK_LIBS) -fopenmp $$(ALL_LIB_LIBS) $$(LDLIBS)
+endef
+$(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+
+.PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
+        deps-ci check check-headers check-symbols check-unit check-examples check-python \
+        check-install check-asan install install-shared install-static install-includes \
+        install-pc uninstall clean fuzz fuzz-build
+FORCE:
+
+# --- library -------------------------------------------------------------------------
+all: shared $(if $(filter 1,$(BUILD_STATIC)),static) examples
 shared: $(SHLIB_REAL) $(SHLIB_MAJOR) $(SHLIB_DEV)
 static: $(STLIB)
 
-$(FLAGS_STAMP): FORCE
-	@mkdir -p $(@D)
-	@printf '%s\n' '$(subst ','"'"',$(BUILD_FLAGS))' > $@.new
-	@if cmp -s $@.new $@; then rm -f $@.new; else \
-	    test ! -f $@ || echo "build flags changed: rebuilding"; mv -f $@.new $@; fi
-
-FORCE:
-
-lib/%.o: lib/%.c $(FLAGS_STAMP)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
-
-$(SHLIB_REAL): $(LIB_OBJS) $(MAP) $(FLAGS_STAMP)
-	$(if $(LIB_OBJS),,$(error no sources in lib/*.c))
-	$(CC) $(IJEPA_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(ALL_LIB_LIBS) $(LDLIBS)
+$(SHLIB_REAL): $(release_LIBOBJS) $(MAP) $(release_STAMP)
+	$(CC) $(IJEPA_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(release_LIBOBJS) $(ALL_LIB_LIBS) $(LDLIBS)
 
 $(SHLIB_MAJOR): $(SHLIB_REAL)
 	ln -sf $(notdir $<) $@
@@ -194,26 +233,14 @@ $(SHLIB_MAJOR): $(SHLIB_REAL)
 $(SHLIB_DEV): $(SHLIB_MAJOR)
 	ln -sf $(notdir $<) $@
 
-$(STLIB): $(LIB_OBJS)
-	$(if $(LIB_OBJS),,$(error no sources in lib/*.c))
-	rm -f $@
-	$(AR) rcs $@ $(LIB_OBJS)
+# --- tests and bench -----------------------------------------------------------------
+CHECK_BIN  = $(release_CHECK)
+BENCH_BIN  = tests/bench
+BENCH_ARGS =
+tests: $(CHECK_BIN) $(BENCH_BIN)
 
-# --- tests, bench, examples ----------------------------------------------------
-tests: $(CHECK_BIN) $(if $(wildcard tests/bench.c),$(BENCH_BIN))
-
-$(TEST_OBJS): tests/%.o: tests/%.c $(FLAGS_STAMP)
-	$(CC) $(IJEPA_TEST_CFLAGS) $(CHECK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
-
-$(CHECK_BIN): $(TEST_OBJS) $(STLIB)
-	$(if $(TEST_OBJS),,$(error no tests/check_*.c yet: nothing to build $(CHECK_BIN) from))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(STLIB) $(CHECK_LIBS) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
-
-tests/bench.o: tests/bench.c $(FLAGS_STAMP)
-	$(CC) $(IJEPA_TEST_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
-
-$(BENCH_BIN): tests/bench.o $(STLIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tests/bench.o $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
+$(BENCH_BIN): $(BUILD)/release/tests/bench.o $(STLIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(BENCH_ARGS)
@@ -230,17 +257,47 @@ bench-torch: shared
 	    echo "bench-torch: $(PYTHON_BENCH) not found (set PYTHON_BENCH); nothing to compare"; \
 	fi
 
+# --- examples --------------------------------------------------------------------------
+# In-tree programs run as built, without LD_LIBRARY_PATH: they carry RUNPATH
+# $ORIGIN/../lib, which finds lib/libijepa.so.0 next to examples/ wherever the
+# tree is. An installed program must carry no RUNPATH (Debian policy,
+# lintian), so `make programs` links the same objects again without it into
+# build/release/bin/, the files an install copies; nothing is recompiled.
+EXAMPLES        = $(patsubst %,examples/ijepa-%,$(EXAMPLE_PROGS))
+PROGRAMS        = $(patsubst %,$(BUILD)/release/bin/ijepa-%,$(EXAMPLE_PROGS))
+# The shared code, compiled once, in an archive: each program links what it uses.
+EXAMPLE_AR      = $(BUILD)/release/examples/libexamples.a
+EXAMPLE_OBJS    = $(patsubst %.c,$(BUILD)/release/%.o,$(EXAMPLE_SHARED))
+# Libraries the examples use themselves (PNG pictures, gzip'ed IDX files).
+EXAMPLE_LIBS    = $(shell $(PKG_CONFIG) --libs libpng16 2>/dev/null || echo -lpng16) -lz -lm
+EXAMPLE_RUNPATH = -Wl,-rpath,'$$ORIGIN/../lib' -Wl,--enable-new-dtags
+example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o $@ $< \
+                  $(EXAMPLE_AR) -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
+
 examples: $(EXAMPLES)
+programs: $(PROGRAMS)
 
-$(EXAMPLE_OBJS): examples/%.o: examples/%.c $(FLAGS_STAMP)
-	$(CC) $(IJEPA_EXAMPLE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(EXAMPLE_AR): $(EXAMPLE_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(EXAMPLE_OBJS)
 
-$(EXAMPLES): examples/ijepa-%: examples/%.o $(SHLIB_DEV)
-	$(CC) $(CFLAGS) $(LDFLAGS) -fopenmp -o $@ $< -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
+$(EXAMPLES): examples/ijepa-%: $(BUILD)/release/examples/%.o $(EXAMPLE_AR) $(SHLIB_DEV)
+	$(call example_link,$(EXAMPLE_RUNPATH))
 
-# demo and check first install missing Debian packages (a no-op when all are
-# present; IJEPA_NO_DEPS=1 skips it), then build in a second make so that the
-# pkg-config look-ups see the installed packages.
+$(PROGRAMS): $(BUILD)/release/bin/ijepa-%: $(BUILD)/release/examples/%.o $(EXAMPLE_AR) $(SHLIB_DEV)
+	@mkdir -p $(@D)
+	$(call example_link,)
+
+# What `make demo` runs (from the top directory), and `make demo-full`: the
+# same pretraining twice as long, probed on all 60k training images
+# (docs/results.md has what both measured).
+DEMO_CMD = examples/ijepa-demo
+DEMO_FULL_CMD = examples/ijepa-demo --steps 2400 --probe-train 0 --probe-epochs 15 --out demo-full-out
+
+# demo installs missing Debian packages first (a no-op when all are present;
+# IJEPA_NO_DEPS=1 skips it), then builds in a second make so that the
+# pkg-config look-ups see the installed packages. No other target runs the
+# package manager: `make check` expects what `make deps` installs.
 demo:
 	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
 	@$(MAKE) --no-print-directory demo-run
@@ -249,9 +306,9 @@ demo-full:
 	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
 	@$(MAKE) --no-print-directory demo-run DEMO_CMD="$(DEMO_FULL_CMD)"
 
-demo-run: all examples
-	@test -x $(firstword $(DEMO_CMD)) || { echo "make demo: $(firstword $(DEMO_CMD)) was not built (no examples/demo.c yet?)" >&2; exit 1; }
-	$(LIBPATH_ENV) $(DEMO_CMD)
+demo-run: all
+	@test -x $(firstword $(DEMO_CMD)) || { echo "make demo: $(firstword $(DEMO_CMD)) was not built" >&2; exit 1; }
+	$(DEMO_CMD)
 
 deps:
 	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
@@ -259,16 +316,20 @@ deps:
 deps-ci:
 	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES) $(DEB_PACKAGES_CI)
 
-# --- checks --------------------------------------------------------------------
-check:
-	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
-	@$(MAKE) --no-print-directory check-run
+# --- checks ----------------------------------------------------------------------------
+CHECK_OMP_NUM_THREADS = 2
+# Tests run many small parallel regions: with OpenMP's default spin-waiting a
+# second busy process on the machine slows them by 10-100x; passive waiting
+# keeps the suite fast on a shared machine and costs nothing on a quiet one.
+CHECK_OMP_ENV = OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) OMP_WAIT_POLICY=passive
 
-# In order: headers, exported symbols, unit tests, install + consumer.
-check-run: all tests
+# In order: headers, exported symbols, unit tests, example programs, Python,
+# install + consumer. Packages are not installed here (run `make deps`).
+check: all tests
 	@$(MAKE) --no-print-directory check-headers
 	@$(MAKE) --no-print-directory check-symbols
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-examples
 	@$(MAKE) --no-print-directory check-python
 	@$(MAKE) --no-print-directory check-install
 
@@ -284,10 +345,13 @@ check-unit: $(CHECK_BIN)
 	@echo "== unit tests (Check)"
 	$(CHECK_OMP_ENV) ./$(CHECK_BIN)
 
+check-examples: examples programs
+	@echo "== example programs (run in place, RUNPATH, examples/ijepa-features)"
+	$(CHECK_OMP_ENV) $(SHELL) tests/examples/run.sh
+
 # Python binding, Python examples vs C examples, docs/python.md snippets,
 # PyTorch parity and converter (tests/python/run.sh skips what it cannot run).
 PYTHON ?= /usr/bin/python3
-.PHONY: check-python
 check-python: shared examples
 	@echo "== Python tests ($(PYTHON))"
 	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 \
@@ -297,72 +361,44 @@ check-install: all
 	@echo "== install, pkg-config consumer, uninstall"
 	MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' $(SHELL) tests/install/run.sh
 
-check-asan:
-	@$(SHELL) .ci/deps.sh $(DEB_PACKAGES)
-	@$(MAKE) --no-print-directory check-asan-run
+# A LeakSanitizer suppression file is used only if it exists (none is needed
+# with oneDNN 2.6 + libgomp today); it must name exactly the foreign libraries.
+LSAN_SUPP = .ci/lsan.supp
+ASAN_ENV  = CK_FORK=no $(CHECK_OMP_ENV) \
+            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            ASAN_OPTIONS=detect_leaks=1 \
+            $(if $(wildcard $(LSAN_SUPP)),LSAN_OPTIONS=suppressions=$(CURDIR)/$(LSAN_SUPP):print_suppressions=0)
 
-check-asan-run: $(ASAN_CHECK_BIN)
+check-asan: $(asan_CHECK)
 	@echo "== unit tests under ASan+UBSan (CK_FORK=no)"
-	$(ASAN_ENV) ./$(ASAN_CHECK_BIN)
-
-$(ASAN_DIR)/lib/%.o: lib/%.c
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
-
-$(ASAN_DIR)/tests/%.o: tests/%.c
-	@mkdir -p $(@D)
-	$(CC) $(IJEPA_TEST_CFLAGS) $(CHECK_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
-
-$(ASAN_STLIB): $(ASAN_LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $(ASAN_LIB_OBJS)
-
-$(ASAN_CHECK_BIN): $(ASAN_TEST_OBJS) $(ASAN_STLIB)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(ASAN_TEST_OBJS) $(ASAN_STLIB) $(CHECK_LIBS) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
+	$(ASAN_ENV) ./$(asan_CHECK)
 
 # --- fuzzing (clang + libFuzzer) ------------------------------------------------
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_CC=clang]
 # Every tests/fuzz/fuzz_<name>.c (a libFuzzer target: LLVMFuzzerTestOneInput,
-# optionally LLVMFuzzerInitialize) is linked as build-fuzz/fuzz_<name> with
-# the library sources compiled with FUZZ_FLAGS (ASan + UBSan + libFuzzer
-# coverage) into build-fuzz/lib/, then run for FUZZ_SECONDS seconds
-# (-max_total_time) on the corpus directory build-fuzz/corpus-<name>/.
+# optionally LLVMFuzzerInitialize) is linked as build/fuzz/fuzz_<name> with
+# the fuzz variant's library, then run for FUZZ_SECONDS seconds
+# (-max_total_time) on the corpus directory build/fuzz/corpus-<name>/.
 # Seeds: if tests/fuzz/seeds_<name>.c exists, it is built as a program (same
-# library objects, plus tests/ref_img.c for test images) and run first with
-# the corpus directory as its only argument; it writes seed files there.
+# library, plus tests/ref_img.c for test images) and run first with the
+# corpus directory as its only argument; it writes seed files there.
 # A libFuzzer dictionary tests/fuzz/fuzz_<name>.dict (text) is used if present.
 # Seeds and corpora are generated, never committed. A crash, sanitizer
 # report, leak or timeout fails `make fuzz`; the input is saved as
-# build-fuzz/crash-<name>-* (replay: build-fuzz/fuzz_<name> FILE).
-FUZZ_CC       ?= clang
+# build/fuzz/crash-<name>-* (replay: build/fuzz/fuzz_<name> FILE).
 FUZZ_SECONDS  ?= 60
-FUZZ_DIR       = build-fuzz
-FUZZ_FLAGS     = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-                 -fno-omit-frame-pointer
-FUZZ_CFLAGS    = -std=c11 -fopenmp -Iinclude -Ilib -Itests -Wall -Wextra $(LIB_PC_CFLAGS) $(FUZZ_FLAGS)
+FUZZ_DIR       = $(BUILD)/fuzz
 FUZZ_LIBS      = -fopenmp $(ALL_LIB_LIBS)
-FUZZ_SRCS      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_SEED_BINS = $(patsubst tests/fuzz/seeds_%.c,$(FUZZ_DIR)/seeds_%,$(sort $(wildcard tests/fuzz/seeds_*.c)))
-FUZZ_LIB_OBJS  = $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,$(LIB_SRCS))
-FUZZ_STLIB     = $(FUZZ_DIR)/libijepa.a
 FUZZ_ENV       = OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 \
                  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-$(FUZZ_DIR)/lib/%.o: lib/%.c
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(fuzz_STLIB)
+	$(FUZZ_CC) $(fuzz_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(fuzz_STLIB) $(FUZZ_LIBS)
 
-$(FUZZ_STLIB): $(FUZZ_LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $(FUZZ_LIB_OBJS)
-
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_STLIB)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -o $@ $< $(FUZZ_STLIB) $(FUZZ_LIBS)
-
-$(FUZZ_DIR)/seeds_%: tests/fuzz/seeds_%.c tests/ref_img.c $(FUZZ_STLIB)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -o $@ $< tests/ref_img.c $(FUZZ_STLIB) $(FUZZ_LIBS)
+$(FUZZ_DIR)/seeds_%: $(FUZZ_DIR)/tests/fuzz/seeds_%.o $(FUZZ_DIR)/tests/ref_img.o $(fuzz_STLIB)
+	$(FUZZ_CC) $(fuzz_FLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_DIR)/tests/ref_img.o $(fuzz_STLIB) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS) $(FUZZ_SEED_BINS)
 
@@ -410,7 +446,6 @@ install-pc: pkgconfig/ijepa.pc.in
 	    -e 's|@libdir@|$(PC_LIBDIR)|' \
 	    -e 's|@includedir@|$(PC_INCLUDEDIR)|' \
 	    -e 's|@version@|$(VERSION)|' \
-	    -e 's|@requires_private@|$(strip $(PC_REQUIRES_PRIVATE))|' \
 	    -e 's|@libs_private@|$(strip $(PC_LIBS_PRIVATE))|' \
 	    -e '/^#/d' \
 	    pkgconfig/ijepa.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
@@ -426,12 +461,12 @@ uninstall:
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ijepa 2>/dev/null || true
 
 # --- clean ---------------------------------------------------------------------
+# (also what older trees built beside the sources and in build-asan/, build-fuzz/)
 clean:
-	rm -f lib/*.o lib/*.d lib/libijepa.so lib/libijepa.so.* lib/libijepa.a
-	rm -f tests/*.o tests/*.d $(CHECK_BIN) $(BENCH_BIN) $(ASAN_CHECK_BIN)
-	rm -f examples/*.o examples/*.d $(EXAMPLES) \
-	      $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
-	rm -rf $(ASAN_DIR) build $(FUZZ_DIR)
+	rm -rf $(BUILD) build-asan build-fuzz
+	rm -f lib/libijepa.so lib/libijepa.so.* lib/libijepa.a lib/*.o lib/*.d
+	rm -f $(CHECK_BIN) $(BENCH_BIN) tests/check_ijepa_asan tests/*.o tests/*.d
+	rm -f $(EXAMPLES) examples/*.o examples/*.d $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
 
--include $(wildcard lib/*.d tests/*.d examples/*.d $(ASAN_DIR)/lib/*.d $(ASAN_DIR)/tests/*.d \
-                    $(FUZZ_DIR)/*.d $(FUZZ_DIR)/lib/*.d)
+-include $(wildcard $(BUILD)/*/lib/*.d $(BUILD)/*/tests/*.d $(BUILD)/*/tests/fuzz/*.d \
+                    $(BUILD)/*/examples/*.d)

@@ -1,7 +1,13 @@
 /*
- * Internal parts of the checkpoint code shared by lib/checkpoint.c (reader,
- * trainer save/load) and lib/checkpoint_write.c (writer, atomic save), and
- * reachable by the tests that link the static library. Not exported.
+ * What the checkpoint layer (checkpoint_read.c, checkpoint_write.c) offers
+ * the rest of lib/ beyond checkpoint.h, and the tests: one loader entry
+ * (validate every group, then copy) and the writer's system-call hooks.
+ * Not exported.
+ *
+ * Layering: checkpoint_format.c is below the reader and the writer; the
+ * reader and the writer know nothing of each other; the trainer
+ * (trainer.c) is above them and uses the public reader and writer plus
+ * ijepa__checkpoint_load() below.
  */
 #ifndef IJEPA_CHECKPOINT_INTERNAL_H
 #define IJEPA_CHECKPOINT_INTERNAL_H
@@ -9,6 +15,26 @@
 #include <sys/types.h>
 
 #include "internal.h"
+
+/* A group of tensors: "<prefix>.<name>" in the file for every tensor <name>
+ * of table, in a buffer laid out as the table says. */
+typedef struct ijepa__ckpt_group {
+    const char *prefix;
+    const ijepa_tensor_table *table;
+    float *data;
+} ijepa__ckpt_group;
+
+/*
+ * Load n groups from ck into their buffers, all or nothing: first every
+ * group is checked (each tensor of its table present with the table's shape
+ * and finite values, no other tensor of the file under "<prefix>."; with
+ * whole_file, also no tensor of the file outside the groups), then all are
+ * copied. On failure no buffer has been written. Failures are recorded as
+ * "<func>(): <file>: <cause>" (IJEPA_ERR_FORMAT), or IJEPA_ERR_INVALID_ARG
+ * for a bad prefix, table or buffer.
+ */
+int ijepa__checkpoint_load(ijepa_checkpoint *ck, const char *func, const ijepa__ckpt_group *g,
+                           int n, int whole_file);
 
 /*
  * The system calls of the atomic save, as replaceable function pointers. The
@@ -26,24 +52,5 @@ extern ijepa__ckpt_io ijepa__ckpt_io_hooks;
 
 /* Reset the hooks to the real system calls. */
 void ijepa__ckpt_io_reset(void);
-
-/* zlib crc32 continued over n bytes (any n). */
-uint32_t ijepa__crc32(uint32_t crc, const unsigned char *p, uint64_t n);
-
-/* The metadata keys "ijepa.metadata_checksum" covers, in its order. */
-#define IJEPA__NMETA_SUMMED 7
-extern const char *const ijepa__meta_summed[IJEPA__NMETA_SUMMED];
-
-/* CRC-32 of key, NUL, value, NUL for each key of ijepa__meta_summed (values
- * in the same order). */
-uint32_t ijepa__metadata_crc(const char *const values[IJEPA__NMETA_SUMMED]);
-
-/* The writer with failures recorded in e (whose func names the public
- * function being run), so that ijepa_trainer_save() reports as itself. */
-int ijepa__writer_new(ijepa_checkpoint_writer **out, const ijepa_config *cfg, int64_t step,
-                      ijepa__err *e);
-int ijepa__writer_add(ijepa_checkpoint_writer *w, const char *prefix,
-                      const ijepa_tensor_table *table, const float *data, ijepa__err *e);
-int ijepa__writer_save(ijepa_checkpoint_writer *w, const char *path, ijepa__err *e);
 
 #endif

@@ -1,5 +1,7 @@
 /*
  * Implements: the checkpoint writer (checkpoint.h) and its atomic save.
+ * The configuration text is the config's (ijepa_config_to_text()), the
+ * byte order and checksums are checkpoint_format.c's.
  *
  * A save makes two passes over the borrowed buffers: the first computes the
  * CRC-32 of the data section (it goes into the header, which precedes the
@@ -23,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "checkpoint_format.h"
 #include "checkpoint_internal.h"
 #include "config_internal.h"
 
@@ -58,53 +61,22 @@ struct ijepa_checkpoint_writer {
 
 // --- building -----------------------------------------------------------------------------------
 
-/* "name = value" lines of every key, floats with 17 significant digits so
- * that they read back bit-identically. */
-static char *config_text(const ijepa_config *cfg)
+int ijepa_checkpoint_writer_create(ijepa_checkpoint_writer **out, const ijepa_config *cfg,
+                                   int64_t step)
 {
-    size_t cap = 4096, len = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    s[0] = '\0';
-    for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
-        const int32_t key = ijepa_config_key_at(i);
-        char line[160];
-        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT)
-            snprintf(line, sizeof line, "%s = %lld\n", ijepa_config_key_name(key),
-                     (long long)ijepa__cfg_int(cfg, key));
-        else
-            snprintf(line, sizeof line, "%s = %.17g\n", ijepa_config_key_name(key),
-                     ijepa__cfg_float(cfg, key));
-        const size_t k = strlen(line);
-        if (len + k + 1 > cap) {
-            char *b = realloc(s, cap * 2);
-            if (!b) {
-                free(s);
-                return NULL;
-            }
-            s = b;
-            cap *= 2;
-        }
-        memcpy(s + len, line, k + 1);
-        len += k;
-    }
-    return s;
-}
-
-int ijepa__writer_new(ijepa_checkpoint_writer **out, const ijepa_config *cfg, int64_t step,
-                      ijepa__err *e)
-{
+    if (!out)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
+    *out = NULL;
     if (!cfg)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "config is NULL");
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "config is NULL");
     if (step < 0)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "step %lld is negative", (long long)step);
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "step %lld is negative",
+                                (long long)step);
     ijepa_checkpoint_writer *w = calloc(1, sizeof *w);
-    char *text = config_text(cfg);
-    if (!w || !text) {
+    char *text = NULL;
+    if (!w || ijepa__config_text(cfg, &text) < 0) {
         free(w);
-        free(text);
-        return ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the writer");
+        return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate the writer");
     }
     w->config_text = text;
     w->step = step;
@@ -113,9 +85,24 @@ int ijepa__writer_new(ijepa_checkpoint_writer **out, const ijepa_config *cfg, in
     return IJEPA_OK;
 }
 
-int ijepa__writer_add(ijepa_checkpoint_writer *w, const char *prefix,
-                      const ijepa_tensor_table *table, const float *data, ijepa__err *e)
+void ijepa_checkpoint_writer_free(ijepa_checkpoint_writer *w)
 {
+    if (!w)
+        return;
+    for (int64_t i = 0; i < w->n; i++)
+        free(w->t[i].name);
+    free(w->t);
+    free(w->config_text);
+    free(w);
+}
+
+int ijepa_checkpoint_writer_add(ijepa_checkpoint_writer *w, const char *prefix,
+                                const ijepa_tensor_table *table, const float *data)
+{
+    if (!w)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "writer is NULL");
+    ijepa__err *e = &w->err;
+    ijepa__enter(e, __func__);
     if (!prefix || !table || !data)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "prefix, table and data must not be NULL");
     const size_t plen = strlen(prefix);
@@ -170,22 +157,6 @@ int ijepa__writer_add(ijepa_checkpoint_writer *w, const char *prefix,
 
 // --- the bytes ----------------------------------------------------------------------------------
 
-static void to_le(unsigned char *dst, const float *src, int64_t n)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(dst, src, (size_t)n * 4u);
-#else
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &src[i], 4);
-        dst[4 * i] = (unsigned char)u;
-        dst[4 * i + 1] = (unsigned char)(u >> 8);
-        dst[4 * i + 2] = (unsigned char)(u >> 16);
-        dst[4 * i + 3] = (unsigned char)(u >> 24);
-    }
-#endif
-}
-
 /* The JSON header, space-padded to a multiple of 8 bytes; *len its length. */
 static char *header_json(const ijepa_checkpoint_writer *w, uint32_t crc, size_t *len)
 {
@@ -199,8 +170,9 @@ static char *header_json(const ijepa_checkpoint_writer *w, uint32_t crc, size_t 
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)w->seed);
         snprintf(sum, sizeof sum, "crc32:%08x", (unsigned)crc);
         /* in the order of ijepa__meta_summed */
-        const char *const v[IJEPA__NMETA_SUMMED] = {"libijepa", "1", IJEPA_VERSION_STRING,
-                                                    w->config_text, step, seed, sum};
+        const char *const v[IJEPA__NMETA_SUMMED] = {
+            IJEPA__CKPT_FORMAT, IJEPA__CKPT_FORMAT_VERSION, IJEPA_VERSION_STRING,
+            w->config_text, step, seed, sum};
         for (int i = 0; !bad && i < IJEPA__NMETA_SUMMED; i++)
             bad = json_object_set_new(meta, ijepa__meta_summed[i], json_string(v[i])) < 0;
         snprintf(buf, sizeof buf, "crc32:%08x", (unsigned)ijepa__metadata_crc(v));
@@ -274,8 +246,12 @@ static int io_fail(ijepa__err *e, const char *what, const char *path, int err)
     return ijepa__fail(e, IJEPA_ERR_IO, "cannot %s '%s': %s", what, path, eb);
 }
 
-int ijepa__writer_save(ijepa_checkpoint_writer *w, const char *path, ijepa__err *e)
+int ijepa_checkpoint_writer_save(ijepa_checkpoint_writer *w, const char *path)
 {
+    if (!w)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "writer is NULL");
+    ijepa__err *e = &w->err;
+    ijepa__enter(e, __func__);
     if (!path || !*path)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "path is NULL or empty");
     unsigned char *stage = malloc((size_t)STAGE_FLOATS * 4u);
@@ -286,7 +262,7 @@ int ijepa__writer_save(ijepa_checkpoint_writer *w, const char *path, ijepa__err 
     for (int64_t i = 0; i < w->n; i++)
         for (int64_t k = 0; k < w->t[i].numel; k += STAGE_FLOATS) {
             const int64_t m = w->t[i].numel - k < STAGE_FLOATS ? w->t[i].numel - k : STAGE_FLOATS;
-            to_le(stage, w->t[i].src + k, m);
+            ijepa__le_put_f32(stage, w->t[i].src + k, m);
             crc = ijepa__crc32(crc, stage, (uint64_t)m * 4u);
         }
     size_t hlen = 0;
@@ -333,8 +309,7 @@ int ijepa__writer_save(ijepa_checkpoint_writer *w, const char *path, ijepa__err 
         goto done;
     }
     unsigned char len8[8];
-    for (int i = 0; i < 8; i++)
-        len8[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
+    ijepa__le_put_u64(len8, (uint64_t)hlen);
     if (write_all(fd, len8, 8) < 0 || write_all(fd, header, hlen) < 0) {
         rc = io_fail(e, "write", tmp, errno);
         goto fail;
@@ -343,7 +318,7 @@ int ijepa__writer_save(ijepa_checkpoint_writer *w, const char *path, ijepa__err 
     for (int64_t i = 0; i < w->n; i++)
         for (int64_t k = 0; k < w->t[i].numel; k += STAGE_FLOATS) {
             const int64_t m = w->t[i].numel - k < STAGE_FLOATS ? w->t[i].numel - k : STAGE_FLOATS;
-            to_le(stage, w->t[i].src + k, m);
+            ijepa__le_put_f32(stage, w->t[i].src + k, m);
             if (write_all(fd, stage, (size_t)m * 4u) < 0) {
                 rc = io_fail(e, "write", tmp, errno);
                 goto fail;
@@ -365,7 +340,7 @@ int ijepa__writer_save(ijepa_checkpoint_writer *w, const char *path, ijepa__err 
     }
     /* make the rename itself durable; file systems that cannot sync a
      * directory say EINVAL */
-    const int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+    const int dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NONBLOCK); /* never a FIFO */
     if (dfd < 0) {
         rc = io_fail(e, "open the directory of", path, errno);
         goto done;
@@ -393,49 +368,4 @@ done:
     free(tmp);
     free(dir);
     return rc;
-}
-
-// --- public -------------------------------------------------------------------------------------
-
-int ijepa_checkpoint_writer_create(ijepa_checkpoint_writer **out, const ijepa_config *cfg,
-                                   int64_t step)
-{
-    if (!out)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
-    *out = NULL;
-    ijepa__err e = {__func__, ""};
-    return ijepa__writer_new(out, cfg, step, &e);
-}
-
-void ijepa_checkpoint_writer_free(ijepa_checkpoint_writer *w)
-{
-    if (!w)
-        return;
-    for (int64_t i = 0; i < w->n; i++)
-        free(w->t[i].name);
-    free(w->t);
-    free(w->config_text);
-    free(w);
-}
-
-const char *ijepa_checkpoint_writer_last_error(const ijepa_checkpoint_writer *w)
-{
-    return w ? w->err.msg : "";
-}
-
-int ijepa_checkpoint_writer_add(ijepa_checkpoint_writer *w, const char *prefix,
-                                const ijepa_tensor_table *table, const float *data)
-{
-    if (!w)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "writer is NULL");
-    ijepa__enter(&w->err, __func__);
-    return ijepa__writer_add(w, prefix, table, data, &w->err);
-}
-
-int ijepa_checkpoint_writer_save(ijepa_checkpoint_writer *w, const char *path)
-{
-    if (!w)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "writer is NULL");
-    ijepa__enter(&w->err, __func__);
-    return ijepa__writer_save(w, path, &w->err);
 }

@@ -16,8 +16,8 @@ int ijepa_context_create(ijepa_context **out)
     ijepa_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate a context");
-    ijepa__enter(&ctx->err, __func__);
-    int rc = ijepa__engine_create(&ctx->eng, &ctx->err);
+    ijepa__err e = {__func__};
+    int rc = ijepa__engine_create(&ctx->eng, &e);
     if (rc < 0) {
         free(ctx);
         return rc;
@@ -32,11 +32,6 @@ void ijepa_context_free(ijepa_context *ctx)
         return;
     ijepa__engine_free(ctx->eng);
     free(ctx);
-}
-
-const char *ijepa_context_last_error(const ijepa_context *ctx)
-{
-    return ctx ? ctx->err.msg : "";
 }
 
 const char *ijepa_context_cpu_isa(const ijepa_context *ctx)

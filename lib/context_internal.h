@@ -5,7 +5,6 @@
 #include "ops.h"
 
 struct ijepa_context {
-    ijepa__err err;
     ijepa__engine *eng;
 };
 

@@ -238,7 +238,7 @@ static int64_t index_of(ijepa_dataset *ds, int64_t p)
 /* Decode and transform image idx for position p into s (no lock held). */
 static void process(const ijepa_dataset *ds, int64_t p, int64_t idx, slot *s)
 {
-    ijepa__err e = {NULL, ""};
+    ijepa__err e = {NULL}; /* messages are "<path>: <cause>", in this thread's record */
     const char *path = ds->paths[idx];
     uint8_t *buf = NULL;
     int64_t size = 0;
@@ -248,16 +248,15 @@ static void process(const ijepa_dataset *ds, int64_t p, int64_t idx, slot *s)
         rc = ijepa__image_decode(&e, path, buf, size, ds->C, &ds->lim, &img);
     free(buf);
     if (rc == IJEPA_OK) {
-        ijepa__err te = {NULL, ""};
-        rc = ijepa__transform(&te, img, &ds->xf, ds->xf.mode,
+        rc = ijepa__transform(&e, img, &ds->xf, ds->xf.mode,
                               keyed(ds->seed, CROP_DOMAIN, (uint64_t)p), s->px);
         if (rc < 0)
-            ijepa__fail(&e, rc, "%s: %s", path, te.msg);
+            ijepa__fail(&e, rc, "%s: %s", path, ijepa_last_error());
     }
     ijepa_image_free(img);
     s->index = idx;
     s->status = rc;
-    memcpy(s->msg, rc < 0 ? e.msg : "", rc < 0 ? sizeof s->msg : 1);
+    memcpy(s->msg, rc < 0 ? ijepa_last_error() : "", rc < 0 ? sizeof s->msg : 1);
 }
 
 static void *worker(void *arg)
@@ -366,7 +365,6 @@ void ijepa_dataset_free(ijepa_dataset *ds)
     free(ds);
 }
 
-const char *ijepa_dataset_last_error(const ijepa_dataset *ds) { return ds ? ds->err.msg : ""; }
 int64_t ijepa_dataset_size(const ijepa_dataset *ds) { return ds ? ds->n : 0; }
 int64_t ijepa_dataset_skipped(const ijepa_dataset *ds) { return ds ? ds->skipped : 0; }
 int64_t ijepa_dataset_position(const ijepa_dataset *ds) { return ds ? ds->consumed : 0; }

@@ -191,11 +191,6 @@ void ijepa_encoder_free(ijepa_encoder *enc)
     free(enc);
 }
 
-const char *ijepa_encoder_last_error(const ijepa_encoder *enc)
-{
-    return enc ? enc->err.msg : "";
-}
-
 const ijepa_config *ijepa_encoder_config(const ijepa_encoder *enc)
 {
     return enc ? enc->cfg : NULL;

@@ -1,6 +1,6 @@
 /*
- * Implements: status strings, per-handle and per-thread error records,
- * runtime version.
+ * Implements: status strings, the per-thread error message (the library's
+ * one error channel), runtime version.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,24 +9,26 @@
 
 static _Thread_local char tls_msg[IJEPA__ERRLEN];
 
-static void record(ijepa__err *e, const char *func, const char *fmt, va_list ap)
+/* Format into a local buffer first: the arguments may point into tls_msg
+ * (a caller that adds context to the cause it just got). */
+static void record(const char *func, const char *fmt, va_list ap)
 {
+    char msg[IJEPA__ERRLEN];
     int n = 0;
     if (func) {
-        n = snprintf(tls_msg, sizeof tls_msg, "%s(): ", func);
-        if (n < 0 || n >= (int)sizeof tls_msg)
+        n = snprintf(msg, sizeof msg, "%s(): ", func);
+        if (n < 0 || n >= (int)sizeof msg)
             n = 0;
     }
-    vsnprintf(tls_msg + n, sizeof tls_msg - (size_t)n, fmt, ap);
-    if (e)
-        memcpy(e->msg, tls_msg, sizeof e->msg);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    memcpy(tls_msg, msg, sizeof tls_msg);
 }
 
 int ijepa__fail(ijepa__err *e, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    record(e, e ? e->func : NULL, fmt, ap);
+    record(e ? e->func : NULL, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -35,7 +37,7 @@ int ijepa__fail_func(const char *func, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    record(NULL, func, fmt, ap);
+    record(func, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -19,6 +19,7 @@
 
 #include <png.h>
 #include <turbojpeg.h>
+#include <zlib.h>
 
 #include "config_internal.h"
 #include "image_internal.h"
@@ -30,23 +31,44 @@ void ijepa__limits_from_cfg(ijepa__limits *lim, const ijepa_config *cfg)
     if (cfg) {
         lim->max_pixels = ijepa__cfg_int(cfg, IJEPA_CFG_DATA_MAX_PIXELS);
         lim->max_bytes = ijepa__cfg_int(cfg, IJEPA_CFG_DATA_MAX_FILE_BYTES);
+        lim->max_scan_pixels = ijepa__cfg_int(cfg, IJEPA_CFG_DATA_MAX_SCAN_PIXELS);
     } else {
         lim->max_pixels = (int64_t)1 << 26;
         lim->max_bytes = (int64_t)1 << 28;
+        lim->max_scan_pixels = (int64_t)1 << 31;
     }
 }
 
 // --- files ---------------------------------------------------------------------
+
+static const char *kind_of(mode_t m)
+{
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
+}
 
 int ijepa__read_file(ijepa__err *e, const char *path, const ijepa__limits *lim,
                      uint8_t **buf, int64_t *size)
 {
     *buf = NULL;
     *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Only regular files are read. stat() first, so that a device is not
+     * even opened (opening some has side effects); then the open is
+     * non-blocking, so that a FIFO or device put there in the meantime
+     * cannot make open() wait for a writer or a carrier (O_NOCTTY: nor
+     * become our terminal), and fstat() on what was opened decides before
+     * the first read. A read of a regular file ignores O_NONBLOCK. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return ijepa__fail(e, IJEPA_ERR_IO, "%s: not a regular file (%s)", path,
+                           kind_of(st.st_mode));
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return ijepa__fail(e, IJEPA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
     if (fstat(fd, &st) != 0) {
         int err = errno;
         close(fd);
@@ -54,7 +76,8 @@ int ijepa__read_file(ijepa__err *e, const char *path, const ijepa__limits *lim,
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return ijepa__fail(e, IJEPA_ERR_IO, "%s: not a regular file", path);
+        return ijepa__fail(e, IJEPA_ERR_IO, "%s: not a regular file (%s)", path,
+                           kind_of(st.st_mode));
     }
     if (st.st_size == 0) {
         close(fd);
@@ -164,6 +187,50 @@ static uint32_t be32(const uint8_t *p)
 
 // --- PNG -----------------------------------------------------------------------
 
+/* Walk the chunks from IHDR to IEND: each must fit in the file and have a
+ * valid type, every chunk but IDAT a matching CRC, and IEND (empty) must
+ * come. libpng's simplified reader stops after the image data, so without
+ * this a file cut after its last IDAT, or with damaged chunks after it,
+ * would be accepted; and libpng only warns about (and drops) an ancillary
+ * chunk with a bad CRC, such as a gAMA that changes the decoded pixels.
+ * IDAT CRCs are left to libpng, which fails on them (they are most of the
+ * file: summing them twice would add ~20% to decoding an incompressible
+ * image). Bytes after IEND are ignored, as libpng and PIL do. */
+static int png_check_chunks(ijepa__err *e, const char *src, const uint8_t *d, int64_t n)
+{
+    int64_t i = 8;
+    const uint8_t *last = d + 12; /* IHDR's type (decode_png checked it) */
+    for (;;) {
+        if (n - i < 12)
+            return ijepa__fail(e, IJEPA_ERR_FORMAT,
+                               "%s: PNG has no IEND chunk (truncated after %.4s, %lld bytes "
+                               "left)", src, (const char *)last, (long long)(n - i));
+        const uint32_t len = be32(d + i);
+        const uint8_t *type = d + i + 4;
+        for (int k = 0; k < 4; k++)
+            if (!((type[k] >= 'A' && type[k] <= 'Z') || (type[k] >= 'a' && type[k] <= 'z')))
+                return ijepa__fail(e, IJEPA_ERR_FORMAT,
+                                   "%s: PNG chunk at byte %lld has an invalid type", src,
+                                   (long long)i);
+        if (len > 0x7fffffffu || (int64_t)len > n - i - 12)
+            return ijepa__fail(e, IJEPA_ERR_FORMAT,
+                               "%s: PNG truncated: chunk %.4s at byte %lld has %lu bytes, the "
+                               "file only %lld more", src, (const char *)type, (long long)i,
+                               (unsigned long)len, (long long)(n - i - 12));
+        if (memcmp(type, "IDAT", 4) != 0 &&
+            crc32(crc32(0L, Z_NULL, 0), type, (uInt)len + 4) != be32(d + i + 8 + len))
+            return ijepa__fail(e, IJEPA_ERR_FORMAT, "%s: PNG chunk %.4s at byte %lld: CRC error",
+                               src, (const char *)type, (long long)i);
+        if (!memcmp(type, "IEND", 4)) {
+            if (len != 0)
+                return ijepa__fail(e, IJEPA_ERR_FORMAT, "%s: PNG IEND chunk is not empty", src);
+            return IJEPA_OK;
+        }
+        i += 12 + (int64_t)len;
+        last = type;
+    }
+}
+
 static int decode_png(ijepa__err *e, const char *src, const uint8_t *data, int64_t size,
                       int64_t channels, const ijepa__limits *lim, ijepa_image **out)
 {
@@ -180,6 +247,8 @@ static int decode_png(ijepa__err *e, const char *src, const uint8_t *data, int64
                            src, (long long)hw, (long long)hh);
     int rc = check_dims(e, src, "PNG", hw, hh, lim);
     if (rc < 0)
+        return rc;
+    if ((rc = png_check_chunks(e, src, data, size)) < 0)
         return rc;
     /* libpng 1.6.39's simplified reader garbles 16-bit Adam7 images when it
      * reduces them to 8 bits (tests/check_image.c shows it): refuse them
@@ -232,6 +301,54 @@ static int decode_png(ijepa__err *e, const char *src, const uint8_t *data, int64
 
 // --- JPEG ----------------------------------------------------------------------
 
+/* The scans (SOS segments) of a JPEG and the components summed over them,
+ * found by walking its markers the way libjpeg reads them: segments are
+ * skipped by their length, the entropy-coded data after an SOS runs up to
+ * the next marker that is not a stuffed zero (FF 00), a fill byte (FF FF)
+ * or a restart marker, and the walk ends at EOI. libjpeg consumes exactly a
+ * segment's length or fails, and ends a scan's data at the same markers, so
+ * a file that TurboJPEG decodes without any warning (TJFLAG_STOPONWARNING)
+ * has exactly these scans. Stray bytes between segments are skipped up to
+ * the next 0xFF, as libjpeg does (with a warning, which fails the decode
+ * anyway). O(size), no allocation; both counts are <= size. */
+static void jpeg_count_scans(const uint8_t *d, int64_t n, int64_t *scans, int64_t *comps)
+{
+    int64_t i = 2; /* after SOI */
+    *scans = *comps = 0;
+    while (i < n) {
+        while (i < n && d[i] != 0xff)
+            i++;
+        while (i < n && d[i] == 0xff)
+            i++;
+        if (i >= n)
+            break;
+        const uint8_t m = d[i++];
+        if (m == 0xd9) /* EOI */
+            break;
+        if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8))
+            continue; /* stuffed zero, TEM, RSTn, SOI: no length */
+        if (i + 2 > n)
+            break;
+        const int64_t len = (int64_t)d[i] << 8 | d[i + 1];
+        if (m == 0xda) {
+            ++*scans;
+            *comps += i + 2 < n && d[i + 2] ? d[i + 2] : 1; /* Ns (libjpeg refuses 0) */
+        }
+        if (len < 2)
+            break; /* libjpeg fails on it */
+        i += len;
+        if (m != 0xda)
+            continue;
+        /* the scan's entropy-coded data */
+        while (i + 1 < n) {
+            if (d[i] == 0xff &&
+                !(d[i + 1] == 0x00 || d[i + 1] == 0xff || (d[i + 1] >= 0xd0 && d[i + 1] <= 0xd7)))
+                break;
+            i += d[i] == 0xff && d[i + 1] != 0xff ? 2 : 1;
+        }
+    }
+}
+
 static int decode_jpeg(ijepa__err *e, const char *src, const uint8_t *data, int64_t size,
                        int64_t channels, const ijepa__limits *lim, ijepa_image **out)
 {
@@ -252,10 +369,24 @@ static int decode_jpeg(ijepa__err *e, const char *src, const uint8_t *data, int6
         tjDestroy(tj);
         return rc;
     }
+    /* The decoder visits every block of a scan's components in every scan
+     * (a progressive JPEG keeps all coefficients and revisits them), however
+     * few bytes the scan has: bound that work, w * h per component per scan
+     * (an upper bound for subsampled components), before decoding. */
+    const int64_t npx = (int64_t)w * h;
+    int64_t scans, comps;
+    jpeg_count_scans(data, size, &scans, &comps);
+    if (comps > lim->max_scan_pixels / npx) {
+        tjDestroy(tj);
+        return ijepa__fail(e, IJEPA_ERR_FORMAT,
+                           "%s: JPEG of %dx%d pixels in %lld scans decodes %lld components "
+                           "in all; data_max_scan_pixels %lld allows %lld", src, w, h,
+                           (long long)scans, (long long)comps, (long long)lim->max_scan_pixels,
+                           (long long)(lim->max_scan_pixels / npx));
+    }
     const int cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
     const int pf = cmyk ? TJPF_CMYK : TJPF_RGB;
     const int ps = tjPixelSize[pf];
-    const int64_t npx = (int64_t)w * h;
     uint8_t *buf = malloc((size_t)(npx * ps));
     if (!buf) {
         tjDestroy(tj);
@@ -321,7 +452,7 @@ int ijepa_image_decode(ijepa_image **out, const void *data, int64_t size, int64_
     if (channels != 1 && channels != 3)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "channels %lld is not 1 or 3",
                                 (long long)channels);
-    ijepa__err e = {__func__, ""};
+    ijepa__err e = {__func__};
     ijepa__limits lim;
     ijepa__limits_from_cfg(&lim, cfg);
     return ijepa__image_decode(&e, "<memory>", data, size, channels, &lim, out);
@@ -338,7 +469,7 @@ int ijepa_image_load(ijepa_image **out, const char *path, int64_t channels,
     if (channels != 1 && channels != 3)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "%s: channels %lld is not 1 or 3",
                                 path, (long long)channels);
-    ijepa__err e = {__func__, ""};
+    ijepa__err e = {__func__};
     ijepa__limits lim;
     ijepa__limits_from_cfg(&lim, cfg);
     uint8_t *buf;
@@ -363,6 +494,36 @@ int64_t ijepa_image_width(const ijepa_image *img) { return img ? img->w : 0; }
 int64_t ijepa_image_height(const ijepa_image *img) { return img ? img->h : 0; }
 int64_t ijepa_image_channels(const ijepa_image *img) { return img ? img->c : 0; }
 int ijepa_image_format(const ijepa_image *img) { return img ? img->format : 0; }
+
+int ijepa_image_from_pixels(ijepa_image **out, const uint8_t *pixels, int64_t width,
+                            int64_t height, int64_t channels)
+{
+    if (!out)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
+    *out = NULL;
+    if (!pixels)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "pixels is NULL");
+    if (channels != 1 && channels != 3)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "channels %lld is not 1 or 3",
+                                (long long)channels);
+    /* 2^31 per side keeps width * height * channels far inside int64 */
+    if (width < 1 || height < 1 || width > INT32_MAX || height > INT32_MAX)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "image size %lldx%lld",
+                                (long long)width, (long long)height);
+    const uint64_t bytes = (uint64_t)width * (uint64_t)height * (uint64_t)channels;
+    ijepa_image *img = calloc(1, sizeof *img);
+    uint8_t *px = bytes <= SIZE_MAX ? malloc((size_t)bytes) : NULL;
+    if (!img || !px) {
+        free(img);
+        free(px);
+        return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate %llu bytes",
+                                (unsigned long long)bytes);
+    }
+    memcpy(px, pixels, (size_t)bytes);
+    *img = (ijepa_image){width, height, channels, IJEPA_IMAGE_RAW, px};
+    *out = img;
+    return IJEPA_OK;
+}
 
 int ijepa_image_pixels(const ijepa_image *img, float *out)
 {

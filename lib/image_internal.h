@@ -17,6 +17,7 @@ struct ijepa_image {
 typedef struct ijepa__limits {
     int64_t max_pixels;
     int64_t max_bytes;
+    int64_t max_scan_pixels; /* JPEG: w * h * components summed over scans */
 } ijepa__limits;
 
 /* Limits of cfg, or the defaults for NULL. */

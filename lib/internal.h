@@ -1,5 +1,5 @@
 /*
- * Internal definitions shared by the files of lib/: error records, the tensor
+ * Internal definitions shared by the files of lib/: error reporting, the tensor
  * table, small helpers. Nothing here is exported (-fvisibility=hidden, and the
  * version script lists public symbols only). Cross-file internal names are
  * ijepa__name (double underscore).
@@ -17,21 +17,35 @@
 #define IJEPA__ERRLEN 256
 
 /*
- * An error record. Each handle owns one. A public function names itself with
- * ijepa__enter(&h->err, __func__) on entry; any failure below it is then
- * recorded as "<func>(): <cause>" here and in the calling thread's record.
+ * Errors have one channel: the calling thread's message, read with
+ * ijepa_last_error() (error.c). What a failure needs to know is which public
+ * function is running, so that the message reads "<func>(): <cause>":
+ *
+ *   - a public function without a handle names itself:
+ *         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
+ *   - a handle keeps an ijepa__err; its public functions call
+ *         ijepa__enter(&h->err, __func__);
+ *     on entry and hand &h->err to the internal functions they call (the
+ *     compute kernels keep the pointer in their ops object), which report with
+ *         return ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate %lld rows", n);
+ *   - code without a public function above it (a dataset worker) uses a
+ *     local ijepa__err with func NULL: the message is the cause alone.
+ *
+ * Handles hold no message: nothing but the thread record is written, so a
+ * const handle (a config) is never written by a failing call on it.
  */
 typedef struct ijepa__err {
     const char *func;          /* public function being run, or NULL */
-    char msg[IJEPA__ERRLEN];   /* last failure, "" if none */
 } ijepa__err;
 
 static inline void ijepa__enter(ijepa__err *e, const char *func) { e->func = func; }
 
-/* Record a failure (e may be NULL: thread record only) and return code. */
+/* Record "<e->func>(): <cause>" (just the cause if e or e->func is NULL) as
+ * the calling thread's message and return code. The arguments may point
+ * into the thread's current message (ijepa_last_error()). */
 int ijepa__fail(ijepa__err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Same, for failures before a handle exists: names func explicitly. */
+/* Same, naming func explicitly (before a handle exists, or without one). */
 int ijepa__fail_func(const char *func, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

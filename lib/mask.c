@@ -304,11 +304,6 @@ void ijepa_mask_sampler_free(ijepa_mask_sampler *ms)
     free(ms);
 }
 
-const char *ijepa_mask_sampler_last_error(const ijepa_mask_sampler *ms)
-{
-    return ms ? ms->err.msg : "";
-}
-
 int64_t ijepa_mask_sampler_grid_size(const ijepa_mask_sampler *ms)
 {
     return ms ? ms->G : 0;

@@ -98,11 +98,6 @@ void ijepa_optimizer_free(ijepa_optimizer *opt)
     free(opt);
 }
 
-const char *ijepa_optimizer_last_error(const ijepa_optimizer *opt)
-{
-    return opt ? opt->err.msg : "";
-}
-
 /* Do the byte ranges [a, a + na) and [b, b + nb) intersect? */
 static int overlaps(const float *a, int64_t na, const float *b, int64_t nb)
 {

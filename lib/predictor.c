@@ -196,8 +196,6 @@ void ijepa_predictor_free(ijepa_predictor *p)
     free(p);
 }
 
-const char *ijepa_predictor_last_error(const ijepa_predictor *p) { return p ? p->err.msg : ""; }
-
 int ijepa_predictor_init_params(ijepa_predictor *p, uint64_t seed)
 {
     if (!p)

@@ -1,17 +1,20 @@
 /*
  * Implements: the trainer convenience layer (trainer.h), composed from the
- * public handles only.
+ * public handles only, and its persistence: ijepa_trainer_save() and
+ * ijepa_trainer_load() on the public checkpoint reader and writer, plus the
+ * checkpoint layer's one internal loader (validate every group, then copy).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint_internal.h"
 #include "config_internal.h"
+#include "ijepa/checkpoint.h"
 #include "ijepa/loss.h"
 #include "ijepa/mask.h"
 #include "ijepa/optim.h"
 #include "ijepa/trainer.h"
-#include "trainer_internal.h"
 
 struct ijepa_trainer {
     ijepa__err err;
@@ -44,7 +47,7 @@ int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx, const ijepa_co
         return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate the trainer");
     ijepa__enter(&tr->err, __func__);
     int rc;
-    /* the component's own message (in the thread record) is kept on failure */
+    /* on failure the component's own message names the cause */
     /* the context encoder and predictor train whatever cfg says about
      * trainable; the target encoder never does */
     if ((rc = ijepa_config_copy(&tcfg, cfg)) < 0 ||
@@ -135,16 +138,6 @@ void ijepa_trainer_free(ijepa_trainer *tr)
     free(tr);
 }
 
-const char *ijepa_trainer_last_error(const ijepa_trainer *tr) { return tr ? tr->err.msg : ""; }
-
-/* Copy a component's failure (already in the thread record) into the trainer. */
-static int pass(ijepa_trainer *tr, int rc)
-{
-    memcpy(tr->err.msg, ijepa_last_error(), sizeof tr->err.msg);
-    tr->err.msg[sizeof tr->err.msg - 1] = '\0';
-    return rc;
-}
-
 int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double *loss)
 {
     if (!tr)
@@ -161,7 +154,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     int rc;
     if ((rc = ijepa_mask_sampler_sample(tr->masks, B, (uint64_t)tr->step, tr->ctx_idx, &nc,
                                         tr->tgt_idx, &nt)) < 0)
-        return pass(tr, rc);
+        return rc; /* the component named itself */
     /* the mask buffers now hold this step's masks, whatever happens next */
     tr->n_ctx = nc;
     tr->n_tgt = nt;
@@ -179,7 +172,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
         (rc = ijepa_predictor_zero_grad(tr->pred)) < 0 ||
         (rc = ijepa_predictor_backward(tr->pred, tr->dp, tr->dz)) < 0 ||
         (rc = ijepa_encoder_backward(tr->enc, tr->dz)) < 0)
-        return pass(tr, rc);
+        return rc; /* the component named itself */
     /* official order: schedulers step (counter + 1) before the update; the
      * momentum generator yields its value for the completed-step index */
     const double lr = ijepa_schedule_lr(tr->step + 1, tr->warmup, tr->total, tr->lr_start,
@@ -190,7 +183,7 @@ int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t B, double
     if ((rc = ijepa_optimizer_grad_norm(tr->opt, &gnorm)) < 0 ||
         (rc = ijepa_optimizer_step(tr->opt, lr, wd)) < 0 ||
         (rc = ijepa_encoder_ema_update(tr->tgt, tr->enc, m > 1.0 ? 1.0 : m)) < 0)
-        return pass(tr, rc);
+        return rc; /* the component named itself */
     tr->step++;
     tr->stat[IJEPA_STAT_LOSS] = L;
     tr->stat[IJEPA_STAT_TARGET_STD] = tstd;
@@ -241,16 +234,113 @@ ijepa_encoder *ijepa_trainer_context_encoder(ijepa_trainer *tr) { return tr ? tr
 ijepa_encoder *ijepa_trainer_target_encoder(ijepa_trainer *tr) { return tr ? tr->tgt : NULL; }
 ijepa_predictor *ijepa_trainer_predictor(ijepa_trainer *tr) { return tr ? tr->pred : NULL; }
 
-// --- internal accessors (trainer_internal.h) ---------------------------------------------------
+ijepa_optimizer *ijepa_trainer_optimizer(ijepa_trainer *tr) { return tr ? tr->opt : NULL; }
 
-ijepa__err *ijepa__trainer_err(ijepa_trainer *tr) { return &tr->err; }
+// --- persistence -------------------------------------------------------------------------------
 
-ijepa_optimizer *ijepa__trainer_optimizer(ijepa_trainer *tr) { return tr->opt; }
+#define NGROUPS 7
 
-void ijepa__trainer_set_step(ijepa_trainer *tr, int64_t step)
+/* The groups of a trainer checkpoint, in file order. The optimizer's
+ * group 0 is the context encoder and group 1 the predictor:
+ * ijepa_trainer_create() added them in that order (trainer.h says so). */
+static void groups(ijepa_trainer *tr, ijepa__ckpt_group g[NGROUPS])
 {
+    float *pe, *pt, *pp, *m[2], *v[2];
+    int64_t n;
+    /* none of these can fail on the trainer's own complete handles */
+    ijepa_encoder_params(tr->enc, &pe, &n);
+    ijepa_encoder_params(tr->tgt, &pt, &n);
+    ijepa_predictor_params(tr->pred, &pp, &n);
+    ijepa_optimizer_moments(tr->opt, 0, &m[0], &v[0], &n);
+    ijepa_optimizer_moments(tr->opt, 1, &m[1], &v[1], &n);
+    const ijepa_tensor_table *te = ijepa_encoder_tensors(tr->enc);
+    const ijepa_tensor_table *tp = ijepa_predictor_tensors(tr->pred);
+    g[0] = (ijepa__ckpt_group){"encoder", te, pe};
+    g[1] = (ijepa__ckpt_group){"predictor", tp, pp};
+    g[2] = (ijepa__ckpt_group){"target_encoder", ijepa_encoder_tensors(tr->tgt), pt};
+    g[3] = (ijepa__ckpt_group){"optimizer.exp_avg.encoder", te, m[0]};
+    g[4] = (ijepa__ckpt_group){"optimizer.exp_avg_sq.encoder", te, v[0]};
+    g[5] = (ijepa__ckpt_group){"optimizer.exp_avg.predictor", tp, m[1]};
+    g[6] = (ijepa__ckpt_group){"optimizer.exp_avg_sq.predictor", tp, v[1]};
+}
+
+int ijepa_trainer_save(ijepa_trainer *tr, const char *path)
+{
+    if (!tr || !path)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "trainer and path must not be NULL");
+    ijepa__ckpt_group g[NGROUPS];
+    groups(tr, g);
+    /* the configuration as the context encoder holds it (trainable = 1) */
+    ijepa_checkpoint_writer *w = NULL;
+    int rc = ijepa_checkpoint_writer_create(&w, ijepa_encoder_config(tr->enc), tr->step);
+    for (int i = 0; rc == IJEPA_OK && i < NGROUPS; i++)
+        rc = ijepa_checkpoint_writer_add(w, g[i].prefix, g[i].table, g[i].data);
+    if (rc == IJEPA_OK)
+        rc = ijepa_checkpoint_writer_save(w, path);
+    ijepa_checkpoint_writer_free(w);
+    return rc; /* on failure the writer's message names the cause */
+}
+
+/* Compare the keys that define the model (IJEPA_CFG_CLASS_MODEL) of the
+ * file's configuration with the trainer's. */
+static int same_model(const ijepa_config *file, const ijepa_config *have, const char *path)
+{
+    for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
+        const int32_t key = ijepa_config_key_at(i);
+        if (ijepa_config_key_class(key) != IJEPA_CFG_CLASS_MODEL)
+            continue;
+        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
+            const int64_t a = ijepa__cfg_int(file, key), b = ijepa__cfg_int(have, key);
+            if (a != b)
+                return ijepa__fail_func("ijepa_trainer_load", IJEPA_ERR_FORMAT,
+                                        "%s: config key '%s' is %lld in the file, %lld in the "
+                                        "trainer", path, ijepa_config_key_name(key),
+                                        (long long)a, (long long)b);
+        } else {
+            const double a = ijepa__cfg_float(file, key), b = ijepa__cfg_float(have, key);
+            if (a != b)
+                return ijepa__fail_func("ijepa_trainer_load", IJEPA_ERR_FORMAT,
+                                        "%s: config key '%s' is %.17g in the file, %.17g in the "
+                                        "trainer", path, ijepa_config_key_name(key), a, b);
+        }
+    }
+    return IJEPA_OK;
+}
+
+int ijepa_trainer_load(ijepa_trainer *tr, const char *path)
+{
+    if (!tr || !path)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "trainer and path must not be NULL");
+    ijepa_checkpoint *ck = NULL;
+    ijepa_config *file = NULL;
+    int64_t step;
+    int rc = ijepa_checkpoint_open(&ck, path);
+    if (rc < 0)
+        return rc; /* the reader's message: the path and what is wrong */
+    if (ijepa_checkpoint_step(ck, &step) < 0) {
+        rc = ijepa__fail_func(__func__, IJEPA_ERR_FORMAT,
+                              "%s: no libijepa metadata (\"format\": \"libijepa\"): a trainer "
+                              "needs the step and configuration", path);
+        goto out;
+    }
+    if ((rc = ijepa_checkpoint_config(ck, &file)) < 0 ||
+        (rc = same_model(file, ijepa_encoder_config(tr->enc), path)) < 0)
+        goto out;
+    ijepa__ckpt_group g[NGROUPS];
+    groups(tr, g);
+    /* every group checked before any is copied; no tensor outside them */
+    if ((rc = ijepa__checkpoint_load(ck, __func__, g, NGROUPS, 1)) < 0)
+        goto out;
+    /* loaded: the counters follow (nothing below can fail) */
+    ijepa_optimizer_set_step_count(tr->opt, step);
     tr->step = step;
-    tr->have_stat = 0;
+    tr->have_stat = 0; /* the statistics and masks are of a step this trainer did not run */
     tr->last_batch = 0;
     tr->n_ctx = tr->n_tgt = 0;
+out:
+    ijepa_config_free(file);
+    ijepa_checkpoint_free(ck);
+    return rc;
 }

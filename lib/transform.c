@@ -270,7 +270,7 @@ int ijepa_image_crop_box(int64_t height, int64_t width, const ijepa_config *cfg,
     if (height < 1 || width < 1)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "image size %lldx%lld",
                                 (long long)width, (long long)height);
-    ijepa__err e = {__func__, ""};
+    ijepa__err e = {__func__};
     ijepa__xform xf;
     int rc = ijepa__xform_from_cfg(&e, &xf, cfg);
     if (rc < 0)
@@ -284,7 +284,7 @@ static int transform_api(const char *func, const ijepa_image *img, const ijepa_c
 {
     if (!img || !cfg || !out)
         return ijepa__fail_func(func, IJEPA_ERR_INVALID_ARG, "image, cfg and out must not be NULL");
-    ijepa__err e = {func, ""};
+    ijepa__err e = {func};
     ijepa__xform xf;
     int rc = ijepa__xform_from_cfg(&e, &xf, cfg);
     if (rc < 0)

@@ -1,8 +1,9 @@
 """libijepa from Python: a ctypes binding (pure Python, numpy only).
 
-Loading: the library named by the environment variable IJEPA_LIBRARY (a path),
-else what ctypes.util.find_library('ijepa') finds, else the SONAME
-libijepa.so.0 through the dynamic loader.
+Loading: at first use (not at import), the library named by the environment
+variable IJEPA_LIBRARY (a path), else what ctypes.util.find_library('ijepa')
+finds, else the SONAME libijepa.so.0 through the dynamic loader. If none
+loads, that first use raises OSError saying what to install or set.
 
 Every public C function is declared in ``lib`` with its argtypes and restype
 (``ijepa.lib.ijepa_encoder_forward`` etc.); a negative status raises
@@ -30,6 +31,7 @@ nothing is ever copied or converted silently.
 import ctypes
 import ctypes.util
 import os
+import threading
 import weakref
 from collections import namedtuple
 
@@ -38,7 +40,8 @@ import numpy as np
 __all__ = [
     "IjepaError", "lib", "load_library", "version", "Config", "Context", "Encoder",
     "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "TensorInfo",
-    "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box",
+    "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box", "presets",
+    "config_key_class",
     "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
     "schedule_momentum", "config_keys", "status_string",
 ]
@@ -63,6 +66,12 @@ LOSS_L2 = 1
 LOSS_L1 = 2
 CFG_TYPE_INT = 1
 CFG_TYPE_FLOAT = 2
+CFG_CLASS_MODEL = 1
+CFG_CLASS_TRAINING = 2
+CFG_CLASS_DATA = 3
+CFG_CLASS_RUNTIME = 4
+CFG_CLASSES = {CFG_CLASS_MODEL: "model", CFG_CLASS_TRAINING: "training",
+               CFG_CLASS_DATA: "data", CFG_CLASS_RUNTIME: "runtime"}
 TENSOR_NO_DECAY = 1
 TENSOR_FROZEN = 2
 TENSOR_MAX_DIMS = 4
@@ -107,8 +116,12 @@ def load_library(path=None):
             if cand in (path, os.environ.get("IJEPA_LIBRARY")):
                 # an explicit choice that fails is an error, not a fallback
                 raise OSError("cannot load libijepa from %r: %s" % (cand, e)) from e
-    raise OSError("cannot find libijepa (tried %s; set IJEPA_LIBRARY to the path of "
-                  "libijepa.so.0): %s" % (", ".join(tried), last))
+    raise OSError(
+        "cannot find libijepa, the C library this Python binding needs (tried %s: %s). "
+        "Install it (in the libijepa source tree: make && sudo make install, then "
+        "sudo ldconfig), or add the directory that holds libijepa.so.0 to "
+        "LD_LIBRARY_PATH, or set IJEPA_LIBRARY to the path of libijepa.so.0"
+        % (", ".join(tried), last))
 
 
 # --- C signatures -----------------------------------------------------------------
@@ -146,12 +159,18 @@ _SIGNATURES = {
     "ijepa_config_create": (_int, [_HH], "status"),
     "ijepa_config_copy": (_int, [_HH, _H], "status"),
     "ijepa_config_free": (None, [_H], None),
-    "ijepa_config_last_error": (_str, [_H], None),
     "ijepa_config_set_int": (_int, [_H, _i32, _i64], "status"),
     "ijepa_config_get_int": (_int, [_H, _i32, _pi64], "status"),
     "ijepa_config_set_float": (_int, [_H, _i32, _dbl], "status"),
     "ijepa_config_get_float": (_int, [_H, _i32, _pdbl], "status"),
     "ijepa_config_apply_preset": (_int, [_H, _str], "status"),
+    "ijepa_config_preset_count": (_i32, [], None),
+    "ijepa_config_preset_name": (_str, [_i32], None),
+    "ijepa_config_preset_about": (_str, [_i32], None),
+    "ijepa_config_to_text": (_int, [_H, ctypes.c_char_p, ctypes.c_size_t,
+                                    ctypes.POINTER(ctypes.c_size_t)], "status"),
+    "ijepa_config_from_text": (_int, [_H, _str], "status"),
+    "ijepa_config_key_class": (_int, [_i32], "index"),
     "ijepa_config_key_from_name": (_int, [_str, _pi32], "status"),
     "ijepa_config_key_name": (_str, [_i32], None),
     "ijepa_config_key_type": (_int, [_i32], "index"),
@@ -161,7 +180,6 @@ _SIGNATURES = {
     # context.h
     "ijepa_context_create": (_int, [_HH], "status"),
     "ijepa_context_free": (None, [_H], None),
-    "ijepa_context_last_error": (_str, [_H], None),
     "ijepa_context_cpu_isa": (_str, [_H], None),
     "ijepa_context_num_threads": (_i32, [_H], None),
     # tensors.h
@@ -173,7 +191,6 @@ _SIGNATURES = {
     # encoder.h
     "ijepa_encoder_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_encoder_free": (None, [_H], None),
-    "ijepa_encoder_last_error": (_str, [_H], None),
     "ijepa_encoder_config": (_H, [_H], None),
     "ijepa_encoder_num_patches": (_i64, [_H], None),
     "ijepa_encoder_embed_dim": (_i64, [_H], None),
@@ -188,7 +205,6 @@ _SIGNATURES = {
     # predictor.h
     "ijepa_predictor_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_predictor_free": (None, [_H], None),
-    "ijepa_predictor_last_error": (_str, [_H], None),
     "ijepa_predictor_init_params": (_int, [_H, _u64], "status"),
     "ijepa_predictor_forward": (_int, [_H, _pf, _i64, _pi32, _i64, _pi32, _i64, _pf, _i32],
                                 "status"),
@@ -201,7 +217,6 @@ _SIGNATURES = {
     # mask.h
     "ijepa_mask_sampler_create": (_int, [_HH, _H], "status"),
     "ijepa_mask_sampler_free": (None, [_H], None),
-    "ijepa_mask_sampler_last_error": (_str, [_H], None),
     "ijepa_mask_sampler_grid_size": (_i64, [_H], None),
     "ijepa_mask_sampler_sample": (_int, [_H, _i64, _u64, _pi32, _pi64, _pi32, _pi64], "status"),
     # loss.h
@@ -211,7 +226,6 @@ _SIGNATURES = {
     # optim.h
     "ijepa_optimizer_create": (_int, [_HH, _H], "status"),
     "ijepa_optimizer_free": (None, [_H], None),
-    "ijepa_optimizer_last_error": (_str, [_H], None),
     "ijepa_optimizer_add": (_int, [_H, _pf, _pf, _H], "index"),
     "ijepa_optimizer_step": (_int, [_H, _dbl, _dbl], "status"),
     "ijepa_optimizer_step_count": (_i64, [_H], None),
@@ -225,7 +239,6 @@ _SIGNATURES = {
     # trainer.h
     "ijepa_trainer_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_trainer_free": (None, [_H], None),
-    "ijepa_trainer_last_error": (_str, [_H], None),
     "ijepa_trainer_step": (_int, [_H, _pf, _i64, _pdbl], "status"),
     "ijepa_trainer_step_count": (_i64, [_H], None),
     "ijepa_trainer_stat": (_int, [_H, _i32, _pdbl], "status"),
@@ -233,19 +246,19 @@ _SIGNATURES = {
     "ijepa_trainer_context_encoder": (_H, [_H], None),
     "ijepa_trainer_target_encoder": (_H, [_H], None),
     "ijepa_trainer_predictor": (_H, [_H], None),
+    "ijepa_trainer_optimizer": (_H, [_H], None),
+    "ijepa_trainer_save": (_int, [_H, _str], "status"),
+    "ijepa_trainer_load": (_int, [_H, _str], "status"),
 }
 
 _pvoid = ctypes.c_void_p
 _pstr = ctypes.POINTER(ctypes.c_char_p)
 _SIGNATURES.update({
     # checkpoint.h
-    "ijepa_trainer_save": (_int, [_H, _str], "status"),
-    "ijepa_trainer_load": (_int, [_H, _str], "status"),
     "ijepa_checkpoint_read_config": (_int, [_str, _HH], "status"),
     "ijepa_checkpoint_open": (_int, [_HH, _str], "status"),
     "ijepa_checkpoint_open_memory": (_int, [_HH, _pvoid, ctypes.c_size_t, _str], "status"),
     "ijepa_checkpoint_free": (None, [_H], None),
-    "ijepa_checkpoint_last_error": (_str, [_H], None),
     "ijepa_checkpoint_config": (_int, [_H, _HH], "status"),
     "ijepa_checkpoint_step": (_int, [_H, _pi64], "status"),
     "ijepa_checkpoint_metadata": (_int, [_H, _str, _pstr], "status"),
@@ -256,7 +269,6 @@ _SIGNATURES.update({
     "ijepa_checkpoint_load_predictor": (_int, [_H, _str, _H], "status"),
     "ijepa_checkpoint_writer_create": (_int, [_HH, _H, _i64], "status"),
     "ijepa_checkpoint_writer_free": (None, [_H], None),
-    "ijepa_checkpoint_writer_last_error": (_str, [_H], None),
     "ijepa_checkpoint_writer_add": (_int, [_H, _str, _H, _pf], "status"),
     "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
 })
@@ -265,6 +277,8 @@ _SIGNATURES.update({
     # image.h
     "ijepa_image_decode": (_int, [_HH, _pvoid, _i64, _i64, _H], "status"),
     "ijepa_image_load": (_int, [_HH, _str, _i64, _H], "status"),
+    "ijepa_image_from_pixels": (_int, [_HH, ctypes.POINTER(ctypes.c_uint8), _i64, _i64, _i64],
+                                "status"),
     "ijepa_image_free": (None, [_H], None),
     "ijepa_image_width": (_i64, [_H], None),
     "ijepa_image_height": (_i64, [_H], None),
@@ -277,7 +291,6 @@ _SIGNATURES.update({
     # dataset.h
     "ijepa_dataset_create": (_int, [_HH, _str, _H], "status"),
     "ijepa_dataset_free": (None, [_H], None),
-    "ijepa_dataset_last_error": (_str, [_H], None),
     "ijepa_dataset_size": (_i64, [_H], None),
     "ijepa_dataset_path": (_str, [_H, _i64], None),
     "ijepa_dataset_next_batch": (_int, [_H, _i64, _pf, _pi64], "status"),
@@ -290,34 +303,12 @@ _SIGNATURES.update({
 })
 IMAGE_PNG = 1
 IMAGE_JPEG = 2
-IMAGE_FORMATS = {IMAGE_PNG: "png", IMAGE_JPEG: "jpeg"}
+IMAGE_RAW = 3
+IMAGE_FORMATS = {IMAGE_PNG: "png", IMAGE_JPEG: "jpeg", IMAGE_RAW: "raw"}
 DATA_TRAIN = 0
 DATA_EVAL = 1
 DATA_STOP = 0
 DATA_SKIP = 1
-
-# The handle getter that holds a function's message when its first argument
-# is that handle (prefix -> getter); everything else reads ijepa_last_error().
-_HANDLE_ERROR_GETTERS = [
-    ("ijepa_config_", "ijepa_config_last_error"),
-    ("ijepa_context_", "ijepa_context_last_error"),
-    ("ijepa_encoder_", "ijepa_encoder_last_error"),
-    ("ijepa_predictor_", "ijepa_predictor_last_error"),
-    ("ijepa_mask_sampler_", "ijepa_mask_sampler_last_error"),
-    ("ijepa_optimizer_", "ijepa_optimizer_last_error"),
-    ("ijepa_trainer_", "ijepa_trainer_last_error"),
-    ("ijepa_checkpoint_writer_", "ijepa_checkpoint_writer_last_error"),
-    ("ijepa_checkpoint_", "ijepa_checkpoint_last_error"),
-    ("ijepa_dataset_", "ijepa_dataset_last_error"),
-]
-# functions whose first argument is not the handle of their prefix, or whose
-# failures are recorded only per thread
-_THREAD_ERROR_ONLY = {
-    "ijepa_config_key_from_name", "ijepa_config_key_type", "ijepa_config_bounds",
-    "ijepa_encoder_ema_update", "ijepa_trainer_stat", "ijepa_trainer_masks",
-    "ijepa_checkpoint_read_config", "ijepa_checkpoint_open", "ijepa_checkpoint_open_memory",
-}
-
 
 def _decode(b):
     return b.decode("utf-8", "replace") if b is not None else None
@@ -330,33 +321,49 @@ def _status_text(status):
         return "status"
 
 
-def _make_errcheck(cdll, name, kind, sigs):
-    getter = None
-    if name not in _THREAD_ERROR_ONLY:
-        for prefix, g in _HANDLE_ERROR_GETTERS:
-            if name.startswith(prefix) and not name.endswith("_create") and g in sigs:
-                getter = getattr(cdll, g)
-                break
+def _make_errcheck(cdll, name):
+    """Raise IjepaError for a negative result, with the message the call left
+    in ijepa_last_error() (the library's one error channel, per thread: ctypes
+    calls run on the calling Python thread, so it is this call's message)."""
     thread_error = cdll.ijepa_last_error
 
     def errcheck(result, func, args):
         if result < 0:
-            msg = ""
-            if getter is not None and args and args[0]:
-                msg = _decode(getter(args[0]))
-            if not msg:
-                msg = _decode(thread_error())
-            raise IjepaError(int(result), msg, name)
+            raise IjepaError(int(result), _decode(thread_error()), name)
         return result
     return errcheck
 
 
 class _Lib:
-    """The bound C functions as attributes (lib.ijepa_encoder_forward ...)."""
+    """The bound C functions as attributes (lib.ijepa_encoder_forward ...).
+    The library is loaded and bound at the first attribute access, so that
+    `import ijepa` works (and e.g. --help of a tool) without it; a failure to
+    load is raised there, and the next access tries again."""
 
-    def __init__(self, cdll):
-        self._cdll = cdll
+    def __init__(self):
+        self._cdll = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        # only reached for names not bound yet, i.e. before the first load
+        if name.startswith("_") or self.__dict__.get("_cdll") is not None:
+            raise AttributeError(name)
+        self._ensure()
+        return getattr(self, name)
+
+    def _ensure(self):
+        with self._lock:
+            if self._cdll is None:
+                self._bind(load_library())
+        return self._cdll
+
+    def _bind(self, cdll):
         sigs = dict(_SIGNATURES)
+        for name in sigs:
+            if not hasattr(cdll, name):
+                raise OSError("the libijepa loaded from %r lacks %s(): it is older than "
+                              "this binding; install the matching libijepa or set "
+                              "IJEPA_LIBRARY" % (cdll._name, name))
         self.signatures = sigs  # every function bound here
         for name, (restype, argtypes, _) in sigs.items():
             f = getattr(cdll, name)
@@ -365,15 +372,16 @@ class _Lib:
         for name, (_, _, kind) in sigs.items():
             f = getattr(cdll, name)
             if kind is not None:
-                f.errcheck = _make_errcheck(cdll, name, kind, sigs)
+                f.errcheck = _make_errcheck(cdll, name)
             setattr(self, name, f)
+        self._cdll = cdll
 
     @property
     def path(self):
-        return self._cdll._name
+        return self._ensure()._name
 
 
-lib = _Lib(load_library())
+lib = _Lib()
 
 
 def version():
@@ -501,6 +509,19 @@ def config_keys():
             for i in range(lib.ijepa_config_key_count())]
 
 
+def config_key_class(name):
+    """"model", "training", "data" or "runtime": what a key is about
+    (ijepa_config_key_class())."""
+    return CFG_CLASSES[lib.ijepa_config_key_class(_key(name))]
+
+
+def presets():
+    """{name: one-line description} of the library's presets
+    (ijepa_config_apply_preset()), in the library's order."""
+    return {_decode(lib.ijepa_config_preset_name(i)): _decode(lib.ijepa_config_preset_about(i))
+            for i in range(lib.ijepa_config_preset_count())}
+
+
 class Config(_Handle):
     """ijepa_config: the key/value options of every handle.
 
@@ -567,27 +588,24 @@ class Config(_Handle):
         return {k: self[k] for k in config_keys()}
 
     def to_text(self):
-        """'name = value' lines (the form of a checkpoint's ijepa.config metadata)."""
-        lines = []
-        for k, v in self.to_dict().items():
-            lines.append("%s = %s" % (k, v if isinstance(v, int) else "%.17g" % v))
-        return "\n".join(lines) + "\n"
+        """ijepa_config_to_text(): 'name = value' lines of every key (the form
+        of a checkpoint's ijepa.config metadata), independent of the locale."""
+        n = ctypes.c_size_t()
+        lib.ijepa_config_to_text(self._ptr, None, 0, ctypes.byref(n))
+        buf = ctypes.create_string_buffer(n.value + 1)
+        lib.ijepa_config_to_text(self._ptr, buf, len(buf), ctypes.byref(n))
+        return _decode(buf.value)
+
+    def update_from_text(self, text):
+        """ijepa_config_from_text(): apply 'name = value' lines (blank lines and
+        # comments skipped; all or nothing). Returns self."""
+        lib.ijepa_config_from_text(self._ptr, text.encode())
+        return self
 
     @classmethod
     def from_text(cls, text):
-        """Parse 'name = value' lines (blank lines and # comments skipped)."""
-        cfg = cls()
-        for n, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            name, eq, value = line.partition("=")
-            if not eq:
-                raise ValueError("config line %d is not 'name = value': %r" % (n, line))
-            name, value = name.strip(), value.strip()
-            key = _key(name)
-            cfg[name] = int(value) if lib.ijepa_config_key_type(key) == CFG_TYPE_INT else float(value)
-        return cfg
+        """A new Config: the defaults with text applied (update_from_text)."""
+        return cls().update_from_text(text)
 
 
 def _config_ptr(cfg):
@@ -781,7 +799,7 @@ class Encoder(_Model):
 
     def features(self, images, out=None):
         """Average-pooled features float32 [B, D] of an inference forward
-        (tokens summed in double in order, then divided: as examples/util.h)."""
+        (tokens summed in double in order, then divided: as ex_pool() of examples/common.c)."""
         tok = self.forward(images)
         s = np.zeros((tok.shape[0], tok.shape[2]), dtype=np.float64)
         for t in range(tok.shape[1]):
@@ -925,9 +943,13 @@ class Optimizer(_Handle):
 
     _kind = "optimizer"
 
-    def __init__(self, cfg):
-        ptr = _create(lib.ijepa_optimizer_create, _config_ptr(cfg))
-        super().__init__(_Resource(ptr, lib.ijepa_optimizer_free))
+    def __init__(self, cfg, _borrowed=None):
+        if _borrowed is not None:  # a trainer's (Trainer.optimizer)
+            ptr, owner = _borrowed
+            super().__init__(_Resource(ptr, None, [owner]))
+        else:
+            ptr = _create(lib.ijepa_optimizer_create, _config_ptr(cfg))
+            super().__init__(_Resource(ptr, lib.ijepa_optimizer_free))
         self._groups = []
 
     def add(self, model):
@@ -1013,10 +1035,12 @@ class Trainer(_Handle):
         self.target_encoder = Encoder(None, None, _borrowed=(
             lib.ijepa_trainer_target_encoder(ptr), self._res))
         self.predictor = Predictor(None, None, _borrowed=(lib.ijepa_trainer_predictor(ptr), self._res))
+        # group 0: the context encoder, group 1: the predictor
+        self.optimizer = Optimizer(None, _borrowed=(lib.ijepa_trainer_optimizer(ptr), self._res))
 
     def close(self):
         super().close()
-        for h in (self.context_encoder, self.target_encoder, self.predictor):
+        for h in (self.context_encoder, self.target_encoder, self.predictor, self.optimizer):
             h.close()
 
     def step(self, images):
@@ -1189,6 +1213,24 @@ class Image(_Handle):
         return cls(out.value)
 
     @classmethod
+    def from_pixels(cls, pixels):
+        """Wrap 8-bit samples (a uint8 array [height, width] for 1 channel or
+        [height, width, 3] for RGB, C-contiguous; copied) as an image, for
+        the transforms (ijepa_image_from_pixels)."""
+        _check_array(pixels, "pixels", np.uint8)
+        if pixels.ndim == 2:
+            h, w, c = pixels.shape[0], pixels.shape[1], 1
+        elif pixels.ndim == 3 and pixels.shape[2] in (1, 3):
+            h, w, c = pixels.shape
+        else:
+            raise ValueError("pixels must have shape (height, width) or (height, width, 3), "
+                             "not %s" % (pixels.shape,))
+        out = ctypes.c_void_p()
+        lib.ijepa_image_from_pixels(ctypes.byref(out),
+                                    pixels.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), w, h, c)
+        return cls(out.value)
+
+    @classmethod
     def load(cls, path, channels=3, cfg=None):
         """Read and decode the file at path (str, bytes or os.PathLike)."""
         out = ctypes.c_void_p()
@@ -1215,7 +1257,8 @@ class Image(_Handle):
 
     @property
     def format(self):
-        """"png" or "jpeg": the format of the source (from its bytes)."""
+        """"png" or "jpeg" (the format of the decoded bytes), or "raw"
+        (from_pixels)."""
         return IMAGE_FORMATS[lib.ijepa_image_format(self._ptr)]
 
     def _out(self, out, shape):
@@ -1327,10 +1370,6 @@ class Dataset(_Handle):
     @property
     def skipped(self):
         return lib.ijepa_dataset_skipped(self._ptr)
-
-    @property
-    def last_error(self):
-        return _decode(lib.ijepa_dataset_last_error(self._ptr))
 
     @property
     def last_skip_error(self):

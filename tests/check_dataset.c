@@ -15,6 +15,11 @@
  *            mode skips and counts; all-bad trees fail instead of spinning;
  *            free mid-epoch with busy workers (leak-checked under
  *            make check-asan); argument errors
+ *   hostile  a file the scan listed and that is then replaced by a FIFO
+ *            (the tree changing under a running dataset) fails the batch
+ *            with IJEPA_ERR_IO naming it, or is skipped, at once; free
+ *            returns at once (before the fix a worker blocked opening the
+ *            FIFO, next_batch waited for it and free joined it: forever)
  */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <png.h>
@@ -30,7 +36,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ref_img.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 #define REQUIRE(cond, ...)             \
     do {                               \
@@ -135,7 +141,7 @@ static ijepa_dataset *open_ok(const ijepa_config *cfg)
 static void batch_ok(ijepa_dataset *ds, int64_t b, float *out, int64_t *idx)
 {
     int rc = ijepa_dataset_next_batch(ds, b, out, idx);
-    REQUIRE(rc == IJEPA_OK, "next_batch: %s", ijepa_dataset_last_error(ds));
+    REQUIRE(rc == IJEPA_OK, "next_batch: %s", ijepa_last_error());
 }
 
 // --- scan ------------------------------------------------------------------------
@@ -190,7 +196,6 @@ START_TEST(scan_tree)
                "ijepa_dataset_create", "in_chans 2");
     ijepa_config_free(cfg2);
     ck_assert_int_eq(ijepa_dataset_size(NULL), 0);
-    ck_assert_str_eq(ijepa_dataset_last_error(NULL), "");
     ck_assert_str_eq(ijepa_dataset_last_skip_error(NULL), "");
     ijepa_dataset_free(NULL);
     ijepa_config_free(cfg);
@@ -336,7 +341,7 @@ START_TEST(stream_deterministic)
     ck_assert(!memcmp(i1, i2, sizeof i1));
     ck_assert(!memcmp(e1, again, sizeof(float) * (size_t)(7 * C * S * S)));
     expect_err(ijepa_dataset_set_epoch(ds, -1), IJEPA_ERR_INVALID_ARG,
-               ijepa_dataset_last_error(ds), "ijepa_dataset_set_epoch", "epoch -1");
+               ijepa_last_error(), "ijepa_dataset_set_epoch", "epoch -1");
     free(e1);
     free(again);
     ijepa_dataset_free(ds);
@@ -370,7 +375,7 @@ START_TEST(bad_files)
     for (int k = 0; k < 2; k++) {
         int rc = ijepa_dataset_next_batch(ds, 2, out, idx);
         ck_assert_int_eq(rc, IJEPA_ERR_FORMAT);
-        const char *msg = ijepa_dataset_last_error(ds);
+        const char *msg = ijepa_last_error();
         ck_assert_msg(strstr(msg, "ijepa_dataset_next_batch()") && strstr(msg, "/b.png: "),
                       "message '%s' does not name the function and the file", msg);
         ck_assert_int_eq(ijepa_dataset_position(ds), 4);
@@ -402,7 +407,7 @@ START_TEST(bad_files)
     ds = open_ok(cfg);
     float one[3 * 8 * 8];
     expect_err(ijepa_dataset_next_batch(ds, 1, one, NULL), IJEPA_ERR_FORMAT,
-               ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "all files bad");
+               ijepa_last_error(), "ijepa_dataset_next_batch", "all files bad");
     ijepa_dataset_free(ds);
     ijepa_config_free(cfg);
     remove_tree();
@@ -431,11 +436,11 @@ START_TEST(free_mid_epoch)
         /* argument errors */
         ijepa_dataset *ds = open_ok(cfg);
         expect_err(ijepa_dataset_next_batch(ds, 5, out, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "batch > batch_size");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "batch > batch_size");
         expect_err(ijepa_dataset_next_batch(ds, 0, out, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "batch 0");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "batch 0");
         expect_err(ijepa_dataset_next_batch(ds, 1, NULL, NULL), IJEPA_ERR_INVALID_ARG,
-                   ijepa_dataset_last_error(ds), "ijepa_dataset_next_batch", "NULL out");
+                   ijepa_last_error(), "ijepa_dataset_next_batch", "NULL out");
         expect_err(ijepa_dataset_next_batch(NULL, 1, out, NULL), IJEPA_ERR_INVALID_ARG,
                    ijepa_last_error(), "ijepa_dataset_next_batch", "NULL dataset");
         ijepa_dataset_free(ds);
@@ -443,6 +448,65 @@ START_TEST(free_mid_epoch)
         ijepa_config_free(cfg);
     }
     remove_tree();
+}
+END_TEST
+
+// --- hostile ---------------------------------------------------------------------
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+START_TEST(fifo_after_scan)
+{
+    const int64_t S = 8;
+    for (int skip = 0; skip <= 1; skip++) {
+        make_tree();
+        /* path order, 2 images per batch, 1 batch ahead: the workers can
+         * reach "z/last.png" (index 6) only after three batches, so it is
+         * surely a FIFO by the time it is opened */
+        ijepa_config *cfg = data_cfg(S, 3, 2, 2, 0);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_SHUFFLE, 0), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_PREFETCH, 1), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_ON_ERROR,
+                                              skip ? IJEPA_DATA_SKIP : IJEPA_DATA_STOP),
+                         IJEPA_OK);
+        ijepa_dataset *ds = open_ok(cfg);
+        char path[512];
+        snprintf(path, sizeof path, "%s/z/last.png", g_dir);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        float out[2 * 3 * 8 * 8];
+        int64_t idx[2];
+        for (int b = 0; b < 3; b++)
+            batch_ok(ds, 2, out, idx);
+        double t0 = now_s();
+        const int rc = ijepa_dataset_next_batch(ds, 1, out, idx);
+        const double dt = now_s() - t0;
+        /* 1 s: a liveness bound (this takes microseconds; it used to hang) */
+        REQUIRE(dt < 1.0, "next_batch took %.3f s", dt);
+        if (!skip) {
+            ck_assert_int_eq(rc, IJEPA_ERR_IO);
+            const char *msg = ijepa_last_error();
+            REQUIRE(strstr(msg, path) && strstr(msg, "FIFO"),
+                    "message '%s' does not name the file and the FIFO", msg);
+            ck_assert_int_eq(ijepa_dataset_position(ds), 6);
+        } else {
+            REQUIRE(rc == IJEPA_OK, "skip mode: %s", ijepa_last_error());
+            ck_assert_int_eq(idx[0], 0); /* the next epoch's first image */
+            ck_assert_int_eq(ijepa_dataset_skipped(ds), 1);
+            REQUIRE(strstr(ijepa_dataset_last_skip_error(ds), "FIFO"), "skip error '%s'",
+                    ijepa_dataset_last_skip_error(ds));
+        }
+        t0 = now_s();
+        ijepa_dataset_free(ds);
+        REQUIRE(now_s() - t0 < 1.0, "ijepa_dataset_free took %.3f s", now_s() - t0);
+        ijepa_config_free(cfg);
+        remove_tree();
+    }
 }
 END_TEST
 
@@ -463,6 +527,11 @@ Suite *ijepa_dataset_suite(void)
     tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, bad_files);
     tcase_add_test(tc, free_mid_epoch);
+    suite_add_tcase(s, tc);
+    /* short: a regression here is a hang (before the fix, forever) */
+    tc = tcase_create("hostile");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, fifo_after_scan);
     suite_add_tcase(s, tc);
     return s;
 }

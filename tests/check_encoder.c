@@ -29,7 +29,7 @@
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
 #include "ref.h"
-#include "ref_util.h"
+#include "helpers.h"
 #include "ref_vit.h"
 
 // --- configurations and fixture --------------------------------------------------
@@ -61,7 +61,7 @@ static ijepa_config *spec_config(const spec *s)
     return config_with(iv, COUNT_OF(iv), fv, s->ln_eps > 0 ? 2 : 1);
 }
 
-/* The encoder of spec s (fixture of tests/ref_util.h). */
+/* The encoder of spec s (fixture of tests/helpers.h). */
 static void efx_open(enc_fx *f, const spec *s) { enc_fx_open(f, spec_config(s)); }
 
 /* A reference model bound to a double copy of the encoder's parameters. */
@@ -139,7 +139,7 @@ START_TEST(test_forward_vs_ref)
         ck_assert_int_eq(ref_vit_forward(&m.v, imd, B, NULL, 0, want), 0);
         for (int mode = 0; mode < 2; mode++) {
             int rc = ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, mode);
-            ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+            ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_last_error());
             ref_cmp c = ref_compare_f(out, want, n, FWD_ATOL, FWD_RTOL, NULL);
             expect_close(&c, "spec %d forward batch %lld mode %d", _i, (long long)B, mode);
         }
@@ -169,7 +169,7 @@ START_TEST(test_forward_masked_vs_ref)
         ck_assert_int_eq(ref_vit_forward(&m.v, imd, B, keep, K, want), 0);
         for (int mode = 0; mode < 2; mode++) {
             int rc = ijepa_encoder_forward(f.enc, im, B, keep, K, out, mode);
-            ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+            ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_last_error());
             ref_cmp c = ref_compare_f(out, want, n, FWD_ATOL, FWD_RTOL, NULL);
             expect_close(&c, "spec %d masked forward K=%lld mode %d", _i, (long long)K, mode);
         }
@@ -264,9 +264,9 @@ START_TEST(test_grad_fd)
 
     ck_assert_int_eq(ijepa_encoder_zero_grad(f.enc), IJEPA_OK);
     int rc = ijepa_encoder_forward(f.enc, im, B, keep, gc->K, out, IJEPA_FORWARD_TRAIN);
-    ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+    ck_assert_msg(rc == IJEPA_OK, "forward: %d %s", rc, ijepa_last_error());
     rc = ijepa_encoder_backward(f.enc, R);
-    ck_assert_msg(rc == IJEPA_OK, "backward: %d %s", rc, ijepa_encoder_last_error(f.enc));
+    ck_assert_msg(rc == IJEPA_OK, "backward: %d %s", rc, ijepa_last_error());
 
     vit_fd ctx = {&m.v, imd, B, K, keep};
     char label[32];
@@ -344,7 +344,7 @@ END_TEST
 // --- init --------------------------------------------------------------------------
 
 /* pos_embed = the official formula computed in double, cast to float
- * (expect_sincos_embed() in tests/ref_util.h); also after init_params. */
+ * (expect_sincos_embed() in tests/helpers.h); also after init_params. */
 START_TEST(test_pos_embed)
 {
     const spec cases[2] = {{8, 2, 3, 16, 1, 2, 1, 4.0, 1, 1, 0},
@@ -381,7 +381,7 @@ static ijepa_config *tiny_width_config(double std, int rescale, uint64_t seed)
  * Weights: truncated normal N(0, std^2) on [-2, 2] (bounds absolute, so at
  * std <= 0.1 the truncation is invisible), by 5-sigma sampling bounds on
  * mean, std and the fraction within one std (expect_init_stats() in
- * tests/ref_util.h). Biases 0, LN weight 1, bias 0.
+ * tests/helpers.h). Biases 0, LN weight 1, bias 0.
  */
 START_TEST(test_init_stats)
 {
@@ -537,7 +537,6 @@ START_TEST(test_free_null)
     ck_assert_int_eq(ijepa_encoder_embed_dim(NULL), 0);
     ck_assert_ptr_null(ijepa_encoder_tensors(NULL));
     ck_assert_ptr_null(ijepa_encoder_config(NULL));
-    ck_assert_ptr_nonnull(ijepa_encoder_last_error(NULL));
     ck_assert_ptr_nonnull(ijepa_last_error());
 }
 END_TEST
@@ -585,23 +584,23 @@ START_TEST(test_create_errors)
     int64_t before;
     ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_EMBED_DIM, &before), IJEPA_OK);
     expect_err(ijepa_config_set_int(cfg, 9999, 1), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), S, "unknown key 9999");
+               ijepa_last_error(), S, "unknown key 9999");
     expect_err(ijepa_config_set_int(cfg, 199, 1), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), S, "unknown key 199");
+               ijepa_last_error(), S, "unknown key 199");
     expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_MLP_RATIO, 4), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), S, "int to a float key");
+               ijepa_last_error(), S, "int to a float key");
     expect_err(ijepa_config_set_float(cfg, IJEPA_CFG_EMBED_DIM, 16.0), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), SF, "float to an int key");
+               ijepa_last_error(), SF, "float to an int key");
     expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_EMBED_DIM, 3), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), S, "embed_dim 3");
+               ijepa_last_error(), S, "embed_dim 3");
     expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_IMG_SIZE, 0), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), S, "img_size 0");
+               ijepa_last_error(), S, "img_size 0");
     expect_err(ijepa_config_set_int(cfg, IJEPA_CFG_QKV_BIAS, 2), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), S, "qkv_bias 2");
+               ijepa_last_error(), S, "qkv_bias 2");
     expect_err(ijepa_config_set_float(cfg, IJEPA_CFG_INIT_STD, 1.5), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), SF, "init_std 1.5");
+               ijepa_last_error(), SF, "init_std 1.5");
     expect_err(ijepa_config_set_float(cfg, IJEPA_CFG_MLP_RATIO, NAN), IJEPA_ERR_INVALID_ARG,
-               ijepa_config_last_error(cfg), SF, "mlp_ratio NaN");
+               ijepa_last_error(), SF, "mlp_ratio NaN");
     int64_t after;
     ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_EMBED_DIM, &after), IJEPA_OK);
     ck_assert_int_eq(after, before);
@@ -627,7 +626,7 @@ START_TEST(test_forward_errors)
 #define FWD(enc, im_, b, k, nk, o, mode) ijepa_encoder_forward(enc, im_, b, k, nk, o, mode)
     expect_err(FWD(NULL, im, B, NULL, 0, out, 0), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
                F, "NULL encoder");
-    const char *msg = ijepa_encoder_last_error(f.enc);
+    const char *msg = ijepa_last_error();
     expect_err(FWD(f.enc, NULL, B, NULL, 0, out, 0), IJEPA_ERR_INVALID_ARG, msg, F,
                "NULL images");
     expect_err(FWD(f.enc, im, B, NULL, 0, NULL, 0), IJEPA_ERR_INVALID_ARG, msg, F, "NULL out");
@@ -668,24 +667,24 @@ START_TEST(test_backward_errors)
     for (int64_t i = 0; i < n; i++) d[i] = 1.0f;
 
     expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
-               ijepa_encoder_last_error(f.enc), F, "backward before any forward");
+               ijepa_last_error(), F, "backward before any forward");
     ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_INFERENCE), 0);
     expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
-               ijepa_encoder_last_error(f.enc), F, "backward after an INFERENCE forward");
+               ijepa_last_error(), F, "backward after an INFERENCE forward");
     ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_TRAIN), 0);
     ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_INFERENCE), 0);
     expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
-               ijepa_encoder_last_error(f.enc), F, "INFERENCE forward after a TRAIN one");
+               ijepa_last_error(), F, "INFERENCE forward after a TRAIN one");
     ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_TRAIN), 0);
     ck_assert_int_eq(ijepa_encoder_init_params(f.enc, 3), IJEPA_OK);
     expect_err(ijepa_encoder_backward(f.enc, d), IJEPA_ERR_STATE,
-               ijepa_encoder_last_error(f.enc), F, "backward after init_params");
+               ijepa_last_error(), F, "backward after init_params");
     int64_t nz = first_not(f.grads, f.count, 0.0f);
     ck_assert_msg(nz < 0, "a refused backward wrote gradient %lld", (long long)nz);
 
     ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, out, IJEPA_FORWARD_TRAIN), 0);
     expect_err(ijepa_encoder_backward(f.enc, NULL), IJEPA_ERR_INVALID_ARG,
-               ijepa_encoder_last_error(f.enc), F, "NULL d_out");
+               ijepa_last_error(), F, "NULL d_out");
     expect_err(ijepa_encoder_backward(NULL, d), IJEPA_ERR_INVALID_ARG, ijepa_last_error(), F,
                "NULL encoder");
     ck_assert_int_eq(ijepa_encoder_backward(f.enc, d), IJEPA_OK);
@@ -700,9 +699,9 @@ START_TEST(test_backward_errors)
     expect_err(ijepa_encoder_params(NULL, &p, &cnt), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
                "ijepa_encoder_params", "params NULL encoder");
     expect_err(ijepa_encoder_params(f.enc, NULL, &cnt), IJEPA_ERR_INVALID_ARG,
-               ijepa_encoder_last_error(f.enc), "ijepa_encoder_params", "params NULL data");
+               ijepa_last_error(), "ijepa_encoder_params", "params NULL data");
     expect_err(ijepa_encoder_grads(f.enc, &p, NULL), IJEPA_ERR_INVALID_ARG,
-               ijepa_encoder_last_error(f.enc), "ijepa_encoder_grads", "grads NULL count");
+               ijepa_last_error(), "ijepa_encoder_grads", "grads NULL count");
     expect_err(ijepa_encoder_grads(NULL, &p, &cnt), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
                "ijepa_encoder_grads", "grads NULL encoder");
     free(im); free(out); free(d);
@@ -724,7 +723,7 @@ START_TEST(test_not_trainable)
     const int64_t B = 2, n = B * f.N * f.D;
     float *im = images_new(s, B, 4), *o1 = ref_falloc(n), *o2 = ref_falloc(n);
     expect_err(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o1, IJEPA_FORWARD_TRAIN),
-               IJEPA_ERR_STATE, ijepa_encoder_last_error(f.enc), "ijepa_encoder_forward",
+               IJEPA_ERR_STATE, ijepa_last_error(), "ijepa_encoder_forward",
                "TRAIN forward with trainable = 0");
     ck_assert_int_eq(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o1, IJEPA_FORWARD_INFERENCE), 0);
     ck_assert_int_eq(ijepa_encoder_forward(g.enc, im, B, NULL, 0, o2, IJEPA_FORWARD_INFERENCE), 0);

@@ -13,7 +13,7 @@
  * which run in the child.
  *
  * Helpers the suites share (assertions, config building, tensor-table
- * checks, the encoder fixture, add_tcase()) are in tests/ref_util.h.
+ * checks, the encoder fixture, add_tcase()) are in tests/helpers.h.
  */
 #ifndef IJEPA_TESTS_CHECK_IJEPA_H
 #define IJEPA_TESTS_CHECK_IJEPA_H
@@ -24,6 +24,7 @@
  * 4 s; scaled by CK_TIMEOUT_MULTIPLIER, e.g. under valgrind). */
 #define IJEPA_TEST_TIMEOUT 120
 
+Suite *ijepa_config_suite(void);  /* check_config.c: include/ijepa/config.h */
 Suite *ijepa_ops_suite(void);     /* check_ops.c: oneDNN kernels (lib/ops.h) */
 Suite *ijepa_encoder_suite(void); /* check_encoder.c: include/ijepa/encoder.h */
 Suite *ijepa_mask_suite(void);    /* check_mask.c: include/ijepa/mask.h */

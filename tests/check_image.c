@@ -14,6 +14,14 @@
  *              huge-dimension headers (PNG IHDR, JPEG SOF) and over-limit
  *              inputs all give IJEPA_ERR_FORMAT naming the source; files:
  *              missing, a directory, over data_max_file_bytes
+ *   hostile    a FIFO (with and without a writer) and a character device
+ *              fail with IJEPA_ERR_IO at once instead of blocking; the
+ *              many-scans progressive JPEG bomb is refused by
+ *              data_max_scan_pixels before decoding, the budget's boundary
+ *              is exact and counts components per scan as libjpeg meets
+ *              them (not FF DA bytes inside other segments); PNGs without
+ *              IEND, or with a bad CRC in a chunk libpng's simplified
+ *              reader skips, are refused
  *   transform  RandomResizedCrop boxes against an independent replay of
  *              torchvision's get_params; train and eval transforms against a
  *              direct double-precision 2-D evaluation of PIL's bilinear
@@ -24,7 +32,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <png.h>
@@ -34,7 +45,7 @@
 #include "ijepa/ijepa.h"
 #include "internal.h"
 #include "ref_img.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 #define REQUIRE(cond, ...)             \
     do {                               \
@@ -245,10 +256,10 @@ START_TEST(damaged_png)
     ck_assert_int_eq(png_make(&p, PNG_COLOR_TYPE_RGB, 8, 40, 30, 0, 9), 0);
     const uint8_t zero = 0;
     decode_bad(&zero, 0, NULL, "zero-length", "no data");
-    /* truncations: in the signature, in IHDR, just after it, and all
-     * through the image data up to the start of IEND */
-    for (size_t len = 1; len + 12 <= p.size; len += len < 64 ? 1 : 37) {
-        char what[64];
+    /* truncations: in the signature, in IHDR, just after it, all through
+     * the image data, and every cut in IEND (the last 12 bytes) */
+    for (size_t len = 1; len < p.size; len += len < 64 || len + 12 >= p.size ? 1 : 37) {
+        char what[96];
         snprintf(what, sizeof what, "PNG truncated to %zu of %zu bytes", len, p.size);
         decode_bad(p.data, len, NULL, what, NULL);
     }
@@ -412,6 +423,211 @@ START_TEST(damaged_other)
     ref_png_free(&p);
     unlink(path);
     rmdir(dir);
+}
+END_TEST
+
+// --- hostile files ------------------------------------------------------------------
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ijepa_image_load(path) must fail with IJEPA_ERR_IO naming the path and
+ * `kind`, at once: 1 s is a liveness bound (the call takes microseconds),
+ * before the fix a FIFO blocked open() forever. */
+static void load_refused(const char *path, const char *kind)
+{
+    ijepa_image *img = NULL;
+    const double t0 = now_s();
+    const int rc = ijepa_image_load(&img, path, 3, NULL);
+    const double dt = now_s() - t0;
+    REQUIRE(rc == IJEPA_ERR_IO, "%s: status %d (%s), want IJEPA_ERR_IO", path, rc,
+            ijepa_last_error());
+    ck_assert_ptr_null(img);
+    const char *msg = ijepa_last_error();
+    REQUIRE(strstr(msg, "ijepa_image_load()") && strstr(msg, path) && strstr(msg, kind),
+            "%s: message '%s' lacks the function, the path or '%s'", path, msg, kind);
+    REQUIRE(dt < 1.0, "%s: took %.3f s to fail", path, dt);
+}
+
+START_TEST(fifo_and_devices)
+{
+    char dir[] = "/tmp/ijepa-fifo-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/f.png", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    load_refused(path, "FIFO");
+    /* with a writer waiting on the other end too (a reader would unblock
+     * it; none comes): opened read-write here so that neither side blocks */
+    const int wfd = open(path, O_RDWR | O_NONBLOCK);
+    ck_assert_int_ge(wfd, 0);
+    ck_assert_int_eq(write(wfd, "\x89PNG", 4), 4);
+    load_refused(path, "FIFO");
+    close(wfd);
+    unlink(path);
+    /* a symbolic link with an image name to a character device */
+    snprintf(path, sizeof path, "%s/null.jpg", dir);
+    ck_assert_int_eq(symlink("/dev/null", path), 0);
+    load_refused(path, "character device");
+    unlink(path);
+    load_refused("/dev/zero", "character device");
+    rmdir(dir);
+}
+END_TEST
+
+static ijepa_config *scan_budget(int64_t v)
+{
+    const cfg_int lim[] = {{IJEPA_CFG_DATA_MAX_SCAN_PIXELS, v}};
+    return config_with(lim, 1, NULL, 0);
+}
+
+/* Decodes (with cfg) to a grey image of w x h, all 128. */
+static void decodes_grey(const uint8_t *d, size_t n, const ijepa_config *cfg, int w, int h,
+                         const char *what)
+{
+    ijepa_image *img = NULL;
+    const int rc = ijepa_image_decode(&img, d, (int64_t)n, 1, cfg);
+    REQUIRE(rc == IJEPA_OK, "%s: decode failed: %s", what, ijepa_last_error());
+    ck_assert_int_eq(ijepa_image_width(img), w);
+    ck_assert_int_eq(ijepa_image_height(img), h);
+    float *px = malloc(sizeof(float) * (size_t)w * (size_t)h);
+    ck_assert_int_eq(ijepa_image_pixels(img, px), IJEPA_OK);
+    const int64_t bad = first_not(px, (int64_t)w * h, 128.0f / 255.0f);
+    REQUIRE(bad < 0, "%s: pixel %lld is %g, want 128", what, (long long)bad,
+            bad < 0 ? 0.0 : (double)px[bad] * 255);
+    free(px);
+    ijepa_image_free(img);
+}
+
+START_TEST(jpeg_scan_budget)
+{
+    /* The bomb of the robustness report: 8192 x 8192, 500 scans, 190 kB.
+     * Before data_max_scan_pixels it decoded for 16-23 s (TJFLAG_LIMITSCANS
+     * allows 500 scans); now it is refused from its markers. */
+    size_t n;
+    uint8_t *bomb = jpeg_progressive_scans(8192, 8192, 500, 32767, &n);
+    ck_assert_ptr_nonnull(bomb);
+    const double t0 = now_s();
+    decode_bad(bomb, n, NULL, "8192x8192 JPEG with 500 scans", "data_max_scan_pixels");
+    REQUIRE(now_s() - t0 < 1.0, "refusing the bomb took %.3f s", now_s() - t0);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "500 scans"));
+    free(bomb);
+
+    /* The same construction small is a valid JPEG: 500 scans of 64 x 64 are
+     * cheap and decode (to mid-grey) under the default budget. */
+    uint8_t *small = jpeg_progressive_scans(64, 64, 500, 32767, &n);
+    decodes_grey(small, n, NULL, 64, 64, "64x64 JPEG with 500 scans");
+    free(small);
+
+    /* The boundary is exact: 256 x 256 x 40 one-component scans. */
+    uint8_t *j = jpeg_progressive_scans(256, 256, 40, 7, &n);
+    ijepa_config *cfg = scan_budget(256 * 256 * 40);
+    decodes_grey(j, n, cfg, 256, 256, "at the scan budget");
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_MAX_SCAN_PIXELS, 256 * 256 * 40 - 1),
+                     IJEPA_OK);
+    decode_bad(j, n, cfg, "one over the scan budget", "data_max_scan_pixels");
+    ijepa_config_free(cfg);
+
+    /* TurboJPEG's own progressive RGB file: 10 scans, the two DC scans hold
+     * all 3 components, so 14 component passes. */
+    const int w = 48, h = 40;
+    uint8_t *rgb = smooth_pixels(w, h, 3, 1);
+    size_t pn;
+    uint8_t *prog = jpeg_make(rgb, w, h, TJPF_RGB, TJSAMP_444, 90, 1, &pn);
+    ck_assert_ptr_nonnull(prog);
+    cfg = scan_budget(w * h * 14);
+    ijepa_image *img = NULL;
+    REQUIRE(ijepa_image_decode(&img, prog, (int64_t)pn, 3, cfg) == IJEPA_OK,
+            "progressive RGB at its budget: %s", ijepa_last_error());
+    ijepa_image_free(img);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_MAX_SCAN_PIXELS, w * h * 14 - 1),
+                     IJEPA_OK);
+    decode_bad(prog, pn, cfg, "progressive RGB one under its budget", "10 scans");
+
+    /* Scans are counted as libjpeg meets them: a baseline file (1 scan of 3
+     * components) carrying the 64x64 bomb inside an APP1 segment (as EXIF
+     * carries thumbnails) still costs 3 passes, not 503. */
+    uint8_t *base = jpeg_make(rgb, w, h, TJPF_RGB, TJSAMP_444, 90, 0, &pn);
+    small = jpeg_progressive_scans(64, 64, 500, 32767, &n);
+    ck_assert_ptr_nonnull(base);
+    ck_assert_ptr_nonnull(small);
+    ck_assert_uint_lt(n, 65000);
+    const size_t an = pn + 4 + n;
+    uint8_t *app = malloc(an);
+    memcpy(app, base, 2); /* SOI */
+    app[2] = 0xff;
+    app[3] = 0xe1;
+    app[4] = (uint8_t)((n + 2) >> 8);
+    app[5] = (uint8_t)(n + 2);
+    memcpy(app + 6, small, n);
+    memcpy(app + 6 + n, base + 2, pn - 2);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_MAX_SCAN_PIXELS, w * h * 3),
+                     IJEPA_OK);
+    REQUIRE(ijepa_image_decode(&img, app, (int64_t)an, 3, cfg) == IJEPA_OK,
+            "baseline JPEG with an embedded progressive one: %s", ijepa_last_error());
+    ijepa_image_free(img);
+    ijepa_config_free(cfg);
+    free(app);
+    free(small);
+    free(base);
+    free(prog);
+    free(rgb);
+    free(j);
+}
+END_TEST
+
+START_TEST(png_end)
+{
+    ref_png p;
+    ck_assert_int_eq(png_make(&p, PNG_COLOR_TYPE_RGB, 8, 40, 30, 0, 4), 0);
+    const size_t iend = png_chunk_offset(p.data, p.size, "IEND");
+    ck_assert_uint_eq(iend, p.size - 12);
+    /* no IEND at all (the file ends after IDAT): accepted before */
+    decode_bad(p.data, iend, NULL, "PNG without IEND", "no IEND");
+    /* IEND with a wrong CRC */
+    uint8_t *q = bytes_dup(p.data, p.size);
+    q[p.size - 1] ^= 1;
+    decode_bad(q, p.size, NULL, "IEND with a bad CRC", "CRC");
+    free(q);
+    /* a damaged ancillary chunk after the image data, which libpng's
+     * simplified reader never reads */
+    static const uint8_t text[] = "Comment\0after the pixels";
+    size_t qn;
+    q = png_insert_chunk(p.data, p.size, iend, "tEXt", text, sizeof text - 1, 1, &qn);
+    decode_bad(q, qn, NULL, "tEXt with a bad CRC after IDAT", "tEXt");
+    free(q);
+    /* a gAMA with a bad CRC before the data: libpng would drop it with a
+     * warning and decode other pixels than the file describes */
+    static const uint8_t gama[4] = {0, 0, 0x3a, 0x98}; /* 0.15 */
+    q = png_insert_chunk(p.data, p.size, 33, "gAMA", gama, 4, 1, &qn);
+    decode_bad(q, qn, NULL, "gAMA with a bad CRC", "gAMA");
+    free(q);
+    /* a non-empty IEND, a chunk running past the end, a bad chunk type */
+    q = png_insert_chunk(p.data, p.size, iend, "IEND", text, 4, 0, &qn);
+    decode_bad(q, qn, NULL, "IEND with data", "IEND");
+    free(q);
+    q = bytes_dup(p.data, p.size);
+    q[iend + 3] = 200;
+    decode_bad(q, p.size, NULL, "IEND claiming 200 bytes", "truncated");
+    memcpy(q + iend + 3, "\0IE@D", 5);
+    decode_bad(q, p.size, NULL, "chunk type with a non-letter", "invalid type");
+    free(q);
+    /* the same chunks intact are fine, and so are bytes after IEND */
+    q = png_insert_chunk(p.data, p.size, iend, "tEXt", text, sizeof text - 1, 0, &qn);
+    ijepa_image *img = decode_ok(q, qn, 3, "tEXt after IDAT");
+    ijepa_image_free(img);
+    free(q);
+    q = malloc(p.size + 7);
+    memcpy(q, p.data, p.size);
+    memcpy(q + p.size, "garbage", 7);
+    img = decode_ok(q, p.size + 7, 3, "bytes after IEND");
+    ijepa_image_free(img);
+    free(q);
+    ref_png_free(&p);
 }
 END_TEST
 
@@ -676,6 +892,7 @@ START_TEST(config_keys)
         {"data_prefetch", IJEPA_CFG_DATA_PREFETCH, IJEPA_CFG_TYPE_INT, 2, 1, 64},
         {"data_on_error", IJEPA_CFG_DATA_ON_ERROR, IJEPA_CFG_TYPE_INT, IJEPA_DATA_STOP, 0, 1},
         {"data_shuffle", IJEPA_CFG_DATA_SHUFFLE, IJEPA_CFG_TYPE_INT, 1, 0, 1},
+        {"data_max_scan_pixels", IJEPA_CFG_DATA_MAX_SCAN_PIXELS, IJEPA_CFG_TYPE_INT, 2147483648.0, 1, 17592186044416.0},
     };
     ijepa_config *cfg;
     ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
@@ -709,6 +926,85 @@ START_TEST(config_keys)
 }
 END_TEST
 
+/* ijepa_image_from_pixels(): the samples a decoder would give, wrapped
+ * directly, behave exactly as the decoded image in every transform. */
+START_TEST(from_pixels)
+{
+    const char *F = "ijepa_image_from_pixels";
+    ref_png p;
+    ck_assert_int_eq(png_make(&p, PNG_COLOR_TYPE_RGB, 8, 37, 23, 0, 11), 0);
+    const cfg_int iv[] = {{IJEPA_CFG_IMG_SIZE, 16}};
+    ijepa_config *cfg = config_with(iv, 1, NULL, 0);
+    uint8_t *gray = malloc((size_t)(p.w * p.h));
+    for (int i = 0; i < p.w * p.h; i++)
+        gray[i] = p.rgb[3 * i];
+    for (int64_t ch = 1; ch <= 3; ch += 2) {
+        /* the decoder's 1-channel image of an RGB PNG is its luma; wrap that */
+        ijepa_image *dec = decode_ok(p.data, p.size, ch, "RGB PNG");
+        uint8_t *src = p.rgb;
+        if (ch == 1) {
+            for (int i = 0; i < p.w * p.h; i++)
+                gray[i] = (uint8_t)pil_luma(p.rgb + 3 * i);
+            src = gray;
+        }
+        ijepa_image *raw = NULL;
+        ck_assert_int_eq(ijepa_image_from_pixels(&raw, src, p.w, p.h, ch), IJEPA_OK);
+        ck_assert_int_eq(ijepa_image_width(raw), p.w);
+        ck_assert_int_eq(ijepa_image_height(raw), p.h);
+        ck_assert_int_eq(ijepa_image_channels(raw), ch);
+        ck_assert_int_eq(ijepa_image_format(raw), IJEPA_IMAGE_RAW);
+        const size_t npx = (size_t)(ch * p.w * p.h), nout = (size_t)(ch * 16 * 16);
+        float *a = malloc(sizeof(float) * npx), *b = malloc(sizeof(float) * npx);
+        ijepa_image_pixels(dec, a);
+        ijepa_image_pixels(raw, b);
+        REQUIRE(!memcmp(a, b, sizeof(float) * npx), "%lld channels: pixels differ", (long long)ch);
+        float *oa = malloc(sizeof(float) * nout), *ob = malloc(sizeof(float) * nout);
+        for (uint64_t seed = 0; seed < 3; seed++) {
+            ck_assert_int_eq(ijepa_image_transform_train(dec, cfg, seed, oa), IJEPA_OK);
+            ck_assert_int_eq(ijepa_image_transform_train(raw, cfg, seed, ob), IJEPA_OK);
+            REQUIRE(!memcmp(oa, ob, sizeof(float) * nout), "train transform differs");
+        }
+        ck_assert_int_eq(ijepa_image_transform_eval(dec, cfg, oa), IJEPA_OK);
+        ck_assert_int_eq(ijepa_image_transform_eval(raw, cfg, ob), IJEPA_OK);
+        REQUIRE(!memcmp(oa, ob, sizeof(float) * nout), "eval transform differs");
+        free(a);
+        free(b);
+        free(oa);
+        free(ob);
+        ijepa_image_free(raw);
+        ijepa_image_free(dec);
+    }
+    /* the pixels are copied */
+    ijepa_image *raw = NULL;
+    ck_assert_int_eq(ijepa_image_from_pixels(&raw, gray, p.w, p.h, 1), IJEPA_OK);
+    const uint8_t first = gray[0];
+    gray[0] ^= 0xff;
+    float *all = malloc(sizeof(float) * (size_t)(p.w * p.h));
+    ijepa_image_pixels(raw, all);
+    ck_assert(all[0] == (float)first / 255.0f);
+    free(all);
+    ijepa_image_free(raw);
+    /* errors */
+    raw = (ijepa_image *)1;
+    expect_err(ijepa_image_from_pixels(&raw, NULL, 4, 4, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "NULL pixels");
+    ck_assert_ptr_null(raw);
+    expect_err(ijepa_image_from_pixels(NULL, gray, 4, 4, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "NULL out");
+    expect_err(ijepa_image_from_pixels(&raw, gray, 4, 4, 2), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "2 channels");
+    expect_err(ijepa_image_from_pixels(&raw, gray, 0, 4, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "width 0");
+    expect_err(ijepa_image_from_pixels(&raw, gray, 4, -1, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), F, "height -1");
+    expect_err(ijepa_image_from_pixels(&raw, gray, (int64_t)1 << 31, 1, 1),
+               IJEPA_ERR_INVALID_ARG, ijepa_last_error(), F, "width 2^31");
+    free(gray);
+    ijepa_config_free(cfg);
+    ref_png_free(&p);
+}
+END_TEST
+
 Suite *ijepa_image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -727,11 +1023,19 @@ Suite *ijepa_image_suite(void)
     tcase_add_test(tc, damaged_jpeg);
     tcase_add_test(tc, damaged_other);
     suite_add_tcase(s, tc);
+    /* short: a regression here is a hang (before the fix, forever) */
+    tc = tcase_create("hostile");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, fifo_and_devices);
+    tcase_add_test(tc, jpeg_scan_budget);
+    tcase_add_test(tc, png_end);
+    suite_add_tcase(s, tc);
     tc = tcase_create("transform");
     tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, crop_boxes);
     tcase_add_test(tc, transform_train);
     tcase_add_test(tc, transform_eval);
+    tcase_add_test(tc, from_pixels);
     tcase_add_test(tc, config_keys);
     suite_add_tcase(s, tc);
     return s;

@@ -33,7 +33,7 @@
 #include "ijepa/ijepa.h"
 #include "ijepa/loss.h"
 #include "ref.h"
-#include "ref_util.h"
+#include "helpers.h"
 
 static const int32_t KINDS[3] = {IJEPA_LOSS_SMOOTH_L1, IJEPA_LOSS_L2, IJEPA_LOSS_L1};
 static const char *KIND_NAMES[3] = {"smooth-L1", "L2", "L1"};
@@ -152,7 +152,7 @@ static void prob_open(prob *p, int64_t B, int64_t N, int64_t D, int64_t M, int64
     free(h);
 }
 
-/* expect_err() of tests/ref_util.h on the thread's last error (the loss
+/* expect_err() of tests/helpers.h on the thread's last error (the loss
  * functions have no handle of their own). */
 static void fails_with(int rc, int code, const char *func, const char *what)
 {

@@ -30,6 +30,7 @@ static const struct {
     const char *name;        /* suite_create() name */
     Suite *(*make)(void);
 } suites[] = {
+    { "config", ijepa_config_suite },
     { "ops", ijepa_ops_suite },
     { "encoder", ijepa_encoder_suite },
     { "mask", ijepa_mask_suite },

@@ -226,6 +226,34 @@ size_t png_idat_offset(const uint8_t *png, size_t size)
     return 0;
 }
 
+size_t png_chunk_offset(const uint8_t *png, size_t size, const char *type)
+{
+    size_t off = 8;
+    while (off + 8 <= size) {
+        if (memcmp(png + off + 4, type, 4) == 0)
+            return off;
+        off += 12 + (size_t)get32(png + off);
+    }
+    return 0;
+}
+
+uint8_t *png_insert_chunk(const uint8_t *png, size_t size, size_t at, const char *type,
+                          const uint8_t *data, uint32_t len, int bad_crc, size_t *out_size)
+{
+    uint8_t *q = malloc(size + 12 + len);
+    if (!q)
+        return NULL;
+    memcpy(q, png, at);
+    put32(q + at, len);
+    memcpy(q + at + 4, type, 4);
+    if (len)
+        memcpy(q + at + 8, data, len);
+    put32(q + at + 8 + len, png_crc(q + at + 4, 4 + (size_t)len) ^ (bad_crc ? 1u : 0u));
+    memcpy(q + at + 12 + len, png + at, size - at);
+    *out_size = size + 12 + len;
+    return q;
+}
+
 size_t jpeg_sof_offset(const uint8_t *jpg, size_t size)
 {
     for (size_t i = 2; i + 1 < size; i++)
@@ -247,4 +275,136 @@ uint8_t *smooth_pixels(int w, int h, int pf_bytes, uint64_t seed)
                 p[((size_t)y * w + x) * pf_bytes + k] = (uint8_t)(v > 255 ? 255 : v);
             }
     return p;
+}
+
+// --- hand-made progressive JPEGs -------------------------------------------------
+
+/* Growing byte buffer with an MSB-first bit writer for entropy-coded data. */
+typedef struct jbuf {
+    uint8_t *p;
+    size_t n, cap;
+    int fail;
+    uint32_t acc; /* pending bits, right-aligned */
+    int nacc;
+} jbuf;
+
+static void jb_byte(jbuf *b, uint8_t v)
+{
+    if (b->fail)
+        return;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        uint8_t *p = realloc(b->p, cap);
+        if (!p) {
+            b->fail = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    b->p[b->n++] = v;
+}
+
+static void jb_bytes(jbuf *b, const uint8_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jb_byte(b, v[i]);
+}
+
+/* Entropy-coded bits; a 0xFF byte is followed by a stuffed 0x00. */
+static void jb_bits(jbuf *b, uint32_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        b->acc = b->acc << 1 | ((v >> i) & 1u);
+        if (++b->nacc == 8) {
+            jb_byte(b, (uint8_t)b->acc);
+            if ((uint8_t)b->acc == 0xff)
+                jb_byte(b, 0);
+            b->acc = 0;
+            b->nacc = 0;
+        }
+    }
+}
+
+/* End of a scan: pad the last byte with 1 bits. */
+static void jb_flush(jbuf *b)
+{
+    if (b->nacc)
+        jb_bits(b, 0x7f, 8 - b->nacc);
+}
+
+/* An end-of-band run of n blocks (1 <= n <= 32767) in AC table 0, where
+ * symbol EOBr (r << 4) has the 4-bit code r (see jpeg_progressive_scans). */
+static void jb_eobrun(jbuf *b, uint32_t n)
+{
+    int r = 0;
+    while ((n >> (r + 1)) != 0)
+        r++;
+    jb_bits(b, (uint32_t)r, 4);
+    if (r)
+        jb_bits(b, n - (1u << r), r);
+}
+
+uint8_t *jpeg_progressive_scans(int w, int h, int scans, int run, size_t *size)
+{
+    *size = 0;
+    if (w < 1 || h < 1 || w > 65535 || h > 65535 || scans < 1 || scans > 1 + 63 * 14 ||
+        run < 1 || run > 32767)
+        return NULL;
+    jbuf b = {0};
+    static const uint8_t soi[] = {0xff, 0xd8};
+    jb_bytes(&b, soi, sizeof soi);
+    /* DQT: table 0, all ones (every coefficient is zero anyway) */
+    jb_bytes(&b, (const uint8_t[]){0xff, 0xdb, 0x00, 0x43, 0x00}, 5);
+    for (int i = 0; i < 64; i++)
+        jb_byte(&b, 1);
+    /* SOF2: 8-bit, h x w, one component (id 1, 1x1 sampling, table 0) */
+    jb_bytes(&b, (const uint8_t[]){0xff, 0xc2, 0x00, 0x0b, 0x08, (uint8_t)(h >> 8), (uint8_t)h,
+                                   (uint8_t)(w >> 8), (uint8_t)w, 0x01, 0x01, 0x11, 0x00}, 13);
+    /* DHT DC 0: one symbol (category 0) with the 1-bit code 0 */
+    jb_bytes(&b, (const uint8_t[]){0xff, 0xc4, 0x00, 0x14, 0x00}, 5);
+    for (int l = 1; l <= 16; l++)
+        jb_byte(&b, l == 1 ? 1 : 0);
+    jb_byte(&b, 0x00);
+    /* DHT AC 0: the 15 symbols EOB0..EOB14 with the 4-bit codes 0..14 */
+    jb_bytes(&b, (const uint8_t[]){0xff, 0xc4, 0x00, 0x22, 0x10}, 5);
+    for (int l = 1; l <= 16; l++)
+        jb_byte(&b, l == 4 ? 15 : 0);
+    for (int r = 0; r < 15; r++)
+        jb_byte(&b, (uint8_t)(r << 4));
+
+    const uint32_t blocks = (uint32_t)((w + 7) / 8) * (uint32_t)((h + 7) / 8);
+    for (int s = 0; s < scans; s++) {
+        /* scan 0: DC first pass; then, per AC coefficient k = 1, 2, ...,
+         * a first pass at Al = 13 and refinements down to Al = 0: a legal
+         * progression (libjpeg warns about, and TurboJPEG with
+         * TJFLAG_STOPONWARNING refuses, any other order). */
+        int ss = 0, ah = 0, al = 0;
+        if (s > 0) {
+            const int k = 1 + (s - 1) / 14, step = (s - 1) % 14;
+            ss = k;
+            al = 13 - step;
+            ah = step ? al + 1 : 0;
+        }
+        jb_bytes(&b, (const uint8_t[]){0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, (uint8_t)ss,
+                                       (uint8_t)ss, (uint8_t)(ah << 4 | al)}, 10);
+        if (s == 0) {
+            for (uint32_t i = 0; i < blocks; i++)
+                jb_bits(&b, 0, 1); /* DC difference 0 */
+        } else {
+            for (uint32_t left = blocks; left > 0;) {
+                const uint32_t n = left > (uint32_t)run ? (uint32_t)run : left;
+                jb_eobrun(&b, n);
+                left -= n;
+            }
+        }
+        jb_flush(&b);
+    }
+    jb_bytes(&b, (const uint8_t[]){0xff, 0xd9}, 2);
+    if (b.fail) {
+        free(b.p);
+        return NULL;
+    }
+    *size = b.n;
+    return b.p;
 }

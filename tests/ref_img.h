@@ -39,11 +39,30 @@ void png_patch_ihdr(uint8_t *png, uint32_t w, uint32_t h);
 /* Offset of the first byte of the first IDAT chunk's data, 0 if none. */
 size_t png_idat_offset(const uint8_t *png, size_t size);
 
+/* Offset of the first chunk of this type (its length field), 0 if none. */
+size_t png_chunk_offset(const uint8_t *png, size_t size, const char *type);
+
+/* A copy of the PNG with a chunk (type, len bytes of data, a correct CRC
+ * or, with bad_crc, a wrong one) inserted at byte `at` (a chunk boundary).
+ * malloc()ed, *out_size set; NULL if out of memory. */
+uint8_t *png_insert_chunk(const uint8_t *png, size_t size, size_t at, const char *type,
+                          const uint8_t *data, uint32_t len, int bad_crc, size_t *out_size);
+
 /* Offset of the SOF0/SOF1/SOF2 marker (FF Cx) of a JPEG, 0 if none. */
 size_t jpeg_sof_offset(const uint8_t *jpg, size_t size);
 
 /* A w x h test picture: smooth gradients plus a little noise, 3 bytes per
  * pixel (RGB) or 4 (CMYK) per pf_bytes. malloc()ed. */
 uint8_t *smooth_pixels(int w, int h, int pf_bytes, uint64_t seed);
+
+/* A w x h grayscale progressive JPEG (SOF2) of one mid-grey colour made
+ * of `scans` scans (1 .. 883): a DC scan, then AC scans holding only
+ * end-of-band runs of at most `run` blocks (1 .. 32767), in a legal
+ * successive-approximation order. With run 32767 it is small on disk
+ * (about w * h / 512 bytes + 70 per scan) but the decoder visits every 8x8
+ * block in every scan: the "many scans" decoding bomb; run 1 makes every
+ * block of every scan cost a Huffman decode. Returns a malloc()ed buffer
+ * (free()), NULL on bad arguments or no memory. */
+uint8_t *jpeg_progressive_scans(int w, int h, int scans, int run, size_t *size);
 
 #endif

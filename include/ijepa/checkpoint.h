@@ -15,13 +15,14 @@
  * where <name> is the tensor's name in the handle's tensor table (tensors.h).
  * A file may hold any subset of these groups. Files written by libijepa carry
  * "__metadata__" with the format tag, format version, library version, the
- * whole configuration ("name = value" lines), the step, the seed, a CRC-32
+ * whole configuration (the text of ijepa_config_to_text()), the step, the seed, a CRC-32
  * of the data section and a CRC-32 of these metadata values.
  *
  * Three levels, each usable on its own:
- *   - ijepa_trainer_save() / ijepa_trainer_load(): everything a training run
- *     needs to continue bit-identically (both encoders, predictor, AdamW
- *     moments, step count; the seed is in the configuration);
+ *   - ijepa_trainer_save() / ijepa_trainer_load() (trainer.h, built on the
+ *     two below): everything a training run needs to continue
+ *     bit-identically (both encoders, predictor, AdamW moments, step count;
+ *     the seed is in the configuration);
  *   - a reader (ijepa_checkpoint_open()) that validates a whole file once
  *     and then loads groups into any handle, e.g. only target_encoder.* into
  *     an encoder created from the file's own configuration
@@ -54,7 +55,6 @@
 #include "encoder.h"
 #include "predictor.h"
 #include "tensors.h"
-#include "trainer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,39 +69,7 @@ typedef struct ijepa_checkpoint_writer ijepa_checkpoint_writer;
 /** Largest JSON header accepted, in bytes (100 MiB). */
 #define IJEPA_CHECKPOINT_MAX_HEADER (100 * 1024 * 1024)
 
-/* --- whole trainer ------------------------------------------------------------ */
-
-/**
- * Save the trainer atomically to path: context encoder (encoder.*), target
- * encoder (target_encoder.*), predictor (predictor.*), the AdamW moments of
- * both (optimizer.exp_avg*.*), the step count and the configuration (which
- * holds the seed of the mask stream).
- *
- * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_NOMEM, IJEPA_ERR_IO (the
- * file could not be written; any previous file at path is unchanged and no
- * temporary file is left). The message is also in ijepa_trainer_last_error().
- */
-IJEPA_API int ijepa_trainer_save(ijepa_trainer *tr, const char *path);
-
-/**
- * Load a checkpoint written by ijepa_trainer_save() into tr, so that the
- * following steps are bit-identical to those of the run that saved it (same
- * thread count). Create tr from the file's configuration
- * (ijepa_checkpoint_read_config()). The keys that define the model, the masks
- * and the loss (seed, keys 100-401) must equal the trainer's; the optimizer
- * and schedule keys (402-405, 500-508), batch_size, primitive_cache and
- * trainable may differ (training then continues with the trainer's values).
- *
- * Every group must be present, with exactly the trainer's tensors and shapes,
- * and no other tensor. The file is validated completely before anything is
- * changed; on failure the trainer is unchanged.
- *
- * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_IO (unreadable file),
- * IJEPA_ERR_FORMAT (invalid file, not written by libijepa, a configuration key
- * or a tensor that does not match, a missing or extra tensor, a non-finite
- * value), IJEPA_ERR_NOMEM.
- */
-IJEPA_API int ijepa_trainer_load(ijepa_trainer *tr, const char *path);
+/* --- configuration only -------------------------------------------------------- */
 
 /**
  * Read the configuration stored in a libijepa checkpoint into a new config
@@ -137,9 +105,6 @@ IJEPA_API int ijepa_checkpoint_open_memory(ijepa_checkpoint **out, const void *d
 
 /** Free a reader and its copy of the file. NULL is a no-op. */
 IJEPA_API void ijepa_checkpoint_free(ijepa_checkpoint *ck);
-
-/** Last failure on this reader, "" if none. Never NULL (also for NULL). */
-IJEPA_API const char *ijepa_checkpoint_last_error(const ijepa_checkpoint *ck);
 
 /**
  * New config holding the file's configuration (*out, freed by the caller).
@@ -212,9 +177,6 @@ IJEPA_API int ijepa_checkpoint_writer_create(ijepa_checkpoint_writer **out,
 
 /** Free a writer (never the buffers it borrowed). NULL is a no-op. */
 IJEPA_API void ijepa_checkpoint_writer_free(ijepa_checkpoint_writer *w);
-
-/** Last failure on this writer, "" if none. Never NULL (also for NULL). */
-IJEPA_API const char *ijepa_checkpoint_writer_last_error(const ijepa_checkpoint_writer *w);
 
 /**
  * Add the tensors of table, stored in data (laid out as table says), under

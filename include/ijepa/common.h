@@ -2,28 +2,32 @@
  * libijepa common definitions: export macro, status codes, error messages,
  * runtime version.
  *
- * Error convention (every header follows it):
+ * Error convention (every header follows it; libgit2's model):
  *   - Functions that can fail return int: IJEPA_OK (0) on success, one of the
  *     negative ijepa_status values on failure. Nothing is changed on failure
  *     unless the function's documentation says otherwise.
  *   - Each failure records a one-line message that names the public function
  *     and the cause, e.g. "ijepa_encoder_forward(): batch 40 exceeds
- *     batch_size 32". It is readable from the handle's *_last_error() getter
- *     and, for the calling thread, from ijepa_last_error() (the only place a
- *     failure of a *_create() function can be read).
+ *     batch_size 32", as the calling thread's last error: read it with
+ *     ijepa_last_error() right after the failing call. It is the one place
+ *     for every message, of any function on any handle. A function that
+ *     fails because a function it called failed keeps that function's
+ *     message (the innermost cause), e.g. ijepa_trainer_step() reports the
+ *     encoder's "ijepa_encoder_forward(): ...".
  *   - Strings returned by the library are owned by it: never free them. A
- *     message stays valid until the next failing call on the same handle
- *     (or, for ijepa_last_error(), on the same thread).
+ *     message stays valid until the next failing call on the same thread.
  *
  * Threading: a handle is used by one thread at a time; distinct handles may be
  * used concurrently from distinct threads when they were created from
  * distinct contexts (handles of one context share its compute stream, so
- * use them from one thread at a time). Reading a config concurrently is not
- * safe either: a failed getter records its message in the config. The library has no locks and no
- * mutable global state apart from the per-thread error buffer (a dataset
- * handle, dataset.h, has worker threads and a mutex of its own, private to it). Compute runs on
- * the host's OpenMP thread pool (OMP_NUM_THREADS); the library never changes
- * process-wide OpenMP settings.
+ * use them from one thread at a time). A config is the exception: functions
+ * that only read it (the getters, copying it, creating handles from it) may
+ * run on one config from many threads at once, since a failure is recorded
+ * in the calling thread only. The library has no locks and no mutable global
+ * state apart from the per-thread error message (a dataset handle,
+ * dataset.h, has worker threads and a mutex of its own, private to it).
+ * Compute runs on the host's OpenMP thread pool (OMP_NUM_THREADS); the
+ * library never changes process-wide OpenMP settings.
  */
 #ifndef IJEPA_COMMON_H
 #define IJEPA_COMMON_H
@@ -69,8 +73,10 @@ typedef enum ijepa_status {
 IJEPA_API const char *ijepa_status_string(int status);
 
 /**
- * Message of the last failure on the calling thread, "" if none yet.
- * Never NULL. Reading it does not clear it.
+ * Message of the last failure on the calling thread, "" if none yet: the
+ * library's one error channel (see above). Never NULL. Reading it does not
+ * clear it, and a successful call does not change it. Owned by the library;
+ * valid until the next failing call on this thread.
  */
 IJEPA_API const char *ijepa_last_error(void);
 

@@ -22,10 +22,28 @@
  * Key numbers are append-only and grouped by module: 1-99 general,
  * 100-199 encoder, 200-299 predictor, 300-399 masks, 400-499 loss and
  * optimizer, 500-599 schedules, 600-629 image data (image.h, dataset.h).
+ * What a key means for a run is its class (ijepa_config_key_class()), not its
+ * number: model, training, data or runtime.
+ *
+ * Text form: ijepa_config_to_text() writes a config as "name = value" lines
+ * and ijepa_config_from_text() reads them back bit for bit; checkpoints store
+ * their configuration in this form. Numbers are always written and read with
+ * a '.' decimal point, whatever locale the host program set.
+ *
+ * Presets: named sets of keys (the official ViT sizes, and small training
+ * recipes such as "fmnist"), applied with ijepa_config_apply_preset() and
+ * listed with ijepa_config_preset_count() / _name() / _about().
  *
  * Ownership: a config is owned by its creator and freed with
  * ijepa_config_free(). Handles created from a config keep their own copy, so
  * the config may be changed or freed right after.
+ *
+ * Threading: a config is never written by a function that takes it const
+ * (getters, ijepa_config_copy(), the *_create() functions of other handles),
+ * also when the call fails (the message goes to the calling thread's
+ * ijepa_last_error()), so one config may be read from many threads at once.
+ * Changing it (setters, presets) needs the caller's exclusive use, as for any
+ * handle.
  */
 #ifndef IJEPA_CONFIG_H
 #define IJEPA_CONFIG_H
@@ -114,7 +132,8 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_DATA_WORKERS = 614,        /**< "data_workers" int [0, 64], default 2: decoding threads of a dataset; 0 decodes on the calling thread */
     IJEPA_CFG_DATA_PREFETCH = 615,       /**< "data_prefetch" int [1, 64], default 2: batches of batch_size images a dataset decodes ahead */
     IJEPA_CFG_DATA_ON_ERROR = 616,       /**< "data_on_error" int, default IJEPA_DATA_STOP: what a dataset does with a file it cannot decode */
-    IJEPA_CFG_DATA_SHUFFLE = 617         /**< "data_shuffle" int {0,1}, default 1: a new seeded permutation every epoch; 0 keeps path order */
+    IJEPA_CFG_DATA_SHUFFLE = 617,        /**< "data_shuffle" int {0,1}, default 1: a new seeded permutation every epoch; 0 keeps path order */
+    IJEPA_CFG_DATA_MAX_SCAN_PIXELS = 618 /**< "data_max_scan_pixels" int [1, 2^44], default 2^31: largest JPEG decoding work, width * height * the components summed over the scans (image.h) */
 } ijepa_config_key;
 
 /** Values of IJEPA_CFG_MASK_MODE. */
@@ -145,6 +164,22 @@ enum {
 /** Key value types, as returned by ijepa_config_key_type(). */
 enum { IJEPA_CFG_TYPE_INT = 1, IJEPA_CFG_TYPE_FLOAT = 2 };
 
+/** Key classes, as returned by ijepa_config_key_class(). */
+enum {
+    /** What a trained model is: the architecture, its initialisation, the
+     *  masks, the loss, and the seed. ijepa_trainer_load() requires equal
+     *  values in the file and the trainer. */
+    IJEPA_CFG_CLASS_MODEL = 1,
+    /** The optimizer and the schedules: may change when a run resumes. */
+    IJEPA_CFG_CLASS_TRAINING = 2,
+    /** How images become inputs: crop, resize, normalisation, order. */
+    IJEPA_CFG_CLASS_DATA = 3,
+    /** Resources and limits of one process (batch_size, primitive_cache,
+     *  trainable, decoding limits, worker threads): not a property of the
+     *  model or of the data. */
+    IJEPA_CFG_CLASS_RUNTIME = 4
+};
+
 /** Create a config holding every key's default. *out is NULL on failure. */
 IJEPA_API int ijepa_config_create(ijepa_config **out);
 
@@ -153,9 +188,6 @@ IJEPA_API int ijepa_config_copy(ijepa_config **out, const ijepa_config *src);
 
 /** Free a config. NULL is a no-op. */
 IJEPA_API void ijepa_config_free(ijepa_config *cfg);
-
-/** Last failure on this config, "" if none. Never NULL (also for NULL cfg). */
-IJEPA_API const char *ijepa_config_last_error(const ijepa_config *cfg);
 
 /** Set an integer key. IJEPA_ERR_INVALID_ARG: unknown key, float key, out of bounds. */
 IJEPA_API int ijepa_config_set_int(ijepa_config *cfg, int32_t key, int64_t value);
@@ -170,13 +202,67 @@ IJEPA_API int ijepa_config_set_float(ijepa_config *cfg, int32_t key, double valu
 IJEPA_API int ijepa_config_get_float(const ijepa_config *cfg, int32_t key, double *value);
 
 /**
- * Apply a named architecture preset: sets embed_dim, depth, num_heads and
- * mlp_ratio to the official factory values. Names: "vit_tiny" (192/12/3),
- * "vit_small" (384/12/6), "vit_base" (768/12/12), "vit_large" (1024/24/16),
- * "vit_huge" (1280/32/16), "vit_giant" (1408/40/16, mlp_ratio 48/11).
- * Unknown name: IJEPA_ERR_INVALID_ARG, config unchanged.
+ * Apply a named preset: set the keys it names, leave the others as they are.
+ *
+ * Architectures (embed_dim, depth, num_heads and mlp_ratio of the official
+ * factories): "vit_tiny" (192/12/3), "vit_small" (384/12/6), "vit_base"
+ * (768/12/12), "vit_large" (1024/24/16), "vit_huge" (1280/32/16),
+ * "vit_giant" (1408/40/16, mlp_ratio 48/11).
+ *
+ * Training recipes (model, masks, optimizer, batch_size and data keys; the
+ * ones ijepa-train and python/examples/train.py offer): "fmnist",
+ * "fmnist-p2", "fmnist-official" and "tiny" for Fashion-MNIST (1 channel,
+ * its mean 0.286 and std 0.353 as data_mean_r / data_std_r, the evaluation
+ * transform resizing to img_size), "folder" for a folder of photos (64x64
+ * RGB, the official crop and ImageNet normalisation).
+ *
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG for NULL arguments or an unknown
+ *   name (the message lists the known ones); the config is unchanged then.
  */
 IJEPA_API int ijepa_config_apply_preset(ijepa_config *cfg, const char *name);
+
+/** Number of presets; with ijepa_config_preset_name() enumerates them. */
+IJEPA_API int32_t ijepa_config_preset_count(void);
+
+/** Name of the i-th preset (0 <= i < ijepa_config_preset_count()), or NULL.
+ * Static storage. */
+IJEPA_API const char *ijepa_config_preset_name(int32_t i);
+
+/** One-line description of the i-th preset, or NULL. Static storage. */
+IJEPA_API const char *ijepa_config_preset_about(int32_t i);
+
+/**
+ * Write cfg as text: one "name = value\n" line per key, in the order of
+ * ijepa_config_key_at(); integers in decimal, floats with 17 significant
+ * digits, so that ijepa_config_from_text() gives back the same bits. Numbers
+ * use '.' whatever LC_NUMERIC the host set (the C locale is used for the
+ * call, on this thread only).
+ *
+ * @param buf     where the text and a terminating NUL go; NULL (with size
+ *                0) to ask for the length only.
+ * @param size    bytes at buf; must exceed the text's length.
+ * @param length  receives the text's length without the NUL (may be NULL).
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG for a NULL cfg, NULL buf with
+ *   size > 0, or a buffer too small (nothing written; *length says how long
+ *   the text is: size must be at least *length + 1); IJEPA_ERR_NOMEM.
+ */
+IJEPA_API int ijepa_config_to_text(const ijepa_config *cfg, char *buf, size_t size,
+                                   size_t *length);
+
+/**
+ * Apply text of "name = value" lines to cfg (the form ijepa_config_to_text()
+ * writes; keys it does not name keep their values). Blank lines and lines
+ * starting with '#' are skipped; spaces, tabs and carriage returns around
+ * names and values are ignored. A key may appear once. Integers are decimal
+ * (optional sign); floats are read as strtod() reads them in the C locale
+ * (never the host's: "0,5" is refused) and must be finite. Every value must
+ * be within its key's bounds.
+ *
+ * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG for NULL arguments or a bad line
+ *   (the message says "line N: ..."), IJEPA_ERR_NOMEM. All or nothing: cfg
+ *   is unchanged on failure.
+ */
+IJEPA_API int ijepa_config_from_text(ijepa_config *cfg, const char *text);
 
 /** Look a key up by its string name ("embed_dim"). Unknown: IJEPA_ERR_INVALID_ARG. */
 IJEPA_API int ijepa_config_key_from_name(const char *name, int32_t *key);
@@ -186,6 +272,10 @@ IJEPA_API const char *ijepa_config_key_name(int32_t key);
 
 /** IJEPA_CFG_TYPE_INT or IJEPA_CFG_TYPE_FLOAT; IJEPA_ERR_INVALID_ARG if unknown. */
 IJEPA_API int ijepa_config_key_type(int32_t key);
+
+/** IJEPA_CFG_CLASS_MODEL, _TRAINING, _DATA or _RUNTIME (what the key is
+ * about); IJEPA_ERR_INVALID_ARG if the key is unknown. */
+IJEPA_API int ijepa_config_key_class(int32_t key);
 
 /** Closed bounds of a key's value (integers are exact up to 2^53). */
 IJEPA_API int ijepa_config_bounds(int32_t key, double *lo, double *hi);

@@ -24,9 +24,6 @@ IJEPA_API int ijepa_context_create(ijepa_context **out);
 /** Free a context. NULL is a no-op. Free every handle created from it first. */
 IJEPA_API void ijepa_context_free(ijepa_context *ctx);
 
-/** Last failure on this context, "" if none. Never NULL. */
-IJEPA_API const char *ijepa_context_last_error(const ijepa_context *ctx);
-
 /**
  * Name of the instruction set the compute backend dispatches to on this CPU,
  * e.g. "avx512_core_amx". Static storage, never NULL.

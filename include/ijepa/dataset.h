@@ -31,11 +31,16 @@
  * image, counted (ijepa_dataset_skipped()) and its error kept
  * (ijepa_dataset_last_skip_error()); the batch is filled with the next good
  * images. Only decoding errors (IJEPA_ERR_FORMAT, IJEPA_ERR_IO) are skipped.
+ * Files are read as ijepa_image_load() reads them: a listed file that has
+ * become a FIFO, a device or a directory since the scan is a bad file
+ * (IJEPA_ERR_IO), found at once; a worker never waits for a writer.
  *
  * Ownership and threading: the dataset is owned by the caller and freed with
  * ijepa_dataset_free(), which may be called at any time (mid-epoch): it
- * stops and joins its workers (each finishes the image it is decoding) and
- * frees everything. A dataset is used by one thread at a time; its workers
+ * stops and joins its workers (each finishes the image it is decoding, a
+ * cost bounded by the data_max_* limits) and frees everything. A worker
+ * blocks only where any read of a regular file can (e.g. on a hung network
+ * file system). A dataset is used by one thread at a time; its workers
  * are its own (POSIX threads) and touch nothing else.
  */
 #ifndef IJEPA_DATASET_H
@@ -73,12 +78,6 @@ IJEPA_API int ijepa_dataset_create(ijepa_dataset **out, const char *root,
 /** Stop the workers, join them and free the dataset. NULL is a no-op. */
 IJEPA_API void ijepa_dataset_free(ijepa_dataset *ds);
 
-/**
- * Last failure on this dataset, "" if none. Never NULL (also for NULL ds).
- * Owned by the dataset; valid until its next failing call or its free.
- */
-IJEPA_API const char *ijepa_dataset_last_error(const ijepa_dataset *ds);
-
 /** Number of image files found; 0 for NULL. */
 IJEPA_API int64_t ijepa_dataset_size(const ijepa_dataset *ds);
 
@@ -104,7 +103,7 @@ IJEPA_API const char *ijepa_dataset_path(const ijepa_dataset *ds, int64_t index)
  *   epoch's worth of consecutive files failed (every file is bad);
  *   IJEPA_ERR_NOMEM if a worker could not allocate its buffers (in skip mode
  *   the good images before it have been consumed).
- *   The message, in ijepa_dataset_last_error(), names the file and the cause.
+ *   The message, in ijepa_last_error(), names the file and the cause.
  */
 IJEPA_API int ijepa_dataset_next_batch(ijepa_dataset *ds, int64_t batch, float *out,
                                        int64_t *indices);

@@ -67,9 +67,6 @@ IJEPA_API int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx,
 /** Free an encoder. NULL is a no-op. */
 IJEPA_API void ijepa_encoder_free(ijepa_encoder *enc);
 
-/** Last failure on this encoder, "" if none. Never NULL. */
-IJEPA_API const char *ijepa_encoder_last_error(const ijepa_encoder *enc);
-
 /** The encoder's own copy of its configuration. Borrowed, read-only. */
 IJEPA_API const ijepa_config *ijepa_encoder_config(const ijepa_encoder *enc);
 

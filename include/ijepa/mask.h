@@ -92,12 +92,6 @@ IJEPA_API int ijepa_mask_sampler_create(ijepa_mask_sampler **out, const ijepa_co
 /** Free a sampler. NULL is a no-op. */
 IJEPA_API void ijepa_mask_sampler_free(ijepa_mask_sampler *ms);
 
-/**
- * Last failure on this sampler, "" if none. Never NULL (also for NULL ms).
- * Owned by the sampler; valid until its next failing call or its free.
- */
-IJEPA_API const char *ijepa_mask_sampler_last_error(const ijepa_mask_sampler *ms);
-
 /** Side G of the patch grid (G x G patches, G = img_size / patch_size); 0 for NULL. */
 IJEPA_API int64_t ijepa_mask_sampler_grid_size(const ijepa_mask_sampler *ms);
 
@@ -130,7 +124,7 @@ IJEPA_API int64_t ijepa_mask_sampler_grid_size(const ijepa_mask_sampler *ms);
  *   constraint dropped, of at most min_keep patches: the official code would
  *   loop forever; the configuration allows such sizes, so lower min_keep or
  *   raise the *_scale_min keys). The message is in
- *   ijepa_mask_sampler_last_error(). Nothing is written on failure.
+ *   ijepa_last_error(). Nothing is written on failure.
  */
 IJEPA_API int ijepa_mask_sampler_sample(ijepa_mask_sampler *ms, int64_t batch, uint64_t step,
                                         int32_t *context, int64_t *n_context,

@@ -73,9 +73,6 @@ IJEPA_API int ijepa_optimizer_create(ijepa_optimizer **out, const ijepa_config *
 /** Free an optimizer and its moments (never the registered buffers). NULL is a no-op. */
 IJEPA_API void ijepa_optimizer_free(ijepa_optimizer *opt);
 
-/** Last failure on this optimizer, "" if none. Never NULL (also for NULL opt). */
-IJEPA_API const char *ijepa_optimizer_last_error(const ijepa_optimizer *opt);
-
 /**
  * Register a parameter group.
  *   params  ijepa_tensor_table_buffer_size(table) floats, laid out as table says

@@ -60,9 +60,6 @@ IJEPA_API int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx,
 /** Free a predictor. NULL is a no-op. */
 IJEPA_API void ijepa_predictor_free(ijepa_predictor *pred);
 
-/** Last failure on this predictor, "" if none. Never NULL. */
-IJEPA_API const char *ijepa_predictor_last_error(const ijepa_predictor *pred);
-
 /** Re-initialise the parameters from seed and zero the gradients. */
 IJEPA_API int ijepa_predictor_init_params(ijepa_predictor *pred, uint64_t seed);
 

@@ -18,6 +18,10 @@
  * weight decay, linear EMA momentum), evaluated at the trainer's own step
  * counter as the official code does.
  *
+ * Persistence: ijepa_trainer_save() / ijepa_trainer_load() write and read
+ * the whole training state as a libijepa checkpoint (checkpoint.h, whose
+ * public reader and writer they use).
+ *
  * Threading: see common.h. The context must outlive the trainer.
  */
 #ifndef IJEPA_TRAINER_H
@@ -27,6 +31,7 @@
 #include "config.h"
 #include "context.h"
 #include "encoder.h"
+#include "optim.h"
 #include "predictor.h"
 
 #ifdef __cplusplus
@@ -60,9 +65,6 @@ IJEPA_API int ijepa_trainer_create(ijepa_trainer **out, ijepa_context *ctx,
 /** Free the trainer and every handle it composed. NULL is a no-op. */
 IJEPA_API void ijepa_trainer_free(ijepa_trainer *tr);
 
-/** Last failure on this trainer, "" if none. Never NULL. */
-IJEPA_API const char *ijepa_trainer_last_error(const ijepa_trainer *tr);
-
 /**
  * One training step on images [batch, in_chans, img_size, img_size].
  * *loss (may be NULL) receives the loss. On IJEPA_ERR_NUMERIC (non-finite
@@ -77,8 +79,8 @@ IJEPA_API int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t
 IJEPA_API int64_t ijepa_trainer_step_count(const ijepa_trainer *tr);
 
 /** Read one IJEPA_STAT_* value of the last successful step. IJEPA_ERR_STATE
- * before the first (since creation or ijepa_trainer_load()), IJEPA_ERR_INVALID_ARG for an unknown stat; failures are
- * reported through ijepa_last_error() only (the handle is const). */
+ * before the first (since creation or ijepa_trainer_load()), IJEPA_ERR_INVALID_ARG for
+ * an unknown stat. */
 IJEPA_API int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *value);
 
 /**
@@ -86,8 +88,7 @@ IJEPA_API int ijepa_trainer_stat(const ijepa_trainer *tr, int32_t stat, double *
  * failed later, e.g. with IJEPA_ERR_NUMERIC): context [batch, *n_context] and
  * targets [num_targets, batch, *n_target] (the mask sampler's layout). Valid
  * until the next step. Any out-pointer may be NULL. IJEPA_ERR_STATE before
- * any step. Like ijepa_trainer_stat(), it reports failures through
- * ijepa_last_error() only (the handle is const).
+ * any step.
  */
 IJEPA_API int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **context,
                                   int64_t *n_context, const int32_t **targets,
@@ -97,6 +98,50 @@ IJEPA_API int ijepa_trainer_masks(const ijepa_trainer *tr, const int32_t **conte
 IJEPA_API ijepa_encoder *ijepa_trainer_context_encoder(ijepa_trainer *tr);
 IJEPA_API ijepa_encoder *ijepa_trainer_target_encoder(ijepa_trainer *tr);
 IJEPA_API ijepa_predictor *ijepa_trainer_predictor(ijepa_trainer *tr);
+
+/**
+ * The borrowed AdamW optimizer of the trainer (valid until the trainer is
+ * freed; NULL for NULL): its group 0 is the context encoder, group 1 the
+ * predictor (ijepa_optimizer_moments()). Its step count equals
+ * ijepa_trainer_step_count().
+ */
+IJEPA_API ijepa_optimizer *ijepa_trainer_optimizer(ijepa_trainer *tr);
+
+/**
+ * Save the trainer atomically to path (a libijepa checkpoint, see
+ * checkpoint.h): context encoder (encoder.*), target encoder
+ * (target_encoder.*), predictor (predictor.*), the AdamW moments of both
+ * (optimizer.exp_avg*.*), the step count and the configuration (which holds
+ * the seed of the mask stream).
+ *
+ * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_NOMEM, IJEPA_ERR_IO (the
+ * file could not be written; any previous file at path is unchanged and no
+ * temporary file is left). The message is the checkpoint writer's
+ * (ijepa_checkpoint_writer_save(): ...).
+ */
+IJEPA_API int ijepa_trainer_save(ijepa_trainer *tr, const char *path);
+
+/**
+ * Load a checkpoint written by ijepa_trainer_save() into tr, so that the
+ * following steps are bit-identical to those of the run that saved it (same
+ * thread count). Create tr from the file's configuration
+ * (ijepa_checkpoint_read_config()). The keys of class IJEPA_CFG_CLASS_MODEL
+ * (the model, its initialisation, the masks, the loss and the seed) must
+ * equal the trainer's; the others (optimizer, schedules, data, runtime) may
+ * differ, and training then continues with the trainer's values.
+ *
+ * Every group must be present, with exactly the trainer's tensors and shapes,
+ * and no other tensor. The file is validated completely before anything is
+ * changed; on failure the trainer is unchanged. The statistics and masks of
+ * the last step are forgotten (ijepa_trainer_stat() gives IJEPA_ERR_STATE
+ * until the next step).
+ *
+ * Errors: IJEPA_ERR_INVALID_ARG (NULL), IJEPA_ERR_IO (unreadable file:
+ * ijepa_checkpoint_open()'s message), IJEPA_ERR_FORMAT (invalid file, not
+ * written by libijepa, a configuration key or a tensor that does not match,
+ * a missing or extra tensor, a non-finite value), IJEPA_ERR_NOMEM.
+ */
+IJEPA_API int ijepa_trainer_load(ijepa_trainer *tr, const char *path);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,8 @@ file (float32 [n, embed_dim]): the Python twin of ijepa-extract
 The weights are the target_encoder.* tensors and the configuration of a
 libijepa checkpoint: --run DIR reads DIR/checkpoint.safetensors (as
 train.py --out DIR and ijepa-train --out DIR write it); ijepa_convert.py
-makes one from an official I-JEPA checkpoint.
+makes one from an official I-JEPA checkpoint. Each image goes through the
+evaluation transform of that configuration (its data_* keys).
 """
 import argparse
 import os
@@ -35,9 +36,10 @@ def extract(enc, pixels):
     import numpy as np
     import fmnist
     feats = np.empty((len(pixels), enc.embed_dim), dtype=np.float32)
-    for i in range(0, len(pixels), enc.batch_size):
-        x = fmnist.images(pixels[i:i + enc.batch_size], enc.img_size)
-        enc.features(x, out=feats[i:i + len(x)])
+    with enc.config as cfg:
+        for i in range(0, len(pixels), enc.batch_size):
+            x = fmnist.images(pixels[i:i + enc.batch_size], cfg)
+            enc.features(x, out=feats[i:i + len(x)])
     return feats
 
 
@@ -46,7 +48,7 @@ def main(argv=None):
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", help="directory with checkpoint.safetensors")
     src.add_argument("--checkpoint", help="libijepa checkpoint (.safetensors)")
-    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--fmnist", metavar="DIR", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--split", default="t10k", choices=["train", "t10k"])
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0)
@@ -61,7 +63,7 @@ def main(argv=None):
     import fmnist
     import ijepa
 
-    pixels, _ = fmnist.load(a.data, a.split)
+    pixels, _ = fmnist.load(a.fmnist, a.split)
     if 0 < a.limit < len(pixels):
         pixels = pixels[:a.limit]
     with ijepa.Context() as ctx:

@@ -1,55 +1,20 @@
 """Fashion-MNIST for the Python examples: the gzipped IDX files as Debian's
 dataset-fashion-mnist ships them, read with gzip + numpy, and the training
-feed of the C examples (examples/fmnist.h, examples/trainloop.h) reproduced
-value for value, so that python/examples/train.py and ijepa-train give the
-same losses and weights for the same recipe, seed and data.
+feed of the C examples (examples/fmnist.c, examples/trainloop.c): the same
+shuffle, and every image through the library's own transforms
+(Image.from_pixels, then the configuration's training or evaluation
+transform), so that python/examples/train.py and ijepa-train give the same
+losses and weights for the same preset, seed and data.
 """
 import gzip
-import math
 import os
 
 import numpy as np
 
+import ijepa
+
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
-MEAN = np.float32(0.2860)
-STD = np.float32(0.3530)
 _M64 = (1 << 64) - 1
-
-# The named recipes of examples/trainloop.h (name: (settings, crop_scale_min)).
-RECIPES = {
-    "fmnist": (
-        "img_size=28 patch_size=4 in_chans=1 embed_dim=128 depth=4 num_heads=4 patch_init_std=0.25 "
-        "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
-        "mask_mode=0 min_keep=2 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-        "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0),
-    "fmnist-p2": (
-        "img_size=28 patch_size=2 in_chans=1 embed_dim=128 depth=4 num_heads=4 patch_init_std=0.5 "
-        "pred_embed_dim=64 pred_depth=2 pred_num_heads=4 batch_size=128 "
-        "mask_mode=0 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-        "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.0),
-    "fmnist-official": (
-        "img_size=32 patch_size=4 in_chans=1 embed_dim=192 depth=6 num_heads=3 "
-        "pred_embed_dim=96 pred_depth=4 pred_num_heads=3 batch_size=128 "
-        "mask_mode=1 min_keep=4 lr_start=2e-4 lr=1e-3 lr_final=1e-6 "
-        "weight_decay=0.04 weight_decay_final=0.4 ema_start=0.996 ema_end=1.0 loss=0", 0.3),
-    "tiny": (
-        "img_size=28 patch_size=4 in_chans=1 embed_dim=32 depth=2 num_heads=2 "
-        "pred_embed_dim=16 pred_depth=1 pred_num_heads=2 batch_size=32 min_keep=2", 0.0),
-}
-
-
-def parse_settings(text):
-    """'k=v k=v' -> [(k, int or float)] (ints stay ints)."""
-    out = []
-    for tok in text.split():
-        k, eq, v = tok.partition("=")
-        if not eq:
-            raise ValueError("setting %r is not key=value" % tok)
-        try:
-            out.append((k, int(v)))
-        except ValueError:
-            out.append((k, float(v)))
-    return out
 
 
 def read_idx(path, ndim):
@@ -75,79 +40,57 @@ def load(directory=DEFAULT_DIR, split="train"):
     return px, lb
 
 
-def images(pixels, size):
-    """float32 [n, 1, size, size]: pixels / 255 normalised with (MEAN, STD),
-    centred on a canvas of the normalised black (examples/fmnist.h, in
-    float32 arithmetic as the C code)."""
-    n, rows, cols = pixels.shape
-    pad = (size - rows) // 2
-    out = np.full((n, 1, size, size), (np.float32(0) - MEAN) / STD, dtype=np.float32)
-    out[:, 0, pad:pad + rows, pad:pad + cols] = (pixels.astype(np.float32) / np.float32(255)
-                                                  - MEAN) / STD
+def transform(pixels, cfg, train=False, seed=0, out=None):
+    """One image uint8 [28, 28] through cfg's training transform (crop drawn
+    with seed) or evaluation transform: float32 [1, img_size, img_size]
+    (fmnist_transform of examples/fmnist.c)."""
+    if cfg["in_chans"] != 1:
+        raise ValueError("Fashion-MNIST images have 1 channel, the config's in_chans is %d"
+                         % cfg["in_chans"])
+    with ijepa.Image.from_pixels(np.ascontiguousarray(pixels)) as img:
+        if train:
+            return img.transform_train(cfg, seed, out=out)
+        return img.transform_eval(cfg, out=out)
+
+
+def images(pixels, cfg):
+    """float32 [n, 1, img_size, img_size]: the evaluation transform of each
+    image of pixels uint8 [n, 28, 28] (what features are computed on)."""
+    s = cfg["img_size"]
+    out = np.empty((len(pixels), 1, s, s), dtype=np.float32)
+    for i in range(len(pixels)):
+        transform(pixels[i], cfg, out=out[i])
     return out
 
 
+def crop_seed(seed, position):
+    """fmnist_crop_seed(): the crop seed of the feed's position-th image."""
+    return (seed * 0x9E3779B97F4A7C15 + position) & _M64
+
+
 def xorshift(state):
-    """lp_rng of examples/linprobe.h: returns the new 64-bit state."""
+    """ex_xorshift of examples/common.c: returns the new 64-bit state."""
     state ^= (state << 13) & _M64
     state ^= state >> 7
     state ^= (state << 17) & _M64
     return state
 
 
-def _c_round(v):
-    return math.copysign(math.floor(abs(v) + 0.5), v)
-
-
-def random_resized_crop(img, smin, state):
-    """ex_random_resized_crop of examples/trainloop.h on one float32 [size,
-    size] image, in place; returns the new rng state."""
-    size = img.shape[0]
-    area = float(size * size)
-    w = h = float(size)
-    x0 = y0 = 0.0
-    for _ in range(10):
-        state = xorshift(state)
-        u1 = (state >> 11) * 2.0 ** -53
-        state = xorshift(state)
-        u2 = (state >> 11) * 2.0 ** -53
-        target = area * (smin + u1 * (1.0 - smin))
-        ar = math.exp(math.log(3.0 / 4.0) + u2 * (math.log(4.0 / 3.0) - math.log(3.0 / 4.0)))
-        cw, ch = _c_round(math.sqrt(target * ar)), _c_round(math.sqrt(target / ar))
-        if 1 <= cw <= size and 1 <= ch <= size:
-            w, h = cw, ch
-            state = xorshift(state)
-            x0 = float(state % (size - int(cw) + 1))
-            state = xorshift(state)
-            y0 = float(state % (size - int(ch) + 1))
-            break
-    tmp = img.astype(np.float64)  # the float32 values, exactly
-    o = np.arange(size, dtype=np.float64)
-    sy = np.maximum(y0 + (o + 0.5) * h / size - 0.5, 0.0)
-    sx = np.maximum(x0 + (o + 0.5) * w / size - 0.5, 0.0)
-    iy = np.minimum(sy.astype(np.int64), size - 1)
-    ix = np.minimum(sx.astype(np.int64), size - 1)
-    iy1 = np.where(iy + 1 < size, iy + 1, iy)
-    ix1 = np.where(ix + 1 < size, ix + 1, ix)
-    fy = (sy - iy)[:, None]
-    fx = (sx - ix)[None, :]
-    v = (1 - fy) * ((1 - fx) * tmp[iy][:, ix] + fx * tmp[iy][:, ix1]) + \
-        fy * ((1 - fx) * tmp[iy1][:, ix] + fx * tmp[iy1][:, ix1])
-    img[...] = v.astype(np.float32)
-    return state
-
-
 class Feed:
-    """The shuffled training feed of examples/trainloop.h: a new permutation
+    """The Fashion-MNIST feed of examples/trainloop.c: a new permutation
     (Fisher-Yates with xorshift64 seeded 0x2545f4914f6cdd1d ^ seed) at every
-    epoch, optional RandomResizedCrop from the same generator."""
+    epoch, each image through cfg's transform (data_transform; the training
+    one crops with crop_seed(seed, position))."""
 
-    def __init__(self, pixels, size, batch, seed, crop_scale_min=0.0):
-        self.pixels, self.size, self.batch = pixels, size, batch
-        self.crop = crop_scale_min
-        self.state = (0x2545F4914F6CDD1D ^ seed) & _M64
+    def __init__(self, pixels, cfg):
+        self.pixels, self.cfg = pixels, cfg
+        self.batch, self.size = cfg["batch_size"], cfg["img_size"]
+        self.seed = cfg["seed"]
+        self.train = cfg["data_transform"] == ijepa.DATA_TRAIN
+        self.state = (0x2545F4914F6CDD1D ^ self.seed) & _M64
         self.n = len(pixels)
         self.pos = self.n
+        self.position = 0
         self.epoch = -1
         self.perm = None
 
@@ -163,17 +106,17 @@ class Feed:
         self.pos = 0
         self.epoch += 1
 
-    def next_batch(self):
-        """float32 [batch, 1, size, size]."""
-        idx = []
-        x = np.empty((self.batch, 1, self.size, self.size), dtype=np.float32)
+    def next_batch(self, skip=False):
+        """float32 [batch, 1, size, size]; with skip, only advance the
+        stream (a resumed run replaying the steps trained before)."""
+        x = None if skip else np.empty((self.batch, 1, self.size, self.size), dtype=np.float32)
         for b in range(self.batch):
             if self.pos == self.n:
                 self._shuffle()
             i = self.perm[self.pos]
             self.pos += 1
-            idx.append(i)
-            x[b] = images(self.pixels[i:i + 1], self.size)[0]
-            if self.crop > 0:
-                self.state = random_resized_crop(x[b, 0], self.crop, self.state)
+            if not skip:
+                transform(self.pixels[i], self.cfg, self.train,
+                          crop_seed(self.seed, self.position), out=x[b])
+            self.position += 1
         return x

@@ -1,19 +1,21 @@
 #!/usr/bin/python3
-"""I-JEPA pretraining on Fashion-MNIST from Python: the Python twin of
-ijepa-train (examples/train.c). Same recipes, data order, seed handling and
+"""I-JEPA pretraining from Python: the Python twin of ijepa-train
+(examples/train.c). Same options, presets, data order, seed handling and
 log, so the same command line gives the same losses and weights:
 
-    python3 python/examples/train.py --config tiny --steps 20 --seed 1 --out run
-    examples/ijepa-train --config tiny --steps 20 --seed 1 --threads 1 --out run-c
+    python3 python/examples/train.py --preset tiny --steps 20 --seed 1 --out run
+    examples/ijepa-train --preset tiny --steps 20 --seed 1 --threads 1 --out run-c
 
 (with the same number of OpenMP threads: --threads here sets OMP_NUM_THREADS
-before the library is loaded). Writes to --out: log.csv (the C example's
-columns) and checkpoint.safetensors (Trainer.save: both encoders, predictor,
-optimizer state, step and configuration; the input of extract.py and
-ijepa-extract). --save-every K also saves it every K steps; --resume PATH
-continues a saved run to --steps N in total (default: the file's
-total_steps), replaying the feed of the steps already trained, as
-ijepa-train does. No --probe and no pictures: use the C example for those.
+before the library is loaded). The data is Fashion-MNIST (--fmnist DIR, the
+default) or a folder of images (--data DIR, through ijepa.Dataset). Writes to
+--out: log.csv (the C example's columns) and checkpoint.safetensors
+(Trainer.save: both encoders, predictor, optimizer state, step and
+configuration; the input of extract.py and ijepa-extract). --save-every K
+also saves it every K steps; --resume PATH continues a saved run to
+--steps N in total (default: the file's total_steps), replaying the feed of
+the steps already trained, as ijepa-train does. No pictures: use the C
+example for those.
 """
 import argparse
 import os
@@ -23,21 +25,25 @@ import time
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--config", default="fmnist")
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--fmnist", metavar="DIR", help="Fashion-MNIST's IDX files (default)")
+    src.add_argument("--data", metavar="DIR", help="a folder of .png/.jpg/.jpeg images")
+    ap.add_argument("--preset", help="a library preset (default fmnist, or folder with --data)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--epochs", type=float, default=0)
     ap.add_argument("--batch", type=int, default=0)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    ap.add_argument("--crop", type=float, default=-1)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--crop", type=float, help="RandomResizedCrop scale (S, 1); 0: none")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out")
     ap.add_argument("--resume", metavar="PATH")
     ap.add_argument("--save-every", type=int, default=0, metavar="K")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
+    if a.steps and a.epochs:
+        ap.error("give --steps or --epochs, not both")
     if a.threads > 0:  # before libgomp starts (it starts with the library)
         os.environ["OMP_NUM_THREADS"] = str(a.threads)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -45,47 +51,75 @@ def main(argv=None):
     import fmnist
     import ijepa
 
-    if a.config not in fmnist.RECIPES:
-        ap.error("unknown config %r (known: %s)" % (a.config, ", ".join(fmnist.RECIPES)))
-    settings, crop = fmnist.RECIPES[a.config]
-    pixels, _ = fmnist.load(a.data, "train")
-    if 0 < a.limit < len(pixels):
-        pixels = pixels[:a.limit]
-
-    steps = a.steps
-    if a.resume:  # the configuration is the file's
-        cfg = ijepa.read_checkpoint_config(a.resume)
-        if steps <= 0 and a.epochs <= 0:
-            steps = cfg["total_steps"]
-    else:
-        cfg = ijepa.Config()
-        cfg.update(fmnist.parse_settings(settings))
-        if a.batch > 0:
-            cfg["batch_size"] = a.batch
+    # the configuration: the file's or a preset's, then the options in order
+    cfg = ijepa.read_checkpoint_config(a.resume) if a.resume else ijepa.Config()
+    if a.preset or not a.resume:
+        cfg.apply_preset(a.preset or ("folder" if a.data else "fmnist"))
+    if a.batch > 0:
+        cfg["batch_size"] = a.batch
+    if a.seed is not None:
         cfg["seed"] = a.seed
-    cfg.update(fmnist.parse_settings(" ".join(a.set)))
-    B = cfg["batch_size"]
+    if a.crop is not None:
+        if a.crop > 0:
+            cfg["data_transform"] = ijepa.DATA_TRAIN
+            cfg["data_crop_scale_min"] = a.crop
+        else:
+            cfg["data_transform"] = ijepa.DATA_EVAL
+    for setting in a.set:
+        cfg.update_from_text(setting)
+
+    if a.data:
+        if a.limit:
+            ap.error("--limit takes the first N Fashion-MNIST images; a folder is used whole")
+        feed = FolderFeed(ijepa.Dataset(a.data, cfg))
+    else:
+        pixels, _ = fmnist.load(a.fmnist or fmnist.DEFAULT_DIR, "train")
+        if 0 < a.limit < len(pixels):
+            pixels = pixels[:a.limit]
+        feed = fmnist.Feed(pixels, cfg)
+    steps = a.steps
+    if steps <= 0 and a.epochs <= 0 and a.resume:
+        steps = cfg["total_steps"]
     if steps <= 0:
-        steps = int((a.epochs if a.epochs > 0 else 1.0) * (len(pixels) // B))
+        steps = int((a.epochs if a.epochs > 0 else 1.0) * (feed.n // cfg["batch_size"]))
     steps = max(steps, 1)
 
-    losses = train(cfg, pixels, steps, crop if a.crop < 0 else a.crop, a.out, a.quiet,
-                   a.resume, a.save_every)
+    losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every)
+    if a.data:
+        feed.ds.close()
     print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
     return 0
 
 
-def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True, resume=None,
-          save_every=0):
-    """Train with ijepa.Trainer on the feed of examples/trainloop.h until
-    step `steps`; returns the losses of the steps trained (and writes
-    out_dir/log.csv and out_dir/checkpoint.safetensors). cfg gets the
-    run's total_steps (and warmup_steps if they exceed it), as in C."""
+class FolderFeed:
+    """A folder of images through ijepa.Dataset (the library's shuffle,
+    crops and threads), as ex_feed_folder() of examples/trainloop.c."""
+
+    def __init__(self, ds):
+        self.ds, self.n = ds, len(ds)
+
+    def next_batch(self, skip=False):
+        return self.ds.next_batch()
+
+    @property
+    def epoch(self):
+        return self.ds.epoch
+
+
+def train(cfg, pixels, steps, out_dir=None, quiet=True, resume=None, save_every=0):
+    """train_on() with the Fashion-MNIST feed of pixels uint8 [n, 28, 28]."""
     import fmnist
+    return train_on(cfg, fmnist.Feed(pixels, cfg), steps, out_dir, quiet, resume, save_every)
+
+
+def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every=0):
+    """Train with ijepa.Trainer on feed until step `steps`, as ex_train() of
+    examples/trainloop.c; returns the losses of the steps trained (and
+    writes out_dir/log.csv and out_dir/checkpoint.safetensors). cfg gets the
+    run's total_steps (and warmup_steps if they exceed it), as in C."""
     import ijepa
 
-    B, img = cfg["batch_size"], cfg["img_size"]
-    feed = fmnist.Feed(pixels, img, B, cfg["seed"], crop_scale_min)
+    B = cfg["batch_size"]
     losses = []
     csv = None
     if out_dir:
@@ -108,7 +142,7 @@ def train(cfg, pixels, steps, crop_scale_min=0.0, out_dir=None, quiet=True, resu
         for s in range(steps):
             if s == s0:
                 t0 = time.monotonic()
-            x = feed.next_batch()
+            x = feed.next_batch(skip=s < s0)
             if s < s0:
                 continue  # resuming: this batch was trained before
             loss = tr.step(x)

@@ -3,8 +3,10 @@
  * channels), and the transforms on whatever decodes. Built and run by
  * `make fuzz` (see the Makefile); seeds come from seeds_image.c.
  *
- * The pixel limit is lowered to 1 Mpixel so that a header claiming a large
- * image is cheap to reject or decode; the other limits keep their defaults.
+ * The pixel limit is lowered to 1 Mpixel and the JPEG scan budget to 2^24
+ * (16 full passes at that size) so that a header claiming a large image, or
+ * a progressive JPEG of many scans, is cheap to reject or decode; the other
+ * limits keep their defaults.
  * Any crash, sanitizer report or leak is a bug in the library.
  */
 #include <stdint.h>
@@ -19,6 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc, (void)argv;
     if (ijepa_config_create(&g_cfg) != IJEPA_OK ||
         ijepa_config_set_int(g_cfg, IJEPA_CFG_DATA_MAX_PIXELS, 1 << 20) != IJEPA_OK ||
+        ijepa_config_set_int(g_cfg, IJEPA_CFG_DATA_MAX_SCAN_PIXELS, 1 << 24) != IJEPA_OK ||
         ijepa_config_set_int(g_cfg, IJEPA_CFG_IMG_SIZE, 16) != IJEPA_OK ||
         ijepa_config_set_int(g_cfg, IJEPA_CFG_DATA_EVAL_RESIZE, 20) != IJEPA_OK)
         abort();

@@ -2,10 +2,13 @@
 # Install test (run by `make check-install`):
 #   make install DESTDIR=$tmp PREFIX=/usr, then check the staged files (modes,
 #   SONAME, symlinks, no RPATH/RUNPATH, no DESTDIR inside ijepa.pc, nothing
-#   recompiled), build tests/install/consumer.c with nothing but pkg-config
-#   output (a copy of ijepa.pc with the staged prefix) against the shared library and
-#   run it, then again with `pkg-config --static` against libijepa.a, and
-#   finally make uninstall and check that no file is left.
+#   recompiled), check that ijepa.pc alone answers pkg-config (no other .pc
+#   file visible; --cflags and --libs give only our directories and
+#   -lijepa; relocatable with --define-prefix), build tests/install/consumer.c
+#   with nothing but pkg-config output (a copy of ijepa.pc with the staged
+#   prefix) against the shared library and run it, then again with
+#   `pkg-config --static` against libijepa.a, and finally make uninstall and
+#   check that no file is left.
 # Environment: MAKE (default make), CC (default cc), PKG_CONFIG.
 set -eu
 
@@ -85,22 +88,37 @@ if [ -f "$pc" ]; then
     grep -q "^Version: $version\$" "$pc" || bad "ijepa.pc: Version is not $version"
 fi
 # The consumer builds use a copy of ijepa.pc whose prefix points into the
-# stage. (pkg-config --define-prefix would also rewrite the prefix of the
-# system .pc files of the Requires.private packages, giving non-existent
-# paths such as -I/usr/lib/include/libpng16.)
+# stage, and PKG_CONFIG_LIBDIR names that copy's directory only: no system
+# .pc file is visible, so ijepa.pc must not need any (no Requires, no
+# Requires.private on zlib, libpng16, jansson or libturbojpeg).
 mkdir -p "$tmp/pc"
 sed "s|^prefix=/usr\$|prefix=$stage/usr|" "$pc" > "$tmp/pc/ijepa.pc"
-PKG_CONFIG_PATH=$tmp/pc
-export PKG_CONFIG_PATH
-pc_run() { $PKG_CONFIG "$@"; }
-$PKG_CONFIG --validate ijepa || bad "pkg-config --validate ijepa"
-[ "$($PKG_CONFIG --modversion ijepa)" = "$version" ] || bad "pkg-config --modversion is not $version"
-cflags=$(pc_run --cflags ijepa) || die "pkg-config --cflags ijepa failed"
-libs=$(pc_run --libs ijepa) || die "pkg-config --libs ijepa failed"
-slibs=$(pc_run --static --libs ijepa) || die "pkg-config --static --libs ijepa failed"
+pc_run() { PKG_CONFIG_LIBDIR=$tmp/pc PKG_CONFIG_PATH='' $PKG_CONFIG "$@"; }
+norm() { printf '%s\n' "$1" | sed 's/[[:space:]][[:space:]]*/ /g; s/^ //; s/ $//'; }
+pc_run --validate ijepa || bad "pkg-config --validate ijepa"
+[ "$(pc_run --modversion ijepa)" = "$version" ] || bad "pkg-config --modversion is not $version"
+cflags=$(pc_run --cflags ijepa) || die "pkg-config --cflags ijepa failed with only ijepa.pc visible"
+libs=$(pc_run --libs ijepa) || die "pkg-config --libs ijepa failed with only ijepa.pc visible"
+slibs=$(pc_run --static --libs ijepa) || die "pkg-config --static --libs ijepa failed with only ijepa.pc visible"
 echo "pkg-config --cflags:        $cflags"
 echo "pkg-config --libs:          $libs"
 echo "pkg-config --static --libs: $slibs"
+# what a consumer gets: our include directory, -lijepa, nothing else
+[ "$(norm "$cflags")" = "-I$stage/usr/include" ] ||
+    bad "--cflags is '$cflags', expected only -I$stage/usr/include"
+[ "$(norm "$libs")" = "-L$stage/usr/lib -lijepa" ] ||
+    bad "--libs is '$libs', expected only -L$stage/usr/lib -lijepa"
+for f in --print-requires --print-requires-private; do
+    r=$(pc_run $f ijepa) || bad "pkg-config $f ijepa failed"
+    [ -z "$r" ] || bad "ijepa.pc requires other packages ($f): $r"
+done
+# the installed file is relocatable as it is: --define-prefix from its own place
+dp=$(PKG_CONFIG_LIBDIR=$libdir/pkgconfig PKG_CONFIG_PATH='' $PKG_CONFIG --define-prefix --cflags --libs ijepa) ||
+    bad "pkg-config --define-prefix on the staged ijepa.pc failed"
+case $dp in
+    *"-I$stage/usr/include"*"-L$stage/usr/lib -lijepa"*) ;;
+    *) bad "pkg-config --define-prefix gives '$dp', not the stage's directories" ;;
+esac
 
 # --- consumer, shared --------------------------------------------------------
 # pkg-config output is a list of words: split it on purpose below.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Python tests of `make check` (target check-python): the ctypes binding,
-# images and datasets,
+# images and datasets, the pip package (pyproject.toml, in a fresh venv),
 # the Python examples against the C examples, the docs' snippets, and, when
 # PyTorch is importable, the PyTorch parity and converter tests.
 #   PYTHON   interpreter (default /usr/bin/python3: Debian's, with python3-numpy)
@@ -20,7 +20,7 @@ if ! "$PYTHON" -c 'import numpy' >/dev/null 2>&1; then
     echo "SKIPPED: Python tests (numpy is not importable by $PYTHON; install python3-numpy)"
     exit 0
 fi
-modules="test_binding test_images test_examples test_docs"
+modules="test_binding test_images test_examples test_docs test_package"
 if ! "$PYTHON" -c 'import PIL.Image' >/dev/null 2>&1; then
     echo "SKIPPED: JPEG decoding from Python (no JPEG writer: PIL is not importable by $PYTHON; install python3-pil); PNG and corrupt JPEG bytes are tested"
 fi

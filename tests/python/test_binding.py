@@ -18,7 +18,7 @@ from common import ROOT, ijepa, small_config
 _SCALARS = {
     "int": ctypes.c_int, "int32_t": ctypes.c_int32, "int64_t": ctypes.c_int64,
     "uint32_t": ctypes.c_uint32, "uint64_t": ctypes.c_uint64, "double": ctypes.c_double,
-    "float": ctypes.c_float, "size_t": ctypes.c_size_t,
+    "float": ctypes.c_float, "size_t": ctypes.c_size_t, "uint8_t": ctypes.c_uint8,
 }
 
 
@@ -152,7 +152,7 @@ class TestLoading(unittest.TestCase):
 
     def test_fallback_to_the_loader(self):
         """Without IJEPA_LIBRARY: find_library / the SONAME through
-        LD_LIBRARY_PATH; with nothing to find, a clear ImportError-time OSError."""
+        LD_LIBRARY_PATH; with nothing to find, a clear OSError at first use."""
         import subprocess
         import sys
         code = "import ijepa; print(ijepa.lib.path, ijepa.version())"
@@ -207,8 +207,8 @@ class TestErrors(unittest.TestCase):
             with self.assertRaises(ijepa.IjepaError) as cm:
                 enc.forward(x, train=True)
             self.assertEqual(cm.exception.status, ijepa.ERR_STATE)
-            self.assertEqual(cm.exception.message,
-                             ijepa._decode(ijepa.lib.ijepa_encoder_last_error(enc._ptr)))
+            self.assertEqual(cm.exception.message, ijepa._decode(ijepa.lib.ijepa_last_error()))
+            self.assertIn("ijepa_encoder_forward()", cm.exception.message)
             bad = np.array([[0, 99]], np.int32)
             with self.assertRaises(ijepa.IjepaError) as cm:
                 enc.forward(x, keep=bad)
@@ -375,6 +375,43 @@ class TestConfig(unittest.TestCase):
         self.assertEqual(again.to_dict(), cfg.to_dict())
         with self.assertRaises(ijepa.IjepaError):
             cfg.apply_preset("vit_nope")
+
+    def test_config_text_classes_presets(self):
+        cfg = ijepa.Config(preset="tiny", lr=0.001)
+        text = cfg.to_text()
+        self.assertIn("\nlr = 0.001\n", text)
+        self.assertEqual(len(text.splitlines()), len(ijepa.config_keys()))
+        with self.assertRaises(ijepa.IjepaError) as cm:
+            cfg.update_from_text("depth = 2\nlr = 0,5\n")
+        self.assertIn("ijepa_config_from_text(): line 2: invalid value '0,5'", cm.exception.message)
+        self.assertEqual(cfg.to_text(), text)  # all or nothing
+        self.assertIs(cfg.update_from_text("# comment\ndepth = 3"), cfg)
+        self.assertEqual(cfg["depth"], 3)
+        classes = {k: ijepa.config_key_class(k) for k in ijepa.config_keys()}
+        self.assertEqual(set(classes.values()), {"model", "training", "data", "runtime"})
+        self.assertEqual((classes["seed"], classes["lr"], classes["data_mean_r"],
+                          classes["batch_size"]), ("model", "training", "data", "runtime"))
+        presets = ijepa.presets()
+        for name in ("vit_tiny", "vit_giant", "fmnist", "fmnist-p2", "fmnist-official", "tiny",
+                     "folder"):
+            self.assertIn(name, presets)
+            self.assertTrue(presets[name])
+        fm = ijepa.Config(preset="fmnist")
+        self.assertEqual((fm["in_chans"], fm["data_mean_r"], fm["data_std_r"]), (1, 0.286, 0.353))
+
+    def test_trainer_optimizer(self):
+        cfg = small_config()
+        with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
+            m0, v0 = tr.optimizer.moments(0)
+            m1, _ = tr.optimizer.moments(1)
+            self.assertEqual(m0.shape, tr.context_encoder.params.shape)
+            self.assertEqual(m1.shape, tr.predictor.params.shape)
+            self.assertEqual(tr.optimizer.step_count, 0)
+            x = np.random.default_rng(0).standard_normal(
+                (cfg["batch_size"], tr.in_chans, tr.img_size, tr.img_size)).astype(np.float32)
+            tr.step(x)
+            self.assertEqual(tr.optimizer.step_count, 1)
+            self.assertGreater(float(np.abs(v0).sum()), 0)
 
 
 class TestComposition(unittest.TestCase):

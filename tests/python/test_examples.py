@@ -1,12 +1,15 @@
 """python/examples/ against the C examples: train.py gives the losses, log
-and checkpoint (byte for byte) of ijepa-train for the same recipe, seed and
-data, also when resuming; extract.py writes the same .npy as
-ijepa-extract."""
+and checkpoint (byte for byte) of ijepa-train for the same preset, seed and
+data (Fashion-MNIST and a folder of images), also when resuming; extract.py
+writes the same .npy as ijepa-extract; ijepa-features prints the features
+the binding computes for the same image and checkpoint."""
 import os
+import struct
 import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 
 import numpy as np
 
@@ -22,8 +25,7 @@ def c_example(name):
 
 def run(cmd):
     env = dict(os.environ)
-    env["LD_LIBRARY_PATH"] = os.path.join(ROOT, "lib") + (
-        ":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    env.pop("LD_LIBRARY_PATH", None)  # the C programs run in place (RUNPATH)
     env["OMP_WAIT_POLICY"] = "passive"
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
@@ -47,7 +49,7 @@ def read_bytes(path):
 class TestExamples(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        for name in ("train", "extract"):
+        for name in ("train", "extract", "features"):
             if not os.access(c_example(name), os.X_OK):
                 raise unittest.SkipTest("examples/ijepa-%s not built (make examples)" % name)
         cls.tmp = tempfile.TemporaryDirectory()
@@ -78,14 +80,14 @@ class TestExamples(unittest.TestCase):
 
     def test_train_tiny_matches_c(self):
         # 100 images at batch 32: the feed wraps into a second epoch
-        args = ["--config", "tiny", "--steps", "5", "--seed", "3", "--limit", "100"]
+        args = ["--preset", "tiny", "--steps", "5", "--seed", "3", "--limit", "100"]
         cdir, pdir = self.train_both("tiny", args)
         self.assert_same_run(cdir, pdir, 5)
         rows = log_rows(os.path.join(cdir, "log.csv"))
         self.assertEqual(rows[-1][1], "1")  # epoch column
 
     def test_train_crop_and_settings_match_c(self):
-        args = ["--config", "tiny", "--steps", "3", "--seed", "9", "--limit", "40", "--batch",
+        args = ["--preset", "tiny", "--steps", "3", "--seed", "9", "--limit", "40", "--batch",
                 "8", "--crop", "0.3", "--set", "lr=0.01", "--set", "num_targets=3"]
         cdir, pdir = self.train_both("crop", args)
         self.assert_same_run(cdir, pdir, 3)
@@ -94,7 +96,7 @@ class TestExamples(unittest.TestCase):
         """Both resume the same step-2 checkpoint to step 5 (--save-every
         saving on the way): same log rows and final checkpoint."""
         first = os.path.join(self.tmp.name, "resume-first")
-        run([c_example("train"), "--threads", "1", "--quiet", "--out", first, "--config",
+        run([c_example("train"), "--threads", "1", "--quiet", "--out", first, "--preset",
              "tiny", "--steps", "2", "--seed", "4", "--limit", "80"])
         ck = os.path.join(first, "checkpoint.safetensors")
         args = ["--resume", ck, "--steps", "5", "--limit", "80", "--save-every", "2"]
@@ -111,15 +113,13 @@ class TestExamples(unittest.TestCase):
         sys.path.insert(0, EX)
         import fmnist
         import train
-        args = ["--config", "tiny", "--steps", "4", "--seed", "5", "--limit", "64"]
+        args = ["--preset", "tiny", "--steps", "4", "--seed", "5", "--limit", "64"]
         cdir = os.path.join(self.tmp.name, "inproc-c")
         with ijepa.Context() as ctx:  # the thread count of this process
             threads = str(ctx.num_threads)
         run([c_example("train"), "--threads", threads, "--quiet", "--out", cdir] + args)
         pixels, _ = fmnist.load(FMNIST_DIR, "train")
-        cfg = ijepa.Config()
-        cfg.update(fmnist.parse_settings(fmnist.RECIPES["tiny"][0]))
-        cfg["seed"] = 5
+        cfg = ijepa.Config(preset="tiny", seed=5)
         losses = train.train(cfg, pixels[:64], 4)
         self.assertEqual(["%.6g" % v for v in losses],
                          [r[2] for r in log_rows(os.path.join(cdir, "log.csv"))[1:]])
@@ -128,7 +128,7 @@ class TestExamples(unittest.TestCase):
     def test_extract_matches_c(self):
         rundir = os.path.join(self.tmp.name, "ex-run")
         run([PY, os.path.join(EX, "train.py"), "--threads", "1", "--quiet", "--out", rundir,
-             "--config", "tiny", "--steps", "2", "--limit", "64"])
+             "--preset", "tiny", "--steps", "2", "--limit", "64"])
         cnpy = os.path.join(self.tmp.name, "c.npy")
         pnpy = os.path.join(self.tmp.name, "py.npy")
         # 75 images at batch 32: a partial last batch
@@ -158,9 +158,62 @@ class TestExamples(unittest.TestCase):
                                  if k.startswith("target_encoder.")})
             import fmnist
             px, _ = fmnist.load(FMNIST_DIR, "t10k")
-            tok = enc(fmnist.images(px[:3], 28))
+            tok = enc(fmnist.images(px[:3], cfg))
             np.testing.assert_allclose(a[:3], tok.mean(axis=1), rtol=0, atol=1e-6)
             np.testing.assert_array_equal(extract.extract(enc, px[:75]), a)
+
+    def test_train_folder_matches_c(self):
+        """--data DIR: both read the folder through the library's dataset
+        (its shuffle, crops, threads): same log and checkpoint."""
+        folder = os.path.join(self.tmp.name, "pngs")
+        os.makedirs(os.path.join(folder, "sub"))
+        rng = np.random.default_rng(3)
+        for i in range(6):
+            h, w = int(rng.integers(20, 60)), int(rng.integers(20, 60))
+            px = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+            with open(os.path.join(folder, "sub" if i % 2 else "", "%d.png" % i), "wb") as f:
+                f.write(png_bytes(px))
+        args = ["--data", folder, "--preset", "folder", "--steps", "3", "--set", "batch_size=4",
+                "--set", "img_size=32", "--set", "embed_dim=48", "--set", "depth=2",
+                "--set", "pred_embed_dim=24", "--set", "pred_depth=1", "--set", "patch_size=4",
+                "--set", "min_keep=2", "--crop", "0.5"]
+        cdir, pdir = self.train_both("folder", args)
+        self.assert_same_run(cdir, pdir, 3)
+        self.assertEqual(log_rows(os.path.join(cdir, "log.csv"))[-1][1], "2")  # 12 of 6 images
+
+    def test_features_matches_binding(self):
+        """examples/features.c, the README's first program: the pooled
+        features of an image under a checkpoint's target encoder, equal to
+        what the binding computes (evaluation transform, forward, mean)."""
+        rundir = os.path.join(self.tmp.name, "feat-run")
+        run([c_example("train"), "--threads", "1", "--quiet", "--out", rundir, "--preset",
+             "tiny", "--steps", "2", "--limit", "64"])
+        ckpt = os.path.join(rundir, "checkpoint.safetensors")
+        image = os.path.join(rundir, "masks.png")  # an RGB picture the run wrote
+        out = run([c_example("features"), image, ckpt]).splitlines()
+        self.assertEqual(out[0], "49 tokens x 32 features; average over the tokens:")
+        got = np.array([float(v) for v in out[1].split()], dtype=np.float32)
+        with ijepa.Checkpoint(ckpt) as ck, ijepa.Context() as ctx:
+            cfg = ck.config
+            cfg["trainable"], cfg["batch_size"] = 0, 1
+            with ijepa.Encoder(ctx, cfg) as enc, ijepa.Image.load(image, channels=1) as img:
+                ck.load_into(enc, "target_encoder")
+                want = enc.features(img.transform_eval(cfg)[None])[0]
+            cfg.close()
+        np.testing.assert_array_equal(got, want)
+        self.assertGreater(float(np.abs(got).sum()), 0)
+
+
+def png_bytes(pixels):
+    """An 8-bit RGB PNG of pixels uint8 [H, W, 3]."""
+    h, w = pixels.shape[:2]
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    raw = b"".join(b"\x00" + pixels[y].tobytes() for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@ transforms, and Dataset batches against the image transforms of the same
 files (what the C dataset promises: item == transform_train(file,
 crop_seed(position)))."""
 import gc
+import json
 import os
 import struct
+import subprocess
+import sys
 import tempfile
 import unittest
 import weakref
@@ -127,6 +130,37 @@ class TestDecode(unittest.TestCase):
             ijepa.Image.decode(png_bytes(rgb_image(4, 4, 5)), channels=2)
         self.assertEqual(cm.exception.status, ijepa.ERR_INVALID_ARG)
 
+    def test_fifo_fails_at_once(self):
+        """A FIFO named like an image is refused with ERR_IO at once (it used
+        to block open() forever). In a child process, so that a regression
+        fails this test instead of hanging the suite."""
+        child = ("import json, sys, time, ijepa\n"
+                 "t = time.monotonic()\n"
+                 "try:\n"
+                 "    ijepa.Image.load(sys.argv[1]).close()\n"
+                 "    r = {'status': 0}\n"
+                 "except ijepa.IjepaError as e:\n"
+                 "    r = {'status': e.status, 'message': e.message}\n"
+                 "r['seconds'] = time.monotonic() - t\n"
+                 "print(json.dumps(r))\n")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [os.path.dirname(ijepa.__file__)] + [p for p in [env.get("PYTHONPATH")] if p])
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "f.png")
+            os.mkfifo(fifo)
+            try:
+                run = subprocess.run([sys.executable, "-c", child, fifo], env=env,
+                                     capture_output=True, text=True, timeout=30)
+            except subprocess.TimeoutExpired:
+                self.fail("Image.load of a FIFO still blocks after 30 s")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        r = json.loads(run.stdout)
+        self.assertEqual(r["status"], ijepa.ERR_IO, r)
+        self.assertIn("FIFO", r["message"])
+        self.assertIn(fifo, r["message"])
+        self.assertLess(r["seconds"], 1.0)  # a liveness bound: it takes microseconds
+
     def test_pixel_limit(self):
         cfg = ijepa.Config(data_max_pixels=15)
         data = png_bytes(rgb_image(4, 4, 6))
@@ -196,6 +230,29 @@ class TestTransforms(unittest.TestCase):
         self.assertEqual(cm.exception.status, ijepa.ERR_INVALID_ARG)
         self.assertIn("ijepa_image_crop_box", cm.exception.message)
 
+    def test_from_pixels_equals_decoding(self):
+        px = rgb_image(20, 30, 8)
+        with ijepa.Image.from_pixels(px) as raw:
+            self.assertEqual((raw.width, raw.height, raw.channels, raw.format),
+                             (30, 20, 3, "raw"))
+            np.testing.assert_array_equal(raw.pixels(), self.img.pixels())
+            np.testing.assert_array_equal(raw.transform_train(self.cfg, 5),
+                                          self.img.transform_train(self.cfg, 5))
+            np.testing.assert_array_equal(raw.transform_eval(self.cfg),
+                                          self.img.transform_eval(self.cfg))
+        gray = px[..., 1].copy()
+        with ijepa.Image.from_pixels(gray) as g, \
+                ijepa.Image.decode(png_bytes(gray), channels=1) as d:
+            self.assertEqual(g.shape, (1, 20, 30))
+            np.testing.assert_array_equal(g.transform_eval(self.cfg), d.transform_eval(self.cfg))
+        with self.assertRaisesRegex(TypeError, "uint8"):
+            ijepa.Image.from_pixels(px.astype(np.float32))
+        with self.assertRaisesRegex(ValueError, "shape"):
+            ijepa.Image.from_pixels(np.zeros((2, 2, 2), np.uint8))
+        with self.assertRaises(ijepa.IjepaError) as cm:
+            ijepa.Image.from_pixels(np.zeros((0, 4), np.uint8))
+        self.assertIn("ijepa_image_from_pixels()", cm.exception.message)
+
     def test_closed_image(self):
         img = ijepa.Image.decode(png_bytes(rgb_image(2, 2, 0)))
         img.close()
@@ -237,7 +294,6 @@ class TestDataset(unittest.TestCase):
             with self.assertRaises(IndexError):
                 ds.path(7)
             self.assertEqual((ds.epoch, ds.position, ds.skipped), (0, 0, 0))
-            self.assertEqual(ds.last_error, "")
             self.assertEqual(ds.last_skip_error, "")
 
     def check_batches(self, cfg, transform):
@@ -288,7 +344,7 @@ class TestDataset(unittest.TestCase):
             with self.assertRaises(ijepa.IjepaError) as cm:
                 ds.next_batch(batch=4)  # more than batch_size
             self.assertEqual(cm.exception.status, ijepa.ERR_INVALID_ARG)
-            self.assertEqual(cm.exception.message, ds.last_error)
+            self.assertIn("ijepa_dataset_next_batch()", cm.exception.message)
             with self.assertRaises(ijepa.IjepaError):
                 ds.set_epoch(-1)
             self.assertEqual(ds.position, 9)

@@ -2,10 +2,7 @@
  * Check helpers shared by the suites of tests/check_ijepa: assertions with
  * descriptive failure messages, config building, tensor-table access, the
  * layout and init checks every model's table gets, and the encoder fixture.
- *
- * (Unlike ref.h these use Check and the library. The file is named ref_*.c
- * because the Makefile builds tests/check_ijepa from tests/check_*.c and
- * tests/ref*.c.)
+ * (Unlike ref.h these use Check and the library.)
  *
  * Except add_tcase(), these assert or call the library: call them only
  * inside START_TEST bodies (the forked child), never from a suite
@@ -15,8 +12,8 @@
  * once (or only on failure): every passing ck_assert writes to the pipe to
  * the parent process in fork mode.
  */
-#ifndef IJEPA_TESTS_REF_UTIL_H
-#define IJEPA_TESTS_REF_UTIL_H
+#ifndef IJEPA_TESTS_HELPERS_H
+#define IJEPA_TESTS_HELPERS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -194,4 +191,4 @@ void enc_fx_close(enc_fx *f);
  * Builds only: callable from suite constructors. */
 TCase *add_tcase(Suite *s, const char *name, int timeout);
 
-#endif /* IJEPA_TESTS_REF_UTIL_H */
+#endif /* IJEPA_TESTS_HELPERS_H */

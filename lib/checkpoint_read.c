@@ -1,13 +1,14 @@
 /*
- * Implements: checkpoint reader and validation (checkpoint.h), and the
- * trainer's save/load on top of the reader and the writer
- * (lib/checkpoint_write.c).
+ * Implements: the checkpoint reader and its validation (checkpoint.h), and
+ * ijepa__checkpoint_load(), the one way into handles' buffers
+ * (checkpoint_internal.h).
  *
  * A reader holds the whole file. Opening validates everything that does not
  * depend on a handle (see checkpoint.h) and keeps a table of entries sorted
  * by data offset plus an index sorted by name; loading into a handle checks
  * names, shapes and values of every group first and copies afterwards, so a
- * failed load changes nothing.
+ * failed load changes nothing. The configuration text is parsed by the
+ * config (config.c), the byte order and checksums are checkpoint_format.c's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -20,11 +21,10 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <zlib.h>
 
+#include "checkpoint_format.h"
 #include "checkpoint_internal.h"
 #include "config_internal.h"
-#include "trainer_internal.h"
 
 typedef struct entry {
     char *name;
@@ -63,53 +63,6 @@ static int ferr(ijepa_checkpoint *ck, const char *fmt, ...)
     return ijepa__fail(&ck->err, IJEPA_ERR_FORMAT, "%s: %s", ck->file, cause);
 }
 
-// --- little-endian access -------------------------------------------------------------------
-
-static uint64_t le_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static float le_f32(const unsigned char *p)
-{
-    const uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                       (uint32_t)p[3] << 24;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-/* zlib's crc32 over any length (its length argument is an unsigned int). */
-uint32_t ijepa__crc32(uint32_t crc, const unsigned char *p, uint64_t n)
-{
-    uLong c = crc;
-    while (n > 0) {
-        const uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, k);
-        p += k;
-        n -= k;
-    }
-    return (uint32_t)c;
-}
-
-const char *const ijepa__meta_summed[IJEPA__NMETA_SUMMED] = {
-    "format", "ijepa.format_version", "ijepa.library_version", "ijepa.config",
-    "ijepa.step", "ijepa.seed", "ijepa.checksum"};
-
-uint32_t ijepa__metadata_crc(const char *const values[IJEPA__NMETA_SUMMED])
-{
-    uint32_t c = ijepa__crc32(0, NULL, 0);
-    for (int i = 0; i < IJEPA__NMETA_SUMMED; i++) {
-        c = ijepa__crc32(c, (const unsigned char *)ijepa__meta_summed[i],
-                         strlen(ijepa__meta_summed[i]) + 1);
-        c = ijepa__crc32(c, (const unsigned char *)values[i], strlen(values[i]) + 1);
-    }
-    return c;
-}
-
 // --- strict text parsing ----------------------------------------------------------------------
 
 /* Decimal digits only, no sign or blanks, at most max. */
@@ -128,71 +81,6 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     }
     *out = v;
     return 0;
-}
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t' || *s == '\r')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
-}
-
-/* Apply "name = value" lines over the defaults in cfg. */
-static int parse_config(ijepa_checkpoint *ck, const char *text, ijepa_config *cfg)
-{
-    char *copy = strdup(text);
-    if (!copy)
-        return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot copy the configuration text");
-    int rc = IJEPA_OK, line = 0;
-    int32_t seen[1024]; /* more than there are keys */
-    int nseen = 0;
-    for (char *s = copy, *next; s && rc == IJEPA_OK; s = next) {
-        line++;
-        next = strchr(s, '\n');
-        if (next)
-            *next++ = '\0';
-        char *l = trim(s);
-        if (!*l || *l == '#')
-            continue;
-        char *eq = strchr(l, '=');
-        if (!eq) {
-            rc = ferr(ck, "ijepa.config line %d has no '='", line);
-            break;
-        }
-        *eq = '\0';
-        const char *name = trim(l), *value = trim(eq + 1);
-        int32_t key;
-        if (ijepa_config_key_from_name(name, &key) < 0) {
-            rc = ferr(ck, "ijepa.config line %d: unknown key '%.64s'", line, name);
-            break;
-        }
-        for (int i = 0; i < nseen; i++)
-            if (seen[i] == key)
-                rc = ferr(ck, "ijepa.config line %d: key '%s' given twice", line, name);
-        if (rc != IJEPA_OK)
-            break;
-        if (nseen < (int)(sizeof seen / sizeof seen[0]))
-            seen[nseen++] = key;
-        char *end = NULL;
-        int bad;
-        errno = 0;
-        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
-            const long long v = strtoll(value, &end, 10);
-            bad = !*value || *end || errno ||
-                  ijepa_config_set_int(cfg, key, (int64_t)v) < 0;
-        } else {
-            const double v = strtod(value, &end);
-            bad = !*value || *end || !isfinite(v) || ijepa_config_set_float(cfg, key, v) < 0;
-        }
-        if (bad)
-            rc = ferr(ck, "ijepa.config line %d: invalid value '%.32s' for key '%s'", line,
-                      value, name);
-    }
-    free(copy);
-    return rc;
 }
 
 // --- opening ----------------------------------------------------------------------------------
@@ -330,8 +218,9 @@ static int check_libijepa(ijepa_checkpoint *ck)
         if (!meta(ck, need[i]))
             return ferr(ck, "libijepa metadata lacks '%s'", need[i]);
     const char *fv = meta(ck, "ijepa.format_version");
-    if (strcmp(fv, "1"))
-        return ferr(ck, "unsupported ijepa.format_version '%.20s' (this library reads 1)", fv);
+    if (strcmp(fv, IJEPA__CKPT_FORMAT_VERSION))
+        return ferr(ck, "unsupported ijepa.format_version '%.20s' (this library reads "
+                        IJEPA__CKPT_FORMAT_VERSION ")", fv);
     if (!*meta(ck, "ijepa.library_version"))
         return ferr(ck, "ijepa.library_version is empty");
     uint64_t step, seed;
@@ -343,8 +232,10 @@ static int check_libijepa(ijepa_checkpoint *ck)
     int rc = ijepa_config_create(&ck->cfg);
     if (rc < 0)
         return ijepa__fail(&ck->err, rc, "cannot create a config");
-    if ((rc = parse_config(ck, meta(ck, "ijepa.config"), ck->cfg)) < 0)
-        return rc;
+    char why[IJEPA__ERRLEN];
+    if ((rc = ijepa__config_parse(ck->cfg, meta(ck, "ijepa.config"), why, sizeof why)) < 0)
+        return rc == IJEPA_ERR_NOMEM ? ijepa__fail(&ck->err, rc, "%s", why)
+                                     : ferr(ck, "ijepa.config %s", why);
     const int64_t cseed = ijepa__cfg_int(ck->cfg, IJEPA_CFG_SEED);
     if ((uint64_t)cseed != seed)
         return ferr(ck, "ijepa.seed %llu differs from the config's seed %lld",
@@ -412,7 +303,7 @@ static int parse(ijepa_checkpoint *ck)
 {
     if (ck->size < 8)
         return ferr(ck, "%zu bytes, too short for the 8-byte header length", ck->size);
-    const uint64_t hlen = le_u64(ck->buf);
+    const uint64_t hlen = ijepa__le_u64(ck->buf);
     if (hlen < 2)
         return ferr(ck, "header length %llu is below 2", (unsigned long long)hlen);
     if (hlen > IJEPA_CHECKPOINT_MAX_HEADER)
@@ -499,7 +390,7 @@ static int parse(ijepa_checkpoint *ck)
     if (msum && (rc = check_metadata_checksum(ck, msum)) < 0)
         goto out;
     const char *format = meta(ck, "format");
-    if (format && !strcmp(format, "libijepa")) {
+    if (format && !strcmp(format, IJEPA__CKPT_FORMAT)) {
         if ((rc = check_libijepa(ck)) < 0)
             goto out;
     }
@@ -649,11 +540,6 @@ int ijepa_checkpoint_open_memory(ijepa_checkpoint **out, const void *data, size_
     return rc;
 }
 
-const char *ijepa_checkpoint_last_error(const ijepa_checkpoint *ck)
-{
-    return ck ? ck->err.msg : "";
-}
-
 int ijepa_checkpoint_config(ijepa_checkpoint *ck, ijepa_config **out)
 {
     if (!out)
@@ -737,23 +623,22 @@ static int64_t find(const ijepa_checkpoint *ck, const char *name)
     return -1;
 }
 
-typedef struct group {
-    const char *prefix;
-    const ijepa_tensor_table *tab;
-    float *dst;
-} group;
-
 #define NAME_MAX_LEN 1100
 
 /* Check a group against the file without writing anything: every tensor of
  * the table present with its shape and finite values, no other tensor under
- * the prefix. Marks the entries used in used[] (may be NULL). */
-static int check_group(ijepa_checkpoint *ck, const group *g, unsigned char *used)
+ * the prefix. Marks the entries used in used[]. */
+static int check_group(ijepa_checkpoint *ck, const ijepa__ckpt_group *g, unsigned char *used)
 {
+    if (!g->prefix || !*g->prefix || strlen(g->prefix) > 1000)
+        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG,
+                           "prefix must be a non-empty string of at most 1000 bytes");
+    if (!g->table || !g->data)
+        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG, "table and buffer must not be NULL");
     const size_t plen = strlen(g->prefix);
     char name[NAME_MAX_LEN];
-    for (int64_t t = 0; t < g->tab->count; t++) {
-        const ijepa__tensor *tt = &g->tab->t[t];
+    for (int64_t t = 0; t < g->table->count; t++) {
+        const ijepa__tensor *tt = &g->table->t[t];
         snprintf(name, sizeof name, "%s.%s", g->prefix, tt->name);
         const int64_t i = find(ck, name);
         if (i < 0)
@@ -774,11 +659,10 @@ static int check_group(ijepa_checkpoint *ck, const group *g, unsigned char *used
         }
         const unsigned char *p = ck->data + x->begin;
         for (int64_t k = 0; k < x->numel; k++)
-            if (!isfinite(le_f32(p + 4 * k)))
+            if (!isfinite(ijepa__le_f32(p + 4 * k)))
                 return ferr(ck, "tensor '%.100s' holds a non-finite value at element %lld", name,
                             (long long)k);
-        if (used)
-            used[i] = 1;
+        used[i] = 1;
     }
     /* extra tensors under the prefix */
     for (int64_t i = 0; i < ck->n; i++) {
@@ -786,51 +670,46 @@ static int check_group(ijepa_checkpoint *ck, const group *g, unsigned char *used
         if (strncmp(nm, g->prefix, plen) || nm[plen] != '.')
             continue;
         int64_t t = 0;
-        while (t < g->tab->count && strcmp(g->tab->t[t].name, nm + plen + 1))
+        while (t < g->table->count && strcmp(g->table->t[t].name, nm + plen + 1))
             t++;
-        if (t == g->tab->count)
+        if (t == g->table->count)
             return ferr(ck, "unexpected tensor '%.120s' (not in the model)", nm);
     }
     return IJEPA_OK;
 }
 
-/* Copy a checked group into its buffer. */
-static void copy_group(const ijepa_checkpoint *ck, const group *g)
+/* Copy a checked group into its buffer (padding is not written). */
+static void copy_group(const ijepa_checkpoint *ck, const ijepa__ckpt_group *g)
 {
     char name[NAME_MAX_LEN];
-    for (int64_t t = 0; t < g->tab->count; t++) {
-        const ijepa__tensor *tt = &g->tab->t[t];
+    for (int64_t t = 0; t < g->table->count; t++) {
+        const ijepa__tensor *tt = &g->table->t[t];
         snprintf(name, sizeof name, "%s.%s", g->prefix, tt->name);
         const entry *x = &ck->e[find(ck, name)];
-        const unsigned char *p = ck->data + x->begin;
-        float *d = g->dst + tt->offset;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        memcpy(d, p, (size_t)x->numel * 4u);
-#else
-        for (int64_t k = 0; k < x->numel; k++)
-            d[k] = le_f32(p + 4 * k);
-#endif
+        ijepa__le_get_f32(g->data + tt->offset, ck->data + x->begin, x->numel);
     }
 }
 
-static int check_prefix(ijepa_checkpoint *ck, const char *prefix)
+int ijepa__checkpoint_load(ijepa_checkpoint *ck, const char *func, const ijepa__ckpt_group *g,
+                           int n, int whole_file)
 {
-    if (!prefix || !*prefix || strlen(prefix) > 1000)
-        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG,
-                           "prefix must be a non-empty string of at most 1000 bytes");
-    return IJEPA_OK;
-}
-
-static int read_group(ijepa_checkpoint *ck, const group *g)
-{
-    int rc = check_prefix(ck, g->prefix);
+    ijepa__enter(&ck->err, func);
+    unsigned char *used = calloc((size_t)(ck->n ? ck->n : 1), 1);
+    if (!used)
+        return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot allocate %lld flags",
+                           (long long)ck->n);
+    int rc = IJEPA_OK;
+    for (int i = 0; rc == IJEPA_OK && i < n; i++)
+        rc = check_group(ck, &g[i], used);
+    for (int64_t i = 0; rc == IJEPA_OK && whole_file && i < ck->n; i++)
+        if (!used[i])
+            rc = ferr(ck, "unexpected tensor '%.120s' (not in any group loaded)", ck->e[i].name);
+    free(used);
     if (rc < 0)
         return rc;
-    if (!g->tab || !g->dst)
-        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG, "table and buffer must not be NULL");
-    if ((rc = check_group(ck, g, NULL)) < 0)
-        return rc;
-    copy_group(ck, g);
+    /* everything checked: nothing below can fail */
+    for (int i = 0; i < n; i++)
+        copy_group(ck, &g[i]);
     return IJEPA_OK;
 }
 
@@ -839,38 +718,33 @@ int ijepa_checkpoint_read(ijepa_checkpoint *ck, const char *prefix,
 {
     if (!ck)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "checkpoint is NULL");
-    ijepa__enter(&ck->err, __func__);
-    const group g = {prefix, table, dst};
-    return read_group(ck, &g);
+    const ijepa__ckpt_group g = {prefix, table, dst};
+    return ijepa__checkpoint_load(ck, __func__, &g, 1, 0);
 }
 
 int ijepa_checkpoint_load_encoder(ijepa_checkpoint *ck, const char *prefix, ijepa_encoder *enc)
 {
-    if (!ck)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "checkpoint is NULL");
-    ijepa__enter(&ck->err, __func__);
-    if (!enc)
-        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG, "encoder is NULL");
+    if (!ck || !enc)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "checkpoint and encoder must not be NULL");
     float *p;
     int64_t n;
     ijepa_encoder_params(enc, &p, &n);
-    const group g = {prefix, ijepa_encoder_tensors(enc), p};
-    return read_group(ck, &g);
+    const ijepa__ckpt_group g = {prefix, ijepa_encoder_tensors(enc), p};
+    return ijepa__checkpoint_load(ck, __func__, &g, 1, 0);
 }
 
 int ijepa_checkpoint_load_predictor(ijepa_checkpoint *ck, const char *prefix,
                                     ijepa_predictor *pred)
 {
-    if (!ck)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "checkpoint is NULL");
-    ijepa__enter(&ck->err, __func__);
-    if (!pred)
-        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
+    if (!ck || !pred)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "checkpoint and predictor must not be NULL");
     float *p;
     int64_t n;
     ijepa_predictor_params(pred, &p, &n);
-    const group g = {prefix, ijepa_predictor_tensors(pred), p};
-    return read_group(ck, &g);
+    const ijepa__ckpt_group g = {prefix, ijepa_predictor_tensors(pred), p};
+    return ijepa__checkpoint_load(ck, __func__, &g, 1, 0);
 }
 
 int ijepa_checkpoint_read_config(const char *path, ijepa_config **out)
@@ -888,128 +762,6 @@ int ijepa_checkpoint_read_config(const char *path, ijepa_config **out)
         rc = ferr(ck, "no libijepa metadata (\"format\": \"libijepa\"), so no configuration");
     else if ((rc = ijepa_config_copy(out, ck->cfg)) < 0)
         ijepa__fail(&ck->err, rc, "cannot copy the configuration");
-    ijepa_checkpoint_free(ck);
-    return rc;
-}
-
-// --- the trainer --------------------------------------------------------------------------------
-
-/* The seven groups of a trainer checkpoint. Returns the count. */
-static int trainer_groups(ijepa_trainer *tr, group g[7], ijepa__err *e)
-{
-    ijepa_encoder *enc = ijepa_trainer_context_encoder(tr), *tgt = ijepa_trainer_target_encoder(tr);
-    ijepa_predictor *pred = ijepa_trainer_predictor(tr);
-    ijepa_optimizer *opt = ijepa__trainer_optimizer(tr);
-    float *pe, *pt, *pp, *m[2], *v[2];
-    int64_t n;
-    if (ijepa_encoder_params(enc, &pe, &n) < 0 || ijepa_encoder_params(tgt, &pt, &n) < 0 ||
-        ijepa_predictor_params(pred, &pp, &n) < 0 ||
-        ijepa_optimizer_moments(opt, 0, &m[0], &v[0], &n) < 0 ||
-        ijepa_optimizer_moments(opt, 1, &m[1], &v[1], &n) < 0)
-        return ijepa__fail(e, IJEPA_ERR_STATE, "the trainer's handles are not complete");
-    const ijepa_tensor_table *te = ijepa_encoder_tensors(enc), *tp = ijepa_predictor_tensors(pred);
-    g[0] = (group){"encoder", te, pe};
-    g[1] = (group){"predictor", tp, pp};
-    g[2] = (group){"target_encoder", ijepa_encoder_tensors(tgt), pt};
-    g[3] = (group){"optimizer.exp_avg.encoder", te, m[0]};
-    g[4] = (group){"optimizer.exp_avg_sq.encoder", te, v[0]};
-    g[5] = (group){"optimizer.exp_avg.predictor", tp, m[1]};
-    g[6] = (group){"optimizer.exp_avg_sq.predictor", tp, v[1]};
-    return 7;
-}
-
-int ijepa_trainer_save(ijepa_trainer *tr, const char *path)
-{
-    if (!tr)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "trainer is NULL");
-    ijepa__err *e = ijepa__trainer_err(tr);
-    ijepa__enter(e, __func__);
-    if (!path)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "path is NULL");
-    group g[7];
-    int rc = trainer_groups(tr, g, e);
-    if (rc < 0)
-        return rc;
-    ijepa_checkpoint_writer *w = NULL;
-    rc = ijepa__writer_new(&w, ijepa_encoder_config(ijepa_trainer_context_encoder(tr)),
-                           ijepa_trainer_step_count(tr), e);
-    for (int i = 0; rc == IJEPA_OK && i < 7; i++)
-        rc = ijepa__writer_add(w, g[i].prefix, g[i].tab, g[i].dst, e);
-    if (rc == IJEPA_OK)
-        rc = ijepa__writer_save(w, path, e);
-    ijepa_checkpoint_writer_free(w);
-    return rc;
-}
-
-/* Config keys that must agree between a trainer and the checkpoint it loads:
- * the seed and everything that defines the model, the masks and the loss. */
-static int must_match(int32_t key) { return key == IJEPA_CFG_SEED || (key >= 100 && key <= 401); }
-
-int ijepa_trainer_load(ijepa_trainer *tr, const char *path)
-{
-    if (!tr)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "trainer is NULL");
-    ijepa__err *e = ijepa__trainer_err(tr);
-    ijepa__enter(e, __func__);
-    if (!path)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "path is NULL");
-    group g[7];
-    int rc = trainer_groups(tr, g, e);
-    if (rc < 0)
-        return rc;
-    ijepa_checkpoint *ck = NULL;
-    unsigned char *used = NULL;
-    if ((rc = open_path(&ck, path, __func__)) < 0)
-        goto out;
-    if (!ck->libijepa) {
-        rc = ferr(ck, "no libijepa metadata (\"format\": \"libijepa\"): a trainer needs the "
-                      "step and configuration");
-        goto out;
-    }
-    const ijepa_config *have = ijepa_encoder_config(ijepa_trainer_context_encoder(tr));
-    for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
-        const int32_t key = ijepa_config_key_at(i);
-        if (!must_match(key))
-            continue;
-        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
-            const int64_t a = ijepa__cfg_int(ck->cfg, key), b = ijepa__cfg_int(have, key);
-            if (a != b) {
-                rc = ferr(ck, "config key '%s' is %lld in the file, %lld in the trainer",
-                          ijepa_config_key_name(key), (long long)a, (long long)b);
-                goto out;
-            }
-        } else {
-            const double a = ijepa__cfg_float(ck->cfg, key), b = ijepa__cfg_float(have, key);
-            if (a != b) {
-                rc = ferr(ck, "config key '%s' is %.17g in the file, %.17g in the trainer",
-                          ijepa_config_key_name(key), a, b);
-                goto out;
-            }
-        }
-    }
-    used = calloc((size_t)(ck->n ? ck->n : 1), 1);
-    if (!used) {
-        rc = ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot allocate %lld flags",
-                         (long long)ck->n);
-        goto out;
-    }
-    for (int i = 0; i < 7; i++)
-        if ((rc = check_group(ck, &g[i], used)) < 0)
-            goto out;
-    for (int64_t i = 0; i < ck->n; i++)
-        if (!used[i]) {
-            rc = ferr(ck, "unexpected tensor '%.120s' (not part of a trainer)", ck->e[i].name);
-            goto out;
-        }
-    /* everything checked: nothing below can fail */
-    for (int i = 0; i < 7; i++)
-        copy_group(ck, &g[i]);
-    ijepa_optimizer_set_step_count(ijepa__trainer_optimizer(tr), ck->step);
-    ijepa__trainer_set_step(tr, ck->step);
-out:
-    if (rc < 0)
-        memcpy(e->msg, ijepa_last_error(), sizeof e->msg);
-    free(used);
     ijepa_checkpoint_free(ck);
     return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * Implements: tests/ref_util.h, the Check helpers shared by the suites.
+ * Implements: tests/helpers.h, the Check helpers shared by the suites.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ref_util.h"
+#include "helpers.h"
 #include "ref_vit.h"
 
 _Static_assert(IJEPA_TENSOR_MAX_DIMS == 4, "want_add() takes 4 dims");
@@ -74,11 +74,11 @@ ijepa_config *config_with(const cfg_int *iv, size_t ni, const cfg_float *fv, siz
     for (size_t i = 0; i < ni; i++)
         ck_assert_msg(ijepa_config_set_int(cfg, iv[i].key, iv[i].v) == IJEPA_OK,
                       "set key %d (%s): %s", (int)iv[i].key, key_name(iv[i].key),
-                      ijepa_config_last_error(cfg));
+                      ijepa_last_error());
     for (size_t i = 0; i < nf; i++)
         ck_assert_msg(ijepa_config_set_float(cfg, fv[i].key, fv[i].v) == IJEPA_OK,
                       "set key %d (%s): %s", (int)fv[i].key, key_name(fv[i].key),
-                      ijepa_config_last_error(cfg));
+                      ijepa_last_error());
     return cfg;
 }
 

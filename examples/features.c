@@ -1,0 +1,105 @@
+/*
+ * ijepa-features: the features of one image under a trained encoder.
+ *
+ *     ijepa-features IMAGE CHECKPOINT
+ *
+ * Loads the target encoder of a libijepa checkpoint (ijepa-train --out DIR
+ * writes DIR/checkpoint.safetensors) with the configuration stored in the
+ * file, decodes a PNG or JPEG image, puts it through that configuration's
+ * evaluation transform (resize, centre crop, normalisation), runs the
+ * encoder and prints the average of its token features. Public API only;
+ * against an installed library:
+ *
+ *     cc -std=c11 features.c -o features $(pkg-config --cflags --libs ijepa)
+ */
+#include <ijepa/ijepa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Print the library's message for a failed call and return 1. */
+static int failed(const char *what, int rc)
+{
+    fprintf(stderr, "ijepa-features: %s: %s: %s\n", what, ijepa_status_string(rc),
+            ijepa_last_error());
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        const int help = argc == 2 && !strcmp(argv[1], "--help");
+        fprintf(help ? stdout : stderr, "usage: ijepa-features IMAGE CHECKPOINT\n");
+        return help ? 0 : 2;
+    }
+    ijepa_checkpoint *ck = NULL;
+    ijepa_config *cfg = NULL;
+    ijepa_context *ctx = NULL;
+    ijepa_encoder *enc = NULL;
+    ijepa_image *img = NULL;
+    float *x = NULL, *tokens = NULL;
+    int rc, status = 1;
+
+    /* 1. The checkpoint: its configuration, and an encoder of that shape
+     *    holding the trained target encoder (inference only, one image). */
+    if ((rc = ijepa_checkpoint_open(&ck, argv[2])) < 0) {
+        failed("ijepa_checkpoint_open", rc);
+        goto out;
+    }
+    if ((rc = ijepa_checkpoint_config(ck, &cfg)) < 0 ||
+        (rc = ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0)) < 0 ||
+        (rc = ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, 1)) < 0) {
+        failed("config", rc);
+        goto out;
+    }
+    if ((rc = ijepa_context_create(&ctx)) < 0 ||
+        (rc = ijepa_encoder_create(&enc, ctx, cfg)) < 0 ||
+        (rc = ijepa_checkpoint_load_encoder(ck, "target_encoder", enc)) < 0) {
+        failed("encoder", rc);
+        goto out;
+    }
+
+    /* 2. The image, as the encoder was trained to see it: in_chans channels,
+     *    resized and centre-cropped to img_size, normalised (data_* keys). */
+    int64_t chans, size;
+    ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &chans);
+    ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &size);
+    x = malloc((size_t)(chans * size * size) * sizeof *x);
+    if (!x)
+        goto out;
+    if ((rc = ijepa_image_load(&img, argv[1], chans, cfg)) < 0 ||
+        (rc = ijepa_image_transform_eval(img, cfg, x)) < 0) {
+        failed("image", rc);
+        goto out;
+    }
+
+    /* 3. One forward over all patches: [1, N, D] token features. */
+    const int64_t n = ijepa_encoder_num_patches(enc), d = ijepa_encoder_embed_dim(enc);
+    tokens = malloc((size_t)(n * d) * sizeof *tokens);
+    if (!tokens)
+        goto out;
+    if ((rc = ijepa_encoder_forward(enc, x, 1, NULL, 0, tokens, IJEPA_FORWARD_INFERENCE)) < 0) {
+        failed("ijepa_encoder_forward", rc);
+        goto out;
+    }
+
+    /* 4. Their average over the tokens: one D-dimensional feature vector. */
+    printf("%lld tokens x %lld features; average over the tokens:\n", (long long)n,
+           (long long)d);
+    for (int64_t j = 0; j < d; j++) {
+        double sum = 0;
+        for (int64_t t = 0; t < n; t++)
+            sum += tokens[t * d + j];
+        printf("%.9g%c", (float)(sum / (double)n), j + 1 < d ? ' ' : '\n');
+    }
+    status = 0;
+out:
+    free(tokens);
+    free(x);
+    ijepa_image_free(img);
+    ijepa_encoder_free(enc); /* before the context it was created from */
+    ijepa_context_free(ctx);
+    ijepa_config_free(cfg);
+    ijepa_checkpoint_free(ck);
+    return status;
+}
