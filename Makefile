@@ -1,15 +1,23 @@
 # libijepa: GNU make build (no configure step).
 #
 #   make                 shared + static library in lib/, the example programs in examples/
-#   make check           header, symbol, unit (Check), example, Python and install tests
+#   make check           header, symbol, unit (Check), example, Python, MPI and install tests
 #   make check-asan      unit tests under ASan+UBSan (variant build/asan/)
+#   make check-abi       the library against abi/libijepa.so.0.abi (abidiff) and the pinned constants
+#   make abi-baseline    record abi/libijepa.so.0.abi from the library as built
 #   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build/fuzz/)
 #   make demo            install missing Debian packages, build, run $(DEMO_CMD)
 #   make demo-full       the longer run of docs/results.md ($(DEMO_FULL_CMD))
 #   make bench           build and run tests/bench
+#   make bench-mpi       build and run tests/bench_mpi: 1 process x 2 threads vs 2 ranks x 1 thread
 #   make bench-torch     the same I-JEPA steps in PyTorch (tests/bench_torch.py, PYTHON_BENCH)
-#   make install         PREFIX=/usr DESTDIR=... libdir=... (GNU/zstd variables)
+#   make install         library, headers, ijepa.pc, the tools, man pages, Python
+#                        binding, docs: PREFIX=/usr DESTDIR=... libdir=... pythondir=...
+#                        (GNU variables, zstd-style upper-case aliases)
 #   make uninstall       remove exactly what install put
+#   make dist            libijepa-VERSION.tar.gz of the files git tracks
+#   make distcheck       unpack it, build, check, install, uninstall, nothing left
+#   make check-package   build Debian packages from it, lintian --pedantic, blhc, hardening-check
 #   make deps            apt-get install the Debian packages below if any is missing
 #   make clean
 #
@@ -45,9 +53,13 @@ BUILD_STATIC ?= 1
 DEB_PACKAGES = gcc g++ make pkg-config libdnnl-dev libpng-dev libturbojpeg0-dev \
                libjpeg62-turbo-dev zlib1g-dev check libsubunit-dev \
                dataset-fashion-mnist libjansson-dev python3-numpy python3-torch \
-               python3-pil python3-venv locales
-# extra packages for the CI's clang build (clang -fopenmp needs libomp)
-DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev
+               python3-pil python3-venv locales openmpi-bin libopenmpi-dev python3-mpi4py
+# extra packages for CI: the clang build (clang -fopenmp needs libomp), the
+# ABI gate (abidiff, make check-abi), the man page lint (mandoc), and the
+# Debian packaging check (make check-package: debhelper, dh-python,
+# lintian, devscripts for hardening-check, blhc)
+DEB_PACKAGES_CI = clang libomp-dev libclang-rt-14-dev abigail-tools mandoc \
+                  debhelper dh-python dpkg-dev lintian devscripts blhc
 
 # --- install directories (GNU names, plus zstd-style upper-case aliases) -----
 prefix       ?= /usr/local
@@ -60,6 +72,25 @@ includedir   ?= $(PREFIX)/include
 INCLUDEDIR   ?= $(includedir)
 pkgconfigdir ?= $(LIBDIR)/pkgconfig
 PKGCONFIGDIR ?= $(pkgconfigdir)
+bindir       ?= $(EXEC_PREFIX)/bin
+BINDIR       ?= $(bindir)
+datarootdir  ?= $(PREFIX)/share
+DATAROOTDIR  ?= $(datarootdir)
+mandir       ?= $(DATAROOTDIR)/man
+MANDIR       ?= $(mandir)
+man1dir      ?= $(MANDIR)/man1
+MAN1DIR      ?= $(man1dir)
+man3dir      ?= $(MANDIR)/man3
+MAN3DIR      ?= $(man3dir)
+docdir       ?= $(DATAROOTDIR)/doc/libijepa
+DOCDIR       ?= $(docdir)
+# The Python binding, two pure-Python modules. Debian's python3 imports the
+# distribution's modules from /usr/lib/python3/dist-packages and locally
+# installed ones from /usr/local/lib/python3.X/dist-packages (X: its minor
+# version, asked from $(PYTHON) only when installing): the default follows.
+pythondir    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(or $(PYTHON3_VERSION),3)/dist-packages)
+PYTHONDIR    ?= $(pythondir)
+PYTHON3_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
 INSTALL         ?= install
 INSTALL_PROGRAM ?= $(INSTALL)
@@ -71,6 +102,16 @@ AR         ?= ar
 NM         ?= nm
 PKG_CONFIG ?= pkg-config
 CFLAGS     ?= -O2 -g
+
+# MPI (optional): ijepa-train-mpi and tests/bench_mpi are built when $(MPICC)
+# is found (Open MPI's `mpicc --showme`; set MPI_CFLAGS and MPI_LIBS for
+# another MPI, or MPICC=none to build without). The compiler stays $(CC):
+# mpicc only tells where MPI's header and library are.
+MPICC ?= mpicc
+ifeq ($(origin MPI_LIBS),undefined)
+MPI_CFLAGS := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:compile 2>/dev/null))
+MPI_LIBS   := $(if $(filter-out none,$(MPICC)),$(shell $(MPICC) --showme:link 2>/dev/null))
+endif
 
 # --- compiler probes -------------------------------------------------------------
 # $(call cc_has_flag,COMPILER,FLAG): y if COMPILER accepts FLAG.
@@ -123,10 +164,13 @@ HEADERS   = $(sort $(wildcard include/ijepa/*.h))
 TEST_SRCS = $(sort $(wildcard tests/check_*.c)) tests/ref.c tests/ref_img.c tests/ref_pred.c \
             tests/ref_vit.c tests/helpers.c
 # The example programs (examples/<name>.c -> examples/ijepa-<name>); every
-# other examples/*.c is shared code linked into each of them.
+# other examples/*.c is shared code linked into each of them, except the two
+# communication layers of ijepa-train (examples/dist.h): dist_local.c in
+# ijepa-train, dist_mpi.c in ijepa-train-mpi.
 EXAMPLE_PROGS  = $(filter $(patsubst examples/%.c,%,$(wildcard examples/*.c)),features train probe extract demo)
 EXAMPLE_MAINS  = $(addprefix examples/,$(addsuffix .c,$(EXAMPLE_PROGS)))
-EXAMPLE_SHARED = $(filter-out $(EXAMPLE_MAINS),$(sort $(wildcard examples/*.c)))
+EXAMPLE_DIST   = examples/dist_local.c examples/dist_mpi.c
+EXAMPLE_SHARED = $(filter-out $(EXAMPLE_MAINS) $(EXAMPLE_DIST),$(sort $(wildcard examples/*.c)))
 FUZZ_SRCS      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 
@@ -214,13 +258,15 @@ endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
-        deps-ci check check-headers check-symbols check-unit check-examples check-python \
+        deps-ci check check-headers check-symbols check-pins check-unit check-examples check-man \
+        check-python check-mpi check-abi abi-baseline dist distcheck check-package \
         check-install check-asan install install-shared install-static install-includes \
-        install-pc uninstall clean fuzz fuzz-build
+        install-pc install-programs install-man install-python install-docs install-strip \
+        uninstall clean fuzz fuzz-build
 FORCE:
 
 # --- library -------------------------------------------------------------------------
-all: shared $(if $(filter 1,$(BUILD_STATIC)),static) examples
+all: shared $(if $(filter 1,$(BUILD_STATIC)),static) examples programs
 shared: $(SHLIB_REAL) $(SHLIB_MAJOR) $(SHLIB_DEV)
 static: $(STLIB)
 
@@ -236,14 +282,36 @@ $(SHLIB_DEV): $(SHLIB_MAJOR)
 # --- tests and bench -----------------------------------------------------------------
 CHECK_BIN  = $(release_CHECK)
 BENCH_BIN  = tests/bench
+BENCH_MPI_BIN = tests/bench_mpi
 BENCH_ARGS =
-tests: $(CHECK_BIN) $(BENCH_BIN)
+tests: $(CHECK_BIN) $(BENCH_BIN) $(if $(strip $(MPI_LIBS)),$(BENCH_MPI_BIN))
 
 $(BENCH_BIN): $(BUILD)/release/tests/bench.o $(STLIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(LDLIBS)
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(BENCH_ARGS)
+
+# The data-parallel benchmark (tests/bench_mpi.c, built when MPI is found):
+# `make bench-mpi` runs 1 process x 2 threads, then 2 ranks x 1 thread over
+# TCP (BENCH_MPIRUN), on the same global batches (docs/performance.md).
+BENCH_MPI_ARGS =
+BENCH_MPIRUN   = mpirun -np 2 --mca btl tcp,self
+$(BENCH_MPI_BIN): tests/bench_mpi.c $(STLIB) $(release_STAMP)
+	$(CC) $(examples_cflags) $(release_WARN) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(STLIB) -fopenmp $(ALL_LIB_LIBS) $(MPI_LIBS) $(LDLIBS)
+
+.PHONY: bench-mpi
+bench-mpi: $(if $(strip $(MPI_LIBS)),$(BENCH_MPI_BIN))
+	@test -n "$(strip $(MPI_LIBS))" || { echo "bench-mpi: no MPI found (mpicc)"; exit 1; }
+	OMP_NUM_THREADS=2 ./$(BENCH_MPI_BIN) --no-allreduce $(BENCH_MPI_ARGS)
+	OMP_NUM_THREADS=1 $(BENCH_MPIRUN) ./$(BENCH_MPI_BIN) $(BENCH_MPI_ARGS)
+
+# The picture folder generator of tests/examples/run.sh (pictures made at
+# test time, never committed).
+PHOTOS_BIN = $(BUILD)/release/tests/examples/photos
+$(PHOTOS_BIN): $(BUILD)/release/tests/examples/photos.o $(BUILD)/release/tests/ref_img.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIB_PC_LIBS) $(LDLIBS)
 
 # The PyTorch side of bench's I-JEPA step table, for a side-by-side comparison
 # (docs/performance.md); not part of make check. PYTHON_BENCH: the Python whose
@@ -271,11 +339,34 @@ EXAMPLE_OBJS    = $(patsubst %.c,$(BUILD)/release/%.o,$(EXAMPLE_SHARED))
 # Libraries the examples use themselves (PNG pictures, gzip'ed IDX files).
 EXAMPLE_LIBS    = $(shell $(PKG_CONFIG) --libs libpng16 2>/dev/null || echo -lpng16) -lz -lm
 EXAMPLE_RUNPATH = -Wl,-rpath,'$$ORIGIN/../lib' -Wl,--enable-new-dtags
-example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o $@ $< \
-                  $(EXAMPLE_AR) -Llib -lijepa $(EXAMPLE_LIBS) $(LDLIBS)
+# (every object among the prerequisites: the program's own, and for
+# ijepa-train(-mpi) its communication layer)
+example_link    = $(CC) $(CFLAGS) $(LDFLAGS) -fopenmp $(OPENMP_NO_RPATH) $(1) -o $@ \
+                  $(filter %.o,$^) $(EXAMPLE_AR) -Llib -lijepa $(EXAMPLE_LIBS) \
+                  $(if $(filter %-mpi,$@),$(MPI_LIBS)) $(LDLIBS)
 
-examples: $(EXAMPLES)
-programs: $(PROGRAMS)
+# ijepa-train-mpi: ijepa-train's objects with the Open MPI layer
+# examples/dist_mpi.c (MPI_CFLAGS, MPI_LIBS: see the top).
+EXAMPLES_MPI = $(if $(strip $(MPI_LIBS)),examples/ijepa-train-mpi)
+PROGRAMS_MPI = $(if $(strip $(MPI_LIBS)),$(BUILD)/release/bin/ijepa-train-mpi)
+
+examples: $(EXAMPLES) $(EXAMPLES_MPI)
+programs: $(PROGRAMS) $(PROGRAMS_MPI)
+
+examples/ijepa-train $(BUILD)/release/bin/ijepa-train: $(BUILD)/release/examples/dist_local.o
+
+$(BUILD)/release/examples/dist_mpi.o: examples/dist_mpi.c $(release_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(examples_cflags) $(release_WARN) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+examples/ijepa-train-mpi: $(BUILD)/release/examples/train.o $(BUILD)/release/examples/dist_mpi.o \
+                          $(EXAMPLE_AR) $(SHLIB_DEV)
+	$(call example_link,$(EXAMPLE_RUNPATH))
+
+$(BUILD)/release/bin/ijepa-train-mpi: $(BUILD)/release/examples/train.o \
+                                      $(BUILD)/release/examples/dist_mpi.o $(EXAMPLE_AR) $(SHLIB_DEV)
+	@mkdir -p $(@D)
+	$(call example_link,)
 
 $(EXAMPLE_AR): $(EXAMPLE_OBJS)
 	rm -f $@
@@ -323,14 +414,17 @@ CHECK_OMP_NUM_THREADS = 2
 # keeps the suite fast on a shared machine and costs nothing on a quiet one.
 CHECK_OMP_ENV = OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) OMP_WAIT_POLICY=passive
 
-# In order: headers, exported symbols, unit tests, example programs, Python,
-# install + consumer. Packages are not installed here (run `make deps`).
+# In order: headers, exported symbols, unit tests, example programs, manual
+# pages, Python, install + consumer. Packages are not installed here (run `make deps`).
 check: all tests
 	@$(MAKE) --no-print-directory check-headers
 	@$(MAKE) --no-print-directory check-symbols
+	@$(MAKE) --no-print-directory check-pins
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-examples
+	@$(MAKE) --no-print-directory check-man
 	@$(MAKE) --no-print-directory check-python
+	@$(MAKE) --no-print-directory check-mpi
 	@$(MAKE) --no-print-directory check-install
 
 check-headers:
@@ -345,9 +439,14 @@ check-unit: $(CHECK_BIN)
 	@echo "== unit tests (Check)"
 	$(CHECK_OMP_ENV) ./$(CHECK_BIN)
 
-check-examples: examples programs
-	@echo "== example programs (run in place, RUNPATH, examples/ijepa-features)"
-	$(CHECK_OMP_ENV) $(SHELL) tests/examples/run.sh
+check-examples: examples programs $(PHOTOS_BIN)
+	@echo "== example programs (GNU options, RUNPATH, folders of pictures, examples/ijepa-features)"
+	$(CHECK_OMP_ENV) PHOTOS='$(PHOTOS_BIN)' $(SHELL) tests/examples/run.sh
+
+check-man: shared examples
+	@echo "== manual pages (groff and mandoc lint, options = --help, libijepa(3)'s program)"
+	CC='$(CC)' CFLAGS='$(CFLAGS)' CPPFLAGS='$(CPPFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    TOOLS='$(patsubst %,ijepa-%,$(INSTALL_TOOLS))' VERSION='$(VERSION)' $(SHELL) tests/man/run.sh
 
 # Python binding, Python examples vs C examples, docs/python.md snippets,
 # PyTorch parity and converter (tests/python/run.sh skips what it cannot run).
@@ -357,9 +456,44 @@ check-python: shared examples
 	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 \
 	    OMP_WAIT_POLICY=passive $(SHELL) tests/python/run.sh
 
-check-install: all
-	@echo "== install, pkg-config consumer, uninstall"
-	MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' $(SHELL) tests/install/run.sh
+# Data-parallel runs under mpirun against one process, C and Python
+# (tests/mpi/run.sh skips, saying why, without mpirun, ijepa-train-mpi or numpy).
+check-mpi: shared examples
+	@echo "== MPI tests (mpirun, $(PYTHON))"
+	PYTHON='$(PYTHON)' IJEPA_LIBRARY='$(CURDIR)/$(SHLIB_MAJOR)' PYTHONDONTWRITEBYTECODE=1 \
+	    OMP_WAIT_POLICY=passive $(SHELL) tests/mpi/run.sh
+
+check-install: all $(PHOTOS_BIN)
+	@echo "== install, pkg-config consumer, tools, man pages, Python, docs, uninstall"
+	MAKE='$(MAKE)' CC='$(CC)' CFLAGS='$(CFLAGS)' CPPFLAGS='$(CPPFLAGS)' LDFLAGS='$(LDFLAGS)' \
+	    PKG_CONFIG='$(PKG_CONFIG)' PYTHON='$(PYTHON)' PHOTOS='$(PHOTOS_BIN)' $(SHELL) tests/install/run.sh
+
+# --- ABI ------------------------------------------------------------------------
+# check-abi: the shared library against the committed baseline with abidiff
+# (any change to a function of the baseline fails; additions pass), then
+# check-pins (the values of the public constants, which abidiff cannot
+# see). abi-baseline records the baseline from the library as built: do it
+# when a release fixes the ABI, and commit the file. Both need the debug
+# information of the default CFLAGS (-g) and abigail-tools.
+ABI_BASELINE = abi/libijepa.so.$(MAJOR).abi
+ABIDW_FLAGS  = --headers-dir include/ijepa --drop-private-types --no-corpus-path --no-show-locs \
+               --type-id-style hash
+
+check-abi: $(SHLIB_REAL)
+	@echo "== ABI of $(SHLIB_REAL) against $(ABI_BASELINE) (abidiff)"
+	$(SHELL) tests/abi/check_abi.sh $(ABI_BASELINE) $(SHLIB_REAL)
+	@$(MAKE) --no-print-directory check-pins
+
+check-pins:
+	@echo "== pinned values of the public constants (tests/abi/pins.c)"
+	CC='$(CC)' $(SHELL) tests/abi/check_pins.sh
+
+abi-baseline: $(SHLIB_REAL)
+	@readelf -S $(SHLIB_REAL) | grep -q '\.debug_info' || \
+	    { echo "abi-baseline: $(SHLIB_REAL) has no debug information: build with -g" >&2; exit 1; }
+	@mkdir -p $(dir $(ABI_BASELINE))
+	abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHLIB_REAL)
+	@echo "abi-baseline: wrote $(ABI_BASELINE) ($$(grep -c '<elf-symbol ' $(ABI_BASELINE)) symbols): commit it"
 
 # A LeakSanitizer suppression file is used only if it exists (none is needed
 # with oneDNN 2.6 + libgomp today); it must name exactly the foreign libraries.
@@ -416,7 +550,30 @@ fuzz: fuzz-build
 
 # --- install -------------------------------------------------------------------
 # DESTDIR is only prepended here; installed files never contain it.
-install: install-shared $(if $(filter 1,$(BUILD_STATIC)),install-static) install-includes install-pc
+#
+# The tools installed: the programs a user of the library runs on their own
+# data, each with a section-1 manual page. ijepa-demo (what `make demo`
+# runs: a fixed Fashion-MNIST experiment writing ./demo-out, made of what
+# ijepa-train and ijepa-probe do) and ijepa-features (the README's first
+# program, whose value is its source: installed as a documentation example,
+# examples/features.c, which builds against the installed library with
+# pkg-config; ijepa-extract does the same work on files and folders) stay
+# in the source tree.
+INSTALL_TOOLS = train extract probe
+MAN1_PAGES    = $(patsubst %,man/ijepa-%.1,$(INSTALL_TOOLS))
+MAN3_PAGES    = $(sort $(wildcard man/*.3))
+PYTHON_MODULES = python/ijepa.py python/ijepa_convert.py
+# Documentation, under $(DOCDIR) as in the tree (README.md's links work).
+DOC_FILES     = README.md CHANGELOG.md CITATION.cff LICENSE
+DOC_DOCS      = $(sort $(wildcard docs/*.md))
+DOC_EXAMPLES  = examples/features.c
+
+install: install-shared $(if $(filter 1,$(BUILD_STATIC)),install-static) install-includes install-pc \
+         install-programs install-man install-python install-docs
+
+# GNU's install-strip: the same, with the programs and library stripped.
+install-strip:
+	$(MAKE) INSTALL_PROGRAM='$(INSTALL_PROGRAM) -s' install
 
 install-shared: $(SHLIB_REAL)
 	$(INSTALL) -d -m 755 $(DESTDIR)$(LIBDIR)
@@ -451,7 +608,43 @@ install-pc: pkgconfig/ijepa.pc.in
 	    pkgconfig/ijepa.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ijepa.pc
 
+install-programs: $(patsubst %,$(BUILD)/release/bin/ijepa-%,$(INSTALL_TOOLS))
+	$(INSTALL) -d -m 755 $(DESTDIR)$(BINDIR)
+	$(INSTALL_PROGRAM) -m 755 $^ $(DESTDIR)$(BINDIR)/
+
+# The pages carry @VERSION@ in their title line: the version goes there.
+install-man: $(MAN1_PAGES) $(MAN3_PAGES)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(MAN3DIR)
+	for f in $(MAN1_PAGES); do \
+	    sed 's/@VERSION@/$(VERSION)/g' $$f > $(DESTDIR)$(MAN1DIR)/$${f##*/} && \
+	    chmod 644 $(DESTDIR)$(MAN1DIR)/$${f##*/} || exit 1; done
+	for f in $(MAN3_PAGES); do \
+	    sed 's/@VERSION@/$(VERSION)/g' $$f > $(DESTDIR)$(MAN3DIR)/$${f##*/} && \
+	    chmod 644 $(DESTDIR)$(MAN3DIR)/$${f##*/} || exit 1; done
+
+install-python: $(PYTHON_MODULES)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(PYTHONDIR)
+	$(INSTALL_DATA) $(PYTHON_MODULES) $(DESTDIR)$(PYTHONDIR)/
+
+install-docs: $(DOC_FILES) $(DOC_DOCS) $(DOC_EXAMPLES)
+	$(INSTALL) -d -m 755 $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL_DATA) $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL_DATA) $(DOC_DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	$(INSTALL_DATA) $(DOC_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# Exactly what install put (and the byte code Python may have cached for
+# the two modules); the directories that are libijepa's own, if empty.
 uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/ijepa-,$(INSTALL_TOOLS)) \
+	      $(addprefix $(DESTDIR)$(MAN1DIR)/,$(notdir $(MAN1_PAGES))) \
+	      $(addprefix $(DESTDIR)$(MAN3DIR)/,$(notdir $(MAN3_PAGES))) \
+	      $(addprefix $(DESTDIR)$(PYTHONDIR)/,$(notdir $(PYTHON_MODULES)))
+	rm -f $(foreach m,$(basename $(notdir $(PYTHON_MODULES))),$(DESTDIR)$(PYTHONDIR)/__pycache__/$(m).*.pyc)
+	rmdir $(DESTDIR)$(PYTHONDIR)/__pycache__ 2>/dev/null || true
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOC_DOCS))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(DOC_EXAMPLES)))
+	rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHLIB_REAL)) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libijepa.so \
@@ -460,13 +653,44 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/ijepa/,$(notdir $(HEADERS)))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/ijepa 2>/dev/null || true
 
+# --- release tarball -------------------------------------------------------------
+# dist: libijepa-VERSION.tar.gz of exactly the files git tracks, as they are
+# in the working tree (committed or not; a warning says when it is not HEAD),
+# under libijepa-VERSION/. Needs a git checkout. distcheck: unpack it
+# elsewhere, build, make check (IJEPA_NO_DEPS=1, without Fashion-MNIST),
+# install into a DESTDIR, uninstall, and check that nothing is left and the
+# unpacked tree changed only by build products (tests/dist/distcheck.sh).
+DIST_NAME    = libijepa-$(VERSION)
+DIST_TARBALL = $(DIST_NAME).tar.gz
+
+dist:
+	@git rev-parse --is-inside-work-tree > /dev/null 2>&1 || \
+	    { echo "make dist: not a git checkout: the tarball is made of the files git tracks" >&2; exit 1; }
+	@tree=$$(git -c user.name=dist -c user.email=dist@localhost stash create 2>/dev/null); \
+	if [ -n "$$tree" ]; then \
+	    echo "make dist: warning: tracked files have uncommitted changes: the tarball holds them" >&2; \
+	fi; \
+	git archive --format=tar --prefix=$(DIST_NAME)/ $${tree:-HEAD} | gzip -n -9 > $(DIST_TARBALL).tmp && \
+	mv -f $(DIST_TARBALL).tmp $(DIST_TARBALL)
+	@echo "make dist: wrote $(DIST_TARBALL) ($$(tar -tzf $(DIST_TARBALL) | grep -c -v '/$$') files)"
+
+distcheck: dist
+	MAKE='$(MAKE)' $(SHELL) tests/dist/distcheck.sh $(DIST_TARBALL)
+
+# check-package: the tarball of make dist packaged as a Debian maintainer
+# would (a debian/ directory written in a temporary copy, never in the
+# tree), built with dpkg-buildpackage, linted with lintian --pedantic, blhc
+# and hardening-check (tests/package/run.sh; about 2.5 minutes here).
+check-package: dist
+	MAKE='$(MAKE)' $(SHELL) tests/package/run.sh $(DIST_TARBALL)
+
 # --- clean ---------------------------------------------------------------------
 # (also what older trees built beside the sources and in build-asan/, build-fuzz/)
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 	rm -f lib/libijepa.so lib/libijepa.so.* lib/libijepa.a lib/*.o lib/*.d
-	rm -f $(CHECK_BIN) $(BENCH_BIN) tests/check_ijepa_asan tests/*.o tests/*.d
+	rm -f $(CHECK_BIN) $(BENCH_BIN) $(BENCH_MPI_BIN) tests/check_ijepa_asan tests/*.o tests/*.d
 	rm -f $(EXAMPLES) examples/*.o examples/*.d $(filter-out %.c %.h,$(wildcard examples/ijepa-*))
 
 -include $(wildcard $(BUILD)/*/lib/*.d $(BUILD)/*/tests/*.d $(BUILD)/*/tests/fuzz/*.d \
-                    $(BUILD)/*/examples/*.d)
+                    $(BUILD)/*/tests/examples/*.d $(BUILD)/*/examples/*.d)

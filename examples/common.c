@@ -19,7 +19,7 @@ void ex_check(int rc)
     if (rc >= 0)
         return;
     fprintf(stderr, "%s: %s: %s\n", ex_prog, ijepa_status_string(rc), ijepa_last_error());
-    exit(1);
+    exit(EX_EXIT_FAILURE);
 }
 
 void ex_usage_error(const char *fmt, ...)
@@ -30,28 +30,178 @@ void ex_usage_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, " (see %s --help)\n", ex_prog);
-    exit(2);
+    exit(EX_EXIT_USAGE);
+}
+
+void ex_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", ex_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EX_EXIT_FAILURE);
+}
+
+// --- the command line ----------------------------------------------------------------
+
+/* Exit 0 after --help or --version, or 1 if their text could not be written
+ * (a closed pipe, a full disk). */
+static void exit_after_output(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: write error: %s\n", ex_prog, strerror(errno));
+        exit(EX_EXIT_FAILURE);
+    }
+    exit(EX_EXIT_OK);
+}
+
+void ex_args_init(ex_args *a, int argc, char **argv, void (*usage)(FILE *f))
+{
+    memset(a, 0, sizeof *a);
+    a->argc = argc;
+    a->argv = argv;
+    a->i = 1;
+    a->usage = usage;
+}
+
+int ex_args_next(ex_args *a)
+{
+    if (a->i >= a->argc)
+        return 0;
+    const char *arg = a->argv[a->i++];
+    if (!strcmp(arg, "--")) { /* the end of the options; no program takes operands */
+        if (a->i < a->argc)
+            ex_usage_error("unexpected argument '%s'", a->argv[a->i]);
+        return 0;
+    }
+    if (strncmp(arg, "--", 2) && strcmp(arg, "-h"))
+        ex_usage_error("unexpected argument '%s'", arg);
+    const char *eq = strchr(arg, '=');
+    a->opt = arg;
+    a->inline_value = NULL;
+    if (eq) {
+        const size_t n = (size_t)(eq - arg);
+        if (n >= sizeof a->name)
+            ex_usage_error("unknown option '%.*s'", (int)n, arg);
+        memcpy(a->name, arg, n);
+        a->name[n] = '\0';
+        a->opt = a->name;
+        a->inline_value = eq + 1;
+    }
+    if (ex_flag(a, "--help") || ex_flag(a, "-h")) {
+        a->usage(stdout);
+        exit_after_output();
+    }
+    if (ex_flag(a, "--version")) {
+        ex_print_version(stdout);
+        exit_after_output();
+    }
+    return 1;
+}
+
+int ex_flag(ex_args *a, const char *name)
+{
+    if (strcmp(a->opt, name))
+        return 0;
+    if (a->inline_value)
+        ex_usage_error("option %s takes no value (got '%s')", name, a->inline_value);
+    return 1;
+}
+
+const char *ex_value(ex_args *a, const char *name)
+{
+    if (strcmp(a->opt, name))
+        return NULL;
+    if (a->inline_value)
+        return a->inline_value;
+    if (a->i >= a->argc)
+        ex_usage_error("option %s needs a value", name);
+    return a->argv[a->i++];
+}
+
+void ex_renamed(ex_args *a, const char *old_name, const char *new_name)
+{
+    if (!strcmp(a->opt, old_name))
+        ex_usage_error("option %s is now called %s", old_name, new_name);
+}
+
+void ex_unknown(ex_args *a)
+{
+    ex_usage_error("unknown option '%s'", a->opt);
+}
+
+void ex_print_version(FILE *f)
+{
+    fprintf(f, "%s (libijepa) %s\n", ex_prog, ijepa_version_string());
+    if (strcmp(ijepa_version_string(), IJEPA_VERSION_STRING))
+        fprintf(f, "built with libijepa %s\n", IJEPA_VERSION_STRING);
+    fprintf(f, "Copyright (c) 2026 The libijepa authors.\n"
+               "License MIT: <https://opensource.org/licenses/MIT>.\n"
+               "This is free software: you are free to change and redistribute it.\n"
+               "There is NO WARRANTY, to the extent permitted by law.\n");
+}
+
+void ex_print_exit_status(FILE *f)
+{
+    fprintf(f, "exit status:\n"
+               "  0  success\n"
+               "  1  failure (unreadable data or checkpoint, library error, cannot write)\n"
+               "  2  bad command line (unknown option, bad or missing value)\n");
+}
+
+// --- numbers -------------------------------------------------------------------------------
+
+/* Length of the run of decimal digits at s. */
+static size_t digits(const char *s)
+{
+    size_t n = 0;
+    while (s[n] >= '0' && s[n] <= '9')
+        n++;
+    return n;
 }
 
 int64_t ex_int(const char *option, const char *value, int64_t lo, int64_t hi)
 {
+    const char *s = value + (value[0] == '-');
+    const size_t n = digits(s);
+    if (n == 0 || s[n] != '\0')
+        ex_usage_error("%s: '%s' is not a whole number", option, value);
     char *end;
     errno = 0;
     const long long v = strtoll(value, &end, 10);
-    if (end == value || *end || errno || v < lo || v > hi)
-        ex_usage_error("%s '%s' is not an integer in [%lld, %lld]", option, value,
-                       (long long)lo, (long long)hi);
+    if (errno == ERANGE || v < lo || v > hi)
+        ex_usage_error("%s: '%s' is out of range: %lld to %lld", option, value, (long long)lo,
+                       (long long)hi);
     return (int64_t)v;
 }
 
 double ex_float(const char *option, const char *value, double lo, double hi)
 {
-    char *end;
-    const double v = strtod(value, &end);
-    if (end == value || *end || !(v >= lo && v <= hi))
-        ex_usage_error("%s '%s' is not a number in [%g, %g]", option, value, lo, hi);
+    /* [-] digits [. digits] [e [+-] digits], with a digit before or after the point */
+    const char *s = value + (value[0] == '-');
+    size_t n = digits(s), mant = n;
+    if (s[n] == '.') {
+        const size_t f = digits(s + n + 1);
+        mant += f;
+        n += 1 + f;
+    }
+    if (mant > 0 && (s[n] == 'e' || s[n] == 'E')) {
+        const size_t sign = s[n + 1] == '-' || s[n + 1] == '+';
+        const size_t e = digits(s + n + 1 + sign);
+        n = e ? n + 1 + sign + e : 0;
+    }
+    if (mant == 0 || n == 0 || s[n] != '\0')
+        ex_usage_error("%s: '%s' is not a number", option, value);
+    errno = 0;
+    const double v = strtod(value, NULL);
+    if (!(v >= lo && v <= hi) || (errno == ERANGE && v != 0))
+        ex_usage_error("%s: '%s' is out of range: %g to %g", option, value, lo, hi);
     return v;
 }
+
+// --- configs ----------------------------------------------------------------------------
 
 void ex_set(ijepa_config *cfg, const char *setting)
 {
@@ -59,6 +209,54 @@ void ex_set(ijepa_config *cfg, const char *setting)
         ex_usage_error("--set '%s' is not key=value", setting);
     if (ijepa_config_from_text(cfg, setting) < 0)
         ex_usage_error("--set %s: %s", setting, ijepa_last_error());
+}
+
+void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls)
+{
+    for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
+        const int32_t key = ijepa_config_key_at(i);
+        if (ijepa_config_key_class(key) != cls)
+            continue;
+        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
+            int64_t v;
+            CHECK(ijepa_config_get_int(src, key, &v));
+            CHECK(ijepa_config_set_int(dst, key, v));
+        } else {
+            double v;
+            CHECK(ijepa_config_get_float(src, key, &v));
+            CHECK(ijepa_config_set_float(dst, key, v));
+        }
+    }
+}
+
+int64_t ex_size(const char *option, const char *value)
+{
+    char *end;
+    errno = 0;
+    const double v = strtod(value, &end);
+    double scale = 1;
+    if (*end && !end[1]) {
+        const char *units = "KMGT", *u = strchr(units, *end);
+        if (u && *end) {
+            scale = ldexp(1.0, 10 * (int)(u - units + 1));
+            end++;
+        }
+    }
+    const double bytes = v * scale;
+    if (end == value || *end || errno || !(bytes >= 0) || bytes >= 0x1p62 || value[0] == '-')
+        ex_usage_error("%s '%s' is not a size (bytes, or a number with K, M, G or T)", option,
+                       value);
+    return (int64_t)bytes;
+}
+
+void ex_check_memory(const char *what, int64_t bytes, int64_t limit)
+{
+    if (limit <= 0 || bytes <= limit)
+        return;
+    fprintf(stderr, "%s: %s would need %.2f GiB of memory, more than the limit of %.2f GiB; "
+                    "raise it with --max-memory SIZE (0: no limit)\n",
+            ex_prog, what, (double)bytes / 1073741824.0, (double)limit / 1073741824.0);
+    exit(1);
 }
 
 void ex_print_presets(FILE *f)
@@ -79,7 +277,7 @@ void *ex_malloc(size_t n)
     void *p = calloc(1, n ? n : 1);
     if (!p) {
         fprintf(stderr, "%s: out of memory (%zu bytes)\n", ex_prog, n);
-        exit(1);
+        exit(EX_EXIT_FAILURE);
     }
     return p;
 }
@@ -88,7 +286,7 @@ void ex_mkdir(const char *dir)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: cannot create %s: %s\n", ex_prog, dir, strerror(errno));
-        exit(1);
+        exit(EX_EXIT_FAILURE);
     }
 }
 

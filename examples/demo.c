@@ -31,50 +31,48 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: ijepa-demo [--fmnist DIR] [--steps N] [--out DIR] [--probe-train N]\n"
         "                  [--probe-epochs E]\n"
-        "  --fmnist DIR        Fashion-MNIST's IDX files in DIR (default " FMNIST_DEFAULT_DIR ")\n"
+        "       ijepa-demo --help | --version\n"
+        "What `make demo` runs: pretrain on Fashion-MNIST, then compare linear probes.\n"
+        "  --fmnist DIR        Fashion-MNIST's IDX files in DIR (default $IJEPA_FMNIST_DIR,\n"
+        "                      or " FMNIST_DEFAULT_DIR ")\n"
         "  --steps N           pretraining steps (default %d)\n"
         "  --out DIR           log.csv, loss.png, masks.png, checkpoint.safetensors (default demo-out)\n"
         "  --probe-train N     fit the probes on the first N training images (default %d; 0: all)\n"
-        "  --probe-epochs E    logistic-regression epochs per fit (default %d)\n",
+        "  --probe-epochs E    logistic-regression epochs per fit (default %d)\n"
+        "  --help              print this help and exit\n"
+        "  --version           print the version and exit\n",
         DEMO_STEPS, PROBE_TRAIN, PROBE_EPOCHS);
+    ex_print_exit_status(f);
 }
 
 int main(int argc, char **argv)
 {
     ex_prog = "ijepa-demo";
-    const char *dir = FMNIST_DEFAULT_DIR, *out = "demo-out";
+    const char *dir = fmnist_default_dir(), *out = "demo-out";
     int64_t steps = DEMO_STEPS, probe_train = PROBE_TRAIN;
     int probe_epochs = PROBE_EPOCHS;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (strncmp(a, "--", 2)) {
-            ex_usage_error("unexpected argument '%s'", a);
-        } else if (!v) {
-            ex_usage_error("%s needs a value", a);
-        }
-        i++;
-        if (!strcmp(a, "--fmnist"))
+    ex_args a;
+    ex_args_init(&a, argc, argv, usage);
+    while (ex_args_next(&a)) {
+        const char *v;
+        if ((v = ex_value(&a, "--fmnist")))
             dir = v;
-        else if (!strcmp(a, "--steps"))
-            steps = ex_int(a, v, 1, (int64_t)1 << 40);
-        else if (!strcmp(a, "--out"))
+        else if ((v = ex_value(&a, "--steps")))
+            steps = ex_int(a.opt, v, 1, (int64_t)1 << 40);
+        else if ((v = ex_value(&a, "--out")))
             out = v;
-        else if (!strcmp(a, "--probe-train"))
-            probe_train = ex_int(a, v, 0, INT64_MAX);
-        else if (!strcmp(a, "--probe-epochs"))
-            probe_epochs = (int)ex_int(a, v, 1, 10000);
+        else if ((v = ex_value(&a, "--probe-train")))
+            probe_train = ex_int(a.opt, v, 0, INT64_MAX);
+        else if ((v = ex_value(&a, "--probe-epochs")))
+            probe_epochs = (int)ex_int(a.opt, v, 1, 10000);
         else
-            ex_usage_error("unknown option %s", a);
+            ex_unknown(&a);
     }
     char err[512];
     fmnist train, test;
     if (fmnist_load(&train, dir, "train", err, sizeof err) != 0 ||
         fmnist_load(&test, dir, "t10k", err, sizeof err) != 0) {
-        fprintf(stderr, "ijepa-demo: %s (install dataset-fashion-mnist or pass --fmnist)\n", err);
-        return 1;
+        ex_fail("%s (install dataset-fashion-mnist, or pass --fmnist)", err);
     }
     if (probe_train <= 0 || probe_train > train.n)
         probe_train = train.n;
@@ -93,7 +91,7 @@ int main(int argc, char **argv)
            (int)ijepa_context_num_threads(ctx), (long long)steps, (long long)B);
     ex_feed feed;
     ex_feed_fmnist(&feed, &train, cfg);
-    const ex_train_opts opts = {steps, out, NULL, 0, 0};
+    const ex_train_opts opts = {steps, out, NULL, 0, 0, NULL};
     ex_train_result res;
     ijepa_trainer *tr = ex_train(ctx, cfg, &feed, &opts, &res);
     ex_feed_free(&feed);
@@ -135,10 +133,9 @@ int main(int argc, char **argv)
     printf("%-46s %11.2f%%\n", "raw pixels", pp.test_acc);
     const double base = pstd > 0 && po.test_acc > pr.test_acc ? po.test_acc : pr.test_acc;
     printf("\nI-JEPA - best untrained: %+.2f points. Pretraining: %.0f s, %.1f images/s, "
-           "loss %.4f -> %.4f; total %.0f s.\nOutputs in %s/: log.csv, loss.png, masks.png, "
-           "checkpoint.safetensors\n",
+           "loss %.4f -> %.4f; total %.0f s.\nOutputs in %s/: %s%s\n",
            pj.test_acc - base, res.seconds, res.images_per_s, res.first_loss,
-           res.last_loss, ex_now() - t0, out);
+           res.last_loss, ex_now() - t0, out, res.files, res.note);
     ijepa_encoder_free(rnd);
     ijepa_config_free(rcfg);
     ijepa_trainer_free(tr);

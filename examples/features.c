@@ -1,14 +1,15 @@
 /*
  * ijepa-features: the features of one image under a trained encoder.
  *
- *     ijepa-features IMAGE CHECKPOINT
+ *     ijepa-features [--max-memory GIB] IMAGE CHECKPOINT
  *
  * Loads the target encoder of a libijepa checkpoint (ijepa-train --out DIR
  * writes DIR/checkpoint.safetensors) with the configuration stored in the
  * file, decodes a PNG or JPEG image, puts it through that configuration's
  * evaluation transform (resize, centre crop, normalisation), runs the
- * encoder and prints the average of its token features. Public API only;
- * against an installed library:
+ * encoder and prints the average of its token features. A model needing
+ * more than GIB GiB (default 8; 0: no limit) is refused before anything is
+ * allocated. Public API only; against an installed library:
  *
  *     cc -std=c11 features.c -o features $(pkg-config --cflags --libs ijepa)
  */
@@ -27,9 +28,17 @@ static int failed(const char *what, int rc)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
+    double max_gib = 8;
+    char *end = "";
+    if (argc == 5 && !strcmp(argv[1], "--max-memory")) {
+        max_gib = strtod(argv[2], &end);
+        argc -= 2;
+        argv += 2;
+    }
+    if (argc != 3 || *end || !(max_gib >= 0)) {
         const int help = argc == 2 && !strcmp(argv[1], "--help");
-        fprintf(help ? stdout : stderr, "usage: ijepa-features IMAGE CHECKPOINT\n");
+        fprintf(help ? stdout : stderr,
+                "usage: ijepa-features [--max-memory GIB] IMAGE CHECKPOINT\n");
         return help ? 0 : 2;
     }
     ijepa_checkpoint *ck = NULL;
@@ -50,6 +59,18 @@ int main(int argc, char **argv)
         (rc = ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0)) < 0 ||
         (rc = ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, 1)) < 0) {
         failed("config", rc);
+        goto out;
+    }
+    /*    Before allocating anything: does the file hold every tensor of
+     *    that encoder, with its shape, and how much memory would it take? */
+    int64_t bytes;
+    if ((rc = ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes)) < 0) {
+        failed("ijepa_checkpoint_check_encoder", rc);
+        goto out;
+    }
+    if (max_gib > 0 && (double)bytes > max_gib * 1073741824.0) {
+        fprintf(stderr, "ijepa-features: the encoder would need %.2f GiB, more than "
+                        "--max-memory %g\n", (double)bytes / 1073741824.0, max_gib);
         goto out;
     }
     if ((rc = ijepa_context_create(&ctx)) < 0 ||

@@ -36,6 +36,8 @@ static uint8_t *idx_read(const char *path, int want_ndim, uint32_t dims[3], char
         snprintf(err, errlen, "%s: not an IDX file of %d-D unsigned bytes", path, want_ndim);
         goto done;
     }
+    /* each dimension, and their product after each step, within 2^31: three
+     * dimensions of up to 10^7 would overflow 64 bits otherwise */
     uint64_t total = 1;
     for (int i = 0; i < want_ndim; i++) {
         if (idx_read_u32(f, &dims[i]) != 0 || dims[i] == 0 || dims[i] > 10000000) {
@@ -43,10 +45,10 @@ static uint8_t *idx_read(const char *path, int want_ndim, uint32_t dims[3], char
             goto done;
         }
         total *= dims[i];
-    }
-    if (total > ((uint64_t)1 << 31)) {
-        snprintf(err, errlen, "%s: too large", path);
-        goto done;
+        if (total > ((uint64_t)1 << 31)) {
+            snprintf(err, errlen, "%s: too large", path);
+            goto done;
+        }
     }
     data = malloc((size_t)total);
     if (!data) {
@@ -61,6 +63,12 @@ static uint8_t *idx_read(const char *path, int want_ndim, uint32_t dims[3], char
 done:
     gzclose(f);
     return data;
+}
+
+const char *fmnist_default_dir(void)
+{
+    const char *dir = getenv("IJEPA_FMNIST_DIR");
+    return dir && *dir ? dir : FMNIST_DEFAULT_DIR;
 }
 
 int fmnist_load(fmnist *ds, const char *dir, const char *split, char *err, size_t errlen)
@@ -84,6 +92,14 @@ int fmnist_load(fmnist *ds, const char *dir, const char *split, char *err, size_
         free(ds->labels);
         return -1;
     }
+    for (uint32_t i = 0; i < dl[0]; i++)
+        if (ds->labels[i] > 9) { /* the probe indexes its 10 classes with them */
+            snprintf(err, errlen, "%s: label %u of image %u is not a class 0-9", dir,
+                     ds->labels[i], i);
+            free(ds->pixels);
+            free(ds->labels);
+            return -1;
+        }
     ds->n = di[0];
     ds->rows = di[1];
     ds->cols = di[2];
@@ -105,9 +121,8 @@ void fmnist_transform(const fmnist *ds, int64_t i, const ijepa_config *cfg, int 
     int64_t chans;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &chans));
     if (chans != 1) {
-        fprintf(stderr, "%s: Fashion-MNIST images have 1 channel, the config's in_chans is "
-                        "%lld\n", ex_prog, (long long)chans);
-        exit(2);
+        ex_usage_error("Fashion-MNIST images have 1 channel, the encoder's in_chans is %lld",
+                       (long long)chans);
     }
     ijepa_image *img;
     CHECK(ijepa_image_from_pixels(&img, ds->pixels + i * ds->rows * ds->cols, ds->cols,
@@ -163,13 +178,18 @@ linprobe_result fmnist_probe(ijepa_encoder *enc, const fmnist *train_all, const 
         for (int64_t i = 0; i < test->n * d; i++)
             xte[i] = (float)test->pixels[i] / 255.0f;
     }
+    int32_t *ytr = ex_malloc((size_t)train->n * sizeof *ytr);
+    int32_t *yte = ex_malloc((size_t)test->n * sizeof *yte);
+    for (int64_t i = 0; i < train->n; i++)
+        ytr[i] = train->labels[i];
+    for (int64_t i = 0; i < test->n; i++)
+        yte[i] = test->labels[i];
     linprobe_result r;
     const int64_t nval = train->n / 6 < 10000 ? train->n / 6 : 10000;
-    if (linprobe_run(xtr, train->labels, train->n, xte, test->labels, test->n, d, 10, nval,
-                     epochs, &r) != 0) {
-        fprintf(stderr, "%s: out of memory in the linear probe\n", ex_prog);
-        exit(1);
-    }
+    if (linprobe_run(xtr, ytr, train->n, xte, yte, test->n, d, 10, nval, epochs, &r) != 0)
+        ex_fail("out of memory in the linear probe");
+    free(ytr);
+    free(yte);
     free(xtr);
     free(xte);
     return r;

@@ -15,7 +15,19 @@
 
 #include "linprobe.h"
 
+/* Where Debian's dataset-fashion-mnist puts the files. */
 #define FMNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
+
+/* The default Fashion-MNIST directory of the programs: the environment
+ * variable IJEPA_FMNIST_DIR if it is set and not empty, else
+ * FMNIST_DEFAULT_DIR. (The tests point it elsewhere to run as on a machine
+ * without the dataset.) */
+const char *fmnist_default_dir(void);
+
+/* The --help line of the programs' --fmnist option. */
+#define FMNIST_HELP \
+    "  --fmnist DIR     Fashion-MNIST's IDX files in DIR (default $IJEPA_FMNIST_DIR, or\n" \
+    "                   " FMNIST_DEFAULT_DIR ": Debian's dataset-fashion-mnist)\n"
 
 typedef struct fmnist {
     int64_t n;          /* images */

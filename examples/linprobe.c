@@ -28,7 +28,7 @@ static void lp_standardise(float *x, int64_t n, int64_t nfit, int64_t d, float *
 }
 
 /* Train W [C, d+1] (bias last) on rows idx[0..n) of x. */
-static void lp_fit(const float *x, const uint8_t *y, const int64_t *idx, int64_t n, int64_t d,
+static void lp_fit(const float *x, const int32_t *y, const int64_t *idx, int64_t n, int64_t d,
                    int C, double wd, int epochs, double *W)
 {
     const int64_t P = (int64_t)C * (d + 1), bs = 256;
@@ -94,7 +94,7 @@ done:
     free(perm);
 }
 
-static double lp_accuracy(const float *x, const uint8_t *y, const int64_t *idx, int64_t n,
+static double lp_accuracy(const float *x, const int32_t *y, const int64_t *idx, int64_t n,
                           int64_t d, int C, const double *W)
 {
     int64_t correct = 0;
@@ -117,8 +117,8 @@ static double lp_accuracy(const float *x, const uint8_t *y, const int64_t *idx, 
     return 100.0 * (double)correct / (double)n;
 }
 
-int linprobe_run(float *xtr, const uint8_t *ytr, int64_t ntr, float *xte,
-                 const uint8_t *yte, int64_t nte, int64_t d, int C, int64_t nval,
+int linprobe_run(float *xtr, const int32_t *ytr, int64_t ntr, float *xte,
+                 const int32_t *yte, int64_t nte, int64_t d, int C, int64_t nval,
                  int epochs, linprobe_result *res)
 {
     static const double wds[] = {0.0, 1e-4, 1e-3, 1e-2};

@@ -16,12 +16,12 @@ typedef struct linprobe_result {
 } linprobe_result;
 
 /*
- * Probe features xtr [ntr, d] (labels ytr) and xte [nte, d]; both are
+ * Probe features xtr [ntr, d] (labels ytr in [0, C)) and xte [nte, d]; both are
  * standardised in place with training statistics. The last nval training
  * rows choose the weight decay among {0, 1e-4, 1e-3, 1e-2}. Returns 0, -1 on
  * allocation failure.
  */
-int linprobe_run(float *xtr, const uint8_t *ytr, int64_t ntr, float *xte, const uint8_t *yte,
+int linprobe_run(float *xtr, const int32_t *ytr, int64_t ntr, float *xte, const int32_t *yte,
                  int64_t nte, int64_t d, int C, int64_t nval, int epochs, linprobe_result *res);
 
 #endif

@@ -10,7 +10,12 @@
  * through the library's transform of that configuration. Writes to --out:
  * log.csv, loss.png, masks.png and checkpoint.safetensors (both encoders,
  * predictor, optimizer state, step and configuration: docs/checkpoint.md).
- * ijepa-probe --weights OUT/checkpoint.safetensors scores what it learnt.
+ * ijepa-probe --run OUT scores what it learnt.
+ *
+ * Under mpirun it trains data-parallel, one rank per process, with the same
+ * result as one process (docs/distributed.md): the MPI layer is
+ * examples/dist_mpi.c, linked into ijepa-train-mpi; ijepa-train started by
+ * mpirun runs that program in its place (examples/dist_local.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <omp.h>
@@ -19,8 +24,27 @@
 #include <string.h>
 
 #include "common.h"
+#include "dist.h"
 #include "fmnist.h"
 #include "trainloop.h"
+
+/* The options that change the configuration, in their order. */
+static void set_options(ijepa_config *cfg, int64_t batch, int64_t seed, double crop,
+                        const char *const *sets, int nsets)
+{
+    if (batch > 0)
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
+    if (seed >= 0)
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
+    if (crop > 0) {
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_TRAIN));
+        CHECK(ijepa_config_set_float(cfg, IJEPA_CFG_DATA_CROP_SCALE_MIN, crop));
+    } else if (crop == 0) {
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_EVAL));
+    }
+    for (int i = 0; i < nsets; i++)
+        ex_set(cfg, sets[i]);
+}
 
 static void usage(FILE *f)
 {
@@ -28,9 +52,12 @@ static void usage(FILE *f)
         "usage: ijepa-train [--fmnist DIR | --data DIR] [--preset NAME] [--set KEY=VALUE]...\n"
         "                   [--steps N | --epochs E] [--batch B] [--seed S] [--crop S]\n"
         "                   [--limit N] [--threads T] [--out DIR] [--save-every K]\n"
-        "                   [--resume PATH] [--quiet]\n"
+        "                   [--resume PATH] [--max-memory SIZE] [--quiet] [--check-every K]\n"
+        "                   [--mpi-timeout S]\n"
+        "       ijepa-train --help | --version\n"
+        "Pretrain a Vision Transformer with I-JEPA (libijepa).\n"
         "data (one of):\n"
-        "  --fmnist DIR     Fashion-MNIST's IDX files in DIR (default " FMNIST_DEFAULT_DIR ")\n"
+        FMNIST_HELP
         "  --data DIR       every .png/.jpg/.jpeg below DIR; a bad file stops the run with its\n"
         "                   name (--set data_on_error=1 skips and counts it instead)\n"
         "configuration (applied in this order):\n"
@@ -50,68 +77,83 @@ static void usage(FILE *f)
         "  --save-every K   also save the checkpoint every K steps, atomically\n"
         "  --resume PATH    continue the run saved in PATH: its configuration, then the\n"
         "                   options above (keys that define the model must not change); to\n"
-        "                   --steps N (default: the file's total_steps). With the same data,\n"
-        "                   options and threads it gives the bits of the uninterrupted run\n"
+        "                   --steps N (default: the file's total_steps). Runtime keys\n"
+        "                   (batch_size, data_* limits, workers) are this command line's\n"
+        "                   (--preset, --batch, --set), not the file's. With the same data,\n"
+        "                   options and threads it gives the bits of the uninterrupted run;\n"
+        "                   with --out, log.csv continues (rows past the saved step go)\n"
+        EX_MAX_MEMORY_HELP
         "  --quiet          no progress output\n"
+        "  --help           print this help and exit\n"
+        "  --version        print the version and exit\n"
+        "data-parallel, under mpirun (docs/distributed.md; --batch is the global batch,\n"
+        "--threads the threads of each rank; rank 0 prints and writes --out):\n"
+        "  --check-every K  compare the ranks' states every K steps (default 1000; 0: only\n"
+        "                   at the start and the end)\n"
+        "  --mpi-timeout S  give up when the other ranks have not answered for S seconds\n"
+        "                   plus 4 x the longest step (default 600; 0: wait forever)\n"
+        "An option's value may also follow an '=': --steps=100.\n"
         "presets:\n");
     ex_print_presets(f);
+    ex_print_exit_status(f);
 }
 
 int main(int argc, char **argv)
 {
     ex_prog = "ijepa-train";
+    ex_dist *dist = ex_dist_init(&argc, &argv); /* NULL: this process trains alone */
     const char *fmnist_dir = NULL, *data_dir = NULL, *preset = NULL, *out = NULL;
     const char *resume = NULL, *sets[256];
     int64_t steps = 0, batch = 0, seed = -1, limit = 0, threads = 0, save_every = 0;
+    int64_t max_memory = EX_MAX_MEMORY_DEFAULT;
+    int64_t check_every = -1;
+    double mpi_timeout = -1;
     double epochs = 0, crop = -1;
     int quiet = 0, nsets = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--quiet")) {
+    ex_args a;
+    ex_args_init(&a, argc, argv, usage);
+    while (ex_args_next(&a)) {
+        const char *v;
+        if (ex_flag(&a, "--quiet"))
             quiet = 1;
-            continue;
-        } else if (strncmp(a, "--", 2)) {
-            ex_usage_error("unexpected argument '%s'", a);
-        } else if (!v) {
-            ex_usage_error("%s needs a value", a);
-        }
-        i++;
-        if (!strcmp(a, "--fmnist"))
+        else if ((v = ex_value(&a, "--fmnist")))
             fmnist_dir = v;
-        else if (!strcmp(a, "--data"))
+        else if ((v = ex_value(&a, "--data")))
             data_dir = v;
-        else if (!strcmp(a, "--preset"))
+        else if ((v = ex_value(&a, "--preset")))
             preset = v;
-        else if (!strcmp(a, "--set")) {
+        else if ((v = ex_value(&a, "--set"))) {
             if (nsets == 256)
                 ex_usage_error("more than 256 --set options");
             sets[nsets++] = v;
-        }
-        else if (!strcmp(a, "--steps"))
-            steps = ex_int(a, v, 1, (int64_t)1 << 40);
-        else if (!strcmp(a, "--epochs"))
-            epochs = ex_float(a, v, 1e-6, 1e6);
-        else if (!strcmp(a, "--batch"))
-            batch = ex_int(a, v, 1, 65536);
-        else if (!strcmp(a, "--seed"))
-            seed = ex_int(a, v, 0, INT64_MAX);
-        else if (!strcmp(a, "--crop"))
-            crop = ex_float(a, v, 0, 1);
-        else if (!strcmp(a, "--limit"))
-            limit = ex_int(a, v, 1, INT64_MAX);
-        else if (!strcmp(a, "--threads"))
-            threads = ex_int(a, v, 1, 4096);
-        else if (!strcmp(a, "--out"))
+        } else if ((v = ex_value(&a, "--steps")))
+            steps = ex_int(a.opt, v, 1, (int64_t)1 << 40);
+        else if ((v = ex_value(&a, "--epochs")))
+            epochs = ex_float(a.opt, v, 1e-6, 1e6);
+        else if ((v = ex_value(&a, "--batch")))
+            batch = ex_int(a.opt, v, 1, 65536);
+        else if ((v = ex_value(&a, "--seed")))
+            seed = ex_int(a.opt, v, 0, INT64_MAX);
+        else if ((v = ex_value(&a, "--crop")))
+            crop = ex_float(a.opt, v, 0, 1);
+        else if ((v = ex_value(&a, "--limit")))
+            limit = ex_int(a.opt, v, 1, INT64_MAX);
+        else if ((v = ex_value(&a, "--threads")))
+            threads = ex_int(a.opt, v, 1, 4096);
+        else if ((v = ex_value(&a, "--out")))
             out = v;
-        else if (!strcmp(a, "--save-every"))
-            save_every = ex_int(a, v, 1, INT64_MAX);
-        else if (!strcmp(a, "--resume"))
+        else if ((v = ex_value(&a, "--save-every")))
+            save_every = ex_int(a.opt, v, 1, INT64_MAX);
+        else if ((v = ex_value(&a, "--resume")))
             resume = v;
+        else if ((v = ex_value(&a, "--check-every")))
+            check_every = ex_int(a.opt, v, 0, INT64_MAX);
+        else if ((v = ex_value(&a, "--mpi-timeout")))
+            mpi_timeout = ex_float(a.opt, v, 0, 1e9);
+        else if ((v = ex_value(&a, "--max-memory")))
+            max_memory = ex_size(a.opt, v);
         else
-            ex_usage_error("unknown option %s", a);
+            ex_unknown(&a);
     }
     if (fmnist_dir && data_dir)
         ex_usage_error("give --fmnist or --data, not both");
@@ -119,34 +161,52 @@ int main(int argc, char **argv)
         ex_usage_error("give --steps or --epochs, not both");
     const int folder = data_dir != NULL;
     if (!folder && !fmnist_dir)
-        fmnist_dir = FMNIST_DEFAULT_DIR;
+        fmnist_dir = fmnist_default_dir();
     if (threads > 0)
         omp_set_num_threads((int)threads); /* the host owns the thread count */
+    if (dist && check_every >= 0)
+        dist->check_every = check_every;
+    if (dist && mpi_timeout >= 0)
+        dist->timeout = mpi_timeout;
+    const int root = !dist || dist->rank == 0;
 
-    /* the configuration */
-    ijepa_config *cfg;
-    if (resume)
-        CHECK(ijepa_checkpoint_read_config(resume, &cfg));
-    else
-        CHECK(ijepa_config_create(&cfg));
-    if (preset || !resume) {
-        if (!preset)
-            preset = folder ? "folder" : "fmnist";
-        if (ijepa_config_apply_preset(cfg, preset) < 0)
-            ex_usage_error("%s", ijepa_last_error());
+    /* the configuration: the command line's (a preset, then the options) */
+    const char *preset_name = preset ? preset : folder ? "folder" : "fmnist";
+    ijepa_config *cl, *cfg;
+    CHECK(ijepa_config_create(&cl));
+    if (ijepa_config_apply_preset(cl, preset_name) < 0)
+        ex_usage_error("%s", ijepa_last_error());
+    set_options(cl, batch, seed, crop, sets, nsets);
+    int64_t bytes;
+    if (resume) {
+        /* the file's, changed by the options; the runtime keys (batch_size,
+         * data_* limits, workers, ...) are the command line's, never the
+         * file's: a checkpoint does not choose this process's resources */
+        ijepa_checkpoint *ck;
+        CHECK(ijepa_checkpoint_open(&ck, resume));
+        CHECK(ijepa_checkpoint_config(ck, &cfg));
+        if (preset)
+            CHECK(ijepa_config_apply_preset(cfg, preset));
+        set_options(cfg, batch, seed, crop, sets, nsets);
+        int64_t fb, cb;
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &fb));
+        ex_copy_class(cfg, cl, IJEPA_CFG_CLASS_RUNTIME);
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &cb));
+        if (fb != cb && !quiet)
+            fprintf(stderr, "ijepa-train: note: batch_size %lld (this command line's) is not "
+                            "the file's %lld: the batches differ from the uninterrupted run's "
+                            "(--batch %lld continues it exactly)\n",
+                    (long long)cb, (long long)fb, (long long)fb);
+        /* every tensor a trainer needs, with its shape, and its memory,
+         * before anything is allocated */
+        CHECK(ijepa_trainer_check(ck, cfg, &bytes));
+        ijepa_checkpoint_free(ck);
+    } else {
+        CHECK(ijepa_config_copy(&cfg, cl));
+        CHECK(ijepa_trainer_estimate_bytes(cfg, &bytes));
     }
-    if (batch > 0)
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
-    if (seed >= 0)
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_SEED, seed));
-    if (crop > 0) {
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_TRAIN));
-        CHECK(ijepa_config_set_float(cfg, IJEPA_CFG_DATA_CROP_SCALE_MIN, crop));
-    } else if (crop == 0) {
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_EVAL));
-    }
-    for (int i = 0; i < nsets; i++)
-        ex_set(cfg, sets[i]);
+    ijepa_config_free(cl);
+    ex_check_memory("the trainer", bytes, max_memory);
     int64_t B;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
 
@@ -163,9 +223,7 @@ int main(int argc, char **argv)
     } else {
         char err[512];
         if (fmnist_load(&train, fmnist_dir, "train", err, sizeof err) != 0) {
-            fprintf(stderr, "ijepa-train: %s (install dataset-fashion-mnist, or use --data)\n",
-                    err);
-            return 1;
+            ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
         }
         if (limit > 0 && limit < train.n)
             train.n = limit;
@@ -181,28 +239,43 @@ int main(int argc, char **argv)
 
     ijepa_context *ctx;
     CHECK(ijepa_context_create(&ctx));
-    if (!quiet)
+    if (!quiet && root)
         fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld steps of %lld images (%.2f epochs), "
-                        "%d threads\n", folder ? "images in" : "Fashion-MNIST in",
+                        "%d threads%s\n", folder ? "images in" : "Fashion-MNIST in",
                 folder ? data_dir : fmnist_dir, resume ? "resuming" : "preset",
-                resume ? resume : preset, (long long)steps, (long long)B,
-                (double)(steps * B) / (double)n, (int)ijepa_context_num_threads(ctx));
-    const ex_train_opts opts = {steps, out, resume, save_every, quiet};
+                resume ? resume : preset_name, (long long)steps, (long long)B,
+                (double)(steps * B) / (double)n, (int)ijepa_context_num_threads(ctx),
+                dist ? " per rank" : "");
+    if (!quiet && dist && root) {
+        const long long lo = B / dist->size, hi = (B + dist->size - 1) / dist->size;
+        char each[64];
+        snprintf(each, sizeof each, lo < hi ? "%lld or %lld" : "%lld", lo, hi);
+        fprintf(stderr, "ijepa-train: %d ranks, each computing %s images of a batch\n",
+                dist->size, each);
+    }
+    const ex_train_opts opts = {steps, out, resume, save_every, quiet, dist};
     ex_train_result res;
     ijepa_trainer *tr = ex_train(ctx, cfg, &feed, &opts, &res);
-    printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std %.4f\n",
-           (long long)res.steps, res.seconds, res.images_per_s, res.first_loss, res.last_loss,
-           res.last_std);
-    if (images && ijepa_dataset_skipped(images) > 0)
-        printf("skipped %lld unreadable files (data_on_error=1); last: %s\n",
-               (long long)ijepa_dataset_skipped(images), ijepa_dataset_last_skip_error(images));
-    if (out)
-        printf("wrote %s/{log.csv,loss.png,masks.png,checkpoint.safetensors}\n", out);
+    if (root) {
+        printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std "
+               "%.4f\n", (long long)res.steps, res.seconds, res.images_per_s, res.first_loss,
+               res.last_loss, res.last_std);
+        if (dist)
+            printf("%d ranks: %.2f s (%.1f %%) summing gradients, waiting included\n",
+                   dist->size, res.comm_seconds, 100.0 * res.comm_seconds / res.seconds);
+        if (images && ijepa_dataset_skipped(images) > 0)
+            printf("skipped %lld unreadable files (data_on_error=1); last: %s\n",
+                   (long long)ijepa_dataset_skipped(images),
+                   ijepa_dataset_last_skip_error(images));
+        if (out)
+            printf("wrote %s/{%s}%s\n", out, res.files, res.note);
+    }
     ex_feed_free(&feed);
     ijepa_dataset_free(images);
     ijepa_trainer_free(tr);
     ijepa_context_free(ctx);
     ijepa_config_free(cfg);
     fmnist_free(&train);
+    ex_dist_finish(dist);
     return 0;
 }

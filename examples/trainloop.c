@@ -36,10 +36,38 @@ void ex_feed_folder(ex_feed *f, ijepa_dataset *ds)
     f->ds = ds;
 }
 
+void ex_feed_slice(ex_feed *f, int64_t batch, int64_t step, int64_t offset, int64_t count)
+{
+    if (offset == 0 && count == batch)
+        return; /* the whole batch (one rank): the feed as without ranks, replay included */
+    f->sliced = 1;
+    f->slice_offset = offset;
+    f->slice_count = count;
+    if (f->ds && count > 0)
+        CHECK(ijepa_dataset_set_slice(f->ds, step * batch, batch, offset, count));
+}
+
+uint64_t ex_feed_id(const ex_feed *f)
+{
+    const int64_t n = ex_feed_size(f);
+    uint64_t h = ex_hash(EX_HASH_SEED, &n, sizeof n);
+    if (f->ds) {
+        for (int64_t i = 0; i < n; i++) {
+            const char *p = ijepa_dataset_path(f->ds, i);
+            h = ex_hash(h, p, strlen(p) + 1);
+        }
+        return h;
+    }
+    return ex_hash(h, f->fm->pixels, (size_t)(n * f->fm->rows * f->fm->cols));
+}
+
 void ex_feed_next(ex_feed *f, int64_t batch, float *x)
 {
+    const int64_t lo = f->sliced ? f->slice_offset : 0;
+    const int64_t hi = f->sliced ? f->slice_offset + f->slice_count : batch;
     if (f->ds) { /* decoded ahead by the dataset's worker threads */
-        CHECK(ijepa_dataset_next_batch(f->ds, batch, x, NULL));
+        if (hi > lo)
+            CHECK(ijepa_dataset_next_batch(f->ds, hi - lo, x, NULL));
         return;
     }
     const fmnist *fm = f->fm;
@@ -59,9 +87,9 @@ void ex_feed_next(ex_feed *f, int64_t batch, float *x)
             f->epoch++;
         }
         const int64_t i = f->perm[f->pos++];
-        if (x)
+        if (x && b >= lo && b < hi) /* the positions advance for every image of the batch */
             fmnist_transform(fm, i, f->cfg, f->train, fmnist_crop_seed(f->seed, f->position),
-                             x + b * img * img);
+                             x + (b - lo) * img * img);
     }
 }
 
@@ -88,8 +116,59 @@ static void fmt_time(double s, char *buf, size_t n)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* The masks of the last step over the first images of its batch x. */
-static void save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, const char *path)
+#define LOG_HEADER                                                                         \
+    "step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,n_context,n_target,"   \
+    "images_per_s,elapsed_s\n"
+
+/* log.csv for a run that starts after step s0: a new file, or (s0 > 0) the
+ * rows of an existing one up to step s0, which the run then continues (a
+ * run killed after its last save logged steps that the resumed run trains
+ * again: those rows go). */
+static FILE *open_log(const char *path, int64_t s0)
+{
+    FILE *old = s0 > 0 ? fopen(path, "r") : NULL;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(old ? tmp : path, "w");
+    if (!f) {
+        fprintf(stderr, "%s: cannot write %s\n", ex_prog, old ? tmp : path);
+        exit(1);
+    }
+    fputs(LOG_HEADER, f);
+    if (old) {
+        char line[1024];
+        int first = 1;
+        while (fgets(line, sizeof line, old)) {
+            char *end;
+            const long long step = strtoll(line, &end, 10);
+            if (!first && end != line && *end == ',' && step >= 1 && step <= s0)
+                fputs(line, f);
+            first = 0;
+        }
+        fclose(old);
+        if (fclose(f) != 0 || rename(tmp, path) != 0) {
+            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+            exit(1);
+        }
+        f = fopen(path, "a");
+        if (!f) {
+            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+            exit(1);
+        }
+    }
+    return f;
+}
+
+static void add_file(ex_train_result *res, const char *name)
+{
+    const size_t n = strlen(res->files);
+    snprintf(res->files + n, sizeof res->files - n, "%s%s", n ? "," : "", name);
+}
+
+/* The masks of the last step over the first of the nx images of its batch
+ * that x holds. */
+static int save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, int64_t nx,
+                      const char *path)
 {
     const int32_t *ctxm, *tgtm;
     int64_t nc, nt, bm, M, p, img, C;
@@ -98,11 +177,17 @@ static void save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, con
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_NUM_TARGETS, &M));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &img));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &C));
-    for (int64_t b = 1; b < bm && C > 1; b++) /* first channel only, [B, img, img] */
+    const int64_t show = nx < 6 ? nx : 6;
+    for (int64_t b = 1; b < show && C > 1; b++) /* first channel only, [B, img, img] */
         memmove(x + b * img * img, x + b * C * img * img, (size_t)(img * img) * sizeof(float));
-    if (plot_masks(path, x, bm < 6 ? (int)bm : 6, (int)img, (int)(img / p), (int)p, ctxm, nc,
-                   tgtm, M, bm, nt) != 0)
+    if (show < 1) /* a rank 0 with no image of the batch (more ranks than images) */
+        return -1;
+    if (plot_masks(path, x, (int)show, (int)img, (int)(img / p), (int)p, ctxm, nc, tgtm, M, bm,
+                   nt) != 0) {
         fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        return -1;
+    }
+    return 0;
 }
 
 ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
@@ -117,6 +202,13 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_WARMUP_STEPS, &warm));
     if (warm > steps)
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, steps / 10));
+    ex_dist *dist = o->dist;
+    const int root = !dist || dist->rank == 0; /* the process that writes and prints */
+    int64_t off = 0, cnt = B;                  /* this process's slice of each batch */
+    if (dist) {
+        ex_dist_slice(dist->rank, dist->size, B, &off, &cnt);
+        dist->same_run(dist, cfg, ex_feed_id(feed));
+    }
     ijepa_trainer *tr;
     CHECK(ijepa_trainer_create(&tr, ctx, cfg));
     int64_t s0 = 0;
@@ -129,36 +221,46 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
             exit(2);
         }
     }
+    if (dist) {
+        dist->agree(dist, tr); /* the same start (the same --resume file) */
+        ex_feed_slice(feed, B, s0, off, cnt);
+    }
 
     FILE *csv = NULL;
     char path[4096];
-    if (o->out_dir) {
+    memset(res, 0, sizeof *res);
+    if (o->out_dir && root) {
         ex_mkdir(o->out_dir);
         snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
-        csv = fopen(path, "w");
-        if (!csv) {
-            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
-            exit(1);
-        }
-        fprintf(csv, "step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
-                     "n_context,n_target,images_per_s,elapsed_s\n");
+        csv = open_log(path, s0);
     }
-    const int tty = !o->quiet && isatty(2);
+    const int quiet = o->quiet || !root;
+    const int tty = !quiet && isatty(2);
     const int64_t log_every = steps / 20 > 0 ? steps / 20 : 1;
     float *x = ex_malloc((size_t)(B * C * img * img) * sizeof(float));
     double *losses = ex_malloc((size_t)steps * sizeof *losses);
     int warned = 0;
     double best_std = 0, t0 = ex_now(), last_draw = 0;
-    memset(res, 0, sizeof *res);
     for (int64_t s = 0; s < steps; s++) {
         if (s == s0)
             t0 = ex_now(); /* time only the steps this run trains */
-        /* resuming: the batches of the steps trained before are replayed, not trained */
+        /* resuming: the batches of the steps trained before are replayed, not
+         * trained (a folder's slice already starts at step s0) */
+        if (s < s0 && feed->ds && feed->sliced)
+            continue;
         ex_feed_next(feed, B, s < s0 && !feed->ds ? NULL : x);
         if (s < s0)
             continue;
         double loss, tstd, lr, wd, mom, gn, nc, nt;
-        CHECK(ijepa_trainer_step(tr, x, B, &loss));
+        if (dist) { /* my slice, the sums over the ranks, the same update everywhere */
+            CHECK(ijepa_trainer_compute(tr, x, off, cnt, B));
+            dist->reduce(dist, tr);
+            CHECK(ijepa_trainer_apply(tr, &loss));
+            if (dist->check_every > 0 && (s + 1) % dist->check_every == 0 && s + 1 < steps)
+                dist->agree(dist, tr);
+        } else {
+            CHECK(ijepa_trainer_step(tr, x, B, &loss));
+        }
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_TARGET_STD, &tstd));
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_LR, &lr));
         CHECK(ijepa_trainer_stat(tr, IJEPA_STAT_WEIGHT_DECAY, &wd));
@@ -178,7 +280,7 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
          * far below the best it has had */
         if (tstd > best_std)
             best_std = tstd;
-        if (!warned && s > 10 && tstd < 0.1 * best_std) {
+        if (!warned && !quiet && s > 10 && tstd < 0.1 * best_std) {
             fprintf(stderr, "%s: warning: target features are collapsing (std across the "
                             "batch %.4f at step %lld, down from %.4f)\n", ex_prog, tstd,
                     (long long)(s + 1), best_std);
@@ -195,13 +297,13 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
             fprintf(stderr, "\r[%s] %lld/%lld loss %.4f std %.3f %.0f img/s ETA %s ", bar,
                     (long long)(s + 1), (long long)steps, loss, tstd, ips, eta);
             last_draw = el;
-        } else if (!tty && !o->quiet && ((s + 1) % log_every == 0 || s + 1 == steps)) {
+        } else if (!tty && !quiet && ((s + 1) % log_every == 0 || s + 1 == steps)) {
             fprintf(stderr, "step %lld/%lld loss %.5f target_std %.4f lr %.2e %.0f img/s ETA %s\n",
                     (long long)(s + 1), (long long)steps, loss, tstd, lr, ips, eta);
         }
         res->last_loss = loss;
         res->last_std = tstd;
-        if (o->out_dir && o->save_every > 0 && (s + 1) % o->save_every == 0 && s + 1 < steps) {
+        if (csv && o->save_every > 0 && (s + 1) % o->save_every == 0 && s + 1 < steps) {
             fflush(csv);
             snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->out_dir);
             CHECK(ijepa_trainer_save(tr, path));
@@ -212,15 +314,31 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
     res->steps = steps - s0;
     res->seconds = ex_now() - t0;
     res->images_per_s = (double)((steps - s0) * B) / res->seconds;
-    if (o->out_dir) {
-        fclose(csv);
-        snprintf(path, sizeof path, "%s/loss.png", o->out_dir);
-        if (plot_curve(path, losses, steps - s0) != 0)
-            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+    if (dist) {
+        res->comm_seconds = dist->comm_seconds;
+        dist->agree(dist, tr); /* what rank 0 saves is every rank's state */
+    }
+    if (csv) {
+        if (fclose(csv) != 0) {
+            fprintf(stderr, "%s: cannot write %s/log.csv\n", ex_prog, o->out_dir);
+            exit(1);
+        }
+        add_file(res, "log.csv");
+        if (steps - s0 >= 2) {
+            snprintf(path, sizeof path, "%s/loss.png", o->out_dir);
+            if (plot_curve(path, losses, steps - s0) == 0)
+                add_file(res, "loss.png");
+            else
+                fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        } else {
+            snprintf(res->note, sizeof res->note, " (no loss.png: a curve needs 2 steps)");
+        }
         snprintf(path, sizeof path, "%s/masks.png", o->out_dir);
-        save_masks(tr, cfg, x, path);
+        if (save_masks(tr, cfg, x, cnt, path) == 0)
+            add_file(res, "masks.png");
         snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->out_dir);
         CHECK(ijepa_trainer_save(tr, path));
+        add_file(res, "checkpoint.safetensors");
     }
     free(x);
     free(losses);

@@ -11,6 +11,7 @@
 
 #include <ijepa/ijepa.h>
 
+#include "dist.h"
 #include "fmnist.h"
 
 /*
@@ -29,6 +30,8 @@ typedef struct ex_feed {
     int train;                   /* fm: data_transform is the training one */
     uint64_t seed, rng;          /* fm: the run's seed, the shuffle's state */
     int64_t *perm, pos, epoch, position;
+    int sliced;                        /* ex_feed_slice() was called */
+    int64_t slice_offset, slice_count; /* its slice of each batch (count may be 0) */
 } ex_feed;
 
 void ex_feed_fmnist(ex_feed *f, const fmnist *fm, const ijepa_config *cfg);
@@ -36,6 +39,17 @@ void ex_feed_folder(ex_feed *f, ijepa_dataset *ds);
 /* The next batch of images into x [batch, in_chans, img, img]; x NULL skips
  * them (a resumed run replays the stream up to its step). Exits on failure. */
 void ex_feed_next(ex_feed *f, int64_t batch, float *x);
+/* From now on, ex_feed_next(f, batch, x) writes only the images
+ * [offset, offset + count) of each batch (x [count, ...]), the rows a
+ * data-parallel rank computes; the stream is that of whole batches, so the
+ * ranks' slices together are what one process would see. A folder's feed
+ * starts at the batch of step `step` (the dataset's slice does not replay);
+ * Fashion-MNIST's is replayed by the caller as before. The whole batch
+ * (offset 0, count batch) leaves the feed as it is. */
+void ex_feed_slice(ex_feed *f, int64_t batch, int64_t step, int64_t offset, int64_t count);
+/* A checksum of the images the feed draws from (pixels, or file paths):
+ * ranks compare it before training together. */
+uint64_t ex_feed_id(const ex_feed *f);
 int64_t ex_feed_size(const ex_feed *f);   /* images per epoch */
 int64_t ex_feed_epoch(const ex_feed *f);  /* epoch of the last batch */
 void ex_feed_free(ex_feed *f);
@@ -46,11 +60,15 @@ typedef struct ex_train_opts {
     const char *resume;  /* a checkpoint of this loop to continue, or NULL */
     int64_t save_every;  /* also save the checkpoint every K steps (0: at the end only) */
     int quiet;           /* no progress output */
+    ex_dist *dist;       /* data-parallel ranks (dist.h), or NULL: this process alone */
 } ex_train_opts;
 
 typedef struct ex_train_result {
     int64_t steps;       /* steps this run trained */
     double seconds, images_per_s, first_loss, last_loss, last_std;
+    double comm_seconds; /* with ranks: the time spent summing gradients */
+    char files[128];     /* the files written to out_dir, "log.csv,loss.png,..." */
+    char note[96];       /* "" or why a file was not written, " (no loss.png: ...)" */
 } ex_train_result;
 
 /*
@@ -58,8 +76,20 @@ typedef struct ex_train_result {
  * warmup_steps steps / 10 if it was larger), load o->resume if given, and
  * train on the feed until step o->steps. With resume, the feed replays the
  * batches of the steps already trained without training on them, so the run
- * is the one that would have continued. Saves atomically, so an interrupted
- * run leaves its last checkpoint. Returns the trainer (caller frees it).
+ * is the one that would have continued, and an existing out_dir/log.csv is
+ * continued: its rows up to the resumed step are kept, later ones (of an
+ * interrupted run that went on after its last save) are dropped. Saves
+ * atomically, so an interrupted run leaves its last checkpoint. Writes
+ * loss.png only for two or more steps (a curve). Returns the trainer
+ * (caller frees it).
+ *
+ * With o->dist, every rank runs this with the same configuration: each
+ * computes its slice of every batch (ex_dist_slice()), the sums are formed
+ * by o->dist->reduce() and every rank applies them. The ranks check at the
+ * start that they run the same library, configuration and data and that
+ * their states agree (after --resume too), again every check_every steps
+ * and at the end. Only rank 0 writes (log, pictures, checkpoints) and
+ * prints progress; *res is meaningful on rank 0.
  */
 ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
                         const ex_train_opts *o, ex_train_result *res);

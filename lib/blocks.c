@@ -168,6 +168,8 @@ static int64_t layout(ijepa__stack *st, float *base)
     return c;
 }
 
+int64_t ijepa__stack_arena_floats(ijepa__stack *st) { return layout(st, NULL); }
+
 int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err)
 {
     st->hd = st->D / st->H;

@@ -56,6 +56,10 @@ typedef struct ijepa__stack {
 int ijepa__stack_add_tensors(ijepa__stack *st, struct ijepa_tensor_table *tab,
                              const char *prefix, int qkv_bias);
 
+/* Floats of the activation memory ijepa__stack_alloc() would allocate
+ * (nothing is allocated). Fields D..trainable must be set. */
+int64_t ijepa__stack_arena_floats(ijepa__stack *st);
+
 /* Allocate activation memory. Fields D..trainable must be set. */
 int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err);
 void ijepa__stack_free(ijepa__stack *st);

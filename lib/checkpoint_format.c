@@ -2,6 +2,8 @@
  * Implements: checkpoint_format.h, the byte order and checksums of the
  * checkpoint format, below both the reader and the writer.
  */
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include <zlib.h>
@@ -57,6 +59,87 @@ void ijepa__le_put_f32(unsigned char *dst, const float *src, int64_t n)
         dst[4 * i + 3] = (unsigned char)(u >> 24);
     }
 #endif
+}
+
+// --- element types ------------------------------------------------------------------------
+
+static const struct {
+    const char *name;
+    int size;
+} DTYPES[IJEPA__NDTYPES] = {{"F32", 4}, {"F16", 2}, {"BF16", 2}, {"F64", 8}};
+
+int ijepa__dtype_of(const char *name)
+{
+    for (int i = 0; i < IJEPA__NDTYPES; i++)
+        if (!strcmp(DTYPES[i].name, name))
+            return i;
+    return -1;
+}
+
+const char *ijepa__dtype_name(int dtype) { return DTYPES[dtype].name; }
+
+int ijepa__dtype_size(int dtype) { return DTYPES[dtype].size; }
+
+/* IEEE half to float: exact (every half is a float). */
+static float f16_to_f32(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, u;
+    if (exp == 0x1f) {
+        u = sign | 0x7f800000u | man << 13; /* inf, NaN */
+    } else if (exp != 0) {
+        u = sign | (exp + 112) << 23 | man << 13;
+    } else if (man == 0) {
+        u = sign;
+    } else { /* subnormal man * 2^-24: normalise to 1.f * 2^(-15-e) */
+        uint32_t e = 0;
+        man <<= 1;
+        while (!(man & 0x400u)) {
+            man <<= 1;
+            e++;
+        }
+        u = sign | (112 - e) << 23 | (man & 0x3ffu) << 13;
+    }
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* Round to the nearest float, ties to even, as IEEE 754 does; spelled out
+ * past FLT_MAX, where C leaves the conversion undefined: below FLT_MAX + half
+ * an ulp (2^103) the nearest float is FLT_MAX, from there on infinity. */
+static float f64_to_f32(double d)
+{
+    if (fabs(d) <= FLT_MAX || isnan(d))
+        return (float)d;
+    return copysignf(fabs(d) < 0x1.ffffffp127 ? FLT_MAX : INFINITY, (float)(d < 0 ? -1 : 1));
+}
+
+void ijepa__dtype_get_f32(int dtype, float *dst, const unsigned char *src, int64_t n)
+{
+    switch (dtype) {
+    case IJEPA__DT_F32:
+        ijepa__le_get_f32(dst, src, n);
+        break;
+    case IJEPA__DT_F16:
+        for (int64_t k = 0; k < n; k++)
+            dst[k] = f16_to_f32((uint16_t)(src[2 * k] | src[2 * k + 1] << 8));
+        break;
+    case IJEPA__DT_BF16:
+        for (int64_t k = 0; k < n; k++) {
+            const uint32_t u = (uint32_t)src[2 * k] << 16 | (uint32_t)src[2 * k + 1] << 24;
+            memcpy(&dst[k], &u, sizeof u);
+        }
+        break;
+    default: /* F64 */
+        for (int64_t k = 0; k < n; k++) {
+            const uint64_t u = ijepa__le_u64(src + 8 * k);
+            double d;
+            memcpy(&d, &u, sizeof d);
+            dst[k] = f64_to_f32(d);
+        }
+        break;
+    }
 }
 
 // --- checksums ------------------------------------------------------------------------------

@@ -24,6 +24,25 @@ void ijepa__le_get_f32(float *dst, const unsigned char *src, int64_t n);
 void ijepa__le_put_f32(unsigned char *dst, const float *src, int64_t n);
 float ijepa__le_f32(const unsigned char p[4]);
 
+/* --- element types -------------------------------------------------------- */
+
+/* The safetensors dtypes a checkpoint's tensors may have. Files written by
+ * libijepa hold F32 only; the reader converts the others to float32 (the
+ * rule is in docs/checkpoint.md). */
+enum { IJEPA__DT_F32 = 0, IJEPA__DT_F16 = 1, IJEPA__DT_BF16 = 2, IJEPA__DT_F64 = 3 };
+#define IJEPA__NDTYPES 4
+
+/* The dtype called name ("F32", ...), or -1. */
+int ijepa__dtype_of(const char *name);
+/* Its name, and its element size in bytes. */
+const char *ijepa__dtype_name(int dtype);
+int ijepa__dtype_size(int dtype);
+
+/* Convert n little-endian elements of dtype at src to float32: F32, F16 and
+ * BF16 exactly, F64 to the nearest float32 (ties to even; past float32's
+ * range: +-inf). */
+void ijepa__dtype_get_f32(int dtype, float *dst, const unsigned char *src, int64_t n);
+
 /* --- checksums ------------------------------------------------------------ */
 
 /* zlib's crc32 continued over n bytes (any n). */

@@ -1,19 +1,23 @@
 /*
- * Implements: the checkpoint reader and its validation (checkpoint.h), and
- * ijepa__checkpoint_load(), the one way into handles' buffers
- * (checkpoint_internal.h).
+ * Implements: reading and validating a checkpoint (checkpoint.h: the
+ * reader's opening and its accessors); checkpoint_load.c checks and copies
+ * tensor groups.
  *
- * A reader holds the whole file. Opening validates everything that does not
- * depend on a handle (see checkpoint.h) and keeps a table of entries sorted
- * by data offset plus an index sorted by name; loading into a handle checks
- * names, shapes and values of every group first and copies afterwards, so a
- * failed load changes nothing. The configuration text is parsed by the
- * config (config.c), the byte order and checksums are checkpoint_format.c's.
+ * The order of the work bounds what a bad file costs by its header, never by
+ * its size: the 8-byte header length is read and bounded, then the header
+ * alone is read in chunks, scanned as it comes (no control bytes, at most
+ * MAX_JSON_VALUES JSON values, before the JSON parser sees it), parsed (at
+ * most IJEPA_CHECKPOINT_MAX_TENSORS tensors) and validated completely
+ * (every entry, the tiling of the data section against the file's size,
+ * the metadata and its checksum, the configuration text);
+ * only then is the data section read, and its checksum verified. The reader
+ * keeps the data section, an entry table sorted by data offset and an index
+ * sorted by name. The configuration text is parsed by the config
+ * (config.c), the byte order, dtypes and checksums are checkpoint_format.c's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,38 +26,15 @@
 
 #include <jansson.h>
 
-#include "checkpoint_format.h"
-#include "checkpoint_internal.h"
+#include "checkpoint_reader.h"
 #include "config_internal.h"
 
-typedef struct entry {
-    char *name;
-    int32_t ndim;
-    int64_t dims[IJEPA_CHECKPOINT_MAX_DIMS];
-    int64_t numel;
-    uint64_t begin, end;             /* byte range in the data section */
-} entry;
+/* An upper bound of the JSON values a header may have: 16 per tensor, a
+ * tensor entry with 8 dimensions has 14 (see scan_header()). It bounds the
+ * parser's memory (jansson allocates each value) before it runs. */
+#define MAX_JSON_VALUES (16 * (uint64_t)IJEPA_CHECKPOINT_MAX_TENSORS)
 
-struct ijepa_checkpoint {
-    ijepa__err err;
-    char *file;                      /* name used in messages */
-    unsigned char *buf;              /* the whole file */
-    size_t size;
-    const unsigned char *data;       /* data section */
-    uint64_t data_size;
-    entry *e;                        /* [n], sorted by data offset */
-    int64_t *by_name;                /* [n] entry indices sorted by name */
-    int64_t n;
-    char **mkey, **mval;             /* [nmeta] __metadata__ */
-    int64_t nmeta;
-    int libijepa;                    /* "format": "libijepa" */
-    ijepa_config *cfg;               /* libijepa files: their configuration */
-    int64_t step;
-};
-
-/* Record a format error "<file>: <cause>". */
-static int ferr(ijepa_checkpoint *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ferr(ijepa_checkpoint *ck, const char *fmt, ...)
+int ijepa__ckpt_ferr(ijepa_checkpoint *ck, const char *fmt, ...)
 {
     char cause[IJEPA__ERRLEN];
     va_list ap;
@@ -61,6 +42,47 @@ static int ferr(ijepa_checkpoint *ck, const char *fmt, ...)
     vsnprintf(cause, sizeof cause, fmt, ap);
     va_end(ap);
     return ijepa__fail(&ck->err, IJEPA_ERR_FORMAT, "%s: %s", ck->file, cause);
+}
+
+#define ferr ijepa__ckpt_ferr
+
+// --- where the bytes come from ----------------------------------------------------------------
+
+/* A file (fd >= 0) or a memory image; size is the whole file's. */
+typedef struct source {
+    int fd;
+    const unsigned char *mem;
+    uint64_t size;
+} source;
+
+/* Read n bytes at off into dst. A file that ends early has shrunk since
+ * fstat(): IJEPA_ERR_IO. */
+static int src_read(ijepa_checkpoint *ck, const source *s, uint64_t off, void *dst, size_t n)
+{
+    if (s->fd < 0) {
+        memcpy(dst, s->mem + off, n);
+        return IJEPA_OK;
+    }
+    unsigned char *p = dst;
+    while (n > 0) {
+        const size_t chunk = n > ((size_t)1 << 30) ? (size_t)1 << 30 : n;
+        const ssize_t r = pread(s->fd, p, chunk, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                return ijepa__fail(&ck->err, IJEPA_ERR_IO, "'%s' shrank while being read",
+                                   ck->file);
+            char eb[128];
+            if (strerror_r(errno, eb, sizeof eb) != 0)
+                snprintf(eb, sizeof eb, "error %d", errno);
+            return ijepa__fail(&ck->err, IJEPA_ERR_IO, "cannot read '%s': %s", ck->file, eb);
+        }
+        p += r;
+        off += (uint64_t)r;
+        n -= (size_t)r;
+    }
+    return IJEPA_OK;
 }
 
 // --- strict text parsing ----------------------------------------------------------------------
@@ -83,13 +105,71 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
-// --- opening ----------------------------------------------------------------------------------
+/*
+ * The header is scanned as it is read, before the JSON parser sees it, so
+ * that what a bad header costs is bounded by where it goes wrong:
+ *   - a byte below 0x20 other than tab, LF and CR is never valid JSON text
+ *     (the zeros of a sparse file, binary garbage): refused at once;
+ *   - the values are counted, with an upper bound needing no parse: every
+ *     value is the root, a member or element after a comma, or the first
+ *     member or element after an opening bracket, so 1 + commas + opening
+ *     brackets outside strings bounds it. A tensor entry
+ *     {"dtype":"F32","shape":[a,...],"data_offsets":[b,e]} counts 3 + 2
+ *     commas, up to 7 in the shape, 1 in the offsets and 1 before the next
+ *     entry: at most 14. Past MAX_JSON_VALUES the header is refused.
+ */
+typedef struct hscan {
+    uint64_t values;
+    int in_string, escaped;
+} hscan;
 
-static const char *const OTHER_DTYPES[] = {"F64", "F16", "BF16", "I64", "I32", "I16", "I8",
-                                           "U64", "U32", "U16", "U8", "BOOL", "F8_E4M3",
-                                           "F8_E5M2"};
+static int scan_header(ijepa_checkpoint *ck, hscan *h, const unsigned char *s, size_t from,
+                       size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        const unsigned char c = s[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            return ferr(ck, "the header holds the control byte 0x%02x at offset %zu (not a "
+                            "checkpoint?)", (unsigned)c, i);
+        if (h->in_string) {
+            if (h->escaped)
+                h->escaped = 0;
+            else if (c == '\\')
+                h->escaped = 1;
+            else if (c == '"')
+                h->in_string = 0;
+        } else if (c == '"') {
+            h->in_string = 1;
+        } else if ((c == ',' || c == '{' || c == '[') && ++h->values > MAX_JSON_VALUES) {
+            return ferr(ck, "the header holds more than %llu JSON values, 16 for each of the "
+                            "%d tensors a checkpoint may have (not a checkpoint?)",
+                        (unsigned long long)MAX_JSON_VALUES, IJEPA_CHECKPOINT_MAX_TENSORS);
+        }
+    }
+    return IJEPA_OK;
+}
 
-static int parse_entry(ijepa_checkpoint *ck, const char *name, json_t *v, entry *out)
+/* Read the header hdr[0, hlen) from offset 8 in chunks, scanning each. */
+static int read_header(ijepa_checkpoint *ck, const source *src, unsigned char *hdr, size_t hlen)
+{
+    hscan h = {1, 0, 0};
+    const size_t chunk = (size_t)1 << 20;
+    for (size_t off = 0; off < hlen; off += chunk) {
+        const size_t n = hlen - off < chunk ? hlen - off : chunk;
+        int rc = src_read(ck, src, 8 + off, hdr + off, n);
+        if (rc < 0)
+            return rc;
+        if (off == 0 && hdr[0] != '{')
+            return ferr(ck, "the header does not start with '{' (not a safetensors file)");
+        if ((rc = scan_header(ck, &h, hdr, off, off + n)) < 0)
+            return rc;
+    }
+    return IJEPA_OK;
+}
+
+// --- the header ----------------------------------------------------------------------------------
+
+static int parse_entry(ijepa_checkpoint *ck, const char *name, json_t *v, ijepa__ckpt_entry *out)
 {
     if (!json_is_object(v))
         return ferr(ck, "tensor '%.80s' is not a JSON object", name);
@@ -106,13 +186,19 @@ static int parse_entry(ijepa_checkpoint *ck, const char *name, json_t *v, entry 
                     !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
     if (!json_is_string(dtype))
         return ferr(ck, "tensor '%.80s': dtype is not a string", name);
+    static const char *const UNSUPPORTED[] = {"I64", "I32", "I16", "I8", "U64", "U32", "U16",
+                                              "U8", "BOOL", "F8_E4M3", "F8_E5M2"};
     const char *dt = json_string_value(dtype);
-    if (strcmp(dt, "F32")) {
-        for (size_t i = 0; i < sizeof OTHER_DTYPES / sizeof OTHER_DTYPES[0]; i++)
-            if (!strcmp(dt, OTHER_DTYPES[i]))
-                return ferr(ck, "tensor '%.80s' has dtype %s; only F32 is supported", name, dt);
+    const int t = ijepa__dtype_of(dt);
+    if (t < 0) {
+        for (size_t i = 0; i < sizeof UNSUPPORTED / sizeof UNSUPPORTED[0]; i++)
+            if (!strcmp(dt, UNSUPPORTED[i]))
+                return ferr(ck, "tensor '%.80s' has dtype %s; only F32, F16, BF16 and F64 are "
+                                "supported", name, dt);
         return ferr(ck, "tensor '%.80s' has unknown dtype '%.20s'", name, dt);
     }
+    out->dtype = t;
+    const int64_t esize = ijepa__dtype_size(t);
     if (!json_is_array(shape))
         return ferr(ck, "tensor '%.80s': shape is not an array", name);
     const size_t nd = json_array_size(shape);
@@ -128,8 +214,8 @@ static int parse_entry(ijepa_checkpoint *ck, const char *name, json_t *v, entry 
         if (!json_is_integer(d) || json_integer_value(d) < 0)
             return ferr(ck, "tensor '%.80s': shape[%zu] is not a non-negative integer", name, i);
         const int64_t di = (int64_t)json_integer_value(d);
-        /* numel * 4 must fit in int64 */
-        if (di > 0 && out->numel > (INT64_MAX / 4) / di)
+        /* numel * 8 (the largest element) must fit in int64 */
+        if (di > 0 && out->numel > (INT64_MAX / 8) / di)
             return ferr(ck, "tensor '%.80s': the shape's element count overflows", name);
         out->dims[i] = di;
         out->numel *= di;
@@ -145,12 +231,12 @@ static int parse_entry(ijepa_checkpoint *ck, const char *name, json_t *v, entry 
     if (out->end < out->begin)
         return ferr(ck, "tensor '%.80s': data_offsets [%llu, %llu] end before they begin", name,
                     (unsigned long long)out->begin, (unsigned long long)out->end);
-    if (out->end - out->begin != (uint64_t)out->numel * 4u)
+    const uint64_t need = (uint64_t)out->numel * (uint64_t)esize;
+    if (out->end - out->begin != need)
         return ferr(ck, "tensor '%.80s': data_offsets [%llu, %llu] hold %llu bytes, the shape "
                         "needs %llu",
                     name, (unsigned long long)out->begin, (unsigned long long)out->end,
-                    (unsigned long long)(out->end - out->begin),
-                    (unsigned long long)out->numel * 4u);
+                    (unsigned long long)(out->end - out->begin), (unsigned long long)need);
     out->name = strdup(name);
     if (!out->name)
         return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot copy a tensor name");
@@ -159,7 +245,7 @@ static int parse_entry(ijepa_checkpoint *ck, const char *name, json_t *v, entry 
 
 static int cmp_offset(const void *a, const void *b)
 {
-    const entry *x = a, *y = b;
+    const ijepa__ckpt_entry *x = a, *y = b;
     if (x->begin != y->begin)
         return x->begin < y->begin ? -1 : 1;
     if (x->end != y->end)
@@ -208,7 +294,8 @@ static const char *meta(const ijepa_checkpoint *ck, const char *key)
     return NULL;
 }
 
-/* The libijepa metadata: every key present and well-formed. */
+/* The libijepa metadata: every key present and well-formed, counters within
+ * what the arithmetic using them holds. */
 static int check_libijepa(ijepa_checkpoint *ck)
 {
     static const char *const need[] = {"ijepa.format_version", "ijepa.library_version",
@@ -224,9 +311,14 @@ static int check_libijepa(ijepa_checkpoint *ck)
     if (!*meta(ck, "ijepa.library_version"))
         return ferr(ck, "ijepa.library_version is empty");
     uint64_t step, seed;
-    if (parse_u64(meta(ck, "ijepa.step"), INT64_MAX, &step) < 0)
-        return ferr(ck, "ijepa.step '%.30s' is not a decimal integer in [0, 2^63-1]",
-                    meta(ck, "ijepa.step"));
+    /* the trainer and the optimizer count on from the step, and the
+     * schedules take it as a double: IJEPA_CHECKPOINT_MAX_STEP keeps both
+     * exact */
+    if (parse_u64(meta(ck, "ijepa.step"), UINT64_MAX, &step) < 0)
+        return ferr(ck, "ijepa.step '%.30s' is not a decimal integer", meta(ck, "ijepa.step"));
+    if (step > (uint64_t)IJEPA_CHECKPOINT_MAX_STEP)
+        return ferr(ck, "ijepa.step %llu exceeds the limit of %lld steps",
+                    (unsigned long long)step, (long long)IJEPA_CHECKPOINT_MAX_STEP);
     if (parse_u64(meta(ck, "ijepa.seed"), UINT64_MAX, &seed) < 0)
         return ferr(ck, "ijepa.seed '%.30s' is not a decimal integer", meta(ck, "ijepa.seed"));
     int rc = ijepa_config_create(&ck->cfg);
@@ -284,42 +376,54 @@ static int check_metadata_checksum(ijepa_checkpoint *ck, const char *s)
     return IJEPA_OK;
 }
 
-static int check_checksum(ijepa_checkpoint *ck, const char *s)
+/* The entries must tile the data section exactly. */
+static int check_tiling(ijepa_checkpoint *ck)
 {
-    uint32_t want;
-    int rc = parse_crc(ck, "ijepa.checksum", s, &want);
-    if (rc < 0)
-        return rc;
-    const uint32_t got = ijepa__crc32(0, ck->data, ck->data_size);
-    if (got != want)
-        return ferr(ck, "checksum mismatch: the header says crc32 %08x, the data has %08x "
-                        "(corrupt file)",
-                    (unsigned)want, (unsigned)got);
+    qsort(ck->e, (size_t)ck->n, sizeof *ck->e, cmp_offset);
+    uint64_t at = 0;
+    for (int64_t i = 0; i < ck->n; i++) {
+        const ijepa__ckpt_entry *x = &ck->e[i];
+        if (x->end > ck->data_size)
+            return ferr(ck, "tensor '%.80s' ends at byte %llu of a %llu-byte data section "
+                            "(truncated file?)",
+                        x->name, (unsigned long long)x->end, (unsigned long long)ck->data_size);
+        if (x->begin > at)
+            return ferr(ck, "gap of %llu bytes before tensor '%.80s' in the data section",
+                        (unsigned long long)(x->begin - at), x->name);
+        if (x->begin < at)
+            return ferr(ck, "tensor '%.80s' at bytes [%llu, %llu] overlaps '%.80s'", x->name,
+                        (unsigned long long)x->begin, (unsigned long long)x->end,
+                        ck->e[i - 1].name);
+        at = x->end;
+    }
+    if (at != ck->data_size)
+        return ferr(ck, "%llu bytes after the last tensor: the file is longer than its header "
+                        "says",
+                    (unsigned long long)(ck->data_size - at));
     return IJEPA_OK;
 }
 
-/* Validate ck->buf[0, size) and build the tables. */
-static int parse(ijepa_checkpoint *ck)
+static int build_name_index(ijepa_checkpoint *ck)
 {
-    if (ck->size < 8)
-        return ferr(ck, "%zu bytes, too short for the 8-byte header length", ck->size);
-    const uint64_t hlen = ijepa__le_u64(ck->buf);
-    if (hlen < 2)
-        return ferr(ck, "header length %llu is below 2", (unsigned long long)hlen);
-    if (hlen > IJEPA_CHECKPOINT_MAX_HEADER)
-        return ferr(ck, "header length %llu exceeds the limit of %d bytes (not a checkpoint?)",
-                    (unsigned long long)hlen, IJEPA_CHECKPOINT_MAX_HEADER);
-    if (hlen > ck->size - 8)
-        return ferr(ck, "header length %llu exceeds the %zu bytes that follow it (truncated "
-                        "file?)",
-                    (unsigned long long)hlen, ck->size - 8);
-    ck->data = ck->buf + 8 + hlen;
-    ck->data_size = ck->size - 8 - hlen;
-    if (ck->buf[8] != '{')
-        return ferr(ck, "the header does not start with '{' (not a safetensors file)");
+    named *idx = malloc((size_t)(ck->n ? ck->n : 1) * sizeof *idx);
+    if (!idx)
+        return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot allocate the name index");
+    for (int64_t i = 0; i < ck->n; i++)
+        idx[i] = (named){ck->e[i].name, i};
+    qsort(idx, (size_t)ck->n, sizeof *idx, cmp_name);
+    for (int64_t i = 0; i < ck->n; i++)
+        ck->by_name[i] = idx[i].index;
+    free(idx);
+    return IJEPA_OK;
+}
+
+/* Validate the JSON header hdr[0, hlen) (read and scanned) against a data
+ * section of ck->data_size bytes, and build the tables: everything but the
+ * data checksum. */
+static int parse_header(ijepa_checkpoint *ck, const unsigned char *hdr, size_t hlen)
+{
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)ck->buf + 8, (size_t)hlen, JSON_REJECT_DUPLICATES,
-                              &jerr);
+    json_t *root = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return ferr(ck, "invalid JSON header: %.120s (line %d, column %d)", jerr.text, jerr.line,
                     jerr.column);
@@ -329,6 +433,11 @@ static int parse(ijepa_checkpoint *ck)
         goto out;
     }
     const size_t n = json_object_size(root);
+    if (n > (size_t)IJEPA_CHECKPOINT_MAX_TENSORS + 1) {
+        rc = ferr(ck, "the header lists %zu tensors, more than the limit of %d", n,
+                  IJEPA_CHECKPOINT_MAX_TENSORS);
+        goto out;
+    }
     ck->e = calloc(n ? n : 1, sizeof *ck->e);
     ck->by_name = malloc((n ? n : 1) * sizeof *ck->by_name);
     if (!ck->e || !ck->by_name) {
@@ -345,61 +454,81 @@ static int parse(ijepa_checkpoint *ck)
         if (rc < 0)
             goto out;
     }
-    /* the entries must tile the data section exactly */
-    qsort(ck->e, (size_t)ck->n, sizeof *ck->e, cmp_offset);
-    uint64_t at = 0;
-    for (int64_t i = 0; i < ck->n; i++) {
-        const entry *x = &ck->e[i];
-        if (x->end > ck->data_size) {
-            rc = ferr(ck, "tensor '%.80s' ends at byte %llu of a %llu-byte data section "
-                          "(truncated file?)",
-                      x->name, (unsigned long long)x->end, (unsigned long long)ck->data_size);
-            goto out;
-        }
-        if (x->begin > at) {
-            rc = ferr(ck, "gap of %llu bytes before tensor '%.80s' in the data section",
-                      (unsigned long long)(x->begin - at), x->name);
-            goto out;
-        }
-        if (x->begin < at) {
-            rc = ferr(ck, "tensor '%.80s' at bytes [%llu, %llu] overlaps '%.80s'", x->name,
-                      (unsigned long long)x->begin, (unsigned long long)x->end,
-                      ck->e[i - 1].name);
-            goto out;
-        }
-        at = x->end;
-    }
-    if (at != ck->data_size) {
-        rc = ferr(ck, "%llu bytes after the last tensor: the file is longer than its header "
-                      "says",
-                  (unsigned long long)(ck->data_size - at));
+    if (ck->n > IJEPA_CHECKPOINT_MAX_TENSORS) {
+        rc = ferr(ck, "the header lists %lld tensors, more than the limit of %d",
+                  (long long)ck->n, IJEPA_CHECKPOINT_MAX_TENSORS);
         goto out;
     }
-    named *idx = malloc((size_t)(ck->n ? ck->n : 1) * sizeof *idx);
-    if (!idx) {
-        rc = ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot allocate the name index");
+    if ((rc = check_tiling(ck)) < 0 || (rc = build_name_index(ck)) < 0)
         goto out;
-    }
-    for (int64_t i = 0; i < ck->n; i++)
-        idx[i] = (named){ck->e[i].name, i};
-    qsort(idx, (size_t)ck->n, sizeof *idx, cmp_name);
-    for (int64_t i = 0; i < ck->n; i++)
-        ck->by_name[i] = idx[i].index;
-    free(idx);
     const char *msum = meta(ck, "ijepa.metadata_checksum");
     if (msum && (rc = check_metadata_checksum(ck, msum)) < 0)
         goto out;
     const char *format = meta(ck, "format");
-    if (format && !strcmp(format, IJEPA__CKPT_FORMAT)) {
-        if ((rc = check_libijepa(ck)) < 0)
-            goto out;
-    }
-    const char *sum = meta(ck, "ijepa.checksum");
-    if (sum)
-        rc = check_checksum(ck, sum);
+    if (format && !strcmp(format, IJEPA__CKPT_FORMAT))
+        rc = check_libijepa(ck);
 out:
     json_decref(root);
     return rc;
+}
+
+static int check_checksum(ijepa_checkpoint *ck, const char *s)
+{
+    uint32_t want;
+    int rc = parse_crc(ck, "ijepa.checksum", s, &want);
+    if (rc < 0)
+        return rc;
+    const uint32_t got = ijepa__crc32(0, ck->data, ck->data_size);
+    if (got != want)
+        return ferr(ck, "checksum mismatch: the header says crc32 %08x, the data has %08x "
+                        "(corrupt file)",
+                    (unsigned)want, (unsigned)got);
+    return IJEPA_OK;
+}
+
+/* Length, header, validation, and only then the data. */
+static int read_checkpoint(ijepa_checkpoint *ck, const source *s)
+{
+    if (s->size < 8)
+        return ferr(ck, "%llu bytes, too short for the 8-byte header length",
+                    (unsigned long long)s->size);
+    unsigned char len8[8];
+    int rc = src_read(ck, s, 0, len8, 8);
+    if (rc < 0)
+        return rc;
+    const uint64_t hlen = ijepa__le_u64(len8);
+    if (hlen < 2)
+        return ferr(ck, "header length %llu is below 2", (unsigned long long)hlen);
+    if (hlen > IJEPA_CHECKPOINT_MAX_HEADER)
+        return ferr(ck, "header length %llu exceeds the limit of %d bytes (not a checkpoint?)",
+                    (unsigned long long)hlen, IJEPA_CHECKPOINT_MAX_HEADER);
+    if (hlen > s->size - 8)
+        return ferr(ck, "header length %llu exceeds the %llu bytes that follow it (truncated "
+                        "file?)",
+                    (unsigned long long)hlen, (unsigned long long)(s->size - 8));
+    unsigned char *hdr = malloc((size_t)hlen);
+    if (!hdr)
+        return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot allocate a %llu-byte header",
+                           (unsigned long long)hlen);
+    ck->data_size = s->size - 8 - hlen;
+    if ((rc = read_header(ck, s, hdr, (size_t)hlen)) == IJEPA_OK)
+        rc = parse_header(ck, hdr, (size_t)hlen);
+    free(hdr);
+    if (rc < 0)
+        return rc;
+    /* the header is valid and the file has exactly the size it says */
+    if (ck->data_size > SIZE_MAX - 1)
+        return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "%s: the data section is too large for "
+                           "memory", ck->file);
+    ck->data = malloc(ck->data_size ? (size_t)ck->data_size : 1);
+    if (!ck->data)
+        return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM,
+                           "cannot allocate %llu bytes for the data of '%s'",
+                           (unsigned long long)ck->data_size, ck->file);
+    if ((rc = src_read(ck, s, 8 + hlen, ck->data, (size_t)ck->data_size)) < 0)
+        return rc;
+    const char *sum = meta(ck, "ijepa.checksum");
+    return sum ? check_checksum(ck, sum) : IJEPA_OK;
 }
 
 void ijepa_checkpoint_free(ijepa_checkpoint *ck)
@@ -416,30 +545,27 @@ void ijepa_checkpoint_free(ijepa_checkpoint *ck)
     free(ck->mval);
     free(ck->e);
     free(ck->by_name);
-    free(ck->buf);
+    free(ck->data);
     free(ck->file);
     ijepa_config_free(ck->cfg);
     free(ck);
 }
 
-/* Take ownership of buf (malloc'ed) and validate it. *out is set on success;
- * on failure the message was recorded under func and ck is freed. */
-static int open_buffer(ijepa_checkpoint **out, unsigned char *buf, size_t size,
-                       const char *file, const char *func)
+/* A reader of s named file, validated. *out is set on success; on failure
+ * the message was recorded under func. */
+static int open_source(ijepa_checkpoint **out, const source *s, const char *file,
+                       const char *func)
 {
     ijepa_checkpoint *ck = calloc(1, sizeof *ck);
     char *f = strdup(file);
     if (!ck || !f) {
         free(ck);
         free(f);
-        free(buf);
         return ijepa__fail_func(func, IJEPA_ERR_NOMEM, "cannot allocate a checkpoint reader");
     }
     ck->err.func = func;
     ck->file = f;
-    ck->buf = buf;
-    ck->size = size;
-    int rc = parse(ck);
+    int rc = read_checkpoint(ck, s);
     if (rc < 0) {
         ijepa_checkpoint_free(ck);
         return rc;
@@ -448,11 +574,11 @@ static int open_buffer(ijepa_checkpoint **out, unsigned char *buf, size_t size,
     return IJEPA_OK;
 }
 
-static int read_file(const char *path, const char *func, unsigned char **buf, size_t *size)
+static int open_path(ijepa_checkpoint **out, const char *path, const char *func)
 {
     char eb[128];
     /* O_NONBLOCK: a FIFO must not block the open; it is refused below */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         strerror_r(errno, eb, sizeof eb);
         return ijepa__fail_func(func, IJEPA_ERR_IO, "cannot open '%s': %s", path, eb);
@@ -462,48 +588,10 @@ static int read_file(const char *path, const char *func, unsigned char **buf, si
         close(fd);
         return ijepa__fail_func(func, IJEPA_ERR_IO, "'%s' is not a regular file", path);
     }
-    if ((uint64_t)st.st_size > SIZE_MAX - 1) {
-        close(fd);
-        return ijepa__fail_func(func, IJEPA_ERR_NOMEM, "'%s' is too large for memory", path);
-    }
-    const size_t n = (size_t)st.st_size;
-    unsigned char *b = malloc(n ? n : 1);
-    if (!b) {
-        close(fd);
-        return ijepa__fail_func(func, IJEPA_ERR_NOMEM, "cannot allocate %zu bytes for '%s'", n,
-                                path);
-    }
-    size_t got = 0;
-    while (got < n) {
-        const ssize_t r = read(fd, b + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            const int err = r < 0 ? errno : 0;
-            close(fd);
-            free(b);
-            if (!err)
-                return ijepa__fail_func(func, IJEPA_ERR_IO, "'%s' shrank while being read",
-                                        path);
-            strerror_r(err, eb, sizeof eb);
-            return ijepa__fail_func(func, IJEPA_ERR_IO, "cannot read '%s': %s", path, eb);
-        }
-        got += (size_t)r;
-    }
+    const source s = {fd, NULL, (uint64_t)st.st_size};
+    const int rc = open_source(out, &s, path, func);
     close(fd);
-    *buf = b;
-    *size = n;
-    return IJEPA_OK;
-}
-
-static int open_path(ijepa_checkpoint **out, const char *path, const char *func)
-{
-    unsigned char *buf;
-    size_t size;
-    int rc = read_file(path, func, &buf, &size);
-    if (rc < 0)
-        return rc;
-    return open_buffer(out, buf, size, path, func);
+    return rc;
 }
 
 int ijepa_checkpoint_open(ijepa_checkpoint **out, const char *path)
@@ -513,11 +601,7 @@ int ijepa_checkpoint_open(ijepa_checkpoint **out, const char *path)
     *out = NULL;
     if (!path)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "path is NULL");
-    ijepa_checkpoint *ck;
-    int rc = open_path(&ck, path, __func__);
-    if (rc == IJEPA_OK)
-        *out = ck;
-    return rc;
+    return open_path(out, path, __func__);
 }
 
 int ijepa_checkpoint_open_memory(ijepa_checkpoint **out, const void *data, size_t size,
@@ -528,17 +612,11 @@ int ijepa_checkpoint_open_memory(ijepa_checkpoint **out, const void *data, size_
     *out = NULL;
     if (!data && size > 0)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "data is NULL");
-    unsigned char *buf = malloc(size ? size : 1);
-    if (!buf)
-        return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot copy %zu bytes", size);
-    if (size)
-        memcpy(buf, data, size);
-    ijepa_checkpoint *ck;
-    int rc = open_buffer(&ck, buf, size, name ? name : "memory", __func__);
-    if (rc == IJEPA_OK)
-        *out = ck;
-    return rc;
+    const source s = {-1, data, (uint64_t)size};
+    return open_source(out, &s, name ? name : "memory", __func__);
 }
+
+// --- what a reader holds -------------------------------------------------------------------
 
 int ijepa_checkpoint_config(ijepa_checkpoint *ck, ijepa_config **out)
 {
@@ -583,7 +661,27 @@ int ijepa_checkpoint_metadata(ijepa_checkpoint *ck, const char *key, const char 
     return IJEPA_OK;
 }
 
+int64_t ijepa_checkpoint_metadata_count(const ijepa_checkpoint *ck) { return ck ? ck->nmeta : 0; }
+
+int ijepa_checkpoint_metadata_at(ijepa_checkpoint *ck, int64_t i, const char **key,
+                                 const char **value)
+{
+    if (!ck)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "checkpoint is NULL");
+    if (i < 0 || i >= ck->nmeta)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "metadata entry %lld is out of [0, %lld)", (long long)i,
+                                (long long)ck->nmeta);
+    if (key)
+        *key = ck->mkey[i];
+    if (value)
+        *value = ck->mval[i];
+    return IJEPA_OK;
+}
+
 int64_t ijepa_checkpoint_tensor_count(const ijepa_checkpoint *ck) { return ck ? ck->n : 0; }
+
+const char *ijepa__checkpoint_name(const ijepa_checkpoint *ck) { return ck->file; }
 
 int ijepa_checkpoint_tensor_info(ijepa_checkpoint *ck, int64_t i, const char **name,
                                  int32_t *ndim, int64_t *dims)
@@ -594,7 +692,7 @@ int ijepa_checkpoint_tensor_info(ijepa_checkpoint *ck, int64_t i, const char **n
     if (i < 0 || i >= ck->n)
         return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG, "tensor %lld is out of [0, %lld)",
                            (long long)i, (long long)ck->n);
-    const entry *x = &ck->e[i];
+    const ijepa__ckpt_entry *x = &ck->e[i];
     if (name)
         *name = x->name;
     if (ndim)
@@ -604,147 +702,11 @@ int ijepa_checkpoint_tensor_info(ijepa_checkpoint *ck, int64_t i, const char **n
     return IJEPA_OK;
 }
 
-// --- loading groups into buffers ----------------------------------------------------------------
-
-/* Index of the entry called name, or -1. */
-static int64_t find(const ijepa_checkpoint *ck, const char *name)
+const char *ijepa_checkpoint_tensor_dtype(const ijepa_checkpoint *ck, int64_t i)
 {
-    int64_t lo = 0, hi = ck->n - 1;
-    while (lo <= hi) {
-        const int64_t mid = lo + (hi - lo) / 2;
-        const int c = strcmp(ck->e[ck->by_name[mid]].name, name);
-        if (c == 0)
-            return ck->by_name[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
-}
-
-#define NAME_MAX_LEN 1100
-
-/* Check a group against the file without writing anything: every tensor of
- * the table present with its shape and finite values, no other tensor under
- * the prefix. Marks the entries used in used[]. */
-static int check_group(ijepa_checkpoint *ck, const ijepa__ckpt_group *g, unsigned char *used)
-{
-    if (!g->prefix || !*g->prefix || strlen(g->prefix) > 1000)
-        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG,
-                           "prefix must be a non-empty string of at most 1000 bytes");
-    if (!g->table || !g->data)
-        return ijepa__fail(&ck->err, IJEPA_ERR_INVALID_ARG, "table and buffer must not be NULL");
-    const size_t plen = strlen(g->prefix);
-    char name[NAME_MAX_LEN];
-    for (int64_t t = 0; t < g->table->count; t++) {
-        const ijepa__tensor *tt = &g->table->t[t];
-        snprintf(name, sizeof name, "%s.%s", g->prefix, tt->name);
-        const int64_t i = find(ck, name);
-        if (i < 0)
-            return ferr(ck, "tensor '%.120s' is missing", name);
-        const entry *x = &ck->e[i];
-        int same = x->ndim == tt->ndim;
-        for (int32_t d = 0; same && d < tt->ndim; d++)
-            same = x->dims[d] == tt->dims[d];
-        if (!same) {
-            char a[96] = "", b[96] = "";
-            for (int32_t d = 0; d < x->ndim; d++)
-                snprintf(a + strlen(a), sizeof a - strlen(a), "%s%lld", d ? ", " : "",
-                         (long long)x->dims[d]);
-            for (int32_t d = 0; d < tt->ndim; d++)
-                snprintf(b + strlen(b), sizeof b - strlen(b), "%s%lld", d ? ", " : "",
-                         (long long)tt->dims[d]);
-            return ferr(ck, "tensor '%.100s' has shape [%s], the model needs [%s]", name, a, b);
-        }
-        const unsigned char *p = ck->data + x->begin;
-        for (int64_t k = 0; k < x->numel; k++)
-            if (!isfinite(ijepa__le_f32(p + 4 * k)))
-                return ferr(ck, "tensor '%.100s' holds a non-finite value at element %lld", name,
-                            (long long)k);
-        used[i] = 1;
-    }
-    /* extra tensors under the prefix */
-    for (int64_t i = 0; i < ck->n; i++) {
-        const char *nm = ck->e[i].name;
-        if (strncmp(nm, g->prefix, plen) || nm[plen] != '.')
-            continue;
-        int64_t t = 0;
-        while (t < g->table->count && strcmp(g->table->t[t].name, nm + plen + 1))
-            t++;
-        if (t == g->table->count)
-            return ferr(ck, "unexpected tensor '%.120s' (not in the model)", nm);
-    }
-    return IJEPA_OK;
-}
-
-/* Copy a checked group into its buffer (padding is not written). */
-static void copy_group(const ijepa_checkpoint *ck, const ijepa__ckpt_group *g)
-{
-    char name[NAME_MAX_LEN];
-    for (int64_t t = 0; t < g->table->count; t++) {
-        const ijepa__tensor *tt = &g->table->t[t];
-        snprintf(name, sizeof name, "%s.%s", g->prefix, tt->name);
-        const entry *x = &ck->e[find(ck, name)];
-        ijepa__le_get_f32(g->data + tt->offset, ck->data + x->begin, x->numel);
-    }
-}
-
-int ijepa__checkpoint_load(ijepa_checkpoint *ck, const char *func, const ijepa__ckpt_group *g,
-                           int n, int whole_file)
-{
-    ijepa__enter(&ck->err, func);
-    unsigned char *used = calloc((size_t)(ck->n ? ck->n : 1), 1);
-    if (!used)
-        return ijepa__fail(&ck->err, IJEPA_ERR_NOMEM, "cannot allocate %lld flags",
-                           (long long)ck->n);
-    int rc = IJEPA_OK;
-    for (int i = 0; rc == IJEPA_OK && i < n; i++)
-        rc = check_group(ck, &g[i], used);
-    for (int64_t i = 0; rc == IJEPA_OK && whole_file && i < ck->n; i++)
-        if (!used[i])
-            rc = ferr(ck, "unexpected tensor '%.120s' (not in any group loaded)", ck->e[i].name);
-    free(used);
-    if (rc < 0)
-        return rc;
-    /* everything checked: nothing below can fail */
-    for (int i = 0; i < n; i++)
-        copy_group(ck, &g[i]);
-    return IJEPA_OK;
-}
-
-int ijepa_checkpoint_read(ijepa_checkpoint *ck, const char *prefix,
-                          const ijepa_tensor_table *table, float *dst)
-{
-    if (!ck)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "checkpoint is NULL");
-    const ijepa__ckpt_group g = {prefix, table, dst};
-    return ijepa__checkpoint_load(ck, __func__, &g, 1, 0);
-}
-
-int ijepa_checkpoint_load_encoder(ijepa_checkpoint *ck, const char *prefix, ijepa_encoder *enc)
-{
-    if (!ck || !enc)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
-                                "checkpoint and encoder must not be NULL");
-    float *p;
-    int64_t n;
-    ijepa_encoder_params(enc, &p, &n);
-    const ijepa__ckpt_group g = {prefix, ijepa_encoder_tensors(enc), p};
-    return ijepa__checkpoint_load(ck, __func__, &g, 1, 0);
-}
-
-int ijepa_checkpoint_load_predictor(ijepa_checkpoint *ck, const char *prefix,
-                                    ijepa_predictor *pred)
-{
-    if (!ck || !pred)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
-                                "checkpoint and predictor must not be NULL");
-    float *p;
-    int64_t n;
-    ijepa_predictor_params(pred, &p, &n);
-    const ijepa__ckpt_group g = {prefix, ijepa_predictor_tensors(pred), p};
-    return ijepa__checkpoint_load(ck, __func__, &g, 1, 0);
+    if (!ck || i < 0 || i >= ck->n)
+        return NULL;
+    return ijepa__dtype_name(ck->e[i].dtype);
 }
 
 int ijepa_checkpoint_read_config(const char *path, ijepa_config **out)

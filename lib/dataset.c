@@ -3,11 +3,14 @@
  * paths, per-epoch seeded permutations, and a ring of decode slots filled by
  * worker threads.
  *
- * Ring: slot p % Q holds position p. Workers take positions in increasing
- * order (the shared counter `assigned`) while p < consumed + Q, decode and
- * transform into the slot, and mark it ready; the caller takes positions in
- * order (`consumed`). What a slot holds depends only on its position, so the
- * output is independent of thread timing. One mutex protects the counters
+ * Ring: the dataset's own stream is numbered q = 0, 1, ... (the images
+ * this handle gives); q is stream position pos_of(q) (q itself unless a
+ * slice is set: then the slice's positions of each group). Slot q % Q holds
+ * item q. Workers take items in increasing order (the shared counter
+ * `assigned`) while q < consumed + Q, decode and transform into the slot,
+ * and mark it ready; the caller takes items in order (`consumed`). What a
+ * slot holds depends only on its position, so the output is independent of
+ * thread timing. One mutex protects the counters
  * and the slot states; the decoding itself runs unlocked (a slot is written
  * only by the worker that took it, and read by the caller only when ready).
  */
@@ -29,7 +32,7 @@
 enum { SLOT_EMPTY = 0, SLOT_BUSY, SLOT_READY };
 
 typedef struct slot {
-    int64_t pos;            /* position held, -1 if none */
+    int64_t pos;            /* item q held, -1 if none */
     int state;
     int status;             /* result of decoding */
     int64_t index;          /* image index */
@@ -49,7 +52,9 @@ struct ijepa_dataset {
 
     int64_t Q;
     slot *slots;
-    int64_t consumed, assigned;
+    int64_t consumed, assigned; /* items q taken by the caller, claimed by workers */
+    /* item q is stream position start + (q / count) * group + offset + q % count */
+    int64_t start, group, offset, count;
     int64_t bad_run;        /* consecutive skipped files */
     int64_t skipped;
     char skip_msg[IJEPA__ERRLEN];
@@ -203,6 +208,12 @@ static int cmp_str(const void *a, const void *b)
 
 // --- the stream ------------------------------------------------------------------
 
+/* Stream position of item q. */
+static int64_t pos_of(const ijepa_dataset *ds, int64_t q)
+{
+    return ds->start + q / ds->count * ds->group + ds->offset + q % ds->count;
+}
+
 /* Image index of position p. Called with the mutex held (or no workers). */
 static int64_t index_of(ijepa_dataset *ds, int64_t p)
 {
@@ -268,9 +279,9 @@ static void *worker(void *arg)
             pthread_cond_wait(&ds->cv_work, &ds->mu);
             continue;
         }
-        const int64_t p = ds->assigned++;
-        slot *s = &ds->slots[p % ds->Q];
-        s->pos = p;
+        const int64_t q = ds->assigned++, p = pos_of(ds, q);
+        slot *s = &ds->slots[q % ds->Q];
+        s->pos = q;
         s->state = SLOT_BUSY;
         const int64_t idx = index_of(ds, p);
         pthread_mutex_unlock(&ds->mu);
@@ -309,23 +320,23 @@ static int start_workers(ijepa_dataset *ds)
     return IJEPA_OK;
 }
 
-/* The ready slot of position p (p in [consumed, consumed + Q)). */
-static slot *take(ijepa_dataset *ds, int64_t p)
+/* The ready slot of item q (q in [consumed, consumed + Q)). */
+static slot *take(ijepa_dataset *ds, int64_t q)
 {
-    slot *s = &ds->slots[p % ds->Q];
+    slot *s = &ds->slots[q % ds->Q];
     if (ds->nrunning == 0) {
         /* no workers: decode here, in order */
-        while (ds->assigned <= p) {
-            const int64_t q = ds->assigned++;
-            slot *t = &ds->slots[q % ds->Q];
-            t->pos = q;
-            process(ds, q, index_of(ds, q), t);
+        while (ds->assigned <= q) {
+            const int64_t a = ds->assigned++, p = pos_of(ds, a);
+            slot *t = &ds->slots[a % ds->Q];
+            t->pos = a;
+            process(ds, p, index_of(ds, p), t);
             t->state = SLOT_READY;
         }
         return s;
     }
     pthread_mutex_lock(&ds->mu);
-    while (s->pos != p || s->state != SLOT_READY)
+    while (s->pos != q || s->state != SLOT_READY)
         pthread_cond_wait(&ds->cv_done, &ds->mu);
     pthread_mutex_unlock(&ds->mu);
     return s;
@@ -367,8 +378,15 @@ void ijepa_dataset_free(ijepa_dataset *ds)
 
 int64_t ijepa_dataset_size(const ijepa_dataset *ds) { return ds ? ds->n : 0; }
 int64_t ijepa_dataset_skipped(const ijepa_dataset *ds) { return ds ? ds->skipped : 0; }
-int64_t ijepa_dataset_position(const ijepa_dataset *ds) { return ds ? ds->consumed : 0; }
-int64_t ijepa_dataset_epoch(const ijepa_dataset *ds) { return ds ? ds->consumed / ds->n : 0; }
+int64_t ijepa_dataset_position(const ijepa_dataset *ds)
+{
+    return ds ? pos_of(ds, ds->consumed) : 0;
+}
+
+int64_t ijepa_dataset_epoch(const ijepa_dataset *ds)
+{
+    return ds ? pos_of(ds, ds->consumed) / ds->n : 0;
+}
 
 const char *ijepa_dataset_last_skip_error(const ijepa_dataset *ds)
 {
@@ -447,6 +465,7 @@ static int build(ijepa_dataset *ds, const char *root, const ijepa_config *cfg)
     if (!ds->perm[0] || !ds->perm[1] || !ds->slots || !ds->threads)
         return ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the dataset state");
     ds->perm_epoch[0] = ds->perm_epoch[1] = -1;
+    ds->group = ds->count = 1; /* the whole stream: item q is position q */
     for (int64_t i = 0; i < ds->Q; i++) {
         ds->slots[i].pos = -1;
         ds->slots[i].px = ijepa__falloc(ds->C * ds->S * ds->S);
@@ -539,25 +558,63 @@ int ijepa_dataset_next_batch(ijepa_dataset *ds, int64_t batch, float *out, int64
     return IJEPA_OK;
 }
 
+/* Restart the stream: item 0 is position `start` of the slice layout
+ * (group, offset, count). Nothing pending survives. */
+static int restart(ijepa_dataset *ds, int64_t start, int64_t group, int64_t offset,
+                   int64_t count)
+{
+    stop_workers(ds);
+    for (int64_t i = 0; i < ds->Q; i++) {
+        ds->slots[i].pos = -1;
+        ds->slots[i].state = SLOT_EMPTY;
+    }
+    ds->start = start;
+    ds->group = group;
+    ds->offset = offset;
+    ds->count = count;
+    ds->consumed = ds->assigned = 0;
+    ds->bad_run = 0;
+    if (start_workers(ds) < 0)
+        return ijepa__fail(&ds->err, IJEPA_ERR_NOMEM,
+                           "cannot restart %d worker threads; decoding on the calling thread",
+                           ds->nworkers);
+    return IJEPA_OK;
+}
+
+/* Positions stay below this (item positions are computed in int64). */
+#define MAX_POSITION (INT64_MAX / 4)
+
 int ijepa_dataset_set_epoch(ijepa_dataset *ds, int64_t epoch)
 {
     if (!ds)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "dataset is NULL");
     ijepa__err *e = &ds->err;
     ijepa__enter(e, __func__);
-    if (epoch < 0 || epoch > (INT64_MAX - ds->Q) / ds->n - 1)
+    if (epoch < 0 || epoch > MAX_POSITION / ds->n)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "epoch %lld is out of range",
                            (long long)epoch);
-    stop_workers(ds);
-    for (int64_t i = 0; i < ds->Q; i++) {
-        ds->slots[i].pos = -1;
-        ds->slots[i].state = SLOT_EMPTY;
-    }
-    ds->consumed = ds->assigned = epoch * ds->n;
-    ds->bad_run = 0;
-    if (start_workers(ds) < 0)
-        return ijepa__fail(e, IJEPA_ERR_NOMEM,
-                           "cannot restart %d worker threads; decoding on the calling thread",
-                           ds->nworkers);
-    return IJEPA_OK;
+    return restart(ds, epoch * ds->n, ds->group, ds->offset, ds->count);
+}
+
+int ijepa_dataset_set_slice(ijepa_dataset *ds, int64_t position, int64_t group, int64_t offset,
+                            int64_t count)
+{
+    if (!ds)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "dataset is NULL");
+    ijepa__err *e = &ds->err;
+    ijepa__enter(e, __func__);
+    if (position < 0 || position > MAX_POSITION)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "position %lld is out of range",
+                           (long long)position);
+    if (group < 1 || group > MAX_POSITION || offset < 0 || count < 1 || offset > group - count)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
+                           "slice [%lld, %lld + %lld) is not inside a group of %lld positions",
+                           (long long)offset, (long long)offset, (long long)count,
+                           (long long)group);
+    if (count < group && ds->on_error == IJEPA_DATA_SKIP)
+        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
+                           "a slice of %lld of %lld positions needs data_on_error = stop: "
+                           "skipping a bad file would shift the other slices' images",
+                           (long long)count, (long long)group);
+    return restart(ds, position, group, offset, count);
 }

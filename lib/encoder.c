@@ -10,6 +10,7 @@
 #include "config_internal.h"
 #include "context_internal.h"
 #include "glue.h"
+#include "model_internal.h"
 
 struct ijepa_encoder {
     ijepa__err err;
@@ -128,19 +129,16 @@ static int configure(ijepa_encoder *enc, ijepa__err *e)
     return IJEPA_OK;
 }
 
-int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_config *cfg)
+/* Everything of ijepa_encoder_create() but the allocations: *out holds the
+ * configuration, the tensor table and the sizes (model_internal.h). */
+static int plan(ijepa_encoder **out, const ijepa_config *cfg, const char *func)
 {
-    if (!out)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
     *out = NULL;
-    if (!ctx || !cfg)
-        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
-                                "context and config must not be NULL");
     ijepa_encoder *enc = calloc(1, sizeof *enc);
     if (!enc)
-        return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate the encoder");
+        return ijepa__fail_func(func, IJEPA_ERR_NOMEM, "cannot allocate the encoder");
     ijepa__err *e = &enc->err;
-    ijepa__enter(e, __func__);
+    ijepa__enter(e, func);
     int rc = ijepa_config_copy(&enc->cfg, cfg);
     if (rc < 0)
         goto fail; /* its own message names the cause */
@@ -150,6 +148,46 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
         rc = ijepa__fail(e, rc, "cannot build the tensor table");
         goto fail;
     }
+    enc->st.arena_floats = ijepa__stack_arena_floats(&enc->st);
+    *out = enc;
+    return IJEPA_OK;
+fail:
+    ijepa_encoder_free(enc);
+    return rc;
+}
+
+int ijepa__encoder_plan(ijepa_encoder **out, const ijepa_config *cfg, const char *func)
+{
+    return plan(out, cfg, func);
+}
+
+int ijepa_encoder_estimate_bytes(const ijepa_config *cfg, int64_t *bytes)
+{
+    if (!cfg || !bytes)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "config and bytes must not be NULL");
+    ijepa_encoder *enc;
+    const int rc = plan(&enc, cfg, __func__);
+    if (rc < 0)
+        return rc;
+    *bytes = ijepa_encoder_memory_bytes(enc);
+    ijepa_encoder_free(enc);
+    return IJEPA_OK;
+}
+
+int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_config *cfg)
+{
+    if (!out)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "out is NULL");
+    *out = NULL;
+    if (!ctx || !cfg)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "context and config must not be NULL");
+    ijepa_encoder *enc;
+    int rc = plan(&enc, cfg, __func__);
+    if (rc < 0)
+        return rc;
+    ijepa__err *e = &enc->err;
     const int64_t rows = enc->batch_max * enc->N;
     enc->params = ijepa__falloc(enc->tab.total);
     enc->grads = ijepa__falloc(enc->tab.total);

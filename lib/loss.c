@@ -113,27 +113,34 @@ static double loss_rows(const float *target_out, int64_t B, int64_t N, int64_t D
     return sum;
 }
 
-int ijepa_loss_compute(const float *target_out, int64_t batch, int64_t num_patches,
-                       int64_t dim, const int32_t *targets, int64_t num_targets,
-                       int64_t n_target, const float *pred, int32_t kind, double ln_eps,
-                       float *d_pred, double *loss)
+/* The checks and the sum of ijepa_loss_compute() and ijepa_loss_partial():
+ * F names the public function, total_batch the batch that normalises the
+ * gradient (elems = num_targets * total_batch * n_target * dim). */
+static int loss_sum(const char *F, const float *target_out, int64_t batch, int64_t num_patches,
+                    int64_t dim, const int32_t *targets, int64_t num_targets, int64_t n_target,
+                    const float *pred, int32_t kind, double ln_eps, int64_t total_batch,
+                    float *d_pred, const double *user_out, double *out, double *elems_out)
 {
-    const char *F = __func__;
     int rc = check_target(F, target_out, batch, num_patches, dim, ln_eps);
     if (rc < 0)
         return rc;
-    if (!targets || !pred || !loss)
-        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
-                                "targets, pred and loss must not be NULL");
+    if (!targets || !pred || !user_out)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG, "targets, pred and %s must not be NULL",
+                                elems_out ? "loss" : "sum");
     if (num_targets < 1 || n_target < 1)
         return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
                                 "num_targets %lld and n_target %lld must be >= 1",
                                 (long long)num_targets, (long long)n_target);
-    const double elems = (double)num_targets * (double)batch * (double)n_target * (double)dim;
+    if (total_batch < batch)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
+                                "total_batch %lld is smaller than batch %lld",
+                                (long long)total_batch, (long long)batch);
+    const double elems =
+        (double)num_targets * (double)total_batch * (double)n_target * (double)dim;
     if (elems > MAX_ELEMS)
         return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG,
                                 "pred of %lld x %lld x %lld x %lld floats is too large",
-                                (long long)num_targets, (long long)batch,
+                                (long long)num_targets, (long long)total_batch,
                                 (long long)n_target, (long long)dim);
     if (kind != IJEPA_LOSS_SMOOTH_L1 && kind != IJEPA_LOSS_L2 && kind != IJEPA_LOSS_L1)
         return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG, "unknown loss kind %d", (int)kind);
@@ -146,20 +153,50 @@ int ijepa_loss_compute(const float *target_out, int64_t batch, int64_t num_patch
 
     const int64_t nb = R < NBLK ? R : NBLK;
     const double scale = 1.0 / elems;
+    const double work = (double)R * (double)dim;
     double part[NBLK];
-#pragma omp parallel for schedule(static) if (elems >= PAR_MIN)
+#pragma omp parallel for schedule(static) if (work >= PAR_MIN)
     for (int64_t k = 0; k < nb; k++)
         part[k] = loss_rows(target_out, batch, num_patches, dim, targets, n_target, pred, kind,
                             ln_eps, scale, d_pred, k * R / nb, (k + 1) * R / nb);
     double sum = 0.0;
     for (int64_t k = 0; k < nb; k++)
         sum += part[k];
+    *out = sum;
+    if (elems_out)
+        *elems_out = elems;
+    return IJEPA_OK;
+}
+
+int ijepa_loss_compute(const float *target_out, int64_t batch, int64_t num_patches,
+                       int64_t dim, const int32_t *targets, int64_t num_targets,
+                       int64_t n_target, const float *pred, int32_t kind, double ln_eps,
+                       float *d_pred, double *loss)
+{
+    double sum, elems;
+    int rc = loss_sum(__func__, target_out, batch, num_patches, dim, targets, num_targets,
+                      n_target, pred, kind, ln_eps, batch, d_pred, loss, &sum, &elems);
+    if (rc < 0)
+        return rc;
     const double mean = sum / elems;
     if (!isfinite(mean))
-        return ijepa__fail_func(F, IJEPA_ERR_NUMERIC, "the loss is %s",
+        return ijepa__fail_func(__func__, IJEPA_ERR_NUMERIC, "the loss is %s",
                                 isnan(mean) ? "NaN" : "infinite");
     *loss = mean;
     return IJEPA_OK;
+}
+
+int ijepa_loss_partial(const float *target_out, int64_t batch, int64_t num_patches, int64_t dim,
+                       const int32_t *targets, int64_t num_targets, int64_t n_target,
+                       const float *pred, int32_t kind, double ln_eps, int64_t total_batch,
+                       float *d_pred, double *sum)
+{
+    double s;
+    int rc = loss_sum(__func__, target_out, batch, num_patches, dim, targets, num_targets,
+                      n_target, pred, kind, ln_eps, total_batch, d_pred, sum, &s, NULL);
+    if (rc == IJEPA_OK)
+        *sum = s; /* also when not finite: the host reduces first, then decides */
+    return rc;
 }
 
 // --- collapse monitor ------------------------------------------------------------------------
@@ -227,5 +264,54 @@ int ijepa_loss_target_std(const float *target_out, int64_t batch, int64_t num_pa
         return ijepa__fail_func(F, IJEPA_ERR_NUMERIC, "the result is %s",
                                 isnan(r) ? "NaN" : "infinite");
     *mean_std = r;
+    return IJEPA_OK;
+}
+
+/*
+ * Features [d0, d0 + n), n <= TILE: per feature, the sum over images of the
+ * pooled normalised features and the sum of their squares.
+ *   target_out (B, N, D), sum (n), sumsq (n)
+ */
+static void moments_tile(const float *target_out, int64_t B, int64_t N, int64_t D, double eps,
+                         int64_t d0, int64_t n, double *sum, double *sumsq)
+{
+    double pool[TILE];
+    for (int64_t d = 0; d < n; d++)
+        sum[d] = sumsq[d] = 0.0;
+    for (int64_t b = 0; b < B; b++) {
+        memset(pool, 0, sizeof pool);
+        for (int64_t t = 0; t < N; t++) {
+            const float *x = target_out + (b * N + t) * D;
+            double mu, sd;
+            ln_stats(x, D, eps, &mu, &sd);
+            for (int64_t d = 0; d < n; d++)
+                pool[d] += ((double)x[d0 + d] - mu) / sd;
+        }
+        for (int64_t d = 0; d < n; d++) {
+            const double p = pool[d] / (double)N;
+            sum[d] += p;
+            sumsq[d] += p * p;
+        }
+    }
+}
+
+int ijepa_loss_target_moments(const float *target_out, int64_t batch, int64_t num_patches,
+                              int64_t dim, double ln_eps, double *sum, double *sumsq)
+{
+    const char *F = __func__;
+    int rc = check_target(F, target_out, batch, num_patches, dim, ln_eps);
+    if (rc < 0)
+        return rc;
+    if (!sum || !sumsq)
+        return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG, "sum and sumsq must not be NULL");
+    const int64_t ntile = (dim + TILE - 1) / TILE;
+    const double work = (double)batch * (double)num_patches * (double)dim;
+    /* each tile writes its own features: no reduction across threads */
+#pragma omp parallel for schedule(static) if (work >= PAR_MIN)
+    for (int64_t k = 0; k < ntile; k++) {
+        const int64_t d0 = k * TILE;
+        moments_tile(target_out, batch, num_patches, dim, ln_eps, d0,
+                     dim - d0 < TILE ? dim - d0 : TILE, sum + d0, sumsq + d0);
+    }
     return IJEPA_OK;
 }

@@ -8,6 +8,7 @@
 #include "config_internal.h"
 #include "context_internal.h"
 #include "glue.h"
+#include "model_internal.h"
 
 /* Seeds the predictor's init stream apart from the encoder's. */
 #define PRED_SEED_SALT 0x70726564696374ULL
@@ -131,6 +132,50 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
     return IJEPA_OK;
 }
 
+/* Everything of ijepa_predictor_create() but the allocations
+ * (model_internal.h). */
+static int plan(ijepa_predictor **out, const ijepa_config *cfg, const char *func)
+{
+    *out = NULL;
+    ijepa_predictor *p = calloc(1, sizeof *p);
+    if (!p)
+        return ijepa__fail_func(func, IJEPA_ERR_NOMEM, "cannot allocate the predictor");
+    ijepa__err *e = &p->err;
+    ijepa__enter(e, func);
+    int rc;
+    if ((rc = configure(p, cfg, e)) < 0)
+        goto fail;
+    if ((rc = build_table(p)) < 0) {
+        rc = ijepa__fail(e, rc, "cannot build the tensor table");
+        goto fail;
+    }
+    p->st.arena_floats = ijepa__stack_arena_floats(&p->st);
+    *out = p;
+    return IJEPA_OK;
+fail:
+    ijepa_predictor_free(p);
+    return rc;
+}
+
+int ijepa__predictor_plan(ijepa_predictor **out, const ijepa_config *cfg, const char *func)
+{
+    return plan(out, cfg, func);
+}
+
+int ijepa_predictor_estimate_bytes(const ijepa_config *cfg, int64_t *bytes)
+{
+    if (!cfg || !bytes)
+        return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
+                                "config and bytes must not be NULL");
+    ijepa_predictor *p;
+    const int rc = plan(&p, cfg, __func__);
+    if (rc < 0)
+        return rc;
+    *bytes = ijepa_predictor_memory_bytes(p);
+    ijepa_predictor_free(p);
+    return IJEPA_OK;
+}
+
 int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijepa_config *cfg)
 {
     if (!out)
@@ -139,18 +184,11 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     if (!ctx || !cfg)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
                                 "context and config must not be NULL");
-    ijepa_predictor *p = calloc(1, sizeof *p);
-    if (!p)
-        return ijepa__fail_func(__func__, IJEPA_ERR_NOMEM, "cannot allocate the predictor");
+    ijepa_predictor *p;
+    int rc = plan(&p, cfg, __func__);
+    if (rc < 0)
+        return rc;
     ijepa__err *e = &p->err;
-    ijepa__enter(e, __func__);
-    int rc;
-    if ((rc = configure(p, cfg, e)) < 0)
-        goto fail;
-    if ((rc = build_table(p)) < 0) {
-        rc = ijepa__fail(e, rc, "cannot build the tensor table");
-        goto fail;
-    }
     const int64_t BN = p->batch_max * p->N, MBN = p->M * BN, tr = p->trainable;
     p->params = ijepa__falloc(p->tab.total);
     p->grads = ijepa__falloc(p->tab.total);

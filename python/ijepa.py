@@ -33,16 +33,17 @@ import ctypes.util
 import os
 import threading
 import weakref
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 __all__ = [
     "IjepaError", "lib", "load_library", "version", "Config", "Context", "Encoder",
-    "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "TensorInfo",
+    "Predictor", "MaskSampler", "Optimizer", "Trainer", "Checkpoint", "CheckpointWriter",
+    "TensorInfo", "encoder_estimate_bytes", "predictor_estimate_bytes", "trainer_estimate_bytes",
     "read_checkpoint_config", "loss_compute", "Image", "Dataset", "crop_box", "presets",
     "config_key_class",
-    "loss_target_std", "ema_update", "schedule_lr", "schedule_weight_decay",
+    "loss_target_std", "loss_partial", "loss_target_moments", "ema_update", "schedule_lr", "schedule_weight_decay",
     "schedule_momentum", "config_keys", "status_string",
 ]
 
@@ -223,6 +224,9 @@ _SIGNATURES = {
     "ijepa_loss_compute": (_int, [_pf, _i64, _i64, _i64, _pi32, _i64, _i64, _pf, _i32, _dbl,
                                   _pf, _pdbl], "status"),
     "ijepa_loss_target_std": (_int, [_pf, _i64, _i64, _i64, _dbl, _pdbl], "status"),
+    "ijepa_loss_partial": (_int, [_pf, _i64, _i64, _i64, _pi32, _i64, _i64, _pf, _i32, _dbl,
+                                  _i64, _pf, _pdbl], "status"),
+    "ijepa_loss_target_moments": (_int, [_pf, _i64, _i64, _i64, _dbl, _pdbl, _pdbl], "status"),
     # optim.h
     "ijepa_optimizer_create": (_int, [_HH, _H], "status"),
     "ijepa_optimizer_free": (None, [_H], None),
@@ -240,6 +244,9 @@ _SIGNATURES = {
     "ijepa_trainer_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_trainer_free": (None, [_H], None),
     "ijepa_trainer_step": (_int, [_H, _pf, _i64, _pdbl], "status"),
+    "ijepa_trainer_compute": (_int, [_H, _pf, _i64, _i64, _i64], "status"),
+    "ijepa_trainer_partials": (_int, [_H, ctypes.POINTER(_pdbl), _pi64], "status"),
+    "ijepa_trainer_apply": (_int, [_H, _pdbl], "status"),
     "ijepa_trainer_step_count": (_i64, [_H], None),
     "ijepa_trainer_stat": (_int, [_H, _i32, _pdbl], "status"),
     "ijepa_trainer_masks": (_int, [_H, _ppi32, _pi64, _ppi32, _pi64, _pi64], "status"),
@@ -271,8 +278,23 @@ _SIGNATURES.update({
     "ijepa_checkpoint_writer_free": (None, [_H], None),
     "ijepa_checkpoint_writer_add": (_int, [_H, _str, _H, _pf], "status"),
     "ijepa_checkpoint_writer_save": (_int, [_H, _str], "status"),
+    "ijepa_checkpoint_writer_add_tensor": (_int, [_H, _str, _i32, _pi64, _pf], "status"),
+    "ijepa_checkpoint_writer_set_metadata": (_int, [_H, _str, _str], "status"),
+    "ijepa_checkpoint_metadata_count": (_i64, [_H], None),
+    "ijepa_checkpoint_metadata_at": (_int, [_H, _i64, _pstr, _pstr], "status"),
+    "ijepa_checkpoint_tensor_dtype": (_str, [_H, _i64], None),
+    "ijepa_checkpoint_read_tensor": (_int, [_H, _i64, _pf, _i64], "status"),
+    "ijepa_checkpoint_check_encoder": (_int, [_H, _str, _H, _pi64], "status"),
+    "ijepa_checkpoint_check_predictor": (_int, [_H, _str, _H, _pi64], "status"),
+    "ijepa_encoder_estimate_bytes": (_int, [_H, _pi64], "status"),
+    "ijepa_predictor_estimate_bytes": (_int, [_H, _pi64], "status"),
+    "ijepa_trainer_estimate_bytes": (_int, [_H, _pi64], "status"),
+    "ijepa_trainer_memory_bytes": (_i64, [_H], None),
+    "ijepa_trainer_check": (_int, [_H, _H, _pi64], "status"),
 })
 CHECKPOINT_MAX_DIMS = 8
+CHECKPOINT_MAX_TENSORS = 65536
+CHECKPOINT_MAX_STEP = 1 << 53
 _SIGNATURES.update({
     # image.h
     "ijepa_image_decode": (_int, [_HH, _pvoid, _i64, _i64, _H], "status"),
@@ -295,6 +317,7 @@ _SIGNATURES.update({
     "ijepa_dataset_path": (_str, [_H, _i64], None),
     "ijepa_dataset_next_batch": (_int, [_H, _i64, _pf, _pi64], "status"),
     "ijepa_dataset_set_epoch": (_int, [_H, _i64], "status"),
+    "ijepa_dataset_set_slice": (_int, [_H, _i64, _i64, _i64, _i64], "status"),
     "ijepa_dataset_position": (_i64, [_H], None),
     "ijepa_dataset_crop_seed": (_u64, [_H, _i64], None),
     "ijepa_dataset_epoch": (_i64, [_H], None),
@@ -431,7 +454,11 @@ def _view(addr, count, owner, dtype=ctypes.c_float):
         return np.zeros(0, dtype=np.float32)
     buf = (dtype * int(count)).from_address(addr)
     buf._ijepa_owner = owner
-    return np.ctypeslib.as_array(buf)
+    a = np.ctypeslib.as_array(buf)
+    # ctypes' buffer says "<f" (explicit byte order); a native-order view
+    # exports "f" like any numpy array, which the buffer protocol's
+    # consumers (mpi4py's Allreduce, memoryview casts) understand
+    return a.view(a.dtype.newbyteorder("="))
 
 
 # --- resources: a C pointer, its free function and what it depends on --------------
@@ -926,6 +953,45 @@ def loss_compute(target_out, targets, pred, kind=LOSS_SMOOTH_L1, ln_eps=1e-5, gr
     return loss.value, d_pred
 
 
+def loss_partial(target_out, targets, pred, total_batch, kind=LOSS_SMOOTH_L1, ln_eps=1e-5,
+                 grad=True):
+    """The loss of a slice of a batch of total_batch images (loss.h,
+    ijepa_loss_partial): arrays as loss_compute() for the slice's images.
+    Returns (sum of the element losses, d_pred or None), d_pred divided by
+    the element count of the whole batch; a non-finite sum is returned,
+    not raised."""
+    _check_array(target_out, "target_out", np.float32)
+    _check_array(targets, "targets", np.int32)
+    if target_out.ndim != 3 or targets.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim] and targets "
+                         "[num_targets, batch, n_target]")
+    b, n, d = target_out.shape
+    m, tb, nt = targets.shape
+    if tb != b:
+        raise ValueError("targets has batch %d, target_out %d" % (tb, b))
+    _check_array(pred, "pred", np.float32, (m * b, nt, d))
+    d_pred = np.empty_like(pred) if grad else None
+    total = _dbl()
+    lib.ijepa_loss_partial(_fptr(target_out), b, n, d, _iptr(targets), m, nt, _fptr(pred),
+                           _loss_kind(kind), ln_eps, total_batch,
+                           _fptr(d_pred) if grad else None, ctypes.byref(total))
+    return total.value, d_pred
+
+
+def loss_target_moments(target_out, ln_eps=1e-5):
+    """The collapse monitor's sums over the images of target_out float32
+    [B, N, D] (loss.h, ijepa_loss_target_moments): (sum, sumsq), float64 [D]
+    each, which add up over the slices of a batch."""
+    _check_array(target_out, "target_out", np.float32)
+    if target_out.ndim != 3:
+        raise ValueError("target_out must be [batch, num_patches, dim]")
+    d = target_out.shape[2]
+    s1, s2 = np.empty(d, dtype=np.float64), np.empty(d, dtype=np.float64)
+    lib.ijepa_loss_target_moments(_fptr(target_out), *target_out.shape, ln_eps,
+                                  s1.ctypes.data_as(_pdbl), s2.ctypes.data_as(_pdbl))
+    return s1, s2
+
+
 def loss_target_std(target_out, ln_eps=1e-5):
     """Collapse monitor of target_out float32 [B, N, D] (see loss.h)."""
     _check_array(target_out, "target_out", np.float32)
@@ -1054,6 +1120,34 @@ class Trainer(_Handle):
         lib.ijepa_trainer_step(self._ptr, _fptr(images), b, ctypes.byref(loss))
         return loss.value
 
+    def compute(self, images, offset, batch):
+        """The first half of a data-parallel step (trainer.h): masks of the
+        whole batch of `batch` images, loss partials and gradients of
+        images float32 [count, in_chans, img, img], items [offset, offset +
+        count) of it (count may be 0). Then sum context_encoder.grads,
+        predictor.grads and partials over the workers, and apply()."""
+        if not isinstance(images, np.ndarray) or images.ndim != 4:
+            _check_array(images, "images", np.float32)
+            raise ValueError("images must have 4 dimensions [count, in_chans, img, img]")
+        b = images.shape[0]
+        _check_array(images, "images", np.float32, (b, self.in_chans, self.img_size, self.img_size))
+        lib.ijepa_trainer_compute(self._ptr, _fptr(images) if b else None, offset, b, batch)
+
+    @property
+    def partials(self):
+        """The step's partials: a float64 numpy view of the library's buffer
+        (no copy; sum it over the workers in place, like the gradients)."""
+        p, n = _pdbl(), _i64()
+        lib.ijepa_trainer_partials(self._ptr, ctypes.byref(p), ctypes.byref(n))
+        return _view(ctypes.addressof(p.contents), n.value, self._res, ctypes.c_double)
+
+    def apply(self):
+        """The second half: clip, AdamW, EMA and statistics from the summed
+        gradients and partials; returns the loss of the whole batch."""
+        loss = _dbl()
+        lib.ijepa_trainer_apply(self._ptr, ctypes.byref(loss))
+        return loss.value
+
     @property
     def step_count(self):
         return lib.ijepa_trainer_step_count(self._ptr)
@@ -1068,6 +1162,12 @@ class Trainer(_Handle):
 
     def stats(self):
         return {k: self.stat(k) for k in STATS}
+
+    @property
+    def memory_bytes(self):
+        """ijepa_trainer_memory_bytes(): bytes in buffers sized by the
+        configuration (handles, moments, step buffers)."""
+        return lib.ijepa_trainer_memory_bytes(self._ptr)
 
     def save(self, path):
         """ijepa_trainer_save(): the whole training state (both encoders,
@@ -1095,14 +1195,48 @@ class Trainer(_Handle):
 
 # --- checkpoints ----------------------------------------------------------------------
 
+def _estimate(fn, cfg):
+    v = _i64()
+    fn(_config_ptr(cfg), ctypes.byref(v))
+    return v.value
+
+
+def encoder_estimate_bytes(cfg):
+    """ijepa_encoder_estimate_bytes(): what Encoder(ctx, cfg) would allocate,
+    computed without allocating it."""
+    return _estimate(lib.ijepa_encoder_estimate_bytes, cfg)
+
+
+def predictor_estimate_bytes(cfg):
+    """ijepa_predictor_estimate_bytes(): what Predictor(ctx, cfg) would allocate."""
+    return _estimate(lib.ijepa_predictor_estimate_bytes, cfg)
+
+
+def trainer_estimate_bytes(cfg):
+    """ijepa_trainer_estimate_bytes(): what Trainer(ctx, cfg) would allocate."""
+    return _estimate(lib.ijepa_trainer_estimate_bytes, cfg)
+
+
 class Checkpoint(_Handle):
-    """ijepa_checkpoint: a validated libijepa (safetensors) checkpoint file."""
+    """ijepa_checkpoint: a validated safetensors checkpoint file (libijepa's,
+    or any other: a foreign file has tensors but no configuration or step).
+    Tensors of dtype F16, BF16 and F64 read as float32."""
 
     _kind = "checkpoint"
 
-    def __init__(self, path):
-        ptr = _create(lib.ijepa_checkpoint_open, os.fsencode(path))
-        super().__init__(_Resource(ptr, lib.ijepa_checkpoint_free))
+    def __init__(self, path, _ptr=None):
+        if _ptr is None:
+            _ptr = _create(lib.ijepa_checkpoint_open, os.fsencode(path))
+        super().__init__(_Resource(_ptr, lib.ijepa_checkpoint_free))
+        self._index = None
+
+    @classmethod
+    def from_bytes(cls, data, name=None):
+        """ijepa_checkpoint_open_memory(): a checkpoint from the bytes of a
+        file (bytes, bytearray, memoryview or a uint8 array; copied)."""
+        ptr, size, _keep = _bytes_arg(data)
+        return cls(None, _ptr=_create(lib.ijepa_checkpoint_open_memory, ptr, size,
+                                      name.encode() if name else None))
 
     @property
     def config(self):
@@ -1116,10 +1250,19 @@ class Checkpoint(_Handle):
         lib.ijepa_checkpoint_step(self._ptr, ctypes.byref(v))
         return v.value
 
-    def metadata(self, key):
-        v = ctypes.c_char_p()
-        lib.ijepa_checkpoint_metadata(self._ptr, key.encode(), ctypes.byref(v))
-        return _decode(v.value)
+    def metadata(self, key=None):
+        """The value of one "__metadata__" key; without a key, all of them as
+        a dict in the file's order."""
+        if key is not None:
+            v = ctypes.c_char_p()
+            lib.ijepa_checkpoint_metadata(self._ptr, key.encode(), ctypes.byref(v))
+            return _decode(v.value)
+        k, v = ctypes.c_char_p(), ctypes.c_char_p()
+        out = OrderedDict()
+        for i in range(lib.ijepa_checkpoint_metadata_count(self._ptr)):
+            lib.ijepa_checkpoint_metadata_at(self._ptr, i, ctypes.byref(k), ctypes.byref(v))
+            out[_decode(k.value)] = _decode(v.value)
+        return out
 
     def tensors(self):
         """[(name, shape)] in the order of their data."""
@@ -1132,15 +1275,117 @@ class Checkpoint(_Handle):
             out.append((_decode(name.value), tuple(dims[:nd.value])))
         return out
 
+    def dtypes(self):
+        """{name: "F32" | "F16" | "BF16" | "F64"}: each tensor's stored dtype."""
+        return {n: _decode(lib.ijepa_checkpoint_tensor_dtype(self._ptr, i))
+                for i, (n, _) in enumerate(self.tensors())}
+
+    def read(self, name):
+        """A tensor as a new float32 array of its shape (converted from F16,
+        BF16 or F64; every value checked finite)."""
+        if self._index is None:
+            self._index = {n: (i, shape) for i, (n, shape) in enumerate(self.tensors())}
+        if name not in self._index:
+            raise KeyError("%s: no tensor %r" % (self._kind, name))
+        i, shape = self._index[name]
+        out = np.empty(shape, dtype=np.float32)
+        lib.ijepa_checkpoint_read_tensor(self._ptr, i, _fptr(out), out.size)
+        return out
+
+    def read_all(self):
+        """OrderedDict name -> float32 array of every tensor, in data order."""
+        return OrderedDict((n, self.read(n)) for n, _ in self.tensors())
+
     def load_into(self, model, prefix):
-        """Load group prefix ("encoder", "target_encoder", "predictor") into
-        an Encoder or Predictor."""
+        """Load group prefix ("encoder", "target_encoder", "predictor"; "" for
+        a bare state dict) into an Encoder or Predictor."""
         if isinstance(model, Encoder):
             lib.ijepa_checkpoint_load_encoder(self._ptr, prefix.encode(), model._ptr)
         elif isinstance(model, Predictor):
             lib.ijepa_checkpoint_load_predictor(self._ptr, prefix.encode(), model._ptr)
         else:
             raise TypeError("load_into() takes an Encoder or Predictor")
+
+    def _check(self, fn, prefix, cfg):
+        v = _i64()
+        fn(self._ptr, prefix.encode(), _opt_config_ptr(cfg), ctypes.byref(v))
+        return v.value
+
+    def check_encoder(self, prefix, cfg=None):
+        """ijepa_checkpoint_check_encoder(): raise IjepaError unless group
+        prefix holds every tensor an Encoder of cfg (default: the file's own
+        configuration) loads, with its shape; return the bytes that encoder
+        would allocate. Nothing model-sized is allocated."""
+        return self._check(lib.ijepa_checkpoint_check_encoder, prefix, cfg)
+
+    def check_predictor(self, prefix, cfg=None):
+        """ijepa_checkpoint_check_predictor(): as check_encoder() for a Predictor."""
+        return self._check(lib.ijepa_checkpoint_check_predictor, prefix, cfg)
+
+    def check_trainer(self, cfg=None):
+        """ijepa_trainer_check(): raise IjepaError unless Trainer.load() of
+        this file into a Trainer of cfg would find what it needs; return the
+        bytes that trainer would allocate."""
+        v = _i64()
+        lib.ijepa_trainer_check(self._ptr, _opt_config_ptr(cfg), ctypes.byref(v))
+        return v.value
+
+
+class CheckpointWriter(_Handle):
+    """ijepa_checkpoint_writer: writes a checkpoint atomically.
+
+        with CheckpointWriter(cfg, step) as w:       # a libijepa file
+            w.add_model("target_encoder", encoder)
+            w.add("extra.scale", np.ones(3, np.float32))
+            w.set_metadata("note", "anything")
+            w.save("out.safetensors")
+
+    Without a configuration (cfg None, step 0) it writes a plain safetensors
+    file: the tensors, the metadata set here and "ijepa.checksum", as
+    safetensors.torch.save_file() would (set_metadata("format", "pt") for
+    tools that ask for it). The arrays and models added are kept alive by the
+    writer and read at each save()."""
+
+    _kind = "checkpoint writer"
+
+    def __init__(self, cfg=None, step=0):
+        ptr = _create(lib.ijepa_checkpoint_writer_create, _opt_config_ptr(cfg), step)
+        super().__init__(_Resource(ptr, lib.ijepa_checkpoint_writer_free))
+
+    def add(self, name, array):
+        """Add one tensor: a C-contiguous float32 numpy array (0 to 8 dims),
+        written under name."""
+        _check_array(array, "array", np.float32)
+        if array.ndim > CHECKPOINT_MAX_DIMS:
+            raise ValueError("array has %d dimensions, more than %d"
+                             % (array.ndim, CHECKPOINT_MAX_DIMS))
+        dims = (_i64 * max(array.ndim, 1))(*array.shape)
+        lib.ijepa_checkpoint_writer_add_tensor(self._ptr, name.encode("utf-8"), array.ndim, dims,
+                                               _fptr(array))
+        self._res.deps.append(array)
+        return self
+
+    def add_model(self, prefix, model):
+        """Add every tensor of an Encoder or Predictor (its parameters, read at
+        each save) as "<prefix>.<name>" ("" : the bare names)."""
+        if not isinstance(model, _Model):
+            raise TypeError("add_model() takes an Encoder or Predictor")
+        params = model.params
+        lib.ijepa_checkpoint_writer_add(self._ptr, prefix.encode("utf-8"), model._table(),
+                                        _fptr(params))
+        self._res.deps.append(params)
+        return self
+
+    def set_metadata(self, key, value):
+        """Set a "__metadata__" key (UTF-8 strings; the library's own keys are
+        refused)."""
+        lib.ijepa_checkpoint_writer_set_metadata(self._ptr, key.encode("utf-8"),
+                                                 value.encode("utf-8"))
+        return self
+
+    def save(self, path):
+        """Write the file atomically (ijepa_checkpoint_writer_save())."""
+        lib.ijepa_checkpoint_writer_save(self._ptr, os.fsencode(path))
 
 
 def read_checkpoint_config(path):
@@ -1358,6 +1603,12 @@ class Dataset(_Handle):
     def set_epoch(self, epoch):
         """Restart the stream at the first position of epoch."""
         lib.ijepa_dataset_set_epoch(self._ptr, epoch)
+
+    def set_slice(self, position, group, offset, count):
+        """From position on, give only the images [offset, offset + count)
+        of each group of `group` positions: a data-parallel worker's slice of
+        every global batch (next_batch(batch=count) once per batch)."""
+        lib.ijepa_dataset_set_slice(self._ptr, position, group, offset, count)
 
     @property
     def epoch(self):

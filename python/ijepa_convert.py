@@ -1,21 +1,28 @@
 #!/usr/bin/python3
-"""Convert between official I-JEPA checkpoints and libijepa checkpoints.
+"""Convert between official I-JEPA, Hugging Face and libijepa checkpoints.
 
     ijepa_convert.py to-ijepa IN.pth.tar OUT.safetensors [--num-heads H]
                      [--pred-num-heads H] [--set key=value]... [--trust-pickle]
     ijepa_convert.py to-official IN.safetensors OUT.pth.tar
+    ijepa_convert.py to-hf IN.safetensors DIR [--group G]
+    ijepa_convert.py from-hf DIR OUT.safetensors [--group G] [--set key=value]...
     ijepa_convert.py info FILE.safetensors
+
+Every safetensors file is read and written by libijepa itself, through the
+binding (python/ijepa.py: ijepa.Checkpoint, ijepa.CheckpointWriter), so one
+parser decides what is valid: a file the library refuses (duplicate keys, a
+checksum mismatch, a bad configuration line, non-finite values, 9-D shapes,
+...) is refused here too. Errors are one line on stderr and exit status 1.
 
 Official checkpoints (facebookresearch/ijepa src/train.py save_checkpoint) are
 torch.save dicts with the state dicts 'encoder', 'predictor' and
 'target_encoder' (keys prefixed 'module.' by DDP), the AdamW state 'opt' and
 'scaler', 'epoch', 'loss', 'batch_size', 'world_size', 'lr'. libijepa
-checkpoints are safetensors files (format: docs/checkpoint.md, contract in
-the checkpoint notes): float32 tensors named encoder.<official name>,
-predictor.<name>, target_encoder.<name>, optimizer.exp_avg[_sq].{encoder,
-predictor}.<name>, and string metadata (format, ijepa.format_version,
-ijepa.library_version, ijepa.config, ijepa.step, ijepa.seed,
-ijepa.checksum = crc32 of the data section).
+checkpoints are safetensors files (docs/checkpoint.md): float32 tensors named
+encoder.<official name>, predictor.<name>, target_encoder.<name>,
+optimizer.exp_avg[_sq].{encoder,predictor}.<name>, and string metadata
+(format, ijepa.format_version, ijepa.library_version, ijepa.config,
+ijepa.step, ijepa.seed, ijepa.checksum, ijepa.metadata_checksum).
 
 The architecture is read from the tensor shapes (embed_dim, depth, patch
 size, in_chans, img_size from pos_embed, mlp_ratio, qkv_bias, pred_embed_dim,
@@ -30,17 +37,24 @@ values) travels in the metadata key "ijepa.official" (a Python literal), so
 official -> libijepa -> official gives back the same structure with
 bit-identical tensors. Tensors must be float32 (released checkpoints are).
 
-Needs numpy; torch only to read or write .pth.tar files. The config text
-uses python/ijepa.py (the library) for the key names.
+to-hf writes one encoder (the target encoder by default) as a Hugging Face
+transformers IJepaModel directory: config.json (layer_norm_eps is the
+model's, 1e-6 for official weights, not transformers' default 1e-12),
+model.safetensors (float32, the state-dict names transformers' checkpoints
+use, which transformers 4.x loads as they are and 5.x renames on load) and
+preprocessor_config.json (the normalisation of the checkpoint's data_*
+keys). from-hf reads such a directory (either naming; F32, F16, BF16 or F64
+tensors, converted to float32 by the library) into a libijepa checkpoint
+whose group (default target_encoder) ijepa-extract and ijepa-features use.
+
+Needs numpy and libijepa; torch only to read or write .pth.tar files.
 """
 import argparse
 import ast
 import json
 import math
 import os
-import struct
 import sys
-import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -55,95 +69,76 @@ class ConvertError(ValueError):
     pass
 
 
-# --- safetensors ------------------------------------------------------------------
+# --- safetensors, through libijepa ---------------------------------------------------
 
-def write_safetensors(path, tensors, metadata=None, checksum=True):
-    """Write float32 tensors (name -> array, in order) and string metadata.
-    Adds "ijepa.checksum" (crc32 of the data section) when checksum is set."""
-    header = OrderedDict()
-    offset = 0
+def _ijepa():
+    import ijepa
+    return ijepa
+
+
+def _library_error(e):
+    """A ConvertError with the one-line message of an ijepa.IjepaError."""
+    return ConvertError(str(e))
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Write float32 tensors (name -> array, in order) and string metadata
+    with the library's writer. Metadata with "format": "libijepa" makes a
+    libijepa checkpoint: its configuration and step come from the metadata's
+    ijepa.config and ijepa.step (the library writes those keys and the
+    checksums itself; other keys, e.g. ijepa.official, are kept). Otherwise
+    the file is a plain safetensors file with the given metadata and the
+    library's ijepa.checksum."""
+    ijepa = _ijepa()
+    meta = OrderedDict(metadata or {})
+    for k, v in meta.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise ConvertError("metadata must map strings to strings (%r)" % (k,))
     arrays = []
     for name, a in tensors.items():
         a = np.asarray(a)
         if a.dtype != np.float32:
             raise ConvertError("tensor %s is %s, only float32 is written" % (name, a.dtype))
-        a = np.ascontiguousarray(a).astype("<f4", copy=False)
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-        arrays.append(a)
-    meta = OrderedDict(metadata or {})
-    if checksum:
-        crc = 0
-        for a in arrays:
-            crc = zlib.crc32(memoryview(a).cast("B"), crc)
-        meta["ijepa.checksum"] = "crc32:%08x" % crc
-    for k, v in meta.items():
-        if not isinstance(k, str) or not isinstance(v, str):
-            raise ConvertError("metadata must map strings to strings (%r)" % (k,))
-    full = OrderedDict()
-    if meta:
-        full["__metadata__"] = meta
-    full.update(header)
-    text = json.dumps(full, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)  # data section 8-byte aligned
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for a in arrays:
-            f.write(memoryview(a).cast("B"))
-    os.replace(tmp, path)
+        arrays.append((name, np.ascontiguousarray(a)))
+    libijepa = meta.get("format") == "libijepa"
+    cfg = None
+    try:
+        if libijepa:
+            cfg = ijepa.Config.from_text(meta.get("ijepa.config", ""))
+            step = meta.get("ijepa.step", "0")
+            if not step.isdigit():
+                raise ConvertError("ijepa.step %r is not a decimal integer" % step)
+            w = ijepa.CheckpointWriter(cfg, int(step))
+        else:
+            w = ijepa.CheckpointWriter()
+        with w:
+            for k, v in meta.items():
+                if libijepa and (k == "format" or k.startswith("ijepa.") and k != "ijepa.official"):
+                    continue  # the library writes its own keys
+                if k == "ijepa.checksum":
+                    continue
+                w.set_metadata(k, v)
+            for name, a in arrays:
+                w.add(name, a)
+            w.save(path)
+    except ijepa.IjepaError as e:
+        raise _library_error(e)
+    finally:
+        if cfg is not None:
+            cfg.close()
 
 
-def read_safetensors(path, verify=True):
-    """(OrderedDict name -> float32 array (read-only views of a memory map),
-    metadata dict). Checks the layout rules and the crc32 when present."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) != 8:
-            raise ConvertError("%s: shorter than the 8-byte header length" % path)
-        (n,) = struct.unpack("<Q", head)
-        if n > size - 8:
-            raise ConvertError("%s: header length %d exceeds the file" % (path, n))
-        try:
-            header = json.loads(f.read(n).decode("utf-8"), object_pairs_hook=OrderedDict)
-        except ValueError as e:
-            raise ConvertError("%s: header is not JSON: %s" % (path, e))
-    if not isinstance(header, dict):
-        raise ConvertError("%s: header is not a JSON object" % path)
-    meta = header.pop("__metadata__", {}) or {}
-    start = 8 + n
-    data = np.memmap(path, dtype=np.uint8, mode="r", offset=start, shape=(size - start,)) \
-        if size > start else np.zeros(0, np.uint8)
-    spans = []
-    out = OrderedDict()
-    for name, e in header.items():
-        if e.get("dtype") != "F32":
-            raise ConvertError("%s: tensor %s has dtype %s, not F32" % (path, name, e.get("dtype")))
-        b, end = e["data_offsets"]
-        shape = tuple(e["shape"])
-        if end - b != 4 * int(np.prod(shape, dtype=np.int64)) or b < 0 or end > data.size:
-            raise ConvertError("%s: tensor %s: offsets %s do not fit shape %s"
-                               % (path, name, e["data_offsets"], shape))
-        spans.append((b, end, name))
-        out[name] = data[b:end].view("<f4").reshape(shape)
-    spans.sort()
-    pos = 0
-    for b, end, name in spans:
-        if b != pos:
-            raise ConvertError("%s: tensor %s starts at %d, not %d (gap or overlap)"
-                               % (path, name, b, pos))
-        pos = end
-    if pos != data.size:
-        raise ConvertError("%s: %d bytes after the last tensor" % (path, data.size - pos))
-    if verify and "ijepa.checksum" in meta:
-        crc = zlib.crc32(memoryview(data)) if data.size else 0
-        if meta["ijepa.checksum"] != "crc32:%08x" % crc:
-            raise ConvertError("%s: checksum %s does not match the data (crc32:%08x)"
-                               % (path, meta["ijepa.checksum"], crc))
-    return out, dict(meta)
+def read_safetensors(path):
+    """(OrderedDict name -> float32 array, metadata dict) of a safetensors
+    file, read and validated by libijepa (layout, dtypes, checksums,
+    configuration; F16, BF16 and F64 tensors converted to float32, every
+    value finite)."""
+    ijepa = _ijepa()
+    try:
+        with ijepa.Checkpoint(path) as ck:
+            return ck.read_all(), dict(ck.metadata())
+    except ijepa.IjepaError as e:
+        raise _library_error(e)
 
 
 # --- architecture from the shapes ---------------------------------------------------
@@ -354,13 +349,18 @@ def official_to_ijepa(ckpt, num_heads=None, pred_num_heads=None, settings=None):
 def ijepa_to_official(tensors, meta):
     """An official checkpoint dict (torch tensors) from a libijepa checkpoint."""
     import torch
-    extras = ast.literal_eval(meta["ijepa.official"]) if "ijepa.official" in meta else {}
-    cfg_text = meta.get("ijepa.config", "")
+    extras = {}
+    if "ijepa.official" in meta:
+        try:
+            extras = ast.literal_eval(meta["ijepa.official"])
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            raise ConvertError("ijepa.official is not a Python literal")
+        if not isinstance(extras, dict):
+            raise ConvertError("ijepa.official is not a dict")
     cfg = {}
-    for line in cfg_text.splitlines():
-        name, _, value = line.partition("=")
-        if name.strip():
-            cfg[name.strip()] = value.strip()
+    if "ijepa.config" in meta:  # the library has parsed and checked it
+        with _ijepa().Config.from_text(meta["ijepa.config"]) as c:
+            cfg = c.to_dict()
     models = OrderedDict()
     for k in MODEL_KEYS:
         pre = k + "."
@@ -480,11 +480,212 @@ def convert_to_ijepa(src, dst, num_heads=None, pred_num_heads=None, settings=Non
 
 
 def convert_to_official(src, dst):
+    tensors, meta = read_safetensors(src)  # validated before anything else
     import torch
-    tensors, meta = read_safetensors(src)
-    ck = ijepa_to_official(tensors, meta)
+    try:
+        ck = ijepa_to_official(tensors, meta)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise ConvertError("%s: its ijepa.official metadata does not describe an official "
+                           "checkpoint (%s: %s)" % (src, type(e).__name__, e))
     torch.save(ck, dst)
     return ck
+
+
+# --- Hugging Face transformers ---------------------------------------------------------
+
+# libijepa block tensor -> transformers' name (as in the published
+# checkpoints, e.g. facebook/ijepa_vith14_1k; transformers 5 renames these
+# on load to layers.<i>.attention.q_proj..., which from_hf also reads)
+HF_BLOCK = [("norm1", "layernorm_before"), ("attn.proj", "attention.output.dense"),
+            ("norm2", "layernorm_after"), ("mlp.fc1", "intermediate.dense"),
+            ("mlp.fc2", "output.dense")]
+HF_NEW_NAMES = [(".attention.attention.query.", ".attention.q_proj."),
+                (".attention.attention.key.", ".attention.k_proj."),
+                (".attention.attention.value.", ".attention.v_proj."),
+                (".attention.output.dense.", ".attention.o_proj."),
+                (".intermediate.dense.", ".mlp.fc1."), (".output.dense.", ".mlp.fc2.")]
+
+
+def encoder_to_hf(sd, depth):
+    """transformers' IJepaModel state dict from an official encoder state
+    dict (no prefix): qkv split into query, key, value."""
+    out = OrderedDict()
+    out["embeddings.position_embeddings"] = sd["pos_embed"]
+    out["embeddings.patch_embeddings.projection.weight"] = sd["patch_embed.proj.weight"]
+    out["embeddings.patch_embeddings.projection.bias"] = sd["patch_embed.proj.bias"]
+    for i in range(depth):
+        b, h = "blocks.%d." % i, "encoder.layer.%d." % i
+        D = sd[b + "attn.qkv.weight"].shape[1]
+        for j, part in enumerate(("query", "key", "value")):
+            rows = slice(j * D, (j + 1) * D)
+            out[h + "attention.attention.%s.weight" % part] = sd[b + "attn.qkv.weight"][rows]
+            if b + "attn.qkv.bias" in sd:
+                out[h + "attention.attention.%s.bias" % part] = sd[b + "attn.qkv.bias"][rows]
+        for ours, theirs in HF_BLOCK:
+            for kind in ("weight", "bias"):
+                out[h + theirs + "." + kind] = sd[b + ours + "." + kind]
+    out["layernorm.weight"] = sd["norm.weight"]
+    out["layernorm.bias"] = sd["norm.bias"]
+    return OrderedDict((k, np.ascontiguousarray(v)) for k, v in out.items())
+
+
+def hf_to_encoder(hf, depth):
+    """The official encoder state dict from transformers' names (either
+    form, with or without the "ijepa." prefix of IJepaForImageClassification;
+    a pooler or classifier head is left out, any other tensor is an error)."""
+    sd = OrderedDict()
+    for k, v in hf.items():
+        k = k[len("ijepa."):] if k.startswith("ijepa.") else k
+        if k.startswith("layers."):
+            k = "encoder.layer." + k[len("layers."):]
+            for old, new in HF_NEW_NAMES:
+                k = k.replace(new, old)
+        sd[k] = v
+    used = set()
+
+    def need(k):
+        if k not in sd:
+            raise ConvertError("the Hugging Face checkpoint has no tensor %s" % k)
+        used.add(k)
+        return sd[k]
+    out = OrderedDict()
+    out["pos_embed"] = need("embeddings.position_embeddings")
+    out["patch_embed.proj.weight"] = need("embeddings.patch_embeddings.projection.weight")
+    out["patch_embed.proj.bias"] = need("embeddings.patch_embeddings.projection.bias")
+    for i in range(depth):
+        b, h = "blocks.%d." % i, "encoder.layer.%d." % i
+        out[b + "norm1.weight"] = need(h + "layernorm_before.weight")
+        out[b + "norm1.bias"] = need(h + "layernorm_before.bias")
+        out[b + "attn.qkv.weight"] = np.concatenate(
+            [need(h + "attention.attention.%s.weight" % p) for p in ("query", "key", "value")])
+        if h + "attention.attention.query.bias" in sd:
+            out[b + "attn.qkv.bias"] = np.concatenate(
+                [need(h + "attention.attention.%s.bias" % p) for p in ("query", "key", "value")])
+        for ours, theirs in HF_BLOCK[1:]:
+            for kind in ("weight", "bias"):
+                out[b + ours + "." + kind] = need(h + theirs + "." + kind)
+    out["norm.weight"] = need("layernorm.weight")
+    out["norm.bias"] = need("layernorm.bias")
+    extra = [k for k in sd if k not in used and not k.startswith(("pooler.", "classifier.",
+                                                                     "embeddings.mask_token"))]
+    if extra:
+        raise ConvertError("the Hugging Face checkpoint has tensors an IJepaModel of %d layers "
+                           "does not: %s" % (depth, ", ".join(extra[:5])))
+    return out
+
+
+def to_hf(src, out_dir, group=None):
+    """A transformers IJepaModel directory from group (default
+    target_encoder, else encoder) of the libijepa checkpoint src."""
+    ijepa = _ijepa()
+    try:
+        with ijepa.Checkpoint(src) as ck:
+            names = [n for n, _ in ck.tensors()]
+            if group is None:
+                group = "target_encoder" if any(n.startswith("target_encoder.") for n in names) \
+                    else "encoder"
+            cfg = ck.config
+            try:
+                ck.check_encoder(group, cfg)
+                sd = OrderedDict((n[len(group) + 1:], ck.read(n)) for n in names
+                                 if n.startswith(group + "."))
+                c = cfg.to_dict()
+            finally:
+                cfg.close()
+    except ijepa.IjepaError as e:
+        raise _library_error(e)
+    D, depth = c["embed_dim"], c["depth"]
+    hidden = int(D * c["mlp_ratio"])
+    config = OrderedDict([
+        ("architectures", ["IJepaModel"]), ("model_type", "ijepa"),
+        ("hidden_size", D), ("num_hidden_layers", depth),
+        ("num_attention_heads", c["num_heads"]), ("intermediate_size", hidden),
+        ("hidden_act", "gelu"),  # exact (erf) GELU, as libijepa and the official code
+        ("hidden_dropout_prob", 0.0), ("attention_probs_dropout_prob", 0.0),
+        ("initializer_range", c["init_std"]), ("layer_norm_eps", c["ln_eps"]),
+        ("image_size", c["img_size"]), ("patch_size", c["patch_size"]),
+        ("num_channels", c["in_chans"]), ("qkv_bias", bool(c["qkv_bias"])),
+    ])
+    C = c["in_chans"]
+    mean = [c["data_mean_r"], c["data_mean_g"], c["data_mean_b"]][:C] if C == 3 \
+        else [c["data_mean_r"]] * C
+    std = [c["data_std_r"], c["data_std_g"], c["data_std_b"]][:C] if C == 3 \
+        else [c["data_std_r"]] * C
+    processor = OrderedDict([
+        ("image_processor_type", "ViTImageProcessor"), ("do_resize", True),
+        ("size", {"height": c["img_size"], "width": c["img_size"]}), ("resample", 2),
+        ("do_rescale", True), ("rescale_factor", 1 / 255), ("do_normalize", True),
+        ("image_mean", mean), ("image_std", std),
+    ])
+    os.makedirs(out_dir, exist_ok=True)
+    write_safetensors(os.path.join(out_dir, "model.safetensors"), encoder_to_hf(sd, depth),
+                      {"format": "pt"})
+    for name, obj in (("config.json", config), ("preprocessor_config.json", processor)):
+        tmp = os.path.join(out_dir, name + ".tmp")
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, os.path.join(out_dir, name))
+    return config
+
+
+def from_hf(in_dir, dst, group="target_encoder", settings=None):
+    """A libijepa checkpoint holding group from a transformers IJepaModel
+    directory (config.json, model.safetensors)."""
+    ijepa = _ijepa()
+    path = os.path.join(in_dir, "config.json")
+    try:
+        with open(path) as f:
+            hc = json.load(f)
+    except ValueError as e:
+        raise ConvertError("%s: not JSON: %s" % (path, e))
+    if not isinstance(hc, dict) or hc.get("model_type") != "ijepa":
+        raise ConvertError("%s: model_type is %r, not 'ijepa'" % (path, hc.get("model_type")
+                                                                   if isinstance(hc, dict) else hc))
+    if hc.get("hidden_act", "gelu") != "gelu":
+        raise ConvertError("%s: hidden_act %r: libijepa computes the exact GELU ('gelu') only"
+                           % (path, hc.get("hidden_act")))
+    try:
+        D, depth = int(hc["hidden_size"]), int(hc["num_hidden_layers"])
+        hidden = int(hc["intermediate_size"])
+        img, patch = hc.get("image_size", 224), hc.get("patch_size", 16)
+        if isinstance(img, (list, tuple)) or isinstance(patch, (list, tuple)):
+            if len(set(img)) != 1 or len(set(patch)) != 1:
+                raise ConvertError("%s: non-square images or patches" % path)
+            img, patch = img[0], patch[0]
+        ratio = hidden / D
+        while int(D * ratio) < hidden:
+            ratio = math.nextafter(ratio, math.inf)
+        settings = OrderedDict([
+            ("img_size", int(img)), ("patch_size", int(patch)),
+            ("in_chans", int(hc.get("num_channels", 3))), ("embed_dim", D), ("depth", depth),
+            ("num_heads", int(hc["num_attention_heads"])), ("mlp_ratio", ratio),
+            ("qkv_bias", int(bool(hc.get("qkv_bias", True)))),
+            ("ln_eps", float(hc.get("layer_norm_eps", 1e-12))),
+            ("init_std", float(hc.get("initializer_range", 0.02))),
+        ] + list((settings or {}).items()))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ConvertError("%s: %s is missing or not a number" % (path, e))
+    model = os.path.join(in_dir, "model.safetensors")
+    if not os.path.exists(model) and os.path.exists(model + ".index.json"):
+        raise ConvertError("%s: sharded checkpoints are not supported" % in_dir)
+    hf, _ = read_safetensors(model)
+    sd = hf_to_encoder(hf, depth)
+    try:
+        with ijepa.Config(**settings) as cfg:
+            cfg["trainable"] = 0
+            with ijepa.Context() as ctx, ijepa.Encoder(ctx, cfg) as enc:
+                enc.load_state_dict(sd)
+                cfg["trainable"] = 1
+                with ijepa.CheckpointWriter(cfg, 0) as w:
+                    w.add_model(group, enc)
+                    w.set_metadata("ijepa.source", "transformers IJepaModel")
+                    w.save(dst)
+    except ijepa.IjepaError as e:
+        raise _library_error(e)
+    except (KeyError, ValueError) as e:
+        raise ConvertError("%s: %s" % (model, e))
+    return settings
 
 
 def _settings(items):
@@ -518,7 +719,17 @@ def main(argv=None):
     b = sub.add_parser("to-official", help="libijepa .safetensors -> official .pth.tar")
     b.add_argument("src")
     b.add_argument("dst")
-    c = sub.add_parser("info", help="architecture and tensors of a libijepa checkpoint")
+    h = sub.add_parser("to-hf", help="libijepa .safetensors -> transformers IJepaModel directory")
+    h.add_argument("src")
+    h.add_argument("dst", metavar="DIR")
+    h.add_argument("--group", help="the encoder group (default target_encoder, else encoder)")
+    f = sub.add_parser("from-hf", help="transformers IJepaModel directory -> libijepa .safetensors")
+    f.add_argument("src", metavar="DIR")
+    f.add_argument("dst")
+    f.add_argument("--group", default="target_encoder")
+    f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    c = sub.add_parser("info", help="metadata and tensors of a safetensors file (every "
+                                    "value is read and checked)")
     c.add_argument("src")
     args = ap.parse_args(argv)
     try:
@@ -529,18 +740,44 @@ def main(argv=None):
         elif args.cmd == "to-official":
             ck = convert_to_official(args.src, args.dst)
             print("wrote %s: %s" % (args.dst, ", ".join(ck.keys())))
+        elif args.cmd == "to-hf":
+            hc = to_hf(args.src, args.dst, args.group)
+            print("wrote %s: IJepaModel, %d layers of width %d" % (
+                args.dst, hc["num_hidden_layers"], hc["hidden_size"]))
+        elif args.cmd == "from-hf":
+            from_hf(args.src, args.dst, args.group, _settings(args.set))
+            print("wrote %s: group %s" % (args.dst, args.group))
         else:
-            tensors, meta = read_safetensors(args.src)
+            info(args.src)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback
+        msg = " ".join(str(e).split()) or type(e).__name__
+        if not isinstance(e, (ConvertError, OSError)) and type(e).__name__ != "IjepaError":
+            msg = "%s: %s" % (type(e).__name__, msg)
+        print("ijepa_convert: %s" % msg[:2000], file=sys.stderr)
+        return 1
+    return 0
+
+
+def info(src):
+    ijepa = _ijepa()
+    try:
+        with ijepa.Checkpoint(src) as ck:
+            meta = ck.metadata()
             for k in ("format", "ijepa.format_version", "ijepa.library_version", "ijepa.step",
                       "ijepa.seed", "ijepa.checksum"):
                 if k in meta:
                     print("%s: %s" % (k, meta[k]))
-            n = sum(a.size for a in tensors.values())
-            print("%d tensors, %d floats" % (len(tensors), n))
-    except ConvertError as e:
-        print("ijepa_convert: %s" % e, file=sys.stderr)
-        return 1
-    return 0
+            tensors = ck.tensors()
+            dtypes = ck.dtypes()
+            for name, _ in tensors:  # every value converts and is finite
+                ck.read(name)
+    except ijepa.IjepaError as e:
+        raise _library_error(e)
+    n = sum(int(np.prod(shape, dtype=np.int64)) for _, shape in tensors)
+    kinds = sorted(set(dtypes.values()))
+    print("%d tensors, %d values (%s)" % (len(tensors), n, ", ".join(kinds) or "no dtype"))
 
 
 if __name__ == "__main__":

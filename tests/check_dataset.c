@@ -10,7 +10,9 @@
  *            keeps path order; a batch item equals ijepa_image_load() +
  *            ijepa_image_transform_train() with ijepa_dataset_crop_seed()
  *            of its position (and the eval transform); the same seed gives
- *            the same batches with 0, 1 or 3 workers; set_epoch replays
+ *            the same batches with 0, 1 or 3 workers; set_epoch replays;
+ *            slices of each group of positions give the whole stream's
+ *            rows (set_slice)
  *   errors   stop mode fails naming the bad file and consumes nothing; skip
  *            mode skips and counts; all-bad trees fail instead of spinning;
  *            free mid-epoch with busy workers (leak-checked under
@@ -352,6 +354,86 @@ START_TEST(stream_deterministic)
 }
 END_TEST
 
+/* Slices of each group of positions (the data of data-parallel workers):
+ * three datasets taking [0, 2), [2, 3) and [3, 5) of each group of 5, with
+ * 0, 1 and 3 workers, give exactly the rows of the whole stream's batches of
+ * 5 (pixels with the training crops of their positions, and indices), over
+ * several epochs; a slice started at a later position (a resumed run) gives
+ * the rows from there; set_epoch keeps the slice; argument errors, and skip
+ * mode refuses a proper slice. */
+START_TEST(stream_slices)
+{
+    make_tree();
+    const int64_t G = 5, S = 10, C = 3, STEPS = 6, F = C * S * S;
+    ijepa_config *cfg = data_cfg(S, C, G, 2, 17);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_TRANSFORM, IJEPA_DATA_TRAIN),
+                     IJEPA_OK);
+    ijepa_dataset *ds = open_ok(cfg);
+    float *whole = malloc(sizeof(float) * (size_t)(STEPS * G * F));
+    float *out = malloc(sizeof(float) * (size_t)(G * F));
+    int64_t widx[6 * 5], idx[5];
+    for (int64_t s = 0; s < STEPS; s++)
+        batch_ok(ds, G, whole + s * G * F, widx + s * G);
+    ijepa_dataset_free(ds);
+    const int64_t sl[3][3] = {{0, 2, 0}, {2, 1, 1}, {3, 2, 3}}; /* offset, count, workers */
+    for (int k = 0; k < 3; k++) {
+        const int64_t off = sl[k][0], cnt = sl[k][1];
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_WORKERS, sl[k][2]), IJEPA_OK);
+        for (int64_t from = 0; from <= 2; from += 2) { /* from the start, and resuming at 2 */
+            ds = open_ok(cfg);
+            int rc = ijepa_dataset_set_slice(ds, from * G, G, off, cnt);
+            REQUIRE(rc == IJEPA_OK, "set_slice: %s", ijepa_last_error());
+            ck_assert_int_eq(ijepa_dataset_position(ds), from * G + off);
+            for (int64_t s = from; s < STEPS; s++) {
+                batch_ok(ds, cnt, out, idx);
+                REQUIRE(!memcmp(idx, widx + s * G + off, sizeof(int64_t) * (size_t)cnt) &&
+                        !memcmp(out, whole + (s * G + off) * F, sizeof(float) * (size_t)(cnt * F)),
+                        "slice [%lld, +%lld) from step %lld: step %lld differs from the whole "
+                        "stream's rows", (long long)off, (long long)cnt, (long long)from,
+                        (long long)s);
+            }
+            ck_assert_int_eq(ijepa_dataset_position(ds), STEPS * G + off);
+            ck_assert_int_eq(ijepa_dataset_epoch(ds), (STEPS * G + off) / 7);
+            ijepa_dataset_free(ds);
+        }
+    }
+    /* set_epoch keeps the slice: item 0 is position 7 + offset */
+    ds = open_ok(cfg);
+    ck_assert_int_eq(ijepa_dataset_set_slice(ds, 0, G, 3, 2), IJEPA_OK);
+    ck_assert_int_eq(ijepa_dataset_set_epoch(ds, 1), IJEPA_OK);
+    ck_assert_int_eq(ijepa_dataset_position(ds), 7 + 3);
+    batch_ok(ds, 2, out, idx);
+    ck_assert_int_eq(ijepa_dataset_position(ds), 7 + G + 3);
+    /* argument errors change nothing */
+    const char *FN = "ijepa_dataset_set_slice";
+    const int64_t bad[][4] = {{-1, 5, 0, 1}, {0, 0, 0, 1},  {0, 5, -1, 1}, {0, 5, 0, 0},
+                              {0, 5, 4, 2},  {0, 5, 5, 1},  {INT64_MAX, 5, 0, 1},
+                              {0, INT64_MAX, INT64_MAX - 1, 2}};
+    for (size_t k = 0; k < COUNT_OF(bad); k++)
+        expect_err(ijepa_dataset_set_slice(ds, bad[k][0], bad[k][1], bad[k][2], bad[k][3]),
+                   IJEPA_ERR_INVALID_ARG, ijepa_last_error(), FN, "bad slice");
+    expect_err(ijepa_dataset_set_slice(NULL, 0, 5, 0, 1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), FN, "NULL dataset");
+    ck_assert_int_eq(ijepa_dataset_position(ds), 7 + G + 3);
+    ijepa_dataset_free(ds);
+    /* skip mode: a proper slice is refused, the whole group is fine */
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_DATA_ON_ERROR, IJEPA_DATA_SKIP),
+                     IJEPA_OK);
+    ds = open_ok(cfg);
+    expect_err(ijepa_dataset_set_slice(ds, 0, G, 0, 2), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), FN, "skip mode, slice of 2 of 5");
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "data_on_error = stop"));
+    ck_assert_int_eq(ijepa_dataset_set_slice(ds, 2 * G, G, 0, G), IJEPA_OK);
+    batch_ok(ds, G, out, idx);
+    ck_assert(!memcmp(idx, widx + 2 * G, sizeof(int64_t) * (size_t)G));
+    ijepa_dataset_free(ds);
+    free(whole);
+    free(out);
+    ijepa_config_free(cfg);
+    remove_tree();
+}
+END_TEST
+
 // --- errors ----------------------------------------------------------------------
 
 START_TEST(bad_files)
@@ -522,6 +604,7 @@ Suite *ijepa_dataset_suite(void)
     tcase_add_test(tc, stream_permutations);
     tcase_add_test(tc, stream_matches_single_image);
     tcase_add_test(tc, stream_deterministic);
+    tcase_add_test(tc, stream_slices);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, IJEPA_TEST_TIMEOUT);

@@ -33,6 +33,8 @@ Suite *ijepa_optim_suite(void);   /* check_optim.c: include/ijepa/optim.h */
 Suite *ijepa_predictor_suite(void); /* check_predictor.c: include/ijepa/predictor.h */
 Suite *ijepa_trainer_suite(void);   /* check_trainer.c: include/ijepa/trainer.h */
 Suite *ijepa_checkpoint_suite(void); /* check_checkpoint.c: include/ijepa/checkpoint.h */
+Suite *ijepa_ckpt_limits_suite(void); /* check_ckpt_limits.c: checkpoint costs, caps, temp files */
+Suite *ijepa_ckpt_interop_suite(void); /* check_ckpt_interop.c: dtypes, bare state dicts, writer */
 Suite *ijepa_image_suite(void);     /* check_image.c: include/ijepa/image.h */
 Suite *ijepa_dataset_suite(void);   /* check_dataset.c: include/ijepa/dataset.h */
 

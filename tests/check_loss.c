@@ -17,6 +17,10 @@
  *            2 and 3 threads
  *   std      target_std: identical images give 0, batch 1 gives 0, random
  *            features equal the reference and are clearly > 0
+ *   partial  ijepa_loss_partial() on the whole batch is the loss bit for bit;
+ *            on slices its gradient rows are the whole batch's and the sums
+ *            add up; ijepa_loss_target_moments() of slices add up and give
+ *            the reference std; non-finite values are sums, not errors
  *   errors   NULL pointers, sizes < 1, out-of-range indices, unknown kind,
  *            bad ln_eps, with a message naming the function
  *
@@ -567,6 +571,154 @@ START_TEST(test_loss_errors)
 }
 END_TEST
 
+// --- partial: slices of a batch --------------------------------------------------------------
+
+/* The rows of images [b0, b0 + bs) of p: tgt [bs, N, D], idx [M, bs, K],
+ * pred [M * bs, K, D] (row m * bs + b). */
+typedef struct slice {
+    float *tgt, *pred, *dpred;
+    int32_t *idx;
+} slice;
+
+static slice slice_of(const prob *p, int64_t b0, int64_t bs)
+{
+    slice c;
+    const int64_t N = p->N, D = p->D, K = p->K;
+    c.tgt = ref_falloc(bs * N * D);
+    c.pred = ref_falloc(p->M * bs * K * D);
+    c.dpred = ref_falloc(p->M * bs * K * D);
+    c.idx = malloc((size_t)(p->M * bs * K) * sizeof *c.idx);
+    ck_assert(c.tgt && c.pred && c.dpred && c.idx);
+    memcpy(c.tgt, p->tgt + b0 * N * D, (size_t)(bs * N * D) * sizeof(float));
+    for (int64_t m = 0; m < p->M; m++) {
+        memcpy(c.idx + m * bs * K, p->idx + (m * p->B + b0) * K,
+               (size_t)(bs * K) * sizeof(int32_t));
+        memcpy(c.pred + m * bs * K * D, p->pred + (m * p->B + b0) * K * D,
+               (size_t)(bs * K * D) * sizeof(float));
+    }
+    return c;
+}
+
+static void slice_free(slice *c)
+{
+    free(c->tgt);
+    free(c->pred);
+    free(c->dpred);
+    free(c->idx);
+}
+
+/*
+ * Loop over the kinds. ijepa_loss_partial() with total_batch = batch is
+ * ijepa_loss_compute() bit for bit (sum / elements, d_pred); on the slices
+ * [0, 2) and [2, 5) of a batch of 5 its d_pred rows are the whole batch's
+ * rows bit for bit and the sums add up to the whole batch's (1e-14
+ * relative: one more addition); a NaN in a slice is a NaN sum, not an error.
+ */
+START_TEST(test_loss_partial)
+{
+    const int32_t kind = KINDS[_i];
+    prob p;
+    prob_open(&p, 5, 9, 12, 3, 4, 2.5, 80 + (uint64_t)_i);
+    const double E = (double)p.E;
+    double L, sum;
+    ck_assert_int_eq(call_loss(&p, p.pred, kind, 1e-5, p.dpred, &L), IJEPA_OK);
+    float *d1 = ref_falloc(p.E);
+    ck_assert_ptr_nonnull(d1);
+    ck_assert_int_eq(ijepa_loss_partial(p.tgt, p.B, p.N, p.D, p.idx, p.M, p.K, p.pred, kind,
+                                        1e-5, p.B, d1, &sum), IJEPA_OK);
+    const double mean = sum / E;
+    ck_assert_msg(memcmp(&mean, &L, sizeof L) == 0, "%s: partial sum / E %.17g, loss %.17g",
+                  KIND_NAMES[_i], mean, L);
+    ck_assert_msg(memcmp(d1, p.dpred, (size_t)p.E * sizeof(float)) == 0,
+                  "%s: d_pred of the whole batch as one slice differs", KIND_NAMES[_i]);
+    const int64_t b0[2] = {0, 2}, bs[2] = {2, 3}, RD = p.K * p.D;
+    double total = 0;
+    for (int k = 0; k < 2; k++) {
+        slice c = slice_of(&p, b0[k], bs[k]);
+        double sk = -1;
+        ck_assert_int_eq(ijepa_loss_partial(c.tgt, bs[k], p.N, p.D, c.idx, p.M, p.K, c.pred,
+                                            kind, 1e-5, p.B, c.dpred, &sk), IJEPA_OK);
+        total += sk;
+        int64_t bad = 0;
+        for (int64_t m = 0; m < p.M; m++)
+            bad += memcmp(c.dpred + m * bs[k] * RD, p.dpred + (m * p.B + b0[k]) * RD,
+                          (size_t)(bs[k] * RD) * sizeof(float)) != 0;
+        ck_assert_msg(bad == 0, "%s: d_pred of slice %d differs from the whole batch's rows",
+                      KIND_NAMES[_i], k);
+        if (k == 1) { /* a NaN prediction: reported in the sum, for every worker to see */
+            c.pred[7] = NAN;
+            ck_assert_int_eq(ijepa_loss_partial(c.tgt, bs[k], p.N, p.D, c.idx, p.M, p.K, c.pred,
+                                                kind, 1e-5, p.B, NULL, &sk), IJEPA_OK);
+            ck_assert_msg(isnan(sk), "NaN prediction gives the sum %g", sk);
+        }
+        slice_free(&c);
+    }
+    ck_assert_msg(fabs(total - L * E) <= 1e-14 * fabs(L * E), "%s: slices sum to %.17g, "
+                  "whole batch %.17g", KIND_NAMES[_i], total, L * E);
+    /* errors: as the loss, plus total_batch < batch and a NULL sum */
+    const char *F = "ijepa_loss_partial";
+    sum = 42.0;
+    fails_with(ijepa_loss_partial(p.tgt, p.B, p.N, p.D, p.idx, p.M, p.K, p.pred, kind, 1e-5,
+                                  p.B - 1, d1, &sum), IJEPA_ERR_INVALID_ARG, F,
+               "total_batch < batch");
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "total_batch 4 is smaller than batch 5"));
+    fails_with(ijepa_loss_partial(p.tgt, p.B, p.N, p.D, p.idx, p.M, p.K, p.pred, kind, 1e-5,
+                                  p.B, d1, NULL), IJEPA_ERR_INVALID_ARG, F, "NULL sum");
+    fails_with(ijepa_loss_partial(NULL, p.B, p.N, p.D, p.idx, p.M, p.K, p.pred, kind, 1e-5,
+                                  p.B, d1, &sum), IJEPA_ERR_INVALID_ARG, F, "NULL target_out");
+    fails_with(ijepa_loss_partial(p.tgt, p.B, p.N, p.D, p.idx, p.M, p.K, p.pred, kind, 1e-5,
+                                  INT64_MAX / 4, d1, &sum), IJEPA_ERR_INVALID_ARG, F,
+               "total_batch too large");
+    ck_assert(sum == 42.0);
+    free(d1);
+    prob_close(&p);
+}
+END_TEST
+
+/* Loop: dims 12 and 600. The moments of slices [0, 2) + [2, 5) add up to
+ * those of the whole batch; the std they give equals the reference; a NaN
+ * feature gives NaN sums, not an error. */
+START_TEST(test_target_moments)
+{
+    const int64_t D = _i == 0 ? 12 : 600, B = 5, N = 7;
+    prob p;
+    prob_open(&p, B, N, D, 1, 1, 0.0, 90 + (uint64_t)_i);
+    double *s1 = ref_dalloc(D), *s2 = ref_dalloc(D), *a1 = ref_dalloc(D), *a2 = ref_dalloc(D);
+    double *b1 = ref_dalloc(D), *b2 = ref_dalloc(D);
+    ck_assert(s1 && s2 && a1 && a2 && b1 && b2);
+    ck_assert_int_eq(ijepa_loss_target_moments(p.tgt, B, N, D, 1e-5, s1, s2), IJEPA_OK);
+    ck_assert_int_eq(ijepa_loss_target_moments(p.tgt, 2, N, D, 1e-5, a1, a2), IJEPA_OK);
+    ck_assert_int_eq(ijepa_loss_target_moments(p.tgt + 2 * N * D, 3, N, D, 1e-5, b1, b2),
+                     IJEPA_OK);
+    double worst = 0, st = 0;
+    for (int64_t d = 0; d < D; d++) {
+        worst = fmax(worst, fabs(a1[d] + b1[d] - s1[d]));
+        worst = fmax(worst, fabs(a2[d] + b2[d] - s2[d]) / fmax(1.0, s2[d]));
+        const double mu = s1[d] / B, var = s2[d] / B - mu * mu;
+        st += sqrt(fmax(var, 0.0));
+    }
+    st /= (double)D;
+    ck_assert_msg(worst <= 1e-14, "slices' moments differ from the whole batch's by %.3g", worst);
+    const double want = ref_target_std(p.tgt, B, N, D, 1e-5);
+    ck_assert_msg(fabs(st - want) <= 1e-12 * want, "std from the moments %.17g, want %.17g", st,
+                  want);
+    p.tgt[5] = NAN;
+    ck_assert_int_eq(ijepa_loss_target_moments(p.tgt, B, N, D, 1e-5, s1, s2), IJEPA_OK);
+    ck_assert(isnan(s1[0]) && isnan(s2[D - 1]));
+    const char *F = "ijepa_loss_target_moments";
+    fails_with(ijepa_loss_target_moments(p.tgt, B, N, D, 1e-5, NULL, s2), IJEPA_ERR_INVALID_ARG,
+               F, "NULL sum");
+    fails_with(ijepa_loss_target_moments(p.tgt, B, N, D, 1e-5, s1, NULL),
+               IJEPA_ERR_INVALID_ARG, F, "NULL sumsq");
+    fails_with(ijepa_loss_target_moments(p.tgt, 0, N, D, 1e-5, s1, s2), IJEPA_ERR_INVALID_ARG,
+               F, "batch 0");
+    fails_with(ijepa_loss_target_moments(p.tgt, B, N, D, -1.0, s1, s2), IJEPA_ERR_INVALID_ARG,
+               F, "ln_eps < 0");
+    free(s1); free(s2); free(a1); free(a2); free(b1); free(b2);
+    prob_close(&p);
+}
+END_TEST
+
 // --- suite -----------------------------------------------------------------------------------
 
 Suite *ijepa_loss_suite(void)
@@ -587,6 +739,10 @@ Suite *ijepa_loss_suite(void)
 
     tc = add_tcase(s, "std", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_target_std, 0, 2);
+
+    tc = add_tcase(s, "partial", IJEPA_TEST_TIMEOUT);
+    tcase_add_loop_test(tc, test_loss_partial, 0, 3);
+    tcase_add_loop_test(tc, test_target_moments, 0, 2);
 
     tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_loss_errors);

@@ -39,6 +39,8 @@ static const struct {
     { "predictor", ijepa_predictor_suite },
     { "trainer", ijepa_trainer_suite },
     { "checkpoint", ijepa_checkpoint_suite },
+    { "ckpt_limits", ijepa_ckpt_limits_suite },
+    { "ckpt_interop", ijepa_ckpt_interop_suite },
     { "image", ijepa_image_suite },
     { "dataset", ijepa_dataset_suite },
 };

@@ -20,6 +20,12 @@
  *             models bitwise, step count, stats); the next good step equals
  *             that of a trainer that never saw the NaN (so the optimizer
  *             state was not touched either)
+ *   split     ijepa_trainer_compute() + ijepa_trainer_apply(): on the whole
+ *             batch bit-identical to ijepa_trainer_step(); three workers on
+ *             unequal slices (one empty), summing gradients and partials by
+ *             hand, against one trainer on the whole batch (both mask
+ *             modes); a NaN in one worker's slice fails every apply alike
+ *             and changes nothing; call order and slice errors
  *   errors    NULLs, batch out of range, stat before any step, unknown stat,
  *             warmup_steps > total_steps, _free(NULL)
  */
@@ -118,10 +124,12 @@ typedef struct tfx {
     int64_t ne, np;
 } tfx;
 
-static void tfx_open(tfx *f, uint64_t seed)
+/* A trainer of trainer_config(seed) with mask_mode set to mask_mode. */
+static void tfx_open_mode(tfx *f, uint64_t seed, int64_t mask_mode)
 {
     memset(f, 0, sizeof *f);
     f->cfg = trainer_config(seed);
+    ck_assert_int_eq(ijepa_config_set_int(f->cfg, IJEPA_CFG_MASK_MODE, mask_mode), IJEPA_OK);
     ck_assert_int_eq(ijepa_context_create(&f->ctx), IJEPA_OK);
     int rc = ijepa_trainer_create(&f->tr, f->ctx, f->cfg);
     ck_assert_msg(rc == IJEPA_OK, "ijepa_trainer_create: %d %s", rc, ijepa_last_error());
@@ -134,6 +142,11 @@ static void tfx_open(tfx *f, uint64_t seed)
     ck_assert_int_eq(ijepa_encoder_params(f->tgt, &f->pt, &n2), IJEPA_OK);
     ck_assert_int_eq(n2, f->ne);
     ck_assert_int_eq(ijepa_predictor_params(f->pred, &f->pp, &f->np), IJEPA_OK);
+}
+
+static void tfx_open(tfx *f, uint64_t seed)
+{
+    tfx_open_mode(f, seed, IJEPA_MASK_UNIFORM);
 }
 
 static void tfx_close(tfx *f)
@@ -373,9 +386,21 @@ START_TEST(test_first_step)
     float *h = ref_falloc(BATCH * N * D);
     ck_assert_int_eq(ijepa_encoder_forward(f.tgt, im, BATCH, NULL, 0, h,
                                            IJEPA_FORWARD_INFERENCE), IJEPA_OK);
-    double std0;
-    ck_assert_int_eq(ijepa_loss_target_std(h, BATCH, N, D, cfg_f(f.cfg, IJEPA_CFG_TARGET_LN_EPS),
-                                           &std0), IJEPA_OK);
+    /* from the moments, as the trainer forms it (so that it adds up over
+     * workers), and equal to the one-pass monitor up to rounding */
+    const double eps = cfg_f(f.cfg, IJEPA_CFG_TARGET_LN_EPS);
+    double std0 = 0, std1, *m1 = ref_dalloc(D), *m2 = ref_dalloc(D);
+    ck_assert_int_eq(ijepa_loss_target_moments(h, BATCH, N, D, eps, m1, m2), IJEPA_OK);
+    for (int64_t d = 0; d < D; d++) {
+        const double mu = m1[d] / BATCH, var = m2[d] / BATCH - mu * mu;
+        std0 += var < 0 ? 0 : sqrt(var);
+    }
+    std0 /= (double)D;
+    free(m1);
+    free(m2);
+    ck_assert_int_eq(ijepa_loss_target_std(h, BATCH, N, D, eps, &std1), IJEPA_OK);
+    ck_assert_msg(fabs(std0 - std1) <= 1e-12 * std1, "target std from the moments %.17g, "
+                  "one pass %.17g", std0, std1);
     ck_assert_int_eq(ijepa_encoder_forward(f.tgt, im, BATCH, NULL, 0, h, IJEPA_FORWARD_TRAIN),
                      IJEPA_ERR_STATE); /* the target encoder is not trainable */
 
@@ -545,8 +570,8 @@ START_TEST(test_nan_images)
     int rc = ijepa_trainer_step(a.tr, bad, BATCH, &L);
     ck_assert_msg(rc == IJEPA_ERR_NUMERIC, "NaN pixel: status %d (%s), want IJEPA_ERR_NUMERIC",
                   rc, ijepa_status_string(rc));
-    /* the component that met the NaN names itself (the innermost cause) */
-    ck_assert_msg(strstr(ijepa_last_error(), "ijepa_loss_compute(): the loss is") != NULL,
+    /* the loss is checked once the (here: one) slices' sums are formed */
+    ck_assert_msg(strstr(ijepa_last_error(), "ijepa_trainer_step(): the loss is NaN") != NULL,
                   "message after the NaN step: '%s'", ijepa_last_error());
     ck_assert_msg(L == 12345.0, "*loss written on failure: %g", L);
     ck_assert_int_eq(ijepa_trainer_step_count(a.tr), 2);
@@ -674,6 +699,318 @@ START_TEST(test_step_errors)
 }
 END_TEST
 
+// --- split: compute on slices, sum, apply ---------------------------------------------------
+
+#define IMG_FLOATS (CHANS * IMG * IMG)
+
+/* The buffers data-parallel workers sum: both gradients and the partials. */
+typedef struct sums {
+    float *ge, *gp;
+    double *part;
+    int64_t ne, np, npart;
+} sums;
+
+static sums sums_of(ijepa_trainer *tr)
+{
+    sums b;
+    ck_assert_int_eq(ijepa_encoder_grads(ijepa_trainer_context_encoder(tr), &b.ge, &b.ne),
+                     IJEPA_OK);
+    ck_assert_int_eq(ijepa_predictor_grads(ijepa_trainer_predictor(tr), &b.gp, &b.np), IJEPA_OK);
+    ck_assert_int_eq(ijepa_trainer_partials(tr, &b.part, &b.npart), IJEPA_OK);
+    return b;
+}
+
+/* An in-place sum over workers (what MPI_Allreduce(MPI_IN_PLACE, ...,
+ * MPI_SUM) does): every worker's buffers receive w[0] + w[1] + ... */
+static void allreduce(tfx *w, int nw)
+{
+    sums s0 = sums_of(w[0].tr);
+    float *ge = ref_falloc(s0.ne), *gp = ref_falloc(s0.np);
+    double *part = ref_dalloc(s0.npart);
+    memset(ge, 0, (size_t)s0.ne * sizeof *ge);
+    memset(gp, 0, (size_t)s0.np * sizeof *gp);
+    memset(part, 0, (size_t)s0.npart * sizeof *part);
+    for (int k = 0; k < nw; k++) {
+        sums b = sums_of(w[k].tr);
+        ck_assert(b.ne == s0.ne && b.np == s0.np && b.npart == s0.npart);
+        for (int64_t i = 0; i < b.ne; i++) ge[i] += b.ge[i];
+        for (int64_t i = 0; i < b.np; i++) gp[i] += b.gp[i];
+        for (int64_t i = 0; i < b.npart; i++) part[i] += b.part[i];
+    }
+    for (int k = 0; k < nw; k++) {
+        sums b = sums_of(w[k].tr);
+        memcpy(b.ge, ge, (size_t)b.ne * sizeof *ge);
+        memcpy(b.gp, gp, (size_t)b.np * sizeof *gp);
+        memcpy(b.part, part, (size_t)b.npart * sizeof *part);
+    }
+    free(ge);
+    free(gp);
+    free(part);
+}
+
+/* Each worker k computes its slice of counts[k] images of im [B, ...]
+ * (consecutive slices from offset 0), the buffers are summed, each applies:
+ * returns the status every worker's apply gave (they must agree) and the
+ * loss (equal bits on every worker). */
+static int split_step(tfx *w, int nw, const int64_t *counts, const float *im, int64_t B,
+                      double *loss)
+{
+    int64_t off = 0;
+    for (int k = 0; k < nw; k++) {
+        int rc = ijepa_trainer_compute(w[k].tr, counts[k] ? im + off * IMG_FLOATS : NULL, off,
+                                       counts[k], B);
+        ck_assert_msg(rc == IJEPA_OK, "worker %d compute [%lld, +%lld) of %lld: %d %s", k,
+                      (long long)off, (long long)counts[k], (long long)B, rc,
+                      ijepa_last_error());
+        off += counts[k];
+    }
+    ck_assert_int_eq(off, B);
+    allreduce(w, nw);
+    int rc0 = 0;
+    for (int k = 0; k < nw; k++) {
+        double L = NAN;
+        const int rc = ijepa_trainer_apply(w[k].tr, &L);
+        if (k == 0) {
+            rc0 = rc;
+            *loss = L;
+        }
+        ck_assert_msg(rc == rc0, "worker %d apply: %d, worker 0: %d", k, rc, rc0);
+        ck_assert_msg(rc < 0 || memcmp(&L, loss, sizeof L) == 0,
+                      "worker %d loss %.17g, worker 0 %.17g", k, L, *loss);
+    }
+    return rc0;
+}
+
+static double max_abs_diff(const float *a, const float *b, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= m)) m = d; /* NaN wins */
+    }
+    return m;
+}
+
+/* compute on the whole batch + apply is ijepa_trainer_step(), bit for bit:
+ * parameters, losses, every statistic, masks, over steps with a smaller
+ * batch on the way. */
+START_TEST(test_split_whole_is_step)
+{
+    tfx a, b;
+    tfx_open(&a, 61);
+    tfx_open(&b, 61);
+    float *im = images_new(BATCH, 600);
+    for (int k = 0; k < 5; k++) {
+        const int64_t B = k == 3 ? 5 : BATCH;
+        double la = NAN, lb = NAN;
+        ck_assert_int_eq(ijepa_trainer_step(a.tr, im, B, &la), IJEPA_OK);
+        ck_assert_int_eq(ijepa_trainer_compute(b.tr, im, 0, B, B), IJEPA_OK);
+        ck_assert_int_eq(ijepa_trainer_apply(b.tr, &lb), IJEPA_OK);
+        ck_assert_msg(memcmp(&la, &lb, sizeof la) == 0, "step %d: loss %.17g vs %.17g", k, la,
+                      lb);
+        for (int32_t st = IJEPA_STAT_LOSS; st <= IJEPA_STAT_GRAD_NORM; st++) {
+            const double x = tstat(a.tr, st), y = tstat(b.tr, st);
+            ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "step %d: stat %d %.17g vs %.17g", k,
+                          (int)st, x, y);
+        }
+        snap s;
+        snap_take(&s, &a);
+        expect_same_params(&b, &s, "compute + apply vs step");
+        snap_free(&s);
+        expect_masks(&b, B);
+    }
+    ck_assert_int_eq(ijepa_trainer_step_count(b.tr), 5);
+    free(im);
+    tfx_close(&a);
+    tfx_close(&b);
+}
+END_TEST
+
+/*
+ * Three workers on unequal slices of each batch (3, 0 and 5 of 8 images;
+ * 1, 0 and 4 of a batch of 5), summing in place and applying, against one
+ * trainer stepping on the whole batch, in both mask modes (_i: uniform,
+ * official; the official truncation to the batch's shortest context must be
+ * over the whole batch). The workers stay bit-identical to each other;
+ * against the single trainer: the same masks, schedules and token counts
+ * exactly; loss, target std and grad norm within 1e-6 relative; parameters
+ * within 1e-5 absolute after 6 steps (float summation order only: measured
+ * ~1e-7).
+ */
+START_TEST(test_split_workers)
+{
+    const int64_t mode = _i ? IJEPA_MASK_OFFICIAL : IJEPA_MASK_UNIFORM;
+    tfx r, w[3];
+    tfx_open_mode(&r, 71, mode);
+    for (int k = 0; k < 3; k++)
+        tfx_open_mode(&w[k], 71, mode);
+    float *im = images_new(BATCH, 700);
+    double worst_l = 0, worst_p = 0;
+    for (int k = 0; k < 6; k++) {
+        const int64_t B = k == 2 ? 5 : BATCH;
+        const int64_t counts[3] = {B * 3 / 8, 0, B - B * 3 / 8};
+        double lr = NAN, lw = NAN;
+        ck_assert_int_eq(ijepa_trainer_step(r.tr, im, B, &lr), IJEPA_OK);
+        ck_assert_int_eq(split_step(w, 3, counts, im, B, &lw), IJEPA_OK);
+        const double dl = fabs(lw - lr) / fabs(lr);
+        ck_assert_msg(dl <= 1e-6, "step %d: loss %.17g on 3 workers, %.17g on one", k, lw, lr);
+        if (dl > worst_l) worst_l = dl;
+        for (int32_t st = IJEPA_STAT_LOSS; st <= IJEPA_STAT_GRAD_NORM; st++) {
+            const double x = tstat(w[0].tr, st), y = tstat(r.tr, st);
+            const int exact = st != IJEPA_STAT_LOSS && st != IJEPA_STAT_TARGET_STD &&
+                              st != IJEPA_STAT_GRAD_NORM;
+            ck_assert_msg(exact ? x == y : fabs(x - y) <= 1e-6 * fabs(y),
+                          "step %d: stat %d %.17g on 3 workers, %.17g on one", k, (int)st, x, y);
+        }
+        for (int j = 0; j < 3; j++)
+            expect_masks(&w[j], B); /* the whole batch's masks on every worker */
+        for (int j = 1; j < 3; j++) {
+            snap s;
+            snap_take(&s, &w[0]);
+            expect_same_params(&w[j], &s, "worker j vs worker 0");
+            snap_free(&s);
+        }
+        const double d = fmax(fmax(max_abs_diff(w[0].pe, r.pe, r.ne),
+                                   max_abs_diff(w[0].pt, r.pt, r.ne)),
+                              max_abs_diff(w[0].pp, r.pp, r.np));
+        ck_assert_msg(d <= 1e-5, "step %d: parameters differ by %.3g from the single trainer's",
+                      k, d);
+        if (d > worst_p) worst_p = d;
+    }
+    if (getenv("IJEPA_TEST_VERBOSE"))
+        fprintf(stderr, "split (mask mode %lld): 3 workers vs 1, 6 steps: loss rel %.3g, "
+                "parameters max abs %.3g\n", (long long)mode, worst_l, worst_p);
+    free(im);
+    tfx_close(&r);
+    for (int k = 0; k < 3; k++)
+        tfx_close(&w[k]);
+}
+END_TEST
+
+/*
+ * A NaN in one worker's slice: its compute succeeds (the NaN is in its
+ * gradients and partials), the sums carry it to every worker, and every
+ * apply fails with IJEPA_ERR_NUMERIC, changing nothing (parameters, step
+ * count, stats). The next good batch then equals a single trainer that
+ * never saw the bad one.
+ */
+START_TEST(test_split_nan)
+{
+    tfx r, w[2];
+    tfx_open(&r, 81);
+    tfx_open(&w[0], 81);
+    tfx_open(&w[1], 81);
+    float *im = images_new(BATCH, 800), *bad = images_new(BATCH, 800);
+    bad[(6 * CHANS * IMG + 3) * IMG + 2] = NAN; /* image 6: worker 1's slice */
+    const int64_t counts[2] = {4, 4};
+    double L;
+    ck_assert_int_eq(ijepa_trainer_step(r.tr, im, BATCH, &L), IJEPA_OK);
+    ck_assert_int_eq(split_step(w, 2, counts, im, BATCH, &L), IJEPA_OK);
+    snap s;
+    snap_take(&s, &w[0]);
+    double st[9];
+    for (int j = 1; j <= 8; j++) st[j] = tstat(w[0].tr, j);
+    ck_assert_int_eq(split_step(w, 2, counts, bad, BATCH, &L), IJEPA_ERR_NUMERIC);
+    ck_assert_msg(strstr(ijepa_last_error(), "ijepa_trainer_apply(): the loss is NaN") != NULL,
+                  "message: '%s'", ijepa_last_error());
+    for (int k = 0; k < 2; k++) {
+        expect_same_params(&w[k], &s, "after the failed apply");
+        ck_assert_int_eq(ijepa_trainer_step_count(w[k].tr), 1);
+        for (int j = 1; j <= 8; j++)
+            ck_assert_msg(tstat(w[k].tr, j) == st[j], "stat %d changed", j);
+    }
+    /* the host skips the batch: the next one is that of a run without it */
+    ck_assert_int_eq(ijepa_trainer_step(r.tr, im, BATCH, NULL), IJEPA_OK);
+    ck_assert_int_eq(split_step(w, 2, counts, im, BATCH, &L), IJEPA_OK);
+    ck_assert_msg(max_abs_diff(w[0].pe, r.pe, r.ne) <= 1e-5 &&
+                  max_abs_diff(w[0].pp, r.pp, r.np) <= 1e-5, "after the skipped batch");
+    ck_assert_int_eq(ijepa_trainer_step_count(w[1].tr), 2);
+    snap_free(&s);
+    free(im);
+    free(bad);
+    tfx_close(&r);
+    tfx_close(&w[0]);
+    tfx_close(&w[1]);
+}
+END_TEST
+
+START_TEST(test_split_errors)
+{
+    tfx f;
+    tfx_open(&f, 91);
+    float *im = images_new(BATCH, 900);
+    const char *C = "ijepa_trainer_compute", *A = "ijepa_trainer_apply";
+    snap s;
+    snap_take(&s, &f);
+    double L = 5.0;
+    /* apply with nothing computed */
+    expect_err(ijepa_trainer_apply(f.tr, &L), IJEPA_ERR_STATE, ijepa_last_error(), A,
+               "apply before compute");
+    expect_err(ijepa_trainer_apply(NULL, &L), IJEPA_ERR_INVALID_ARG, ijepa_last_error(), A,
+               "NULL trainer");
+    /* slices outside the batch, batch out of range, NULL images */
+    const int64_t bad[][3] = {{-1, 2, 8}, {0, -1, 8}, {7, 2, 8}, {9, 0, 8}, {0, 1, 0},
+                              {0, 1, BATCH + 1}, {0, 1, -3}, {INT64_MAX, INT64_MAX, 8}};
+    for (size_t k = 0; k < COUNT_OF(bad); k++) {
+        char what[96];
+        snprintf(what, sizeof what, "slice [%lld, +%lld) of %lld", (long long)bad[k][0],
+                 (long long)bad[k][1], (long long)bad[k][2]);
+        expect_err(ijepa_trainer_compute(f.tr, im, bad[k][0], bad[k][1], bad[k][2]),
+                   IJEPA_ERR_INVALID_ARG, ijepa_last_error(), C, what);
+    }
+    expect_err(ijepa_trainer_compute(f.tr, NULL, 0, 2, 8), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), C, "NULL images");
+    expect_err(ijepa_trainer_compute(NULL, im, 0, 2, 8), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), C, "NULL trainer");
+    expect_err(ijepa_trainer_apply(f.tr, &L), IJEPA_ERR_STATE, ijepa_last_error(), A,
+               "apply after refused computes");
+    double *part;
+    int64_t np = 0;
+    expect_err(ijepa_trainer_partials(NULL, &part, &np), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_trainer_partials", "NULL trainer");
+    expect_err(ijepa_trainer_partials(f.tr, NULL, &np), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_trainer_partials", "NULL data");
+    expect_err(ijepa_trainer_partials(f.tr, &part, NULL), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "ijepa_trainer_partials", "NULL count");
+    ck_assert_int_eq(ijepa_trainer_partials(f.tr, &part, &np), IJEPA_OK);
+    ck_assert_int_eq(np, 2 + 2 * ijepa_encoder_embed_dim(f.enc));
+
+    /* one slice's partials alone (not summed): refused, nothing changed */
+    ck_assert_int_eq(ijepa_trainer_compute(f.tr, im, 0, 3, BATCH), IJEPA_OK);
+    ck_assert(part[1] == 3.0);
+    expect_err(ijepa_trainer_apply(f.tr, &L), IJEPA_ERR_INVALID_ARG, ijepa_last_error(), A,
+               "partials of one slice of three");
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "count 3 images, the batch has 8"));
+    /* summed twice: refused too */
+    part[1] = 2.0 * BATCH;
+    expect_err(ijepa_trainer_apply(f.tr, &L), IJEPA_ERR_INVALID_ARG, ijepa_last_error(), A,
+               "partials counted twice");
+    ck_assert(L == 5.0);
+    ck_assert_int_eq(ijepa_trainer_step_count(f.tr), 0);
+    expect_same_params(&f, &s, "after refused applies");
+    expect_err(ijepa_trainer_stat(f.tr, IJEPA_STAT_LOSS, &L), IJEPA_ERR_STATE,
+               ijepa_last_error(), "ijepa_trainer_stat", "stats after refused applies");
+
+    /* a later compute replaces the earlier one; then one apply, not two */
+    ck_assert_int_eq(ijepa_trainer_compute(f.tr, im, 0, BATCH, BATCH), IJEPA_OK);
+    ck_assert_int_eq(ijepa_trainer_apply(f.tr, &L), IJEPA_OK);
+    ck_assert_int_eq(ijepa_trainer_step_count(f.tr), 1);
+    expect_err(ijepa_trainer_apply(f.tr, &L), IJEPA_ERR_STATE, ijepa_last_error(), A,
+               "a second apply");
+    /* a failed compute leaves nothing to apply */
+    ck_assert_int_eq(ijepa_trainer_compute(f.tr, im, 0, BATCH, BATCH), IJEPA_OK);
+    ck_assert_int_eq(ijepa_trainer_compute(f.tr, NULL, 0, 1, BATCH), IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa_trainer_apply(f.tr, &L), IJEPA_OK); /* argument checks change nothing */
+    ck_assert_int_eq(ijepa_trainer_step(f.tr, im, BATCH, NULL), IJEPA_OK);
+    expect_err(ijepa_trainer_apply(f.tr, &L), IJEPA_ERR_STATE, ijepa_last_error(), A,
+               "apply after a step");
+    ck_assert_int_eq(ijepa_trainer_step_count(f.tr), 3);
+    snap_free(&s);
+    free(im);
+    tfx_close(&f);
+}
+END_TEST
+
 // --- suite ---------------------------------------------------------------------------------
 
 Suite *ijepa_trainer_suite(void)
@@ -692,6 +1029,12 @@ Suite *ijepa_trainer_suite(void)
     tc = add_tcase(s, "numeric", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_nan_images);
     tcase_add_test(tc, test_trainable_key_ignored);
+
+    tc = add_tcase(s, "split", IJEPA_TEST_TIMEOUT);
+    tcase_add_test(tc, test_split_whole_is_step);
+    tcase_add_loop_test(tc, test_split_workers, 0, 2);
+    tcase_add_test(tc, test_split_nan);
+    tcase_add_test(tc, test_split_errors);
 
     tc = add_tcase(s, "errors", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_free_null);

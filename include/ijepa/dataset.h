@@ -110,7 +110,8 @@ IJEPA_API int ijepa_dataset_next_batch(ijepa_dataset *ds, int64_t batch, float *
 
 /**
  * Restart the stream at the first position of `epoch` (e.g. to resume a
- * run): pending decodes are discarded, the skip counter is kept.
+ * run): pending decodes are discarded, the skip counter is kept (a slice,
+ * ijepa_dataset_set_slice(), is kept and restarts there too).
  *
  * @return IJEPA_OK; IJEPA_ERR_INVALID_ARG if ds is NULL or epoch < 0 or too
  *   large (epoch * size must fit in int64); IJEPA_ERR_NOMEM if a worker
@@ -119,8 +120,38 @@ IJEPA_API int ijepa_dataset_next_batch(ijepa_dataset *ds, int64_t batch, float *
  */
 IJEPA_API int ijepa_dataset_set_epoch(ijepa_dataset *ds, int64_t epoch);
 
+/**
+ * Give only a slice of each group of positions, from `position` on: the
+ * data of one of several data-parallel workers that share each batch of
+ * `group` images (group = the global batch size). The stream restarts
+ * (pending decodes are discarded, the skip counter is kept) so that the
+ * images given next are those of positions
+ *     position + k * group + offset + j,   k = 0, 1, ...,  0 <= j < count,
+ * in that order: worker r with the slice [offset, offset + count) of each
+ * batch calls ijepa_dataset_next_batch(ds, count, ...) once per batch and
+ * gets exactly the images (files, crops) that one dataset giving whole
+ * batches of `group` would put at those rows. Slices of the workers that
+ * tile [0, group) therefore cover each epoch's permutation once, with no
+ * image twice. position is the first position of the batch to start at
+ * (0, or step * group to resume a run at a step). (position, group, 0,
+ * group) is the whole stream from position; ijepa_dataset_set_epoch()
+ * keeps the slice and restarts it at epoch * size.
+ *
+ * @return IJEPA_OK;
+ *   IJEPA_ERR_INVALID_ARG if ds is NULL, position < 0, group < 1, offset <
+ *   0, count < 1, offset + count > group, a value too large, or count <
+ *   group with data_on_error = IJEPA_DATA_SKIP (skipping a bad file would
+ *   shift the images of the other slices, which this worker cannot know):
+ *   nothing changed;
+ *   IJEPA_ERR_NOMEM if a worker thread cannot be restarted (the dataset
+ *   then decodes on the calling thread, as with data_workers = 0).
+ */
+IJEPA_API int ijepa_dataset_set_slice(ijepa_dataset *ds, int64_t position, int64_t group,
+                                      int64_t offset, int64_t count);
+
 /** Position of the next image to be taken (images taken or skipped since
- * epoch 0, plus epoch * size after ijepa_dataset_set_epoch()); 0 for NULL. */
+ * epoch 0, plus epoch * size after ijepa_dataset_set_epoch(); with a slice,
+ * the stream position of the next image of the slice); 0 for NULL. */
 IJEPA_API int64_t ijepa_dataset_position(const ijepa_dataset *ds);
 
 /**
@@ -131,7 +162,7 @@ IJEPA_API int64_t ijepa_dataset_position(const ijepa_dataset *ds);
  */
 IJEPA_API uint64_t ijepa_dataset_crop_seed(const ijepa_dataset *ds, int64_t position);
 
-/** Epoch of the next image to be taken (position / size); 0 for NULL. */
+/** Epoch of the next image to be taken (ijepa_dataset_position() / size); 0 for NULL. */
 IJEPA_API int64_t ijepa_dataset_epoch(const ijepa_dataset *ds);
 
 /** Files skipped so far (IJEPA_DATA_SKIP mode); 0 for NULL. */

@@ -81,6 +81,16 @@ IJEPA_API int64_t ijepa_encoder_embed_dim(const ijepa_encoder *enc);
 IJEPA_API int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc);
 
 /**
+ * What ijepa_encoder_create(cfg) would allocate: *bytes is the
+ * ijepa_encoder_memory_bytes() of the encoder it would make. Computed from
+ * the configuration without allocating anything model-sized, with the same
+ * checks and errors as ijepa_encoder_create() (IJEPA_ERR_INVALID_ARG for an
+ * invalid combination of keys, IJEPA_ERR_NOMEM for activations no machine
+ * holds), plus IJEPA_ERR_INVALID_ARG for NULL arguments. Thread-safe.
+ */
+IJEPA_API int ijepa_encoder_estimate_bytes(const ijepa_config *cfg, int64_t *bytes);
+
+/**
  * Re-initialise the parameters from seed (as at creation) and zero the
  * gradients. Invalidates any kept training forward.
  */

@@ -63,6 +63,40 @@ IJEPA_API int ijepa_loss_compute(const float *target_out, int64_t batch, int64_t
                                  double ln_eps, float *d_pred, double *loss);
 
 /**
+ * The loss of a slice of a larger batch, for data-parallel hosts that split
+ * one batch of total_batch images between workers: the same element losses
+ * and gradients as ijepa_loss_compute() on the whole batch, for the images
+ * of this slice only. Arguments as ijepa_loss_compute(), with batch the
+ * images of the slice (target_out [batch, num_patches, dim], targets
+ * [num_targets, batch, n_target], pred [num_targets * batch, n_target, dim])
+ * and:
+ *   total_batch  images of the whole batch, >= batch
+ *   d_pred       NULL, or written with the element gradients divided by the
+ *                element count of the WHOLE batch,
+ *                num_targets * total_batch * n_target * dim: the slices'
+ *                gradients are exactly the rows of the whole batch's, so
+ *                backward passes summed over the slices give the whole
+ *                batch's gradient
+ *   sum          written with the sum of the element losses of the slice
+ *                (not divided): the whole batch's loss is the sum over the
+ *                slices divided by that element count
+ * With total_batch = batch, *sum / (num_targets * batch * n_target * dim)
+ * and d_pred are bit-identical to ijepa_loss_compute()'s.
+ *
+ * Unlike ijepa_loss_compute(), a sum that is not finite is not an error:
+ * it is written as it is, so that every worker can reduce first and all of
+ * them then see the same NaN or infinity (ijepa_trainer_apply() rejects it).
+ *
+ * Errors: as ijepa_loss_compute() (IJEPA_ERR_INVALID_ARG, also for
+ * total_batch < batch; nothing written), never IJEPA_ERR_NUMERIC.
+ */
+IJEPA_API int ijepa_loss_partial(const float *target_out, int64_t batch, int64_t num_patches,
+                                 int64_t dim, const int32_t *targets, int64_t num_targets,
+                                 int64_t n_target, const float *pred, int32_t kind,
+                                 double ln_eps, int64_t total_batch, float *d_pred,
+                                 double *sum);
+
+/**
  * Collapse monitor. Layer-normalise every token of target_out
  * [batch, num_patches, dim] as ijepa_loss_compute() does (no affine,
  * ln_eps), average-pool each image over its num_patches tokens, take for
@@ -79,6 +113,28 @@ IJEPA_API int ijepa_loss_compute(const float *target_out, int64_t batch, int64_t
 IJEPA_API int ijepa_loss_target_std(const float *target_out, int64_t batch,
                                     int64_t num_patches, int64_t dim, double ln_eps,
                                     double *mean_std);
+
+/**
+ * The collapse monitor's sums, which add up across the slices of a batch.
+ * For each image, layer-normalise its tokens of target_out [batch,
+ * num_patches, dim] as ijepa_loss_target_std() does and average-pool them
+ * into p [dim]; then write, for each feature d,
+ *   sum[d]   = sum over the images of p[d]
+ *   sumsq[d] = sum over the images of p[d]^2
+ * (sum and sumsq: caller buffers of dim doubles). Summed over the slices of
+ * a batch of B images, the population standard deviation of feature d
+ * across the batch is sqrt(sumsq[d] / B - (sum[d] / B)^2) (what
+ * ijepa_trainer_apply() reports as IJEPA_STAT_TARGET_STD, averaged over the
+ * features; ijepa_loss_target_std() gives the same value computed in one
+ * pass, up to rounding). Computed in double; non-finite inputs give
+ * non-finite sums, not an error. Allocates nothing.
+ *
+ * Errors: IJEPA_ERR_INVALID_ARG (NULL pointer, a size < 1 or too large,
+ * ln_eps negative or not finite): nothing written.
+ */
+IJEPA_API int ijepa_loss_target_moments(const float *target_out, int64_t batch,
+                                        int64_t num_patches, int64_t dim, double ln_eps,
+                                        double *sum, double *sumsq);
 
 #ifdef __cplusplus
 }

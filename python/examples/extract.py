@@ -17,13 +17,26 @@ import os
 import sys
 
 
-def load_encoder(ijepa, ctx, checkpoint):
-    """An inference Encoder (trainable = 0) with the target_encoder.* weights
-    and the configuration of a libijepa checkpoint, read and validated by
-    the library (ijepa_checkpoint_open / _load_encoder)."""
+def load_encoder(ijepa, ctx, checkpoint, batch=32, max_memory=8 << 30):
+    """An inference Encoder (trainable = 0, batch_size batch) with the
+    target_encoder.* weights and the configuration of a libijepa checkpoint,
+    read and validated by the library (ijepa_checkpoint_open / _load_encoder).
+    As ijepa-extract: the runtime keys are this process's defaults, not the
+    file's, and the file is checked (every tensor, its shape, the memory the
+    encoder needs, at most max_memory bytes; 0: no limit) before the encoder
+    is created."""
     with ijepa.Checkpoint(checkpoint) as ck:
         cfg = ck.config
-        cfg["trainable"] = 0
+        with ijepa.Config() as defaults:
+            for k in cfg.keys():
+                if ijepa.config_key_class(k) == "runtime":
+                    cfg[k] = defaults[k]
+        cfg["trainable"], cfg["batch_size"] = 0, batch
+        need = ck.check_encoder("target_encoder", cfg)
+        if max_memory and need > max_memory:
+            cfg.close()
+            raise SystemExit("extract.py: the encoder would need %.2f GiB of memory, more than "
+                             "the limit of %.2f GiB" % (need / 2 ** 30, max_memory / 2 ** 30))
         enc = ijepa.Encoder(ctx, cfg)
         ck.load_into(enc, "target_encoder")
     cfg.close()
@@ -32,7 +45,7 @@ def load_encoder(ijepa, ctx, checkpoint):
 
 def extract(enc, pixels):
     """float32 [n, D] features, batch by batch of the encoder's batch_size
-    (the batch size of ijepa-extract, so that the results are identical)."""
+    (ijepa-extract's batches, so that the results are identical)."""
     import numpy as np
     import fmnist
     feats = np.empty((len(pixels), enc.embed_dim), dtype=np.float32)
@@ -48,9 +61,12 @@ def main(argv=None):
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--run", help="directory with checkpoint.safetensors")
     src.add_argument("--checkpoint", help="libijepa checkpoint (.safetensors)")
-    ap.add_argument("--fmnist", metavar="DIR", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--fmnist", metavar="DIR",
+                    help="Fashion-MNIST's IDX files (default $IJEPA_FMNIST_DIR, or "
+                         "/usr/share/datasets/fashion-mnist)")
     ap.add_argument("--split", default="t10k", choices=["train", "t10k"])
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=32, help="images per forward (default 32)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
@@ -63,12 +79,12 @@ def main(argv=None):
     import fmnist
     import ijepa
 
-    pixels, _ = fmnist.load(a.fmnist, a.split)
+    pixels, _ = fmnist.load(a.fmnist or fmnist.DEFAULT_DIR, a.split)
     if 0 < a.limit < len(pixels):
         pixels = pixels[:a.limit]
     with ijepa.Context() as ctx:
         ckpt = a.checkpoint or os.path.join(a.run, "checkpoint.safetensors")
-        with load_encoder(ijepa, ctx, ckpt) as enc:
+        with load_encoder(ijepa, ctx, ckpt, a.batch) as enc:
             feats = extract(enc, pixels)
     np.save(a.out, feats)
     print("wrote %s: %d x %d features of the %s split" % (a.out, feats.shape[0],

@@ -13,7 +13,8 @@ import numpy as np
 
 import ijepa
 
-DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
+# the default of the C programs too: $IJEPA_FMNIST_DIR, else Debian's dataset-fashion-mnist
+DEFAULT_DIR = os.environ.get("IJEPA_FMNIST_DIR") or "/usr/share/datasets/fashion-mnist"
 _M64 = (1 << 64) - 1
 
 
@@ -93,6 +94,17 @@ class Feed:
         self.position = 0
         self.epoch = -1
         self.perm = None
+        self.lo, self.hi = 0, self.batch
+
+    def slice(self, batch, step, offset, count):
+        """From now on next_batch() gives only the images [offset, offset +
+        count) of each batch (a data-parallel rank's rows); the stream
+        still advances by whole batches (ex_feed_slice of examples/trainloop.c)."""
+        self.lo, self.hi = offset, offset + count
+
+    def data_id(self):
+        """What the ranks compare: the pixels."""
+        return self.pixels.tobytes()
 
     def _shuffle(self):
         perm = list(range(self.n))
@@ -109,14 +121,15 @@ class Feed:
     def next_batch(self, skip=False):
         """float32 [batch, 1, size, size]; with skip, only advance the
         stream (a resumed run replaying the steps trained before)."""
-        x = None if skip else np.empty((self.batch, 1, self.size, self.size), dtype=np.float32)
+        x = None if skip else np.empty((self.hi - self.lo, 1, self.size, self.size),
+                                       dtype=np.float32)
         for b in range(self.batch):
             if self.pos == self.n:
                 self._shuffle()
             i = self.perm[self.pos]
             self.pos += 1
-            if not skip:
+            if not skip and self.lo <= b < self.hi:
                 transform(self.pixels[i], self.cfg, self.train,
-                          crop_seed(self.seed, self.position), out=x[b])
+                          crop_seed(self.seed, self.position), out=x[b - self.lo])
             self.position += 1
         return x

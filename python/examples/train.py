@@ -24,7 +24,17 @@ import time
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    a, cfg, feed, steps = setup(argv)
+    losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every)
+    if a.data:
+        feed.ds.close()
+    print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
+    return 0
+
+
+def parser(description=__doc__.split("\n\n")[0]):
+    """The options (those of examples/train.c)."""
+    ap = argparse.ArgumentParser(description=description)
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--fmnist", metavar="DIR", help="Fashion-MNIST's IDX files (default)")
     src.add_argument("--data", metavar="DIR", help="a folder of .png/.jpg/.jpeg images")
@@ -41,6 +51,12 @@ def main(argv=None):
     ap.add_argument("--resume", metavar="PATH")
     ap.add_argument("--save-every", type=int, default=0, metavar="K")
     ap.add_argument("--quiet", action="store_true")
+    return ap
+
+
+def setup(argv=None, ap=None):
+    """Parse the options; returns (options, config, feed, steps)."""
+    ap = ap or parser()
     a = ap.parse_args(argv)
     if a.steps and a.epochs:
         ap.error("give --steps or --epochs, not both")
@@ -51,22 +67,37 @@ def main(argv=None):
     import fmnist
     import ijepa
 
-    # the configuration: the file's or a preset's, then the options in order
-    cfg = ijepa.read_checkpoint_config(a.resume) if a.resume else ijepa.Config()
-    if a.preset or not a.resume:
-        cfg.apply_preset(a.preset or ("folder" if a.data else "fmnist"))
-    if a.batch > 0:
-        cfg["batch_size"] = a.batch
-    if a.seed is not None:
-        cfg["seed"] = a.seed
-    if a.crop is not None:
-        if a.crop > 0:
-            cfg["data_transform"] = ijepa.DATA_TRAIN
-            cfg["data_crop_scale_min"] = a.crop
-        else:
-            cfg["data_transform"] = ijepa.DATA_EVAL
-    for setting in a.set:
-        cfg.update_from_text(setting)
+    # the configuration: the command line's (a preset, then the options in
+    # order); resuming, the file's with the options, and the runtime keys of
+    # the command line (as ijepa-train: a checkpoint does not choose this
+    # process's batch_size, data_* limits, workers)
+    def options(c):
+        if a.batch > 0:
+            c["batch_size"] = a.batch
+        if a.seed is not None:
+            c["seed"] = a.seed
+        if a.crop is not None:
+            if a.crop > 0:
+                c["data_transform"] = ijepa.DATA_TRAIN
+                c["data_crop_scale_min"] = a.crop
+            else:
+                c["data_transform"] = ijepa.DATA_EVAL
+        for setting in a.set:
+            c.update_from_text(setting)
+    cfg = ijepa.Config(preset=a.preset or ("folder" if a.data else "fmnist"))
+    options(cfg)
+    if a.resume:
+        cl = cfg
+        with ijepa.Checkpoint(a.resume) as ck:
+            cfg = ck.config
+            if a.preset:
+                cfg.apply_preset(a.preset)
+            options(cfg)
+            for k in cfg.keys():
+                if ijepa.config_key_class(k) == "runtime":
+                    cfg[k] = cl[k]
+            ck.check_trainer(cfg)
+        cl.close()
 
     if a.data:
         if a.limit:
@@ -82,13 +113,7 @@ def main(argv=None):
         steps = cfg["total_steps"]
     if steps <= 0:
         steps = int((a.epochs if a.epochs > 0 else 1.0) * (feed.n // cfg["batch_size"]))
-    steps = max(steps, 1)
-
-    losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every)
-    if a.data:
-        feed.ds.close()
-    print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
-    return 0
+    return a, cfg, feed, max(steps, 1)
 
 
 class FolderFeed:
@@ -97,13 +122,52 @@ class FolderFeed:
 
     def __init__(self, ds):
         self.ds, self.n = ds, len(ds)
+        self.count = None
+
+    def slice(self, batch, step, offset, count):
+        """Only the images [offset, offset + count) of each batch, from the
+        batch of `step` on (ijepa_dataset_set_slice: no replay needed)."""
+        if offset == 0 and count == batch:
+            return  # the whole batch (one rank): as without ranks, replay included
+        self.count = count
+        if count:
+            self.ds.set_slice(step * batch, batch, offset, count)
 
     def next_batch(self, skip=False):
-        return self.ds.next_batch()
+        if self.count is None:
+            return self.ds.next_batch()
+        if self.count:
+            return self.ds.next_batch(batch=self.count)
+        import numpy as np
+        return np.empty((0, self.ds.in_chans, self.ds.img_size, self.ds.img_size),
+                        dtype=np.float32)
+
+    def data_id(self):
+        """What the ranks compare: the files' paths."""
+        return "\n".join(self.ds.paths).encode()
 
     @property
     def epoch(self):
         return self.ds.epoch
+
+
+LOG_HEADER = ("step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
+              "n_context,n_target,images_per_s,elapsed_s\n")
+
+
+def open_log(path, s0):
+    """log.csv for a run that starts after step s0, as ijepa-train opens it:
+    a new file, or the rows of an existing one up to step s0, continued."""
+    rows = []
+    if s0 > 0 and os.path.exists(path):
+        with open(path) as f:
+            for i, line in enumerate(f):
+                step = line.split(",", 1)[0]
+                if i > 0 and step.isdigit() and 1 <= int(step) <= s0:
+                    rows.append(line)
+    f = open(path, "w")
+    f.write(LOG_HEADER + "".join(rows))
+    return f
 
 
 def train(cfg, pixels, steps, out_dir=None, quiet=True, resume=None, save_every=0):
@@ -112,26 +176,32 @@ def train(cfg, pixels, steps, out_dir=None, quiet=True, resume=None, save_every=
     return train_on(cfg, fmnist.Feed(pixels, cfg), steps, out_dir, quiet, resume, save_every)
 
 
-def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every=0):
+def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every=0, dist=None):
     """Train with ijepa.Trainer on feed until step `steps`, as ex_train() of
     examples/trainloop.c; returns the losses of the steps trained (and
     writes out_dir/log.csv and out_dir/checkpoint.safetensors). cfg gets the
-    run's total_steps (and warmup_steps if they exceed it), as in C."""
+    run's total_steps (and warmup_steps if they exceed it), as in C.
+
+    dist: None (this process alone), or the data-parallel ranks of
+    train_mpi.py: each computes its slice of every batch (Trainer.compute),
+    dist.reduce(tr) sums the gradients and partials in place, every rank
+    applies the sums (Trainer.apply); rank 0 alone writes and prints."""
     import ijepa
 
     B = cfg["batch_size"]
     losses = []
     csv = None
-    if out_dir:
-        os.makedirs(out_dir, exist_ok=True)
-        csv = open(os.path.join(out_dir, "log.csv"), "w")
-        csv.write("step,epoch,loss,target_std,lr,weight_decay,momentum,grad_norm,"
-                  "n_context,n_target,images_per_s,elapsed_s\n")
+    root = dist is None or dist.rank == 0
+    quiet = quiet or not root
     t0 = time.monotonic()
     cfg["total_steps"] = steps
     if cfg["warmup_steps"] > steps:
         cfg["warmup_steps"] = steps // 10
-    ckpt = os.path.join(out_dir, "checkpoint.safetensors") if out_dir else None
+    ckpt = os.path.join(out_dir, "checkpoint.safetensors") if out_dir and root else None
+    if dist:  # my slice [off, off + cnt) of each batch, as ex_dist_slice()
+        off = dist.rank * B // dist.size
+        cnt = (dist.rank + 1) * B // dist.size - off
+        dist.same_run(cfg, feed.data_id())
     with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
         s0 = 0
         if resume:
@@ -139,13 +209,28 @@ def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every
             s0 = tr.step_count
             if s0 >= steps:
                 raise SystemExit("train.py: %s is already at step %d of %d" % (resume, s0, steps))
+        if dist:
+            dist.agree(tr)
+            feed.slice(B, s0, off, cnt)
+        if out_dir and root:
+            os.makedirs(out_dir, exist_ok=True)
+            csv = open_log(os.path.join(out_dir, "log.csv"), s0)
         for s in range(steps):
             if s == s0:
                 t0 = time.monotonic()
+            if s < s0 and getattr(feed, "count", None) is not None:
+                continue  # the dataset's slice starts at step s0
             x = feed.next_batch(skip=s < s0)
             if s < s0:
                 continue  # resuming: this batch was trained before
-            loss = tr.step(x)
+            if dist:
+                tr.compute(x, off, B)
+                dist.reduce(tr)
+                loss = tr.apply()
+                if dist.check_every and (s + 1) % dist.check_every == 0 and s + 1 < steps:
+                    dist.agree(tr)
+            else:
+                loss = tr.step(x)
             st = tr.stats()
             losses.append(loss)
             el = time.monotonic() - t0
@@ -160,7 +245,9 @@ def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every
             if ckpt and save_every > 0 and (s + 1) % save_every == 0 and s + 1 < steps:
                 csv.flush()
                 tr.save(ckpt)
-        if out_dir:
+        if dist:
+            dist.agree(tr)
+        if ckpt:
             csv.close()
             tr.save(ckpt)
     return losses

@@ -2,20 +2,41 @@
 # Example program checks (run by `make check-examples`):
 #   1. the in-tree programs run as built, without LD_LIBRARY_PATH: each
 #      examples/ijepa-* answers --help, and carries RUNPATH $ORIGIN/../lib;
-#   2. the copies for installing (build/release/bin/ijepa-*, `make programs`)
-#      carry no RPATH or RUNPATH;
-#   3. the README's first program is examples/features.c, and it works: a
-#      short ijepa-train run (Fashion-MNIST) writes a checkpoint and a PNG,
-#      ijepa-features prints the features of that PNG under that checkpoint
-#      (tests/python/test_examples.py compares the numbers with the binding).
+#      the copies for installing (build/release/bin/ijepa-*, `make
+#      programs`) carry no RPATH or RUNPATH;
+#   2. GNU conventions of the tools (every program but ijepa-features, the
+#      README's minimal program): --help on stdout with exit 0 and the exit
+#      statuses, --version (program, library version, licence), a write
+#      error on a full stdout is exit 1, and every numeric option (those
+#      --help shows with a one-capital-letter value, "--steps N") refuses
+#      'abc', '-5', an overflow, trailing garbage, spaces and '' with exit 2
+#      and one message on stderr; unknown options, operands, renamed options;
+#   3. the folder modes on a labelled folder of PNG and JPEG pictures made
+#      by PHOTOS (tests/examples/photos.c): ijepa-train --data, ijepa-extract
+#      --data (features in path order, paths beside them, equal to
+#      ijepa-features' for the same picture), ijepa-probe --data with a
+#      held-out split, --test and --pixels, and its errors;
+#   4. the README's first program is examples/features.c, and with
+#      Fashion-MNIST ($IJEPA_FMNIST_DIR or Debian's dataset-fashion-mnist) it
+#      runs on a checkpoint of a short ijepa-train run; without it, the
+#      tools fail with exit 1 and a message that says what to install.
+# Environment: PHOTOS (the picture generator; default
+# build/release/tests/examples/photos), IJEPA_FMNIST_DIR.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 unset LD_LIBRARY_PATH
+PHOTOS=${PHOTOS:-build/release/tests/examples/photos}
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
 n=0
 
+version=$(sed -n 's/^#[[:space:]]*define[[:space:]]*IJEPA_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\).*/\2/p' \
+    include/ijepa/version.h | paste -sd.)
+
+# --- 1. run in place, RUNPATH ------------------------------------------------
 for p in examples/ijepa-*; do
     case $p in *.c|*.h) continue ;; esac
     n=$((n + 1))
@@ -34,15 +55,183 @@ for p in examples/ijepa-*; do
 done
 [ "$n" -gt 0 ] || bad "no examples/ijepa-* built"
 
+# --- 2. GNU conventions --------------------------------------------------------
+# expect_usage_error NAME WHAT ARGS...: exit 2, nothing on stdout, one line
+# on stderr starting "NAME: " and pointing at --help. (Without Fashion-MNIST:
+# a value wrongly accepted fails fast, with another message.)
+expect_usage_error() {
+    name=$1 what=$2
+    shift 2
+    rc=0
+    IJEPA_FMNIST_DIR=$tmp/no-such-dir "examples/$name" "$@" > "$tmp/out" 2> "$tmp/err" || rc=$?
+    if [ "$rc" -ne 2 ]; then
+        bad "$name $what: exit $rc, expected 2 ($(head -c 300 "$tmp/err"))"
+        return
+    fi
+    [ -s "$tmp/out" ] && bad "$name $what: wrote to stdout: $(head -c 200 "$tmp/out")"
+    [ "$(wc -l < "$tmp/err")" -eq 1 ] || bad "$name $what: not one line on stderr: $(cat "$tmp/err")"
+    grep -q "^$name: .*(see $name --help)\$" "$tmp/err" ||
+        bad "$name $what: unexpected message: $(cat "$tmp/err")"
+}
+
+ntools=0 nnum=0
+for name in ijepa-train ijepa-probe ijepa-extract ijepa-demo; do
+    p=examples/$name
+    [ -x "$p" ] || { bad "$p was not built"; continue; }
+    ntools=$((ntools + 1))
+    rc=0
+    "$p" --help > "$tmp/help" 2> "$tmp/err" || rc=$?
+    [ "$rc" -eq 0 ] || bad "$name --help: exit $rc"
+    [ -s "$tmp/err" ] && bad "$name --help wrote to stderr: $(cat "$tmp/err")"
+    head -n 1 "$tmp/help" | grep -q "^usage: $name " || bad "$name --help: no usage line first"
+    for want in '--help' '--version' 'exit status:' '  0  success' '  1  failure' '  2  bad command line'; do
+        grep -q -e "$want" "$tmp/help" || bad "$name --help does not mention '$want'"
+    done
+    "$p" -h | cmp -s - "$tmp/help" || bad "$name -h differs from --help"
+    rc=0
+    "$p" --version > "$tmp/version" 2> "$tmp/err" || rc=$?
+    [ "$rc" -eq 0 ] || bad "$name --version: exit $rc"
+    [ -s "$tmp/err" ] && bad "$name --version wrote to stderr: $(cat "$tmp/err")"
+    [ "$(head -n 1 "$tmp/version")" = "$name (libijepa) $version" ] ||
+        bad "$name --version: first line is '$(head -n 1 "$tmp/version")', expected '$name (libijepa) $version'"
+    grep -q '^License MIT' "$tmp/version" || bad "$name --version: no licence line"
+    grep -q '^Copyright' "$tmp/version" || bad "$name --version: no copyright line"
+    if [ -w /dev/full ]; then
+        rc=0
+        "$p" --help > /dev/full 2> "$tmp/err" || rc=$?
+        [ "$rc" -eq 1 ] && grep -q 'write error' "$tmp/err" ||
+            bad "$name --help >/dev/full: exit $rc, '$(cat "$tmp/err")' (expected 1 and a write error)"
+    fi
+    # the numeric options: those whose value is one capital letter in --help
+    opts=$(sed -n 's/^  \(--[a-z][a-z-]*\) [A-Z]\( .*\)\{0,1\}$/\1/p' "$tmp/help" | sort -u)
+    [ -n "$opts" ] || bad "$name --help shows no numeric option"
+    for o in $opts; do
+        nnum=$((nnum + 1))
+        for v in abc -5 99999999999999999999999 5x '' ' 5' +5 0x10 nan 1e400; do
+            expect_usage_error "$name" "$o '$v'" "$o" "$v"
+            grep -q -F "$name: $o: '$v' is " "$tmp/err" ||
+                bad "$name $o '$v': the message does not name the option and value: $(cat "$tmp/err")"
+        done
+        expect_usage_error "$name" "$o=abc" "$o=abc"
+        grep -q -F "$name: $o: 'abc' is not a" "$tmp/err" || bad "$name $o=abc: $(cat "$tmp/err")"
+        expect_usage_error "$name" "$o without a value" "$o"
+        grep -q -F "option $o needs a value" "$tmp/err" || bad "$name $o: $(cat "$tmp/err")"
+    done
+    expect_usage_error "$name" "an unknown option" --no-such-option
+    expect_usage_error "$name" "an operand" operand
+    expect_usage_error "$name" "an operand after --" -- operand
+    expect_usage_error "$name" "--help=1" --help=1
+done
+# the message names the option and says what is wrong
+examples/ijepa-train --steps abc 2>&1 | grep -q "^ijepa-train: --steps: 'abc' is not a whole number" ||
+    bad "ijepa-train --steps abc: unexpected message"
+examples/ijepa-train --steps -5 2>&1 | grep -q "^ijepa-train: --steps: '-5' is out of range: 1 to " ||
+    bad "ijepa-train --steps -5: unexpected message"
+examples/ijepa-train --crop 2 2>&1 | grep -q "^ijepa-train: --crop: '2' is out of range: 0 to 1" ||
+    bad "ijepa-train --crop 2: unexpected message"
+expect_usage_error ijepa-train "--quiet=1" --quiet=1
+# one name for one thing: the old spellings are refused with the new one
+expect_usage_error ijepa-probe "--weights" --weights x.safetensors
+grep -q -- "--weights is now called --checkpoint" "$tmp/err" || bad "ijepa-probe --weights: $(cat "$tmp/err")"
+expect_usage_error ijepa-probe "--epochs" --epochs 3
+grep -q -- "--epochs is now called --probe-epochs" "$tmp/err" || bad "ijepa-probe --epochs: $(cat "$tmp/err")"
+for name in ijepa-probe ijepa-extract; do
+    examples/$name --help | grep -q -- '--checkpoint FILE' || bad "$name --help has no --checkpoint FILE"
+    examples/$name --help | grep -q -- '--run DIR' || bad "$name --help has no --run DIR"
+    examples/$name --help | grep -q -- '--data DIR' || bad "$name --help has no --data DIR"
+done
+
+# --- 3. folders of pictures ------------------------------------------------------
+photos=$tmp/photos
+"$PHOTOS" "$photos" || bad "$PHOTOS failed"
+npics=$(find "$photos" -type f \( -name '*.png' -o -name '*.jpg' \) | wc -l)
+[ "$npics" -eq 30 ] || bad "$PHOTOS wrote $npics pictures, expected 30"
+small='--set img_size=32 --set patch_size=4 --set min_keep=1 --set embed_dim=32 --set depth=1 --set num_heads=2 --set pred_embed_dim=16 --set pred_depth=1 --set pred_num_heads=2'
+# shellcheck disable=SC2086 # $small is a list of options
+if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --steps 2 --threads 1 \
+        --quiet --out "$tmp/frun" > "$tmp/log" 2>&1; then
+    ck=$tmp/frun/checkpoint.safetensors
+    # ijepa-extract --data: rows in path order, the paths beside them
+    if examples/ijepa-extract --run "$tmp/frun" --data "$photos" --threads 1 \
+            --out "$tmp/f.npy" > "$tmp/log" 2>&1; then
+        [ -f "$tmp/f.txt" ] || bad "ijepa-extract --data wrote no $tmp/f.txt"
+        find "$photos" -type f | LC_ALL=C sort > "$tmp/want.txt"
+        cmp -s "$tmp/f.txt" "$tmp/want.txt" || {
+            bad "ijepa-extract: the path list is not every picture in byte order:"
+            diff "$tmp/want.txt" "$tmp/f.txt" | head -n 10
+        }
+        # the .npy: the header's shape, then row i = ijepa-features of line i
+        hlen=$(od -A n -t u2 -j 8 -N 2 "$tmp/f.npy" | tr -d ' ')
+        head -c $((10 + hlen)) "$tmp/f.npy" | grep -q "'shape': (30, 32)" ||
+            bad "ijepa-extract: the .npy header has not shape (30, 32)"
+        for i in 0 7 29; do
+            pic=$(sed -n "$((i + 1))p" "$tmp/f.txt")
+            examples/ijepa-features "$pic" "$ck" | sed -n 2p | tr ' ' '\n' > "$tmp/one"
+            od -A n -v -t f4 -j $((10 + hlen + i * 32 * 4)) -N $((32 * 4)) "$tmp/f.npy" |
+                tr -s ' ' '\n' | sed '/^$/d' > "$tmp/row"
+            paste "$tmp/one" "$tmp/row" | awk -v pic="$pic" '
+                { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1);
+                  if (d > 1e-6 * (m > 1 ? m : 1)) bad++; k++ }
+                END { if (k != 32 || bad) { print "row of " pic ": " bad " of " k " differ"; exit 1 } }' ||
+                bad "ijepa-extract row $i differs from ijepa-features $pic"
+        done
+    else
+        bad "ijepa-extract --data failed: $(cat "$tmp/log")"
+    fi
+    examples/ijepa-extract --checkpoint "$ck" --data "$photos" --limit 5 --out "$tmp/five" \
+        > /dev/null 2>&1 || bad "ijepa-extract --limit 5 failed"
+    [ "$(wc -l < "$tmp/five.txt")" -eq 5 ] || bad "ijepa-extract --out five: not 5 paths in five.txt"
+    expect_usage_error ijepa-extract "--data with --split" --run "$tmp/frun" --data "$photos" --split train --out x.npy
+    # ijepa-probe --data: 10 pictures per class, 20 % held out = 2 per class
+    if examples/ijepa-probe --run "$tmp/frun" --data "$photos" --threads 1 > "$tmp/probe" 2>&1; then
+        grep -q '^I-JEPA target encoder: test [0-9.]*% (val [0-9.]*%, wd [0-9.e-]*); 3 classes, 24 training images, 6 test images$' \
+            "$tmp/probe" || bad "ijepa-probe --data: unexpected output: $(cat "$tmp/probe")"
+    else
+        bad "ijepa-probe --data failed: $(cat "$tmp/probe")"
+    fi
+    examples/ijepa-probe --checkpoint "$ck" --data "$photos" --test "$photos" --test-fraction 0.5 \
+        > "$tmp/probe" 2>&1 && bad "ijepa-probe took --test and --test-fraction"
+    examples/ijepa-probe --checkpoint "$ck" --data "$photos" --test "$photos" > "$tmp/probe" 2>&1 &&
+        grep -q '; 3 classes, 30 training images, 30 test images$' "$tmp/probe" ||
+        bad "ijepa-probe --test: $(cat "$tmp/probe")"
+    examples/ijepa-probe --checkpoint "$ck" --data "$photos" --test-fraction 0.5 > "$tmp/probe" 2>&1 &&
+        grep -q '; 3 classes, 15 training images, 15 test images$' "$tmp/probe" ||
+        bad "ijepa-probe --test-fraction 0.5: $(cat "$tmp/probe")"
+    # raw pixels: the shapes are told apart, by far
+    examples/ijepa-probe --pixels --data "$photos" --set img_size=32 > "$tmp/probe" 2>&1 &&
+        grep -q '^raw pixels: test [0-9.]*%' "$tmp/probe" || bad "ijepa-probe --pixels --data: $(cat "$tmp/probe")"
+    # a picture outside any class directory, a test class unknown to --data
+    mkdir -p "$tmp/loose/a" "$tmp/odd/zebras"
+    cp "$photos/circles/02.png" "$tmp/loose/"
+    cp "$photos/circles/04.png" "$tmp/loose/a/"
+    rc=0
+    examples/ijepa-probe --run "$tmp/frun" --data "$tmp/loose" > "$tmp/err" 2>&1 || rc=$?
+    [ "$rc" -eq 1 ] && grep -q 'loose/02.png is not in a class directory' "$tmp/err" ||
+        bad "ijepa-probe on a picture outside a class: exit $rc, $(cat "$tmp/err")"
+    cp "$photos/circles/02.png" "$tmp/odd/zebras/"
+    rc=0
+    examples/ijepa-probe --run "$tmp/frun" --data "$photos" --test "$tmp/odd" > "$tmp/err" 2>&1 || rc=$?
+    [ "$rc" -eq 1 ] && grep -q "class 'zebras' is not a class of" "$tmp/err" ||
+        bad "ijepa-probe with an unknown test class: exit $rc, $(cat "$tmp/err")"
+    # a damaged picture: the run stops with its name (exit 1)
+    mkdir -p "$tmp/broken/x"
+    head -c 100 "$photos/circles/02.png" > "$tmp/broken/x/cut.png"
+    rc=0
+    examples/ijepa-extract --run "$tmp/frun" --data "$tmp/broken" --out "$tmp/b.npy" > "$tmp/err" 2>&1 || rc=$?
+    [ "$rc" -eq 1 ] && grep -q 'cut.png' "$tmp/err" ||
+        bad "ijepa-extract on a damaged picture: exit $rc, $(cat "$tmp/err")"
+else
+    bad "ijepa-train --data failed: $(cat "$tmp/log")"
+fi
+
+# --- 4. the README's program; Fashion-MNIST --------------------------------------
 # the README's first C block is examples/features.c, verbatim
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
 awk '/^```c$/ { if (!done) on = 1; next } /^```$/ { if (on) { on = 0; done = 1 } next } on' \
     README.md > "$tmp/readme.c"
 cmp -s "$tmp/readme.c" examples/features.c ||
     bad "README.md's first program differs from examples/features.c"
 
-fm=/usr/share/datasets/fashion-mnist
+fm=${IJEPA_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 if [ -f "$fm/train-images-idx3-ubyte.gz" ]; then
     examples/ijepa-train --preset tiny --steps 2 --limit 64 --threads 1 --quiet \
         --out "$tmp/run" > "$tmp/train.log" 2>&1 || { cat "$tmp/train.log"; bad "ijepa-train failed"; }
@@ -59,12 +248,28 @@ if [ -f "$fm/train-images-idx3-ubyte.gz" ]; then
         bad "ijepa-features accepted a missing checkpoint"
     grep -q 'ijepa_checkpoint_open(): cannot open' "$tmp/err.txt" ||
         bad "ijepa-features: unexpected message for a missing checkpoint: $(cat "$tmp/err.txt")"
+    examples/ijepa-extract --run "$tmp/run" --limit 10 --threads 1 --out "$tmp/fm.npy" > "$tmp/log" 2>&1 &&
+        grep -q 'wrote .*fm.npy: 10 x 32 features of the t10k split' "$tmp/log" ||
+        bad "ijepa-extract on Fashion-MNIST: $(cat "$tmp/log")"
+    [ -e "$tmp/fm.txt" ] && bad "ijepa-extract on Fashion-MNIST wrote a path list"
 else
-    echo "SKIPPED: the ijepa-features run (no Fashion-MNIST in $fm; install dataset-fashion-mnist)"
+    echo "SKIPPED: the Fashion-MNIST runs (no Fashion-MNIST in $fm; install dataset-fashion-mnist)"
 fi
+# without the data set: exit 1, one line that says what to install
+for cmd in "ijepa-train --steps 1" "ijepa-probe --pixels" "ijepa-extract --run $tmp/frun --out $tmp/x.npy" \
+        "ijepa-demo --steps 1"; do
+    rc=0
+    # shellcheck disable=SC2086 # $cmd is a command line
+    IJEPA_FMNIST_DIR=$tmp/no-such-dir examples/$cmd > "$tmp/out" 2> "$tmp/err" || rc=$?
+    [ "$rc" -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
+        grep -q "no-such-dir/.*install dataset-fashion-mnist" "$tmp/err" ||
+        bad "$cmd without Fashion-MNIST: exit $rc, stderr '$(cat "$tmp/err")'"
+done
 
 if [ "$fail" -ne 0 ]; then
     echo "example tests: FAILED"
     exit 1
 fi
-echo "example tests: OK: $n programs run in place (RUNPATH \$ORIGIN/../lib), install copies without RUNPATH, README program = examples/features.c, ijepa-features runs"
+echo "example tests: OK: $n programs run in place (RUNPATH \$ORIGIN/../lib), install copies without RUNPATH;"
+echo "  $ntools tools follow the GNU conventions ($nnum numeric options refuse bad numbers);"
+echo "  ijepa-extract and ijepa-probe on a folder of $npics PNG/JPEG pictures; README program = examples/features.c"

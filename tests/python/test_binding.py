@@ -4,6 +4,7 @@ the wrappers composing a training step exactly as ijepa_trainer_step()."""
 import ctypes
 import gc
 import glob
+import math
 import os
 import re
 import unittest
@@ -456,7 +457,15 @@ class TestComposition(unittest.TestCase):
                 p = pred(z, context, targets, train=True)
                 loss, dp = ijepa.loss_compute(h, targets, p, kind=cfg["loss"],
                                               ln_eps=cfg["target_ln_eps"])
-                tstd = ijepa.loss_target_std(h, cfg["target_ln_eps"])
+                # the trainer's collapse monitor: from the sums that add up over workers
+                s1, s2 = ijepa.loss_target_moments(h, cfg["target_ln_eps"])
+                tstd = 0.0
+                for a, b in zip(s1.tolist(), s2.tolist()):
+                    var = b / 4 - (a / 4) * (a / 4)
+                    tstd += math.sqrt(var) if var > 0 else 0.0
+                tstd /= len(s1)
+                self.assertAlmostEqual(tstd, ijepa.loss_target_std(h, cfg["target_ln_eps"]),
+                                       delta=1e-12 * tstd)
                 enc.zero_grad()
                 pred.zero_grad()
                 enc.backward(pred.backward(dp))
@@ -485,6 +494,47 @@ class TestComposition(unittest.TestCase):
             self.assertGreater(float(np.abs(v).max()), 0)
             for h_ in (opt, ms, tgt, pred, enc, tr):
                 h_.close()
+
+    def test_compute_apply_on_halves(self):
+        """Two trainers each compute part of every batch (3 and 5 of 8), the
+        gradients and partials are summed in place through the numpy views,
+        both apply: they stay bit-identical to each other and match one
+        trainer stepping on the whole batch (losses 1e-9 relative, weights
+        1e-6 absolute); compute + apply on the whole batch is step()."""
+        cfg = small_config(depth=2, seed=8, num_targets=2, batch_size=8)
+        rng = np.random.default_rng(2)
+        batches = [rng.standard_normal((8, 1, 16, 16)).astype(np.float32) for _ in range(3)]
+        with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as one, \
+                ijepa.Trainer(ctx, cfg) as w0, ijepa.Trainer(ctx, cfg) as w1, \
+                ijepa.Trainer(ctx, cfg) as whole:
+            workers = ((w0, 0, 3), (w1, 3, 5))
+            views = [(w.context_encoder.grads, w.predictor.grads, w.partials) for w, _, _ in
+                     workers]
+            self.assertEqual(views[0][2].dtype, np.float64)
+            self.assertEqual(memoryview(views[0][0]).format, "f")  # what mpi4py accepts
+            for x in batches:
+                want = one.step(x)
+                for w, off, n in workers:
+                    w.compute(x[off:off + n], off, 8)
+                for a, b in zip(*views):
+                    total = a + b
+                    a[...] = total
+                    b[...] = total
+                got = [w.apply() for w, _, _ in workers]
+                self.assertEqual(got[0], got[1])
+                self.assertLessEqual(abs(got[0] - want), 1e-9 * want)
+                whole.compute(x, 0, 8)
+                self.assertEqual(whole.apply(), want)
+            for name in ("context_encoder", "target_encoder", "predictor"):
+                np.testing.assert_array_equal(getattr(w0, name).params, getattr(w1, name).params)
+                np.testing.assert_array_equal(getattr(whole, name).params,
+                                              getattr(one, name).params)
+                np.testing.assert_allclose(getattr(w0, name).params, getattr(one, name).params,
+                                           rtol=0, atol=1e-6)
+            np.testing.assert_array_equal(w1.masks()[0], one.masks()[0])
+            with self.assertRaises(ijepa.IjepaError) as e:
+                w0.apply()  # nothing computed since the last apply
+            self.assertEqual(e.exception.status, ijepa.ERR_STATE)
 
 
 if __name__ == "__main__":

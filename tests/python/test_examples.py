@@ -2,7 +2,8 @@
 and checkpoint (byte for byte) of ijepa-train for the same preset, seed and
 data (Fashion-MNIST and a folder of images), also when resuming; extract.py
 writes the same .npy as ijepa-extract; ijepa-features prints the features
-the binding computes for the same image and checkpoint."""
+the binding computes for the same image and checkpoint. The Fashion-MNIST
+tests skip without the data set (common.needs_fmnist)."""
 import os
 import struct
 import subprocess
@@ -13,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from common import FMNIST_DIR, ROOT, ijepa
+from common import FMNIST_DIR, ROOT, ijepa, needs_fmnist
 
 PY = sys.executable
 EX = os.path.join(ROOT, "python", "examples")
@@ -45,7 +46,6 @@ def read_bytes(path):
         return f.read()
 
 
-@unittest.skipUnless(os.path.isdir(FMNIST_DIR), "dataset-fashion-mnist not installed")
 class TestExamples(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -78,6 +78,7 @@ class TestExamples(unittest.TestCase):
         losses = [float(r[2]) for r in crow[1:]]
         self.assertGreater(len(set(losses)), 1)  # the steps did something
 
+    @needs_fmnist
     def test_train_tiny_matches_c(self):
         # 100 images at batch 32: the feed wraps into a second epoch
         args = ["--preset", "tiny", "--steps", "5", "--seed", "3", "--limit", "100"]
@@ -86,12 +87,14 @@ class TestExamples(unittest.TestCase):
         rows = log_rows(os.path.join(cdir, "log.csv"))
         self.assertEqual(rows[-1][1], "1")  # epoch column
 
+    @needs_fmnist
     def test_train_crop_and_settings_match_c(self):
         args = ["--preset", "tiny", "--steps", "3", "--seed", "9", "--limit", "40", "--batch",
                 "8", "--crop", "0.3", "--set", "lr=0.01", "--set", "num_targets=3"]
         cdir, pdir = self.train_both("crop", args)
         self.assert_same_run(cdir, pdir, 3)
 
+    @needs_fmnist
     def test_resume_matches_c(self):
         """Both resume the same step-2 checkpoint to step 5 (--save-every
         saving on the way): same log rows and final checkpoint."""
@@ -99,7 +102,9 @@ class TestExamples(unittest.TestCase):
         run([c_example("train"), "--threads", "1", "--quiet", "--out", first, "--preset",
              "tiny", "--steps", "2", "--seed", "4", "--limit", "80"])
         ck = os.path.join(first, "checkpoint.safetensors")
-        args = ["--resume", ck, "--steps", "5", "--limit", "80", "--save-every", "2"]
+        # the runtime keys (batch_size) are the command line's: --preset tiny
+        args = ["--resume", ck, "--steps", "5", "--limit", "80", "--save-every", "2",
+                "--preset", "tiny"]
         cdir, pdir = self.train_both("resume", args)
         crow = log_rows(os.path.join(cdir, "log.csv"))
         self.assertEqual([r[0] for r in crow[1:]], ["3", "4", "5"])
@@ -107,6 +112,7 @@ class TestExamples(unittest.TestCase):
         self.assertEqual(read_bytes(os.path.join(pdir, "checkpoint.safetensors")),
                          read_bytes(os.path.join(cdir, "checkpoint.safetensors")))
 
+    @needs_fmnist
     def test_in_process_losses_equal_c_log(self):
         """train.train() from Python: losses equal to the C log's digits and,
         exactly, to a second run (determinism)."""
@@ -125,6 +131,7 @@ class TestExamples(unittest.TestCase):
                          [r[2] for r in log_rows(os.path.join(cdir, "log.csv"))[1:]])
         self.assertEqual(train.train(cfg, pixels[:64], 4), losses)
 
+    @needs_fmnist
     def test_extract_matches_c(self):
         rundir = os.path.join(self.tmp.name, "ex-run")
         run([PY, os.path.join(EX, "train.py"), "--threads", "1", "--quiet", "--out", rundir,
@@ -181,6 +188,7 @@ class TestExamples(unittest.TestCase):
         self.assert_same_run(cdir, pdir, 3)
         self.assertEqual(log_rows(os.path.join(cdir, "log.csv"))[-1][1], "2")  # 12 of 6 images
 
+    @needs_fmnist
     def test_features_matches_binding(self):
         """examples/features.c, the README's first program: the pooled
         features of an image under a checkpoint's target encoder, equal to
@@ -202,6 +210,87 @@ class TestExamples(unittest.TestCase):
             cfg.close()
         np.testing.assert_array_equal(got, want)
         self.assertGreater(float(np.abs(got).sum()), 0)
+
+
+    @needs_fmnist
+    def test_checkpoints_record_the_normalisation(self):
+        """What a run's checkpoint says about its inputs is what the run
+        used: Fashion-MNIST's own mean and std and the resize-only
+        evaluation transform; for a folder, ImageNet's and the official
+        crop (issue 13: before, the library's ImageNet defaults were stored
+        for Fashion-MNIST runs too)."""
+        fm = os.path.join(self.tmp.name, "norm-fm")
+        run([c_example("train"), "--threads", "1", "--quiet", "--out", fm, "--preset", "tiny",
+             "--steps", "1", "--limit", "32"])
+        folder = os.path.join(self.tmp.name, "norm-pngs")
+        os.makedirs(folder)
+        rng = np.random.default_rng(4)
+        for i in range(4):
+            with open(os.path.join(folder, "%d.png" % i), "wb") as f:
+                f.write(png_bytes(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)))
+        fo = os.path.join(self.tmp.name, "norm-folder")
+        run([c_example("train"), "--threads", "1", "--quiet", "--out", fo, "--data", folder,
+             "--steps", "1", "--set", "batch_size=4", "--set", "data_workers=0"])
+        want = {
+            fm: dict(in_chans=1, data_mean_r=0.286, data_std_r=0.353,
+                     data_transform=ijepa.DATA_EVAL, data_eval_resize=28),
+            fo: dict(in_chans=3, data_mean_r=0.485, data_mean_g=0.456, data_mean_b=0.406,
+                     data_std_r=0.229, data_std_g=0.224, data_std_b=0.225,
+                     data_transform=ijepa.DATA_TRAIN, data_crop_scale_min=0.3),
+        }
+        for d, keys in want.items():
+            with ijepa.Checkpoint(os.path.join(d, "checkpoint.safetensors")) as ck:
+                cfg = ck.config
+                self.assertEqual({k: cfg[k] for k in keys}, keys, d)
+                cfg.close()
+
+    @needs_fmnist
+    def test_eval_path_reproduces_extract(self):
+        """Features from the checkpoint alone, the way the headers say
+        (ijepa_image_load + ijepa_image_transform_eval with the checkpoint's
+        own configuration, then the target encoder), equal ijepa-extract's
+        for the same Fashion-MNIST images saved as PNG files: by
+        ijepa-features (C) and by the binding."""
+        import fmnist
+        rundir = os.path.join(self.tmp.name, "eval-run")
+        run([c_example("train"), "--threads", "1", "--quiet", "--out", rundir, "--preset",
+             "tiny", "--steps", "3", "--limit", "96"])
+        ckpt = os.path.join(rundir, "checkpoint.safetensors")
+        n = 5
+        cnpy = os.path.join(self.tmp.name, "eval.npy")
+        run([c_example("extract"), "--run", rundir, "--limit", str(n), "--threads", "1",
+             "--out", cnpy])
+        ref = np.load(cnpy)
+        px, _ = fmnist.load(FMNIST_DIR, "t10k")
+        with ijepa.Checkpoint(ckpt) as ck, ijepa.Context() as ctx:
+            cfg = ck.config
+            cfg["trainable"], cfg["batch_size"] = 0, 1
+            with ijepa.Encoder(ctx, cfg) as enc:
+                ck.load_into(enc, "target_encoder")
+                for i in range(n):
+                    png = os.path.join(self.tmp.name, "t10k-%d.png" % i)
+                    with open(png, "wb") as f:
+                        f.write(png_gray(px[i]))
+                    out = run([c_example("features"), png, ckpt]).splitlines()
+                    c_feat = np.array([float(v) for v in out[1].split()], dtype=np.float32)
+                    with ijepa.Image.load(png, channels=1, cfg=cfg) as img:
+                        py_feat = enc.features(img.transform_eval(cfg)[None])[0]
+                    np.testing.assert_allclose(c_feat, ref[i], rtol=0, atol=1e-5)
+                    np.testing.assert_allclose(py_feat, ref[i], rtol=0, atol=1e-5)
+            cfg.close()
+        self.assertGreater(float(ref.std(axis=0).mean()), 0)
+
+
+def png_gray(pixels):
+    """An 8-bit grayscale PNG of pixels uint8 [H, W]."""
+    h, w = pixels.shape
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    raw = b"".join(b"\x00" + pixels[y].tobytes() for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def png_bytes(pixels):
