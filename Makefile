@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # libijepa: GNU make build (no configure step).
 #
 #   make                 shared + static library in lib/, the example programs in examples/

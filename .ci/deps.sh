@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Install the Debian packages named as arguments, if any is missing.
 #   - a no-op (no apt-get call) when every package is already installed;
 #   - runs `apt-get update` first, then `apt-get install -y --no-install-recommends`;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Code shared by the example programs (compiled once, linked into each):
  * failure handling and exit statuses, the command-line parser and its

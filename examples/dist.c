@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the parts of examples/dist.h both implementations share (the
  * slices of a batch, the checksum).

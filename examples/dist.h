@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Data-parallel training for ijepa-train: what the training loop
  * (trainloop.c) needs from a group of processes, behind a few function

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: examples/dist.h for ijepa-train without MPI: one process
  * trains alone. Started by mpirun (each rank has OMPI_COMM_WORLD_SIZE, or

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: examples/dist.h with Open MPI, for ijepa-train-mpi (the
  * training loop of ijepa-train with this file linked in instead of

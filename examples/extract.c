@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * ijepa-extract: average-pooled target-encoder features of images, written
  * as a NumPy .npy file (float32 [n, embed_dim]).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Fashion-MNIST for the example programs: the gzipped IDX files as Debian's
  * dataset-fashion-mnist ships them, and its images through the library's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * A folder of the user's own images for ijepa-extract and ijepa-probe:
  * every .png/.jpg/.jpeg below a directory (the library's dataset handle,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Linear probe for the examples: multinomial logistic regression on frozen
  * features, trained with minibatch Adam and a small weight-decay sweep on a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * PNG pictures for the examples, written with libpng's simplified API: a
  * loss curve and a view of sampled context/target blocks over images.

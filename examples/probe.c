@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * ijepa-probe: linear-probe accuracy of the average-pooled features of
  *   --checkpoint FILE  the target encoder of a checkpoint (target_encoder.*

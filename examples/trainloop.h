@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * The I-JEPA pretraining loop of ijepa-train and ijepa-demo: a data feed
  * (Fashion-MNIST held in memory, or a folder of images through the

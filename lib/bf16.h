@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Plain-C kernels of the bf16 (mixed-precision) compute path: conversions
  * between float32 and bfloat16, and the element-wise steps around the bf16

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: blocks.h, the pre-norm transformer block stack, forward and
  * backward, on the ops.h kernels.

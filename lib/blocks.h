@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * A stack of pre-norm transformer blocks, the part the encoder and the
  * predictor share:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: checkpoint_format.h, the byte order and checksums of the
  * checkpoint format, below both the reader and the writer.

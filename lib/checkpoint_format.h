@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * The libijepa checkpoint format, shared by the reader (checkpoint_read.c)
  * and the writer (checkpoint_write.c), which both sit on this file and on

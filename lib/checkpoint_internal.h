@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * What the checkpoint layer (checkpoint_read.c, checkpoint_load.c,
  * checkpoint_write.c) offers the rest of lib/ beyond checkpoint.h, and the

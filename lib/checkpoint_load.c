@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the reader's way into buffers (checkpoint.h: reading groups
  * and single tensors, loading handles, checking a file against the handles a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: reading and validating a checkpoint (checkpoint.h: the
  * reader's opening and its accessors); checkpoint_load.c checks and copies

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * The checkpoint reader's state, shared by its two files: checkpoint_read.c
  * (reading and validating a file: header first, data last) and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the checkpoint writer (checkpoint.h) and its atomic save.
  * The configuration text is the config's (ijepa_config_to_text()), the

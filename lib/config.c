@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the configuration object (typed key/value store with bounds
  * and a class per key), key-name lookup, the text form of a config

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /* Internal readers of a config, for handles that consume one. */
 #ifndef IJEPA_CONFIG_INTERNAL_H
 #define IJEPA_CONFIG_INTERNAL_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the runtime context (the oneDNN CPU engine and stream that every
  * compute handle borrows).

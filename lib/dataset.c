@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the directory dataset of dataset.h: recursive scan, sorted
  * paths, per-epoch seeded permutations, and a ring of decode slots filled by

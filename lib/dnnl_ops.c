@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: ops.h on oneDNN 2.6 (the v2 op-descriptor C API).
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the public encoder handle (encoder.h): patch embedding,
  * positional embedding, token gather, the block stack and the final norm.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Plain-C kernels for what oneDNN has no fast primitive for: bias gradients
  * (column sums), residual adds, token gathers, attention head split/merge.

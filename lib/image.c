@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: PNG (libpng simplified API) and JPEG (TurboJPEG 2.1 API)
  * decoding to 8-bit planar RGB or luma, with size limits checked before any

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /* Internal interface of the image decoder and transforms (image.c,
  * transform.c), shared with the dataset (dataset.c). */
 #ifndef IJEPA_IMAGE_INTERNAL_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Internal definitions shared by the files of lib/: error reporting, the tensor
  * table, small helpers. Nothing here is exported (-fvisibility=hidden, and the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the I-JEPA loss (smooth-L1 / L2 / L1 between predictor output
  * and layer-normalised, gathered target features) with its gradient, and

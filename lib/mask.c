@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the multi-block mask sampler (mask.h), i.e. the official
  * I-JEPA MaskCollator (src/masks/multiblock.py) with our deterministic RNG,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Model handles without their buffers, for sizing and checking before
  * anything model-sized is allocated (the checkpoint checks, the estimates of

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Compute kernels backed by oneDNN. dnnl_ops.c implements them and is the only
  * file of the library that includes oneDNN headers, so a port to another

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the AdamW optimizer handle (optim.h) with global-norm gradient
  * clipping, the EMA update of a target encoder, and the official lr,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Internal entry point of the AdamW optimizer (lib/optim.c) for the trainer.
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the trainer convenience layer (trainer.h), composed from the
  * public handles only, and its persistence: ijepa_trainer_save() and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the image transforms of image.h: torchvision's
  * RandomResizedCrop box sampling on the library's RNG, PIL's bilinear

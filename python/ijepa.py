@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """libijepa from Python: a ctypes binding (pure Python, numpy only).
 
 Loading: at first use (not at import), the library named by the environment
@@ -413,7 +415,7 @@ lib = _Lib()
 
 
 def version():
-    """The loaded library's version string ("0.1.0")."""
+    """The loaded library's version string ("0.2.0")."""
     return _decode(lib.ijepa_version_string())
 
 

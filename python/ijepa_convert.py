@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Convert between official I-JEPA, Hugging Face and libijepa checkpoints.
 
     ijepa_convert.py to-ijepa IN.pth.tar OUT.safetensors [--num-heads H]

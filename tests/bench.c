@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa benchmark (not a test): measures the machine's oneDNN f32 GEMM
  * rate, then times encoder training steps (TRAIN forward + backward) and

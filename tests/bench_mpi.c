@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa data-parallel benchmark (not a test; built when MPI is found):
  * whole I-JEPA training steps split over MPI ranks as ijepa-train-mpi

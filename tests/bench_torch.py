@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """The PyTorch side of tests/bench.c's "whole I-JEPA training steps" table
 (a benchmark, not a test): one I-JEPA training step as the official
 facebookresearch/ijepa src/train.py does it, on the CPU in float32 and in

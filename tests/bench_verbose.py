@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Where the time of a whole I-JEPA step goes, from a tests/bench log taken
 with ONEDNN_VERBOSE=1 (a benchmark aid, not a test):
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "bf16" — the bf16 (mixed-precision) compute path:
  * lib/bf16.h kernels and bf16 matmuls against the double reference of

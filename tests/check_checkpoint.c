@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "checkpoint" — include/ijepa/checkpoint.h: safetensors
  * checkpoints of handles and of the whole trainer.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "ckpt_interop" — checkpoints from and for other tools
  * (include/ijepa/checkpoint.h): F16, BF16 and F64 tensors read as float32

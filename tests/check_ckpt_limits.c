@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "ckpt_limits" — what a checkpoint may cost before it is
  * trusted (include/ijepa/checkpoint.h, trainer.h): the checks before

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Suite "config": include/ijepa/config.h and the error channel of common.h.
  *

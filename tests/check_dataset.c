@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "dataset" — include/ijepa/dataset.h over directory
  * trees the tests write themselves (PNG and JPEG files of several sizes in

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "encoder" — include/ijepa/encoder.h against the
  * double-precision reference of the official ViT (tests/ref_vit.c).

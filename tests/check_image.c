@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "image" — include/ijepa/image.h: decoding, limits,
  * robustness against damaged files, and the transforms.

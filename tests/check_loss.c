@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "loss" — include/ijepa/loss.h against an independent
  * double-precision computation of the official loss (target LayerNorm

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: the libijepa test program. Runs every suite of the table
  * below with Check (fork mode by default: one child process per test).

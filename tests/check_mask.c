@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "mask" — include/ijepa/mask.h, the multi-block mask
  * sampler, in both modes.

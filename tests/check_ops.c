@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "ops" — the oneDNN kernels of lib/ops.h against the
  * double-precision reference of tests/ref.c, and the reference backward

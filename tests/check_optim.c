@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "optim" — include/ijepa/optim.h: AdamW against a
  * double-precision hand computation over the real buffers of a tiny encoder,

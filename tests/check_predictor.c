@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "predictor" — include/ijepa/predictor.h against the
  * double-precision reference of the official VisionTransformerPredictor

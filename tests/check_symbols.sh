@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Check that the public ABI is consistent in its three places:
 #   1. the functions declared with IJEPA_API in include/ijepa/*.h,
 #   2. the names listed in the linker version script lib/ijepa.map,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: suite "trainer" — include/ijepa/trainer.h: the composed
  * I-JEPA step on a tiny model.

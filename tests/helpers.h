@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Check helpers shared by the suites of tests/check_ijepa: assertions with
  * descriptive failure messages, config building, tensor-table access, the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Test image encoders (libpng's full write API, TurboJPEG's compressor) and
  * the byte-level helpers the robustness tests use to damage files. Used by

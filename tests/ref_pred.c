@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: tests/ref_pred.h — the official I-JEPA predictor forward and
  * the I-JEPA loss in double, bound to a parameter buffer through the public

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Double-precision reference of the official I-JEPA predictor forward
  * (facebookresearch/ijepa src/models/vision_transformer.py,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Implements: tests/ref_vit.h — the official ViT encoder forward in double,
  * bound to a parameter buffer through the public tensor table.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa common definitions: export macro, status codes, error messages,
  * runtime version.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa runtime context: owns the compute engine (oneDNN CPU engine and
  * stream). Every compute handle is created from a context, which must outlive

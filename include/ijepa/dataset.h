@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa datasets: batches of transformed images from a directory tree,
  * decoded ahead on background threads.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa encoder: the I-JEPA Vision Transformer (context and target
  * encoders are two handles of this kind).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa: I-JEPA (Image-based Joint-Embedding Predictive Architecture)
  * pretraining and feature extraction for Vision Transformers on the CPU.

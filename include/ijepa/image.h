@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa images: PNG and JPEG decoding with limits against hostile input,
  * and the official I-JEPA training transform (RandomResizedCrop + Normalize)

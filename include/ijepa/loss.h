@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa loss: the I-JEPA regression loss between predictor outputs and
  * layer-normalised target-encoder features, its gradient, and a collapse

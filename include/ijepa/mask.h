@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa mask sampler: the I-JEPA multi-block masks (which patches the
  * context encoder sees and which target blocks the predictor must predict).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa optimizer: AdamW over registered parameter buffers, global
  * gradient-norm clipping, the EMA update of the target encoder, and the

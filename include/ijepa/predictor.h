@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa predictor: the narrow Vision Transformer that predicts, from the
  * context encoder's output, the target encoder's representation of each

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa trainer: an optional convenience layer that composes the handles
  * into one I-JEPA training step. Every piece stays usable on its own; a host

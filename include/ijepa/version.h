@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libijepa version: the one source of truth.
  *
@@ -10,10 +12,10 @@
 #define IJEPA_VERSION_H
 
 #define IJEPA_VERSION_MAJOR 0
-#define IJEPA_VERSION_MINOR 1
+#define IJEPA_VERSION_MINOR 2
 #define IJEPA_VERSION_PATCH 0
 
-/** MAJOR*10000 + MINOR*100 + PATCH, e.g. 100 for 0.1.0. */
+/** MAJOR*10000 + MINOR*100 + PATCH, e.g. 200 for 0.2.0. */
 #define IJEPA_VERSION_NUMBER \
     (IJEPA_VERSION_MAJOR * 10000 + IJEPA_VERSION_MINOR * 100 + IJEPA_VERSION_PATCH)
 

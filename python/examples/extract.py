@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Average-pooled target-encoder features of Fashion-MNIST images as a .npy
 file (float32 [n, embed_dim]): the Python twin of ijepa-extract
 (examples/extract.c), which writes the same array from the same weights.

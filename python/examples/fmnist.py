@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Fashion-MNIST for the Python examples: the gzipped IDX files as Debian's
 dataset-fashion-mnist ships them, read with gzip + numpy, and the training
 feed of the C examples (examples/fmnist.c, examples/trainloop.c): the same

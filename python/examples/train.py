@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """I-JEPA pretraining from Python: the Python twin of ijepa-train
 (examples/train.c). Same options, presets, data order, seed handling and
 log, so the same command line gives the same losses and weights:

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Data-parallel I-JEPA pretraining from Python with mpi4py: the twin of
 ijepa-train under mpirun (examples/dist_mpi.c), on train.py's loop.
 

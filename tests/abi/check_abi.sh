@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # The ABI gate (run by `make check-abi`): the built shared library against
 # the committed baseline (abidw XML; `make abi-baseline` records it), with
 # abidiff from abigail-tools.

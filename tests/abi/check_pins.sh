@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Pinned constants (run by `make check-pins`): tests/abi/pins.c states the
 # value of every public constant of libijepa; here it must
 #   1. compile (C11, -Werror): a renumbered constant fails its _Static_assert,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * The value of every public constant of libijepa, written out: status
  * codes, config keys and their value enums, key types and classes, tensor

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # make distcheck: what a packager does with the release tarball, checked.
 #   1. unpack TARBALL into a temporary directory and record every file with
 #      its checksum;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * photos DIR: write a small labelled folder of test pictures for the
  * example programs' folder modes (tests/examples/run.sh), generated at test

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Example program checks (run by `make check-examples`):
 #   1. the in-tree programs run as built, without LD_LIBRARY_PATH: each
 #      examples/ijepa-* answers --help, and carries RUNPATH $ORIGIN/../lib;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * The micro model shared by fuzz_checkpoint.c and seeds_checkpoint.c: 8x8
  * images of 4x4 patches (4 tokens), width 8, one block; predictor width 4,

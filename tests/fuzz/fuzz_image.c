@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * libFuzzer target: bytes -> ijepa_image_decode() (PNG and JPEG, 1 and 3
  * channels), and the transforms on whatever decodes. Built and run by

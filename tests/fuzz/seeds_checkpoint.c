@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Seed corpus of fuzz_checkpoint: writes into the directory given as argv[1]
  * a whole trainer checkpoint of the micro model after one step (all seven

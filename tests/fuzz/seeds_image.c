@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * Seed corpus of fuzz_image: writes small valid PNGs (every colour type and
  * bit depth, interlaced or not) and JPEGs (baseline 4:4:4 / 4:2:0 / gray,

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Public header checks (run by `make check-headers`):
 #   1. every include/ijepa/*.h compiles on its own, included twice, as C99 and
 #      C11 (-pedantic -Wall -Wextra -Werror) and as C++11 (same flags);

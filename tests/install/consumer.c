@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
 /*
  * An external program using an installed libijepa: built by
  * tests/install/run.sh with nothing but `pkg-config` output for the staged

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Install test (run by `make check-install`):
 #   make install DESTDIR=$tmp PREFIX=/usr, then check the staged files (modes,
 #   SONAME, symlinks, no RPATH/RUNPATH, no DESTDIR inside ijepa.pc, nothing

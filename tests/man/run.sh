@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Manual page checks (run by `make check-man`):
 #   1. every page in man/ formats without a warning, as lintian formats it
 #      (man --warnings with groff, MANWIDTH=80), and, when mandoc is

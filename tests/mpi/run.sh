@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Data-parallel tests of `make check` (target check-mpi): ijepa-train and
 # python/examples/train_mpi.py under mpirun against one process
 # (tests/mpi/test_mpi.py). Skips (exit 0) with a message when mpirun, the

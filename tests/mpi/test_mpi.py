@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Data-parallel training under mpirun (tests/mpi/run.sh; make check-mpi).
 
 Every run goes through Open MPI's TCP transport (--mca btl tcp,self, on the

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Package the release tarball as a Debian maintainer would, and lint it
 # (run by `make check-package`; not part of make check: it builds the whole
 # tree once more and runs make check inside the package build).

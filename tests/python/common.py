@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Shared set-up of the Python tests: import python/ijepa.py against the
 build tree's library (IJEPA_LIBRARY, default lib/libijepa.so.0 here); what
 the optional data and packages are (Fashion-MNIST: IJEPA_FMNIST_DIR, else

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Hostile checkpoint files of issue 10, and what they cost a library and its
 tools. The tests (test_hostile.py) use the generators; run as a program it
 measures, for docs/robustness.md:

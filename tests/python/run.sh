@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 # Python tests of `make check` (target check-python): the ctypes binding,
 # images and datasets, the pip package (pyproject.toml, in a fresh venv),
 # the Python examples against the C examples, the docs' snippets, and, when

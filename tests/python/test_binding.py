@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """The ctypes binding: every public function bound with the header's types,
 errors as exceptions, array checks, zero-copy views, handle lifetimes, and
 the wrappers composing a training step exactly as ijepa_trainer_step()."""

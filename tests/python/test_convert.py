@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """python/ijepa_convert.py: official I-JEPA checkpoints (built here with the
 official structure and random weights: the released ones cannot be
 downloaded in the test) <-> libijepa checkpoints (safetensors).

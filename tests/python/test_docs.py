@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """docs/python.md: every ```python and ```sh block runs, in order, in one
 interpreter (Python blocks share their variables), from a temporary
 directory where python/, examples/ and lib/ link to this tree. Blocks whose

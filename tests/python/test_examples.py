@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """python/examples/ against the C examples: train.py gives the losses, log
 and checkpoint (byte for byte) of ijepa-train for the same preset, seed and
 data (Fashion-MNIST and a folder of images), also when resuming; extract.py

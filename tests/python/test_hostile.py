@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """The example tools against hostile checkpoints (issue 10), and the resume
 rules of ijepa-train:
 

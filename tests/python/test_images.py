@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Images and datasets from Python: Image.decode/load against pixels the
 test wrote itself (a PNG encoder in numpy + zlib), errors of corrupt bytes,
 transforms, and Dataset batches against the image transforms of the same

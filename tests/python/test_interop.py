@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Checkpoints from and for other tools, through python/ijepa_convert.py and
 the binding:
 

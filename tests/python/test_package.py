@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Packaging of the Python binding: python/pyproject.toml installs ijepa.py
 and ijepa_convert.py with pip into a fresh venv; the installed binding
 imports without the C library and says what to install or set at its first

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The libijepa authors
 """Agreement with PyTorch: an independent float64 PyTorch implementation of
 the official I-JEPA forward pass (facebookresearch/ijepa
 src/models/vision_transformer.py, src/masks/utils.py apply_masks,
