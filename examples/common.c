@@ -284,12 +284,47 @@ void *ex_malloc(size_t n)
     return p;
 }
 
+/* mkdir(path) that accepts an existing directory: 0, or -1 with errno. */
+static int mkdir_one(const char *path)
+{
+    struct stat st;
+    if (mkdir(path, 0777) == 0)
+        return 0;
+    const int e = errno;
+    if (e == EEXIST && stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return 0;
+        errno = ENOTDIR;
+        return -1;
+    }
+    errno = e;
+    return -1;
+}
+
 void ex_mkdir(const char *dir)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "%s: cannot create %s: %s\n", ex_prog, dir, strerror(errno));
+    /* mkdir -p: each missing directory of the path in turn, from the top,
+     * with mode 0777 less the umask */
+    const size_t n = strlen(dir);
+    char *path = ex_malloc(n + 1);
+    memcpy(path, dir, n + 1);
+    int rc = 0;
+    for (size_t i = 1; i <= n && rc == 0; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        if (path[i - 1] == '/') /* "a//b", or a trailing slash */
+            continue;
+        const char c = path[i];
+        path[i] = '\0';
+        rc = mkdir_one(path);
+        path[i] = c;
+    }
+    if (rc != 0) {
+        const int e = errno;
+        fprintf(stderr, "%s: cannot create %s: %s\n", ex_prog, dir, strerror(e));
         exit(EX_EXIT_FAILURE);
     }
+    free(path);
 }
 
 uint64_t ex_xorshift(uint64_t *s)

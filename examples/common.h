@@ -133,7 +133,9 @@ double ex_now(void);
 /* Zeroed memory, or exit with a message. */
 void *ex_malloc(size_t n);
 
-/* Create a directory (an existing one is fine), or exit. */
+/* Create a directory and any missing parent (mkdir -p: mode 0777 less the
+ * umask; existing directories are fine), or exit with status 1 and the
+ * reason. */
 void ex_mkdir(const char *dir);
 
 /* xorshift64: the examples' own random stream (shuffles, probe). */

@@ -76,6 +76,7 @@ static void usage(FILE *f)
         "  --limit N        only the first N images of the data\n"
         "  --threads T      OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
         "  --out DIR        write log.csv, loss.png, masks.png, checkpoint.safetensors\n"
+        "                   to DIR, created with any missing parent (mkdir -p)\n"
         "  --save-every K   also save the checkpoint every K steps, atomically\n"
         "  --resume PATH    continue the run saved in PATH: its configuration, then the\n"
         "                   options above (keys that define the model must not change); to\n"

@@ -206,6 +206,8 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, steps / 10));
     ex_dist *dist = o->dist;
     const int root = !dist || dist->rank == 0; /* the process that writes and prints */
+    if (o->out_dir && root) /* before the work: a bad --out fails at once */
+        ex_mkdir(o->out_dir);
     int64_t off = 0, cnt = B;                  /* this process's slice of each batch */
     if (dist) {
         ex_dist_slice(dist->rank, dist->size, B, &off, &cnt);
@@ -232,7 +234,6 @@ ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
     char path[4096];
     memset(res, 0, sizeof *res);
     if (o->out_dir && root) {
-        ex_mkdir(o->out_dir);
         snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
         csv = open_log(path, s0);
     }

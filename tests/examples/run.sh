@@ -14,7 +14,8 @@
 #      'abc', '-5', an overflow, trailing garbage, spaces and '' with exit 2
 #      and one message on stderr; unknown options, operands, renamed options;
 #   3. the folder modes on a labelled folder of PNG and JPEG pictures made
-#      by PHOTOS (tests/examples/photos.c): ijepa-train --data, ijepa-extract
+#      by PHOTOS (tests/examples/photos.c): ijepa-train --data (its --out
+#      DIR's missing parents created, as mkdir -p), ijepa-extract
 #      --data (features in path order, paths beside them, equal to
 #      ijepa-features' for the same picture), ijepa-probe --data with a
 #      held-out split, --test and --pixels, and its errors;
@@ -151,10 +152,10 @@ npics=$(find "$photos" -type f \( -name '*.png' -o -name '*.jpg' \) | wc -l)
 small='--set img_size=32 --set patch_size=4 --set min_keep=1 --set embed_dim=32 --set depth=1 --set num_heads=2 --set pred_embed_dim=16 --set pred_depth=1 --set pred_num_heads=2'
 # shellcheck disable=SC2086 # $small is a list of options
 if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --steps 2 --threads 1 \
-        --quiet --out "$tmp/frun" > "$tmp/log" 2>&1; then
-    ck=$tmp/frun/checkpoint.safetensors
+        --quiet --out "$tmp/runs/frun" > "$tmp/log" 2>&1; then
+    ck=$tmp/runs/frun/checkpoint.safetensors
     # ijepa-extract --data: rows in path order, the paths beside them
-    if examples/ijepa-extract --run "$tmp/frun" --data "$photos" --threads 1 \
+    if examples/ijepa-extract --run "$tmp/runs/frun" --data "$photos" --threads 1 \
             --out "$tmp/f.npy" > "$tmp/log" 2>&1; then
         [ -f "$tmp/f.txt" ] || bad "ijepa-extract --data wrote no $tmp/f.txt"
         find "$photos" -type f | LC_ALL=C sort > "$tmp/want.txt"
@@ -183,9 +184,9 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
     examples/ijepa-extract --checkpoint "$ck" --data "$photos" --limit 5 --out "$tmp/five" \
         > /dev/null 2>&1 || bad "ijepa-extract --limit 5 failed"
     [ "$(wc -l < "$tmp/five.txt")" -eq 5 ] || bad "ijepa-extract --out five: not 5 paths in five.txt"
-    expect_usage_error ijepa-extract "--data with --split" --run "$tmp/frun" --data "$photos" --split train --out x.npy
+    expect_usage_error ijepa-extract "--data with --split" --run "$tmp/runs/frun" --data "$photos" --split train --out x.npy
     # ijepa-probe --data: 10 pictures per class, 20 % held out = 2 per class
-    if examples/ijepa-probe --run "$tmp/frun" --data "$photos" --threads 1 > "$tmp/probe" 2>&1; then
+    if examples/ijepa-probe --run "$tmp/runs/frun" --data "$photos" --threads 1 > "$tmp/probe" 2>&1; then
         grep -q '^I-JEPA target encoder: test [0-9.]*% (val [0-9.]*%, wd [0-9.e-]*); 3 classes, 24 training images, 6 test images$' \
             "$tmp/probe" || bad "ijepa-probe --data: unexpected output: $(cat "$tmp/probe")"
     else
@@ -207,19 +208,19 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
     cp "$photos/circles/02.png" "$tmp/loose/"
     cp "$photos/circles/04.png" "$tmp/loose/a/"
     rc=0
-    examples/ijepa-probe --run "$tmp/frun" --data "$tmp/loose" > "$tmp/err" 2>&1 || rc=$?
+    examples/ijepa-probe --run "$tmp/runs/frun" --data "$tmp/loose" > "$tmp/err" 2>&1 || rc=$?
     [ "$rc" -eq 1 ] && grep -q 'loose/02.png is not in a class directory' "$tmp/err" ||
         bad "ijepa-probe on a picture outside a class: exit $rc, $(cat "$tmp/err")"
     cp "$photos/circles/02.png" "$tmp/odd/zebras/"
     rc=0
-    examples/ijepa-probe --run "$tmp/frun" --data "$photos" --test "$tmp/odd" > "$tmp/err" 2>&1 || rc=$?
+    examples/ijepa-probe --run "$tmp/runs/frun" --data "$photos" --test "$tmp/odd" > "$tmp/err" 2>&1 || rc=$?
     [ "$rc" -eq 1 ] && grep -q "class 'zebras' is not a class of" "$tmp/err" ||
         bad "ijepa-probe with an unknown test class: exit $rc, $(cat "$tmp/err")"
     # a damaged picture: the run stops with its name (exit 1)
     mkdir -p "$tmp/broken/x"
     head -c 100 "$photos/circles/02.png" > "$tmp/broken/x/cut.png"
     rc=0
-    examples/ijepa-extract --run "$tmp/frun" --data "$tmp/broken" --out "$tmp/b.npy" > "$tmp/err" 2>&1 || rc=$?
+    examples/ijepa-extract --run "$tmp/runs/frun" --data "$tmp/broken" --out "$tmp/b.npy" > "$tmp/err" 2>&1 || rc=$?
     [ "$rc" -eq 1 ] && grep -q 'cut.png' "$tmp/err" ||
         bad "ijepa-extract on a damaged picture: exit $rc, $(cat "$tmp/err")"
 else
@@ -258,7 +259,7 @@ else
     echo "SKIPPED: the Fashion-MNIST runs (no Fashion-MNIST in $fm; install dataset-fashion-mnist)"
 fi
 # without the data set: exit 1, one line that says what to install
-for cmd in "ijepa-train --steps 1" "ijepa-probe --pixels" "ijepa-extract --run $tmp/frun --out $tmp/x.npy" \
+for cmd in "ijepa-train --steps 1" "ijepa-probe --pixels" "ijepa-extract --run $tmp/runs/frun --out $tmp/x.npy" \
         "ijepa-demo --steps 1"; do
     rc=0
     # shellcheck disable=SC2086 # $cmd is a command line
