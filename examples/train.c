@@ -48,6 +48,109 @@ static void set_options(ijepa_config *cfg, int64_t batch, int64_t seed, double c
         ex_set(cfg, sets[i]);
 }
 
+/* 1 if a --set setting names key: one of its "key=value" lines. */
+static int sets_key(const char *const *sets, int nsets, int32_t key)
+{
+    const char *name = ijepa_config_key_name(key);
+    const size_t len = strlen(name);
+    for (int i = 0; i < nsets; i++)
+        for (const char *line = sets[i]; line;) {
+            line += strspn(line, " \t");
+            if (!strncmp(line, name, len) && line[len + strspn(line + len, " \t")] == '=')
+                return 1;
+            line = strchr(line, '\n');
+            line = line ? line + 1 : NULL;
+        }
+    return 0;
+}
+
+/* A key's value as text, for messages: the name of a named value, else the
+ * number (floats with the digits that give it back). */
+static void key_text(const ijepa_config *cfg, int32_t key, char *buf, size_t n)
+{
+    if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
+        int64_t v;
+        CHECK(ijepa_config_get_int(cfg, key, &v));
+        const char *name = ijepa_config_value_name(key, v);
+        if (name)
+            snprintf(buf, n, "%s", name);
+        else
+            snprintf(buf, n, "%lld", (long long)v);
+    } else {
+        double v;
+        CHECK(ijepa_config_get_float(cfg, key, &v));
+        snprintf(buf, n, "%.15g", v);
+        if (strtod(buf, NULL) != v)
+            snprintf(buf, n, "%.17g", v);
+    }
+}
+
+/* Resuming: the options may change the training, data and runtime keys of
+ * the file's configuration, not what the trained model is. A model key the
+ * command line (--set, --seed) gives another value is a usage error. */
+static void check_model_keys(const ijepa_config *file, const ijepa_config *cfg, const char *path)
+{
+    for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
+        const int32_t key = ijepa_config_key_at(i);
+        if (ijepa_config_key_class(key) != IJEPA_CFG_CLASS_MODEL)
+            continue;
+        char a[64], b[64];
+        key_text(file, key, a, sizeof a);
+        key_text(cfg, key, b, sizeof b);
+        if (strcmp(a, b))
+            ex_usage_error("--resume: %s is %s in %s, %s on this command line: a model key "
+                           "cannot change on resume", ijepa_config_key_name(key), a, path, b);
+    }
+}
+
+/*
+ * The run's schedule, once `stop` (the step the run trains until) is known;
+ * `how` says where stop came from, for messages ("--steps 20"). An explicit
+ * --set total_steps=T is the schedule: the run stops at or before T. Else
+ * total_steps becomes stop. An explicit --set warmup_steps=W must fit in
+ * total_steps; else a warmup longer than total_steps (the presets' 100 in a
+ * 20-step run) becomes total_steps / 10.
+ */
+static void set_schedule(ijepa_config *cfg, int64_t stop, const char *how, int set_total,
+                         int set_warm)
+{
+    int64_t total, warm;
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_TOTAL_STEPS, &total));
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_WARMUP_STEPS, &warm));
+    if (set_total && stop > total)
+        ex_usage_error("%s goes past total_steps %lld (--set total_steps), where the "
+                       "schedule ends: train to step %lld at most, or set a larger "
+                       "total_steps", how, (long long)total, (long long)total);
+    if (!set_total) {
+        total = stop;
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TOTAL_STEPS, total));
+    }
+    if (warm > total && set_warm)
+        ex_usage_error("warmup_steps %lld (--set warmup_steps) exceeds total_steps %lld, "
+                       "set by %s", (long long)warm, (long long)total,
+                       set_total ? "--set total_steps" : how);
+    if (warm > total)
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, total / 10));
+}
+
+/* What creating the trainer would allocate (and, resuming, whether ck has
+ * every tensor it needs). The schedule does not change the memory: while
+ * the run's length is unknown (--epochs, before the data is read), a
+ * warmup longer than total_steps is not an error yet. */
+static int64_t trainer_bytes(ijepa_checkpoint *ck, const ijepa_config *cfg)
+{
+    ijepa_config *c;
+    int64_t total, warm, bytes;
+    CHECK(ijepa_config_copy(&c, cfg));
+    CHECK(ijepa_config_get_int(c, IJEPA_CFG_TOTAL_STEPS, &total));
+    CHECK(ijepa_config_get_int(c, IJEPA_CFG_WARMUP_STEPS, &warm));
+    if (warm > total)
+        CHECK(ijepa_config_set_int(c, IJEPA_CFG_TOTAL_STEPS, warm));
+    CHECK(ck ? ijepa_trainer_check(ck, c, &bytes) : ijepa_trainer_estimate_bytes(c, &bytes));
+    ijepa_config_free(c);
+    return bytes;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -71,20 +174,23 @@ static void usage(FILE *f)
         "                   evaluation resize instead (data_transform=1)\n"
         "  --set KEY=VALUE  any config key (include/ijepa/config.h), e.g. --set lr=5e-4\n"
         "training:\n"
-        "  --steps N        train until step N (default: E epochs)\n"
+        "  --steps N        train until step N (default: E epochs, or total_steps when\n"
+        "                   --set or --resume gives it)\n"
         "  --epochs E       train E passes over the data (default 1)\n"
         "  --limit N        only the first N images of the data\n"
         "  --threads T      OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
         "  --out DIR        write log.csv, loss.png, masks.png, checkpoint.safetensors\n"
         "                   to DIR, created with any missing parent (mkdir -p)\n"
         "  --save-every K   also save the checkpoint every K steps, atomically\n"
-        "  --resume PATH    continue the run saved in PATH: its configuration, then the\n"
-        "                   options above (keys that define the model must not change); to\n"
-        "                   --steps N (default: the file's total_steps). Runtime keys\n"
-        "                   (batch_size, data_* limits, workers) are this command line's\n"
-        "                   (--preset, --batch, --set), not the file's. With the same data,\n"
-        "                   options and threads it gives the bits of the uninterrupted run;\n"
-        "                   with --out, log.csv continues (rows past the saved step go)\n"
+        "  --resume PATH    continue the run saved in PATH, to --steps N (default: its\n"
+        "                   total_steps). The file gives the model, training and data keys:\n"
+        "                   --set, --crop may change the training and data keys, not the\n"
+        "                   model's (an error, exit 2). The runtime keys (batch_size,\n"
+        "                   precision, data_* limits, workers) are this command line's:\n"
+        "                   --preset's (only those), --batch, --set. With the first run's\n"
+        "                   --preset and --batch, data and threads it gives the bits of the\n"
+        "                   uninterrupted run; with --out, log.csv continues (rows past the\n"
+        "                   saved step go)\n"
         EX_MAX_MEMORY_HELP
         "  --quiet          no progress output\n"
         "  --help           print this help and exit\n"
@@ -95,6 +201,11 @@ static void usage(FILE *f)
         "                   at the start and the end)\n"
         "  --mpi-timeout S  give up when the other ranks have not answered for S seconds\n"
         "                   plus 4 x the longest step (default 600; 0: wait forever)\n"
+        "The schedule (learning rate, weight decay, EMA momentum) spans total_steps. Set\n"
+        "explicitly (--set total_steps=T), it is kept: the run stops at --steps N <= T.\n"
+        "Else total_steps is the run's length (--steps N, --epochs E, or with --resume the\n"
+        "file's). A warmup_steps longer than total_steps becomes total_steps / 10 unless\n"
+        "it was set explicitly (--set warmup_steps=W), which must then fit (exit 2).\n"
         "An option's value may also follow an '=': --steps=100.\n"
         "presets:\n");
     ex_print_presets(f);
@@ -180,17 +291,21 @@ int main(int argc, char **argv)
     if (ijepa_config_apply_preset(cl, preset_name) < 0)
         ex_usage_error("%s", ijepa_last_error());
     set_options(cl, batch, seed, crop, sets, nsets);
-    int64_t bytes;
+    ijepa_checkpoint *ck = NULL;
     if (resume) {
-        /* the file's, changed by the options; the runtime keys (batch_size,
-         * data_* limits, workers, ...) are the command line's, never the
-         * file's: a checkpoint does not choose this process's resources */
-        ijepa_checkpoint *ck;
+        /* the file's model, training and data keys, changed by the options
+         * (--set, --crop, ...) but for the model keys, which must stay the
+         * file's; the runtime keys (batch_size, data_* limits, workers,
+         * precision, ...) are the command line's (its preset and options),
+         * never the file's: a checkpoint does not choose this process's
+         * resources. The preset gives only those. */
+        ijepa_config *file;
         CHECK(ijepa_checkpoint_open(&ck, resume));
-        CHECK(ijepa_checkpoint_config(ck, &cfg));
-        if (preset)
-            CHECK(ijepa_config_apply_preset(cfg, preset));
+        CHECK(ijepa_checkpoint_config(ck, &file));
+        CHECK(ijepa_config_copy(&cfg, file));
         set_options(cfg, batch, seed, crop, sets, nsets);
+        check_model_keys(file, cfg, resume);
+        ijepa_config_free(file);
         int64_t fb, cb;
         CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &fb));
         ex_copy_class(cfg, cl, IJEPA_CFG_CLASS_RUNTIME);
@@ -200,16 +315,30 @@ int main(int argc, char **argv)
                             "the file's %lld: the batches differ from the uninterrupted run's "
                             "(--batch %lld continues it exactly)\n",
                     (long long)cb, (long long)fb, (long long)fb);
-        /* every tensor a trainer needs, with its shape, and its memory,
-         * before anything is allocated */
-        CHECK(ijepa_trainer_check(ck, cfg, &bytes));
-        ijepa_checkpoint_free(ck);
     } else {
         CHECK(ijepa_config_copy(&cfg, cl));
-        CHECK(ijepa_trainer_estimate_bytes(cfg, &bytes));
     }
     ijepa_config_free(cl);
-    ex_check_memory("the trainer", bytes, max_memory);
+
+    /* the schedule (set_schedule()), now if the run's length is known
+     * without the data: --steps N, or the schedule's own total_steps (the
+     * file's when resuming, or --set total_steps) */
+    const int set_total = sets_key(sets, nsets, IJEPA_CFG_TOTAL_STEPS);
+    const int set_warm = sets_key(sets, nsets, IJEPA_CFG_WARMUP_STEPS);
+    char how[96];
+    if (steps > 0) {
+        snprintf(how, sizeof how, "--steps %lld", (long long)steps);
+    } else if (epochs <= 0 && (resume || set_total)) {
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_TOTAL_STEPS, &steps));
+        snprintf(how, sizeof how, "total_steps");
+    }
+    if (steps > 0)
+        set_schedule(cfg, steps, how, set_total, set_warm);
+
+    /* every tensor a trainer needs (resuming), with its shape, and its
+     * memory, before anything is allocated */
+    ex_check_memory("the trainer", trainer_bytes(ck, cfg), max_memory);
+    ijepa_checkpoint_free(ck);
     int64_t B;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
 
@@ -233,12 +362,17 @@ int main(int argc, char **argv)
         ex_feed_fmnist(&feed, &train, cfg);
     }
     const int64_t n = ex_feed_size(&feed);
-    if (steps <= 0 && epochs <= 0 && resume)
-        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_TOTAL_STEPS, &steps));
-    if (steps <= 0)
+    if (steps <= 0) { /* --epochs E, or one epoch */
         steps = (int64_t)((epochs > 0 ? epochs : 1.0) * (double)(n / B));
-    if (steps < 1)
-        steps = 1;
+        if (steps < 1)
+            steps = 1;
+        char e[32] = "one epoch";
+        if (epochs > 0)
+            snprintf(e, sizeof e, "--epochs %g", epochs);
+        snprintf(how, sizeof how, "%s (%lld step%s of %lld images)", e, (long long)steps,
+                 steps == 1 ? "" : "s", (long long)B);
+        set_schedule(cfg, steps, how, set_total, set_warm);
+    }
 
     ijepa_context *ctx;
     CHECK(ijepa_context_create(&ctx));
@@ -258,7 +392,7 @@ int main(int argc, char **argv)
     }
     const ex_train_opts opts = {steps, out, resume, save_every, quiet, dist};
     ex_train_result res;
-    ijepa_trainer *tr = ex_train(ctx, cfg, &feed, &opts, &res);
+    ijepa_trainer *tr = ex_train_scheduled(ctx, cfg, &feed, &opts, &res);
     if (root) {
         printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std "
                "%.4f\n", (long long)res.steps, res.seconds, res.images_per_s, res.first_loss,

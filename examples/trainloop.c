@@ -195,15 +195,22 @@ static int save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, int6
 ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
                         const ex_train_opts *o, ex_train_result *res)
 {
+    int64_t warm;
+    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TOTAL_STEPS, o->steps));
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_WARMUP_STEPS, &warm));
+    if (warm > o->steps)
+        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, o->steps / 10));
+    return ex_train_scheduled(ctx, cfg, feed, o, res);
+}
+
+ijepa_trainer *ex_train_scheduled(ijepa_context *ctx, const ijepa_config *cfg, ex_feed *feed,
+                                  const ex_train_opts *o, ex_train_result *res)
+{
     const int64_t steps = o->steps;
-    int64_t B, img, C, warm;
+    int64_t B, img, C;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &C));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &img));
-    CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TOTAL_STEPS, steps));
-    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_WARMUP_STEPS, &warm));
-    if (warm > steps)
-        CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_WARMUP_STEPS, steps / 10));
     ex_dist *dist = o->dist;
     const int root = !dist || dist->rank == 0; /* the process that writes and prints */
     if (o->out_dir && root) /* before the work: a bad --out fails at once */

@@ -96,4 +96,10 @@ typedef struct ex_train_result {
 ijepa_trainer *ex_train(ijepa_context *ctx, ijepa_config *cfg, ex_feed *feed,
                         const ex_train_opts *o, ex_train_result *res);
 
+/* ex_train() with cfg's total_steps and warmup_steps as they are: the
+ * caller chose the schedule (ijepa-train: an explicit --set total_steps
+ * goes beyond o->steps). */
+ijepa_trainer *ex_train_scheduled(ijepa_context *ctx, const ijepa_config *cfg, ex_feed *feed,
+                                  const ex_train_opts *o, ex_train_result *res);
+
 #endif

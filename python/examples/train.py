@@ -27,7 +27,7 @@ import time
 
 def main(argv=None):
     a, cfg, feed, steps = setup(argv)
-    losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every)
+    losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every, scheduled=True)
     if a.data:
         feed.ds.close()
     print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
@@ -88,18 +88,53 @@ def setup(argv=None, ap=None):
             c.update_from_text(setting)
     cfg = ijepa.Config(preset=a.preset or ("folder" if a.data else "fmnist"))
     options(cfg)
+    ck = None
     if a.resume:
+        # the file's model, training and data keys with the options, but a
+        # model key may not change; the runtime keys of the command line
         cl = cfg
-        with ijepa.Checkpoint(a.resume) as ck:
-            cfg = ck.config
-            if a.preset:
-                cfg.apply_preset(a.preset)
+        ck = ijepa.Checkpoint(a.resume)
+        cfg = ck.config
+        with cfg.copy() as file_cfg:
             options(cfg)
             for k in cfg.keys():
-                if ijepa.config_key_class(k) == "runtime":
-                    cfg[k] = cl[k]
-            ck.check_trainer(cfg)
+                if ijepa.config_key_class(k) == "model" and cfg[k] != file_cfg[k]:
+                    ap.error("--resume: %s is %s in %s, %s on this command line: a model key "
+                             "cannot change on resume" % (k, file_cfg[k], a.resume, cfg[k]))
+        for k in cfg.keys():
+            if ijepa.config_key_class(k) == "runtime":
+                cfg[k] = cl[k]
         cl.close()
+
+    # the schedule, as ijepa-train's set_schedule(): an explicit --set
+    # total_steps is the schedule (the run stops at or before it), else
+    # total_steps is the run's length; an explicit warmup_steps must fit,
+    # a longer one of a preset becomes total_steps // 10
+    set_total = any(_names(s, "total_steps") for s in a.set)
+    set_warm = any(_names(s, "warmup_steps") for s in a.set)
+
+    def schedule(stop, how):
+        if set_total and stop > cfg["total_steps"]:
+            ap.error("%s goes past total_steps %d (--set total_steps), where the schedule "
+                     "ends" % (how, cfg["total_steps"]))
+        if not set_total:
+            cfg["total_steps"] = stop
+        if cfg["warmup_steps"] > cfg["total_steps"]:
+            if set_warm:
+                ap.error("warmup_steps %d (--set warmup_steps) exceeds total_steps %d"
+                         % (cfg["warmup_steps"], cfg["total_steps"]))
+            cfg["warmup_steps"] = cfg["total_steps"] // 10
+
+    steps = a.steps
+    if steps <= 0 and a.epochs <= 0 and (a.resume or set_total):
+        steps = cfg["total_steps"]
+    if steps > 0:
+        schedule(steps, "--steps %d" % steps)
+    if ck:  # every tensor a trainer needs, before anything is allocated
+        with cfg.copy() as c:
+            c["total_steps"] = max(c["total_steps"], c["warmup_steps"])
+            ck.check_trainer(c)
+        ck.close()
 
     if a.data:
         if a.limit:
@@ -110,12 +145,16 @@ def setup(argv=None, ap=None):
         if 0 < a.limit < len(pixels):
             pixels = pixels[:a.limit]
         feed = fmnist.Feed(pixels, cfg)
-    steps = a.steps
-    if steps <= 0 and a.epochs <= 0 and a.resume:
-        steps = cfg["total_steps"]
-    if steps <= 0:
-        steps = int((a.epochs if a.epochs > 0 else 1.0) * (feed.n // cfg["batch_size"]))
-    return a, cfg, feed, max(steps, 1)
+    if steps <= 0:  # --epochs E, or one epoch
+        steps = max(1, int((a.epochs if a.epochs > 0 else 1.0) * (feed.n // cfg["batch_size"])))
+        schedule(steps, ("--epochs %g" % a.epochs) if a.epochs > 0 else "one epoch")
+    return a, cfg, feed, steps
+
+
+def _names(setting, key):
+    """Whether a --set setting ("key=value" lines) names key."""
+    return any(line.split("=", 1)[0].strip() == key
+               for line in setting.split("\n") if "=" in line)
 
 
 class FolderFeed:
@@ -178,11 +217,13 @@ def train(cfg, pixels, steps, out_dir=None, quiet=True, resume=None, save_every=
     return train_on(cfg, fmnist.Feed(pixels, cfg), steps, out_dir, quiet, resume, save_every)
 
 
-def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every=0, dist=None):
+def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every=0, dist=None,
+             scheduled=False):
     """Train with ijepa.Trainer on feed until step `steps`, as ex_train() of
     examples/trainloop.c; returns the losses of the steps trained (and
     writes out_dir/log.csv and out_dir/checkpoint.safetensors). cfg gets the
-    run's total_steps (and warmup_steps if they exceed it), as in C.
+    run's total_steps (and warmup_steps if they exceed it), as in C, unless
+    `scheduled` (ex_train_scheduled(): setup() chose the schedule).
 
     dist: None (this process alone), or the data-parallel ranks of
     train_mpi.py: each computes its slice of every batch (Trainer.compute),
@@ -196,9 +237,10 @@ def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every
     root = dist is None or dist.rank == 0
     quiet = quiet or not root
     t0 = time.monotonic()
-    cfg["total_steps"] = steps
-    if cfg["warmup_steps"] > steps:
-        cfg["warmup_steps"] = steps // 10
+    if not scheduled:
+        cfg["total_steps"] = steps
+        if cfg["warmup_steps"] > steps:
+            cfg["warmup_steps"] = steps // 10
     ckpt = os.path.join(out_dir, "checkpoint.safetensors") if out_dir and root else None
     if dist:  # my slice [off, off + cnt) of each batch, as ex_dist_slice()
         off = dist.rank * B // dist.size

@@ -125,7 +125,8 @@ def main(argv=None):
     if ranks.rank == 0 and not a.quiet:
         print("train_mpi.py: %d ranks, global batch %d" % (ranks.size, cfg["batch_size"]),
               file=sys.stderr)
-    losses = train.train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every, ranks)
+    losses = train.train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every, ranks,
+                            scheduled=True)
     if a.data:
         feed.ds.close()
     if ranks.rank == 0:

@@ -133,6 +133,12 @@ examples/ijepa-train --steps -5 2>&1 | grep -q "^ijepa-train: --steps: '-5' is o
 examples/ijepa-train --crop 2 2>&1 | grep -q "^ijepa-train: --crop: '2' is out of range: 0 to 1" ||
     bad "ijepa-train --crop 2: unexpected message"
 expect_usage_error ijepa-train "--quiet=1" --quiet=1
+# the schedule: an explicit total_steps or warmup_steps is kept, and checked
+expect_usage_error ijepa-train "--steps past total_steps" --set total_steps=40 --steps 50
+grep -q -- "--steps 50 goes past total_steps 40" "$tmp/err" || bad "ijepa-train --steps 50: $(cat "$tmp/err")"
+expect_usage_error ijepa-train "--set warmup_steps=5 --steps 3" --set warmup_steps=5 --steps 3
+grep -q "warmup_steps 5 (--set warmup_steps) exceeds total_steps 3, set by --steps 3" "$tmp/err" ||
+    bad "ijepa-train --set warmup_steps=5 --steps 3: $(cat "$tmp/err")"
 # one name for one thing: the old spellings are refused with the new one
 expect_usage_error ijepa-probe "--weights" --weights x.safetensors
 grep -q -- "--weights is now called --checkpoint" "$tmp/err" || bad "ijepa-probe --weights: $(cat "$tmp/err")"
@@ -185,6 +191,21 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
         > /dev/null 2>&1 || bad "ijepa-extract --limit 5 failed"
     [ "$(wc -l < "$tmp/five.txt")" -eq 5 ] || bad "ijepa-extract --out five: not 5 paths in five.txt"
     expect_usage_error ijepa-extract "--data with --split" --run "$tmp/runs/frun" --data "$photos" --split train --out x.npy
+    # --resume with the first run's --preset: the model keys stay the file's
+    # (here not the preset's); an explicit total_steps is the schedule
+    if examples/ijepa-train --resume "$ck" --data "$photos" --preset folder --batch 8 --steps 3 \
+            --set total_steps=40 --threads 1 --quiet --out "$tmp/runs/resumed" > "$tmp/log" 2>&1; then
+        # the configuration's text in the JSON header: "\n"-escaped lines
+        head -c 65536 "$tmp/runs/resumed/checkpoint.safetensors" > "$tmp/head"
+        for kv in '\ntotal_steps = 40\n' '\ndepth = 1\n' '\nembed_dim = 32\n'; do
+            grep -a -q -F "$kv" "$tmp/head" || bad "ijepa-train --resume: the checkpoint has no '$kv'"
+        done
+    else
+        bad "ijepa-train --resume PATH --preset folder failed: $(cat "$tmp/log")"
+    fi
+    expect_usage_error ijepa-train "--resume with another depth" --resume "$ck" --data "$photos" --set depth=2
+    grep -q "depth is 1 in .*, 2 on this command line: a model key cannot change on resume" "$tmp/err" ||
+        bad "ijepa-train --resume --set depth=2: $(cat "$tmp/err")"
     # ijepa-probe --data: 10 pictures per class, 20 % held out = 2 per class
     if examples/ijepa-probe --run "$tmp/runs/frun" --data "$photos" --threads 1 > "$tmp/probe" 2>&1; then
         grep -q '^I-JEPA target encoder: test [0-9.]*% (val [0-9.]*%, wd [0-9.e-]*); 3 classes, 24 training images, 6 test images$' \

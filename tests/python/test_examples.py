@@ -91,10 +91,16 @@ class TestExamples(unittest.TestCase):
 
     @needs_fmnist
     def test_train_crop_and_settings_match_c(self):
+        # an explicit total_steps is the schedule: both stop at --steps within it
         args = ["--preset", "tiny", "--steps", "3", "--seed", "9", "--limit", "40", "--batch",
-                "8", "--crop", "0.3", "--set", "lr=0.01", "--set", "num_targets=3"]
+                "8", "--crop", "0.3", "--set", "lr=0.01", "--set", "num_targets=3",
+                "--set", "total_steps=40"]
         cdir, pdir = self.train_both("crop", args)
         self.assert_same_run(cdir, pdir, 3)
+        with ijepa.Checkpoint(os.path.join(pdir, "checkpoint.safetensors")) as ck:
+            cfg = ck.config
+            self.assertEqual((cfg["total_steps"], cfg["warmup_steps"]), (40, 4))
+            cfg.close()
 
     @needs_fmnist
     def test_resume_matches_c(self):
@@ -113,6 +119,12 @@ class TestExamples(unittest.TestCase):
         self.assertEqual(log_rows(os.path.join(pdir, "log.csv")), crow)
         self.assertEqual(read_bytes(os.path.join(pdir, "checkpoint.safetensors")),
                          read_bytes(os.path.join(cdir, "checkpoint.safetensors")))
+        # a model key may not change on resume: both refuse, exit 2, naming it
+        for cmd in ([c_example("train")], [PY, os.path.join(EX, "train.py")]):
+            p = subprocess.run(cmd + ["--resume", ck, "--set", "depth=3", "--steps", "5"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("depth is 2 in %s, 3 on this command line" % ck, p.stderr)
 
     @needs_fmnist
     def test_in_process_losses_equal_c_log(self):
