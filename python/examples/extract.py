@@ -80,6 +80,7 @@ def main(argv=None):
     import numpy as np
     import fmnist
     import ijepa
+    fmnist.require_library("extract.py")
 
     pixels, _ = fmnist.load(a.fmnist or fmnist.DEFAULT_DIR, a.split)
     if 0 < a.limit < len(pixels):

@@ -6,7 +6,8 @@ feed of the C examples (examples/fmnist.c, examples/trainloop.c): the same
 shuffle, and every image through the library's own transforms
 (Image.from_pixels, then the configuration's training or evaluation
 transform), so that python/examples/train.py and ijepa-train give the same
-losses and weights for the same preset, seed and data.
+losses and weights for the same preset, seed and data. Also
+require_library(), what the examples do when libijepa cannot be loaded.
 """
 import gzip
 import os
@@ -18,6 +19,21 @@ import ijepa
 # the default of the C programs too: $IJEPA_FMNIST_DIR, else Debian's dataset-fashion-mnist
 DEFAULT_DIR = os.environ.get("IJEPA_FMNIST_DIR") or "/usr/share/datasets/fashion-mnist"
 _M64 = (1 << 64) - 1
+
+
+def require_library(prog):
+    """Load libijepa now; if it cannot be, exit with status 1 and one line
+    (the binding's reason, and where a built source tree has the library)
+    instead of a traceback at the first call."""
+    try:
+        ijepa.version()
+    except OSError as e:
+        tree = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "lib", "libijepa.so.0")
+        hint = ""
+        if not os.environ.get("IJEPA_LIBRARY") and os.path.exists(tree):
+            hint = " (this source tree's build: IJEPA_LIBRARY=%s)" % tree
+        raise SystemExit("%s: %s%s" % (prog, " ".join(str(e).split()), hint))
 
 
 def read_idx(path, ndim):

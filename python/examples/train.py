@@ -9,7 +9,8 @@ log, so the same command line gives the same losses and weights:
     examples/ijepa-train --preset tiny --steps 20 --seed 1 --threads 1 --out run-c
 
 (with the same number of OpenMP threads: --threads here sets OMP_NUM_THREADS
-before the library is loaded). The data is Fashion-MNIST (--fmnist DIR, the
+before the library is loaded; in a source tree where libijepa is not
+installed, set IJEPA_LIBRARY=$PWD/lib/libijepa.so.0 first). The data is Fashion-MNIST (--fmnist DIR, the
 default) or a folder of images (--data DIR, through ijepa.Dataset). Writes to
 --out: log.csv (the C example's columns) and checkpoint.safetensors
 (Trainer.save: both encoders, predictor, optimizer state, step and
@@ -68,6 +69,7 @@ def setup(argv=None, ap=None):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import fmnist
     import ijepa
+    fmnist.require_library(os.path.basename(sys.argv[0]) or "train.py")
 
     # the configuration: the command line's (a preset, then the options in
     # order); resuming, the file's with the options, and the runtime keys of

@@ -4,7 +4,11 @@
 """Data-parallel I-JEPA pretraining from Python with mpi4py: the twin of
 ijepa-train under mpirun (examples/dist_mpi.c), on train.py's loop.
 
-    mpirun -np 2 python3 python/examples/train_mpi.py --preset tiny --steps 20 --out run
+    mpirun -np 2 -x IJEPA_LIBRARY=$PWD/lib/libijepa.so.0 \
+        /usr/bin/python3 python/examples/train_mpi.py --preset tiny --steps 20 --out run
+
+(IJEPA_LIBRARY: the library of a built source tree; not needed once
+libijepa is installed.)
 
 Every rank holds the whole model; the global batch (--batch, batch_size) is
 cut into one slice per rank. Each step every rank computes its slice

@@ -295,6 +295,28 @@ class TestExamples(unittest.TestCase):
         self.assertGreater(float(ref.std(axis=0).mean()), 0)
 
 
+class TestOneLineErrors(unittest.TestCase):
+    """What the scripts say when something they need is missing: one line
+    on stderr and exit status 1, never a traceback."""
+
+    def run_script(self, args, **env_over):
+        env = dict(os.environ)
+        env.update(env_over)
+        return subprocess.run([PY] + args, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+
+    def test_examples_without_the_library(self):
+        for script in ("train.py", "extract.py", "train_mpi.py"):
+            args = [os.path.join(EX, script), "--steps", "1"]
+            if script == "extract.py":
+                args = [os.path.join(EX, script), "--run", "nowhere", "--out", "x.npy"]
+            p = self.run_script(args, IJEPA_LIBRARY="/nonexistent/libijepa.so.0")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+            self.assertTrue(p.stderr.startswith(
+                "%s: cannot load libijepa from '/nonexistent/libijepa.so.0'" % script), p.stderr)
+
+
 def png_gray(pixels):
     """An 8-bit grayscale PNG of pixels uint8 [H, W]."""
     h, w = pixels.shape
