@@ -376,27 +376,37 @@ int main(int argc, char **argv)
 
     ijepa_context *ctx;
     CHECK(ijepa_context_create(&ctx));
-    if (!quiet && root)
-        fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld steps of %lld images (%.2f epochs), "
-                        "%d threads%s\n", folder ? "images in" : "Fashion-MNIST in",
+    if (!quiet && root) {
+        /* the precision, and whether this CPU runs it in hardware */
+        int64_t prec;
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_PRECISION, &prec));
+        const int native = ijepa_context_precision_native(ctx, (int32_t)prec);
+        const int nthreads = (int)ijepa_context_num_threads(ctx);
+        fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld step%s of %lld images (%.2f epochs), "
+                        "%d thread%s%s, precision %s%s\n", folder ? "images in" : "Fashion-MNIST in",
                 folder ? data_dir : fmnist_dir, resume ? "resuming" : "preset",
-                resume ? resume : preset_name, (long long)steps, (long long)B,
-                (double)(steps * B) / (double)n, (int)ijepa_context_num_threads(ctx),
-                dist ? " per rank" : "");
+                resume ? resume : preset_name, (long long)steps, steps == 1 ? "" : "s",
+                (long long)B, (double)(steps * B) / (double)n, nthreads,
+                nthreads == 1 ? "" : "s", dist ? " per rank" : "",
+                ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
+                prec == IJEPA_PRECISION_F32 ? ""
+                : native == 1               ? " (native)"
+                                            : " (emulated: no bf16 matmul hardware here)");
+    }
     if (!quiet && dist && root) {
         const long long lo = B / dist->size, hi = (B + dist->size - 1) / dist->size;
         char each[64];
         snprintf(each, sizeof each, lo < hi ? "%lld or %lld" : "%lld", lo, hi);
-        fprintf(stderr, "ijepa-train: %d ranks, each computing %s images of a batch\n",
-                dist->size, each);
+        fprintf(stderr, "ijepa-train: %d ranks, each computing %s image%s of a batch\n",
+                dist->size, each, hi == 1 ? "" : "s");
     }
     const ex_train_opts opts = {steps, out, resume, save_every, quiet, dist};
     ex_train_result res;
     ijepa_trainer *tr = ex_train_scheduled(ctx, cfg, &feed, &opts, &res);
     if (root) {
-        printf("trained %lld steps in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std "
-               "%.4f\n", (long long)res.steps, res.seconds, res.images_per_s, res.first_loss,
-               res.last_loss, res.last_std);
+        printf("trained %lld step%s in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std "
+               "%.4f\n", (long long)res.steps, res.steps == 1 ? "" : "s", res.seconds,
+               res.images_per_s, res.first_loss, res.last_loss, res.last_std);
         if (dist)
             printf("%d ranks: %.2f s (%.1f %%) summing gradients, waiting included\n",
                    dist->size, res.comm_seconds, 100.0 * res.comm_seconds / res.seconds);

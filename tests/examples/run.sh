@@ -158,8 +158,11 @@ npics=$(find "$photos" -type f \( -name '*.png' -o -name '*.jpg' \) | wc -l)
 small='--set img_size=32 --set patch_size=4 --set min_keep=1 --set embed_dim=32 --set depth=1 --set num_heads=2 --set pred_embed_dim=16 --set pred_depth=1 --set pred_num_heads=2'
 # shellcheck disable=SC2086 # $small is a list of options
 if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --steps 2 --threads 1 \
-        --quiet --out "$tmp/runs/frun" > "$tmp/log" 2>&1; then
+        --out "$tmp/runs/frun" > "$tmp/log" 2>&1; then
     ck=$tmp/runs/frun/checkpoint.safetensors
+    # the banner: the run's length, threads and precision, singulars right
+    grep -q "^ijepa-train: images in $photos, preset folder, 2 steps of 8 images (0.53 epochs), 1 thread, precision f32\$" \
+        "$tmp/log" || bad "ijepa-train --data: unexpected banner: $(head -n 1 "$tmp/log")"
     # ijepa-extract --data: rows in path order, the paths beside them
     if examples/ijepa-extract --run "$tmp/runs/frun" --data "$photos" --threads 1 \
             --out "$tmp/f.npy" > "$tmp/log" 2>&1; then
