@@ -205,12 +205,61 @@ double ex_float(const char *option, const char *value, double lo, double hi)
 
 // --- configs ----------------------------------------------------------------------------
 
+/* "; precision is one of f32, bf16" for a key with named values, else "". */
+static void value_names_hint(int32_t key, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (!ijepa_config_value_name(key, 0))
+        return;
+    size_t len = (size_t)snprintf(buf, n, "; %s is one of ", ijepa_config_key_name(key));
+    for (int64_t v = 0; ijepa_config_value_name(key, v) && len < n; v++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", v ? ", " : "",
+                                ijepa_config_value_name(key, v));
+}
+
 void ex_set(ijepa_config *cfg, const char *setting)
 {
     if (!strchr(setting, '='))
         ex_usage_error("--set '%s' is not key=value", setting);
-    if (ijepa_config_from_text(cfg, setting) < 0)
-        ex_usage_error("--set %s: %s", setting, ijepa_last_error());
+    if (ijepa_config_from_text(cfg, setting) < 0) {
+        char why[512], name[64], hint[256] = "";
+        snprintf(why, sizeof why, "%s", ijepa_last_error());
+        /* a bad value of a key with named values: say which names it takes */
+        const char *k = setting + strspn(setting, " \t");
+        size_t len = strcspn(k, "= \t\n");
+        int32_t key;
+        if (len < sizeof name && !strchr(k, '\n')) {
+            memcpy(name, k, len);
+            name[len] = '\0';
+            if (ijepa_config_key_from_name(name, &key) == 0)
+                value_names_hint(key, hint, sizeof hint);
+        }
+        ex_usage_error("--set %s: %s%s", setting, why, hint);
+    }
+}
+
+void ex_print_value_names(FILE *f, const char *indent)
+{
+    fprintf(f, "%snamed values:", indent);
+    size_t col = strlen(indent) + 13;
+    for (int32_t i = 0; i < ijepa_config_key_count(); i++) {
+        const int32_t key = ijepa_config_key_at(i);
+        if (!ijepa_config_value_name(key, 0))
+            continue;
+        char item[128];
+        size_t len = (size_t)snprintf(item, sizeof item, " %s=", ijepa_config_key_name(key));
+        for (int64_t v = 0; ijepa_config_value_name(key, v) && len < sizeof item; v++)
+            len += (size_t)snprintf(item + len, sizeof item - len, "%s%s", v ? "|" : "",
+                                    ijepa_config_value_name(key, v));
+        if (col + len > 79) {
+            fprintf(f, "\n%s%s", indent, item + 1);
+            col = strlen(indent) + len - 1;
+        } else {
+            fputs(item, f);
+            col += len;
+        }
+    }
+    fputc('\n', f);
 }
 
 void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls)
@@ -325,6 +374,19 @@ void ex_mkdir(const char *dir)
         exit(EX_EXIT_FAILURE);
     }
     free(path);
+}
+
+void ex_check_out_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const size_t n = slash ? (size_t)(slash - path) + 1 : 0; /* "dir/", "/" or "" */
+    char *dir = ex_malloc(n + 2);
+    memcpy(dir, path, n);
+    memcpy(dir + n, ".", 2); /* "dir/." is dir only if dir is a directory */
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        ex_fail("cannot write %s: %s", path, strerror(errno));
+    free(dir);
 }
 
 uint64_t ex_xorshift(uint64_t *s)

@@ -100,8 +100,14 @@ int64_t ex_int(const char *option, const char *value, int64_t lo, int64_t hi);
 double ex_float(const char *option, const char *value, double lo, double hi);
 
 /* Apply one "key=value" setting (a line of the config's text form, as
- * --set takes it; ijepa_config_from_text()); a bad one is a usage error. */
+ * --set takes it; ijepa_config_from_text()); a bad one is a usage error,
+ * which lists the names a key with named values takes. */
 void ex_set(ijepa_config *cfg, const char *setting);
+
+/* Print "named values: precision=f32|bf16 ..." for every key whose values
+ * have names (ijepa_config_value_name()), wrapped at 80 columns with each
+ * line starting with indent. */
+void ex_print_value_names(FILE *f, const char *indent);
 
 /* Copy the values of every key of class cls (IJEPA_CFG_CLASS_RUNTIME, ...)
  * from src into dst: e.g. a resumed run keeps the runtime limits of its
@@ -137,6 +143,11 @@ void *ex_malloc(size_t n);
  * umask; existing directories are fine), or exit with status 1 and the
  * reason. */
 void ex_mkdir(const char *dir);
+
+/* Exit with status 1 and "cannot write PATH: <reason>" unless the
+ * directory of the output file path exists (the file is not created: no
+ * directory is made for a file, as cp or cc -o do not). */
+void ex_check_out_dir(const char *path);
 
 /* xorshift64: the examples' own random stream (shuffles, probe). */
 uint64_t ex_xorshift(uint64_t *state);

@@ -20,6 +20,7 @@
  * writes the same array for Fashion-MNIST.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ static void usage(FILE *f)
         "  --limit N          only the first N images\n"
         "  --batch B          images per forward (default 32)\n"
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
-        "  --out FILE.npy     where the features go: float32 [images, embed_dim]\n"
+        "  --out FILE.npy     where the features go: float32 [images, embed_dim] (in an\n"
+        "                     existing directory)\n"
         EX_MAX_MEMORY_HELP
         "  --help             print this help and exit\n"
         "  --version          print the version and exit\n");
@@ -123,12 +125,12 @@ int main(int argc, char **argv)
     }
     if (threads > 0)
         omp_set_num_threads((int)threads);
+    ex_check_out_dir(out); /* before the work: a --out in no directory fails at once */
 
     /* Fashion-MNIST: the data first, so that a missing data set says so at once */
     fmnist fm = {0};
-    char err[512];
-    if (!data_dir && fmnist_load(&fm, fmnist_dir, split, err, sizeof err) != 0)
-        ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
+    if (!data_dir)
+        fmnist_load_or_exit(&fm, fmnist_dir, split);
 
     /* the target encoder, with the configuration it was trained with and
      * this process's runtime keys; checked before anything is allocated */
@@ -169,11 +171,11 @@ int main(int argc, char **argv)
         ex_folder_features(&folder, enc, n, feats);
         FILE *list = fopen(txt, "w");
         if (!list)
-            ex_fail("cannot write %s", txt);
+            ex_fail("cannot write %s: %s", txt, strerror(errno));
         for (int64_t i = 0; i < n; i++)
             fprintf(list, "%s\n", ex_folder_path(&folder, i));
-        if (fclose(list) != 0)
-            ex_fail("cannot write %s", txt);
+        if (ferror(list) | fclose(list))
+            ex_fail("cannot write %s: %s", txt, strerror(errno));
         ex_folder_free(&folder);
     } else {
         n = limit > 0 && limit < fm.n ? limit : fm.n;
@@ -182,7 +184,7 @@ int main(int argc, char **argv)
         fmnist_free(&fm);
     }
     if (ex_write_npy(out, feats, n, D) != 0)
-        ex_fail("cannot write %s", out);
+        ex_fail("cannot write %s: %s", out, strerror(errno));
     if (data_dir)
         printf("wrote %s: %lld x %lld features of the images in %s (paths in %s)\n", out,
                (long long)n, (long long)D, data_dir, txt);

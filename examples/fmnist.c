@@ -3,6 +3,7 @@
 /*
  * Implements: examples/fmnist.h, Fashion-MNIST's files and images.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,11 @@ static int idx_read_u32(gzFile f, uint32_t *v)
 static uint8_t *idx_read(const char *path, int want_ndim, uint32_t dims[3], char *err,
                          size_t errlen)
 {
+    errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "cannot open %s", path);
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 errno ? strerror(errno) : "out of memory");
         return NULL;
     }
     uint32_t magic;
@@ -106,6 +109,23 @@ int fmnist_load(fmnist *ds, const char *dir, const char *split, char *err, size_
     ds->rows = di[1];
     ds->cols = di[2];
     return 0;
+}
+
+void fmnist_load_or_exit(fmnist *ds, const char *dir, const char *split)
+{
+    char err[512];
+    if (fmnist_load(ds, dir, split, err, sizeof err) == 0)
+        return;
+    const char *env = getenv("IJEPA_FMNIST_DIR");
+    if (env && *env && !strcmp(env, dir))
+        ex_fail("%s (the directory is IJEPA_FMNIST_DIR=%s: point it at Fashion-MNIST, or "
+                "unset it for %s, where dataset-fashion-mnist installs it; or give "
+                "--fmnist DIR or --data DIR)", err, env, FMNIST_DEFAULT_DIR);
+    if (!strcmp(dir, FMNIST_DEFAULT_DIR))
+        ex_fail("%s (install dataset-fashion-mnist, or give --fmnist DIR or --data DIR)", err);
+    ex_fail("%s (--fmnist DIR needs the gzipped IDX files of Fashion-MNIST, as "
+            "dataset-fashion-mnist installs them in %s; or give --data DIR)", err,
+            FMNIST_DEFAULT_DIR);
 }
 
 void fmnist_free(fmnist *ds)

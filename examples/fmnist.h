@@ -42,6 +42,11 @@ typedef struct fmnist {
 int fmnist_load(fmnist *ds, const char *dir, const char *split, char *err, size_t errlen);
 void fmnist_free(fmnist *ds);
 
+/* fmnist_load(), or exit with status 1, the reason and what to do: when
+ * dir is the one $IJEPA_FMNIST_DIR names, that the variable chose it;
+ * else what to install or give. */
+void fmnist_load_or_exit(fmnist *ds, const char *dir, const char *split);
+
 /* Image i as floats [1, img_size, img_size] through cfg's transform: the
  * training one (RandomResizedCrop drawn with seed) when train is 1, else the
  * evaluation one. Exits on failure (e.g. in_chans is not 1). */

@@ -57,7 +57,9 @@ static void usage(FILE *f)
         "options:\n"
         "  --preset NAME      the configuration of --random-init and --pixels (default: fmnist,\n"
         "                     or folder with --data)\n"
-        "  --set KEY=VALUE    change a config key of the encoder (after --preset or the file's)\n"
+        "  --set KEY=VALUE    change a config key of the encoder (after --preset or the file's)\n");
+    ex_print_value_names(f, "                     ");
+    fprintf(f,
         "  --seed S           the seed of --random-init (its parameters)\n"
         "  --probe-epochs E   logistic-regression epochs per fit (default 15)\n"
         "  --probe-train N    fit on the first N training images (default 0: all)\n"
@@ -319,10 +321,8 @@ int main(int argc, char **argv)
     }
     fmnist train = {0}, test = {0};
     if (fmnist_dir) {
-        char err[512];
-        if (fmnist_load(&train, fmnist_dir, "train", err, sizeof err) != 0 ||
-            fmnist_load(&test, fmnist_dir, "t10k", err, sizeof err) != 0)
-            ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
+        fmnist_load_or_exit(&train, fmnist_dir, "train");
+        fmnist_load_or_exit(&test, fmnist_dir, "t10k");
     }
     if (pixels && fmnist_dir) {
         const linprobe_result r = fmnist_probe(NULL, &train, &test, epochs, probe_train);

@@ -172,7 +172,9 @@ static void usage(FILE *f)
         "  --crop S         RandomResizedCrop with scale (S, 1) on every training image:\n"
         "                   data_transform=0 data_crop_scale_min=S; 0: no random crop, the\n"
         "                   evaluation resize instead (data_transform=1)\n"
-        "  --set KEY=VALUE  any config key (include/ijepa/config.h), e.g. --set lr=5e-4\n"
+        "  --set KEY=VALUE  any config key (include/ijepa/config.h), e.g. --set lr=5e-4\n");
+    ex_print_value_names(f, "                   ");
+    fprintf(f,
         "training:\n"
         "  --steps N        train until step N (default: E epochs, or total_steps when\n"
         "                   --set or --resume gives it)\n"
@@ -266,8 +268,10 @@ int main(int argc, char **argv)
             mpi_timeout = ex_float(a.opt, v, 0, 1e9);
         else if ((v = ex_value(&a, "--max-memory")))
             max_memory = ex_size(a.opt, v);
-        else
+        else {
+            ex_renamed(&a, "--config", "--preset");
             ex_unknown(&a);
+        }
     }
     if (fmnist_dir && data_dir)
         ex_usage_error("give --fmnist or --data, not both");
@@ -353,10 +357,7 @@ int main(int argc, char **argv)
         CHECK(ijepa_dataset_create(&images, data_dir, cfg));
         ex_feed_folder(&feed, images);
     } else {
-        char err[512];
-        if (fmnist_load(&train, fmnist_dir, "train", err, sizeof err) != 0) {
-            ex_fail("%s (install dataset-fashion-mnist, or use --data)", err);
-        }
+        fmnist_load_or_exit(&train, fmnist_dir, "train");
         if (limit > 0 && limit < train.n)
             train.n = limit;
         ex_feed_fmnist(&feed, &train, cfg);
@@ -383,8 +384,8 @@ int main(int argc, char **argv)
         const int native = ijepa_context_precision_native(ctx, (int32_t)prec);
         const int nthreads = (int)ijepa_context_num_threads(ctx);
         fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld step%s of %lld images (%.2f epochs), "
-                        "%d thread%s%s, precision %s%s\n", folder ? "images in" : "Fashion-MNIST in",
-                folder ? data_dir : fmnist_dir, resume ? "resuming" : "preset",
+                        "%d thread%s%s, precision %s%s\n",
+                folder ? "images in" : "Fashion-MNIST in", folder ? data_dir : fmnist_dir, resume ? "resuming" : "preset",
                 resume ? resume : preset_name, (long long)steps, steps == 1 ? "" : "s",
                 (long long)B, (double)(steps * B) / (double)n, nthreads,
                 nthreads == 1 ? "" : "s", dist ? " per rank" : "",

@@ -4,6 +4,7 @@
  * Implements: examples/trainloop.h, the pretraining loop of the examples.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +134,8 @@ static FILE *open_log(const char *path, int64_t s0)
     snprintf(tmp, sizeof tmp, "%s.new", path);
     FILE *f = fopen(old ? tmp : path, "w");
     if (!f) {
-        fprintf(stderr, "%s: cannot write %s\n", ex_prog, old ? tmp : path);
+        fprintf(stderr, "%s: cannot write %s: %s\n", ex_prog, old ? tmp : path,
+                strerror(errno));
         exit(1);
     }
     fputs(LOG_HEADER, f);
@@ -149,12 +151,12 @@ static FILE *open_log(const char *path, int64_t s0)
         }
         fclose(old);
         if (fclose(f) != 0 || rename(tmp, path) != 0) {
-            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+            fprintf(stderr, "%s: cannot write %s: %s\n", ex_prog, path, strerror(errno));
             exit(1);
         }
         f = fopen(path, "a");
         if (!f) {
-            fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+            fprintf(stderr, "%s: cannot write %s: %s\n", ex_prog, path, strerror(errno));
             exit(1);
         }
     }
@@ -186,7 +188,7 @@ static int save_masks(ijepa_trainer *tr, const ijepa_config *cfg, float *x, int6
         return -1;
     if (plot_masks(path, x, (int)show, (int)img, (int)(img / p), (int)p, ctxm, nc, tgtm, M, bm,
                    nt) != 0) {
-        fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+        fprintf(stderr, "%s: cannot write %s: %s\n", ex_prog, path, strerror(errno));
         return -1;
     }
     return 0;
@@ -330,7 +332,8 @@ ijepa_trainer *ex_train_scheduled(ijepa_context *ctx, const ijepa_config *cfg, e
     }
     if (csv) {
         if (fclose(csv) != 0) {
-            fprintf(stderr, "%s: cannot write %s/log.csv\n", ex_prog, o->out_dir);
+            fprintf(stderr, "%s: cannot write %s/log.csv: %s\n", ex_prog, o->out_dir,
+                    strerror(errno));
             exit(1);
         }
         add_file(res, "log.csv");
@@ -339,7 +342,7 @@ ijepa_trainer *ex_train_scheduled(ijepa_context *ctx, const ijepa_config *cfg, e
             if (plot_curve(path, losses, steps - s0) == 0)
                 add_file(res, "loss.png");
             else
-                fprintf(stderr, "%s: cannot write %s\n", ex_prog, path);
+                fprintf(stderr, "%s: cannot write %s: %s\n", ex_prog, path, strerror(errno));
         } else {
             snprintf(res->note, sizeof res->note, " (no loss.png: a curve needs 2 steps)");
         }

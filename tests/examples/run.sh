@@ -144,6 +144,19 @@ expect_usage_error ijepa-probe "--weights" --weights x.safetensors
 grep -q -- "--weights is now called --checkpoint" "$tmp/err" || bad "ijepa-probe --weights: $(cat "$tmp/err")"
 expect_usage_error ijepa-probe "--epochs" --epochs 3
 grep -q -- "--epochs is now called --probe-epochs" "$tmp/err" || bad "ijepa-probe --epochs: $(cat "$tmp/err")"
+expect_usage_error ijepa-train "--config" --config fmnist
+grep -q -- "--config is now called --preset" "$tmp/err" || bad "ijepa-train --config: $(cat "$tmp/err")"
+# a bad named value: the names the key takes
+expect_usage_error ijepa-train "--set precision=float32" --set precision=float32
+grep -q "invalid value 'float32' for key 'precision'; precision is one of f32, bf16 (see" "$tmp/err" ||
+    bad "ijepa-train --set precision=float32: $(cat "$tmp/err")"
+examples/ijepa-train --help | grep -q "named values: precision=f32|bf16" ||
+    bad "ijepa-train --help does not list the named values"
+# an output file in a missing directory: the reason, at once (exit 1)
+rc=0
+examples/ijepa-extract --run "$tmp/nowhere" --out "$tmp/no-dir/x.npy" > /dev/null 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "^ijepa-extract: cannot write $tmp/no-dir/x.npy: No such file or directory\$" "$tmp/err" ||
+    bad "ijepa-extract --out in a missing directory: exit $rc, $(cat "$tmp/err")"
 for name in ijepa-probe ijepa-extract; do
     examples/$name --help | grep -q -- '--checkpoint FILE' || bad "$name --help has no --checkpoint FILE"
     examples/$name --help | grep -q -- '--run DIR' || bad "$name --help has no --run DIR"
@@ -282,16 +295,25 @@ if [ -f "$fm/train-images-idx3-ubyte.gz" ]; then
 else
     echo "SKIPPED: the Fashion-MNIST runs (no Fashion-MNIST in $fm; install dataset-fashion-mnist)"
 fi
-# without the data set: exit 1, one line that says what to install
+# without the data set: exit 1, one line with the reason and what to do:
+# the tools name the variable that chose the directory, ijepa-demo says what
+# to install
 for cmd in "ijepa-train --steps 1" "ijepa-probe --pixels" "ijepa-extract --run $tmp/runs/frun --out $tmp/x.npy" \
         "ijepa-demo --steps 1"; do
     rc=0
     # shellcheck disable=SC2086 # $cmd is a command line
     IJEPA_FMNIST_DIR=$tmp/no-such-dir examples/$cmd > "$tmp/out" 2> "$tmp/err" || rc=$?
-    [ "$rc" -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
-        grep -q "no-such-dir/.*install dataset-fashion-mnist" "$tmp/err" ||
+    case $cmd in
+        ijepa-demo*) want="no-such-dir/.*: No such file or directory (install dataset-fashion-mnist" ;;
+        *) want="no-such-dir/.*: No such file or directory (the directory is IJEPA_FMNIST_DIR=$tmp/no-such-dir: .*dataset-fashion-mnist" ;;
+    esac
+    [ "$rc" -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "$want" "$tmp/err" ||
         bad "$cmd without Fashion-MNIST: exit $rc, stderr '$(cat "$tmp/err")'"
 done
+rc=0
+examples/ijepa-probe --pixels --fmnist "$tmp/no-such-dir" > "$tmp/out" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "(--fmnist DIR needs the gzipped IDX files of Fashion-MNIST" "$tmp/err" ||
+    bad "ijepa-probe --fmnist DIR without Fashion-MNIST: exit $rc, stderr '$(cat "$tmp/err")'"
 
 if [ "$fail" -ne 0 ]; then
     echo "example tests: FAILED"
