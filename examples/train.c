@@ -183,7 +183,7 @@ static void usage(FILE *f)
         "  --threads T      OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
         "  --out DIR        write log.csv, loss.png, masks.png, checkpoint.safetensors\n"
         "                   to DIR, created with any missing parent (mkdir -p)\n"
-        "  --save-every K   also save the checkpoint every K steps, atomically\n"
+        "  --save-every K   also save the checkpoint every K steps, atomically (needs --out)\n"
         "  --resume PATH    continue the run saved in PATH, to --steps N (default: its\n"
         "                   total_steps). The file gives the model, training and data keys:\n"
         "                   --set, --crop may change the training and data keys, not the\n"
@@ -277,6 +277,8 @@ int main(int argc, char **argv)
         ex_usage_error("give --fmnist or --data, not both");
     if (steps > 0 && epochs > 0)
         ex_usage_error("give --steps or --epochs, not both");
+    if (save_every > 0 && !out)
+        ex_usage_error("--save-every saves DIR/checkpoint.safetensors: give --out DIR too");
     const int folder = data_dir != NULL;
     if (!folder && !fmnist_dir)
         fmnist_dir = fmnist_default_dir();

@@ -63,6 +63,8 @@ def setup(argv=None, ap=None):
     a = ap.parse_args(argv)
     if a.steps and a.epochs:
         ap.error("give --steps or --epochs, not both")
+    if a.save_every and not a.out:
+        ap.error("--save-every saves DIR/checkpoint.safetensors: give --out DIR too")
     if a.threads > 0:  # before libgomp starts (it starts with the library)
         os.environ["OMP_NUM_THREADS"] = str(a.threads)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
