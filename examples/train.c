@@ -8,7 +8,8 @@
  * recursively (--data DIR, read by the library's dataset handle on
  * background threads). The run's configuration is a library preset (--preset;
  * "fmnist" for Fashion-MNIST, "folder" for a folder by default) changed by
- * the options below, which mean the same with either data; every image goes
+ * the options below, which mean the same with either data (but --limit,
+ * Fashion-MNIST's only: the dataset takes a folder whole); every image goes
  * through the library's transform of that configuration. Writes to --out:
  * log.csv, loss.png, masks.png and checkpoint.safetensors (both encoders,
  * predictor, optimizer state, step and configuration: docs/checkpoint.md).
@@ -179,7 +180,8 @@ static void usage(FILE *f)
         "  --steps N        train until step N (default: E epochs, or total_steps when\n"
         "                   --set or --resume gives it)\n"
         "  --epochs E       train E passes over the data (default 1)\n"
-        "  --limit N        only the first N images of the data\n"
+        "  --limit N        only the first N Fashion-MNIST training images (not with\n"
+        "                   --data, which takes a folder whole: exit 2)\n"
         "  --threads T      OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
         "  --out DIR        write log.csv, loss.png, masks.png, checkpoint.safetensors\n"
         "                   to DIR, created with any missing parent (mkdir -p)\n"
@@ -277,6 +279,9 @@ int main(int argc, char **argv)
         ex_usage_error("give --fmnist or --data, not both");
     if (steps > 0 && epochs > 0)
         ex_usage_error("give --steps or --epochs, not both");
+    if (data_dir && limit > 0)
+        ex_usage_error("--limit takes the first N Fashion-MNIST images; a folder is used "
+                       "whole (point --data at a smaller one)");
     if (save_every > 0 && !out)
         ex_usage_error("--save-every saves DIR/checkpoint.safetensors: give --out DIR too");
     const int folder = data_dir != NULL;
@@ -353,9 +358,6 @@ int main(int argc, char **argv)
     ijepa_dataset *images = NULL;
     ex_feed feed;
     if (folder) {
-        if (limit > 0)
-            ex_usage_error("--limit takes the first N Fashion-MNIST images; a folder is used "
-                           "whole (point --data at a smaller one)");
         CHECK(ijepa_dataset_create(&images, data_dir, cfg));
         ex_feed_folder(&feed, images);
     } else {

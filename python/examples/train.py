@@ -48,7 +48,8 @@ def parser(description=__doc__.split("\n\n")[0]):
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--crop", type=float, help="RandomResizedCrop scale (S, 1); 0: none")
-    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0, metavar="N",
+                    help="only the first N Fashion-MNIST training images (not with --data)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out")
     ap.add_argument("--resume", metavar="PATH")

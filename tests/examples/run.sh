@@ -133,6 +133,9 @@ examples/ijepa-train --steps -5 2>&1 | grep -q "^ijepa-train: --steps: '-5' is o
 examples/ijepa-train --crop 2 2>&1 | grep -q "^ijepa-train: --crop: '2' is out of range: 0 to 1" ||
     bad "ijepa-train --crop 2: unexpected message"
 expect_usage_error ijepa-train "--quiet=1" --quiet=1
+expect_usage_error ijepa-train "--limit with --data" --data "$tmp" --limit 5
+grep -q -- "--limit takes the first N Fashion-MNIST images; a folder is used whole" "$tmp/err" ||
+    bad "ijepa-train --data --limit: $(cat "$tmp/err")"
 expect_usage_error ijepa-train "--save-every without --out" --save-every 5
 grep -q -- "--save-every saves DIR/checkpoint.safetensors: give --out DIR too" "$tmp/err" ||
     bad "ijepa-train --save-every without --out: $(cat "$tmp/err")"
