@@ -4,6 +4,7 @@
  * ijepa-features: the features of one image under a trained encoder.
  *
  *     ijepa-features [--max-memory GIB] IMAGE CHECKPOINT
+ *     ijepa-features --help | --version
  *
  * Loads the target encoder of a libijepa checkpoint (ijepa-train --out DIR
  * writes DIR/checkpoint.safetensors) with the configuration stored in the
@@ -32,6 +33,10 @@ int main(int argc, char **argv)
 {
     double max_gib = 8;
     char *end = "";
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("ijepa-features (libijepa) %s\n", ijepa_version_string());
+        return 0;
+    }
     if (argc == 5 && !strcmp(argv[1], "--max-memory")) {
         max_gib = strtod(argv[2], &end);
         argc -= 2;
@@ -40,7 +45,14 @@ int main(int argc, char **argv)
     if (argc != 3 || *end || !(max_gib >= 0)) {
         const int help = argc == 2 && !strcmp(argv[1], "--help");
         fprintf(help ? stdout : stderr,
-                "usage: ijepa-features [--max-memory GIB] IMAGE CHECKPOINT\n");
+                "usage: ijepa-features [--max-memory GIB] IMAGE CHECKPOINT\n"
+                "       ijepa-features --help | --version\n");
+        if (help)
+            printf("Print the average token features of IMAGE (PNG or JPEG) under the target\n"
+                   "encoder of CHECKPOINT (ijepa-train --out DIR: DIR/checkpoint.safetensors).\n"
+                   "  --max-memory GIB  refuse an encoder needing more than GIB GiB (default 8;\n"
+                   "                    0: no limit)\n"
+                   "exit status: 0 success, 1 failure, 2 bad command line\n");
         return help ? 0 : 2;
     }
     ijepa_checkpoint *ck = NULL;

@@ -13,6 +13,8 @@
 #      --help shows with a one-capital-letter value, "--steps N") refuses
 #      'abc', '-5', an overflow, trailing garbage, spaces and '' with exit 2
 #      and one message on stderr; unknown options, operands, renamed options;
+#      ijepa-features, kept minimal, answers --help (stdout, exit 0) and
+#      --version, and a bad command line with exit 2;
 #   3. the folder modes on a labelled folder of PNG and JPEG pictures made
 #      by PHOTOS (tests/examples/photos.c): ijepa-train --data (its --out
 #      DIR's missing parents created, as mkdir -p), ijepa-extract
@@ -125,6 +127,20 @@ for name in ijepa-train ijepa-probe ijepa-extract ijepa-demo; do
     expect_usage_error "$name" "an operand after --" -- operand
     expect_usage_error "$name" "--help=1" --help=1
 done
+# ijepa-features: the README's minimal program, with --help and --version
+rc=0
+examples/ijepa-features --help > "$tmp/help" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && head -n 1 "$tmp/help" | grep -q '^usage: ijepa-features ' &&
+    grep -q '^exit status: 0 success, 1 failure, 2 bad command line$' "$tmp/help" ||
+    bad "ijepa-features --help: exit $rc, $(cat "$tmp/help" "$tmp/err")"
+rc=0
+examples/ijepa-features --version > "$tmp/version" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 0 ] && [ "$(cat "$tmp/version")" = "ijepa-features (libijepa) $version" ] ||
+    bad "ijepa-features --version: exit $rc, '$(cat "$tmp/version" "$tmp/err")'"
+rc=0
+examples/ijepa-features only-one-operand > "$tmp/out" 2> "$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$tmp/out" ] && grep -q '^usage: ijepa-features ' "$tmp/err" ||
+    bad "ijepa-features with one operand: exit $rc, $(cat "$tmp/err")"
 # the message names the option and says what is wrong
 examples/ijepa-train --steps abc 2>&1 | grep -q "^ijepa-train: --steps: 'abc' is not a whole number" ||
     bad "ijepa-train --steps abc: unexpected message"
