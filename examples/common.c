@@ -24,6 +24,13 @@ void ex_check(int rc)
     exit(EX_EXIT_FAILURE);
 }
 
+void ex_check_config(int rc)
+{
+    if (rc == IJEPA_ERR_INVALID_ARG)
+        ex_usage_error("bad configuration: %s", ijepa_last_error());
+    ex_check(rc);
+}
+
 void ex_usage_error(const char *fmt, ...)
 {
     va_list ap;
@@ -150,7 +157,8 @@ void ex_print_exit_status(FILE *f)
     fprintf(f, "exit status:\n"
                "  0  success\n"
                "  1  failure (unreadable data or checkpoint, library error, cannot write)\n"
-               "  2  bad command line (unknown option, bad or missing value)\n");
+               "  2  bad command line (unknown option, bad or missing value, a configuration\n"
+               "     the library refuses or the data cannot take)\n");
 }
 
 // --- numbers -------------------------------------------------------------------------------

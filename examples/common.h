@@ -27,8 +27,15 @@ void ex_check(int rc);
 enum {
     EX_EXIT_OK = 0,      /* success */
     EX_EXIT_FAILURE = 1, /* the work failed: unreadable data, a library error, a full disk */
-    EX_EXIT_USAGE = 2    /* a bad command line: unknown option, bad or missing value */
+    EX_EXIT_USAGE = 2    /* a bad command line: unknown option, bad or missing value, a
+                          * configuration the library refuses or the data cannot take */
 };
+
+/* CHECK() for the calls that check a configuration the command line made
+ * (ijepa_trainer_estimate_bytes(), ...): IJEPA_ERR_INVALID_ARG there is a
+ * bad combination of options, a usage error (exit 2); any other failure
+ * exits with status 1. */
+void ex_check_config(int rc);
 
 /* Print "<prog>: <message> (see <prog> --help)" on stderr and exit with
  * status 2 (EX_EXIT_USAGE). */

@@ -312,12 +312,19 @@ int main(int argc, char **argv)
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
         /* a folder's images may be large: fewer of them per forward */
         CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, data_dir ? 64 : 256));
-        int64_t bytes = 0;
+        int64_t bytes = 0, chans;
         if (ck)
-            CHECK(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
+            ex_check_config(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
         else if (!pixels)
-            CHECK(ijepa_encoder_estimate_bytes(cfg, &bytes));
+            ex_check_config(ijepa_encoder_estimate_bytes(cfg, &bytes));
         ex_check_memory("the encoder", bytes, max_memory);
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &chans));
+        if (fmnist_dir && chans != 1)
+            ex_usage_error("Fashion-MNIST images have 1 channel, the encoder's in_chans is %lld",
+                           (long long)chans);
+        if (data_dir && chans != 1 && chans != 3)
+            ex_usage_error("images decode to 1 or 3 channels, the encoder's in_chans is %lld",
+                           (long long)chans);
     }
     fmnist train = {0}, test = {0};
     if (fmnist_dir) {

@@ -147,7 +147,8 @@ static int64_t trainer_bytes(ijepa_checkpoint *ck, const ijepa_config *cfg)
     CHECK(ijepa_config_get_int(c, IJEPA_CFG_WARMUP_STEPS, &warm));
     if (warm > total)
         CHECK(ijepa_config_set_int(c, IJEPA_CFG_TOTAL_STEPS, warm));
-    CHECK(ck ? ijepa_trainer_check(ck, c, &bytes) : ijepa_trainer_estimate_bytes(c, &bytes));
+    ex_check_config(ck ? ijepa_trainer_check(ck, c, &bytes)
+                       : ijepa_trainer_estimate_bytes(c, &bytes));
     ijepa_config_free(c);
     return bytes;
 }
@@ -352,8 +353,15 @@ int main(int argc, char **argv)
      * memory, before anything is allocated */
     ex_check_memory("the trainer", trainer_bytes(ck, cfg), max_memory);
     ijepa_checkpoint_free(ck);
-    int64_t B;
+    int64_t B, chans;
     CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &B));
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IN_CHANS, &chans));
+    if (!folder && chans != 1)
+        ex_usage_error("Fashion-MNIST images have 1 channel, the configuration's in_chans is "
+                       "%lld", (long long)chans);
+    if (folder && chans != 1 && chans != 3)
+        ex_usage_error("images decode to 1 or 3 channels, the configuration's in_chans is "
+                       "%lld", (long long)chans);
 
     /* the data */
     fmnist train = {0};

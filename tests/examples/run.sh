@@ -155,6 +155,16 @@ grep -q -- "--limit takes the first N Fashion-MNIST images; a folder is used who
 expect_usage_error ijepa-train "--save-every without --out" --save-every 5
 grep -q -- "--save-every saves DIR/checkpoint.safetensors: give --out DIR too" "$tmp/err" ||
     bad "ijepa-train --save-every without --out: $(cat "$tmp/err")"
+# a configuration the library refuses, or the data cannot take: exit 2, as
+# any bad option value, before the data is read
+expect_usage_error ijepa-train "--set num_heads=3" --set num_heads=3
+grep -q "bad configuration: ijepa_trainer_estimate_bytes(): embed_dim 128 is not a multiple of num_heads 3" "$tmp/err" ||
+    bad "ijepa-train --set num_heads=3: $(cat "$tmp/err")"
+expect_usage_error ijepa-train "--set img_size=50" --set img_size=50
+expect_usage_error ijepa-train "--set in_chans=3 on Fashion-MNIST" --set in_chans=3
+grep -q "Fashion-MNIST images have 1 channel, the configuration's in_chans is 3" "$tmp/err" ||
+    bad "ijepa-train --set in_chans=3: $(cat "$tmp/err")"
+expect_usage_error ijepa-probe "--random-init --set num_heads=3" --random-init --set num_heads=3
 # the schedule: an explicit total_steps or warmup_steps is kept, and checked
 expect_usage_error ijepa-train "--steps past total_steps" --set total_steps=40 --steps 50
 grep -q -- "--steps 50 goes past total_steps 40" "$tmp/err" || bad "ijepa-train --steps 50: $(cat "$tmp/err")"
