@@ -290,21 +290,32 @@ void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls)
 
 int64_t ex_size(const char *option, const char *value)
 {
-    char *end;
-    errno = 0;
-    const double v = strtod(value, &end);
-    double scale = 1;
-    if (*end && !end[1]) {
-        const char *units = "KMGT", *u = strchr(units, *end);
-        if (u && *end) {
-            scale = ldexp(1.0, 10 * (int)(u - units + 1));
-            end++;
-        }
+    /* digits [. digits], a digit before or after the point */
+    size_t n = digits(value), mant = n;
+    if (value[n] == '.') {
+        const size_t f = digits(value + n + 1);
+        mant += f;
+        n += 1 + f;
     }
-    const double bytes = v * scale;
-    if (end == value || *end || errno || !(bytes >= 0) || bytes >= 0x1p62 || value[0] == '-')
-        ex_usage_error("%s '%s' is not a size (bytes, or a number with K, M, G or T)", option,
-                       value);
+    const char *u = value + n;
+    const char *units = "kmgt", *p = *u ? strchr(units, *u | 0x20) : NULL;
+    double scale = 1;
+    if (p) { /* K, M, G, T in either case, then iB or B */
+        scale = ldexp(1.0, 10 * (int)(p - units + 1));
+        u++;
+        if ((u[0] | 0x20) == 'i' && (u[1] | 0x20) == 'b')
+            u += 2;
+        else if ((*u | 0x20) == 'b')
+            u++;
+    } else if ((*u | 0x20) == 'b') {
+        u++;
+    }
+    const double bytes = mant > 0 && !*u ? strtod(value, NULL) * scale : -1;
+    if (bytes >= 0x1p62)
+        ex_usage_error("%s: '%s' is out of range: 0 to 4194303T", option, value);
+    if (!(bytes >= 0))
+        ex_usage_error("%s: '%s' is not a size: a number of bytes, with K, M, G or T for "
+                       "powers of 1024 (8G, 8GiB, 1.5g)", option, value);
     return (int64_t)bytes;
 }
 

@@ -125,12 +125,17 @@ void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls);
  * (ijepa_*_estimate_bytes(), ijepa_checkpoint_check_*()); past it the tool
  * refuses to create them. Overridden with --max-memory SIZE; 0: no limit. */
 #define EX_MAX_MEMORY_DEFAULT ((int64_t)8 << 30)
-#define EX_MAX_MEMORY_HELP \
-    "  --max-memory SIZE  refuse models needing more memory than SIZE (bytes, or with a\n" \
-    "                   suffix K, M, G, T: powers of 1024; default 8G; 0: no limit)\n"
+/* Its --help lines; pad: the spaces before the descriptions of the tool's
+ * --help (continuation lines start there). */
+#define EX_MAX_MEMORY_HELP(pad) \
+    "  --max-memory SIZE  refuse models needing more memory than SIZE: bytes, or\n" \
+    pad "with K, M, G or T, powers of 1024 (8G, 8g, 8GiB: the same;\n" \
+    pad "1.5G, 512M); default 8G; 0: no limit\n"
 
-/* A size: digits with an optional fraction and a suffix K, M, G or T (powers
- * of 1024), e.g. "8G", "1.5G", "65536"; anything else is a usage error. */
+/* A size: digits with an optional fraction, then optionally K, M, G or T in
+ * either case (powers of 1024) followed by an optional "iB" or "B", or a
+ * bare "B": "8G", "8gib", "1.5G", "65536". Anything else, an exponent
+ * ("1e9") or a sign included, is a usage error naming the option. */
 int64_t ex_size(const char *option, const char *value);
 
 /* Exit with status 1 and a message when creating what would allocate more

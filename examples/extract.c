@@ -53,7 +53,7 @@ static void usage(FILE *f)
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
         "  --out FILE.npy     where the features go: float32 [images, embed_dim] (in an\n"
         "                     existing directory)\n"
-        EX_MAX_MEMORY_HELP
+        EX_MAX_MEMORY_HELP("                     ")
         "  --help             print this help and exit\n"
         "  --version          print the version and exit\n");
     ex_print_exit_status(f);

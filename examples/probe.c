@@ -64,7 +64,7 @@ static void usage(FILE *f)
         "  --probe-epochs E   logistic-regression epochs per fit (default 15)\n"
         "  --probe-train N    fit on the first N training images (default 0: all)\n"
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
-        EX_MAX_MEMORY_HELP
+        EX_MAX_MEMORY_HELP("                     ")
         "  --help             print this help and exit\n"
         "  --version          print the version and exit\n");
     ex_print_exit_status(f);

@@ -196,7 +196,7 @@ static void usage(FILE *f)
         "                   --preset and --batch, data and threads it gives the bits of the\n"
         "                   uninterrupted run; with --out, log.csv continues (rows past the\n"
         "                   saved step go)\n"
-        EX_MAX_MEMORY_HELP
+        EX_MAX_MEMORY_HELP("                   ")
         "  --quiet          no progress output\n"
         "  --help           print this help and exit\n"
         "  --version        print the version and exit\n"

@@ -155,6 +155,19 @@ grep -q -- "--limit takes the first N Fashion-MNIST images; a folder is used who
 expect_usage_error ijepa-train "--save-every without --out" --save-every 5
 grep -q -- "--save-every saves DIR/checkpoint.safetensors: give --out DIR too" "$tmp/err" ||
     bad "ijepa-train --save-every without --out: $(cat "$tmp/err")"
+# --max-memory SIZE: K, M, G or T in either case, then iB or B if wanted;
+# no exponent or sign (accepted ones fail later: too small a limit, or no
+# data set, exit 1)
+for v in 1e9 1e99 -1 +1 8X '' G 5iB ' 8G' 8GiBx 0x10 nan; do
+    expect_usage_error ijepa-train "--max-memory '$v'" --max-memory "$v"
+    grep -q -F "ijepa-train: --max-memory: '$v' is not a size" "$tmp/err" ||
+        bad "ijepa-train --max-memory '$v': $(cat "$tmp/err")"
+done
+for v in 1k 1K 8GiB 8gib 8GB 1.5G .5M 65536 65536B 0; do
+    rc=0
+    IJEPA_FMNIST_DIR=$tmp/no-such-dir examples/ijepa-train --max-memory "$v" > /dev/null 2> "$tmp/err" || rc=$?
+    [ "$rc" -eq 1 ] || bad "ijepa-train --max-memory '$v': exit $rc, $(cat "$tmp/err")"
+done
 # a configuration the library refuses, or the data cannot take: exit 2, as
 # any bad option value, before the data is read
 expect_usage_error ijepa-train "--set num_heads=3" --set num_heads=3
