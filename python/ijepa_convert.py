@@ -71,6 +71,20 @@ class ConvertError(ValueError):
     pass
 
 
+def _torch():
+    """PyTorch, which reading and writing official .pth.tar files needs; a
+    ConvertError saying how to install it when it is missing."""
+    try:
+        import torch
+    except ImportError as e:
+        raise ConvertError(
+            "official .pth.tar checkpoints (to-ijepa, to-official) need PyTorch, which this "
+            "Python cannot import (%s): pip install 'libijepa[convert]' (the binding's "
+            "convert extra) or pip install torch; on Debian, apt-get install python3-torch"
+            % e) from None
+    return torch
+
+
 # --- safetensors, through libijepa ---------------------------------------------------
 
 def _ijepa():
@@ -211,7 +225,7 @@ def _strip(sd):
 
 
 def _to_f32(name, t):
-    import torch
+    torch = _torch()
     if not isinstance(t, torch.Tensor):
         raise ConvertError("%s is not a tensor" % name)
     if t.dtype != torch.float32:
@@ -250,7 +264,7 @@ class _Unequal:
 def official_to_ijepa(ckpt, num_heads=None, pred_num_heads=None, settings=None):
     """(tensors OrderedDict, metadata dict) of a libijepa checkpoint from an
     official checkpoint dict (as torch.load returns it)."""
-    import torch
+    torch = _torch()
     import ijepa
     if "encoder" not in ckpt:
         raise ConvertError("not an I-JEPA checkpoint: no 'encoder' state dict")
@@ -350,7 +364,7 @@ def official_to_ijepa(ckpt, num_heads=None, pred_num_heads=None, settings=None):
 
 def ijepa_to_official(tensors, meta):
     """An official checkpoint dict (torch tensors) from a libijepa checkpoint."""
-    import torch
+    torch = _torch()
     extras = {}
     if "ijepa.official" in meta:
         try:
@@ -400,7 +414,7 @@ def ijepa_to_official(tensors, meta):
 
 
 def _build_opt(tensors, models, extra, meta, cfg):
-    import torch
+    torch = _torch()
     strip = lambda n: n[len("module."):] if n.startswith("module.") else n  # noqa: E731
     enc = OrderedDict((strip(n), v) for n, v in models["encoder"].items())
     pred = OrderedDict((strip(n), v) for n, v in models["predictor"].items())
@@ -461,7 +475,7 @@ def load_official(path, trust_pickle=False):
     checkpoints ('loss', 'lr'), so then only with trust_pickle, which runs
     the file's pickle: use it only for files you trust."""
     import pickle
-    import torch
+    torch = _torch()
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, TypeError) as e:
@@ -483,7 +497,7 @@ def convert_to_ijepa(src, dst, num_heads=None, pred_num_heads=None, settings=Non
 
 def convert_to_official(src, dst):
     tensors, meta = read_safetensors(src)  # validated before anything else
-    import torch
+    torch = _torch()
     try:
         ck = ijepa_to_official(tensors, meta)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:

@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from common import FMNIST_DIR, ROOT, ijepa, needs_fmnist
+from common import FMNIST_DIR, ROOT, ijepa, needs_fmnist, small_config
 
 PY = sys.executable
 EX = os.path.join(ROOT, "python", "examples")
@@ -315,6 +315,23 @@ class TestOneLineErrors(unittest.TestCase):
             self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
             self.assertTrue(p.stderr.startswith(
                 "%s: cannot load libijepa from '/nonexistent/libijepa.so.0'" % script), p.stderr)
+
+    def test_convert_without_torch(self):
+        """ijepa-convert to-official where torch does not import: one line
+        naming the convert extra, nothing written."""
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = os.path.join(d, "run.safetensors"), os.path.join(d, "run.pth.tar")
+            with small_config() as cfg, ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
+                tr.save(src)
+            code = ("import sys; sys.modules['torch'] = None; sys.path.insert(0, %r); "
+                    "import ijepa_convert; sys.exit(ijepa_convert.main(['to-official', %r, %r]))"
+                    % (os.path.join(ROOT, "python"), src, dst))
+            p = self.run_script(["-c", code])
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+            self.assertIn("need PyTorch", p.stderr)
+            self.assertIn("pip install 'libijepa[convert]'", p.stderr)
+            self.assertFalse(os.path.exists(dst))
 
 
 def png_gray(pixels):
