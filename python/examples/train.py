@@ -31,7 +31,9 @@ def main(argv=None):
     losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every, scheduled=True)
     if a.data:
         feed.ds.close()
-    print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
+    n = len(losses)
+    print("trained %d step%s: loss %.5f -> %.5f" % (n, "" if n == 1 else "s", losses[0],
+                                                    losses[-1]))
     return 0
 
 

@@ -134,7 +134,9 @@ def main(argv=None):
     if a.data:
         feed.ds.close()
     if ranks.rank == 0:
-        print("trained %d steps: loss %.5f -> %.5f" % (len(losses), losses[0], losses[-1]))
+        n = len(losses)
+        print("trained %d step%s: loss %.5f -> %.5f" % (n, "" if n == 1 else "s", losses[0],
+                                                        losses[-1]))
     return 0
 
 
