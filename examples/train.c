@@ -399,9 +399,9 @@ int main(int argc, char **argv)
         const int nthreads = (int)ijepa_context_num_threads(ctx);
         fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld step%s of %lld images (%.2f epochs), "
                         "%d thread%s%s, precision %s%s\n",
-                folder ? "images in" : "Fashion-MNIST in", folder ? data_dir : fmnist_dir, resume ? "resuming" : "preset",
-                resume ? resume : preset_name, (long long)steps, steps == 1 ? "" : "s",
-                (long long)B, (double)(steps * B) / (double)n, nthreads,
+                folder ? "images in" : "Fashion-MNIST in", folder ? data_dir : fmnist_dir,
+                resume ? "resuming" : "preset", resume ? resume : preset_name, (long long)steps,
+                steps == 1 ? "" : "s", (long long)B, (double)(steps * B) / (double)n, nthreads,
                 nthreads == 1 ? "" : "s", dist ? " per rank" : "",
                 ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
                 prec == IJEPA_PRECISION_F32 ? ""
