@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import unittest
 
-from common import FMNIST_DIR, ROOT, ijepa
+from common import FMNIST_DIR, ROOT, ijepa, needs_fmnist
 
 import hostile  # noqa: E402
 
@@ -116,7 +116,7 @@ class TestHostile(unittest.TestCase):
                      "ijepa.step 9223372036854775807 exceeds the limit")
 
 
-@unittest.skipUnless(os.path.isdir(FMNIST_DIR), "dataset-fashion-mnist not installed")
+@needs_fmnist
 class TestResume(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
