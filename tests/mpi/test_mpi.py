@@ -225,8 +225,12 @@ class TestMpi(unittest.TestCase):
     def test_interrupt_and_resume(self):
         """200 steps, saving every 5: interrupted (SIGINT to mpirun) after a
         checkpoint, then --resume under MPI: the uninterrupted run's bytes.
-        (mpirun takes about a second to end the ranks after SIGINT: 40 tiny
-        steps, 0.8 s on an idle machine, could all run before.)"""
+        mpirun takes a second or more to end the ranks after SIGINT, in which
+        200 tiny steps (1 s) can all run on an idle machine, and it wakes
+        the ranks with SIGCONT before its SIGTERM; so the ranks are frozen
+        (SIGSTOP) the moment a checkpoint exists and killed (SIGKILL, a
+        harder stop than the SIGINT mpirun gets too): the interruption lands
+        mid-run whatever the machine's speed."""
         steps = 200
         args = ["--preset", "tiny", "--steps", str(steps), "--seed", "6", "--limit", "400",
                 "--threads", "1", "--quiet", "--save-every", "5"]
@@ -238,7 +242,14 @@ class TestMpi(unittest.TestCase):
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for(lambda: os.path.exists(ck) or p.poll() is not None, 60, "a checkpoint")
+            self.assertIsNone(p.poll(), "the run ended before it could be interrupted")
+            wait_for(lambda: len(ranks_of(p.pid)) == 2, 10, "two ranks")
+            ranks = ranks_of(p.pid)
+            for r in ranks:
+                os.kill(r, signal.SIGSTOP)
             p.send_signal(signal.SIGINT)
+            for r in ranks:  # mpirun would SIGCONT them before its SIGTERM
+                os.kill(r, signal.SIGKILL)
             p.wait(timeout=30)
         finally:
             if p.poll() is None:
