@@ -1517,6 +1517,51 @@ START_TEST(test_trainer_emulated)
 }
 END_TEST
 
+/* Packed weights in the models: trainers with packing on (the default),
+ * off, and forced through the unpack fallback follow each other (the
+ * matmuls agree up to float32 accumulation order: test_matmul_packed), to
+ * 1e-3 relative over 10 steps as test_trainer_emulated; with packing on, the
+ * model shapes are packed and no matmul of any step (any bucketed row
+ * count) fell back from brgemm. */
+START_TEST(test_trainer_packed)
+{
+    ijepa_context *ctx;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ijepa_config *cfg = trainer_config(IJEPA_PRECISION_BF16, 49);
+    ijepa_trainer *t[3];
+    ijepa__ops *ops[3][3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = trainer_new(ctx, cfg);
+        ops[i][0] = ijepa__encoder_ops(ijepa_trainer_context_encoder(t[i]));
+        ops[i][1] = ijepa__encoder_ops(ijepa_trainer_target_encoder(t[i]));
+        ops[i][2] = ijepa__predictor_ops(ijepa_trainer_predictor(t[i]));
+        for (int j = 0; j < 3; j++) ijepa__ops_set_packing(ops[i][j], i == 0 ? 1 : i == 1 ? 0 : 2);
+    }
+    float *im = blob_images(8, 50);
+    double l[3][10];
+    for (int i = 0; i < 3; i++) steps(t[i], im, 10, l[i]);
+    for (int i = 1; i < 3; i++)
+        for (int k = 0; k < 10; k++)
+            ck_assert_msg(fabs(l[0][k] - l[i][k]) <= 1e-3 * l[0][k],
+                          "step %d: packed %.9g, %s %.9g", k, l[0][k],
+                          i == 1 ? "plain" : "unpack fallback", l[i][k]);
+    const int native = ijepa__ops_bf16_native(ops[0][0]);
+    for (int j = 0; j < 3; j++) {
+        ck_assert_int_eq(ijepa__ops_pack_fallbacks(ops[0][j]), 0);
+        ck_assert_int_eq(ijepa__ops_pack_fallbacks(ops[1][j]), 0);
+        ck_assert(!native || ijepa__ops_pack_fallbacks(ops[2][j]) > 0);
+    }
+    /* the encoder's qkv (D 32 -> 96) and the predictor's fc1 (16 -> 64) */
+    ck_assert_int_eq(ijepa__pack_layout(ops[0][0], 32, 96), native);
+    ck_assert_int_eq(ijepa__pack_layout(ops[0][2], 16, 64), native);
+    ck_assert_int_eq(ijepa__pack_layout(ops[1][0], 32, 96), 0); /* packing off */
+    free(im);
+    for (int i = 0; i < 3; i++) ijepa_trainer_free(t[i]);
+    ijepa_config_free(cfg);
+    ijepa_context_free(ctx);
+}
+END_TEST
+
 static unsigned char *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
@@ -1749,6 +1794,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_trainer_bf16);
     tcase_add_test(tc, test_resume_bf16);
     tcase_add_test(tc, test_trainer_emulated);
+    tcase_add_test(tc, test_trainer_packed);
     tcase_add_test(tc, test_precision_key);
     tc = add_tcase(s, "bucket", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_bucket_same_step);
