@@ -746,6 +746,36 @@ void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *
     }
 }
 
+// --- lookup tables -------------------------------------------------------------------------
+
+/*
+ * A bf16 input has 65536 possible values, so GELU, its derivative and exp
+ * of a bf16 operand are looked up rather than evaluated: gelu_tab[h] =
+ * bf16(GELU(x)), dgelu_tab[h] = float(GELU'(x)), exp_tab[h] = float(exp(x))
+ * for x = wid(h), computed once per process in double precision from
+ * glibc's erfc and exp (< 1 ulp), so they are the float32/bf16 roundings of
+ * the exact values on every SIMD level. A lookup (an AVX-512 gather from
+ * tables that stay in L2) costs a third of the polynomials it replaces
+ * (docs/performance.md).
+ */
+static ijepa__bf16 gelu_tab[65536 + 2]; /* +2: a gather reads 4 bytes at 2 * index */
+static float dgelu_tab[65536];
+static float exp_tab[65536];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void make_tables(void)
+{
+    for (uint32_t h = 0; h < 65536; h++) {
+        const double x = (double)wid((ijepa__bf16)h);
+        const double phi = 0.5 * erfc(-x * 0.70710678118654752440);
+        gelu_tab[h] = rnd((float)(x * phi));
+        dgelu_tab[h] = (float)(phi + x * exp(-0.5 * x * x) * 0.39894228040143267794);
+        exp_tab[h] = (float)exp(x);
+    }
+}
+
+static void tables(void) { pthread_once(&tables_once, make_tables); }
+
 // --- softmax -------------------------------------------------------------------------------
 
 typedef struct sm_args {
@@ -761,6 +791,18 @@ typedef struct sm_args {
  * passes; longer ones compute them twice. */
 #define SM_ROW 4096
 
+/*
+ * sm_fwd_tab: on bf16 scores, exp(x) is looked up (exp_tab) instead of
+ * evaluating exp(x - max): the quotients exp(x) / sum exp(x) are the same
+ * numbers, and one pass (the max) and the polynomial go. That holds while
+ * the row's largest exp(x) lies in [1, SM_TAB_MAX = e^60]: the sum cannot
+ * overflow, and a term that falls below float32's normal range in the table
+ * (x < -87.3) is below 2^-126 of the sum, as exp(x - max) would make it. A
+ * row outside that range (its largest score negative or above 60, or
+ * infinite) takes the shifted path.
+ */
+#define SM_TAB_MAX 1.1420073898156842e26f
+
 INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
 {
     const sm_args *a = p;
@@ -771,6 +813,23 @@ INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
         float *x = a->x ? a->x + r * cols : NULL;
         const ijepa__bf16 *x16 = a->x16 ? a->x16 + r * cols : NULL;
         ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
+        if (x16 && y && n <= SM_ROW) { /* exp(x) looked up (sm_fwd_tab) */
+            float emax = 0.0f;
+            for (int64_t c = 0; c < n; c++) {
+                const float v = exp_tab[x16[c]];
+                tmp[c] = v;
+                emax = v > emax ? v : emax;
+            }
+            if (emax >= 1.0f && emax <= SM_TAB_MAX) {
+                const float inv = 1.0f / lane_sum(tmp, n);
+#pragma omp simd
+                for (int64_t c = 0; c < n; c++)
+                    y[c] = rnd(tmp[c] * inv);
+                for (int64_t c = n; c < cols; c++)
+                    y[c] = 0;
+                continue;
+            }
+        }
         float m = x ? x[0] : wid(x16[0]);
         for (int64_t c = 1; c < n; c++) {
             const float v = x ? x[c] : wid(x16[c]);
@@ -858,6 +917,28 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
         float *x = a->x ? a->x + r * cols : NULL;
         const ijepa__bf16 *x16 = a->x16 ? a->x16 + r * cols : NULL;
         ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
+        if (x16 && y && n <= SM_ROW) { /* exp(x) looked up (sm_fwd_tab) */
+            __m512 vs = _mm512_setzero_ps(), vx = _mm512_setzero_ps();
+            for (int64_t c = 0; c < n; c += 16) {
+                const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+                const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, x16 + c));
+                const __m512 v = _mm512_maskz_mov_ps(k, _mm512_i32gather_ps(idx, exp_tab, 4));
+                _mm512_mask_storeu_ps(tmp + c, k, v);
+                vs = _mm512_add_ps(vs, v);
+                vx = _mm512_max_ps(vx, v);
+            }
+            const float emax = _mm512_reduce_max_ps(vx);
+            if (emax >= 1.0f && emax <= SM_TAB_MAX) {
+                const __m512 inv = _mm512_set1_ps(1.0f / hsum(vs));
+                for (int64_t c = 0; c < n; c += 16) {
+                    const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+                    st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, tmp + c), inv));
+                }
+                for (int64_t c = n; c < cols; c++)
+                    y[c] = 0;
+                continue;
+            }
+        }
         __m512 vm = _mm512_set1_ps(x ? x[0] : wid(x16[0]));
         for (int64_t c = 0; c < n; c += 16) {
             const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
@@ -923,6 +1004,7 @@ VARIANTS(sm_bwd_k)
 void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid,
                          const ijepa__bf16 *x, ijepa__bf16 *y)
 {
+    tables();
     const sm_args a = {.x16 = x, .out = y, .rows = rows, .cols = cols, .valid = valid};
     run(sm_fwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
 }
@@ -942,29 +1024,6 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
 }
 
 // --- GELU -----------------------------------------------------------------------------------
-
-/*
- * A bf16 input has 65536 possible values, so GELU and its derivative are
- * looked up rather than evaluated: gelu_tab[h] = bf16(GELU(x)) and
- * dgelu_tab[h] = float(GELU'(x)) for x = wid(h), computed once per process
- * in double precision from erfc (glibc's, < 1 ulp), so both are the
- * float32/bf16 roundings of the exact values on every SIMD level. A lookup
- * (an AVX-512 gather from 384 KiB that stay in L2) costs a third of the
- * erfc/exp polynomials it replaces (docs/performance.md).
- */
-static ijepa__bf16 gelu_tab[65536 + 2]; /* +2: a gather reads 4 bytes at 2 * index */
-static float dgelu_tab[65536];
-static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
-
-static void gelu_tables(void)
-{
-    for (uint32_t h = 0; h < 65536; h++) {
-        const double x = (double)wid((ijepa__bf16)h);
-        const double phi = 0.5 * erfc(-x * 0.70710678118654752440);
-        gelu_tab[h] = rnd((float)(x * phi));
-        dgelu_tab[h] = (float)(phi + x * exp(-0.5 * x * x) * 0.39894228040143267794);
-    }
-}
 
 typedef struct gelu_args {
     const ijepa__bf16 *x, *dy;
@@ -1052,7 +1111,7 @@ VARIANTS(gelu_bwd_k)
 
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y)
 {
-    pthread_once(&gelu_once, gelu_tables);
+    tables();
     const gelu_args a = {.x = x, .y = y, .R = n, .C = 1};
     run(gelu_k_at(lvl), &a, nb_free(n, 4 * n), 4 * n);
 }
@@ -1061,7 +1120,7 @@ void ijepa__gelu_bwd_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x,
                           const ijepa__bf16 *dy, ijepa__bf16 *dx, ijepa__bf16 *g, float *gb,
                           float *part)
 {
-    pthread_once(&gelu_once, gelu_tables);
+    tables();
     const int64_t nb = gb ? nb_sum(R, C) : nb_free(R, 4 * R * C);
     const gelu_args a = {.x = x, .dy = dy, .y = dx, .g = g, .part = gb ? part : NULL,
                          .R = R, .C = C};
