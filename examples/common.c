@@ -31,6 +31,13 @@ void ex_check_config(int rc)
     ex_check(rc);
 }
 
+void ex_check_data(int rc)
+{
+    if (rc == IJEPA_ERR_INVALID_ARG)
+        ex_usage_error("%s", ijepa_last_error());
+    ex_check(rc);
+}
+
 void ex_usage_error(const char *fmt, ...)
 {
     va_list ap;

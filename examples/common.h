@@ -37,6 +37,11 @@ enum {
  * exits with status 1. */
 void ex_check_config(int rc);
 
+/* The same for ijepa_dataset_create() on a directory of the command line:
+ * IJEPA_ERR_INVALID_ARG there (data keys the transform refuses, no image in
+ * the tree) is a usage error with the library's message; others exit 1. */
+void ex_check_data(int rc);
+
 /* Print "<prog>: <message> (see <prog> --help)" on stderr and exit with
  * status 2 (EX_EXIT_USAGE). */
 void ex_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

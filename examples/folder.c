@@ -37,7 +37,7 @@ void ex_folder_open(ex_folder *f, const char *dir, const ijepa_config *cfg, int 
     if (f->chans != 1 && f->chans != 3)
         ex_usage_error("%s: images decode to 1 or 3 channels, the encoder has %lld", dir,
                        (long long)f->chans);
-    CHECK(ijepa_dataset_create(&f->ds, dir, dcfg));
+    ex_check_data(ijepa_dataset_create(&f->ds, dir, dcfg));
     ijepa_config_free(dcfg);
     f->n = ijepa_dataset_size(f->ds);
 

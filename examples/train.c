@@ -368,7 +368,7 @@ int main(int argc, char **argv)
     ijepa_dataset *images = NULL;
     ex_feed feed;
     if (folder) {
-        CHECK(ijepa_dataset_create(&images, data_dir, cfg));
+        ex_check_data(ijepa_dataset_create(&images, data_dir, cfg));
         ex_feed_folder(&feed, images);
     } else {
         fmnist_load_or_exit(&train, fmnist_dir, "train");

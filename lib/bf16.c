@@ -15,18 +15,16 @@
  * a target-attributed function would be outlined before the target applies,
  * so the split keeps the vector code where the work is.)
  *
- * exp() and erfc() are evaluated inline with polynomials so that the loops
- * vectorise: exp by Cody-Waite range reduction and Cephes' degree-6
- * polynomial (relative error ~2 ulp in float32; 0 below -87, where float32
- * runs out of normal numbers), erfc(z) = t Q(t) exp(-z^2), t = 1 / (1 + z/2),
- * with Q a degree-8 polynomial fitted to erfcx(z) / t on z in [0, 9.3]
- * (relative error 8e-8 in double; exp(-z^2) is 0 in float32 beyond). The
- * same exp(-z^2) = exp(-x^2 / 2) gives GELU's derivative in the backward. All of it is far
- * below the bf16 rounding (2^-8) that follows. Both bodies compute the same
- * formulas in the same order of operations per element; sums over a row
+ * exp() is evaluated inline with a polynomial so that the loops vectorise:
+ * Cody-Waite range reduction and Cephes' degree-6 polynomial (relative error
+ * ~2 ulp in float32; 0 below -87, where float32 runs out of normal
+ * numbers), far below the bf16 rounding (2^-8) that follows. GELU and its
+ * derivative are looked up in tables of all 65536 bf16 inputs. Both bodies
+ * compute the same formulas in the same order of operations per element; sums over a row
  * may be associated differently (16 lanes, then a fixed tree).
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "bf16.h"
@@ -48,16 +46,7 @@
 /* Parallelise a loop only when it touches at least this many values. */
 #define PAR_MIN 32768
 
-/* Coefficients of Q (highest power first), exp's reduction and polynomial. */
-#define Q8 -5.931625515e-02f
-#define Q7 2.857822776e-01f
-#define Q6 -4.897010922e-01f
-#define Q5 2.809297144e-01f
-#define Q4 -2.859787270e-02f
-#define Q3 2.035211325e-01f
-#define Q2 2.428930700e-01f
-#define Q1 2.824042141e-01f
-#define Q0 2.820847631e-01f
+/* Coefficients of exp's reduction and polynomial. */
 #define LOG2E 1.44269504088896341f
 #define LN2_HI 0.693359375f
 #define LN2_LO -2.12194440e-4f
@@ -69,8 +58,6 @@
 #define P2 4.1665795894e-2f
 #define P1 1.6666665459e-1f
 #define P0 5.0000001201e-1f
-#define SQRT1_2 0.70710678118654752f
-#define INV_SQRT_2PI 0.39894228040143268f
 
 int ijepa__simd_level(int cap)
 {
@@ -199,25 +186,6 @@ INL float exp_f(float x)
     return under ? 0.0f : y * bitsf((uint32_t)((int32_t)n + 127) << 23);
 }
 
-/* Phi(x) and, through *e, exp(-x^2 / 2). */
-INL float ncdf_e(float x, float *e)
-{
-    const float z = (x < 0.0f ? -x : x) * SQRT1_2;
-    const float t = 1.0f / (1.0f + 0.5f * z);
-    float q = Q8;
-    q = q * t + Q7;
-    q = q * t + Q6;
-    q = q * t + Q5;
-    q = q * t + Q4;
-    q = q * t + Q3;
-    q = q * t + Q2;
-    q = q * t + Q1;
-    q = q * t + Q0;
-    *e = exp_f(-(z * z));
-    const float half_erfc = 0.5f * t * q * *e; /* erfc(|x| / sqrt 2) / 2 */
-    return x < 0.0f ? half_erfc : 1.0f - half_erfc;
-}
-
 // --- AVX-512 helpers -----------------------------------------------------------------------
 
 #if HAVE_512
@@ -285,26 +253,6 @@ I512 __m512 exp512(__m512 x)
     return _mm512_maskz_mov_ps(ok, _mm512_scalef_ps(y, n));
 }
 
-/* Phi(x), and exp(-x^2 / 2) through *e (ncdf_e) */
-I512 __m512 ncdf512(__m512 x, __m512 *e)
-{
-    const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(SQRT1_2));
-    const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
-                                   _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
-    __m512 q = _mm512_set1_ps(Q8);
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q7));
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q6));
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q5));
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q4));
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q3));
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q2));
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q1));
-    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(Q0));
-    *e = exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(z, z)));
-    const __m512 he = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), t), q), *e);
-    const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    return _mm512_mask_blend_ps(neg, _mm512_sub_ps(_mm512_set1_ps(1.0f), he), he);
-}
 #endif
 
 // --- conversions ---------------------------------------------------------------------------
@@ -798,6 +746,36 @@ void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *
     }
 }
 
+// --- lookup tables -------------------------------------------------------------------------
+
+/*
+ * A bf16 input has 65536 possible values, so GELU, its derivative and exp
+ * of a bf16 operand are looked up rather than evaluated: gelu_tab[h] =
+ * bf16(GELU(x)), dgelu_tab[h] = float(GELU'(x)), exp_tab[h] = float(exp(x))
+ * for x = wid(h), computed once per process in double precision from
+ * glibc's erfc and exp (< 1 ulp), so they are the float32/bf16 roundings of
+ * the exact values on every SIMD level. A lookup (an AVX-512 gather from
+ * tables that stay in L2) costs a third of the polynomials it replaces
+ * (docs/performance.md).
+ */
+static ijepa__bf16 gelu_tab[65536 + 2]; /* +2: a gather reads 4 bytes at 2 * index */
+static float dgelu_tab[65536];
+static float exp_tab[65536];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void make_tables(void)
+{
+    for (uint32_t h = 0; h < 65536; h++) {
+        const double x = (double)wid((ijepa__bf16)h);
+        const double phi = 0.5 * erfc(-x * 0.70710678118654752440);
+        gelu_tab[h] = rnd((float)(x * phi));
+        dgelu_tab[h] = (float)(phi + x * exp(-0.5 * x * x) * 0.39894228040143267794);
+        exp_tab[h] = (float)exp(x);
+    }
+}
+
+static void tables(void) { pthread_once(&tables_once, make_tables); }
+
 // --- softmax -------------------------------------------------------------------------------
 
 typedef struct sm_args {
@@ -813,6 +791,18 @@ typedef struct sm_args {
  * passes; longer ones compute them twice. */
 #define SM_ROW 4096
 
+/*
+ * sm_fwd_tab: on bf16 scores, exp(x) is looked up (exp_tab) instead of
+ * evaluating exp(x - max): the quotients exp(x) / sum exp(x) are the same
+ * numbers, and one pass (the max) and the polynomial go. That holds while
+ * the row's largest exp(x) lies in [1, SM_TAB_MAX = e^60]: the sum cannot
+ * overflow, and a term that falls below float32's normal range in the table
+ * (x < -87.3) is below 2^-126 of the sum, as exp(x - max) would make it. A
+ * row outside that range (its largest score negative or above 60, or
+ * infinite) takes the shifted path.
+ */
+#define SM_TAB_MAX 1.1420073898156842e26f
+
 INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
 {
     const sm_args *a = p;
@@ -823,6 +813,23 @@ INL void sm_fwd_k(const void *p, int64_t b, int64_t nb)
         float *x = a->x ? a->x + r * cols : NULL;
         const ijepa__bf16 *x16 = a->x16 ? a->x16 + r * cols : NULL;
         ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
+        if (x16 && y && n <= SM_ROW) { /* exp(x) looked up (sm_fwd_tab) */
+            float emax = 0.0f;
+            for (int64_t c = 0; c < n; c++) {
+                const float v = exp_tab[x16[c]];
+                tmp[c] = v;
+                emax = v > emax ? v : emax;
+            }
+            if (emax >= 1.0f && emax <= SM_TAB_MAX) {
+                const float inv = 1.0f / lane_sum(tmp, n);
+#pragma omp simd
+                for (int64_t c = 0; c < n; c++)
+                    y[c] = rnd(tmp[c] * inv);
+                for (int64_t c = n; c < cols; c++)
+                    y[c] = 0;
+                continue;
+            }
+        }
         float m = x ? x[0] : wid(x16[0]);
         for (int64_t c = 1; c < n; c++) {
             const float v = x ? x[c] : wid(x16[c]);
@@ -910,6 +917,28 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
         float *x = a->x ? a->x + r * cols : NULL;
         const ijepa__bf16 *x16 = a->x16 ? a->x16 + r * cols : NULL;
         ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
+        if (x16 && y && n <= SM_ROW) { /* exp(x) looked up (sm_fwd_tab) */
+            __m512 vs = _mm512_setzero_ps(), vx = _mm512_setzero_ps();
+            for (int64_t c = 0; c < n; c += 16) {
+                const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+                const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, x16 + c));
+                const __m512 v = _mm512_maskz_mov_ps(k, _mm512_i32gather_ps(idx, exp_tab, 4));
+                _mm512_mask_storeu_ps(tmp + c, k, v);
+                vs = _mm512_add_ps(vs, v);
+                vx = _mm512_max_ps(vx, v);
+            }
+            const float emax = _mm512_reduce_max_ps(vx);
+            if (emax >= 1.0f && emax <= SM_TAB_MAX) {
+                const __m512 inv = _mm512_set1_ps(1.0f / hsum(vs));
+                for (int64_t c = 0; c < n; c += 16) {
+                    const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
+                    st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, tmp + c), inv));
+                }
+                for (int64_t c = n; c < cols; c++)
+                    y[c] = 0;
+                continue;
+            }
+        }
         __m512 vm = _mm512_set1_ps(x ? x[0] : wid(x16[0]));
         for (int64_t c = 0; c < n; c += 16) {
             const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
@@ -975,6 +1004,7 @@ VARIANTS(sm_bwd_k)
 void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid,
                          const ijepa__bf16 *x, ijepa__bf16 *y)
 {
+    tables();
     const sm_args a = {.x16 = x, .out = y, .rows = rows, .cols = cols, .valid = valid};
     run(sm_fwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
 }
@@ -997,7 +1027,7 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
 
 typedef struct gelu_args {
     const ijepa__bf16 *x, *dy;
-    ijepa__bf16 *y;
+    ijepa__bf16 *y, *g;
     float *part;
     int64_t R, C;
 } gelu_args;
@@ -1006,18 +1036,12 @@ INL void gelu_k(const void *p, int64_t b, int64_t nb)
 {
     const gelu_args *a = p;
     const int64_t i0 = b * a->R / nb, i1 = (b + 1) * a->R / nb; /* R = n, C = 1 */
-    const ijepa__bf16 *x = a->x;
-    ijepa__bf16 *y = a->y;
-#pragma omp simd
-    for (int64_t i = i0; i < i1; i++) {
-        const float v = wid(x[i]);
-        float e;
-        y[i] = rnd(v * ncdf_e(v, &e));
-    }
+    for (int64_t i = i0; i < i1; i++)
+        a->y[i] = gelu_tab[a->x[i]];
 }
 
-/* Block b: dx = bf16(dy * GELU'(x)) with GELU' in float32, part[b] = column
- * sums of dx (when part). */
+/* Block b: g = bf16(GELU(x)) when asked, dx = bf16(dy * GELU'(x)) with
+ * GELU' in float32, part[b] = column sums of dx (when part). */
 INL void gelu_bwd_k(const void *p, int64_t b, int64_t nb)
 {
     const gelu_args *a = p;
@@ -1027,13 +1051,12 @@ INL void gelu_bwd_k(const void *p, int64_t b, int64_t nb)
         memset(s, 0, (size_t)C * sizeof *s);
     for (int64_t r = r0; r < r1; r++) {
         const ijepa__bf16 *x = a->x + r * C, *dy = a->dy + r * C;
-        ijepa__bf16 *dx = a->y + r * C;
-#pragma omp simd
+        ijepa__bf16 *dx = a->y + r * C, *g = a->g ? a->g + r * C : NULL;
         for (int64_t c = 0; c < C; c++) {
-            const float v = wid(x[c]);
-            float e;
-            const float ph = ncdf_e(v, &e);
-            const ijepa__bf16 d = rnd(wid(dy[c]) * (ph + v * e * INV_SQRT_2PI));
+            const ijepa__bf16 v = x[c];
+            if (g)
+                g[c] = gelu_tab[v];
+            const ijepa__bf16 d = rnd(wid(dy[c]) * dgelu_tab[v]);
             dx[c] = d;
             if (s)
                 s[c] += wid(d);
@@ -1048,9 +1071,9 @@ T512 static void gelu_k_512(const void *p, int64_t b, int64_t nb)
     const int64_t i0 = b * a->R / nb, i1 = (b + 1) * a->R / nb;
     for (int64_t i = i0; i < i1; i += 16) {
         const __mmask16 m = i + 16 <= i1 ? (__mmask16)0xffff : tail_mask(i1 - i);
-        const __m512 v = ld16m(a->x + i, m);
-        __m512 e;
-        st16m(a->y + i, m, _mm512_mul_ps(v, ncdf512(v, &e)));
+        const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, a->x + i));
+        const __m512i v = _mm512_i32gather_epi32(idx, (const void *)gelu_tab, 2);
+        _mm256_mask_storeu_epi16(a->y + i, m, _mm512_cvtepi32_epi16(v));
     }
 }
 
@@ -1065,13 +1088,15 @@ T512 static void gelu_bwd_k_512(const void *p, int64_t b, int64_t nb)
         memset(s, 0, (size_t)C * sizeof *s);
     for (int64_t r = r0; r < r1; r++) {
         const ijepa__bf16 *x = a->x + r * C, *dy = a->dy + r * C;
-        ijepa__bf16 *dx = a->y + r * C;
+        ijepa__bf16 *dx = a->y + r * C, *g = a->g ? a->g + r * C : NULL;
         for (int64_t c = 0; c < C; c += 16) {
             const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
-            const __m512 v = ld16m(x + c, m);
-            __m512 e;
-            const __m512 ph = ncdf512(v, &e);
-            const __m512 d = _mm512_fmadd_ps(_mm512_mul_ps(v, e), _mm512_set1_ps(INV_SQRT_2PI), ph);
+            const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, x + c));
+            if (g)
+                _mm256_mask_storeu_epi16(
+                    g + c, m,
+                    _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(idx, (const void *)gelu_tab, 2)));
+            const __m512 d = _mm512_i32gather_ps(idx, dgelu_tab, 4);
             const __m256i h = rnd16(_mm512_mul_ps(ld16m(dy + c, m), d));
             _mm256_mask_storeu_epi16(dx + c, m, h);
             if (s)
@@ -1086,15 +1111,19 @@ VARIANTS(gelu_bwd_k)
 
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y)
 {
+    tables();
     const gelu_args a = {.x = x, .y = y, .R = n, .C = 1};
     run(gelu_k_at(lvl), &a, nb_free(n, 4 * n), 4 * n);
 }
 
 void ijepa__gelu_bwd_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x,
-                          const ijepa__bf16 *dy, ijepa__bf16 *dx, float *gb, float *part)
+                          const ijepa__bf16 *dy, ijepa__bf16 *dx, ijepa__bf16 *g, float *gb,
+                          float *part)
 {
+    tables();
     const int64_t nb = gb ? nb_sum(R, C) : nb_free(R, 4 * R * C);
-    const gelu_args a = {.x = x, .dy = dy, .y = dx, .part = gb ? part : NULL, .R = R, .C = C};
+    const gelu_args a = {.x = x, .dy = dy, .y = dx, .g = g, .part = gb ? part : NULL,
+                         .R = R, .C = C};
     run(gelu_bwd_k_at(lvl), &a, nb, 4 * R * C);
     if (gb)
         reduce_parts(part, nb, C, gb);

@@ -6,7 +6,7 @@
  * matmuls fused so that each reads and writes its data once: LayerNorm
  * forward with a bf16 output, LayerNorm backward added into the residual
  * gradient, softmax with a bf16 output (and masked padding columns), its
- * backward, exact GELU and its backward with the bias gradient, the rounding
+ * backward, exact GELU (looked up) and its backward with the bias gradient, the rounding
  * of a gradient to bf16 with its bias gradient.
  *
  * Arithmetic is float32 throughout; bf16 is a storage format. A float32 is
@@ -108,14 +108,19 @@ void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, f
 void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
                              const ijepa__bf16 *dy, ijepa__bf16 *dx);
 
-/* y = bf16(GELU(x)), exact (erf) GELU, n values */
+/* y = bf16(GELU(x)), exact (erf) GELU, n values: the bf16 rounding of the
+ * exact value, looked up in a table of every bf16 input (made at the first
+ * call, once per process, thread-safe). */
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y);
 /*
- * dx [R, C] = bf16(dy * GELU'(x)), GELU' in float32 from one exp() per
- * element; dx may alias dy. With gb: gb[c] += sum_r dx[r, c] (the bias
- * gradient of the layer whose output x was).
+ * dx [R, C] = bf16(dy * GELU'(x)), GELU' the float32 rounding of the exact
+ * derivative (a table as above); dx may alias dy. With g (not NULL, not
+ * aliasing x, dy or dx): g [R, C] = bf16(GELU(x)) in the same pass, the
+ * forward's output again for a weight gradient. With gb: gb[c] += sum_r
+ * dx[r, c] (the bias gradient of the layer whose output x was).
  */
 void ijepa__gelu_bwd_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x,
-                          const ijepa__bf16 *dy, ijepa__bf16 *dx, float *gb, float *part);
+                          const ijepa__bf16 *dy, ijepa__bf16 *dx, ijepa__bf16 *g, float *gb,
+                          float *part);
 
 #endif

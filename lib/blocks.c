@@ -192,7 +192,8 @@ static int64_t layout(ijepa__stack *st, float *base)
         const int64_t wmax = Hd > 3 * D ? Hd : 3 * D;
         a16 = carve16(base, &c, R * D);
         b16 = carve16(base, &c, R * D);
-        c16 = carve16(base, &c, R * 3 * D);
+        /* trainable: c16 also holds GELU's output again in the backward */
+        c16 = carve16(base, &c, R * (st->trainable && Hd > 3 * D ? Hd : 3 * D));
         d16 = carve16(base, &c, st->trainable ? R * 3 * D : 0);
         h16 = carve16(base, &c, R * Hd);
         p16 = carve16(base, &c, st->trainable ? A : 0);
@@ -556,13 +557,16 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     int rc;
     /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
     ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->fc2b, st->part);
-    /* fc2's input again from fc1's kept output */
-    ijepa__gelu_bf16(lvl, R * Hd, a->h16, dh);
-    if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, NULL, dh, NULL, g + o->fc2w)) < 0 ||
-        (rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w->fc2, 0, NULL, 1.0f, 0, dh,
+    /* the gradient at fc2's input, then one pass over fc1's kept output h:
+     * fc2's input GELU(h) again (into c16, free until the attention branch)
+     * and the gradient at h, with fc1's bias gradient */
+    ijepa__bf16 *gelu = st->c16;
+    if ((rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w->fc2, 0, NULL, 1.0f, 0, dh,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
-    ijepa__gelu_bwd_bf16(lvl, R, Hd, a->h16, dh, dh, g + o->fc1b, st->part);
+    ijepa__gelu_bwd_bf16(lvl, R, Hd, a->h16, dh, dh, gelu, g + o->fc1b, st->part);
+    if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, NULL, gelu, NULL, g + o->fc2w)) < 0)
+        return rc;
     /* LN2's output again from the kept xhat: the forward's bits */
     ijepa__layernorm_affine_bf16(lvl, R, D, a->xh2, p + o->n2w, p + o->n2b, xn);
     if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w->fc1, xn, dxn, g + o->fc1w)) < 0)

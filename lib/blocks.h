@@ -67,7 +67,8 @@ typedef struct ijepa__stack {
     /* bf16 precision only (NULL otherwise): */
     int bf16;                  /* set before ijepa__stack_alloc       */
     ijepa__bf16 *a16, *b16;    /* [rows, D] scratch                   */
-    ijepa__bf16 *c16, *d16;    /* [rows, 3D] scratch                  */
+    ijepa__bf16 *c16, *d16;    /* [rows, 3D] scratch; c16 of a trainable stack  */
+                               /* [rows, max(3D, hidden)]: GELU again in backward */
     ijepa__bf16 *h16;          /* [rows, hidden] scratch: GELU output, its gradient */
     ijepa__bf16 *p16;          /* [max_attn] scratch: softmax gradient */
     void *wpk;                 /* one block's four linear weights as ijepa__pack_b writes

@@ -549,6 +549,13 @@ def config_key_class(name):
     return CFG_CLASSES[lib.ijepa_config_key_class(_key(name))]
 
 
+def config_value_name(name, value):
+    """The name of value `value` of a key whose values are named
+    ("precision", 1 -> "bf16"), or None (ijepa_config_value_name())."""
+    v = lib.ijepa_config_value_name(_key(name), int(value))
+    return _decode(v) if v else None
+
+
 def presets():
     """{name: one-line description} of the library's presets
     (ijepa_config_apply_preset()), in the library's order."""

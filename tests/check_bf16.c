@@ -382,12 +382,17 @@ END_TEST
  * alone. */
 START_TEST(test_softmax)
 {
-    const int64_t shapes[][3] = {{5, 7, 7}, {24, 50, 37}, {9, 196, 196}, {3, 33, 1},
-                                 {2, 5000, 4999}};
+    /* rows, cols, valid, score range: rows whose largest score is in
+     * [0, 60] take the looked-up exp(x), the others (all negative, above
+     * 60) exp(x - max); [-120, 20] puts terms below float32's normal range */
+    const int64_t shapes[][5] = {{5, 7, 7, -8, 8},      {24, 50, 37, -8, 8},
+                                 {9, 196, 196, -8, 8},  {3, 33, 1, -8, 8},
+                                 {2, 5000, 4999, -8, 8}, {16, 40, 40, -30, -10},
+                                 {16, 40, 33, 50, 70},  {16, 96, 90, -120, 20}};
     for (size_t k = 0; k < COUNT_OF(shapes); k++) {
         const int64_t rows = shapes[k][0], cols = shapes[k][1], valid = shapes[k][2];
         const int64_t n = rows * cols;
-        uint16_t *x = rand_bf16(n, 30 + k, -8, 8);
+        uint16_t *x = rand_bf16(n, 30 + k, (double)shapes[k][3], (double)shapes[k][4]);
         float *xf = ref_falloc(n);
         for (int64_t i = 0; i < n; i++) xf[i] = ijepa__bf16_float(x[i]);
         double *xd = ref_dalloc(rows * valid), *want = ref_dalloc(n), *wv = ref_dalloc(rows * valid);
@@ -401,13 +406,13 @@ START_TEST(test_softmax)
             uint16_t *y = ha(n);
             memcpy(y, x, (size_t)n * sizeof *y); /* in place */
             ijepa__softmax_bf16(lvl, rows, cols, valid, y, y);
-            ref_cmp c = cmp_bf16(y, want, n, 0, RT16 + r32, NULL);
+            ref_cmp c = cmp_bf16(y, want, n, 1e-37, RT16 + r32, NULL);
             expect_close(&c, "softmax bf16 %lldx%lld valid %lld level %d", (long long)rows,
                          (long long)cols, (long long)valid, lvl);
             float *f = ref_falloc(n);
             memcpy(f, xf, (size_t)n * sizeof *f);
             ijepa__softmax_masked(lvl, rows, cols, valid, f, f);
-            c = ref_compare_f(f, want, n, 0, r32, NULL);
+            c = ref_compare_f(f, want, n, 1e-37, r32, NULL);
             expect_close(&c, "softmax f32 masked %lldx%lld valid %lld level %d", (long long)rows,
                          (long long)cols, (long long)valid, lvl);
             free(y); free(f);
@@ -454,16 +459,20 @@ START_TEST(test_softmax_bwd)
 }
 END_TEST
 
-/* GELU and its backward on bf16 inputs, bf16 outputs. Phi comes from
- * erfc(z) = t Q(t) exp(-z^2) with Q fitted to 8e-8 relative, and the float32
- * evaluation (~20 operations): tol = u16 |want| + 4e-6 (|x| Phi + phi |x|^2
- * + phi) (1 + |dy|), and an absolute 1e-30 for the far tail. The reference
- * here is written with erfc, Phi(x) = erfc(-x / sqrt 2) / 2: ref_gelu_fwd's
- * 1 + erf(x / sqrt 2) loses all digits for x < -6 in double
- * (1 - 0.99999999999999...), which the kernel does not. The backward
- * dy * GELU'(x) is rounded once (GELU' stays float32), in place as the
- * blocks call it; its bias gradient: column sums of the rounded outputs,
- * 2 (R + 8) u32 sum |dx|, bit-identical for 1 and 2 threads. */
+/* GELU and its backward on bf16 inputs, bf16 outputs. The kernels look
+ * GELU and GELU' up in tables made in double precision, so the forward is
+ * the bf16 rounding of the float32 rounding of the exact value:
+ * tol = u16 |want| + u32 |want| (the second rounding) and an absolute
+ * 1e-37 where the value underflows float32, checked on all 65536 inputs
+ * (NaN in, NaN out). The backward dx = bf16(dy * GELU'(x)), GELU'
+ * rounded to float32 and the product rounded once more in float32 before
+ * bf16: u16 |want| + 2 u32 |want|, and an absolute 1e-37 for the far tail
+ * where the product is subnormal in float32. It writes GELU(x) again through g
+ * (bit-identical to the forward). Its bias gradient: column sums of the
+ * rounded outputs, 2 (R + 8) u32 sum |dx|, bit-identical for 1 and 2
+ * threads. The reference is written with erfc, Phi(x) = erfc(-x / sqrt 2) / 2:
+ * ref_gelu_fwd's 1 + erf(x / sqrt 2) loses all digits for x < -6 in double
+ * (1 - 0.99999999999999...). */
 static double gelu_d(double x) { return x * 0.5 * erfc(-x / sqrt(2.0)); }
 static double dgelu_d(double x)
 {
@@ -472,33 +481,55 @@ static double dgelu_d(double x)
 
 START_TEST(test_gelu)
 {
-    const int64_t R = 300, C = 48, n = R * C;
+    const int64_t R = 300, C = 48, n = R * C, all = 65536;
     uint16_t *x = rand_bf16(n, 50, -8, 8), *dy = rand_bf16(n, 51, -1, 1);
     double *xd = b2d_new(x, n), *dyd = b2d_new(dy, n), *want = ref_dalloc(n);
     double *S = ref_dalloc(n), *wp = ref_dalloc(n);
     for (int64_t i = 0; i < n; i++) {
-        const double v = xd[i], phi = exp(-0.5 * v * v) * 0.3989422804014327;
-        S[i] = 4e-6 * (fabs(v) * 0.5 * erfc(-v / sqrt(2.0)) + phi * v * v + phi) *
-               (1 + fabs(dyd[i]));
-        want[i] = gelu_d(v);
-        wp[i] = dyd[i] * dgelu_d(v);
+        want[i] = gelu_d(xd[i]);
+        wp[i] = dyd[i] * dgelu_d(xd[i]);
+        S[i] = 2.0 * REF_U32 * fabs(wp[i]);
+    }
+    /* every bf16 input but NaNs, whose outputs are checked apart */
+    uint16_t *xa = ha(all);
+    double *wa = ref_dalloc(all), *Sa = ref_dalloc(all);
+    for (int64_t i = 0; i < all; i++) {
+        xa[i] = (uint16_t)i;
+        const double v = b2d(xa[i]);
+        wa[i] = isnan(v) || isinf(v) ? 0.0 : gelu_d(v);
+        Sa[i] = REF_U32 * fabs(wa[i]);
     }
     for (int lvl = 0; lvl < nlevels(); lvl++) {
-        uint16_t *y = ha(n);
+        uint16_t *ya = ha(all), *y = ha(n);
+        ijepa__gelu_bf16(lvl, all, xa, ya);
+        int64_t nan_bad = 0;
+        for (int64_t i = 0; i < all; i++) {
+            const double v = b2d(xa[i]);
+            if (isnan(v) || isinf(v)) { /* Inf: Inf or NaN as x Phi(x) gives */
+                const double got = b2d(ya[i]);
+                nan_bad += isnan(v) ? !isnan(got)
+                                    : !(v > 0 ? got == v : isnan(got));
+                ya[i] = 0;
+            }
+        }
+        ck_assert_msg(nan_bad == 0, "gelu level %d: %lld non-finite inputs mapped wrongly", lvl,
+                      (long long)nan_bad);
+        ref_cmp c = cmp_bf16(ya, wa, all, 1e-37, RT16, Sa);
+        expect_close(&c, "gelu bf16 all inputs level %d", lvl);
         ijepa__gelu_bf16(lvl, n, x, y);
-        ref_cmp c = cmp_bf16(y, want, n, 1e-30, RT16, S);
-        expect_close(&c, "gelu bf16 level %d", lvl);
-        free(y);
         float *part = ref_falloc(IJEPA__NB_MAX * C), *gbs[2];
         for (int th = 0; th < 2; th++) {
             omp_set_num_threads(th + 1);
-            uint16_t *dx = ha(n);
+            uint16_t *dx = ha(n), *g = ha(n);
             memcpy(dx, dy, (size_t)n * sizeof *dx);
             float *gb = ref_falloc(C);
             for (int64_t j = 0; j < C; j++) gb[j] = 1.0f;
-            ijepa__gelu_bwd_bf16(lvl, R, C, x, dx, dx, gb, part);
-            c = cmp_bf16(dx, wp, n, 1e-30, RT16, S);
+            ijepa__gelu_bwd_bf16(lvl, R, C, x, dx, dx, th ? g : NULL, gb, part);
+            c = cmp_bf16(dx, wp, n, 1e-37, RT16, S);
             expect_close(&c, "gelu bwd bf16 level %d threads %d", lvl, th + 1);
+            if (th)
+                ck_assert_msg(!memcmp(g, y, (size_t)n * sizeof *g),
+                              "gelu bwd level %d: g differs from the forward", lvl);
             double *ws = ref_dalloc(C), *Ss = ref_dalloc(C);
             for (int64_t j = 0; j < C; j++) {
                 ws[j] = 1.0;
@@ -511,14 +542,15 @@ START_TEST(test_gelu)
             c = ref_compare_f(gb, ws, C, 0, 0, Ss);
             expect_close(&c, "gelu bwd bias gradient level %d threads %d", lvl, th + 1);
             gbs[th] = gb;
-            free(dx); free(ws); free(Ss);
+            free(dx); free(g); free(ws); free(Ss);
         }
         ck_assert_msg(!memcmp(gbs[0], gbs[1], (size_t)C * sizeof(float)),
                       "bias gradient level %d: 1 and 2 threads differ", lvl);
-        free(gbs[0]); free(gbs[1]); free(part);
+        free(gbs[0]); free(gbs[1]); free(part); free(ya); free(y);
     }
     omp_set_num_threads(2);
     free(x); free(dy); free(xd); free(dyd); free(want); free(S); free(wp);
+    free(xa); free(wa); free(Sa);
 }
 END_TEST
 

@@ -27,7 +27,6 @@
  *              argument errors of the writer and reader
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -67,53 +66,6 @@ static ijepa_config *tiny_config(uint64_t seed, int64_t depth)
         {IJEPA_CFG_LR, 3e-3}, {IJEPA_CFG_CLIP_GRAD, 10.0},
     };
     return config_with(iv, COUNT_OF(iv), fv, COUNT_OF(fv));
-}
-
-static char tmpdir[64];
-
-static void tmp_init(void)
-{
-    strcpy(tmpdir, "/tmp/ijepa-ckpt-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char p[4][128];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-/* Number of entries in tmpdir other than . and .. */
-static int tmp_count(void)
-{
-    DIR *d = opendir(tmpdir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
 }
 
 static unsigned char *slurp(const char *path, size_t *size)
@@ -320,7 +272,7 @@ static void run_steps(ijepa_trainer *tr, int64_t from, int64_t to, double *loss)
 
 START_TEST(test_trainer_roundtrip)
 {
-    tmp_init();
+    tmp_init("ckpt");
     ijepa_config *cfg = tiny_config(77, 2);
     ijepa_context *ctx;
     ijepa_trainer *tr;
@@ -329,7 +281,7 @@ START_TEST(test_trainer_roundtrip)
     run_steps(tr, 0, 2, NULL);
     const char *path = tmp_path("ck.safetensors");
     ck_assert_msg(ijepa_trainer_save(tr, path) == IJEPA_OK, "%s", ijepa_last_error());
-    ck_assert_int_eq(tmp_count(), 1); /* no temporary file left */
+    ck_assert_int_eq(tmp_count(""), 1); /* no temporary file left */
 
     ijepa_checkpoint *ck;
     ck_assert_msg(ijepa_checkpoint_open(&ck, path) == IJEPA_OK, "%s", ijepa_last_error());
@@ -443,7 +395,7 @@ END_TEST
 /* The writer's bytes: the header, data section and values as written. */
 START_TEST(test_writer_bytes)
 {
-    tmp_init();
+    tmp_init("ckpt");
     float src[32];
     size_t n;
     unsigned char *b = tiny_written(&n, src);
@@ -480,7 +432,7 @@ END_TEST
 
 START_TEST(test_exact_resume)
 {
-    tmp_init();
+    tmp_init("ckpt");
     const char *path = tmp_path("half.safetensors");
     const char *fork_env = getenv("CK_FORK");
     const int separate = !(fork_env && !strcmp(fork_env, "no"));
@@ -615,7 +567,7 @@ END_TEST
 
 START_TEST(test_truncated)
 {
-    tmp_init();
+    tmp_init("ckpt");
     float src[32];
     size_t n;
     unsigned char *b = tiny_written(&n, src);
@@ -660,7 +612,7 @@ END_TEST
 
 START_TEST(test_bitflips)
 {
-    tmp_init();
+    tmp_init("ckpt");
     float src[32];
     size_t n;
     unsigned char *b = tiny_written(&n, src);
@@ -932,7 +884,7 @@ static void meta_bad(const unsigned char *b, size_t n, const char *key, const ch
 
 START_TEST(test_metadata)
 {
-    tmp_init();
+    tmp_init("ckpt");
     float src[32];
     size_t n;
     unsigned char *b = tiny_written(&n, src);
@@ -1029,7 +981,7 @@ END_TEST
 
 START_TEST(test_nonfinite)
 {
-    tmp_init();
+    tmp_init("ckpt");
     struct ijepa_tensor_table t = tiny_table();
     float src[32] = {0};
     src[17] = NAN;
@@ -1060,7 +1012,7 @@ END_TEST
 
 START_TEST(test_trainer_load_errors)
 {
-    tmp_init();
+    tmp_init("ckpt");
     ijepa_context *ctx;
     ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
     ijepa_config *cfg = tiny_config(9, 2);
@@ -1271,7 +1223,7 @@ static void expect_tiny(const char *path, float v, const char *label)
 
 START_TEST(test_save_faults)
 {
-    tmp_init();
+    tmp_init("ckpt");
     const char *path = tmp_path("ck.safetensors");
     char msg[IJEPA__ERRLEN];
     ck_assert_int_eq(save_tiny(path, 1.0f, msg, sizeof msg), IJEPA_OK);
@@ -1279,7 +1231,7 @@ START_TEST(test_save_faults)
     /* a second save replaces it */
     ck_assert_int_eq(save_tiny(path, 2.0f, msg, sizeof msg), IJEPA_OK);
     expect_tiny(path, 2.0f, "second save");
-    ck_assert_int_eq(tmp_count(), 1);
+    ck_assert_int_eq(tmp_count(""), 1);
 
     /* a write failing at each of the first calls (length, header, data) */
     for (fail_at = 1; fail_at <= 3; fail_at++) {
@@ -1289,7 +1241,7 @@ START_TEST(test_save_faults)
         ijepa__ckpt_io_reset();
         expect_err(rc, IJEPA_ERR_IO, msg, "ijepa_checkpoint_writer_save", "write fails");
         ck_assert_msg(strstr(msg, "No space left") != NULL, "message '%s'", msg);
-        ck_assert_int_eq(tmp_count(), 1);
+        ck_assert_int_eq(tmp_count(""), 1);
         expect_tiny(path, 2.0f, "after a failed write");
     }
     /* fsync of the file fails */
@@ -1299,7 +1251,7 @@ START_TEST(test_save_faults)
     int rc = save_tiny(path, 3.0f, msg, sizeof msg);
     ijepa__ckpt_io_reset();
     expect_err(rc, IJEPA_ERR_IO, msg, "ijepa_checkpoint_writer_save", "fsync fails");
-    ck_assert_int_eq(tmp_count(), 1);
+    ck_assert_int_eq(tmp_count(""), 1);
     expect_tiny(path, 2.0f, "after a failed fsync");
     /* rename fails */
     ijepa__ckpt_io_hooks.rename = rename_fails;
@@ -1307,7 +1259,7 @@ START_TEST(test_save_faults)
     ijepa__ckpt_io_reset();
     expect_err(rc, IJEPA_ERR_IO, msg, "ijepa_checkpoint_writer_save", "rename fails");
     ck_assert_msg(strstr(msg, path) != NULL, "message '%s' lacks the path", msg);
-    ck_assert_int_eq(tmp_count(), 1);
+    ck_assert_int_eq(tmp_count(""), 1);
     expect_tiny(path, 2.0f, "after a failed rename");
     /* the directory sync fails: reported, though the new file is in place */
     calls = 0;
@@ -1317,7 +1269,7 @@ START_TEST(test_save_faults)
     ijepa__ckpt_io_reset();
     expect_err(rc, IJEPA_ERR_IO, msg, "ijepa_checkpoint_writer_save", "dir fsync fails");
     ck_assert_ptr_nonnull(strstr(msg, "directory"));
-    ck_assert_int_eq(tmp_count(), 1);
+    ck_assert_int_eq(tmp_count(""), 1);
     expect_tiny(path, 4.0f, "after a failed directory sync");
     /* partial writes are continued */
     ijepa__ckpt_io_hooks.write = write_short;
@@ -1331,7 +1283,7 @@ START_TEST(test_save_faults)
     ck_assert_int_eq(mkdir(tmp_path("sub"), 0700), 0);
     rc = save_tiny(tmp_path("sub"), 1.0f, msg, sizeof msg);
     expect_err(rc, IJEPA_ERR_IO, msg, "ijepa_checkpoint_writer_save", "target is a directory");
-    ck_assert_int_eq(tmp_count(), 2);
+    ck_assert_int_eq(tmp_count(""), 2);
     rmdir(tmp_path("sub"));
     /* an existing target that is not a regular file (here a FIFO; a device
      * node the same) is refused, never replaced */
@@ -1343,14 +1295,14 @@ START_TEST(test_save_faults)
     struct stat st;
     ck_assert_int_eq(stat(fifo, &st), 0);
     ck_assert(S_ISFIFO(st.st_mode));
-    ck_assert_int_eq(tmp_count(), 2);
+    ck_assert_int_eq(tmp_count(""), 2);
     tmp_cleanup();
 }
 END_TEST
 
 START_TEST(test_trainer_save_faults)
 {
-    tmp_init();
+    tmp_init("ckpt");
     ijepa_context *ctx;
     ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
     ijepa_config *cfg = tiny_config(3, 2);
@@ -1368,7 +1320,7 @@ START_TEST(test_trainer_save_faults)
     int rc = ijepa_trainer_save(tr, path);
     ijepa__ckpt_io_reset();
     expect_err(rc, IJEPA_ERR_IO, ijepa_last_error(), "ijepa_checkpoint_writer_save", "write");
-    ck_assert_int_eq(tmp_count(), 1);
+    ck_assert_int_eq(tmp_count(""), 1);
     size_t n1;
     unsigned char *now = slurp(path, &n1);
     ck_assert(n0 == n1 && memcmp(old, now, n0) == 0);
@@ -1389,7 +1341,7 @@ END_TEST
 
 START_TEST(test_api_errors)
 {
-    tmp_init();
+    tmp_init("ckpt");
     ijepa_checkpoint *ck = (ijepa_checkpoint *)1;
     expect_err(ijepa_checkpoint_open(NULL, "x"), IJEPA_ERR_INVALID_ARG, ijepa_last_error(),
                "ijepa_checkpoint_open", "NULL out");
@@ -1398,7 +1350,7 @@ START_TEST(test_api_errors)
     ck_assert_ptr_null(ck);
     expect_err(ijepa_checkpoint_open(&ck, tmp_path("none")), IJEPA_ERR_IO, ijepa_last_error(),
                "ijepa_checkpoint_open", "missing file");
-    expect_err(ijepa_checkpoint_open(&ck, tmpdir), IJEPA_ERR_IO, ijepa_last_error(),
+    expect_err(ijepa_checkpoint_open(&ck, tmp_dir()), IJEPA_ERR_IO, ijepa_last_error(),
                "ijepa_checkpoint_open", "a directory");
     /* a FIFO without a writer: refused, not waited on */
     ck_assert_int_eq(mkfifo(tmp_path("fifo"), 0600), 0);

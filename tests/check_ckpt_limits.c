@@ -36,7 +36,6 @@
  * allocating models before checking them.
  */
 #define _DEFAULT_SOURCE /* flock, utimes */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -58,56 +57,6 @@
 #include "ijepa/ijepa.h"
 
 // --- helpers ---------------------------------------------------------------------------------
-
-static char tmpdir[64];
-
-static void tmp_init(void)
-{
-    strcpy(tmpdir, "/tmp/ijepa-limits-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-/* A path in tmpdir; the last 32 stay valid. */
-static const char *tmp_path(const char *name)
-{
-    static char p[32][160];
-    static int k;
-    k = (k + 1) % 32;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static void tmp_cleanup(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            if (unlink(p) != 0)
-                rmdir(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-/* Number of entries of tmpdir whose name starts with prefix. */
-static int tmp_count(const char *prefix)
-{
-    DIR *d = opendir(tmpdir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-            !strncmp(e->d_name, prefix, strlen(prefix)))
-            n++;
-    closedir(d);
-    return n;
-}
 
 static double now_s(void)
 {
@@ -253,7 +202,7 @@ END_TEST
 
 START_TEST(test_check_agrees_with_load)
 {
-    tmp_init();
+    tmp_init("limits");
     ijepa_config *cfg = tiny_config(2);
     const char *path = tmp_path("tr.safetensors");
     save_trainer(cfg, path);
@@ -356,7 +305,7 @@ END_TEST
  * configuration of a 400M-parameter model. */
 START_TEST(test_huge_config_refused_cheaply)
 {
-    tmp_init();
+    tmp_init("limits");
     ijepa_config *cfg = huge_config();
     ijepa_checkpoint_writer *w;
     ck_assert_int_eq(ijepa_checkpoint_writer_create(&w, cfg, 100), IJEPA_OK);
@@ -414,7 +363,7 @@ static void refused_cheaply(const char *path, const char *what)
 
 START_TEST(test_sparse_2gib)
 {
-    tmp_init();
+    tmp_init("limits");
     const off_t size = (off_t)2 << 30;
     const char *path = tmp_path("sparse.safetensors");
     /* a garbage length */
@@ -476,7 +425,7 @@ static unsigned char *with_length(const char *hdr, size_t hlen, size_t *n)
 
 START_TEST(test_tensor_caps)
 {
-    tmp_init();
+    tmp_init("limits");
     /* one tensor over the cap: parsed, then refused; 4x the cap: refused by
      * the scan before parsing, after the first few MB */
     const int64_t counts[] = {IJEPA_CHECKPOINT_MAX_TENSORS + 1, 4 * IJEPA_CHECKPOINT_MAX_TENSORS};
@@ -609,7 +558,7 @@ static void rewrite_step(const char *path, const char *step, const char *out)
 
 START_TEST(test_step_range)
 {
-    tmp_init();
+    tmp_init("limits");
     ijepa_config *cfg = tiny_config(1);
     const char *path = tmp_path("tr.safetensors"), *out = tmp_path("step.safetensors");
     save_trainer(cfg, path);
@@ -689,7 +638,7 @@ static int exists(const char *path)
 
 START_TEST(test_stale_temps_removed)
 {
-    tmp_init();
+    tmp_init("limits");
     const char *ck = tmp_path("ck.safetensors");
     ck_assert_int_eq(save_small(ck, 1), IJEPA_OK);
     /* orphans of ck, two minutes old, unlocked */
@@ -769,7 +718,7 @@ static ssize_t write_then_hang(int fd, const void *b, size_t n)
 
 START_TEST(test_killed_save)
 {
-    tmp_init();
+    tmp_init("limits");
     const char *ck = tmp_path("ck.safetensors");
     ck_assert_int_eq(save_small(ck, 1), IJEPA_OK);
     int p[2];
@@ -817,7 +766,7 @@ END_TEST
  * nothing is left behind. */
 START_TEST(test_concurrent_saves)
 {
-    tmp_init();
+    tmp_init("limits");
     const char *ck = tmp_path("ck.safetensors");
     ijepa__ckpt_io_hooks.stale_seconds = 0;
     const pid_t child = fork();

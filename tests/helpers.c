@@ -3,11 +3,15 @@
 /*
  * Implements: tests/helpers.h, the Check helpers shared by the suites.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "ref_vit.h"
@@ -400,4 +404,56 @@ TCase *add_tcase(Suite *s, const char *name, int timeout)
     if (timeout > 0) tcase_set_timeout(tc, timeout);
     suite_add_tcase(s, tc);
     return tc;
+}
+
+// --- a scratch directory -----------------------------------------------------------
+
+static char tmpdir[64];
+
+void tmp_init(const char *tag)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ijepa-%s-XXXXXX", tag);
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+const char *tmp_dir(void) { return tmpdir; }
+
+const char *tmp_path(const char *name)
+{
+    static char p[32][160];
+    static int k;
+    k = (k + 1) % 32;
+    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
+    return p[k];
+}
+
+int tmp_count(const char *prefix)
+{
+    DIR *d = opendir(tmpdir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            !strncmp(e->d_name, prefix, strlen(prefix)))
+            n++;
+    closedir(d);
+    return n;
+}
+
+void tmp_cleanup(void)
+{
+    DIR *d = opendir(tmpdir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+            if (unlink(p) != 0)
+                rmdir(p);
+        }
+    closedir(d);
+    rmdir(tmpdir);
 }

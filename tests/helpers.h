@@ -46,6 +46,20 @@ int ends_with(const char *s, const char *suffix);
 /* n floats U(lo, hi) from a generator seeded with seed (non-NULL, free()). */
 float *rand_floats(int64_t n, uint64_t seed, double lo, double hi);
 
+/* --- a scratch directory ----------------------------------------------------------- */
+
+/* Make a fresh directory /tmp/ijepa-TAG-XXXXXX for the calling test (each
+ * test runs in its own forked process, so one per process). */
+void tmp_init(const char *tag);
+/* That directory. */
+const char *tmp_dir(void);
+/* TMPDIR/name; the last 32 results stay valid. */
+const char *tmp_path(const char *name);
+/* Entries of the directory whose names start with prefix ("": all). */
+int tmp_count(const char *prefix);
+/* Remove the directory with its files and empty subdirectories. */
+void tmp_cleanup(void);
+
 /* --- configs ------------------------------------------------------------------- */
 
 typedef struct cfg_int { int32_t key; int64_t v; } cfg_int;

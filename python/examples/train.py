@@ -106,8 +106,11 @@ def setup(argv=None, ap=None):
             options(cfg)
             for k in cfg.keys():
                 if ijepa.config_key_class(k) == "model" and cfg[k] != file_cfg[k]:
+                    def shown(v):
+                        return ijepa.config_value_name(k, v) or v
                     ap.error("--resume: %s is %s in %s, %s on this command line: a model key "
-                             "cannot change on resume" % (k, file_cfg[k], a.resume, cfg[k]))
+                             "cannot change on resume"
+                             % (k, shown(file_cfg[k]), a.resume, shown(cfg[k])))
         for k in cfg.keys():
             if ijepa.config_key_class(k) == "runtime":
                 cfg[k] = cl[k]

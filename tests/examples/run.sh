@@ -214,6 +214,11 @@ photos=$tmp/photos
 npics=$(find "$photos" -type f \( -name '*.png' -o -name '*.jpg' \) | wc -l)
 [ "$npics" -eq 30 ] || bad "$PHOTOS wrote $npics pictures, expected 30"
 small='--set img_size=32 --set patch_size=4 --set min_keep=1 --set embed_dim=32 --set depth=1 --set num_heads=2 --set pred_embed_dim=16 --set pred_depth=1 --set pred_num_heads=2'
+# crop keys that contradict each other: the dataset refuses them, exit 2
+expect_usage_error ijepa-train "--data with crop min > max" --data "$photos" --steps 1 \
+    --set data_crop_scale_min=0.9 --set data_crop_scale_max=0.5
+grep -q "data_crop_scale_min 0.9 exceeds data_crop_scale_max 0.5" "$tmp/err" ||
+    bad "ijepa-train crop min > max: $(cat "$tmp/err")"
 # shellcheck disable=SC2086 # $small is a list of options
 if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --steps 2 --threads 1 \
         --out "$tmp/runs/frun" > "$tmp/log" 2>&1; then

@@ -394,6 +394,10 @@ class TestConfig(unittest.TestCase):
         self.assertEqual(set(classes.values()), {"model", "training", "data", "runtime"})
         self.assertEqual((classes["seed"], classes["lr"], classes["data_mean_r"],
                           classes["batch_size"]), ("model", "training", "data", "runtime"))
+        self.assertEqual(ijepa.config_value_name("precision", ijepa.PRECISION_BF16), "bf16")
+        self.assertEqual(ijepa.config_value_name("mask_mode", 1), "official")
+        self.assertIsNone(ijepa.config_value_name("precision", 7))
+        self.assertIsNone(ijepa.config_value_name("depth", 2))
         presets = ijepa.presets()
         for name in ("vit_tiny", "vit_giant", "fmnist", "fmnist-p2", "fmnist-official", "tiny",
                      "folder"):
