@@ -134,11 +134,15 @@ static ijepa__bf16 *carve16(float *base, int64_t *cursor, int64_t n)
     return (ijepa__bf16 *)(void *)carve(base, cursor, (n + 1) / 2);
 }
 
+/* The larger of the forward and backward packed sizes of a Linear in -> out. */
+static int64_t pack_both(int64_t in, int64_t out)
+{
+    const int64_t f = ijepa__pack_bytes(in, out), b = ijepa__pack_bytes(out, in);
+    return f > b ? f : b;
+}
+
 static int64_t layout(ijepa__stack *st, float *base)
 {
-    /* a block's tensors lie in [norm1.weight, mlp.fc2.bias + D) (state-dict
-     * order, contiguous apart from alignment padding) */
-    st->block_floats = st->depth > 0 ? st->off[0].fc2b + st->D - st->off[0].n1w : 0;
     const int64_t R = st->max_rows, D = st->D, Hd = st->hidden, A = st->max_attn;
     const int64_t nlayers = st->trainable ? st->depth : 1;
     const int h = st->bf16; /* bf16 precision: another set of buffers */
@@ -182,7 +186,7 @@ static int64_t layout(ijepa__stack *st, float *base)
     float *p1 = carve(base, &c, h ? 0 : A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);
     float *dg = carve(base, &c, D), *db = carve(base, &c, D);
     ijepa__bf16 *a16 = NULL, *b16 = NULL, *c16 = NULL, *d16 = NULL, *h16 = NULL, *p16 = NULL;
-    ijepa__bf16 *w16 = NULL;
+    void *wpk = NULL;
     float *part = NULL;
     if (h) {
         const int64_t wmax = Hd > 3 * D ? Hd : 3 * D;
@@ -193,7 +197,18 @@ static int64_t layout(ijepa__stack *st, float *base)
         d16 = carve16(base, &c, st->trainable ? R * 3 * D : 0);
         h16 = carve16(base, &c, R * Hd);
         p16 = carve16(base, &c, st->trainable ? A : 0);
-        w16 = carve16(base, &c, st->trainable ? 0 : st->block_floats);
+        /* one block's linear weights, packed: qkv, proj, fc1, fc2 (each a
+         * multiple of 64 bytes), or what the owner packs there */
+        const int64_t sz[4] = {pack_both(D, 3 * D), pack_both(D, D), pack_both(D, Hd),
+                               pack_both(Hd, D)};
+        int64_t bytes = 0;
+        for (int i = 0; i < 4; i++) {
+            st->wpk_off[i] = bytes;
+            bytes += sz[i];
+        }
+        if (bytes < st->wpk_min)
+            bytes = st->wpk_min;
+        wpk = carve(base, &c, (bytes + 3) / 4);
         part = carve(base, &c, IJEPA__NB_MAX * (wmax > 2 * D ? wmax : 2 * D));
     }
     if (base && h)
@@ -216,7 +231,7 @@ static int64_t layout(ijepa__stack *st, float *base)
         st->c16 = c16;
         st->d16 = d16;
         st->h16 = h16;
-        st->w16 = w16;
+        st->wpk = wpk;
         st->p16 = p16;
         st->part = part;
     }
@@ -276,20 +291,31 @@ int ijepa__linear_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const
     return IJEPA_OK;
 }
 
-int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const ijepa__bf16 *x,
-                    const ijepa__bf16 *W, const float *b, int accumulate, void *y, int flags)
+int ijepa__pack_linear(ijepa__ops *ops, int64_t in, int64_t out, const float *W, void *dst)
 {
-    return ijepa__matmul_x(ops, 1, R, out, in, x, 0, W, 1, b, 1.0f, accumulate, y,
-                           flags | IJEPA__MM_BF16);
+    return ijepa__pack_b(ops, in, out, W, 1, dst); /* B = W^T [in, out], stored as W */
+}
+
+int ijepa__pack_linear_bwd(ijepa__ops *ops, int64_t in, int64_t out, const float *W,
+                           void *dst)
+{
+    return ijepa__pack_b(ops, out, in, W, 0, dst); /* B = W [out, in] */
+}
+
+int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const ijepa__bf16 *x,
+                    const void *Wp, const float *b, int accumulate, void *y, int flags)
+{
+    return ijepa__matmul_x(ops, 1, R, out, in, x, 0, Wp, 1, b, 1.0f, accumulate, y,
+                           flags | IJEPA__MM_BF16 | IJEPA__MM_B_PACKED);
 }
 
 int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
-                        const ijepa__bf16 *dy, const ijepa__bf16 *W, const ijepa__bf16 *x,
+                        const ijepa__bf16 *dy, const void *Wb, const ijepa__bf16 *x,
                         float *dx, float *gW)
 {
     int rc;
-    if (dx && (rc = ijepa__matmul_x(ops, 1, R, in, out, dy, 0, W, 0, NULL, 1.0f, 0, dx,
-                                    IJEPA__MM_BF16)) < 0)
+    if (dx && (rc = ijepa__matmul_x(ops, 1, R, in, out, dy, 0, Wb, 0, NULL, 1.0f, 0, dx,
+                                    IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
     return ijepa__matmul_x(ops, 1, out, in, R, dy, 1, x, 0, NULL, 1.0f, 1, gW, IJEPA__MM_BF16);
 }
@@ -345,9 +371,35 @@ static int block_forward(ijepa__stack *st, ijepa__ops *ops, const float *p,
                              0, a->x_mid, x_out, 0);
 }
 
+/* One block's four linear weights packed into st->wpk (ijepa__pack_b), as
+ * the forward reads them or, bwd, as the input-gradient products do. */
+typedef struct block_w {
+    const void *qkv, *proj, *fc1, *fc2;
+} block_w;
+
+static int pack_block(ijepa__stack *st, ijepa__ops *ops, const float *p,
+                      const ijepa__block_off *o, int bwd, block_w *w)
+{
+    const int64_t D = st->D, Hd = st->hidden;
+    const struct {
+        int64_t off, in, out;
+        const void **dst;
+    } t[4] = {{o->qkvw, D, 3 * D, &w->qkv}, {o->projw, D, D, &w->proj},
+              {o->fc1w, D, Hd, &w->fc1}, {o->fc2w, Hd, D, &w->fc2}};
+    for (int i = 0; i < 4; i++) {
+        void *dst = (unsigned char *)st->wpk + st->wpk_off[i];
+        int rc = bwd ? ijepa__pack_linear_bwd(ops, t[i].in, t[i].out, p + t[i].off, dst)
+                     : ijepa__pack_linear(ops, t[i].in, t[i].out, p + t[i].off, dst);
+        if (rc < 0)
+            return rc;
+        *t[i].dst = dst;
+    }
+    return IJEPA_OK;
+}
+
 /* One block in bf16 precision: x_in -> x_out (float32 residual stream). */
 static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
-                           const ijepa__bf16 *w, const ijepa__block_off *o,
+                           const block_w *w, const ijepa__block_off *o,
                            ijepa__layer_act *a, int64_t S, int64_t T, int64_t V, int training,
                            float *x_out)
 {
@@ -358,7 +410,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     /* attention: LN1 -> qkv (bf16) -> heads -> softmax(q k^T s) v -> proj */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b, xn,
                           training ? a->xh1 : NULL, training ? a->var1 : NULL);
-    if ((rc = ijepa__linear16(ops, R, D, 3 * D, xn, w + o->qkvw,
+    if ((rc = ijepa__linear16(ops, R, D, 3 * D, xn, w->qkv,
                               o->qkvb >= 0 ? p + o->qkvb : NULL, 0, qkv,
                               IJEPA__MM_OUT_BF16)) < 0)
         return rc;
@@ -373,51 +425,42 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
     ijepa__heads_merge_bf16(o16, S, T, H, hd, a->ctx16);
-    if ((rc = ijepa__matmul_add(ops, 1, R, D, D, a->ctx16, 0, w + o->projw, 1, p + o->projb,
-                                1.0f, 0, a->x_in, a->x_mid, IJEPA__MM_BF16)) < 0)
+    if ((rc = ijepa__matmul_add(ops, 1, R, D, D, a->ctx16, 0, w->proj, 1, p + o->projb, 1.0f,
+                                0, a->x_in, a->x_mid, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
     /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
                           training ? a->xh2 : NULL, training ? a->var2 : NULL);
     if (training) {
-        if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w + o->fc1w, p + o->fc1b, 0, a->h16,
+        if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w->fc1, p + o->fc1b, 0, a->h16,
                                   IJEPA__MM_OUT_BF16)) < 0)
             return rc;
         ijepa__gelu_bf16(lvl, R * Hd, a->h16, g);
-    } else if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w + o->fc1w, p + o->fc1b, 0, g,
+    } else if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w->fc1, p + o->fc1b, 0, g,
                                      IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)) < 0) {
         return rc; /* inference: bias + GELU fused into fc1, nothing kept */
     }
-    return ijepa__matmul_add(ops, 1, R, D, Hd, g, 0, w + o->fc2w, 1, p + o->fc2b, 1.0f, 0,
-                             a->x_mid, x_out, IJEPA__MM_BF16);
+    return ijepa__matmul_add(ops, 1, R, D, Hd, g, 0, w->fc2, 1, p + o->fc2b, 1.0f, 0, a->x_mid,
+                             x_out, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED);
 }
 
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         const ijepa__bf16 *params16, int64_t S, int64_t T, int64_t V,
-                         int training, float **out)
+                         int64_t S, int64_t T, int64_t V, int training, float **out)
 {
     st->S = st->T = st->V = 0; /* a failed or inference forward keeps nothing */
     for (int64_t l = 0; l < st->depth; l++) {
         ijepa__layer_act *a = &st->act[training ? l : 0];
         float *x_out = !training ? a->x_in
                        : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
-        const float *p = params;
-        const ijepa__bf16 *w = params16;
-        ijepa__block_off o = st->off[l];
-        if (st->bf16 && !w) { /* this block's weights, rounded just in time */
-            const int64_t base = o.n1w;
-            ijepa__to_bf16(ijepa__ops_simd(ops), params + base, st->w16, st->block_floats);
-            int64_t *f[] = {&o.n1w, &o.n1b, &o.qkvw, &o.qkvb, &o.projw, &o.projb,
-                            &o.n2w, &o.n2b, &o.fc1w, &o.fc1b, &o.fc2w, &o.fc2b};
-            for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
-                if (*f[k] >= 0) /* rebased onto the block; qkvb -1 (none) stays */
-                    *f[k] -= base;
-            p = params + base;
-            w = st->w16;
+        const ijepa__block_off *o = &st->off[l];
+        int rc;
+        if (st->bf16) { /* this block's weights, packed just in time */
+            block_w w;
+            if ((rc = pack_block(st, ops, params, o, 0, &w)) == IJEPA_OK)
+                rc = block_forward16(st, ops, params, &w, o, a, S, T, V, training, x_out);
+        } else {
+            rc = block_forward(st, ops, params, o, a, S, T, V, training, x_out);
         }
-        int rc = st->bf16 ? block_forward16(st, ops, p, w, &o, a, S, T, V, training, x_out)
-                          : block_forward(st, ops, params, &st->off[l], a, S, T, V, training,
-                                          x_out);
         if (rc < 0)
             return rc;
     }
@@ -500,9 +543,10 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
                            dx, g + o->n1w, g + o->n1b);
 }
 
-/* One block backward in bf16 precision; dx float32 [R, D] in and out. */
+/* One block backward in bf16 precision; dx float32 [R, D] in and out;
+ * w: the block's weights packed for the input-gradient products. */
 static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
-                            const ijepa__bf16 *w, float *g, const ijepa__block_off *o,
+                            const block_w *w, float *g, const ijepa__block_off *o,
                             const ijepa__layer_act *a, float *dx)
 {
     const int64_t S = st->S, T = st->T, R = S * T, D = st->D, H = st->H, hd = st->hd;
@@ -517,26 +561,24 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
      * fc2's input GELU(h) again (into c16, free until the attention branch)
      * and the gradient at h, with fc1's bias gradient */
     ijepa__bf16 *gelu = st->c16;
-    if ((rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w + o->fc2w, 0, NULL, 1.0f, 0, dh,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+    if ((rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w->fc2, 0, NULL, 1.0f, 0, dh,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
     ijepa__gelu_bwd_bf16(lvl, R, Hd, a->h16, dh, dh, gelu, g + o->fc1b, st->part);
-    if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, w + o->fc2w, gelu, NULL,
-                                  g + o->fc2w)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, NULL, gelu, NULL, g + o->fc2w)) < 0)
         return rc;
     /* LN2's output again from the kept xhat: the forward's bits */
     ijepa__layernorm_affine_bf16(lvl, R, D, a->xh2, p + o->n2w, p + o->n2b, xn);
-    if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w + o->fc1w, xn, dxn, g + o->fc1w)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w->fc1, xn, dxn, g + o->fc1w)) < 0)
         return rc;
     ijepa__layernorm_bwd_add(lvl, R, D, a->xh2, a->var2, p + o->n2w, dxn, dx, g + o->n2w,
                              g + o->n2b, st->part);
     /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
     ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->projb, st->part);
     ijepa__bf16 *dctx = st->a16, *dO = st->d16; /* d16 [R, 3D]: dO first, then dq dk dv */
-    if ((rc = ijepa__linear16_bwd(ops, R, D, D, dy16, w + o->projw, a->ctx16, NULL,
-                                  g + o->projw)) < 0 ||
-        (rc = ijepa__matmul_x(ops, 1, R, D, D, dy16, 0, w + o->projw, 0, NULL, 1.0f, 0, dctx,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, R, D, D, dy16, NULL, a->ctx16, NULL, g + o->projw)) < 0 ||
+        (rc = ijepa__matmul_x(ops, 1, R, D, D, dy16, 0, w->proj, 0, NULL, 1.0f, 0, dctx,
+                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
     ijepa__heads_split_bf16(dctx, S, T, H, hd, dO);
     ijepa__bf16 *dq = st->c16, *dk = dq + R * D, *dv = dk + R * D, *dP = st->p16, *dS = dP;
@@ -556,8 +598,7 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     if (o->qkvb >= 0)
         ijepa__colsum_bf16(lvl, R, 3 * D, dqkv, g + o->qkvb, st->part);
     ijepa__layernorm_affine_bf16(lvl, R, D, a->xh1, p + o->n1w, p + o->n1b, xn);
-    if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w + o->qkvw, xn, dxn,
-                                  g + o->qkvw)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w->qkv, xn, dxn, g + o->qkvw)) < 0)
         return rc;
     ijepa__layernorm_bwd_add(lvl, R, D, a->xh1, a->var1, p + o->n1w, dxn, dx, g + o->n1w,
                              g + o->n1b, st->part);
@@ -565,13 +606,18 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
 }
 
 int ijepa__stack_backward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                          const ijepa__bf16 *params16, float *grads, float *dx)
+                          float *grads, float *dx)
 {
     for (int64_t l = st->depth - 1; l >= 0; l--) {
-        int rc = st->bf16 ? block_backward16(st, ops, params, params16, grads, &st->off[l],
-                                             &st->act[l], dx)
-                          : block_backward(st, ops, params, grads, &st->off[l], &st->act[l],
-                                           dx);
+        const ijepa__block_off *o = &st->off[l];
+        int rc;
+        if (st->bf16) { /* this block's weights, packed for dx = dy W just in time */
+            block_w w;
+            if ((rc = pack_block(st, ops, params, o, 1, &w)) == IJEPA_OK)
+                rc = block_backward16(st, ops, params, &w, grads, o, &st->act[l], dx);
+        } else {
+            rc = block_backward(st, ops, params, grads, o, &st->act[l], dx);
+        }
         if (rc < 0)
             return rc;
     }

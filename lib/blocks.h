@@ -13,8 +13,9 @@
  * scores (S * H * T * T).
  *
  * In bf16 precision (st->bf16) the matmuls take bf16 operands: the weights
- * from a bf16 copy of the parameters the caller passes (params16, same
- * layout), the activations rounded where a matmul consumes them. The
+ * packed from the float32 parameters just before each block runs, forward
+ * and backward (ijepa__pack_b, into the one-block buffer wpk), the
+ * activations rounded where a matmul consumes them. The
  * residual stream, LayerNorm statistics, attention scores before the
  * softmax and all gradient sums stay float32. A training forward then keeps
  * q, k, v, the attention probabilities, the merged attention output, fc1's
@@ -70,8 +71,11 @@ typedef struct ijepa__stack {
                                /* [rows, max(3D, hidden)]: GELU again in backward */
     ijepa__bf16 *h16;          /* [rows, hidden] scratch: GELU output, its gradient */
     ijepa__bf16 *p16;          /* [max_attn] scratch: softmax gradient */
-    ijepa__bf16 *w16;          /* [block floats] one block's bf16 weights (!trainable) */
-    int64_t block_floats;      /* floats of one block's tensors, padding included */
+    void *wpk;                 /* one block's four linear weights as ijepa__pack_b writes
+                                * them (forward or backward layouts), or the owner's */
+    int64_t wpk_min;           /* set before ijepa__stack_alloc: bytes the owner packs
+                                * into wpk outside the blocks (its own linear layers) */
+    int64_t wpk_off[4];        /* byte offsets of qkv, proj, fc1, fc2 in wpk */
     float *part;               /* [IJEPA__NB_MAX * max(hidden, 3D)] column-sum partials */
     float *arena;
     int64_t arena_floats;
@@ -101,11 +105,10 @@ float *ijepa__stack_input(ijepa__stack *st);
  * Forward S sequences of T tokens from ijepa__stack_input(). Returns the
  * output [S*T, D] in *out (memory of the stack, valid until the next call).
  * training keeps every layer's activations for ijepa__stack_backward.
- * params16: the bf16 copy of params (bf16 precision), else NULL. A stack
- * without backward storage (trainable = 0) in bf16 precision takes NULL:
- * it rounds each block's weights into a one-block buffer just before the
- * block runs (each weight once per forward, as the copy would be, without
- * holding a copy of the whole model).
+ * In bf16 precision each block packs its weights from params into st->wpk
+ * just before it runs (each weight once per forward, as a copy of the
+ * model would need, without holding one), which overwrites what the owner
+ * packed there.
  *
  * Only the first V <= T tokens of each sequence are real: the others are
  * padding (a bucketed sequence length), masked out of every softmax so that
@@ -114,16 +117,16 @@ float *ijepa__stack_input(ijepa__stack *st);
  * parameter gradient as without the padding and their input gradient 0.
  */
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         const ijepa__bf16 *params16, int64_t S, int64_t T, int64_t V,
-                         int training, float **out);
+                         int64_t S, int64_t T, int64_t V, int training, float **out);
 
 /*
  * Backward through the kept forward. dx [S*T, D]: on entry dL/d(output), on
  * return dL/d(input). Parameter gradients are added into grads (same layout
- * as params). params16 as for the forward.
+ * as params). In bf16 precision each block packs its weights (the layout of
+ * the input-gradient products) from params into st->wpk first.
  */
 int ijepa__stack_backward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                          const ijepa__bf16 *params16, float *grads, float *dx);
+                          float *grads, float *dx);
 
 /* Initialise block parameters: Linear weights truncated normal (std, +-2),
  * biases 0, LN 1/0; depth_rescale divides proj/fc2 of block i by sqrt(2(i+1)). */
@@ -144,17 +147,26 @@ int ijepa__linear(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const flo
 int ijepa__linear_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const float *dy,
                       const float *W, const float *x, float *dx, float *gW, float *gb);
 
-/* bf16 linear layer y [R, out] = x [R, in] W^T + b (+ y when accumulate):
- * x and W bf16, y float32, or bf16 with IJEPA__MM_OUT_BF16 in flags (then
- * no accumulate); b float32 or NULL. */
-int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const ijepa__bf16 *x,
-                    const ijepa__bf16 *W, const float *b, int accumulate, void *y, int flags);
+/* The bf16 weights of a linear layer, W [out, in] float32, for
+ * ijepa__linear16 (as B = W^T) and, _bwd, for the input gradient of
+ * ijepa__linear16_bwd (as B = W): ijepa__pack_b into dst of
+ * ijepa__pack_bytes(in, out) or (out, in) bytes. */
+int ijepa__pack_linear(ijepa__ops *ops, int64_t in, int64_t out, const float *W, void *dst);
+int ijepa__pack_linear_bwd(ijepa__ops *ops, int64_t in, int64_t out, const float *W,
+                           void *dst);
 
-/* Its backward from dy [R, out] (bf16): dx [R, in] = dy W, float32 (skipped
- * when dx is NULL), gW += dy^T x. The bias gradient is the caller's (it
- * comes with the rounding of dy: ijepa__to_bf16_colsum). */
+/* bf16 linear layer y [R, out] = x [R, in] W^T + b (+ y when accumulate):
+ * x bf16, Wp the weights from ijepa__pack_linear, y float32, or bf16 with
+ * IJEPA__MM_OUT_BF16 in flags (then no accumulate); b float32 or NULL. */
+int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const ijepa__bf16 *x,
+                    const void *Wp, const float *b, int accumulate, void *y, int flags);
+
+/* Its backward from dy [R, out] (bf16): dx [R, in] = dy W, float32, with
+ * Wb the weights from ijepa__pack_linear_bwd (both NULL: skipped),
+ * gW += dy^T x. The bias gradient is the caller's (it comes with the
+ * rounding of dy: ijepa__to_bf16_colsum). */
 int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
-                        const ijepa__bf16 *dy, const ijepa__bf16 *W, const ijepa__bf16 *x,
+                        const ijepa__bf16 *dy, const void *Wb, const ijepa__bf16 *x,
                         float *dx, float *gW);
 
 /* The bucketed length of a sequence of n real tokens: n rounded up to a

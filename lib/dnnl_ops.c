@@ -19,13 +19,20 @@
 
 #include "bf16.h"
 #include "ops.h"
+#include "pack.h"
 
 struct ijepa__engine {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
 };
 
-enum { OP_MATMUL = 1, OP_LN_FWD, OP_LN_BWD, OP_SM_FWD, OP_SM_BWD, OP_GELU_FWD, OP_GELU_BWD };
+enum {
+    OP_MATMUL = 1, OP_LN_FWD, OP_LN_BWD, OP_SM_FWD, OP_SM_BWD, OP_GELU_FWD, OP_GELU_BWD,
+    OP_PACK, OP_UNPACK
+};
+
+/* The row count of the matmul whose weights layout a pack plan adopts. */
+#define PACK_PROBE_M 1024
 
 #define KEY_LEN 12
 #define MAX_ARGS 10
@@ -36,7 +43,17 @@ typedef struct entry {
     int nargs;
     dnnl_exec_arg_t args[MAX_ARGS];
     uint64_t last_use;
+    int unpack;                 /* packed matmul run on B unpacked (no primitive) */
 } entry;
+
+/* How ijepa__pack_b writes a K x N operand on this ops object. */
+typedef struct pack_plan {
+    int64_t K, N;
+    int packed;                 /* 1: in md (oneDNN's blocked layout); 0: plain bf16 */
+    int own;                    /* md is pack.h's layout, fmt: packed by ijepa__pack_bf16 */
+    ijepa__blk_fmt fmt;
+    dnnl_memory_desc_t md;
+} pack_plan;
 
 struct ijepa__ops {
     ijepa__engine *eng;
@@ -51,6 +68,10 @@ struct ijepa__ops {
     int bf16_native;            /* bf16 matmuls on oneDNN's bf16 kernels (AMX) */
     int64_t built;              /* primitives created so far */
     int simd;                   /* level of the bf16.h kernels (ijepa__simd_level) */
+    pack_plan *plans;           /* one per (K, N) packed so far */
+    int32_t nplans, cap_plans;
+    int pack_mode;              /* ijepa__ops_set_packing */
+    int64_t pack_fallbacks;     /* packed matmul shapes run on unpacked B */
 };
 
 static int map_status(dnnl_status_t st)
@@ -154,6 +175,7 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     ops->err = err;
     ops->entries = entries;
     ops->cap = capacity;
+    ops->pack_mode = 1;
     const int isa = (int)dnnl_get_effective_cpu_isa();
     ops->bf16_native = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
     ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
@@ -195,6 +217,7 @@ void ijepa__ops_free(ijepa__ops *ops)
     for (int32_t i = 0; i < ops->cap; i++)
         entry_release(&ops->entries[i]);
     free(ops->entries);
+    free(ops->plans);
     free(ops->scratch);
     free(ops->emu);
     free(ops);
@@ -377,30 +400,53 @@ static int64_t float_bits(float f)
 
 // --- matmul ---------------------------------------------------------------------------
 
+static int packed_matmul_unpacked(ijepa__ops *ops, int64_t M, int64_t N, int64_t K,
+                                  const void *A, int trans_a, const void *B,
+                                  const pack_plan *pk, const float *bias, float alpha,
+                                  int accumulate, const float *addend, void *C, int flags);
+
+/* 1 when the primitive descriptor's implementation is oneDNN's brgemm. */
+static int is_brgemm(const_dnnl_primitive_desc_t pd)
+{
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success ||
+        !impl)
+        return 0;
+    return strncmp(impl, "brg", 3) == 0;
+}
+
 /* One oneDNN matmul (see ijepa__matmul_x); flags say the data types;
- * addend (or NULL) is added by a binary post-op. */
+ * addend (or NULL) is added by a binary post-op. pk: B is packed by that
+ * plan (batch 1; the descriptors are then 2-D, as oneDNN 2.6.3's brgemm
+ * takes a blocked B only in 2-D), else NULL. */
 static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                       const void *A, int trans_a, const void *B, int trans_b,
                       const float *bias, float alpha, int accumulate, const float *addend,
-                      void *C, int flags)
+                      void *C, int flags, const pack_plan *pk)
 {
-    const int64_t key[KEY_LEN] = {OP_MATMUL, batch, M, N, K, !!trans_a, !!trans_b,
+    const int64_t key[KEY_LEN] = {OP_MATMUL, batch, M, N, K, !!trans_a, pk ? 0 : !!trans_b,
                                   bias != NULL, !!accumulate, float_bits(alpha),
-                                  flags & (IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU),
+                                  flags & (IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU |
+                                           (pk ? IJEPA__MM_B_PACKED : 0)),
                                   addend != NULL};
     entry *e = cache_find(ops, key);
     if (!e) {
         const dnnl_data_type_t ab = flags & IJEPA__MM_BF16 ? dnnl_bf16 : dnnl_f32;
         const dnnl_data_type_t c = flags & IJEPA__MM_OUT_BF16 ? dnnl_bf16 : dnnl_f32;
         dnnl_memory_desc_t a_md, b_md, bias_md, c_md;
+        /* 3-D [batch, rows, cols], or 2-D [rows, cols] with a packed B */
+        const int nd = pk ? 2 : 3, o = pk ? 1 : 0;
         const int64_t ad[3] = {batch, M, K}, bd[3] = {batch, K, N};
         const int64_t cd[3] = {batch, M, N}, biasd[3] = {1, 1, N};
+        const dnnl_format_tag_t plain = pk ? dnnl_ab : dnnl_abc, tr = pk ? dnnl_ba : dnnl_acb;
         int rc;
-        if ((rc = md_init_dt(ops, &a_md, 3, ad, trans_a ? dnnl_acb : dnnl_abc, ab)) < 0 ||
-            (rc = md_init_dt(ops, &b_md, 3, bd, trans_b ? dnnl_acb : dnnl_abc, ab)) < 0 ||
-            (rc = md_init_dt(ops, &c_md, 3, cd, dnnl_abc, c)) < 0 ||
-            (rc = md_init(ops, &bias_md, 3, biasd, dnnl_abc)) < 0)
+        if ((rc = md_init_dt(ops, &a_md, nd, ad + o, trans_a ? tr : plain, ab)) < 0 ||
+            (!pk && (rc = md_init_dt(ops, &b_md, nd, bd + o, trans_b ? tr : plain, ab)) < 0) ||
+            (rc = md_init_dt(ops, &c_md, nd, cd + o, plain, c)) < 0 ||
+            (rc = md_init(ops, &bias_md, nd, biasd + o, plain)) < 0)
             return rc;
+        if (pk)
+            b_md = pk->md;
         dnnl_matmul_desc_t desc;
         dnnl_status_t st = dnnl_matmul_desc_init(&desc, &a_md, &b_md,
                                                  bias ? &bias_md : NULL, &c_md);
@@ -412,7 +458,7 @@ static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         if (alpha != 1.0f)
             st = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha);
         dnnl_memory_desc_t add_md;
-        if (addend && (rc = md_init(ops, &add_md, 3, cd, dnnl_abc)) < 0) {
+        if (addend && (rc = md_init(ops, &add_md, nd, cd + o, plain)) < 0) {
             dnnl_primitive_attr_destroy(attr);
             return rc;
         }
@@ -434,17 +480,38 @@ static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         dnnl_primitive_desc_t pd = NULL;
         if (st != dnnl_success)
             rc = dnnl_fail(ops->err, st, "matmul attributes");
+        else if (pk)
+            /* any failure here (unimplemented with this layout) takes the
+             * unpack fallback below rather than failing the step */
+            st = dnnl_primitive_desc_create(&pd, &desc, attr, ops->eng->engine, NULL);
         else
             rc = make_pd(ops, &pd, &desc, attr, NULL, "matmul primitive descriptor");
         dnnl_primitive_attr_destroy(attr);
         if (rc < 0)
             return rc;
-        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
-                                     DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1};
-        e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, addend ? 5 : 4, "matmul creation")) < 0)
-            return rc;
+        if (pk && (st != dnnl_success || ops->pack_mode == 2 || !is_brgemm(pd))) {
+            /* not brgemm with the fixed layout for this M (oneDNN's
+             * reference kernel would be slower than anything): this shape
+             * runs the plain matmul on B unpacked into scratch */
+            dnnl_primitive_desc_destroy(pd);
+            e = cache_slot(ops);
+            memcpy(e->key, key, sizeof e->key);
+            e->unpack = 1;
+            e->last_use = ++ops->clock;
+            ops->pack_fallbacks++;
+        } else {
+            static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS,
+                                         DNNL_ARG_DST,
+                                         DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1};
+            e = cache_slot(ops);
+            if ((rc = entry_build(ops, e, key, pd, wanted, addend ? 5 : 4,
+                                  "matmul creation")) < 0)
+                return rc;
+        }
     }
+    if (e->unpack)
+        return packed_matmul_unpacked(ops, M, N, K, A, trans_a, B, pk, bias, alpha, accumulate,
+                                      addend, C, flags);
     const int ids[5] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                         DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1};
     void *const ptrs[5] = {(void *)A, (void *)B, (void *)bias, C, (void *)addend};
@@ -469,6 +536,246 @@ static float *emu_buffer(ijepa__ops *ops, int64_t n)
     return ops->emu;
 }
 
+// --- pre-packed B ----------------------------------------------------------------------
+
+int64_t ijepa__pack_bytes(int64_t K, int64_t N)
+{
+    if (K < 1 || N < 1)
+        return 0;
+    return ((K + 31) / 32 * 32) * ((N + 63) / 64 * 64) * 2;
+}
+
+/* Packing applies: bf16 on oneDNN's kernels and not switched off. */
+static int packing_on(const ijepa__ops *ops) { return ops->bf16_native && ops->pack_mode; }
+
+/* 1 when a reorder from a float32 K x N matrix (ab, or ba when trans) into
+ * md exists, 0 when oneDNN has none, or a negative status. */
+static int reorder_exists(ijepa__ops *ops, int64_t K, int64_t N, int trans,
+                          const dnnl_memory_desc_t *md)
+{
+    dnnl_memory_desc_t src;
+    const int64_t d[2] = {K, N};
+    int rc = md_init(ops, &src, 2, d, trans ? dnnl_ba : dnnl_ab);
+    if (rc < 0)
+        return rc;
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, &src, ops->eng->engine, md,
+                                                          ops->eng->engine, NULL);
+    if (st == dnnl_unimplemented)
+        return 0;
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "reorder descriptor");
+    dnnl_primitive_desc_destroy(pd);
+    return 1;
+}
+
+/* 1 when md (K x N bf16) is exactly pack.h's layout; fills f. */
+static int own_layout(const dnnl_memory_desc_t *md, int64_t K, int64_t N, ijepa__blk_fmt *f)
+{
+    const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+    if (md->ndims != 2 || md->format_kind != dnnl_blocked || md->data_type != dnnl_bf16 ||
+        md->offset0 != 0 || md->padded_offsets[0] != 0 || md->padded_offsets[1] != 0 ||
+        b->inner_nblks != 3 || b->inner_blks[0] != 16 || b->inner_idxs[0] != 0 ||
+        b->inner_idxs[1] != 1 || b->inner_blks[2] != 2 || b->inner_idxs[2] != 0)
+        return 0;
+    const int64_t nb = b->inner_blks[1];
+    if (nb != 16 && nb != 32 && nb != 64)
+        return 0;
+    f->nb = nb;
+    f->Kp = (K + 31) / 32 * 32;
+    f->Np = (N + nb - 1) / nb * nb;
+    f->sk = b->strides[0];
+    f->sn = b->strides[1];
+    /* dense: the blocks tile [0, Kp Np) either way round */
+    const int ba = f->sk == 32 * nb && f->sn == f->Kp * nb;
+    const int ab = f->sn == 32 * nb && f->sk == f->Np * 32;
+    return md->padded_dims[0] == f->Kp && md->padded_dims[1] == f->Np && (ba || ab) &&
+           dnnl_memory_desc_get_size(md) == (size_t)(f->Kp * f->Np * 2);
+}
+
+/*
+ * Decide how a K x N operand is packed: the weights layout oneDNN picks for
+ * a bf16 matmul of PACK_PROBE_M rows with B "any", if it is a blocked layout
+ * without extra data (no compensation), within ijepa__pack_bytes, chosen by
+ * brgemm, and reachable by a reorder from both float32 orders; else plain.
+ */
+static int plan_make(ijepa__ops *ops, int64_t K, int64_t N, pack_plan *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->K = K;
+    pl->N = N;
+    dnnl_memory_desc_t a_md, b_md, c_md;
+    const int64_t ad[2] = {PACK_PROBE_M, K}, bd[2] = {K, N}, cd[2] = {PACK_PROBE_M, N};
+    int rc;
+    if ((rc = md_init_dt(ops, &a_md, 2, ad, dnnl_ab, dnnl_bf16)) < 0 ||
+        (rc = md_init_dt(ops, &b_md, 2, bd, dnnl_format_tag_any, dnnl_bf16)) < 0 ||
+        (rc = md_init(ops, &c_md, 2, cd, dnnl_ab)) < 0)
+        return rc;
+    dnnl_matmul_desc_t desc;
+    dnnl_status_t st = dnnl_matmul_desc_init(&desc, &a_md, &b_md, NULL, &c_md);
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "matmul descriptor");
+    dnnl_primitive_attr_t attr;
+    if ((rc = make_attr(ops, &attr)) < 0)
+        return rc;
+    dnnl_primitive_desc_t pd;
+    st = dnnl_primitive_desc_create(&pd, &desc, attr, ops->eng->engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    if (st == dnnl_unimplemented)
+        return IJEPA_OK; /* plain */
+    if (st != dnnl_success)
+        return dnnl_fail(ops->err, st, "matmul primitive descriptor");
+    const dnnl_memory_desc_t *w = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const int ok = w && is_brgemm(pd) && w->format_kind == dnnl_blocked &&
+                   w->data_type == dnnl_bf16 && w->extra.flags == 0 &&
+                   w->format_desc.blocking.inner_nblks > 0 &&
+                   dnnl_memory_desc_get_size(w) <= (size_t)ijepa__pack_bytes(K, N);
+    if (ok)
+        pl->md = *w;
+    dnnl_primitive_desc_destroy(pd);
+    if (!ok)
+        return IJEPA_OK;
+    /* pack.h's kernel where the layout is its own and AVX-512 runs it, else
+     * oneDNN's reorder (which must exist from both float32 orders) */
+    pl->own = own_layout(&pl->md, K, N, &pl->fmt) && ops->simd >= IJEPA__SIMD_AVX512;
+    for (int trans = 0; trans < 2 && !pl->own; trans++)
+        if ((rc = reorder_exists(ops, K, N, trans, &pl->md)) <= 0)
+            return rc;
+    pl->packed = 1;
+    return IJEPA_OK;
+}
+
+/* The plan of a K x N operand, made on first use. */
+static int plan_get(ijepa__ops *ops, int64_t K, int64_t N, const pack_plan **out)
+{
+    for (int32_t i = 0; i < ops->nplans; i++)
+        if (ops->plans[i].K == K && ops->plans[i].N == N) {
+            *out = &ops->plans[i];
+            return IJEPA_OK;
+        }
+    if (ops->nplans == ops->cap_plans) {
+        const int32_t cap = ops->cap_plans ? 2 * ops->cap_plans : 8;
+        pack_plan *p = realloc(ops->plans, (size_t)cap * sizeof *p);
+        if (!p)
+            return ijepa__fail(ops->err, IJEPA_ERR_NOMEM, "cannot allocate a pack plan");
+        ops->plans = p;
+        ops->cap_plans = cap;
+    }
+    pack_plan *pl = &ops->plans[ops->nplans];
+    int rc = plan_make(ops, K, N, pl);
+    if (rc < 0)
+        return rc;
+    ops->nplans++;
+    *out = pl;
+    return IJEPA_OK;
+}
+
+/* The plan when B is packed on this ops object, else NULL (*out). */
+static int plan_packed(ijepa__ops *ops, int64_t K, int64_t N, const pack_plan **out)
+{
+    *out = NULL;
+    if (!packing_on(ops))
+        return IJEPA_OK;
+    const pack_plan *pl = NULL;
+    int rc = plan_get(ops, K, N, &pl);
+    if (rc < 0)
+        return rc;
+    if (pl->packed)
+        *out = pl;
+    return IJEPA_OK;
+}
+
+int ijepa__pack_layout(ijepa__ops *ops, int64_t K, int64_t N)
+{
+    const int64_t d[2] = {K, N};
+    int rc = check_dims(ops, "pack", 2, d);
+    if (rc < 0)
+        return rc;
+    const pack_plan *pl;
+    if ((rc = plan_packed(ops, K, N, &pl)) < 0)
+        return rc;
+    return pl != NULL;
+}
+
+void ijepa__ops_set_packing(ijepa__ops *ops, int mode) { ops->pack_mode = mode; }
+
+int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops) { return ops ? ops->pack_fallbacks : 0; }
+
+/* A cached reorder between a packed layout and a plain one: OP_PACK from
+ * float32 (ba when trans) into pk->md, OP_UNPACK from pk->md into plain
+ * bf16 ab. */
+static int pack_reorder(ijepa__ops *ops, int op, const pack_plan *pk, int trans,
+                        const void *from, void *to)
+{
+    const int64_t key[KEY_LEN] = {op, pk->K, pk->N, !!trans};
+    entry *e = cache_find(ops, key);
+    if (!e) {
+        dnnl_memory_desc_t plain;
+        const int64_t d[2] = {pk->K, pk->N};
+        int rc = op == OP_PACK ? md_init(ops, &plain, 2, d, trans ? dnnl_ba : dnnl_ab)
+                               : md_init_dt(ops, &plain, 2, d, dnnl_ab, dnnl_bf16);
+        if (rc < 0)
+            return rc;
+        dnnl_primitive_attr_t attr;
+        if ((rc = make_attr(ops, &attr)) < 0)
+            return rc;
+        dnnl_primitive_desc_t pd;
+        dnnl_status_t st = dnnl_reorder_primitive_desc_create(
+            &pd, op == OP_PACK ? &plain : &pk->md, ops->eng->engine,
+            op == OP_PACK ? &pk->md : &plain, ops->eng->engine, attr);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != dnnl_success)
+            return dnnl_fail(ops->err, st, "reorder descriptor");
+        static const int wanted[] = {DNNL_ARG_FROM, DNNL_ARG_TO};
+        e = cache_slot(ops);
+        if ((rc = entry_build(ops, e, key, pd, wanted, 2, "reorder creation")) < 0)
+            return rc;
+    }
+    const int ids[2] = {DNNL_ARG_FROM, DNNL_ARG_TO};
+    void *const ptrs[2] = {(void *)from, to};
+    return entry_run(ops, e, ids, ptrs, 2, op == OP_PACK ? "packing" : "unpacking");
+}
+
+int ijepa__pack_b(ijepa__ops *ops, int64_t K, int64_t N, const float *B, int trans_b,
+                  void *dst)
+{
+    const int64_t d[2] = {K, N};
+    int rc = check_dims(ops, "pack", 2, d);
+    if (rc < 0)
+        return rc;
+    const pack_plan *pk;
+    if ((rc = plan_packed(ops, K, N, &pk)) < 0)
+        return rc;
+    if (!pk) { /* plain bf16, stored as B is */
+        ijepa__to_bf16(ops->simd, B, dst, K * N);
+        return IJEPA_OK;
+    }
+    if (pk->own) {
+        ijepa__pack_bf16(ops->simd, B, trans_b, K, N, &pk->fmt, dst);
+        return IJEPA_OK;
+    }
+    return pack_reorder(ops, OP_PACK, pk, trans_b, B, dst);
+}
+
+/* The fallback of a packed matmul whose M has no brgemm kernel for the
+ * packed layout: B unpacked into plain bf16 scratch, the plain matmul. */
+static int packed_matmul_unpacked(ijepa__ops *ops, int64_t M, int64_t N, int64_t K,
+                                  const void *A, int trans_a, const void *B,
+                                  const pack_plan *pk, const float *bias, float alpha,
+                                  int accumulate, const float *addend, void *C, int flags)
+{
+    ijepa__bf16 *b16 = (ijepa__bf16 *)(void *)emu_buffer(ops, (K * N + 1) / 2);
+    if (!b16)
+        return IJEPA_ERR_NOMEM;
+    int rc = pack_reorder(ops, OP_UNPACK, pk, 0, B, b16);
+    if (rc < 0)
+        return rc;
+    return matmul_run(ops, 1, M, N, K, A, trans_a, b16, 0, bias, alpha, accumulate, addend, C,
+                      flags & ~IJEPA__MM_B_PACKED, NULL);
+}
+
+// --- matmul entry points ------------------------------------------------------------------
+
 int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                       const void *A, int trans_a, const void *B, int trans_b,
                       const float *bias, float alpha, int accumulate, const float *addend,
@@ -488,9 +795,21 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
     if (addend && (accumulate || (flags & (IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU))))
         return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
                            "matmul: an addend needs a float32 output, no GELU, no accumulate");
+    if (flags & IJEPA__MM_B_PACKED) {
+        if (!(flags & IJEPA__MM_BF16) || batch != 1)
+            return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                               "matmul: a packed B needs bf16 operands and batch 1");
+        const pack_plan *pk;
+        if ((rc = plan_packed(ops, K, N, &pk)) < 0)
+            return rc;
+        if (pk)
+            return matmul_run(ops, 1, M, N, K, A, trans_a, B, 0, bias, alpha, accumulate,
+                              addend, C, flags, pk);
+        flags &= ~IJEPA__MM_B_PACKED; /* ijepa__pack_b wrote plain bf16 */
+    }
     if (!(flags & IJEPA__MM_BF16) || ops->bf16_native || (flags & IJEPA__MM_ONEDNN_BF16))
         return matmul_run(ops, batch, M, N, K, A, trans_a, B, trans_b, bias, alpha, accumulate,
-                          addend, C, flags);
+                          addend, C, flags, NULL);
     /* Emulated: the bf16 operands widened to float32 (exact), a float32
      * matmul, its result rounded to bf16 if asked: the values of a bf16
      * matmul with float32 accumulation, at float32 speed. */
@@ -505,9 +824,9 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
     const int out_flags = flags & IJEPA__MM_GELU;
     if (!nC)
         return matmul_run(ops, batch, M, N, K, a32, trans_a, b32, trans_b, bias, alpha,
-                          accumulate, addend, C, out_flags);
+                          accumulate, addend, C, out_flags, NULL);
     if ((rc = matmul_run(ops, batch, M, N, K, a32, trans_a, b32, trans_b, bias, alpha, 0, NULL,
-                         c32, out_flags)) < 0)
+                         c32, out_flags, NULL)) < 0)
         return rc;
     ijepa__to_bf16(ops->simd, c32, C, nC);
     return IJEPA_OK;

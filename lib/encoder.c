@@ -25,7 +25,6 @@ struct ijepa_encoder {
     int64_t bucket;            /* seq_bucket */
     struct ijepa_tensor_table tab;
     float *params, *grads;     /* [tab.total] each */
-    ijepa__bf16 *params16;     /* [tab.total] bf16 copy of params, made by each forward */
     ijepa__bf16 *patches16;    /* [batch_max * N, C * p * p] bf16: patches */
     int64_t off_pos, off_pw, off_pb, off_nw, off_nb;
     ijepa__stack st;
@@ -136,6 +135,7 @@ static int configure(ijepa_encoder *enc, ijepa__err *e)
     st->max_attn = enc->batch_max * heads * enc->N * enc->N;
     st->trainable = enc->trainable;
     st->bf16 = enc->bf16;
+    st->wpk_min = ijepa__pack_bytes(enc->cpp, enc->D); /* the patch embedding's weights */
     return IJEPA_OK;
 }
 
@@ -205,15 +205,12 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
     enc->fmean = ijepa__falloc(enc->trainable ? rows : 0);
     enc->fvar = ijepa__falloc(enc->trainable ? rows : 0);
     enc->dx = ijepa__falloc(enc->trainable ? rows * enc->D : 0);
-    if (enc->bf16) {
-        /* a model without backward rounds its block weights just in time
-         * (ijepa__stack_forward): it keeps the patch embedding's only */
-        enc->params16 = (ijepa__bf16 *)(void *)ijepa__falloc(
-            enc->trainable ? (enc->tab.total + 1) / 2 : (enc->D * enc->cpp + 1) / 2);
+    /* bf16: the weights are packed just in time into the stack's wpk (the
+     * patch embedding's too), no copy of the model is kept */
+    if (enc->bf16)
         enc->patches16 = (ijepa__bf16 *)(void *)ijepa__falloc((rows * enc->cpp + 1) / 2);
-    }
     if (!enc->params || !enc->grads || !enc->patches || !enc->fmean || !enc->fvar || !enc->dx ||
-        (enc->bf16 && (!enc->params16 || !enc->patches16))) {
+        (enc->bf16 && !enc->patches16)) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate parameter and patch buffers");
         goto fail;
     }
@@ -239,7 +236,6 @@ void ijepa_encoder_free(ijepa_encoder *enc)
     ijepa__table_clear(&enc->tab);
     ijepa__ffree(enc->params);
     ijepa__ffree(enc->grads);
-    ijepa__ffree((float *)(void *)enc->params16);
     ijepa__ffree((float *)(void *)enc->patches16);
     ijepa__ffree(enc->patches);
     ijepa__ffree(enc->fmean);
@@ -265,8 +261,7 @@ int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc)
     const int64_t rows = enc->batch_max * enc->N;
     int64_t floats = 2 * enc->tab.total + enc->st.arena_floats + rows * enc->cpp;
     if (enc->bf16)
-        floats += (enc->trainable ? (enc->tab.total + 1) / 2 : (enc->D * enc->cpp + 1) / 2) +
-                  (rows * enc->cpp + 1) / 2;
+        floats += (rows * enc->cpp + 1) / 2;
     if (enc->trainable)
         floats += rows * (2 + enc->D);
     return floats * (int64_t)sizeof(float);
@@ -353,18 +348,13 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
     im2col(enc, images, batch, keep, K, Kp, enc->patches);
     int rc;
     if (enc->bf16) {
-        /* the bf16 weights of this forward (and of the backward that may follow) */
-        const int lvl = ijepa__ops_simd(enc->ops);
-        ijepa__to_bf16(lvl, enc->patches, enc->patches16, R * enc->cpp);
-        const ijepa__bf16 *pw16 = enc->params16;
-        if (enc->trainable) {
-            ijepa__to_bf16(lvl, enc->params, enc->params16, enc->tab.total);
-            pw16 = enc->params16 + enc->off_pw;
-        } else {
-            ijepa__to_bf16(lvl, enc->params + enc->off_pw, enc->params16, D * enc->cpp);
-        }
-        rc = ijepa__linear16(enc->ops, R, enc->cpp, D, enc->patches16, pw16,
-                             enc->params + enc->off_pb, 0, x, 0);
+        /* the patch embedding's weights packed into the stack's buffer,
+         * free until the first block packs its own */
+        ijepa__to_bf16(ijepa__ops_simd(enc->ops), enc->patches, enc->patches16, R * enc->cpp);
+        rc = ijepa__pack_linear(enc->ops, enc->cpp, D, enc->params + enc->off_pw, enc->st.wpk);
+        if (rc == IJEPA_OK)
+            rc = ijepa__linear16(enc->ops, R, enc->cpp, D, enc->patches16, enc->st.wpk,
+                                 enc->params + enc->off_pb, 0, x, 0);
     } else {
         rc = ijepa__linear(enc->ops, R, enc->cpp, D, enc->patches, enc->params + enc->off_pw,
                            enc->params + enc->off_pb, 0, x);
@@ -382,9 +372,8 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
             x[r * D + d] += pos[n * D + d];
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params,
-                                   enc->trainable ? enc->params16 : NULL, batch, Kp, K,
-                                   training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, batch, Kp, K, training,
+                                   &y)) < 0)
         return rc;
     /* the final norm over the padded rows, into out directly without
      * padding, else into scratch whose real rows are then copied out */
@@ -435,16 +424,15 @@ int ijepa_encoder_backward(ijepa_encoder *enc, const float *d_out)
         return rc;
     ijepa__add_inplace(g + enc->off_nw, enc->st.dgamma, D);
     ijepa__add_inplace(g + enc->off_nb, enc->st.dbeta, D);
-    if ((rc = ijepa__stack_backward(&enc->st, enc->ops, enc->params, enc->params16, g,
-                                    enc->dx)) < 0)
+    if ((rc = ijepa__stack_backward(&enc->st, enc->ops, enc->params, g, enc->dx)) < 0)
         return rc;
     /* patch embedding: weights and bias only, images need no gradient */
     if (enc->bf16) {
         ijepa__bf16 *d16 = enc->st.b16;
         ijepa__to_bf16_colsum(ijepa__ops_simd(enc->ops), R, D, enc->dx, d16, g + enc->off_pb,
                               enc->st.part);
-        return ijepa__linear16_bwd(enc->ops, R, enc->cpp, D, d16, enc->params16 + enc->off_pw,
-                                   enc->patches16, NULL, g + enc->off_pw);
+        return ijepa__linear16_bwd(enc->ops, R, enc->cpp, D, d16, NULL, enc->patches16, NULL,
+                                   g + enc->off_pw);
     }
     return ijepa__linear_bwd(enc->ops, R, enc->cpp, D, enc->dx, enc->params + enc->off_pw,
                              enc->patches, NULL, g + enc->off_pw, g + enc->off_pb);

@@ -71,13 +71,16 @@ enum {
     IJEPA__MM_BF16 = 1,        /* A and B are bf16 (uint16_t, bf16.h) */
     IJEPA__MM_OUT_BF16 = 2,    /* C is bf16, rounded to nearest even */
     IJEPA__MM_GELU = 4,        /* C = GELU(alpha op(A) op(B) + bias), exact GELU */
-    IJEPA__MM_ONEDNN_BF16 = 8  /* (benchmarks) oneDNN's bf16 kernel even where emulated */
+    IJEPA__MM_ONEDNN_BF16 = 8, /* (benchmarks) oneDNN's bf16 kernel even where emulated */
+    IJEPA__MM_B_PACKED = 16    /* B was written by ijepa__pack_b (needs IJEPA__MM_BF16, batch 1) */
 };
 
 /*
  * ijepa__matmul with other data types: flags as above. Accumulation is in
  * float32 whatever the types; accumulate needs a float32 C and no GELU
- * (IJEPA_ERR_INVALID_ARG otherwise).
+ * (IJEPA_ERR_INVALID_ARG otherwise). With IJEPA__MM_B_PACKED, B is what
+ * ijepa__pack_b(ops, K, N, ., trans_b, B) wrote (see below); it needs
+ * IJEPA__MM_BF16 and batch 1 (IJEPA_ERR_INVALID_ARG otherwise).
  */
 int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                     const void *A, int trans_a, const void *B, int trans_b,
@@ -94,6 +97,74 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
                       const void *A, int trans_a, const void *B, int trans_b,
                       const float *bias, float alpha, int accumulate, const float *addend,
                       void *C, int flags);
+
+/*
+ * Pre-packed bf16 B operands (the weights of linear layers).
+ *
+ * oneDNN's AMX matmul (brgemm) reads B in a blocked layout of its own
+ * (2.6.3: 32 rows of K by 64 columns of N, bf16 pairs along K); given a
+ * plain B it copies it into that layout on every call, in every thread. A
+ * weight used several times per step is cheaper packed once:
+ * ijepa__pack_b rounds a float32 B to bf16 (to nearest even) and writes it
+ * in that layout in one pass (a oneDNN reorder), and ijepa__matmul_x with
+ * IJEPA__MM_B_PACKED reads it as is.
+ *
+ * The layout is chosen per (K, N), once per ops object, from the matmul
+ * oneDNN builds for a large M (PACK_PROBE_M rows); it is kept for every M:
+ * each packed matmul primitive is created with that fixed layout (not
+ * "any"), so the layout never depends on the row count of a step. (Measured
+ * on 2.6.3 with AMX, M from 1 to 25000 on the ViT-S, fmnist and test
+ * shapes: "any" gives this same layout for every M except N = 64 with M
+ * from 7 to 31, where it offers a 32-column variant; brgemm takes the
+ * 64-column layout for all of them, with every post-op used here.) A
+ * primitive whose implementation for the fixed layout is not brgemm (it
+ * would be oneDNN's slow reference kernel) is never used: that M runs the
+ * plain-layout matmul on B unpacked into scratch, and
+ * ijepa__ops_pack_fallbacks counts such shapes.
+ *
+ * Packing happens only where bf16 matmuls run natively
+ * (ijepa__ops_bf16_native) and the shape packs (ijepa__pack_layout);
+ * otherwise ijepa__pack_b writes plain bf16 in the layout trans_b gives
+ * and the packed matmul reads it as the plain path does (the emulated path
+ * is unchanged). A packed buffer is valid for the ops object that wrote it,
+ * the same K, N and trans_b, and until the mode changes
+ * (ijepa__ops_set_bf16_native, ijepa__ops_set_packing).
+ *
+ * Rounding: the reorder rounds to nearest even like ijepa__to_bf16 but
+ * flushes float32 values below 2^-126 (subnormals) to a signed zero, where
+ * ijepa__to_bf16 keeps a bf16 subnormal; the AMX and AVX512-BF16 dot
+ * products read bf16 subnormals as zero, so the products are the same.
+ */
+
+/* Bytes ijepa__pack_b may write for a K x N operand in any mode: K rounded
+ * up to 32 times N rounded up to 64, two bytes each, a multiple of 64 (a
+ * layout oneDNN wants larger is not used: the shape stays plain). Needs no
+ * ops object, so sizes can be planned before one exists. */
+int64_t ijepa__pack_bytes(int64_t K, int64_t N);
+
+/*
+ * Write B [K, N] (float32; stored [N, K] when trans_b) as the bf16 B operand
+ * of a matmul with IJEPA__MM_B_PACKED and the same K, N, trans_b: packed
+ * where ijepa__pack_layout says so, else plain bf16 stored as B is. dst:
+ * ijepa__pack_bytes(K, N) bytes, 64-byte aligned. The first call for a
+ * shape builds its plan and reorder (then cached; nothing is allocated
+ * afterwards). Returns IJEPA_OK, IJEPA_ERR_INVALID_ARG (a dimension < 1),
+ * or an oneDNN failure (IJEPA_ERR_NOMEM, IJEPA_ERR_BACKEND).
+ */
+int ijepa__pack_b(ijepa__ops *ops, int64_t K, int64_t N, const float *B, int trans_b,
+                  void *dst);
+
+/* 1 when ijepa__pack_b packs a K x N operand on this ops object (bf16
+ * native, packing on, and oneDNN's layout for the shape is a plain blocked
+ * one within ijepa__pack_bytes, with brgemm and both reorders available),
+ * 0 when it writes plain bf16, or a negative status. */
+int ijepa__pack_layout(ijepa__ops *ops, int64_t K, int64_t N);
+
+/* (tests) 1: pack where possible (the default); 0: never pack; 2: pack,
+ * but run every packed matmul through the unpack fallback. */
+void ijepa__ops_set_packing(ijepa__ops *ops, int mode);
+/* Packed matmul shapes that run through the unpack fallback (tests). */
+int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops);
 
 /*
  * LayerNorm over the last axis of x [rows, C]:

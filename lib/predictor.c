@@ -26,7 +26,6 @@ struct ijepa_predictor {
     int64_t bucket;     /* seq_bucket */
     struct ijepa_tensor_table tab;
     float *params, *grads;
-    ijepa__bf16 *params16; /* [tab.total] bf16 copy of params, made by each forward */
     ijepa__bf16 *z16;   /* [B*N, D] bf16 ctx_out (kept in TRAIN)                  */
     ijepa__bf16 *nt16;  /* [M*B*N, Dp] bf16 predictor_norm of yt (instead of nt) */
     ijepa__bf16 *nxh16; /* [M*B*N, Dp] its normalised input, kept (TRAIN)           */
@@ -143,6 +142,10 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
     st->max_attn = p->M * p->batch_max * heads * p->Tmax * p->Tmax;
     st->trainable = p->trainable;
     st->bf16 = p->bf16;
+    /* predictor_embed (D -> Dp) and predictor_proj (Dp -> D) pack their
+     * weights into the stack's buffer, either way round */
+    const int64_t we = ijepa__pack_bytes(p->D, p->Dp), wp = ijepa__pack_bytes(p->Dp, p->D);
+    st->wpk_min = we > wp ? we : wp;
     return IJEPA_OK;
 }
 
@@ -213,7 +216,6 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->yt = ijepa__falloc(MBN * p->Dp);
     p->nt = ijepa__falloc(h ? 0 : MBN * p->Dp);
     if (h) {
-        p->params16 = (ijepa__bf16 *)(void *)ijepa__falloc((p->tab.total + 1) / 2);
         p->z16 = (ijepa__bf16 *)(void *)ijepa__falloc((BN * p->D + 1) / 2);
         p->nt16 = (ijepa__bf16 *)(void *)ijepa__falloc((MBN * p->Dp + 1) / 2);
         p->nxh16 = (ijepa__bf16 *)(void *)ijepa__falloc(tr ? (MBN * p->Dp + 1) / 2 : 0);
@@ -228,7 +230,7 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->dx = ijepa__falloc(tr ? p->M * p->batch_max * p->Tmax * p->Dp : 0);
     if (!p->params || !p->grads || !p->z || !p->dz || !p->emb || !p->yt || !p->nt || !p->nmean ||
         !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx ||
-        (h && (!p->params16 || !p->z16 || !p->nt16 || !p->nxh16 || !p->g16))) {
+        (h && (!p->z16 || !p->nt16 || !p->nxh16 || !p->g16))) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the predictor buffers");
         goto fail;
     }
@@ -256,7 +258,6 @@ void ijepa_predictor_free(ijepa_predictor *p)
                      p->nmean, p->nvar, p->dnt, p->dyt, p->demb, p->dx};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         ijepa__ffree(bufs[i]);
-    ijepa__ffree((float *)(void *)p->params16);
     ijepa__ffree((float *)(void *)p->z16);
     ijepa__ffree((float *)(void *)p->nt16);
     ijepa__ffree((float *)(void *)p->nxh16);
@@ -333,10 +334,12 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
         }
     }
     if (p->bf16) {
-        /* the bf16 weights of this forward (and of the backward that may follow) */
-        ijepa__to_bf16(lvl, par, p->params16, p->tab.total);
-        rc = ijepa__linear16(p->ops, B * Kcp, D, Dp, p->z16, p->params16 + p->off_ew,
-                             par + p->off_eb, 0, p->emb, 0);
+        /* each linear layer's weights are packed just before it runs, into
+         * the stack's buffer (the blocks pack theirs there in turn) */
+        rc = ijepa__pack_linear(p->ops, D, Dp, par + p->off_ew, p->st.wpk);
+        if (rc == IJEPA_OK)
+            rc = ijepa__linear16(p->ops, B * Kcp, D, Dp, p->z16, p->st.wpk, par + p->off_eb, 0,
+                                 p->emb, 0);
     } else {
         rc = ijepa__linear(p->ops, B * Kcp, D, Dp, p->z, par + p->off_ew, par + p->off_eb, 0,
                            p->emb);
@@ -363,15 +366,16 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
         }
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, p->params16, S, Tp, T, training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, S, Tp, T, training, &y)) < 0)
         return rc;
     for (int64_t s = 0; s < S; s++)
         memcpy(p->yt + s * Kt * Dp, y + (s * Tp + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
     if (p->bf16) {
         ijepa__layernorm_bf16(lvl, S * Kt, Dp, p->eps, p->yt, par + p->off_nw, par + p->off_nb,
                               p->nt16, training ? p->nxh16 : NULL, training ? p->nvar : NULL);
-        if ((rc = ijepa__linear16(p->ops, S * Kt, Dp, D, p->nt16, p->params16 + p->off_pw,
-                                  par + p->off_pb, 0, out, 0)) < 0)
+        if ((rc = ijepa__pack_linear(p->ops, Dp, D, par + p->off_pw, p->st.wpk)) < 0 ||
+            (rc = ijepa__linear16(p->ops, S * Kt, Dp, D, p->nt16, p->st.wpk, par + p->off_pb, 0,
+                                  out, 0)) < 0)
             return rc;
     } else if ((rc = ijepa__layernorm_fwd(p->ops, S * Kt, Dp, p->eps, p->yt, par + p->off_nw,
                                    par + p->off_nb, p->nt, training ? p->nmean : NULL,
@@ -412,8 +416,9 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
         /* d_out in bf16; its column sums are the proj bias gradient */
         ijepa__bf16 *d16 = p->g16;
         ijepa__to_bf16_colsum(lvl, S * Kt, D, d_out, d16, g + p->off_pb, p->st.part);
-        if ((rc = ijepa__linear16_bwd(p->ops, S * Kt, Dp, D, d16, p->params16 + p->off_pw,
-                                      p->nt16, p->dnt, g + p->off_pw)) < 0)
+        if ((rc = ijepa__pack_linear_bwd(p->ops, Dp, D, par + p->off_pw, p->st.wpk)) < 0 ||
+            (rc = ijepa__linear16_bwd(p->ops, S * Kt, Dp, D, d16, p->st.wpk, p->nt16, p->dnt,
+                                      g + p->off_pw)) < 0)
             return rc;
         memset(p->dyt, 0, (size_t)(S * Kt * Dp) * sizeof(float));
         ijepa__layernorm_bwd_add(lvl, S * Kt, Dp, p->nxh16, p->nvar, par + p->off_nw, p->dnt,
@@ -436,7 +441,7 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
         memcpy(dxs + Kc * Dp, p->dyt + s * Kt * Dp, (size_t)(Kt * Dp) * sizeof(float));
         memset(dxs + (Kc + Kt) * Dp, 0, (size_t)((T - Kc - Kt) * Dp) * sizeof(float));
     }
-    if ((rc = ijepa__stack_backward(&p->st, p->ops, par, p->params16, g, p->dx)) < 0)
+    if ((rc = ijepa__stack_backward(&p->st, p->ops, par, g, p->dx)) < 0)
         return rc;
     /* mask token: sum over every mask-token row; context rows: sum over blocks */
     float *gm = g + p->off_mask;
@@ -451,8 +456,10 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
     if (p->bf16) {
         ijepa__bf16 *d16 = p->g16;
         ijepa__to_bf16_colsum(lvl, B * Kcp, Dp, demb, d16, g + p->off_eb, p->st.part);
-        rc = ijepa__linear16_bwd(p->ops, B * Kcp, D, Dp, d16, p->params16 + p->off_ew, p->z16,
-                                 dctx, g + p->off_ew);
+        rc = ijepa__pack_linear_bwd(p->ops, D, Dp, par + p->off_ew, p->st.wpk);
+        if (rc == IJEPA_OK)
+            rc = ijepa__linear16_bwd(p->ops, B * Kcp, D, Dp, d16, p->st.wpk, p->z16, dctx,
+                                     g + p->off_ew);
     } else {
         rc = ijepa__linear_bwd(p->ops, B * Kcp, D, Dp, demb, par + p->off_ew, p->z, dctx,
                                g + p->off_ew, g + p->off_eb);
@@ -512,9 +519,9 @@ int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
     if (p->trainable)
         floats += BN * p->D + 2 * MBN + 2 * MBN * p->Dp + BN * p->Dp +
                   p->M * p->batch_max * p->Tmax * p->Dp;
-    if (p->bf16) { /* z and nt in bf16, the bf16 weights, the bf16 gradient scratch */
+    if (p->bf16) { /* z and nt in bf16, the bf16 gradient scratch (weights: in the arena) */
         const int64_t ng = MBN * p->D > BN * p->Dp ? MBN * p->D : BN * p->Dp;
-        floats += (p->tab.total + 1) / 2 + (BN * p->D + 1) / 2 + (MBN * p->Dp + 1) / 2 -
+        floats += (BN * p->D + 1) / 2 + (MBN * p->Dp + 1) / 2 -
                   MBN * p->Dp + (p->trainable ? (ng + 1) / 2 + (MBN * p->Dp + 1) / 2 : 0);
     }
     return floats * (int64_t)sizeof(float);

@@ -58,6 +58,7 @@
 #include "ijepa/trainer.h"
 #include "model_internal.h"
 #include "ops.h"
+#include "pack.h"
 #include "ref.h"
 #include "ref_pred.h"
 #include "ref_vit.h"
@@ -749,6 +750,353 @@ START_TEST(test_matmul_bf16_errors)
 }
 END_TEST
 
+/* --- packed B ------------------------------------------------------------------------ */
+
+/*
+ * The (K, N) operands the models pack: ViT-S/16 (D 384, hidden 1536, patch
+ * 768) forward (W^T) and backward (W); fmnist/128 (D 128, hidden 512, patch
+ * 2x2x1 = 4, predictor 64 wide, hidden 256); the model tests here (D 32,
+ * hidden 128, patch 8, predictor 16); and odd sizes that are no multiple of
+ * the 32 x 64 blocks.
+ */
+static const int64_t pack_shapes[][2] = {
+    {384, 1152}, {1152, 384}, {384, 384}, {384, 1536}, {1536, 384}, {768, 384},
+    {4, 128},    {128, 384},  {384, 128}, {128, 512},  {512, 128},  {128, 64},
+    {64, 128},   {64, 256},   {256, 64},  {8, 32},     {32, 96},    {96, 32},
+    {32, 128},   {128, 32},   {16, 32},   {32, 16},    {16, 64},    {64, 16},
+    {33, 65},    {17, 3},     {1, 1},
+};
+
+/* A 64-byte aligned buffer of ijepa__pack_bytes(K, N) bytes, poisoned with
+ * 0xff bytes (bf16 NaN) so that anything the packing leaves unwritten shows. */
+static void *pack_buf(int64_t K, int64_t N)
+{
+    const int64_t bytes = ijepa__pack_bytes(K, N);
+    ck_assert_int_ge(bytes, 2 * K * N);
+    ck_assert_int_eq(bytes % 64, 0);
+    void *p = aligned_alloc(64, (size_t)bytes);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0xff, (size_t)bytes);
+    return p;
+}
+
+/* float32 B values: U(-1, 1), every 7th exactly halfway between two bf16
+ * values (ties to even), every 11th scaled by 2^+-60 (far exponents), with
+ * sub every 13th a float32 subnormal (which float32 arithmetic, the
+ * emulated path, runs at a fraction of its speed). */
+static float *pack_values(int64_t n, uint64_t seed, int sub)
+{
+    float *b = rand_floats(n, seed, -1, 1);
+    for (int64_t i = 0; i < n; i++) {
+        if (i % 7 == 3) {
+            uint32_t u;
+            memcpy(&u, &b[i], sizeof u);
+            u = (u & 0xffff0000u) | 0x8000u;
+            memcpy(&b[i], &u, sizeof u);
+        } else if (i % 11 == 5) {
+            b[i] = ldexpf(b[i], i % 2 ? 60 : -60);
+        } else if (sub && i % 13 == 6) {
+            b[i] = ldexpf(b[i], -130);
+        }
+    }
+    return b;
+}
+
+/*
+ * The packing kernel (pack.h) on its own: every element where the layout
+ * formula puts it, rounded as ref_round (subnormals kept), zeros in the
+ * padding, for both stored orders of B, 16-, 32- and 64-column blocks in
+ * both block orders, at every SIMD level (bit-identical).
+ */
+START_TEST(test_pack_kernel)
+{
+    static const int64_t shapes[][2] = {{384, 1152}, {64, 48}, {33, 65}, {4, 128}, {17, 3}, {1, 1}};
+    for (size_t s = 0; s < COUNT_OF(shapes); s++)
+        for (int64_t nb = 16; nb <= 64; nb *= 2)
+            for (int order = 0; order < 2; order++)
+                for (int tb = 0; tb < 2; tb++) {
+                    const int64_t K = shapes[s][0], N = shapes[s][1];
+                    ijepa__blk_fmt f = {.nb = nb, .Kp = (K + 31) / 32 * 32,
+                                        .Np = (N + nb - 1) / nb * nb};
+                    f.sk = order ? f.Np * 32 : 32 * nb; /* blocks along N first, or K */
+                    f.sn = order ? 32 * nb : f.Kp * nb;
+                    const int64_t total = f.Kp * f.Np;
+                    float *B = pack_values(K * N, 110 + s, 1);
+                    uint16_t *want = ha(total);
+                    for (int64_t k = 0; k < K; k++)
+                        for (int64_t n = 0; n < N; n++)
+                            want[(k / 32) * f.sk + (n / nb) * f.sn + ((k % 32) / 2) * 2 * nb +
+                                 (n % nb) * 2 + k % 2] = ref_round(tb ? B[n * K + k] : B[k * N + n]);
+                    for (int lvl = 0; lvl < nlevels(); lvl++) {
+                        uint16_t *got = ha(total);
+                        memset(got, 0xff, (size_t)total * sizeof *got);
+                        ijepa__pack_bf16(lvl, B, tb, K, N, &f, got);
+                        int64_t bad = -1;
+                        for (int64_t i = 0; i < total && bad < 0; i++)
+                            if (got[i] != want[i])
+                                bad = i;
+                        ck_assert_msg(bad < 0, "K=%lld N=%lld nb=%lld order %d tb=%d level %d: "
+                                      "value %lld is %04x, want %04x", (long long)K, (long long)N,
+                                      (long long)nb, order, tb, lvl, (long long)bad,
+                                      bad < 0 ? 0 : got[bad], bad < 0 ? 0 : want[bad]);
+                        free(got);
+                    }
+                    free(B);
+                    free(want);
+                }
+}
+END_TEST
+
+/* The modes of a packed operand: 0 packed, 1 packed through the unpack
+ * fallback, 2 packing off (plain bf16), 3 emulated bf16 (plain). */
+static const char *const pack_mode_name[] = {"packed", "unpack fallback", "plain", "emulated"};
+
+static void pack_mode_set(ijepa__ops *ops, int mode)
+{
+    ijepa__ops_set_bf16_native(ops, mode == 3 ? 0 : -1);
+    ijepa__ops_set_packing(ops, mode == 0 ? 1 : mode == 1 ? 2 : mode == 2 ? 0 : 1);
+}
+
+/*
+ * Packing rounds and places every value: the identity times a packed B is
+ * B's bf16 rounding, exactly (a product with 1 and sums with exact zeros),
+ * for both stored orders of B, every mode, every shape above. A float32
+ * subnormal may come back as bf16 subnormal (ijepa__to_bf16) or as zero (the
+ * oneDNN reorder flushes it; AMX reads bf16 subnormals as zero anyway: see
+ * test_pack_subnormal). On AMX the model shapes must really pack.
+ */
+START_TEST(test_pack_exact)
+{
+    mm_fx f;
+    mm_open(&f);
+    const int native = ijepa__ops_bf16_native(f.ops);
+    for (int mode = 0; mode < 4; mode++) {
+        if (mode < 2 && !native)
+            continue; /* packing needs bf16 on oneDNN's kernels */
+        for (size_t s = 0; s < COUNT_OF(pack_shapes); s++)
+            for (int tb = 0; tb < 2; tb++) {
+                const int64_t K = pack_shapes[s][0], N = pack_shapes[s][1];
+                ijepa__ops_free(f.ops); /* fresh: the mode applies to new primitives */
+                ck_assert_int_eq(ijepa__ops_create(&f.ops, f.eng, 64, &f.err), IJEPA_OK);
+                pack_mode_set(f.ops, mode);
+                const int layout = ijepa__pack_layout(f.ops, K, N);
+                ck_assert_msg(mode < 2 ? layout == 0 || layout == 1 : layout == 0,
+                              "K=%lld N=%lld mode %s: pack_layout %d", (long long)K,
+                              (long long)N, pack_mode_name[mode], layout);
+                float *B = pack_values(K * N, 80 + s, 1);
+                void *Bp = pack_buf(K, N);
+                ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, tb, Bp), IJEPA_OK);
+                uint16_t *I = ha(K * K);
+                for (int64_t k = 0; k < K; k++) I[k * K + k] = 0x3f80; /* 1.0 */
+                float *C = ref_falloc(K * N);
+                int rc = ijepa__matmul_x(f.ops, 1, K, N, K, I, 0, Bp, tb, NULL, 1.0f, 0, C,
+                                         IJEPA__MM_BF16 | IJEPA__MM_B_PACKED);
+                ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+                int64_t bad = -1;
+                for (int64_t k = 0; k < K && bad < 0; k++)
+                    for (int64_t n = 0; n < N; n++) {
+                        const float b = tb ? B[n * K + k] : B[k * N + n];
+                        const float want = ijepa__bf16_float(ijepa__bf16_round(b));
+                        const float got = C[k * N + n];
+                        const int sub = fabsf(b) < 0x1p-126f;
+                        if (got != want && !(sub && got == 0.0f)) {
+                            bad = k * N + n;
+                            break;
+                        }
+                    }
+                ck_assert_msg(bad < 0, "%s K=%lld N=%lld tb=%d: element %lld is %a, want %a",
+                              pack_mode_name[mode], (long long)K, (long long)N, tb,
+                              (long long)bad, (double)C[bad],
+                              (double)ijepa__bf16_float(ijepa__bf16_round(
+                                  tb ? B[(bad % N) * K + bad / N] : B[bad])));
+                /* every M of the packed layout runs brgemm, except where forced */
+                ck_assert_int_eq(ijepa__ops_pack_fallbacks(f.ops), mode == 1 && layout == 1);
+                free(B); free(Bp); free(I); free(C);
+            }
+    }
+    /* the model shapes pack wherever bf16 is native (AMX) */
+    if (native) {
+        pack_mode_set(f.ops, 0);
+        for (size_t s = 0; s < 24; s++)
+            ck_assert_msg(ijepa__pack_layout(f.ops, pack_shapes[s][0], pack_shapes[s][1]) == 1,
+                          "K=%lld N=%lld is not packed", (long long)pack_shapes[s][0],
+                          (long long)pack_shapes[s][1]);
+    }
+    mm_close(&f);
+}
+END_TEST
+
+/*
+ * Packed matmuls against the double reference of the rounded operands, at
+ * many row counts M (the layout is chosen once per (K, N), with a large M,
+ * and must serve every M: none may fall back), with bias, bf16 output,
+ * addend, accumulate and the GELU post-op in turn, for both stored orders of
+ * B. The first 64 rows of A are random and the rest repeat them, so 64
+ * reference rows check all M rows (each row is computed independently; the
+ * layout of B is what is under test). Tolerance as test_matmul_bf16: the
+ * products of bf16 values are exact in float32 and the K-term sums float32,
+ * so a float32 C is within 2 (K + 4) u32 S of the exact value (S the same
+ * expression on magnitudes); a bf16 C adds u16 |want|; GELU its own 1e-6
+ * relative. A B read in a wrong layout is off by O(1) relative.
+ */
+START_TEST(test_matmul_packed)
+{
+    static const int64_t Ms[] = {1, 2, 7, 31, 64, 100, 1040, 3136};
+    mm_fx f;
+    mm_open(&f);
+    const int native = ijepa__ops_bf16_native(f.ops);
+    int64_t same = 0, total = 0; /* packed and plain-layout results bit-identical */
+    for (int mode = 0; mode < 4; mode++) {
+        if (mode < 2 && !native)
+            continue;
+        for (size_t s = 0; s < COUNT_OF(pack_shapes); s++) {
+            const int64_t K = pack_shapes[s][0], N = pack_shapes[s][1];
+            if (mode > 0 && s % 3 != 0)
+                continue; /* the other modes on every third shape */
+            ijepa__ops_free(f.ops);
+            ck_assert_int_eq(ijepa__ops_create(&f.ops, f.eng, 64, &f.err), IJEPA_OK);
+            pack_mode_set(f.ops, mode);
+            for (int tb = 0; tb < 2; tb++) {
+                float *B = pack_values(K * N, 90 + s, 0);
+                void *Bp = pack_buf(K, N);
+                ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, tb, Bp), IJEPA_OK);
+                uint16_t *B16 = ha(K * N); /* the plain bf16 operand, stored as B */
+                ijepa__to_bf16(ijepa__ops_simd(f.ops), B, B16, K * N);
+                double *Bd = b2d_new(B16, K * N), *aB = ref_dalloc(K * N);
+                ref_dabs(aB, Bd, K * N);
+                const int64_t R0 = 64;
+                uint16_t *A0 = rand_bf16(R0 * K, 91 + s, -1, 1);
+                float *bi = rand_floats(N, 92 + s, -1, 1);
+                double *Ad = b2d_new(A0, R0 * K), *aA = ref_dalloc(R0 * K);
+                ref_dabs(aA, Ad, R0 * K);
+                /* the products of the 64 rows and their magnitudes, once */
+                double *P = ref_dalloc(R0 * N), *SP = ref_dalloc(R0 * N);
+                ref_matmul(1, R0, N, K, Ad, 0, Bd, tb, NULL, 1.0, 0, P);
+                ref_matmul(1, R0, N, K, aA, 0, aB, tb, NULL, 1.0, 0, SP);
+                for (size_t mi = 0; mi < COUNT_OF(Ms); mi++) {
+                    const int64_t M = Ms[mi];
+                    if (M > 1040 && K * N < 384 * 384)
+                        continue; /* the largest M on the ViT-S shapes only */
+                    const int variant = (int)((mi + s + (size_t)tb) % 5);
+                    const int bias = variant == 1 || variant == 4, out16 = variant == 1 || variant == 4;
+                    const int add = variant == 2, acc = variant == 3, gelu = variant == 4;
+                    uint16_t *A = ha(M * K);
+                    for (int64_t r = 0; r < M; r++)
+                        memcpy(A + r * K, A0 + (r % R0) * K, (size_t)K * sizeof *A);
+                    float *C0 = rand_floats(M * N, 93 + s + mi, -1, 1);
+                    /* want = P (+ bias) (+ C0), S likewise on magnitudes, then
+                     * 2 (K + 4) u32 S (+ GELU's) */
+                    double *wM = ref_dalloc(M * N), *SM = ref_dalloc(M * N);
+                    for (int64_t r = 0; r < M; r++)
+                        for (int64_t n = 0; n < N; n++) {
+                            const int64_t q = (r % R0) * N + n, i = r * N + n;
+                            const double c0 = acc || add ? (double)C0[i] : 0;
+                            const double b = bias ? (double)bi[n] : 0;
+                            double w = P[q] + b + c0;
+                            double t = (SP[q] + fabs(b) + fabs(c0)) * 2.0 * (double)(K + 4) *
+                                       REF_U32;
+                            if (gelu) {
+                                w = gelu_d(w);
+                                t = t * 1.2 + 1e-6 * fabs(w);
+                            }
+                            wM[i] = w;
+                            SM[i] = t;
+                        }
+                    const int flags = IJEPA__MM_BF16 | (out16 ? IJEPA__MM_OUT_BF16 : 0) |
+                                      (gelu ? IJEPA__MM_GELU : 0);
+                    void *C = out16 ? (void *)ha(M * N) : (void *)ref_falloc(M * N);
+                    void *Cp = out16 ? (void *)ha(M * N) : (void *)ref_falloc(M * N);
+                    if (!out16) {
+                        memcpy(C, C0, (size_t)(M * N) * sizeof(float));
+                        memcpy(Cp, C0, (size_t)(M * N) * sizeof(float));
+                    }
+                    int rc = ijepa__matmul_add(f.ops, 1, M, N, K, A, 0, Bp, tb, bias ? bi : NULL,
+                                               1.0f, acc, add ? C0 : NULL, C,
+                                               flags | IJEPA__MM_B_PACKED);
+                    ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+                    rc = ijepa__matmul_add(f.ops, 1, M, N, K, A, 0, B16, tb, bias ? bi : NULL,
+                                           1.0f, acc, add ? C0 : NULL, Cp, flags);
+                    ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+                    total++;
+                    same += !memcmp(C, Cp, (size_t)(M * N) * (out16 ? 2 : 4));
+                    ref_cmp c = out16 ? cmp_bf16(C, wM, M * N, 0, RT16, SM)
+                                      : ref_compare_f(C, wM, M * N, 0, 0, SM);
+                    expect_close(&c, "%s matmul M=%lld N=%lld K=%lld tb=%d bias=%d out16=%d "
+                                 "addend=%d acc=%d gelu=%d", pack_mode_name[mode], (long long)M,
+                                 (long long)N, (long long)K, tb, bias, out16, add, acc, gelu);
+                    free(A); free(C0); free(wM); free(SM); free(C); free(Cp);
+                }
+                const int64_t fb = ijepa__ops_pack_fallbacks(f.ops);
+                ck_assert_msg(mode == 1 || fb == 0,
+                              "K=%lld N=%lld: %lld packed matmuls fell back to unpacking",
+                              (long long)K, (long long)N, (long long)fb);
+                free(B); free(Bp); free(B16); free(Bd); free(aB); free(A0); free(bi); free(Ad);
+                free(aA); free(P); free(SP);
+            }
+        }
+    }
+    if (getenv("IJEPA_TEST_VERBOSE"))
+        fprintf(stderr, "packed matmul: %lld of %lld results bit-identical to the plain layout's\n",
+                (long long)same, (long long)total);
+    mm_close(&f);
+}
+END_TEST
+
+/* AMX reads a bf16 subnormal as zero, which is why the packing reorder may
+ * flush float32 subnormals: a plain-layout product with subnormal B values
+ * equals the product with zeros there. */
+START_TEST(test_pack_subnormal)
+{
+    mm_fx f;
+    mm_open(&f);
+    if (!ijepa__ops_bf16_native(f.ops)) {
+        mm_close(&f);
+        return;
+    }
+    const int64_t M = 32, K = 64, N = 64;
+    uint16_t *A = ha(M * K), *B = ha(K * N), *Z = ha(K * N);
+    for (int64_t i = 0; i < M * K; i++) A[i] = 0x7300; /* 2^103 */
+    for (int64_t i = 0; i < K * N; i++) B[i] = (uint16_t)(i % 3 ? 0x0001 + i % 0x7f : 0x3f80);
+    for (int64_t i = 0; i < K * N; i++) Z[i] = i % 3 ? 0 : 0x3f80;
+    float *C = ref_falloc(M * N), *CZ = ref_falloc(M * N);
+    ck_assert_int_eq(ijepa__matmul_x(f.ops, 1, M, N, K, A, 0, B, 0, NULL, 1.0f, 0, C,
+                                     IJEPA__MM_BF16), IJEPA_OK);
+    ck_assert_int_eq(ijepa__matmul_x(f.ops, 1, M, N, K, A, 0, Z, 0, NULL, 1.0f, 0, CZ,
+                                     IJEPA__MM_BF16), IJEPA_OK);
+    ck_assert(!memcmp(C, CZ, (size_t)(M * N) * sizeof *C));
+    free(A); free(B); free(Z); free(C); free(CZ);
+    mm_close(&f);
+}
+END_TEST
+
+START_TEST(test_pack_errors)
+{
+    mm_fx f;
+    mm_open(&f);
+    float w[4] = {1, 2, 3, 4};
+    uint16_t a[4] = {0x3f80, 0x3f80, 0x3f80, 0x3f80};
+    float c[8];
+    void *Bp = pack_buf(2, 2);
+    expect_err(ijepa__pack_b(f.ops, 0, 2, w, 0, Bp), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "pack", "K = 0");
+    expect_err(ijepa__pack_layout(f.ops, 2, -1), IJEPA_ERR_INVALID_ARG,
+               ijepa_last_error(), "pack", "N = -1");
+    ck_assert_int_eq(ijepa__pack_bytes(0, 5), 0);
+    ck_assert_int_eq(ijepa__pack_bytes(1, 1), 32 * 64 * 2);
+    ck_assert_int_eq(ijepa__pack_bytes(384, 1152), 384 * 1152 * 2);
+    ck_assert_int_eq(ijepa__pack_b(f.ops, 2, 2, w, 0, Bp), IJEPA_OK);
+    /* packed B: bf16 operands and batch 1 only */
+    expect_err(ijepa__matmul_x(f.ops, 2, 2, 2, 2, a, 0, Bp, 0, NULL, 1.0f, 0, c,
+                               IJEPA__MM_BF16 | IJEPA__MM_B_PACKED),
+               IJEPA_ERR_INVALID_ARG, ijepa_last_error(), "packed", "batch 2");
+    expect_err(ijepa__matmul_x(f.ops, 1, 2, 2, 2, w, 0, Bp, 0, NULL, 1.0f, 0, c,
+                               IJEPA__MM_B_PACKED),
+               IJEPA_ERR_INVALID_ARG, ijepa_last_error(), "packed", "float32 operands");
+    free(Bp);
+    mm_close(&f);
+}
+END_TEST
+
 
 // --- model ---------------------------------------------------------------------------
 
@@ -1201,6 +1549,51 @@ START_TEST(test_trainer_emulated)
 }
 END_TEST
 
+/* Packed weights in the models: trainers with packing on (the default),
+ * off, and forced through the unpack fallback follow each other (the
+ * matmuls agree up to float32 accumulation order: test_matmul_packed), to
+ * 1e-3 relative over 10 steps as test_trainer_emulated; with packing on, the
+ * model shapes are packed and no matmul of any step (any bucketed row
+ * count) fell back from brgemm. */
+START_TEST(test_trainer_packed)
+{
+    ijepa_context *ctx;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ijepa_config *cfg = trainer_config(IJEPA_PRECISION_BF16, 49);
+    ijepa_trainer *t[3];
+    ijepa__ops *ops[3][3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = trainer_new(ctx, cfg);
+        ops[i][0] = ijepa__encoder_ops(ijepa_trainer_context_encoder(t[i]));
+        ops[i][1] = ijepa__encoder_ops(ijepa_trainer_target_encoder(t[i]));
+        ops[i][2] = ijepa__predictor_ops(ijepa_trainer_predictor(t[i]));
+        for (int j = 0; j < 3; j++) ijepa__ops_set_packing(ops[i][j], i == 0 ? 1 : i == 1 ? 0 : 2);
+    }
+    float *im = blob_images(8, 50);
+    double l[3][10];
+    for (int i = 0; i < 3; i++) steps(t[i], im, 10, l[i]);
+    for (int i = 1; i < 3; i++)
+        for (int k = 0; k < 10; k++)
+            ck_assert_msg(fabs(l[0][k] - l[i][k]) <= 1e-3 * l[0][k],
+                          "step %d: packed %.9g, %s %.9g", k, l[0][k],
+                          i == 1 ? "plain" : "unpack fallback", l[i][k]);
+    const int native = ijepa__ops_bf16_native(ops[0][0]);
+    for (int j = 0; j < 3; j++) {
+        ck_assert_int_eq(ijepa__ops_pack_fallbacks(ops[0][j]), 0);
+        ck_assert_int_eq(ijepa__ops_pack_fallbacks(ops[1][j]), 0);
+        ck_assert(!native || ijepa__ops_pack_fallbacks(ops[2][j]) > 0);
+    }
+    /* the encoder's qkv (D 32 -> 96) and the predictor's fc1 (16 -> 64) */
+    ck_assert_int_eq(ijepa__pack_layout(ops[0][0], 32, 96), native);
+    ck_assert_int_eq(ijepa__pack_layout(ops[0][2], 16, 64), native);
+    ck_assert_int_eq(ijepa__pack_layout(ops[1][0], 32, 96), 0); /* packing off */
+    free(im);
+    for (int i = 0; i < 3; i++) ijepa_trainer_free(t[i]);
+    ijepa_config_free(cfg);
+    ijepa_context_free(ctx);
+}
+END_TEST
+
 static unsigned char *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
@@ -1420,6 +1813,11 @@ Suite *ijepa_bf16_suite(void)
     tc = add_tcase(s, "matmul", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_matmul_bf16);
     tcase_add_test(tc, test_matmul_bf16_errors);
+    tcase_add_test(tc, test_pack_kernel);
+    tcase_add_test(tc, test_pack_exact);
+    tcase_add_test(tc, test_matmul_packed);
+    tcase_add_test(tc, test_pack_subnormal);
+    tcase_add_test(tc, test_pack_errors);
     tc = add_tcase(s, "model", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_encoder_forward);
     tcase_add_test(tc, test_predictor_forward);
@@ -1428,6 +1826,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_trainer_bf16);
     tcase_add_test(tc, test_resume_bf16);
     tcase_add_test(tc, test_trainer_emulated);
+    tcase_add_test(tc, test_trainer_packed);
     tcase_add_test(tc, test_precision_key);
     tc = add_tcase(s, "bucket", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_bucket_same_step);
