@@ -189,7 +189,7 @@ INL float exp_f(float x)
 // --- AVX-512 helpers -----------------------------------------------------------------------
 
 #if HAVE_512
-#include <immintrin.h>
+#include "bf16_avx512.h"
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 #define I512                                                                               \
@@ -212,17 +212,7 @@ I512 __m512 ld16m(const ijepa__bf16 *p, __mmask16 m)
 }
 
 /* round to nearest even, as rnd() */
-I512 __m256i rnd16(__m512 v)
-{
-    const __m512i u = _mm512_castps_si512(v);
-    const __m512i hi = _mm512_srli_epi32(u, 16);
-    const __m512i lsb = _mm512_and_si512(hi, _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb);
-    r = _mm512_srli_epi32(r, 16);
-    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-    r = _mm512_mask_or_epi32(r, nan, hi, _mm512_set1_epi32(0x40));
-    return _mm512_cvtepi32_epi16(r);
-}
+I512 __m256i rnd16(__m512 v) { return _mm512_cvtepi32_epi16(ijepa__rnd512(v)); }
 
 I512 void st16(ijepa__bf16 *p, __m512 v) { _mm256_storeu_si256((__m256i *)(void *)p, rnd16(v)); }
 

@@ -38,23 +38,10 @@ static void block_g(const float *B, int trans, int64_t K, int64_t N, const ijepa
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "bf16_avx512.h"
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 #define I512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512dq,avx512vl")))
-
-/* 16 lanes rounded to bf16, each in the low half of its 32-bit lane (as
- * ijepa__bf16_round: nearest even; NaN quiet). */
-I512 __m512i rnd512(__m512 v)
-{
-    const __m512i u = _mm512_castps_si512(v);
-    const __m512i hi = _mm512_srli_epi32(u, 16);
-    const __m512i lsb = _mm512_and_si512(hi, _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb);
-    r = _mm512_srli_epi32(r, 16);
-    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-    return _mm512_mask_or_epi32(r, nan, hi, _mm512_set1_epi32(0x40));
-}
 
 I512 __mmask16 mask_upto(int64_t n)
 {
@@ -106,7 +93,7 @@ T512 static void block_512(const float *B, int64_t K, int64_t N, const ijepa__bl
                 const int in = n < N; /* else padding columns: no address past the row */
                 const __m512 a = r0 && in ? _mm512_maskz_loadu_ps(m, r0 + n) : _mm512_setzero_ps();
                 const __m512 b = r1 && in ? _mm512_maskz_loadu_ps(m, r1 + n) : _mm512_setzero_ps();
-                const __m512i w = _mm512_or_si512(rnd512(a), _mm512_slli_epi32(rnd512(b), 16));
+                const __m512i w = _mm512_or_si512(ijepa__rnd512(a), _mm512_slli_epi32(ijepa__rnd512(b), 16));
                 _mm512_storeu_si512((void *)(blk + p * 2 * nb + 2 * j), w);
             }
         }
@@ -130,9 +117,9 @@ T512 static void strip_512(const float *B, int64_t K, int64_t N, const ijepa__bl
                 continue;
             }
             const float *src = B + (n0 + i) * K + k0;
-            const __m256i lo = _mm512_cvtepi32_epi16(rnd512(_mm512_maskz_loadu_ps(m0, src)));
+            const __m256i lo = _mm512_cvtepi32_epi16(ijepa__rnd512(_mm512_maskz_loadu_ps(m0, src)));
             const __m256i hi = _mm512_cvtepi32_epi16(
-                rnd512(m1 ? _mm512_maskz_loadu_ps(m1, src + 16) : _mm512_setzero_ps()));
+                ijepa__rnd512(m1 ? _mm512_maskz_loadu_ps(m1, src + 16) : _mm512_setzero_ps()));
             r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
         }
         transpose16(r);
