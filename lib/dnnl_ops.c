@@ -14,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 
+#include "amx.h"
 #include "bf16.h"
 #include "ops.h"
 #include "pack.h"
@@ -72,6 +75,7 @@ struct ijepa__ops {
     int32_t nplans, cap_plans;
     int pack_mode;              /* ijepa__ops_set_packing */
     int64_t pack_fallbacks;     /* packed matmul shapes run on unpacked B */
+    int amx;                    /* packed matmuls on amx.h's kernel (ijepa__ops_set_amx) */
 };
 
 static int map_status(dnnl_status_t st)
@@ -176,6 +180,7 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     ops->entries = entries;
     ops->cap = capacity;
     ops->pack_mode = 1;
+    ops->amx = 1;
     const int isa = (int)dnnl_get_effective_cpu_isa();
     ops->bf16_native = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
     ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
@@ -699,6 +704,10 @@ int ijepa__pack_layout(ijepa__ops *ops, int64_t K, int64_t N)
 
 void ijepa__ops_set_packing(ijepa__ops *ops, int mode) { ops->pack_mode = mode; }
 
+void ijepa__ops_set_amx(ijepa__ops *ops, int on) { ops->amx = on; }
+
+int ijepa__ops_amx(const ijepa__ops *ops) { return ops->amx && ijepa__amx_usable(); }
+
 int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops) { return ops ? ops->pack_fallbacks : 0; }
 
 /* A cached reorder between a packed layout and a plain one: OP_PACK from
@@ -774,6 +783,21 @@ static int packed_matmul_unpacked(ijepa__ops *ops, int64_t M, int64_t N, int64_t
                       flags & ~IJEPA__MM_B_PACKED, NULL);
 }
 
+/* A packed matmul on amx.h's kernel (oneDNN's brgemm reads the same
+ * layout; the kernel is about twice as fast on the shapes of a step). */
+static int amx_run(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
+                   const void *B, const pack_plan *pk, const float *bias, float alpha,
+                   int accumulate, const float *addend, void *C, int flags)
+{
+    const int threads = omp_get_max_threads();
+    void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4);
+    if (!scratch)
+        return IJEPA_ERR_NOMEM;
+    const ijepa__amx_epi e = {alpha, bias, addend, accumulate, !!(flags & IJEPA__MM_OUT_BF16)};
+    ijepa__amx_matmul(M, N, K, A, B, &pk->fmt, &e, C, scratch, threads);
+    return IJEPA_OK;
+}
+
 // --- matmul entry points ------------------------------------------------------------------
 
 int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
@@ -802,6 +826,9 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         const pack_plan *pk;
         if ((rc = plan_packed(ops, K, N, &pk)) < 0)
             return rc;
+        if (pk && pk->own && pk->fmt.nb == 64 && !trans_a && !(flags & IJEPA__MM_GELU) &&
+            ops->pack_mode == 1 && ijepa__ops_amx(ops))
+            return amx_run(ops, M, N, K, A, B, pk, bias, alpha, accumulate, addend, C, flags);
         if (pk)
             return matmul_run(ops, 1, M, N, K, A, trans_a, B, 0, bias, alpha, accumulate,
                               addend, C, flags, pk);

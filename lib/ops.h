@@ -166,6 +166,14 @@ void ijepa__ops_set_packing(ijepa__ops *ops, int mode);
 /* Packed matmul shapes that run through the unpack fallback (tests). */
 int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops);
 
+/* Packed matmuls (B from ijepa__pack_b with 64-column blocks, A not
+ * transposed, no GELU) run on the library's own AMX kernel (amx.h) where
+ * the CPU and kernel allow AMX, else on oneDNN's. (tests, benchmarks) 1:
+ * the own kernel where possible (the default), 0: always oneDNN's. */
+void ijepa__ops_set_amx(ijepa__ops *ops, int on);
+/* 1 when packed matmuls of this ops object run on the own AMX kernel. */
+int ijepa__ops_amx(const ijepa__ops *ops);
+
 /*
  * LayerNorm over the last axis of x [rows, C]:
  *   y = (x - mean) / sqrt(var + eps) * gamma + beta

@@ -48,6 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "amx.h"
 #include "bf16.h"
 #include "check_ijepa.h"
 #include "glue.h"
@@ -847,14 +848,17 @@ START_TEST(test_pack_kernel)
 }
 END_TEST
 
-/* The modes of a packed operand: 0 packed, 1 packed through the unpack
- * fallback, 2 packing off (plain bf16), 3 emulated bf16 (plain). */
-static const char *const pack_mode_name[] = {"packed", "unpack fallback", "plain", "emulated"};
+/* The modes of a packed operand: 0 packed (the own AMX kernel where
+ * usable), 1 packed through the unpack fallback, 2 packing off (plain
+ * bf16), 3 emulated bf16 (plain), 4 packed on oneDNN's kernel. */
+static const char *const pack_mode_name[] = {"packed", "unpack fallback", "plain", "emulated",
+                                             "packed (oneDNN)"};
 
 static void pack_mode_set(ijepa__ops *ops, int mode)
 {
     ijepa__ops_set_bf16_native(ops, mode == 3 ? 0 : -1);
-    ijepa__ops_set_packing(ops, mode == 0 ? 1 : mode == 1 ? 2 : mode == 2 ? 0 : 1);
+    ijepa__ops_set_packing(ops, mode == 0 || mode == 4 ? 1 : mode == 1 ? 2 : mode == 2 ? 0 : 1);
+    ijepa__ops_set_amx(ops, mode != 4);
 }
 
 /*
@@ -946,8 +950,8 @@ START_TEST(test_matmul_packed)
     mm_open(&f);
     const int native = ijepa__ops_bf16_native(f.ops);
     int64_t same = 0, total = 0; /* packed and plain-layout results bit-identical */
-    for (int mode = 0; mode < 4; mode++) {
-        if (mode < 2 && !native)
+    for (int mode = 0; mode < 5; mode++) {
+        if ((mode < 2 || mode == 4) && !native)
             continue;
         for (size_t s = 0; s < COUNT_OF(pack_shapes); s++) {
             const int64_t K = pack_shapes[s][0], N = pack_shapes[s][1];
@@ -1037,6 +1041,98 @@ START_TEST(test_matmul_packed)
     }
     if (getenv("IJEPA_TEST_VERBOSE"))
         fprintf(stderr, "packed matmul: %lld of %lld results bit-identical to the plain layout's\n",
+                (long long)same, (long long)total);
+    mm_close(&f);
+}
+END_TEST
+
+/*
+ * The own AMX kernel (amx.h) against oneDNN's brgemm on the same packed
+ * operands, every epilogue (float32 out; bias + bf16 out; addend;
+ * accumulate; alpha), on shapes with tails in M, N and K, K beyond one pass
+ * (12 steps of 32), few rows (blocks shared out by columns) and a ViT-S
+ * size. Both sum exact bf16 products in float32 over the same steps of K,
+ * so they agree within twice the float32 matmul bound 2 (K + 4) u32 S (a
+ * bf16 output one rounding more); they are bit-identical on almost every
+ * shape (counted with IJEPA_TEST_VERBOSE). The result must not depend on
+ * the thread count (each block has one owner). Where bf16 runs natively
+ * (AMX) the kernel must be in use.
+ */
+START_TEST(test_matmul_amx)
+{
+    static const int64_t sh[][3] = {/* M, K, N */
+        {1, 1, 1},      {5, 64, 16},     {37, 70, 50},     {100, 1000, 100}, {64, 2000, 200},
+        {1000, 390, 33}, {33, 384, 1152}, {257, 1536, 384}, {130, 1152, 384}, {31, 17, 3},
+        {3136, 384, 1536}};
+    mm_fx f;
+    mm_open(&f);
+    const int native = ijepa__ops_bf16_native(f.ops);
+    ck_assert_msg(!native || ijepa__ops_amx(f.ops), "bf16 is native but the AMX kernel is off");
+    if (!native) {
+        mm_close(&f);
+        return; /* no packing, so packed matmuls never reach the kernel */
+    }
+    const int threads = omp_get_max_threads();
+    int64_t same = 0, total = 0;
+    for (size_t s = 0; s < COUNT_OF(sh); s++) {
+        const int64_t M = sh[s][0], K = sh[s][1], N = sh[s][2], R0 = M < 64 ? M : 64;
+        float *B = pack_values(K * N, 300 + s, 0);
+        void *Bp = pack_buf(K, N);
+        ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, (int)(s % 2), Bp), IJEPA_OK);
+        uint16_t *B16 = ha(K * N); /* B's bf16 rounding, for the magnitudes */
+        ijepa__to_bf16(ijepa__ops_simd(f.ops), B, B16, K * N);
+        uint16_t *A0 = rand_bf16(R0 * K, 301 + s, -1, 1), *A = ha(M * K);
+        for (int64_t r = 0; r < M; r++)
+            memcpy(A + r * K, A0 + (r % R0) * K, (size_t)K * sizeof *A);
+        double *aA = b2d_new(A0, R0 * K), *aB = b2d_new(B16, K * N), *S = ref_dalloc(R0 * N);
+        ref_dabs(aA, aA, R0 * K);
+        ref_dabs(aB, aB, K * N);
+        ref_matmul(1, R0, N, K, aA, 0, aB, s % 2, NULL, 1.0, 0, S);
+        float *bi = rand_floats(N, 302 + s, -1, 1), *C0 = rand_floats(M * N, 303 + s, -1, 1);
+        for (int v = 0; v < 5; v++) {
+            const int bias = v == 1, out16 = v == 1, add = v == 2, acc = v == 3;
+            const float alpha = v == 4 ? 0.125f : 1.0f;
+            const int flags = IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | (out16 ? IJEPA__MM_OUT_BF16 : 0);
+            const size_t bytes = (size_t)(M * N) * (out16 ? 2 : 4);
+            void *C[3];
+            for (int i = 0; i < 3; i++) { /* own (all threads), own (1 thread), oneDNN */
+                C[i] = malloc(bytes);
+                ck_assert_ptr_nonnull(C[i]);
+                if (!out16)
+                    memcpy(C[i], C0, bytes);
+                ijepa__ops_set_amx(f.ops, i < 2);
+                omp_set_num_threads(i == 1 ? 1 : threads);
+                const int rc = ijepa__matmul_add(f.ops, 1, M, N, K, A, 0, Bp, s % 2,
+                                                 bias ? bi : NULL, alpha, acc,
+                                                 add ? C0 : NULL, C[i], flags);
+                ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+            }
+            omp_set_num_threads(threads);
+            ck_assert_msg(!memcmp(C[0], C[1], bytes),
+                          "M=%lld K=%lld N=%lld variant %d: 1 thread and %d differ",
+                          (long long)M, (long long)K, (long long)N, v, threads);
+            total++;
+            same += !memcmp(C[0], C[2], bytes);
+            for (int64_t i = 0; i < M * N; i++) {
+                const int64_t q = (i / N % R0) * N + i % N;
+                const double a = out16 ? b2d(((uint16_t *)C[0])[i]) : ((float *)C[0])[i];
+                const double b = out16 ? b2d(((uint16_t *)C[2])[i]) : ((float *)C[2])[i];
+                const double c0 = acc || add ? fabs((double)C0[i]) : 0;
+                const double tol = 4.0 * (double)(K + 4) * REF_U32 *
+                                       (alpha * S[q] + (bias ? fabs((double)bi[i % N]) : 0) + c0) +
+                                   (out16 ? RT16 * fmax(fabs(a), fabs(b)) : 0);
+                ck_assert_msg(fabs(a - b) <= tol,
+                              "M=%lld K=%lld N=%lld variant %d: element %lld: own %.9g, "
+                              "oneDNN %.9g (tolerance %.3g)", (long long)M, (long long)K,
+                              (long long)N, v, (long long)i, a, b, tol);
+            }
+            for (int i = 0; i < 3; i++) free(C[i]);
+        }
+        free(B); free(Bp); free(B16); free(A0); free(A); free(aA); free(aB); free(S);
+        free(bi); free(C0);
+    }
+    if (getenv("IJEPA_TEST_VERBOSE"))
+        fprintf(stderr, "AMX kernel: %lld of %lld results bit-identical to oneDNN's\n",
                 (long long)same, (long long)total);
     mm_close(&f);
 }
@@ -1816,6 +1912,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_pack_kernel);
     tcase_add_test(tc, test_pack_exact);
     tcase_add_test(tc, test_matmul_packed);
+    tcase_add_test(tc, test_matmul_amx);
     tcase_add_test(tc, test_pack_subnormal);
     tcase_add_test(tc, test_pack_errors);
     tc = add_tcase(s, "model", IJEPA_TEST_TIMEOUT);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
+/*
+ * The library's own AMX matrix product for packed bf16 weights:
+ *
+ *     C = alpha A . B + bias (+ addend) (+ C)
+ *
+ * A bf16 [M, K] row-major; B bf16 [K, N] in pack.h's blocked layout with
+ * 64-column blocks (what ijepa__pack_b writes on an AMX machine); C float32
+ * or bf16 [M, N] row-major (bf16: rounded to nearest even). It computes what
+ * oneDNN 2.6.3's brgemm matmul computes for the same operands (the same
+ * TDPBF16PS dot products over the same 32-wide steps of K, float32
+ * accumulation), about twice as fast on the shapes of a ViT step
+ * (docs/performance.md): A is copied 32 rows at a time into tile order
+ * (zero-padded past M and K), each 32 x 32 block of C is four tiles
+ * accumulated over all of K, and its epilogue (scale, bias, addend,
+ * accumulation, rounding) runs on the block while it is in L1. Threads
+ * (OpenMP) share out blocks of 32 rows, and column ranges when there are
+ * few rows; the result does not depend on the thread count. This file
+ * includes no oneDNN header.
+ */
+#ifndef IJEPA_AMX_H
+#define IJEPA_AMX_H
+
+#include <stdint.h>
+
+#include "bf16.h"
+#include "pack.h"
+
+/* 1 when this process can run the kernel: an x86-64 CPU with AMX-TILE and
+ * AMX-BF16 whose kernel granted the tile data state (arch_prctl), else 0.
+ * Asked once per process. */
+int ijepa__amx_usable(void);
+
+/* Bytes of scratch ijepa__amx_matmul needs for an N x K product with
+ * `threads` OpenMP threads (a multiple of 64). */
+int64_t ijepa__amx_scratch_bytes(int64_t N, int64_t K, int threads);
+
+/* Epilogue of ijepa__amx_matmul. */
+typedef struct ijepa__amx_epi {
+    float alpha;          /* scales the product */
+    const float *bias;    /* NULL or [N] */
+    const float *addend;  /* NULL or [M, N] float32 */
+    int accumulate;       /* add the result to C (float32 C only) */
+    int out_bf16;         /* C is bf16 */
+} ijepa__amx_epi;
+
+/*
+ * C = epilogue(A . B). f: the layout ijepa__pack_bf16 wrote B in (f->nb must
+ * be 64, K <= f->Kp, N <= f->Np); scratch: ijepa__amx_scratch_bytes(N,
+ * K, threads) bytes, 64-byte aligned, where threads >= omp_get_max_threads().
+ * Call only when ijepa__amx_usable(); dimensions >= 1 (the caller checks).
+ */
+void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                       const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
+                       void *C, void *scratch, int threads);
+
+#endif /* IJEPA_AMX_H */
