@@ -91,8 +91,10 @@ typedef struct side {
 typedef struct job {
     int64_t M, N, K, nkt;
     const ijepa__bf16 *A, *B;
+    const ijepa__amx_heads *ah; /* A in the heads layout, or NULL */
     const ijepa__blk_fmt *f;
     const ijepa__amx_epi *e;
+    const ijepa__bf16 *gtab;    /* e->gelu: the GELU table */
     void *C;
 } job;
 
@@ -104,8 +106,12 @@ TAMX static inline void pack_piece(const job *j, const side *s, int64_t c)
     const int64_t k = kt * 32, left = j->K - k;
     ijepa__bf16 *d = s->ap + (r / 16) * nkt * 512 + (r % 16) * 32 + kt * 512;
     const __mmask32 mk = m >= j->M ? 0 : left >= 32 ? ~(__mmask32)0 : ((__mmask32)1 << left) - 1;
-    _mm512_store_si512((void *)d, mk ? _mm512_maskz_loadu_epi16(mk, j->A + m * j->K + k)
-                                     : _mm512_setzero_si512());
+    const ijepa__bf16 *src = j->A + m * j->K + k;
+    if (j->ah && mk) { /* row (s, t), columns of head h (K = H hd, 32 | hd) */
+        const int64_t T = j->ah->T, H = j->ah->H, hd = j->ah->hd;
+        src = j->A + (((m / T) * H + k / hd) * T + m % T) * hd + k % hd;
+    }
+    _mm512_store_si512((void *)d, mk ? _mm512_maskz_loadu_epi16(mk, src) : _mm512_setzero_si512());
 }
 
 /* Rows [done, done + n) of the pending epilogue: the 32 x 32 block at acc
@@ -142,8 +148,24 @@ TAMX static inline void epilogue(const job *j, side *s, int64_t n)
             v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, e->addend + o + 16));
         }
         if (e->out_bf16) {
-            _mm512_mask_storeu_epi16((ijepa__bf16 *)j->C + o, mw,
-                                     (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
+            const __m512i w = (__m512i)_mm512_cvtne2ps_pbh(v1, v0);
+            ijepa__bf16 *dst = (ijepa__bf16 *)j->C + o;
+            if (e->heads) { /* 32 columns of one head (32 | hd) */
+                const int64_t T = e->heads->T, H = e->heads->H, hd = e->heads->hd;
+                const int64_t m = s->m0 + r, D = H * hd, c = s->n0 / D, h = s->n0 % D / hd;
+                dst = e->out[c] + (((m / T) * H + h) * T + m % T) * hd + s->n0 % hd;
+            }
+            _mm512_mask_storeu_epi16(dst, mw, w);
+            if (e->gelu) {
+                const __m512i i0 = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(w));
+                const __m512i i1 = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(w, 1));
+                const __m256i g0 = _mm512_cvtepi32_epi16(
+                    _mm512_i32gather_epi32(i0, (const void *)j->gtab, 2));
+                const __m256i g1 = _mm512_cvtepi32_epi16(
+                    _mm512_i32gather_epi32(i1, (const void *)j->gtab, 2));
+                _mm512_mask_storeu_epi16(e->gelu + o, mw,
+                                         _mm512_inserti64x4(_mm512_castsi256_si512(g0), g1, 1));
+            }
         } else {
             float *c = (float *)j->C + o;
             if (e->accumulate) {
@@ -283,9 +305,9 @@ TAMX static void run(const job *j, char *base, int64_t lo, int64_t hi, int64_t p
     _tile_release();
 }
 
-void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                       const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
-                       void *C, void *scratch, int threads)
+static void matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                   const ijepa__amx_heads *ah, const ijepa__bf16 *B, const ijepa__blk_fmt *f,
+                   const ijepa__amx_epi *e, void *C, void *scratch, int threads)
 {
     const int64_t mb = (M + 31) / 32, nq = (N + 31) / 32;
     if (threads < 1)
@@ -301,12 +323,28 @@ void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
     const int64_t items = mb * parts;
     const int par = items > 1 && M * N * K >= (int64_t)1 << 18;
     const int64_t per = per_thread(N, K, parts);
-    const job j = {M, N, K, (K + 31) / 32, A, B, f, e, C};
+    const job j = {M, N, K, (K + 31) / 32, A, B, ah, f, e,
+                   e->gelu ? ijepa__gelu_table() : NULL, C};
 #pragma omp parallel num_threads(threads) if (par)
     {
         const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
         run(&j, (char *)scratch + t * per, items * t / nt, items * (t + 1) / nt, parts);
     }
+}
+
+void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                       const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
+                       void *C, void *scratch, int threads)
+{
+    matmul(M, N, K, A, NULL, B, f, e, C, scratch, threads);
+}
+
+void ijepa__amx_matmul_heads(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                             const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                             const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                             void *scratch, int threads)
+{
+    matmul(M, N, K, A, ah, B, f, e, C, scratch, threads);
 }
 
 #else /* not x86-64: never usable, never called */
@@ -330,6 +368,15 @@ void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
 {
     (void)M, (void)N, (void)K, (void)A, (void)B, (void)f, (void)e, (void)C, (void)scratch;
     (void)threads;
+}
+
+void ijepa__amx_matmul_heads(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                             const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                             const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                             void *scratch, int threads)
+{
+    (void)M, (void)N, (void)K, (void)A, (void)ah, (void)B, (void)f, (void)e, (void)C;
+    (void)scratch, (void)threads;
 }
 
 #endif

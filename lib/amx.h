@@ -36,6 +36,13 @@ int ijepa__amx_usable(void);
  * `threads` OpenMP threads (a multiple of 64). */
 int64_t ijepa__amx_scratch_bytes(int64_t N, int64_t K, int threads);
 
+/* Attention heads: rows m = s T + t (S sequences of T tokens), columns
+ * n = c D + h hd + d (D = H hd; hd a multiple of 32) stored as c arrays
+ * [S, H, T, hd]: element (m, n) of array c at ((s H + h) T + t) hd + d. */
+typedef struct ijepa__amx_heads {
+    int64_t T, H, hd;
+} ijepa__amx_heads;
+
 /* Epilogue of ijepa__amx_matmul. */
 typedef struct ijepa__amx_epi {
     float alpha;          /* scales the product */
@@ -43,6 +50,12 @@ typedef struct ijepa__amx_epi {
     const float *addend;  /* NULL or [M, N] float32 */
     int accumulate;       /* add the result to C (float32 C only) */
     int out_bf16;         /* C is bf16 */
+    /* bf16 C only: heads not NULL: C goes to the N / D arrays out[c] in the
+     * heads layout (C itself unused); gelu not NULL: also gelu [M, N] =
+     * ijepa__gelu_table()[C] (GELU of the rounded value) */
+    const ijepa__amx_heads *heads;
+    ijepa__bf16 *out[3];
+    ijepa__bf16 *gelu;
 } ijepa__amx_epi;
 
 /*
@@ -54,5 +67,11 @@ typedef struct ijepa__amx_epi {
 void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
                        const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
                        void *C, void *scratch, int threads);
+/* The same with A in the heads layout (one array, K = D): the head merge
+ * of an attention output done by the copy of A into tiles. */
+void ijepa__amx_matmul_heads(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                             const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                             const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                             void *scratch, int threads);
 
 #endif /* IJEPA_AMX_H */

@@ -766,6 +766,12 @@ static void make_tables(void)
 
 static void tables(void) { pthread_once(&tables_once, make_tables); }
 
+const ijepa__bf16 *ijepa__gelu_table(void)
+{
+    tables();
+    return gelu_tab;
+}
+
 // --- softmax -------------------------------------------------------------------------------
 
 typedef struct sm_args {

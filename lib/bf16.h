@@ -112,6 +112,10 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
  * exact value, looked up in a table of every bf16 input (made at the first
  * call, once per process, thread-safe). */
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y);
+/* The table ijepa__gelu_bf16 reads: entry h is bf16(GELU(x)) of the bf16
+ * value with bits h, 65536 entries and 2 more (zeros) so that a 4-byte
+ * gather at 2 h stays inside. Made once per process. */
+const ijepa__bf16 *ijepa__gelu_table(void);
 /*
  * dx [R, C] = bf16(dy * GELU'(x)), GELU' the float32 rounding of the exact
  * derivative (a table as above); dx may alias dy. With g (not NULL, not

@@ -410,11 +410,24 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     /* attention: LN1 -> qkv (bf16) -> heads -> softmax(q k^T s) v -> proj */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b, xn,
                           training ? a->xh1 : NULL, training ? a->var1 : NULL);
-    if ((rc = ijepa__linear16(ops, R, D, 3 * D, xn, w->qkv,
-                              o->qkvb >= 0 ? p + o->qkvb : NULL, 0, qkv,
-                              IJEPA__MM_OUT_BF16)) < 0)
-        return rc;
-    ijepa__heads_split3_bf16(qkv, S, T, H, hd, a->q16, a->k16, a->v16);
+    /* with the own AMX kernel, the head split, the head merge (inference)
+     * and GELU (training) are done by the products next to them */
+    const int fuse = ijepa__ops_fusable(ops, D, 3 * D, hd) && ijepa__ops_fusable(ops, D, D, hd) &&
+                     ijepa__ops_fusable(ops, D, Hd, 0);
+    if (fuse) {
+        const ijepa__mm_fuse fz = {T, H, hd, 0, {a->q16, a->k16, a->v16}, NULL};
+        if ((rc = ijepa__matmul_fused(ops, R, 3 * D, D, xn, w->qkv,
+                                      o->qkvb >= 0 ? p + o->qkvb : NULL, NULL, NULL,
+                                      IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
+                                      &fz)) < 0)
+            return rc;
+    } else {
+        if ((rc = ijepa__linear16(ops, R, D, 3 * D, xn, w->qkv,
+                                  o->qkvb >= 0 ? p + o->qkvb : NULL, 0, qkv,
+                                  IJEPA__MM_OUT_BF16)) < 0)
+            return rc;
+        ijepa__heads_split3_bf16(qkv, S, T, H, hd, a->q16, a->k16, a->v16);
+    }
     /* the scores in bf16 (as autocast's q @ k^T), the softmax in float32 on
      * them, in place */
     if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, a->q16, 0, a->k16, 1, NULL, st->scale, 0,
@@ -424,14 +437,28 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     if ((rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 0, a->v16, 0, NULL, 1.0f, 0, o16,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
-    ijepa__heads_merge_bf16(o16, S, T, H, hd, a->ctx16);
-    if ((rc = ijepa__matmul_add(ops, 1, R, D, D, a->ctx16, 0, w->proj, 1, p + o->projb, 1.0f,
-                                0, a->x_in, a->x_mid, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
-        return rc;
+    if (fuse && !training) { /* the backward would need ctx16 merged */
+        const ijepa__mm_fuse fz = {T, H, hd, 1, {NULL, NULL, NULL}, NULL};
+        if ((rc = ijepa__matmul_fused(ops, R, D, D, o16, w->proj, p + o->projb, a->x_in,
+                                      a->x_mid, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz)) < 0)
+            return rc;
+    } else {
+        ijepa__heads_merge_bf16(o16, S, T, H, hd, a->ctx16);
+        if ((rc = ijepa__matmul_add(ops, 1, R, D, D, a->ctx16, 0, w->proj, 1, p + o->projb,
+                                    1.0f, 0, a->x_in, a->x_mid,
+                                    IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
+            return rc;
+    }
     /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
                           training ? a->xh2 : NULL, training ? a->var2 : NULL);
-    if (training) {
+    if (training && fuse) {
+        const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g};
+        if ((rc = ijepa__matmul_fused(ops, R, Hd, D, xn, w->fc1, p + o->fc1b, NULL, a->h16,
+                                      IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
+                                      &fz)) < 0)
+            return rc;
+    } else if (training) {
         if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w->fc1, p + o->fc1b, 0, a->h16,
                                   IJEPA__MM_OUT_BF16)) < 0)
             return rc;
@@ -576,11 +603,20 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
     ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->projb, st->part);
     ijepa__bf16 *dctx = st->a16, *dO = st->d16; /* d16 [R, 3D]: dO first, then dq dk dv */
-    if ((rc = ijepa__linear16_bwd(ops, R, D, D, dy16, NULL, a->ctx16, NULL, g + o->projw)) < 0 ||
-        (rc = ijepa__matmul_x(ops, 1, R, D, D, dy16, 0, w->proj, 0, NULL, 1.0f, 0, dctx,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, R, D, D, dy16, NULL, a->ctx16, NULL, g + o->projw)) < 0)
         return rc;
-    ijepa__heads_split_bf16(dctx, S, T, H, hd, dO);
+    if (ijepa__ops_fusable(ops, D, D, hd)) { /* the head split done by the product */
+        const ijepa__mm_fuse fz = {T, H, hd, 0, {dO, NULL, NULL}, NULL};
+        if ((rc = ijepa__matmul_fused(ops, R, D, D, dy16, w->proj, NULL, NULL, NULL,
+                                      IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
+                                      &fz)) < 0)
+            return rc;
+    } else {
+        if ((rc = ijepa__matmul_x(ops, 1, R, D, D, dy16, 0, w->proj, 0, NULL, 1.0f, 0, dctx,
+                                  IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
+            return rc;
+        ijepa__heads_split_bf16(dctx, S, T, H, hd, dO);
+    }
     ijepa__bf16 *dq = st->c16, *dk = dq + R * D, *dv = dk + R * D, *dP = st->p16, *dS = dP;
     if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||

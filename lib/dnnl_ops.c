@@ -793,8 +793,58 @@ static int amx_run(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void 
     void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4);
     if (!scratch)
         return IJEPA_ERR_NOMEM;
-    const ijepa__amx_epi e = {alpha, bias, addend, accumulate, !!(flags & IJEPA__MM_OUT_BF16)};
+    const ijepa__amx_epi e = {alpha, bias, addend, accumulate, !!(flags & IJEPA__MM_OUT_BF16),
+                              NULL, {NULL, NULL, NULL}, NULL};
     ijepa__amx_matmul(M, N, K, A, B, &pk->fmt, &e, C, scratch, threads);
+    return IJEPA_OK;
+}
+
+int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd)
+{
+    if (K < 1 || N < 1 || hd < 0 || hd % 32 != 0 || !ops->bf16_native || ops->pack_mode != 1 ||
+        !ijepa__ops_amx(ops))
+        return 0;
+    const pack_plan *pk;
+    if (plan_packed(ops, K, N, &pk) < 0)
+        return 0;
+    return pk && pk->own && pk->fmt.nb == 64;
+}
+
+int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
+                        const void *B, const float *bias, const float *addend, void *C,
+                        int flags, const ijepa__mm_fuse *fz)
+{
+    const int64_t d[3] = {M, N, K};
+    int rc = check_dims(ops, "fused matmul", 3, d);
+    if (rc < 0)
+        return rc;
+    const int out16 = !!(flags & IJEPA__MM_OUT_BF16);
+    const int heads = fz->heads_in || fz->heads_out[0];
+    const int64_t D = fz->H * fz->hd;
+    if ((flags & ~IJEPA__MM_OUT_BF16) != (IJEPA__MM_BF16 | IJEPA__MM_B_PACKED) ||
+        ((fz->heads_out[0] || fz->gelu) && !out16) || (addend && out16) ||
+        (heads && (fz->T < 1 || fz->H < 1 || fz->hd < 32 || fz->hd % 32 || M % fz->T)) ||
+        (fz->heads_in && K != D) ||
+        (fz->heads_out[0] && (N % D || N / D > 3 || (N / D > 1 && !fz->heads_out[1]) ||
+                              (N / D > 2 && !fz->heads_out[2]))))
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "fused matmul: flags or shapes the fusions do not fit");
+    if (!ijepa__ops_fusable(ops, K, N, heads ? fz->hd : 0))
+        return ijepa__fail(ops->err, IJEPA_ERR_UNSUPPORTED,
+                           "fused matmul: needs the own AMX kernel on a packed operand");
+    const pack_plan *pk;
+    if ((rc = plan_packed(ops, K, N, &pk)) < 0)
+        return rc;
+    const int threads = omp_get_max_threads();
+    void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4);
+    if (!scratch)
+        return IJEPA_ERR_NOMEM;
+    const ijepa__amx_heads ah = {fz->T, fz->H, fz->hd};
+    const ijepa__amx_epi e = {1.0f, bias, addend, 0, out16,
+                              fz->heads_out[0] ? &ah : NULL,
+                              {fz->heads_out[0], fz->heads_out[1], fz->heads_out[2]}, fz->gelu};
+    ijepa__amx_matmul_heads(M, N, K, A, fz->heads_in ? &ah : NULL, B, &pk->fmt, &e, C, scratch,
+                            threads);
     return IJEPA_OK;
 }
 

@@ -175,6 +175,38 @@ void ijepa__ops_set_amx(ijepa__ops *ops, int on);
 int ijepa__ops_amx(const ijepa__ops *ops);
 
 /*
+ * Packed bf16 matmuls with work of the layers around them folded into the
+ * own AMX kernel's copy of A and epilogue (none changes a value):
+ *   heads_in   A is an attention output [S, H, T, hd], read as the matrix
+ *              [S T, H hd] it merges into (K = H hd): no head merge pass
+ *   heads_out  the bf16 C [M, c D] (D = H hd, c = N / D, 1 to 3) is written
+ *              as c arrays [S, H, T, hd] (q, k, v): no head split pass
+ *   gelu       a bf16 C is also written as gelu [M, N] = GELU(C), the
+ *              values of ijepa__gelu_bf16 on C: no GELU pass
+ * M must be a multiple of T where heads are used, and hd a multiple of 32.
+ */
+typedef struct ijepa__mm_fuse {
+    int64_t T, H, hd;             /* the heads layout, when used */
+    int heads_in;
+    uint16_t *heads_out[3];       /* bf16 arrays; [0] NULL: C as usual */
+    uint16_t *gelu;               /* bf16; NULL: none */
+} ijepa__mm_fuse;
+
+/* 1 when ijepa__matmul_fused runs for a packed K x N operand of this ops
+ * object and head width hd (0: no heads): the own AMX kernel is in use, the
+ * operand packs in its layout and hd is 0 or a multiple of 32; else 0. */
+int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd);
+
+/* C = A . B + bias (+ addend) as ijepa__matmul_add with IJEPA__MM_BF16 |
+ * IJEPA__MM_B_PACKED (flags may add IJEPA__MM_OUT_BF16; heads_out and gelu
+ * need it), batch 1, alpha 1, no accumulate, with the fusions of fz.
+ * IJEPA_ERR_UNSUPPORTED where ijepa__ops_fusable is 0, IJEPA_ERR_INVALID_ARG
+ * for shapes or flags the fusions do not fit. */
+int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
+                        const void *B, const float *bias, const float *addend, void *C,
+                        int flags, const ijepa__mm_fuse *fz);
+
+/*
  * LayerNorm over the last axis of x [rows, C]:
  *   y = (x - mean) / sqrt(var + eps) * gamma + beta
  * gamma and beta both NULL: no affine. mean and var [rows] (biased variance)

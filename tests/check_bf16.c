@@ -1138,6 +1138,49 @@ START_TEST(test_matmul_amx)
 }
 END_TEST
 
+/* ijepa__matmul_fused refuses what its folds do not fit (IJEPA_ERR_INVALID_ARG)
+ * and, where the own kernel is not in use, everything
+ * (IJEPA_ERR_UNSUPPORTED), with a message naming it. */
+START_TEST(test_matmul_fused_errors)
+{
+    mm_fx f;
+    mm_open(&f);
+    const int64_t M = 64, K = 64, N = 192;
+    float *B = pack_values(K * N, 400, 0);
+    void *Bp = pack_buf(K, N);
+    ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
+    uint16_t *A = rand_bf16(M * K, 401, -1, 1), *C = ha(M * N), *q = ha(M * N);
+    const int fl = IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, fl16 = fl | IJEPA__MM_OUT_BF16;
+    const ijepa__mm_fuse ok = {16, 2, 32, 0, {q, q + M * 64, q + M * 128}, NULL};
+    const ijepa__mm_fuse gelu = {0, 0, 0, 0, {NULL, NULL, NULL}, C};
+    const ijepa__mm_fuse rows = {15, 2, 32, 0, {q, q + M * 64, q + M * 128}, NULL}; /* 64 % 15 */
+    const ijepa__mm_fuse two = {16, 2, 32, 0, {q, q + M * 64, NULL}, NULL}; /* N = 3 D */
+    const ijepa__mm_fuse hd16 = {16, 4, 16, 0, {q, q + M * 64, q + M * 128}, NULL};
+    const int fusable = ijepa__ops_fusable(f.ops, K, N, 32);
+    ck_assert_int_eq(fusable, ijepa__ops_bf16_native(f.ops) && ijepa__ops_amx(f.ops));
+    ck_assert_int_eq(ijepa__ops_fusable(f.ops, K, N, 16), 0);
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl16, &ok),
+                     fusable ? IJEPA_OK : IJEPA_ERR_UNSUPPORTED);
+    if (!fusable)
+        ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own AMX kernel"));
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl, &gelu),
+                     IJEPA_ERR_INVALID_ARG); /* GELU of a float32 C */
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "fused matmul"));
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl16, &rows),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl16, &two),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl16, &hd16),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C,
+                                         fl16 | IJEPA__MM_GELU, &ok), IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, 0, N, K, A, Bp, NULL, NULL, C, fl16, &ok),
+                     IJEPA_ERR_INVALID_ARG);
+    free(B); free(Bp); free(A); free(C); free(q);
+    mm_close(&f);
+}
+END_TEST
+
 /* AMX reads a bf16 subnormal as zero, which is why the packing reorder may
  * flush float32 subnormals: a plain-layout product with subnormal B values
  * equals the product with zeros there. */
@@ -1690,6 +1733,59 @@ START_TEST(test_trainer_packed)
 }
 END_TEST
 
+/*
+ * The folds of the own AMX kernel (ijepa__matmul_fused: head split of qkv
+ * and of the attention gradient, head merge before proj in inference, GELU
+ * after fc1) change no value: with a head width of 32 (embed 64, 2 heads;
+ * predictor the same) a trainer on the kernel and one on oneDNN with the
+ * separate passes give the same loss at every step and the same
+ * parameters, bit for bit (the kernel sums as oneDNN's brgemm does:
+ * test_matmul_amx).
+ */
+START_TEST(test_trainer_amx)
+{
+    ijepa_context *ctx;
+    ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+    ijepa_config *cfg = trainer_config(IJEPA_PRECISION_BF16, 61);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_EMBED_DIM, 64), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PRED_EMBED_DIM, 64), IJEPA_OK);
+    ijepa_trainer *t[2];
+    for (int i = 0; i < 2; i++) {
+        t[i] = trainer_new(ctx, cfg);
+        ijepa__ops *ops[3] = {ijepa__encoder_ops(ijepa_trainer_context_encoder(t[i])),
+                              ijepa__encoder_ops(ijepa_trainer_target_encoder(t[i])),
+                              ijepa__predictor_ops(ijepa_trainer_predictor(t[i]))};
+        for (int j = 0; j < 3; j++) {
+            ijepa__ops_set_amx(ops[j], i == 0);
+            const int native = ijepa__ops_bf16_native(ops[j]);
+            /* qkv, proj, fc1 of embed 64, heads of 32 */
+            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 192, 32), native && i == 0);
+            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 64, 32), native && i == 0);
+            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 256, 0), native && i == 0);
+            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 64, 16), 0);
+        }
+    }
+    float *im = blob_images(8, 62);
+    double l[2][6];
+    for (int i = 0; i < 2; i++) steps(t[i], im, 6, l[i]);
+    for (int k = 0; k < 6; k++)
+        ck_assert_msg(l[0][k] == l[1][k], "step %d: AMX kernel %.17g, oneDNN %.17g", k, l[0][k],
+                      l[1][k]);
+    int64_t n[2];
+    float *p[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(ijepa_encoder_params(ijepa_trainer_context_encoder(t[i]), &p[i], &n[i]),
+                         IJEPA_OK);
+    ck_assert_int_eq(n[0], n[1]);
+    ck_assert_msg(!memcmp(p[0], p[1], (size_t)n[0] * sizeof(float)),
+                  "context encoder parameters differ after 6 steps");
+    free(im);
+    for (int i = 0; i < 2; i++) ijepa_trainer_free(t[i]);
+    ijepa_config_free(cfg);
+    ijepa_context_free(ctx);
+}
+END_TEST
+
 static unsigned char *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
@@ -1913,6 +2009,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_pack_exact);
     tcase_add_test(tc, test_matmul_packed);
     tcase_add_test(tc, test_matmul_amx);
+    tcase_add_test(tc, test_matmul_fused_errors);
     tcase_add_test(tc, test_pack_subnormal);
     tcase_add_test(tc, test_pack_errors);
     tc = add_tcase(s, "model", IJEPA_TEST_TIMEOUT);
@@ -1924,6 +2021,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_resume_bf16);
     tcase_add_test(tc, test_trainer_emulated);
     tcase_add_test(tc, test_trainer_packed);
+    tcase_add_test(tc, test_trainer_amx);
     tcase_add_test(tc, test_precision_key);
     tc = add_tcase(s, "bucket", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_bucket_same_step);
