@@ -100,7 +100,8 @@ typedef struct job {
 
 /* Piece c (row r0 + c / nkt, step c % nkt) of the copy of A into tile
  * order: tile (h, kt) at (h nkt + kt) 512, zeros past M and K. */
-TAMX static inline void pack_piece(const job *j, const side *s, int64_t c)
+TAMX static inline __attribute__((always_inline)) void pack_piece(const job *j, const side *s,
+                                                                 int64_t c)
 {
     const int64_t nkt = j->nkt, r = s->r0 + c / nkt, kt = c % nkt, m = s->pm0 + r;
     const int64_t k = kt * 32, left = j->K - k;
@@ -118,7 +119,8 @@ TAMX static inline void pack_piece(const job *j, const side *s, int64_t c)
  * (row-major, 32 floats per row) to C. bf16 by VCVTNE2PS2BF16 (to nearest
  * even, as oneDNN's AMX kernels round; it reads float32 subnormals as
  * zero, which no AMX product gives). */
-TAMX static inline void epilogue(const job *j, side *s, int64_t n)
+TAMX static inline __attribute__((always_inline)) void epilogue(const job *j, side *s,
+                                                               int64_t n)
 {
     const ijepa__amx_epi *e = j->e;
     const int64_t N = j->N, left = N - s->n0;
