@@ -1092,7 +1092,8 @@ START_TEST(test_matmul_amx)
         for (int v = 0; v < 5; v++) {
             const int bias = v == 1, out16 = v == 1, add = v == 2, acc = v == 3;
             const float alpha = v == 4 ? 0.125f : 1.0f;
-            const int flags = IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | (out16 ? IJEPA__MM_OUT_BF16 : 0);
+            const int flags =
+                IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | (out16 ? IJEPA__MM_OUT_BF16 : 0);
             const size_t bytes = (size_t)(M * N) * (out16 ? 2 : 4);
             void *C[3];
             for (int i = 0; i < 3; i++) { /* own (all threads), own (1 thread), oneDNN */
