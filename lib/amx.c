@@ -151,13 +151,14 @@ TAMX static inline __attribute__((always_inline)) void epilogue(const job *j, si
         }
         if (e->out_bf16) {
             const __m512i w = (__m512i)_mm512_cvtne2ps_pbh(v1, v0);
-            ijepa__bf16 *dst = (ijepa__bf16 *)j->C + o;
+            ijepa__bf16 *dst = j->C ? (ijepa__bf16 *)j->C + o : NULL; /* NULL: GELU only */
             if (e->heads) { /* 32 columns of one head (32 | hd) */
                 const int64_t T = e->heads->T, H = e->heads->H, hd = e->heads->hd;
                 const int64_t m = s->m0 + r, D = H * hd, c = s->n0 / D, h = s->n0 % D / hd;
                 dst = e->out[c] + (((m / T) * H + h) * T + m % T) * hd + s->n0 % hd;
             }
-            _mm512_mask_storeu_epi16(dst, mw, w);
+            if (dst)
+                _mm512_mask_storeu_epi16(dst, mw, w);
             if (e->gelu) {
                 const __m512i i0 = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(w));
                 const __m512i i1 = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(w, 1));

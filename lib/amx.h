@@ -52,7 +52,8 @@ typedef struct ijepa__amx_epi {
     int out_bf16;         /* C is bf16 */
     /* bf16 C only: heads not NULL: C goes to the N / D arrays out[c] in the
      * heads layout (C itself unused); gelu not NULL: also gelu [M, N] =
-     * ijepa__gelu_table()[C] (GELU of the rounded value) */
+     * ijepa__gelu_table()[C] (GELU of the rounded value), and C may be NULL
+     * (GELU only) */
     const ijepa__amx_heads *heads;
     ijepa__bf16 *out[3];
     ijepa__bf16 *gelu;

@@ -110,7 +110,7 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
 
 /* y = bf16(GELU(x)), exact (erf) GELU, n values: the bf16 rounding of the
  * exact value, looked up in a table of every bf16 input (made at the first
- * call, once per process, thread-safe). */
+ * call, once per process, thread-safe). y may alias x. */
 void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y);
 /* The table ijepa__gelu_bf16 reads: entry h is bf16(GELU(x)) of the bf16
  * value with bits h, 65536 entries and 2 more (zeros) so that a 4-byte

@@ -463,9 +463,17 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                                   IJEPA__MM_OUT_BF16)) < 0)
             return rc;
         ijepa__gelu_bf16(lvl, R * Hd, a->h16, g);
-    } else if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w->fc1, p + o->fc1b, 0, g,
-                                     IJEPA__MM_OUT_BF16 | IJEPA__MM_GELU)) < 0) {
-        return rc; /* inference: bias + GELU fused into fc1, nothing kept */
+    } else if (fuse) { /* inference: GELU only, nothing kept */
+        const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g};
+        if ((rc = ijepa__matmul_fused(ops, R, Hd, D, xn, w->fc1, p + o->fc1b, NULL, NULL,
+                                      IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
+                                      &fz)) < 0)
+            return rc;
+    } else { /* inference: the training forward's values (GELU of the rounded fc1) */
+        if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w->fc1, p + o->fc1b, 0, g,
+                                  IJEPA__MM_OUT_BF16)) < 0)
+            return rc;
+        ijepa__gelu_bf16(lvl, R * Hd, g, g);
     }
     return ijepa__matmul_add(ops, 1, R, D, Hd, g, 0, w->fc2, 1, p + o->fc2b, 1.0f, 0, a->x_mid,
                              x_out, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED);

@@ -823,6 +823,7 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
     const int64_t D = fz->H * fz->hd;
     if ((flags & ~IJEPA__MM_OUT_BF16) != (IJEPA__MM_BF16 | IJEPA__MM_B_PACKED) ||
         ((fz->heads_out[0] || fz->gelu) && !out16) || (addend && out16) ||
+        (!C && !fz->heads_out[0] && !fz->gelu) ||
         (heads && (fz->T < 1 || fz->H < 1 || fz->hd < 32 || fz->hd % 32 || M % fz->T)) ||
         (fz->heads_in && K != D) ||
         (fz->heads_out[0] && (N % D || N / D > 3 || (N / D > 1 && !fz->heads_out[1]) ||

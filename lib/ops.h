@@ -189,7 +189,7 @@ typedef struct ijepa__mm_fuse {
     int64_t T, H, hd;             /* the heads layout, when used */
     int heads_in;
     uint16_t *heads_out[3];       /* bf16 arrays; [0] NULL: C as usual */
-    uint16_t *gelu;               /* bf16; NULL: none */
+    uint16_t *gelu;               /* bf16; NULL: none; with C NULL: GELU only */
 } ijepa__mm_fuse;
 
 /* 1 when ijepa__matmul_fused runs for a packed K x N operand of this ops

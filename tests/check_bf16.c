@@ -1177,6 +1177,24 @@ START_TEST(test_matmul_fused_errors)
                                          fl16 | IJEPA__MM_GELU, &ok), IJEPA_ERR_INVALID_ARG);
     ck_assert_int_eq(ijepa__matmul_fused(f.ops, 0, N, K, A, Bp, NULL, NULL, C, fl16, &ok),
                      IJEPA_ERR_INVALID_ARG);
+    /* C may be left out only when GELU (or the heads) take the result */
+    const ijepa__mm_fuse none = {0, 0, 0, 0, {NULL, NULL, NULL}, NULL};
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, NULL, fl16, &none),
+                     IJEPA_ERR_INVALID_ARG);
+    if (fusable) { /* GELU only: the values of a full call's second output */
+        uint16_t *g1 = ha(M * N), *g2 = ha(M * N);
+        const ijepa__mm_fuse f1 = {0, 0, 0, 0, {NULL, NULL, NULL}, g1};
+        const ijepa__mm_fuse f2 = {0, 0, 0, 0, {NULL, NULL, NULL}, g2};
+        ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl16, &f1),
+                         IJEPA_OK);
+        ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, NULL, fl16, &f2),
+                         IJEPA_OK);
+        ck_assert(!memcmp(g1, g2, (size_t)(M * N) * sizeof *g1));
+        const ijepa__bf16 *tab = ijepa__gelu_table();
+        for (int64_t i = 0; i < M * N; i++)
+            ck_assert_uint_eq(g1[i], tab[C[i]]);
+        free(g1); free(g2);
+    }
     free(B); free(Bp); free(A); free(C); free(q);
     mm_close(&f);
 }
