@@ -45,6 +45,8 @@ static void probe(void)
     const unsigned avx512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31); /* F DQ BW VL */
     if ((b & avx512) != avx512 || !(d & (1u << 24)) || !(d & (1u << 22))) /* AMX-TILE, -BF16 */
         return;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) /* AVX512-BF16 */
+        return;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE */
         return;
     unsigned lo, hi;
@@ -107,12 +109,16 @@ TAMX static inline __attribute__((always_inline)) void pack_piece(const job *j, 
     const int64_t k = kt * 32, left = j->K - k;
     ijepa__bf16 *d = s->ap + (r / 16) * nkt * 512 + (r % 16) * 32 + kt * 512;
     const __mmask32 mk = m >= j->M ? 0 : left >= 32 ? ~(__mmask32)0 : ((__mmask32)1 << left) - 1;
+    if (!mk) { /* a row past M: zeros, no address formed */
+        _mm512_store_si512((void *)d, _mm512_setzero_si512());
+        return;
+    }
     const ijepa__bf16 *src = j->A + m * j->K + k;
-    if (j->ah && mk) { /* row (s, t), columns of head h (K = H hd, 32 | hd) */
+    if (j->ah) { /* row (s, t), columns of head h (K = H hd, 32 | hd) */
         const int64_t T = j->ah->T, H = j->ah->H, hd = j->ah->hd;
         src = j->A + (((m / T) * H + k / hd) * T + m % T) * hd + k % hd;
     }
-    _mm512_store_si512((void *)d, mk ? _mm512_maskz_loadu_epi16(mk, src) : _mm512_setzero_si512());
+    _mm512_store_si512((void *)d, _mm512_maskz_loadu_epi16(mk, src));
 }
 
 /* Rows [done, done + n) of the pending epilogue: the 32 x 32 block at acc

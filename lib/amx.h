@@ -27,9 +27,10 @@
 #include "bf16.h"
 #include "pack.h"
 
-/* 1 when this process can run the kernel: an x86-64 CPU with AMX-TILE and
- * AMX-BF16 whose kernel granted the tile data state (arch_prctl), else 0.
- * Asked once per process. */
+/* 1 when this process can run the kernel: an x86-64 CPU with AMX-TILE,
+ * AMX-BF16, AVX512-BF16 (the epilogue's rounding) and AVX-512 F/DQ/BW/VL,
+ * whose kernel granted the tile data state (arch_prctl), else 0. Asked once
+ * per process. */
 int ijepa__amx_usable(void);
 
 /* Bytes of scratch ijepa__amx_matmul needs for an N x K product with
@@ -61,15 +62,18 @@ typedef struct ijepa__amx_epi {
 
 /*
  * C = epilogue(A . B). f: the layout ijepa__pack_bf16 wrote B in (f->nb must
- * be 64, K <= f->Kp, N <= f->Np); scratch: ijepa__amx_scratch_bytes(N,
- * K, threads) bytes, 64-byte aligned, where threads >= omp_get_max_threads().
+ * be 64, K <= f->Kp, N <= f->Np); scratch: ijepa__amx_scratch_bytes(N, K,
+ * threads) bytes, 64-byte aligned: at most `threads` OpenMP threads run it.
  * Call only when ijepa__amx_usable(); dimensions >= 1 (the caller checks).
+ * With e->heads: M a multiple of T, N = c D (c 1 to 3, D = H hd, 32 | hd)
+ * and e->out[0..c-1] set.
  */
 void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
                        const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
                        void *C, void *scratch, int threads);
-/* The same with A in the heads layout (one array, K = D): the head merge
- * of an attention output done by the copy of A into tiles. */
+/* The same with A in the heads layout (one array [S, H, T, hd], K = D = H
+ * hd, 32 | hd, M a multiple of T): the head merge of an attention output
+ * done by the copy of A into tiles. ah NULL: ijepa__amx_matmul. */
 void ijepa__amx_matmul_heads(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
                              const ijepa__amx_heads *ah, const ijepa__bf16 *B,
                              const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,

@@ -531,7 +531,7 @@ static float *emu_buffer(ijepa__ops *ops, int64_t n)
         float *p = aligned_alloc(64, bytes);
         if (!p) {
             ijepa__fail(ops->err, IJEPA_ERR_NOMEM,
-                        "cannot allocate %zu bytes for emulated bf16 operands", bytes);
+                        "matmul: cannot allocate %zu bytes of scratch", bytes);
             return NULL;
         }
         free(ops->emu);
@@ -820,11 +820,12 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
         return rc;
     const int out16 = !!(flags & IJEPA__MM_OUT_BF16);
     const int heads = fz->heads_in || fz->heads_out[0];
-    const int64_t D = fz->H * fz->hd;
+    const int bad_heads = heads && (fz->T < 1 || fz->H < 1 || fz->H > (1 << 20) || fz->hd < 32 ||
+                                    fz->hd % 32 || fz->hd > (1 << 20) || M % fz->T);
+    const int64_t D = bad_heads || !heads ? 1 : fz->H * fz->hd;
     if ((flags & ~IJEPA__MM_OUT_BF16) != (IJEPA__MM_BF16 | IJEPA__MM_B_PACKED) ||
         ((fz->heads_out[0] || fz->gelu) && !out16) || (addend && out16) ||
-        (!C && !fz->heads_out[0] && !fz->gelu) ||
-        (heads && (fz->T < 1 || fz->H < 1 || fz->hd < 32 || fz->hd % 32 || M % fz->T)) ||
+        (!C && !fz->heads_out[0] && !fz->gelu) || bad_heads ||
         (fz->heads_in && K != D) ||
         (fz->heads_out[0] && (N % D || N / D > 3 || (N / D > 1 && !fz->heads_out[1]) ||
                               (N / D > 2 && !fz->heads_out[2]))))

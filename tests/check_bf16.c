@@ -1061,9 +1061,9 @@ END_TEST
 START_TEST(test_matmul_amx)
 {
     static const int64_t sh[][3] = {/* M, K, N */
-        {1, 1, 1},      {5, 64, 16},     {37, 70, 50},     {100, 1000, 100}, {64, 2000, 200},
-        {1000, 390, 33}, {33, 384, 1152}, {257, 1536, 384}, {130, 1152, 384}, {31, 17, 3},
-        {3136, 384, 1536}};
+        {1, 1, 1},       {5, 64, 16},      {37, 70, 50},     {100, 1000, 100}, {64, 2000, 200},
+        {1000, 390, 33}, {33, 384, 1152},  {257, 1536, 384}, {130, 1152, 384}, {31, 17, 3},
+        {147, 70, 90},   {200, 390, 120},  {96, 448, 100},   {3136, 384, 1536}};
     mm_fx f;
     mm_open(&f);
     const int native = ijepa__ops_bf16_native(f.ops);
@@ -1075,10 +1075,16 @@ START_TEST(test_matmul_amx)
     const int threads = omp_get_max_threads();
     int64_t same = 0, total = 0;
     for (size_t s = 0; s < COUNT_OF(sh); s++) {
-        const int64_t M = sh[s][0], K = sh[s][1], N = sh[s][2], R0 = M < 64 ? M : 64;
+        /* rows repeat with a period that is no multiple of 32, so that no two
+         * 32-row blocks of A are alike */
+        const int64_t M = sh[s][0], K = sh[s][1], N = sh[s][2], R0 = M < 61 ? M : 61;
         float *B = pack_values(K * N, 300 + s, 0);
         void *Bp = pack_buf(K, N);
         ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, (int)(s % 2), Bp), IJEPA_OK);
+        /* every shape here runs on the own kernel */
+        ijepa__ops_set_amx(f.ops, 1);
+        ck_assert_msg(ijepa__ops_fusable(f.ops, K, N, 0),
+                      "K=%lld N=%lld does not run on the own kernel", (long long)K, (long long)N);
         uint16_t *B16 = ha(K * N); /* B's bf16 rounding, for the magnitudes */
         ijepa__to_bf16(ijepa__ops_simd(f.ops), B, B16, K * N);
         uint16_t *A0 = rand_bf16(R0 * K, 301 + s, -1, 1), *A = ha(M * K);
@@ -1135,6 +1141,72 @@ START_TEST(test_matmul_amx)
     if (getenv("IJEPA_TEST_VERBOSE"))
         fprintf(stderr, "AMX kernel: %lld of %lld results bit-identical to oneDNN's\n",
                 (long long)same, (long long)total);
+    mm_close(&f);
+}
+END_TEST
+
+/*
+ * The head folds against the passes they replace, bit for bit, with head
+ * width 64 (offsets inside a head), T = 49 (sequences across 32-row
+ * blocks), a bias: heads_out as the packed product then
+ * ijepa__heads_split3_bf16 (N = 3 D) or ijepa__heads_split_bf16 (N = D);
+ * heads_in as ijepa__heads_merge_bf16 then the product with an addend, at
+ * K = D = 448 (two passes over K) and N = 100 (a column tail).
+ */
+START_TEST(test_matmul_heads)
+{
+    mm_fx f;
+    mm_open(&f);
+    if (!ijepa__ops_fusable(f.ops, 128, 384, 64)) {
+        ck_assert(!ijepa__ops_bf16_native(f.ops) || !ijepa__ops_amx(f.ops));
+        mm_close(&f);
+        return;
+    }
+    const int fl = IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16;
+    for (int c = 1; c <= 3; c += 2) { /* heads_out: dO (c 1), q k v (c 3) */
+        const int64_t S = 3, T = 49, H = 2, hd = 64, D = H * hd, M = S * T, K = 96, N = c * D;
+        float *B = pack_values(K * N, 500 + c, 0), *bi = rand_floats(N, 501 + c, -1, 1);
+        void *Bp = pack_buf(K, N);
+        ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
+        uint16_t *A = rand_bf16(M * K, 502 + c, -1, 1), *C = ha(M * N);
+        uint16_t *want = ha(M * N), *got = ha(M * N);
+        ijepa__ops_set_amx(f.ops, 0);
+        ck_assert_int_eq(ijepa__matmul_x(f.ops, 1, M, N, K, A, 0, Bp, 1, bi, 1.0f, 0, C, fl),
+                         IJEPA_OK);
+        if (c == 3)
+            ijepa__heads_split3_bf16(C, S, T, H, hd, want, want + M * D, want + 2 * M * D);
+        else
+            ijepa__heads_split_bf16(C, S, T, H, hd, want);
+        ijepa__ops_set_amx(f.ops, 1);
+        const ijepa__mm_fuse fz = {T, H, hd, 0, {got, got + M * D, got + 2 * M * D}, NULL};
+        ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, bi, NULL, NULL, fl, &fz),
+                         IJEPA_OK);
+        ck_assert_msg(!memcmp(got, want, (size_t)(M * N) * sizeof *got),
+                      "heads_out, %d arrays: not the split of the product", c);
+        free(B); free(bi); free(Bp); free(A); free(C); free(want); free(got);
+    }
+    { /* heads_in */
+        const int64_t S = 3, T = 49, H = 7, hd = 64, D = H * hd, M = S * T, K = D, N = 100;
+        float *B = pack_values(K * N, 510, 0), *bi = rand_floats(N, 511, -1, 1);
+        float *add = rand_floats(M * N, 512, -1, 1), *want = ref_falloc(M * N);
+        float *got = ref_falloc(M * N);
+        void *Bp = pack_buf(K, N);
+        ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
+        uint16_t *o = rand_bf16(M * K, 513, -1, 1), *ctx = ha(M * K);
+        ijepa__heads_merge_bf16(o, S, T, H, hd, ctx);
+        ijepa__ops_set_amx(f.ops, 0);
+        ck_assert_int_eq(ijepa__matmul_add(f.ops, 1, M, N, K, ctx, 0, Bp, 1, bi, 1.0f, 0, add,
+                                           want, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED),
+                         IJEPA_OK);
+        ijepa__ops_set_amx(f.ops, 1);
+        const ijepa__mm_fuse fz = {T, H, hd, 1, {NULL, NULL, NULL}, NULL};
+        ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, o, Bp, bi, add, got,
+                                             IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz),
+                         IJEPA_OK);
+        ck_assert_msg(!memcmp(got, want, (size_t)(M * N) * sizeof *got),
+                      "heads_in: not the product of the merged heads");
+        free(B); free(bi); free(add); free(want); free(got); free(Bp); free(o); free(ctx);
+    }
     mm_close(&f);
 }
 END_TEST
@@ -1758,8 +1830,9 @@ END_TEST
  * after fc1) change no value: with a head width of 32 (embed 64, 2 heads;
  * predictor the same) a trainer on the kernel and one on oneDNN with the
  * separate passes give the same loss at every step and the same
- * parameters, bit for bit (the kernel sums as oneDNN's brgemm does:
- * test_matmul_amx).
+ * parameters, bit for bit: the kernel adds the same exact bf16 products in
+ * the same 32-wide steps of K as oneDNN's brgemm (bit-identical on every
+ * shape of test_matmul_amx), and every other operation is the same code.
  */
 START_TEST(test_trainer_amx)
 {
@@ -2029,6 +2102,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_matmul_packed);
     tcase_add_test(tc, test_matmul_amx);
     tcase_add_test(tc, test_matmul_fused_errors);
+    tcase_add_test(tc, test_matmul_heads);
     tcase_add_test(tc, test_pack_subnormal);
     tcase_add_test(tc, test_pack_errors);
     tc = add_tcase(s, "model", IJEPA_TEST_TIMEOUT);
