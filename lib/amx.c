@@ -314,9 +314,10 @@ TAMX static void run(const job *j, char *base, int64_t lo, int64_t hi, int64_t p
     _tile_release();
 }
 
-static void matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                   const ijepa__amx_heads *ah, const ijepa__bf16 *B, const ijepa__blk_fmt *f,
-                   const ijepa__amx_epi *e, void *C, void *scratch, int threads)
+void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                       const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                       const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                       void *scratch, int threads)
 {
     const int64_t mb = (M + 31) / 32, nq = (N + 31) / 32;
     if (threads < 1)
@@ -341,21 +342,6 @@ static void matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
     }
 }
 
-void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                       const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
-                       void *C, void *scratch, int threads)
-{
-    matmul(M, N, K, A, NULL, B, f, e, C, scratch, threads);
-}
-
-void ijepa__amx_matmul_heads(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                             const ijepa__amx_heads *ah, const ijepa__bf16 *B,
-                             const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
-                             void *scratch, int threads)
-{
-    matmul(M, N, K, A, ah, B, f, e, C, scratch, threads);
-}
-
 #else /* not x86-64: never usable, never called */
 
 int ijepa__amx_usable(void)
@@ -372,17 +358,9 @@ int64_t ijepa__amx_scratch_bytes(int64_t N, int64_t K, int threads)
 }
 
 void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                       const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
-                       void *C, void *scratch, int threads)
-{
-    (void)M, (void)N, (void)K, (void)A, (void)B, (void)f, (void)e, (void)C, (void)scratch;
-    (void)threads;
-}
-
-void ijepa__amx_matmul_heads(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                             const ijepa__amx_heads *ah, const ijepa__bf16 *B,
-                             const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
-                             void *scratch, int threads)
+                       const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                       const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                       void *scratch, int threads)
 {
     (void)M, (void)N, (void)K, (void)A, (void)ah, (void)B, (void)f, (void)e, (void)C;
     (void)scratch, (void)threads;

@@ -61,22 +61,19 @@ typedef struct ijepa__amx_epi {
 } ijepa__amx_epi;
 
 /*
- * C = epilogue(A . B). f: the layout ijepa__pack_bf16 wrote B in (f->nb must
- * be 64, K <= f->Kp, N <= f->Np); scratch: ijepa__amx_scratch_bytes(N, K,
- * threads) bytes, 64-byte aligned: at most `threads` OpenMP threads run it.
- * Call only when ijepa__amx_usable(); dimensions >= 1 (the caller checks).
- * With e->heads: M a multiple of T, N = c D (c 1 to 3, D = H hd, 32 | hd)
- * and e->out[0..c-1] set.
+ * C = epilogue(A . B). ah: NULL, or A is in the heads layout (one array [S,
+ * H, T, hd], K = D = H hd, 32 | hd, M a multiple of T), the head merge of an
+ * attention output done by the copy of A into tiles. f: the layout
+ * ijepa__pack_bf16 wrote B in (f->nb must be 64, K <= f->Kp, N <= f->Np);
+ * scratch: ijepa__amx_scratch_bytes(N, K, threads) bytes, 64-byte aligned:
+ * at most `threads` OpenMP threads run it. Call only when
+ * ijepa__amx_usable(); dimensions >= 1 (the caller checks). With e->heads:
+ * M a multiple of T, N = c D (c 1 to 3, D = H hd, 32 | hd) and
+ * e->out[0..c-1] set.
  */
 void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                       const ijepa__bf16 *B, const ijepa__blk_fmt *f, const ijepa__amx_epi *e,
-                       void *C, void *scratch, int threads);
-/* The same with A in the heads layout (one array [S, H, T, hd], K = D = H
- * hd, 32 | hd, M a multiple of T): the head merge of an attention output
- * done by the copy of A into tiles. ah NULL: ijepa__amx_matmul. */
-void ijepa__amx_matmul_heads(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                             const ijepa__amx_heads *ah, const ijepa__bf16 *B,
-                             const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
-                             void *scratch, int threads);
+                       const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                       const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                       void *scratch, int threads);
 
 #endif /* IJEPA_AMX_H */

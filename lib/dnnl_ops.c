@@ -783,31 +783,34 @@ static int packed_matmul_unpacked(ijepa__ops *ops, int64_t M, int64_t N, int64_t
                       flags & ~IJEPA__MM_B_PACKED, NULL);
 }
 
-/* A packed matmul on amx.h's kernel (oneDNN's brgemm reads the same
- * layout; the kernel is about twice as fast on the shapes of a step). */
+/* 1 when a packed matmul on pk runs on amx.h's kernel: it reads the same
+ * layout as oneDNN's brgemm and is faster on the shapes of a step
+ * (docs/performance.md). */
+static int amx_kernel(const ijepa__ops *ops, const pack_plan *pk)
+{
+    return pk && pk->own && pk->fmt.nb == 64 && ops->bf16_native && ops->pack_mode == 1 &&
+           ijepa__ops_amx(ops);
+}
+
+/* A packed matmul on amx.h's kernel; ah: A in the heads layout, or NULL. */
 static int amx_run(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
-                   const void *B, const pack_plan *pk, const float *bias, float alpha,
-                   int accumulate, const float *addend, void *C, int flags)
+                   const ijepa__amx_heads *ah, const void *B, const pack_plan *pk,
+                   const ijepa__amx_epi *e, void *C)
 {
     const int threads = omp_get_max_threads();
     void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4);
     if (!scratch)
         return IJEPA_ERR_NOMEM;
-    const ijepa__amx_epi e = {alpha, bias, addend, accumulate, !!(flags & IJEPA__MM_OUT_BF16),
-                              NULL, {NULL, NULL, NULL}, NULL};
-    ijepa__amx_matmul(M, N, K, A, B, &pk->fmt, &e, C, scratch, threads);
+    ijepa__amx_matmul(M, N, K, A, ah, B, &pk->fmt, e, C, scratch, threads);
     return IJEPA_OK;
 }
 
 int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd)
 {
-    if (K < 1 || N < 1 || hd < 0 || hd % 32 != 0 || !ops->bf16_native || ops->pack_mode != 1 ||
-        !ijepa__ops_amx(ops))
-        return 0;
     const pack_plan *pk;
-    if (plan_packed(ops, K, N, &pk) < 0)
+    if (K < 1 || N < 1 || hd < 0 || hd % 32 != 0 || plan_packed(ops, K, N, &pk) < 0)
         return 0;
-    return pk && pk->own && pk->fmt.nb == 64;
+    return amx_kernel(ops, pk);
 }
 
 int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
@@ -831,23 +834,17 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
                               (N / D > 2 && !fz->heads_out[2]))))
         return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
                            "fused matmul: flags or shapes the fusions do not fit");
-    if (!ijepa__ops_fusable(ops, K, N, heads ? fz->hd : 0))
-        return ijepa__fail(ops->err, IJEPA_ERR_UNSUPPORTED,
-                           "fused matmul: needs the own AMX kernel on a packed operand");
     const pack_plan *pk;
     if ((rc = plan_packed(ops, K, N, &pk)) < 0)
         return rc;
-    const int threads = omp_get_max_threads();
-    void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4);
-    if (!scratch)
-        return IJEPA_ERR_NOMEM;
+    if (!amx_kernel(ops, pk))
+        return ijepa__fail(ops->err, IJEPA_ERR_UNSUPPORTED,
+                           "fused matmul: needs the own AMX kernel on a packed operand");
     const ijepa__amx_heads ah = {fz->T, fz->H, fz->hd};
     const ijepa__amx_epi e = {1.0f, bias, addend, 0, out16,
                               fz->heads_out[0] ? &ah : NULL,
                               {fz->heads_out[0], fz->heads_out[1], fz->heads_out[2]}, fz->gelu};
-    ijepa__amx_matmul_heads(M, N, K, A, fz->heads_in ? &ah : NULL, B, &pk->fmt, &e, C, scratch,
-                            threads);
-    return IJEPA_OK;
+    return amx_run(ops, M, N, K, A, fz->heads_in ? &ah : NULL, B, pk, &e, C);
 }
 
 // --- matmul entry points ------------------------------------------------------------------
@@ -878,9 +875,12 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         const pack_plan *pk;
         if ((rc = plan_packed(ops, K, N, &pk)) < 0)
             return rc;
-        if (pk && pk->own && pk->fmt.nb == 64 && !trans_a && !(flags & IJEPA__MM_GELU) &&
-            ops->pack_mode == 1 && ijepa__ops_amx(ops))
-            return amx_run(ops, M, N, K, A, B, pk, bias, alpha, accumulate, addend, C, flags);
+        if (!trans_a && !(flags & IJEPA__MM_GELU) && amx_kernel(ops, pk)) {
+            const ijepa__amx_epi e = {alpha, bias, addend, accumulate,
+                                      !!(flags & IJEPA__MM_OUT_BF16), NULL, {NULL, NULL, NULL},
+                                      NULL};
+            return amx_run(ops, M, N, K, A, NULL, B, pk, &e, C);
+        }
         if (pk)
             return matmul_run(ops, 1, M, N, K, A, trans_a, B, 0, bias, alpha, accumulate,
                               addend, C, flags, pk);
