@@ -92,7 +92,7 @@ typedef struct side {
     int64_t rows, m0, n0, per, done;
     ijepa__bf16 *hbase;
     int64_t eq, er;
-    /* copies: `left` 64-byte pieces of this block, `cpk` at each step of K,
+    /* copies: `left` 64-byte pieces still to do, `cpk` at each step of K,
      * into the tiles at ap of the 32 rows from A row pm0; the cursor is
      * piece (row cr, step ckt), row pm0 + cr of A starts at crow and the
      * step at crow + coff; heads: (cq, cm) is row pm0 + cr as (s, t), chin
@@ -369,15 +369,23 @@ TAMX static void run(const job *j, char *base, int64_t lo, int64_t hi, int64_t p
         const asrc a = a_source(j, ap[cur], i * 32);
         if (next)
             copy_start(j, &s, ap[cur ^ 1], (i + 1) * 32, in_place(j, (i + 1) * 32));
+        /* the 32 nkt pieces of the next rows over the item's nblk nkt steps */
+        s.left = next ? 32 * nkt : 0;
+        s.cpk = (32 + nblk - 1) / nblk;
+        /* heads: row i 32 as (s, t); column q0 32 as (array, head, offset) */
+        const ijepa__amx_heads *h = j->e->heads;
+        int64_t eq = 0, er = 0, hc = 0, hh = 0, hw = 0;
+        if (h) {
+            eq = i * 32 / h->T;
+            er = i * 32 % h->T;
+            hc = q0 * 32 / (h->H * h->hd);
+            hh = q0 * 32 % (h->H * h->hd) / h->hd;
+            hw = q0 * 32 % h->hd;
+        }
         for (int64_t pass = 0; pass < npass; pass++) {
             const int64_t k0 = pass * KC, k1 = k0 + KC < nkt ? k0 + KC : nkt;
+            s.per = (32 + (k1 - k0) - 1) / (k1 - k0);
             for (int64_t q = q0; q < q1; q++) {
-                const int64_t b = pass * nblk + q - q0; /* this block's share of the copy */
-                const int64_t r0 = next ? 32 * b / (npass * nblk) : 0;
-                const int64_t r1 = next ? 32 * (b + 1) / (npass * nblk) : 0;
-                s.left = (r1 - r0) * nkt;
-                s.cpk = (s.left + (k1 - k0) - 1) / (k1 - k0);
-                s.per = (32 + (k1 - k0) - 1) / (k1 - k0);
                 float *acc = sums + (q - q0) * 1024;
                 block(j, &a, q * 32, k0, k1, acc, &s);
                 if (pass == npass - 1) {
@@ -386,13 +394,17 @@ TAMX static void run(const job *j, char *base, int64_t lo, int64_t hi, int64_t p
                     s.m0 = i * 32;
                     s.n0 = q * 32;
                     s.done = 0;
-                    if (j->e->heads) {
-                        const ijepa__amx_heads *h = j->e->heads;
-                        const int64_t D = h->H * h->hd;
-                        s.hbase = j->e->out[s.n0 / D] + (s.n0 % D / h->hd) * h->T * h->hd +
-                                  s.n0 % h->hd;
-                        s.eq = s.m0 / h->T;
-                        s.er = s.m0 % h->T;
+                    if (h) { /* the next block is 32 columns further */
+                        s.hbase = j->e->out[hc] + hh * h->T * h->hd + hw;
+                        s.eq = eq;
+                        s.er = er;
+                        if ((hw += 32) == h->hd) {
+                            hw = 0;
+                            if (++hh == h->H) {
+                                hh = 0;
+                                hc++;
+                            }
+                        }
                     }
                 }
             }
