@@ -73,16 +73,16 @@ typedef struct tilecfg {
     uint8_t rows[16];
 } tilecfg;
 
-/* Steps of K (32 each) per pass over a block's columns. With more steps
- * the block's sums are kept in scratch between passes. One pass over K up
- * to 1536 (all of a ViT-S product) measured 5-10 % faster than passes of
+/* Steps of K (32 each) per pass over a block's columns; a longer K is
+ * done in passes, the sums stored in scratch and reloaded. One pass over K
+ * up to 1536 (all of a ViT-S product) measured 5-10 % faster than passes of
  * 12 steps (24 KiB of A, what L1 holds) on K 1152 and 1536: A's rows stay
  * close in L2 either way, and the passes store and reload the sums. */
 #define KC 48
 
 /* Work done between the tile instructions of a block, while the AMX unit
- * computes: the epilogue of the block before, and copies of the next rows
- * of A into tile order. Both walk their rows with running counters: a
+ * computes: the epilogue of the block before, and the copy of the next rows
+ * of A into tile order (or their prefetch, when read in place). Both walk their rows with running counters: a
  * 64-bit division per 64-byte piece cost more than the piece. */
 typedef struct side {
     /* epilogue: rows [done, rows) of acc are block (m0, n0) of C, `per` of
@@ -338,8 +338,8 @@ int64_t ijepa__amx_scratch_bytes(int64_t N, int64_t K, int threads)
 
 /* Items [lo, hi) of one thread: item it is rows 32 (it / parts).., column
  * range it % parts of `parts`. Each block's epilogue runs during the next
- * block's products, and the next item's rows of A are copied during the
- * current item's. */
+ * block's products, and the next item's rows of A are copied (or
+ * prefetched, when read in place) during the current item's. */
 TAMX static void run(const job *j, char *base, int64_t lo, int64_t hi, int64_t parts)
 {
     const int64_t nkt = j->nkt, nq = (j->N + 31) / 32, npass = (nkt + KC - 1) / KC;

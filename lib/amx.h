@@ -11,10 +11,10 @@
  * oneDNN 2.6.3's brgemm matmul computes for the same operands (the same
  * TDPBF16PS dot products over the same 32-wide steps of K, float32
  * accumulation), about twice as fast on the shapes of a ViT step
- * (docs/performance.md): A is read 32 rows at a time, in place or (tails,
- * heads layout) copied into tile order zero-padded past M and K, each
- * 32 x 32 block of C is four tiles accumulated over all of K, and its
- * epilogue (scale, bias, addend,
+ * (docs/performance.md): A is read 32 rows at a time, in place or (the
+ * last rows, K not a multiple of 32, the heads layout) copied into tile
+ * order zero-padded past M and K, each 32 x 32 block of C is four tiles
+ * accumulated over all of K, and its epilogue (scale, bias, addend,
  * accumulation, rounding) runs on the block while it is in L1. Threads
  * (OpenMP) share out blocks of 32 rows, and column ranges when there are
  * few rows; the result does not depend on the thread count. This file

@@ -1050,8 +1050,8 @@ END_TEST
  * The own AMX kernel (amx.h) against oneDNN's brgemm on the same packed
  * operands, every epilogue (float32 out; bias + bf16 out; addend;
  * accumulate; alpha), on shapes with tails in M, N and K, K beyond one pass
- * (12 steps of 32), few rows (blocks shared out by columns) and a ViT-S
- * size. Both sum exact bf16 products in float32 over the same steps of K,
+ * (48 steps of 32) with A read in place and copied, few rows (blocks shared
+ * out by columns) and a ViT-S size. Both sum exact bf16 products in float32 over the same steps of K,
  * so they agree within twice the float32 matmul bound 2 (K + 4) u32 S (a
  * bf16 output one rounding more); they are bit-identical on almost every
  * shape (counted with IJEPA_TEST_VERBOSE). The result must not depend on
@@ -1063,7 +1063,8 @@ START_TEST(test_matmul_amx)
     static const int64_t sh[][3] = {/* M, K, N */
         {1, 1, 1},       {5, 64, 16},      {37, 70, 50},     {100, 1000, 100}, {64, 2000, 200},
         {1000, 390, 33}, {33, 384, 1152},  {257, 1536, 384}, {130, 1152, 384}, {31, 17, 3},
-        {147, 70, 90},   {200, 390, 120},  {96, 448, 100},   {3136, 384, 1536}};
+        {147, 70, 90},   {200, 390, 120},  {96, 448, 100},   {3136, 384, 1536},
+        {100, 2048, 100}, {64, 1600, 200}, {33, 2048, 1152}, {257, 3200, 96}};
     mm_fx f;
     mm_open(&f);
     const int native = ijepa__ops_bf16_native(f.ops);
@@ -1150,8 +1151,10 @@ END_TEST
  * width 64 (offsets inside a head), T = 49 (sequences across 32-row
  * blocks), a bias: heads_out as the packed product then
  * ijepa__heads_split3_bf16 (N = 3 D) or ijepa__heads_split_bf16 (N = D);
- * heads_in as ijepa__heads_merge_bf16 then the product with an addend, at
- * K = D = 448 (two passes over K) and N = 100 (a column tail).
+ * heads_in as ijepa__heads_merge_bf16 then the product with an addend, with
+ * N = 100 (a column tail). Both with M of one or two 32-row blocks (column
+ * ranges shared out between items, starting inside a head) and with K over
+ * two passes (more than 48 steps of 32).
  */
 START_TEST(test_matmul_heads)
 {
@@ -1163,12 +1166,16 @@ START_TEST(test_matmul_heads)
         return;
     }
     const int fl = IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16;
-    for (int c = 1; c <= 3; c += 2) { /* heads_out: dO (c 1), q k v (c 3) */
-        const int64_t S = 3, T = 49, H = 2, hd = 64, D = H * hd, M = S * T, K = 96, N = c * D;
-        float *B = pack_values(K * N, 500 + c, 0), *bi = rand_floats(N, 501 + c, -1, 1);
+    static const int64_t out_cases[][4] = {/* S, T, K, c: dO (c 1), q k v (c 3) */
+        {3, 49, 96, 1}, {3, 49, 96, 3}, {1, 32, 96, 3}, {1, 49, 1664, 3}, {3, 49, 1600, 1}};
+    for (size_t u = 0; u < COUNT_OF(out_cases); u++) { /* heads_out */
+        const int64_t S = out_cases[u][0], T = out_cases[u][1], K = out_cases[u][2];
+        const int c = (int)out_cases[u][3];
+        const int64_t H = 2, hd = 64, D = H * hd, M = S * T, N = c * D;
+        float *B = pack_values(K * N, 500 + u, 0), *bi = rand_floats(N, 501 + u, -1, 1);
         void *Bp = pack_buf(K, N);
         ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
-        uint16_t *A = rand_bf16(M * K, 502 + c, -1, 1), *C = ha(M * N);
+        uint16_t *A = rand_bf16(M * K, 502 + u, -1, 1), *C = ha(M * N);
         uint16_t *want = ha(M * N), *got = ha(M * N);
         ijepa__ops_set_amx(f.ops, 0);
         ck_assert_int_eq(ijepa__matmul_x(f.ops, 1, M, N, K, A, 0, Bp, 1, bi, 1.0f, 0, C, fl),
@@ -1182,17 +1189,20 @@ START_TEST(test_matmul_heads)
         ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, bi, NULL, NULL, fl, &fz),
                          IJEPA_OK);
         ck_assert_msg(!memcmp(got, want, (size_t)(M * N) * sizeof *got),
-                      "heads_out, %d arrays: not the split of the product", c);
+                      "heads_out, %d arrays, S %lld T %lld K %lld: not the split of the product",
+                      c, (long long)S, (long long)T, (long long)K);
         free(B); free(bi); free(Bp); free(A); free(C); free(want); free(got);
     }
-    { /* heads_in */
-        const int64_t S = 3, T = 49, H = 7, hd = 64, D = H * hd, M = S * T, K = D, N = 100;
-        float *B = pack_values(K * N, 510, 0), *bi = rand_floats(N, 511, -1, 1);
-        float *add = rand_floats(M * N, 512, -1, 1), *want = ref_falloc(M * N);
+    static const int64_t in_cases[][3] = {{3, 49, 7}, {1, 32, 26}, {3, 49, 26}}; /* S, T, H */
+    for (size_t u = 0; u < COUNT_OF(in_cases); u++) { /* heads_in */
+        const int64_t S = in_cases[u][0], T = in_cases[u][1], H = in_cases[u][2];
+        const int64_t hd = 64, D = H * hd, M = S * T, K = D, N = 100;
+        float *B = pack_values(K * N, 510 + u, 0), *bi = rand_floats(N, 511 + u, -1, 1);
+        float *add = rand_floats(M * N, 512 + u, -1, 1), *want = ref_falloc(M * N);
         float *got = ref_falloc(M * N);
         void *Bp = pack_buf(K, N);
         ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
-        uint16_t *o = rand_bf16(M * K, 513, -1, 1), *ctx = ha(M * K);
+        uint16_t *o = rand_bf16(M * K, 513 + u, -1, 1), *ctx = ha(M * K);
         ijepa__heads_merge_bf16(o, S, T, H, hd, ctx);
         ijepa__ops_set_amx(f.ops, 0);
         ck_assert_int_eq(ijepa__matmul_add(f.ops, 1, M, N, K, ctx, 0, Bp, 1, bi, 1.0f, 0, add,
@@ -1204,7 +1214,8 @@ START_TEST(test_matmul_heads)
                                              IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz),
                          IJEPA_OK);
         ck_assert_msg(!memcmp(got, want, (size_t)(M * N) * sizeof *got),
-                      "heads_in: not the product of the merged heads");
+                      "heads_in, S %lld T %lld H %lld: not the product of the merged heads",
+                      (long long)S, (long long)T, (long long)H);
         free(B); free(bi); free(add); free(want); free(got); free(Bp); free(o); free(ctx);
     }
     mm_close(&f);
