@@ -445,6 +445,187 @@ void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
     }
 }
 
+/* --- weight gradients --------------------------------------------------------------
+ *
+ * gW [O, I] += dy^T x over R rows (tokens): A = dy^T (rows: outputs, K:
+ * tokens) and B = x (K: tokens) as tiles. Tokens run in chunks of WC; for
+ * each chunk a thread turns its share of dy into A tiles (pairs of token
+ * rows interleaved into dwords, then 16 x 16 dword transposes) and its
+ * share of x into B tiles (pairs of token rows interleaved), then adds the
+ * chunk's products to every 32 x 32 block of its outputs, the block's sums
+ * loaded from and stored to gW. Threads split the wider of O and I; each
+ * prepares all of the narrower operand itself, so no thread waits for
+ * another. Every output is summed over the chunks in order, over the steps
+ * of a chunk in order: the result does not depend on the thread count. */
+
+#define WC 256 /* tokens per chunk: 8 steps of K */
+#define WKS (WC / 32)
+
+static const uint16_t pair_idx[32] __attribute__((aligned(64))) = {
+    0, 32, 1, 33, 2,  34, 3,  35, 4,  36, 5,  37, 6,  38, 7,  39,
+    8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+
+/* 16 columns of token rows t and t + 1 as 16 dwords (row t low), zeros for
+ * rows at or past R (no address formed there). */
+TAMX static inline __attribute__((always_inline)) __m512i pair16(const ijepa__bf16 *m,
+                                                                 int64_t ld, int64_t t,
+                                                                 int64_t R, int64_t c)
+{
+    const __m256i z = _mm256_setzero_si256();
+    const __m256i a = t < R ? _mm256_loadu_si256((const __m256i *)(const void *)(m + t * ld + c)) : z;
+    const __m256i b =
+        t + 1 < R ? _mm256_loadu_si256((const __m256i *)(const void *)(m + (t + 1) * ld + c)) : z;
+    return _mm512_permutex2var_epi16(_mm512_castsi256_si512(a),
+                                     _mm512_load_si512((const void *)pair_idx),
+                                     _mm512_castsi256_si512(b));
+}
+
+/* In-register transpose of 16 x 16 dwords. */
+TAMX static inline __attribute__((always_inline)) void transpose16(__m512i r[16])
+{
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int i = 0; i < 16; i += 8)
+        for (int k = 0; k < 4; k++) {
+            t[i + k] = _mm512_shuffle_i32x4(r[i + k], r[i + k + 4], 0x88);
+            t[i + k + 4] = _mm512_shuffle_i32x4(r[i + k], r[i + k + 4], 0xdd);
+        }
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_i32x4(t[k], t[k + 8], 0x88);
+        r[k + 8] = _mm512_shuffle_i32x4(t[k], t[k + 8], 0xdd);
+    }
+}
+
+/* A tiles of the chunk at t0: dy^T rows (outputs) o0.., n16 groups of 16;
+ * tile (g, s) (16 outputs x 32 tokens) at dst + (g WKS + s) 512. */
+TAMX static void wg_pack_a(const ijepa__bf16 *dy, int64_t O, int64_t R, int64_t t0, int64_t o0,
+                           int64_t n16, ijepa__bf16 *dst)
+{
+    for (int64_t g = 0; g < n16; g++)
+        for (int s = 0; s < WKS; s++) {
+            __m512i r[16];
+            for (int p = 0; p < 16; p++)
+                r[p] = pair16(dy, O, t0 + s * 32 + 2 * p, R, o0 + g * 16);
+            transpose16(r); /* r[o]: dword p = tokens 2p, 2p + 1 of output o */
+            ijepa__bf16 *d = dst + (g * WKS + s) * 512;
+            for (int o = 0; o < 16; o++)
+                _mm512_store_si512((void *)(d + o * 32), r[o]);
+        }
+}
+
+/* B tiles of the chunk at t0: x columns i0.., n16 groups of 16; tile
+ * (g, s) (16 token pairs x 16 columns) at dst + (g WKS + s) 512. */
+TAMX static void wg_pack_b(const ijepa__bf16 *x, int64_t I, int64_t R, int64_t t0, int64_t i0,
+                           int64_t n16, ijepa__bf16 *dst)
+{
+    for (int64_t g = 0; g < n16; g++)
+        for (int s = 0; s < WKS; s++) {
+            ijepa__bf16 *d = dst + (g * WKS + s) * 512;
+            for (int p = 0; p < 16; p++)
+                _mm512_store_si512((void *)(d + p * 32),
+                                   pair16(x, I, t0 + s * 32 + 2 * p, R, i0 + g * 16));
+        }
+}
+
+/* One thread's outputs: rows [o0, o1) x columns [i0, i1) of gW. */
+TAMX static void wg_run(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
+                        const ijepa__bf16 *x, float *gW, int64_t o0, int64_t o1, int64_t i0,
+                        int64_t i1, ijepa__bf16 *pa)
+{
+    if (o1 <= o0 || i1 <= i0)
+        return;
+    tilecfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int i = 0; i < 8; i++) {
+        cfg.rows[i] = 16;
+        cfg.colsb[i] = 64;
+    }
+    _tile_loadconfig(&cfg);
+    ijepa__bf16 *pb = pa + (o1 - o0) * WC;
+    const int64_t ldc = I * (int64_t)sizeof(float);
+    for (int64_t t0 = 0; t0 < R; t0 += WC) {
+        wg_pack_a(dy, O, R, t0, o0, (o1 - o0) / 16, pa);
+        wg_pack_b(x, I, R, t0, i0, (i1 - i0) / 16, pb);
+        for (int64_t ob = 0; ob < (o1 - o0) / 32; ob++) {
+            const ijepa__bf16 *a0 = pa + 2 * ob * WKS * 512, *a1 = a0 + WKS * 512;
+            for (int64_t ib = 0; ib < (i1 - i0) / 32; ib++) {
+                const ijepa__bf16 *b0 = pb + 2 * ib * WKS * 512, *b1 = b0 + WKS * 512;
+                float *c = gW + (o0 + ob * 32) * I + i0 + ib * 32;
+                _tile_loadd(0, c, ldc);
+                _tile_loadd(1, c + 16, ldc);
+                _tile_loadd(2, c + 16 * I, ldc);
+                _tile_loadd(3, c + 16 * I + 16, ldc);
+                for (int s = 0; s < WKS; s++) {
+                    _tile_loadd(4, a0 + s * 512, 64);
+                    _tile_loadd(5, a1 + s * 512, 64);
+                    _tile_loadd(6, b0 + s * 512, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_dpbf16ps(2, 5, 6);
+                    _tile_loadd(7, b1 + s * 512, 64);
+                    _tile_dpbf16ps(1, 4, 7);
+                    _tile_dpbf16ps(3, 5, 7);
+                }
+                _tile_stored(0, c, ldc);
+                _tile_stored(1, c + 16, ldc);
+                _tile_stored(2, c + 16 * I, ldc);
+                _tile_stored(3, c + 16 * I + 16, ldc);
+            }
+        }
+    }
+    _tile_release();
+}
+
+/* Thread t's range of the split dimension (n blocks of 32). */
+static void wg_split(int64_t n, int t, int nt, int64_t *lo, int64_t *hi)
+{
+    *lo = n * t / nt * 32;
+    *hi = n * (t + 1) / nt * 32;
+}
+
+static int64_t wg_per_thread(int64_t O, int64_t I, int threads)
+{
+    const int64_t wide = O >= I ? O : I, narrow = O >= I ? I : O;
+    const int64_t share = ((wide / 32 + threads - 1) / threads) * 32;
+    return (share + narrow) * WC * (int64_t)sizeof(ijepa__bf16);
+}
+
+int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    return wg_per_thread(O, I, threads) * threads;
+}
+
+void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
+                      const ijepa__bf16 *x, float *gW, void *scratch, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    const int64_t per = wg_per_thread(O, I, threads);
+    const int par = R * O * I >= (int64_t)1 << 18;
+#pragma omp parallel num_threads(threads) if (par)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        int64_t o0 = 0, o1 = O, i0 = 0, i1 = I;
+        if (O >= I)
+            wg_split(O / 32, t, nt, &o0, &o1);
+        else
+            wg_split(I / 32, t, nt, &i0, &i1);
+        wg_run(R, O, I, dy, x, gW, o0, o1, i0, i1,
+               (ijepa__bf16 *)(void *)((char *)scratch + t * per));
+    }
+}
+
 #else /* not x86-64: never usable, never called */
 
 int ijepa__amx_usable(void)
@@ -467,6 +648,18 @@ void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
 {
     (void)M, (void)N, (void)K, (void)A, (void)ah, (void)B, (void)f, (void)e, (void)C;
     (void)scratch, (void)threads;
+}
+
+int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads)
+{
+    (void)O, (void)I, (void)threads;
+    return 0;
+}
+
+void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
+                      const ijepa__bf16 *x, float *gW, void *scratch, int threads)
+{
+    (void)R, (void)O, (void)I, (void)dy, (void)x, (void)gW, (void)scratch, (void)threads;
 }
 
 #endif

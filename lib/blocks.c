@@ -317,7 +317,7 @@ int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
     if (dx && (rc = ijepa__matmul_x(ops, 1, R, in, out, dy, 0, Wb, 0, NULL, 1.0f, 0, dx,
                                     IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
-    return ijepa__matmul_x(ops, 1, out, in, R, dy, 1, x, 0, NULL, 1.0f, 1, gW, IJEPA__MM_BF16);
+    return ijepa__matmul_wgrad(ops, R, out, in, dy, x, gW);
 }
 
 // --- forward -------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ struct ijepa__ops {
     int pack_mode;              /* ijepa__ops_set_packing */
     int64_t pack_fallbacks;     /* packed matmul shapes run on unpacked B */
     int amx;                    /* packed matmuls on amx.h's kernel (ijepa__ops_set_amx) */
+    int amx_wgrad;              /* weight gradients on amx.h's kernel when amx is on */
 };
 
 static int map_status(dnnl_status_t st)
@@ -181,6 +182,7 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     ops->cap = capacity;
     ops->pack_mode = 1;
     ops->amx = 1;
+    ops->amx_wgrad = 1;
     const int isa = (int)dnnl_get_effective_cpu_isa();
     ops->bf16_native = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
     ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
@@ -708,6 +710,8 @@ void ijepa__ops_set_amx(ijepa__ops *ops, int on) { ops->amx = on; }
 
 int ijepa__ops_amx(const ijepa__ops *ops) { return ops->amx && ijepa__amx_usable(); }
 
+void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on) { ops->amx_wgrad = on; }
+
 int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops) { return ops ? ops->pack_fallbacks : 0; }
 
 /* A cached reorder between a packed layout and a plain one: OP_PACK from
@@ -811,6 +815,24 @@ int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd)
     if (K < 1 || N < 1 || hd < 0 || hd % 32 != 0 || plan_packed(ops, K, N, &pk) < 0)
         return 0;
     return amx_kernel(ops, pk);
+}
+
+int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
+                        const uint16_t *dy, const uint16_t *x, float *gW)
+{
+    const int64_t d[3] = {R, O, I};
+    int rc = check_dims(ops, "weight gradient", 3, d);
+    if (rc < 0)
+        return rc;
+    if (!ops->amx_wgrad || !ops->bf16_native || !ijepa__ops_amx(ops) || O % 32 || I % 32 ||
+        R > INT32_MAX || O > INT32_MAX || I > INT32_MAX)
+        return ijepa__matmul_x(ops, 1, O, I, R, dy, 1, x, 0, NULL, 1.0f, 1, gW, IJEPA__MM_BF16);
+    const int threads = omp_get_max_threads();
+    void *scratch = emu_buffer(ops, (ijepa__amx_wgrad_scratch_bytes(O, I, threads) + 3) / 4);
+    if (!scratch)
+        return IJEPA_ERR_NOMEM;
+    ijepa__amx_wgrad(R, O, I, dy, x, gW, scratch, threads);
+    return IJEPA_OK;
 }
 
 int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,

@@ -175,6 +175,19 @@ void ijepa__ops_set_amx(ijepa__ops *ops, int on);
 int ijepa__ops_amx(const ijepa__ops *ops);
 
 /*
+ * A Linear layer's weight gradient: gW [O, I] += dy^T . x, dy bf16 [R, O],
+ * x bf16 [R, I] (the bf16 training backward). On the own AMX kernel
+ * (amx.h's ijepa__amx_wgrad) where ijepa__ops_amx() and O, I are multiples
+ * of 32, unless turned off by ijepa__ops_set_amx_wgrad(ops, 0) (tests);
+ * otherwise oneDNN's transposed-A matmul. The two differ in float32
+ * rounding only. Returns IJEPA_OK or a negative status (bad dimensions,
+ * no memory for the scratch, oneDNN's failures).
+ */
+int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
+                        const uint16_t *dy, const uint16_t *x, float *gW);
+void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on);
+
+/*
  * Packed bf16 matmuls with work of the layers around them folded into the
  * own AMX kernel's copy of A and epilogue (none changes a value):
  *   heads_in   A is an attention output [S, H, T, hd], read as the matrix

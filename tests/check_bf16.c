@@ -1147,6 +1147,112 @@ START_TEST(test_matmul_amx)
 END_TEST
 
 /*
+ * Weight gradients gW += dy^T x (ijepa__matmul_wgrad), on the own AMX
+ * kernel and on oneDNN's transposed-A matmul, against a double reference:
+ * rows (tokens) with tails inside a 32-row step and inside a 256-row chunk,
+ * one row, several chunks, both splits (O >= I: threads share outputs, O <
+ * I: columns), O or I not a multiple of 32 (oneDNN on either setting), and
+ * a gW that already holds values (the sums are added). Exact bf16 products
+ * summed in float32 in any order are within (R + 4) u32 S of the exact sum
+ * (S: the sum of magnitudes, gW's included); the bound asked is twice that.
+ * The kernel's result must not depend on the thread count.
+ */
+START_TEST(test_matmul_wgrad)
+{
+    static const int64_t sh[][3] = {/* R, O, I */
+        {1, 32, 32},    {37, 64, 32},   {300, 96, 160}, {600, 192, 64}, {513, 32, 32},
+        {1000, 128, 384}, {256, 64, 64}, {70, 48, 64},  {90, 64, 40}};
+    mm_fx f;
+    mm_open(&f);
+    const int threads = omp_get_max_threads();
+    for (size_t s = 0; s < COUNT_OF(sh); s++) {
+        const int64_t R = sh[s][0], O = sh[s][1], I = sh[s][2];
+        uint16_t *dy = rand_bf16(R * O, 700 + s, -1, 1), *x = rand_bf16(R * I, 701 + s, -1, 1);
+        float *g0 = rand_floats(O * I, 702 + s, -1, 1);
+        double *want = ref_dalloc(O * I), *mag = ref_dalloc(O * I);
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t i = 0; i < I; i++) {
+                double acc = g0[o * I + i], m = fabs((double)g0[o * I + i]);
+                for (int64_t t = 0; t < R; t++) {
+                    const double p = b2d(dy[t * O + o]) * b2d(x[t * I + i]);
+                    acc += p;
+                    m += fabs(p);
+                }
+                want[o * I + i] = acc;
+                mag[o * I + i] = m;
+            }
+        float *got[3];
+        for (int v = 0; v < 3; v++) { /* own (all threads), own (1 thread), oneDNN */
+            got[v] = ref_falloc(O * I);
+            memcpy(got[v], g0, (size_t)(O * I) * sizeof *g0);
+            ijepa__ops_set_amx_wgrad(f.ops, v < 2);
+            omp_set_num_threads(v == 1 ? 1 : threads);
+            const int rc = ijepa__matmul_wgrad(f.ops, R, O, I, dy, x, got[v]);
+            ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+            for (int64_t k = 0; k < O * I; k++)
+                ck_assert_msg(fabs(got[v][k] - want[k]) <= 2.0 * (double)(R + 4) * REF_U32 * mag[k],
+                              "R=%lld O=%lld I=%lld variant %d: element %lld: %.9g, exact %.9g",
+                              (long long)R, (long long)O, (long long)I, v, (long long)k,
+                              (double)got[v][k], want[k]);
+        }
+        omp_set_num_threads(threads);
+        ijepa__ops_set_amx_wgrad(f.ops, 1);
+        ck_assert_msg(!memcmp(got[0], got[1], (size_t)(O * I) * sizeof *got[0]),
+                      "R=%lld O=%lld I=%lld: 1 thread and %d differ", (long long)R, (long long)O,
+                      (long long)I, threads);
+        for (int v = 0; v < 3; v++)
+            free(got[v]);
+        free(dy); free(x); free(g0); free(want); free(mag);
+    }
+    ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, 0, 32, 32, NULL, NULL, NULL),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "weight gradient"));
+    mm_close(&f);
+}
+END_TEST
+
+/* The kernel itself (where AMX is usable) against the same reference on a
+ * ViT-S-sized product, and two kernels on rows that differ only past R
+ * give the same result (no row past R is read). */
+START_TEST(test_amx_wgrad)
+{
+    if (!ijepa__amx_usable())
+        return;
+    const int64_t R = 3136, O = 384, I = 1536, Rp = 3200;
+    uint16_t *dy = rand_bf16(Rp * O, 720, -1, 1), *x = rand_bf16(Rp * I, 721, -1, 1);
+    uint16_t *dy2 = ha(Rp * O), *x2 = ha(Rp * I);
+    memcpy(dy2, dy, (size_t)(R * O) * sizeof *dy);
+    memcpy(x2, x, (size_t)(R * I) * sizeof *x);
+    for (int64_t k = R * O; k < Rp * O; k++)
+        dy2[k] = 0x7fc0; /* NaN past R */
+    for (int64_t k = R * I; k < Rp * I; k++)
+        x2[k] = 0x7fc0;
+    const int threads = omp_get_max_threads();
+    void *scr = aligned_alloc(64, (size_t)ijepa__amx_wgrad_scratch_bytes(O, I, threads));
+    ck_assert_ptr_nonnull(scr);
+    float *g1 = ref_falloc(O * I), *g2 = ref_falloc(O * I);
+    memset(g1, 0, (size_t)(O * I) * sizeof *g1);
+    memset(g2, 0, (size_t)(O * I) * sizeof *g2);
+    ijepa__amx_wgrad(R, O, I, dy, x, g1, scr, threads);
+    ijepa__amx_wgrad(R, O, I, dy2, x2, g2, scr, threads);
+    ck_assert_msg(!memcmp(g1, g2, (size_t)(O * I) * sizeof *g1), "rows past R were read");
+    for (int64_t s = 0; s < 64; s++) { /* 64 outputs against double */
+        const int64_t o = (s * 37) % O, i = (s * 101 + 7) % I;
+        double acc = 0, m = 0;
+        for (int64_t t = 0; t < R; t++) {
+            const double p = b2d(dy[t * O + o]) * b2d(x[t * I + i]);
+            acc += p;
+            m += fabs(p);
+        }
+        ck_assert_msg(fabs(g1[o * I + i] - acc) <= 2.0 * (double)(R + 4) * REF_U32 * m,
+                      "output (%lld, %lld): %.9g, exact %.9g", (long long)o, (long long)i,
+                      (double)g1[o * I + i], acc);
+    }
+    free(scr); free(dy); free(x); free(dy2); free(x2); free(g1); free(g2);
+}
+END_TEST
+
+/*
  * The head folds against the passes they replace, bit for bit, with head
  * width 64 (offsets inside a head), T = 49 (sequences across 32-row
  * blocks), a bias: heads_out as the packed product then
@@ -2112,6 +2218,8 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_pack_exact);
     tcase_add_test(tc, test_matmul_packed);
     tcase_add_test(tc, test_matmul_amx);
+    tcase_add_test(tc, test_matmul_wgrad);
+    tcase_add_test(tc, test_amx_wgrad);
     tcase_add_test(tc, test_matmul_fused_errors);
     tcase_add_test(tc, test_matmul_heads);
     tcase_add_test(tc, test_pack_subnormal);
