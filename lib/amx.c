@@ -73,6 +73,19 @@ typedef struct tilecfg {
     uint8_t rows[16];
 } tilecfg;
 
+/* All eight tiles 16 rows of 64 bytes (palette 1), for this thread. */
+TAMX static void tiles_on(void)
+{
+    tilecfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int i = 0; i < 8; i++) {
+        cfg.rows[i] = 16;
+        cfg.colsb[i] = 64;
+    }
+    _tile_loadconfig(&cfg);
+}
+
 /* Steps of K (32 each) per pass over a block's columns; a longer K is
  * done in passes, the sums stored in scratch and reloaded. One pass over K
  * up to 1536 (all of a ViT-S product) measured 5-10 % faster than passes of
@@ -346,14 +359,7 @@ TAMX static void run(const job *j, char *base, int64_t lo, int64_t hi, int64_t p
     ijepa__bf16 *ap[2] = {(ijepa__bf16 *)(void *)base,
                           (ijepa__bf16 *)(void *)(base + nkt * 2048)};
     float *sums = (float *)(void *)(base + nkt * 4096);
-    tilecfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int i = 0; i < 8; i++) {
-        cfg.rows[i] = 16;
-        cfg.colsb[i] = 64;
-    }
-    _tile_loadconfig(&cfg);
+    tiles_on();
     side s;
     memset(&s, 0, sizeof s);
     int cur = 0; /* the A copy in use */
@@ -543,14 +549,7 @@ TAMX static void wg_run(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
 {
     if (o1 <= o0 || i1 <= i0)
         return;
-    tilecfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int i = 0; i < 8; i++) {
-        cfg.rows[i] = 16;
-        cfg.colsb[i] = 64;
-    }
-    _tile_loadconfig(&cfg);
+    tiles_on();
     ijepa__bf16 *pb = pa + (o1 - o0) * WC;
     const int64_t ldc = I * (int64_t)sizeof(float);
     for (int64_t t0 = 0; t0 < R; t0 += WC) {
