@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The libijepa authors */
 /*
- * Implements: amx.h, the own AMX matrix product for packed bf16 weights.
+ * Implements: amx.h, the own AMX matrix products: with packed bf16
+ * weights, and the weight gradients.
  *
  * Eight tile registers: C00 C01 C10 C11 (tmm0-3, 16 x 16 float32 each) make
  * one 32 x 32 block of C; A0 A1 (tmm4-5) are 16 rows x 32 k of A, B0 B1
@@ -595,18 +596,16 @@ static void wg_split(int64_t n, int t, int nt, int64_t *lo, int64_t *hi)
     *hi = n * (t + 1) / nt * 32;
 }
 
-static int64_t wg_per_thread(int64_t O, int64_t I, int threads)
-{
-    const int64_t wide = O >= I ? O : I, narrow = O >= I ? I : O;
-    const int64_t share = ((wide / 32 + threads - 1) / threads) * 32;
-    return (share + narrow) * WC * (int64_t)sizeof(ijepa__bf16);
-}
-
+/* Scratch: each thread's A and B tiles of one chunk, (range + narrow) WC
+ * values, placed at (range start + t narrow) WC so that threads never
+ * overlap whatever their number (a team smaller than asked for, under
+ * OMP_THREAD_LIMIT or nested parallelism, gets larger ranges). */
 int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads)
 {
     if (threads < 1)
         threads = 1;
-    return wg_per_thread(O, I, threads) * threads;
+    const int64_t wide = O >= I ? O : I, narrow = O >= I ? I : O;
+    return (wide + threads * narrow) * WC * (int64_t)sizeof(ijepa__bf16);
 }
 
 void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
@@ -614,7 +613,6 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
 {
     if (threads < 1)
         threads = 1;
-    const int64_t per = wg_per_thread(O, I, threads);
     const int par = R * O * I >= (int64_t)1 << 18;
 #pragma omp parallel num_threads(threads) if (par)
     {
@@ -624,8 +622,8 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
             wg_split(O / 32, t, nt, &o0, &o1);
         else
             wg_split(I / 32, t, nt, &i0, &i1);
-        wg_run(R, O, I, dy, x, gW, o0, o1, i0, i1,
-               (ijepa__bf16 *)(void *)((char *)scratch + t * per));
+        const int64_t at = O >= I ? o0 + t * I : i0 + t * O;
+        wg_run(R, O, I, dy, x, gW, o0, o1, i0, i1, (ijepa__bf16 *)scratch + at * WC);
     }
 }
 

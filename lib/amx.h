@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The libijepa authors */
 /*
- * The library's own AMX matrix product for packed bf16 weights:
+ * The library's own AMX matrix products: ijepa__amx_wgrad (below) for the
+ * weight gradients, and this one for packed bf16 weights:
  *
  *     C = alpha A . B + bias (+ addend) (+ C)
  *
@@ -81,11 +82,11 @@ void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
  * Weight gradient: gW [O, I] float32 row-major += dy^T . x, dy bf16 [R, O]
  * and x bf16 [R, I] row-major (R rows, the tokens). O and I multiples of
  * 32, R >= 1; scratch: ijepa__amx_wgrad_scratch_bytes(O, I, threads)
- * bytes, 64-byte aligned; at most `threads` OpenMP threads run it. Call
- * only when ijepa__amx_usable(). Each output is summed over the rows in
- * order (in float32, 32 rows per step as TDPBF16PS does): the result does
- * not depend on the thread count; it differs from oneDNN's in rounding
- * only.
+ * bytes, 64-byte aligned; at most `threads` OpenMP threads run it (or
+ * fewer, if the OpenMP runtime grants fewer). Call only when
+ * ijepa__amx_usable(). Each output is summed over the rows in order (in
+ * float32, 32 rows per step as TDPBF16PS does): the result does not depend
+ * on the thread count; it differs from oneDNN's in rounding only.
  */
 int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads);
 void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,

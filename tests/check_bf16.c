@@ -1212,13 +1212,14 @@ START_TEST(test_matmul_wgrad)
 END_TEST
 
 /* The kernel itself (where AMX is usable) against the same reference on a
- * ViT-S-sized product, and two kernels on rows that differ only past R
- * give the same result (no row past R is read). */
+ * ViT-S-sized product, two kernels on rows that differ only past R (NaN
+ * there) give the same result (no row past R is read), and 1 to 5 threads
+ * give the same bits. */
 START_TEST(test_amx_wgrad)
 {
     if (!ijepa__amx_usable())
         return;
-    const int64_t R = 3136, O = 384, I = 1536, Rp = 3200;
+    const int64_t R = 3135, O = 384, I = 1536, Rp = 3200; /* odd R: a pair half past R */
     uint16_t *dy = rand_bf16(Rp * O, 720, -1, 1), *x = rand_bf16(Rp * I, 721, -1, 1);
     uint16_t *dy2 = ha(Rp * O), *x2 = ha(Rp * I);
     memcpy(dy2, dy, (size_t)(R * O) * sizeof *dy);
@@ -1249,6 +1250,26 @@ START_TEST(test_amx_wgrad)
                       (double)g1[o * I + i], acc);
     }
     free(scr); free(dy); free(x); free(dy2); free(x2); free(g1); free(g2);
+    /* 1 to 5 threads, bit for bit: uneven splits and threads without
+     * outputs, both split directions */
+    static const int64_t sh[][3] = {{257, 32, 64},  {511, 64, 32},   {777, 96, 96},
+                                    {300, 32, 320}, {513, 320, 32}, {1025, 160, 160}};
+    for (size_t s = 0; s < COUNT_OF(sh); s++) {
+        const int64_t r = sh[s][0], o = sh[s][1], n = sh[s][2];
+        uint16_t *a = rand_bf16(r * o, 730 + s, -1, 1), *b = rand_bf16(r * n, 731 + s, -1, 1);
+        void *w = aligned_alloc(64, (size_t)ijepa__amx_wgrad_scratch_bytes(o, n, 5));
+        float *ref = ref_falloc(o * n), *g = ref_falloc(o * n);
+        ck_assert_ptr_nonnull(w);
+        ijepa__amx_wgrad(r, o, n, a, b, ref, w, 1);
+        for (int t = 2; t <= 5; t++) {
+            memset(g, 0, (size_t)(o * n) * sizeof *g);
+            ijepa__amx_wgrad(r, o, n, a, b, g, w, t);
+            ck_assert_msg(!memcmp(g, ref, (size_t)(o * n) * sizeof *g),
+                          "R=%lld O=%lld I=%lld: %d threads differ from 1", (long long)r,
+                          (long long)o, (long long)n, t);
+        }
+        free(a); free(b); free(w); free(ref); free(g);
+    }
 }
 END_TEST
 
