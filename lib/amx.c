@@ -100,8 +100,9 @@ TAMX static void tiles_on(void)
 
 /* Work done between the tile instructions of a block, while the AMX unit
  * computes: the epilogue of the block before, and the copy of the next rows
- * of A into tile order (or their prefetch, when read in place). Both walk their rows with running counters: a
- * 64-bit division per 64-byte piece cost more than the piece. */
+ * of A into tile order (or their prefetch, when read in place). Both walk
+ * their rows with running counters: a 64-bit division per 64-byte piece
+ * cost more than the piece. */
 typedef struct side {
     /* epilogue: rows [done, rows) of acc are block (m0, n0) of C, `per` of
      * them at each step of K; acc NULL: none pending. Heads: hbase is the
@@ -483,37 +484,13 @@ TAMX static inline __attribute__((always_inline)) __m512i pair16(const ijepa__bf
                                                                  int64_t R, int64_t c)
 {
     const __m256i z = _mm256_setzero_si256();
-    const __m256i a = t < R ? _mm256_loadu_si256((const __m256i *)(const void *)(m + t * ld + c)) : z;
+    const __m256i a =
+        t < R ? _mm256_loadu_si256((const __m256i *)(const void *)(m + t * ld + c)) : z;
     const __m256i b =
         t + 1 < R ? _mm256_loadu_si256((const __m256i *)(const void *)(m + (t + 1) * ld + c)) : z;
     return _mm512_permutex2var_epi16(_mm512_castsi256_si512(a),
                                      _mm512_load_si512((const void *)pair_idx),
                                      _mm512_castsi256_si512(b));
-}
-
-/* In-register transpose of 16 x 16 dwords. */
-TAMX static inline __attribute__((always_inline)) void transpose16(__m512i r[16])
-{
-    __m512i t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int i = 0; i < 16; i += 8)
-        for (int k = 0; k < 4; k++) {
-            t[i + k] = _mm512_shuffle_i32x4(r[i + k], r[i + k + 4], 0x88);
-            t[i + k + 4] = _mm512_shuffle_i32x4(r[i + k], r[i + k + 4], 0xdd);
-        }
-    for (int k = 0; k < 8; k++) {
-        r[k] = _mm512_shuffle_i32x4(t[k], t[k + 8], 0x88);
-        r[k + 8] = _mm512_shuffle_i32x4(t[k], t[k + 8], 0xdd);
-    }
 }
 
 /* A tiles of the chunk at t0: dy^T rows (outputs) o0.., n16 groups of 16;
@@ -526,7 +503,7 @@ TAMX static void wg_pack_a(const ijepa__bf16 *dy, int64_t O, int64_t R, int64_t 
             __m512i r[16];
             for (int p = 0; p < 16; p++)
                 r[p] = pair16(dy, O, t0 + s * 32 + 2 * p, R, o0 + g * 16);
-            transpose16(r); /* r[o]: dword p = tokens 2p, 2p + 1 of output o */
+            ijepa__transpose16(r); /* r[o]: dword p = tokens 2p, 2p + 1 of output o */
             ijepa__bf16 *d = dst + (g * WKS + s) * 512;
             for (int o = 0; o < 16; o++)
                 _mm512_store_si512((void *)(d + o * 32), r[o]);

@@ -48,35 +48,6 @@ I512 __mmask16 mask_upto(int64_t n)
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-/* Rows r[0..15] of a 16 x 16 matrix of 32-bit words become its columns. */
-I512 void transpose16(__m512i r[16])
-{
-    __m512i t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    /* s[4b + c], 128-bit lane L: column 4L + c of rows 4b..4b+3 */
-    __m512i s[16];
-    for (int b = 0; b < 16; b += 4) {
-        s[b] = _mm512_unpacklo_epi64(t[b], t[b + 2]);
-        s[b + 1] = _mm512_unpackhi_epi64(t[b], t[b + 2]);
-        s[b + 2] = _mm512_unpacklo_epi64(t[b + 1], t[b + 3]);
-        s[b + 3] = _mm512_unpackhi_epi64(t[b + 1], t[b + 3]);
-    }
-    /* column 4L + c, lane M = s[4M + c], lane L: a 4 x 4 transpose of lanes */
-    for (int c = 0; c < 4; c++) {
-        const __m512i x0 = _mm512_shuffle_i32x4(s[c], s[4 + c], _MM_SHUFFLE(2, 0, 2, 0));
-        const __m512i x1 = _mm512_shuffle_i32x4(s[c], s[4 + c], _MM_SHUFFLE(3, 1, 3, 1));
-        const __m512i y0 = _mm512_shuffle_i32x4(s[8 + c], s[12 + c], _MM_SHUFFLE(2, 0, 2, 0));
-        const __m512i y1 = _mm512_shuffle_i32x4(s[8 + c], s[12 + c], _MM_SHUFFLE(3, 1, 3, 1));
-        r[c] = _mm512_shuffle_i32x4(x0, y0, _MM_SHUFFLE(2, 0, 2, 0));
-        r[8 + c] = _mm512_shuffle_i32x4(x0, y0, _MM_SHUFFLE(3, 1, 3, 1));
-        r[4 + c] = _mm512_shuffle_i32x4(x1, y1, _MM_SHUFFLE(2, 0, 2, 0));
-        r[12 + c] = _mm512_shuffle_i32x4(x1, y1, _MM_SHUFFLE(3, 1, 3, 1));
-    }
-}
-
 /* B [K, N], block (kt, nt): rows k, k+1 interleaved, 16 columns per store. */
 T512 static void block_512(const float *B, int64_t K, int64_t N, const ijepa__blk_fmt *f,
                            int64_t kt, int64_t nt, ijepa__bf16 *dst)
@@ -122,7 +93,7 @@ T512 static void strip_512(const float *B, int64_t K, int64_t N, const ijepa__bl
                 ijepa__rnd512(m1 ? _mm512_maskz_loadu_ps(m1, src + 16) : _mm512_setzero_ps()));
             r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
         }
-        transpose16(r);
+        ijepa__transpose16(r);
         ijepa__bf16 *blk = dst + kt * f->sk + nt * f->sn;
         for (int64_t p = 0; p < 16; p++)
             _mm512_storeu_si512((void *)(blk + p * 2 * nb + 2 * j), r[p]);
