@@ -442,7 +442,7 @@ int ijepa_encoder_zero_grad(ijepa_encoder *enc)
 {
     if (!enc)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "encoder is NULL");
-    memset(enc->grads, 0, (size_t)enc->tab.total * sizeof(float));
+    ijepa__zero(enc->grads, enc->tab.total);
     return IJEPA_OK;
 }
 

@@ -14,6 +14,8 @@
 void ijepa__colsum_add(const float *dy, int64_t M, int64_t N, float *db);
 /* y[i] += x[i], i < n */
 void ijepa__add_inplace(float *y, const float *x, int64_t n);
+/* y[i] = 0, i < n: memset shared out among the threads */
+void ijepa__zero(float *y, int64_t n);
 /* qkv [S, T, 3, H, hd] -> q, k, v each [S, H, T, hd] */
 void ijepa__heads_split3(const float *qkv, int64_t S, int64_t T, int64_t H,
                          int64_t hd, float *q, float *k, float *v);

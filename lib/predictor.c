@@ -475,7 +475,7 @@ int ijepa_predictor_zero_grad(ijepa_predictor *p)
 {
     if (!p)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
-    memset(p->grads, 0, (size_t)p->tab.total * sizeof(float));
+    ijepa__zero(p->grads, p->tab.total);
     return IJEPA_OK;
 }
 
