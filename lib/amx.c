@@ -604,6 +604,218 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
     }
 }
 
+/* --- batched products (attention) ---------------------------------------------------
+ *
+ * C_b = alpha op(A_b) op(B_b) for each item b, all bf16, small (a head's
+ * T x T scores or T x hd values). Each item is one thread's: its operands
+ * are first made into zero-padded tiles in the thread's scratch (A: 16 rows
+ * x 32 k, rows in place or, transposed, from pairs of rows of A^T
+ * interleaved and 16 x 16 dword transposes; B: 16 k pairs x 16 columns,
+ * pairs of rows interleaved or, transposed, 16 x 16 dword transposes of
+ * B^T's rows), then each block of up to 32 x 32 is summed over all of K in
+ * tiles, stored to a float32 block in L1, scaled and rounded into C. The
+ * zeros past M, N and K are written by the packing, so the tails cost no
+ * branch in the tile loop. */
+
+/* n (<= 0 to 32) values from p, zeros after; nothing read past them. */
+TAMX static inline __attribute__((always_inline)) __m512i load32z(const ijepa__bf16 *p,
+                                                                  int64_t n)
+{
+    const __mmask32 m = n >= 32 ? (__mmask32)0xffffffffu
+                        : n <= 0 ? (__mmask32)0
+                                 : (__mmask32)((1u << n) - 1);
+    return _mm512_maskz_loadu_epi16(m, p);
+}
+
+/* Columns c.. (n of them, <= 16 used) of rows k and k + 1 of m [rows,
+ * ld] as 16 dwords (row k low), zeros for rows at or past `rows` and
+ * columns past n; nothing read outside. */
+TAMX static inline __attribute__((always_inline)) __m512i pair16z(const ijepa__bf16 *m,
+                                                                  int64_t ld, int64_t k,
+                                                                  int64_t rows, int64_t c,
+                                                                  int64_t n)
+{
+    const __mmask16 cm = n >= 16 ? (__mmask16)0xffff
+                         : n <= 0 ? (__mmask16)0
+                                  : (__mmask16)((1u << n) - 1);
+    const __m256i z = _mm256_setzero_si256();
+    const __m256i a = k < rows ? _mm256_maskz_loadu_epi16(cm, m + k * ld + c) : z;
+    const __m256i b = k + 1 < rows ? _mm256_maskz_loadu_epi16(cm, m + (k + 1) * ld + c) : z;
+    return _mm512_permutex2var_epi16(_mm512_castsi256_si512(a),
+                                     _mm512_load_si512((const void *)pair_idx),
+                                     _mm512_castsi256_si512(b));
+}
+
+/* A_b as tiles: (mt, ks) at dst + (mt nks + ks) 512, 16 rows x 32 k. */
+TAMX static void bm_pack_a(const ijepa__bf16 *A, int ta, int64_t M, int64_t K, int64_t nmt,
+                           int64_t nks, ijepa__bf16 *dst)
+{
+    if (!ta) { /* A [M, K]: rows read in memory order */
+        for (int64_t m = 0; m < nmt * 16; m++) {
+            ijepa__bf16 *d = dst + (m / 16) * nks * 512 + (m % 16) * 32;
+            for (int64_t ks = 0; ks < nks; ks++)
+                _mm512_store_si512((void *)(d + ks * 512),
+                                   m < M ? load32z(A + m * K + ks * 32, K - ks * 32)
+                                         : _mm512_setzero_si512());
+        }
+        return;
+    }
+    for (int64_t mt = 0; mt < nmt; mt++)
+        for (int64_t ks = 0; ks < nks; ks++) {
+            ijepa__bf16 *d = dst + (mt * nks + ks) * 512;
+            const int64_t m0 = mt * 16, k0 = ks * 32;
+            { /* A stored as A^T [K, M] */
+                __m512i r[16];
+                for (int p = 0; p < 16; p++)
+                    r[p] = pair16z(A, M, k0 + 2 * p, K, m0, M - m0);
+                ijepa__transpose16(r); /* r[i]: dword p = k pair p of row m0 + i */
+                for (int i = 0; i < 16; i++)
+                    _mm512_store_si512((void *)(d + i * 32), r[i]);
+            }
+        }
+}
+
+/* B_b as tiles: (nt, ks) at dst + (nt nks + ks) 512, 16 k pairs x 16
+ * columns. */
+TAMX static void bm_pack_b(const ijepa__bf16 *B, int tb, int64_t N, int64_t K, int64_t nnt,
+                           int64_t nks, ijepa__bf16 *dst)
+{
+    for (int64_t nt = 0; nt < nnt; nt++)
+        for (int64_t ks = 0; ks < nks; ks++) {
+            ijepa__bf16 *d = dst + (nt * nks + ks) * 512;
+            const int64_t n0 = nt * 16, k0 = ks * 32;
+            if (!tb) { /* B [K, N]: pairs of rows interleaved */
+                for (int p = 0; p < 16; p++)
+                    _mm512_store_si512((void *)(d + p * 32),
+                                       pair16z(B, N, k0 + 2 * p, K, n0, N - n0));
+            } else { /* B stored as B^T [N, K]: its rows are columns */
+                __m512i r[16];
+                for (int j = 0; j < 16; j++)
+                    r[j] = n0 + j < N ? load32z(B + (n0 + j) * K + k0, K - k0)
+                                      : _mm512_setzero_si512();
+                ijepa__transpose16(r); /* r[p]: dword j = k pair p of column n0 + j */
+                for (int p = 0; p < 16; p++)
+                    _mm512_store_si512((void *)(d + p * 32), r[p]);
+            }
+        }
+}
+
+/* One item: C [M, N] = alpha (tiles pa) . (tiles pb); acc: 32 x 32 floats. */
+TAMX static void bm_item(int64_t M, int64_t N, int64_t nks, float alpha,
+                         const ijepa__bf16 *pa, const ijepa__bf16 *pb, ijepa__bf16 *C,
+                         float *acc)
+{
+    const int64_t nmt = (M + 15) / 16, nnt = (N + 15) / 16;
+    const __m512 va = _mm512_set1_ps(alpha);
+    for (int64_t mt = 0; mt < nmt; mt += 2) {
+        const int two_m = mt + 1 < nmt;
+        const ijepa__bf16 *a0 = pa + mt * nks * 512, *a1 = a0 + nks * 512;
+        for (int64_t nt = 0; nt < nnt; nt += 2) {
+            const int two_n = nt + 1 < nnt;
+            const ijepa__bf16 *b0 = pb + nt * nks * 512, *b1 = b0 + nks * 512;
+            _tile_zero(0);
+            if (two_n)
+                _tile_zero(1);
+            if (two_m)
+                _tile_zero(2);
+            if (two_m && two_n)
+                _tile_zero(3);
+            for (int64_t s = 0; s < nks; s++) {
+                _tile_loadd(4, a0 + s * 512, 64);
+                _tile_loadd(6, b0 + s * 512, 64);
+                _tile_dpbf16ps(0, 4, 6);
+                if (two_m) {
+                    _tile_loadd(5, a1 + s * 512, 64);
+                    _tile_dpbf16ps(2, 5, 6);
+                }
+                if (two_n) {
+                    _tile_loadd(7, b1 + s * 512, 64);
+                    _tile_dpbf16ps(1, 4, 7);
+                    if (two_m)
+                        _tile_dpbf16ps(3, 5, 7);
+                }
+            }
+            _tile_stored(0, acc, 128);
+            if (two_n)
+                _tile_stored(1, acc + 16, 128);
+            if (two_m)
+                _tile_stored(2, acc + 16 * 32, 128);
+            if (two_m && two_n)
+                _tile_stored(3, acc + 16 * 32 + 16, 128);
+            /* the block to C, rounded to nearest even as epilogue() does;
+             * the right half of acc is read only when two_n stored it */
+            const int64_t m0 = mt * 16, n0 = nt * 16, left = N - n0;
+            const int64_t rows = M - m0 < 32 ? M - m0 : 32;
+            const __mmask32 mw = left >= 32 ? (__mmask32)0xffffffffu
+                                            : (__mmask32)((1u << left) - 1);
+            if (two_n) {
+                for (int64_t r = 0; r < rows; r++) {
+                    const __m512 v0 = _mm512_mul_ps(_mm512_load_ps(acc + r * 32), va);
+                    const __m512 v1 = _mm512_mul_ps(_mm512_load_ps(acc + r * 32 + 16), va);
+                    _mm512_mask_storeu_epi16(C + (m0 + r) * N + n0, mw,
+                                             (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
+                }
+            } else { /* 16 columns at most */
+                for (int64_t r = 0; r < rows; r++) {
+                    const __m512 v0 = _mm512_mul_ps(_mm512_load_ps(acc + r * 32), va);
+                    _mm256_mask_storeu_epi16(C + (m0 + r) * N + n0, (__mmask16)mw,
+                                             (__m256i)_mm512_cvtneps_pbh(v0));
+                }
+            }
+        }
+    }
+}
+
+/* Per thread: A's and B's tiles and the 32 x 32 float32 block. */
+static int64_t bm_thread_bytes(int64_t M, int64_t N, int64_t K)
+{
+    const int64_t nks = (K + 31) / 32;
+    return (((M + 15) / 16 + (N + 15) / 16) * nks * 512) * (int64_t)sizeof(ijepa__bf16) +
+           32 * 32 * (int64_t)sizeof(float);
+}
+
+int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    return bm_thread_bytes(M, N, K) * threads;
+}
+
+/* Items [b0, b1) on this thread, its scratch at mine. */
+TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
+                        const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B, int trans_b,
+                        float alpha, ijepa__bf16 *C, char *mine)
+{
+    if (b1 <= b0)
+        return;
+    const int64_t nks = (K + 31) / 32, nmt = (M + 15) / 16, nnt = (N + 15) / 16;
+    ijepa__bf16 *pa = (ijepa__bf16 *)(void *)mine, *pb = pa + nmt * nks * 512;
+    float *acc = (float *)(void *)(pb + nnt * nks * 512);
+    tiles_on();
+    for (int64_t b = b0; b < b1; b++) {
+        bm_pack_a(A + b * M * K, trans_a, M, K, nmt, nks, pa);
+        bm_pack_b(B + b * K * N, trans_b, N, K, nnt, nks, pb);
+        bm_item(M, N, nks, alpha, pa, pb, C + b * M * N, acc);
+    }
+    _tile_release();
+}
+
+void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                    int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
+                    ijepa__bf16 *C, void *scratch, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    const int64_t per = bm_thread_bytes(M, N, K);
+    const int par = batch > 1 && batch * M * N * K >= (int64_t)1 << 18;
+#pragma omp parallel num_threads(threads) if (par)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        bm_run(batch * t / nt, batch * (t + 1) / nt, M, N, K, A, trans_a, B, trans_b, alpha, C,
+               (char *)scratch + t * per);
+    }
+}
+
 #else /* not x86-64: never usable, never called */
 
 int ijepa__amx_usable(void)
@@ -638,6 +850,20 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
                       const ijepa__bf16 *x, float *gW, void *scratch, int threads)
 {
     (void)R, (void)O, (void)I, (void)dy, (void)x, (void)gW, (void)scratch, (void)threads;
+}
+
+int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int threads)
+{
+    (void)M, (void)N, (void)K, (void)threads;
+    return 0;
+}
+
+void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                    int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
+                    ijepa__bf16 *C, void *scratch, int threads)
+{
+    (void)batch, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B, (void)trans_b;
+    (void)alpha, (void)C, (void)scratch, (void)threads;
 }
 
 #endif

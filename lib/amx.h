@@ -92,4 +92,19 @@ int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads);
 void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
                       const ijepa__bf16 *x, float *gW, void *scratch, int threads);
 
+/*
+ * Batched products: for b in [0, batch), C_b = alpha op(A_b) . op(B_b),
+ * all bf16 row-major and contiguous item after item: A_b [M, K] at
+ * A + b M K (trans_a: stored as A_b^T [K, M]), B_b [K, N] at B + b K N
+ * (trans_b: stored as B_b^T [N, K]), C_b [M, N] at C + b M N. Float32
+ * sums over 32-wide steps of K, as TDPBF16PS does; C rounded to nearest
+ * even. Each item is one thread's, so the result does not depend on the
+ * thread count. Nothing is read past an item's M K or K N values. scratch:
+ * ijepa__amx_bmm_scratch_bytes(M, N, K, threads) bytes, 64-byte aligned.
+ * Call only when ijepa__amx_usable(); dimensions >= 1 (the caller checks).
+ */
+int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int threads);
+void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                    int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
+                    ijepa__bf16 *C, void *scratch, int threads);
 #endif /* IJEPA_AMX_H */

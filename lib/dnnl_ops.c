@@ -77,6 +77,7 @@ struct ijepa__ops {
     int64_t pack_fallbacks;     /* packed matmul shapes run on unpacked B */
     int amx;                    /* packed matmuls on amx.h's kernel (ijepa__ops_set_amx) */
     int amx_wgrad;              /* weight gradients on amx.h's kernel when amx is on */
+    int amx_bmm;                /* bf16-out products (attention) on amx.h's kernel */
 };
 
 static int map_status(dnnl_status_t st)
@@ -183,6 +184,7 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     ops->pack_mode = 1;
     ops->amx = 1;
     ops->amx_wgrad = 1;
+    ops->amx_bmm = 1;
     const int isa = (int)dnnl_get_effective_cpu_isa();
     ops->bf16_native = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
     ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
@@ -712,6 +714,8 @@ int ijepa__ops_amx(const ijepa__ops *ops) { return ops->amx && ijepa__amx_usable
 
 void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on) { ops->amx_wgrad = on; }
 
+void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on) { ops->amx_bmm = on; }
+
 int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops) { return ops ? ops->pack_fallbacks : 0; }
 
 /* A cached reorder between a packed layout and a plain one: OP_PACK from
@@ -871,6 +875,10 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
 
 // --- matmul entry points ------------------------------------------------------------------
 
+/* Largest M, N, K of a batched bf16 product on amx.h's kernel: its operands
+ * are made into tiles per item, at most 4 MiB per thread here. */
+#define BMM_MAX 1024
+
 int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                       const void *A, int trans_a, const void *B, int trans_b,
                       const float *bias, float alpha, int accumulate, const float *addend,
@@ -907,6 +915,16 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
             return matmul_run(ops, 1, M, N, K, A, trans_a, B, 0, bias, alpha, accumulate,
                               addend, C, flags, pk);
         flags &= ~IJEPA__MM_B_PACKED; /* ijepa__pack_b wrote plain bf16 */
+    }
+    if (flags == (IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16) && !bias && !accumulate &&
+        ops->amx_bmm && ops->bf16_native && ijepa__ops_amx(ops) && M <= BMM_MAX &&
+        N <= BMM_MAX && K <= BMM_MAX) {
+        const int threads = omp_get_max_threads();
+        void *scratch = emu_buffer(ops, (ijepa__amx_bmm_scratch_bytes(M, N, K, threads) + 3) / 4);
+        if (!scratch)
+            return IJEPA_ERR_NOMEM;
+        ijepa__amx_bmm(batch, M, N, K, A, trans_a, B, trans_b, alpha, C, scratch, threads);
+        return IJEPA_OK;
     }
     if (!(flags & IJEPA__MM_BF16) || ops->bf16_native || (flags & IJEPA__MM_ONEDNN_BF16))
         return matmul_run(ops, batch, M, N, K, A, trans_a, B, trans_b, bias, alpha, accumulate,

@@ -81,6 +81,11 @@ enum {
  * (IJEPA_ERR_INVALID_ARG otherwise). With IJEPA__MM_B_PACKED, B is what
  * ijepa__pack_b(ops, K, N, ., trans_b, B) wrote (see below); it needs
  * IJEPA__MM_BF16 and batch 1 (IJEPA_ERR_INVALID_ARG otherwise).
+ * Plain bf16 products into a bf16 C (flags exactly IJEPA__MM_BF16 |
+ * IJEPA__MM_OUT_BF16, no bias, no accumulation: attention's) run on the own
+ * AMX kernel (amx.h's ijepa__amx_bmm) where ijepa__ops_amx() and M, N, K
+ * are at most 1024, unless turned off by ijepa__ops_set_amx_bmm(ops, 0)
+ * (tests); the two differ in float32 rounding only.
  */
 int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                     const void *A, int trans_a, const void *B, int trans_b,
@@ -186,6 +191,9 @@ int ijepa__ops_amx(const ijepa__ops *ops);
 int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
                         const uint16_t *dy, const uint16_t *x, float *gW);
 void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on);
+/* (tests) 0: the batched bf16 products of ijepa__matmul_x on oneDNN's
+ * kernels, 1: on the own AMX kernel where it runs them (the default). */
+void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);
 
 /*
  * Packed bf16 matmuls with work of the layers around them folded into the

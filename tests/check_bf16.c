@@ -1274,6 +1274,96 @@ START_TEST(test_amx_wgrad)
 END_TEST
 
 /*
+ * Batched bf16 products with a bf16 C, no bias (attention's): on the own
+ * AMX kernel where usable and on oneDNN's, against a double reference, all
+ * four transpositions, tails in M, N and K (past 16 and 32), K below one
+ * step, and M, N, K at the kernel's limit (1024) and past it (oneDNN). The
+ * own kernel must give the same bits with 1 thread as with all, and must
+ * not read past the last item: operands followed by NaN give the same C.
+ */
+START_TEST(test_matmul_bmm)
+{
+    static const int64_t sh[][4] = {/* batch, M, N, K */
+        {1, 1, 1, 1},    {3, 17, 33, 15},  {2, 49, 49, 64},  {5, 104, 64, 104},
+        {4, 96, 16, 96}, {2, 200, 200, 16}, {1, 33, 7, 70},  {3, 16, 16, 32},
+        {1, 1024, 24, 40}, {1, 20, 1025, 8}};
+    mm_fx f;
+    mm_open(&f);
+    const int threads = omp_get_max_threads();
+    for (size_t s = 0; s < COUNT_OF(sh); s++)
+        for (int variant = 0; variant < 4; variant++) {
+            const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
+            const int ta = variant & 1, tb = variant >> 1;
+            const float alpha = variant == 1 ? 0.125f : 1.0f;
+            const int64_t nA = b * M * K, nB = b * K * N, nC = b * M * N;
+            uint16_t *A = rand_bf16(nA + 64, 740 + s, -1, 1), *B = rand_bf16(nB + 64, 741 + s, -1, 1);
+            double *Ad = b2d_new(A, nA), *Bd = b2d_new(B, nB), *want = ref_dalloc(nC);
+            double *aA = ref_dalloc(nA), *aB = ref_dalloc(nB), *S = ref_dalloc(nC);
+            for (int64_t i = 0; i < nC; i++) want[i] = S[i] = 0;
+            ref_matmul(b, M, N, K, Ad, ta, Bd, tb, NULL, alpha, 0, want);
+            ref_dabs(aA, Ad, nA);
+            ref_dabs(aB, Bd, nB);
+            ref_matmul(b, M, N, K, aA, ta, aB, tb, NULL, alpha, 0, S);
+            for (int64_t i = 0; i < nC; i++) S[i] *= 2.0 * (double)(K + 4) * REF_U32;
+            uint16_t *C[4];
+            for (int v = 0; v < 4; v++) { /* own (all threads, 1 thread, NaN after), oneDNN */
+                C[v] = ha(nC);
+                if (v == 2) { /* the values past the last item become NaN */
+                    for (int64_t i = nA; i < nA + 64; i++) A[i] = 0x7fc0;
+                    for (int64_t i = nB; i < nB + 64; i++) B[i] = 0x7fc0;
+                }
+                ijepa__ops_set_amx_bmm(f.ops, v < 3);
+                omp_set_num_threads(v == 1 ? 1 : threads);
+                const int rc = ijepa__matmul_x(f.ops, b, M, N, K, A, ta, B, tb, NULL, alpha, 0,
+                                               C[v], IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16);
+                ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+                const ref_cmp c = cmp_bf16(C[v], want, nC, 0, RT16, S);
+                expect_close(&c, "bmm b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d variant %d",
+                             (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, v);
+            }
+            omp_set_num_threads(threads);
+            ijepa__ops_set_amx_bmm(f.ops, 1);
+            for (int v = 1; v < 3; v++)
+                ck_assert_msg(!memcmp(C[0], C[v], (size_t)nC * sizeof *C[0]),
+                              "bmm b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d: variant %d differs",
+                              (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, v);
+            for (int v = 0; v < 4; v++)
+                free(C[v]);
+            free(A); free(B); free(Ad); free(Bd); free(want); free(aA); free(aB); free(S);
+        }
+    mm_close(&f);
+}
+END_TEST
+
+/* The kernel itself (where AMX is usable): 1 to 5 threads give the same
+ * bits on uneven shares of items, and on more threads than items. */
+START_TEST(test_amx_bmm)
+{
+    if (!ijepa__amx_usable())
+        return;
+    static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17}};
+    for (size_t s = 0; s < COUNT_OF(sh); s++)
+        for (int variant = 0; variant < 4; variant++) {
+            const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
+            const int ta = variant & 1, tb = variant >> 1;
+            uint16_t *A = rand_bf16(b * M * K, 760 + s, -1, 1), *B = rand_bf16(b * K * N, 761 + s, -1, 1);
+            uint16_t *ref = ha(b * M * N), *C = ha(b * M * N);
+            void *w = aligned_alloc(64, (size_t)ijepa__amx_bmm_scratch_bytes(M, N, K, 5));
+            ck_assert_ptr_nonnull(w);
+            ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, ref, w, 1);
+            for (int t = 2; t <= 5; t++) {
+                memset(C, 0xff, (size_t)(b * M * N) * sizeof *C);
+                ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, C, w, t);
+                ck_assert_msg(!memcmp(C, ref, (size_t)(b * M * N) * sizeof *C),
+                              "b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d: %d threads differ from 1",
+                              (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, t);
+            }
+            free(A); free(B); free(ref); free(C); free(w);
+        }
+}
+END_TEST
+
+/*
  * The head folds against the passes they replace, bit for bit, with head
  * width 64 (offsets inside a head), T = 49 (sequences across 32-row
  * blocks), a bias: heads_out as the packed product then
@@ -2241,6 +2331,8 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_matmul_amx);
     tcase_add_test(tc, test_matmul_wgrad);
     tcase_add_test(tc, test_amx_wgrad);
+    tcase_add_test(tc, test_matmul_bmm);
+    tcase_add_test(tc, test_amx_bmm);
     tcase_add_test(tc, test_matmul_fused_errors);
     tcase_add_test(tc, test_matmul_heads);
     tcase_add_test(tc, test_pack_subnormal);
