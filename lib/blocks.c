@@ -254,7 +254,7 @@ int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err)
                            "cannot allocate %.1f MiB of activation memory",
                            (double)st->arena_floats * 4.0 / 1048576.0);
     layout(st, st->arena);
-    st->S = st->T = 0;
+    st->S = st->T = st->V = st->q0 = st->Tq = 0;
     return IJEPA_OK;
 }
 
@@ -397,13 +397,57 @@ static int pack_block(ijepa__stack *st, ijepa__ops *ops, const float *p,
     return IJEPA_OK;
 }
 
+/* Rows [q0, q0 + Tq) of each of `items` groups of T rows (`bytes` each):
+ * dir 0 gathers them from src [items, T] into dst [items, Tq]; dir 1
+ * scatters src [items, Tq] into dst [items, T], zeros in the other rows. */
+static void window_rows(const void *src, void *dst, int64_t items, int64_t T, int64_t q0,
+                        int64_t Tq, size_t bytes, int dir)
+{
+    const char *s = src;
+    char *d = dst;
+#pragma omp parallel for schedule(static) if (items * T * (int64_t)bytes >= (1 << 20))
+    for (int64_t i = 0; i < items; i++) {
+        if (!dir) {
+            memcpy(d + (size_t)(i * Tq) * bytes, s + (size_t)(i * T + q0) * bytes,
+                   (size_t)Tq * bytes);
+        } else {
+            char *row = d + (size_t)(i * T) * bytes;
+            memset(row, 0, (size_t)q0 * bytes);
+            memcpy(row + (size_t)q0 * bytes, s + (size_t)(i * Tq) * bytes, (size_t)Tq * bytes);
+            memset(row + (size_t)(q0 + Tq) * bytes, 0, (size_t)(T - q0 - Tq) * bytes);
+        }
+    }
+}
+
+/* The same in place on x [S, T, D] float32: dir 0 packs the window rows to
+ * the front ([S, Tq, D]); dir 1 spreads them back, zeros elsewhere. */
+static void window_inplace(float *x, int64_t S, int64_t T, int64_t q0, int64_t Tq, int64_t D,
+                           int dir)
+{
+    const size_t row = (size_t)D * sizeof *x;
+    if (!dir) { /* each destination lies at or before its source */
+        for (int64_t s = 0; s < S; s++)
+            memmove(x + s * Tq * D, x + (s * T + q0) * D, (size_t)Tq * row);
+        return;
+    }
+    for (int64_t s = S - 1; s >= 0; s--) { /* at or after: from the last */
+        memmove(x + (s * T + q0) * D, x + s * Tq * D, (size_t)Tq * row);
+        memset(x + (s * T + q0 + Tq) * D, 0, (size_t)(T - q0 - Tq) * row);
+        memset(x + s * T * D, 0, (size_t)q0 * row);
+    }
+}
+
 /* One block in bf16 precision: x_in -> x_out (float32 residual stream). */
 static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                            const block_w *w, const ijepa__block_off *o,
-                           ijepa__layer_act *a, int64_t S, int64_t T, int64_t V, int training,
-                           float *x_out)
+                           ijepa__layer_act *a, int64_t S, int64_t T, int64_t V, int64_t q0,
+                           int64_t Tq, int training, float *x_out)
 {
     const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
+    /* a window (Tq < T): only rows [q0, q0 + Tq) of each sequence go on
+     * past the keys and values, Rq rows from the attention output on */
+    const int win = Tq != T;
+    const int64_t Rq = S * Tq;
     const int lvl = ijepa__ops_simd(ops);
     ijepa__bf16 *xn = st->a16, *qkv = st->c16, *o16 = st->b16, *g = st->h16;
     int rc;
@@ -429,70 +473,85 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         ijepa__heads_split3_bf16(qkv, S, T, H, hd, a->q16, a->k16, a->v16);
     }
     /* the scores in bf16 (as autocast's q @ k^T), the softmax in float32 on
-     * them, in place */
-    if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, a->q16, 0, a->k16, 1, NULL, st->scale, 0,
+     * them, in place; with a window, of its queries only (into xn, free
+     * until LN2) */
+    const ijepa__bf16 *qw = a->q16;
+    if (win) {
+        window_rows(a->q16, xn, S * H, T, q0, Tq, (size_t)hd * sizeof *xn, 0);
+        qw = xn;
+    }
+    if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, qw, 0, a->k16, 1, NULL, st->scale, 0,
                               a->P16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
-    ijepa__softmax_bf16(lvl, S * H * T, T, V, a->P16, a->P16);
-    if ((rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 0, a->v16, 0, NULL, 1.0f, 0, o16,
+    ijepa__softmax_bf16(lvl, S * H * Tq, T, V, a->P16, a->P16);
+    if ((rc = ijepa__matmul_x(ops, S * H, Tq, hd, T, a->P16, 0, a->v16, 0, NULL, 1.0f, 0, o16,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
+    /* the residual: the window's rows of x_in (bufD1 is free in forward) */
+    const float *res = a->x_in;
+    if (win) {
+        window_rows(a->x_in, st->bufD1, S, T, q0, Tq, (size_t)D * sizeof *res, 0);
+        res = st->bufD1;
+    }
     if (fuse && !training) { /* the backward would need ctx16 merged */
-        const ijepa__mm_fuse fz = {T, H, hd, 1, {NULL, NULL, NULL}, NULL};
-        if ((rc = ijepa__matmul_fused(ops, R, D, D, o16, w->proj, p + o->projb, a->x_in,
+        const ijepa__mm_fuse fz = {Tq, H, hd, 1, {NULL, NULL, NULL}, NULL};
+        if ((rc = ijepa__matmul_fused(ops, Rq, D, D, o16, w->proj, p + o->projb, res,
                                       a->x_mid, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz)) < 0)
             return rc;
     } else {
-        ijepa__heads_merge_bf16(o16, S, T, H, hd, a->ctx16);
-        if ((rc = ijepa__matmul_add(ops, 1, R, D, D, a->ctx16, 0, w->proj, 1, p + o->projb,
-                                    1.0f, 0, a->x_in, a->x_mid,
+        ijepa__heads_merge_bf16(o16, S, Tq, H, hd, a->ctx16);
+        if ((rc = ijepa__matmul_add(ops, 1, Rq, D, D, a->ctx16, 0, w->proj, 1, p + o->projb,
+                                    1.0f, 0, res, a->x_mid,
                                     IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
             return rc;
     }
     /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
-    ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
+    ijepa__layernorm_bf16(lvl, Rq, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
                           training ? a->xh2 : NULL, training ? a->var2 : NULL);
     if (training && fuse) {
         const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g};
-        if ((rc = ijepa__matmul_fused(ops, R, Hd, D, xn, w->fc1, p + o->fc1b, NULL, a->h16,
+        if ((rc = ijepa__matmul_fused(ops, Rq, Hd, D, xn, w->fc1, p + o->fc1b, NULL, a->h16,
                                       IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
                                       &fz)) < 0)
             return rc;
     } else if (training) {
-        if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w->fc1, p + o->fc1b, 0, a->h16,
+        if ((rc = ijepa__linear16(ops, Rq, D, Hd, xn, w->fc1, p + o->fc1b, 0, a->h16,
                                   IJEPA__MM_OUT_BF16)) < 0)
             return rc;
-        ijepa__gelu_bf16(lvl, R * Hd, a->h16, g);
+        ijepa__gelu_bf16(lvl, Rq * Hd, a->h16, g);
     } else if (fuse) { /* inference: GELU only, nothing kept */
         const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g};
-        if ((rc = ijepa__matmul_fused(ops, R, Hd, D, xn, w->fc1, p + o->fc1b, NULL, NULL,
+        if ((rc = ijepa__matmul_fused(ops, Rq, Hd, D, xn, w->fc1, p + o->fc1b, NULL, NULL,
                                       IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
                                       &fz)) < 0)
             return rc;
     } else { /* inference: the training forward's values (GELU of the rounded fc1) */
-        if ((rc = ijepa__linear16(ops, R, D, Hd, xn, w->fc1, p + o->fc1b, 0, g,
+        if ((rc = ijepa__linear16(ops, Rq, D, Hd, xn, w->fc1, p + o->fc1b, 0, g,
                                   IJEPA__MM_OUT_BF16)) < 0)
             return rc;
-        ijepa__gelu_bf16(lvl, R * Hd, g, g);
+        ijepa__gelu_bf16(lvl, Rq * Hd, g, g);
     }
-    return ijepa__matmul_add(ops, 1, R, D, Hd, g, 0, w->fc2, 1, p + o->fc2b, 1.0f, 0, a->x_mid,
+    return ijepa__matmul_add(ops, 1, Rq, D, Hd, g, 0, w->fc2, 1, p + o->fc2b, 1.0f, 0, a->x_mid,
                              x_out, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED);
 }
 
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         int64_t S, int64_t T, int64_t V, int training, float **out)
+                         int64_t S, int64_t T, int64_t V, int64_t q0, int64_t Tq, int training,
+                         float **out)
 {
-    st->S = st->T = st->V = 0; /* a failed or inference forward keeps nothing */
+    st->S = st->T = st->V = st->q0 = st->Tq = 0; /* a failed or inference forward keeps nothing */
     for (int64_t l = 0; l < st->depth; l++) {
         ijepa__layer_act *a = &st->act[training ? l : 0];
         float *x_out = !training ? a->x_in
                        : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
         const ijepa__block_off *o = &st->off[l];
+        const int last = l + 1 == st->depth;
         int rc;
         if (st->bf16) { /* this block's weights, packed just in time */
             block_w w;
             if ((rc = pack_block(st, ops, params, o, 0, &w)) == IJEPA_OK)
-                rc = block_forward16(st, ops, params, &w, o, a, S, T, V, training, x_out);
+                rc = block_forward16(st, ops, params, &w, o, a, S, T, V, last ? q0 : 0,
+                                     last ? Tq : T, training, x_out);
         } else {
             rc = block_forward(st, ops, params, o, a, S, T, V, training, x_out);
         }
@@ -500,10 +559,14 @@ int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
             return rc;
     }
     *out = training ? st->x_final : st->act[0].x_in;
+    if (!st->bf16 && Tq != T) /* float32: the whole last block ran; its window kept */
+        window_inplace(*out, S, T, q0, Tq, st->D, 0);
     if (training) {
         st->S = S;
         st->T = T;
         st->V = V;
+        st->q0 = q0;
+        st->Tq = Tq;
     }
     return IJEPA_OK;
 }
@@ -582,61 +645,76 @@ static int block_backward(ijepa__stack *st, ijepa__ops *ops, const float *p, flo
  * w: the block's weights packed for the input-gradient products. */
 static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                             const block_w *w, float *g, const ijepa__block_off *o,
-                            const ijepa__layer_act *a, float *dx)
+                            const ijepa__layer_act *a, int64_t q0, int64_t Tq, float *dx)
 {
     const int64_t S = st->S, T = st->T, R = S * T, D = st->D, H = st->H, hd = st->hd;
     const int64_t Hd = st->hidden;
+    /* a window (the forward's): dx comes as [S Tq, D], the window's rows,
+     * and the branches above the keys and values run on those Rq rows */
+    const int win = Tq != T;
+    const int64_t Rq = S * Tq;
     const int lvl = ijepa__ops_simd(ops);
     ijepa__bf16 *dy16 = st->b16, *xn = st->a16, *dh = st->h16;
     float *dxn = st->bufD1;
     int rc;
     /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
-    ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->fc2b, st->part);
+    ijepa__to_bf16_colsum(lvl, Rq, D, dx, dy16, g + o->fc2b, st->part);
     /* the gradient at fc2's input, then one pass over fc1's kept output h:
      * fc2's input GELU(h) again (into c16, free until the attention branch)
      * and the gradient at h, with fc1's bias gradient */
     ijepa__bf16 *gelu = st->c16;
-    if ((rc = ijepa__matmul_x(ops, 1, R, Hd, D, dy16, 0, w->fc2, 0, NULL, 1.0f, 0, dh,
+    if ((rc = ijepa__matmul_x(ops, 1, Rq, Hd, D, dy16, 0, w->fc2, 0, NULL, 1.0f, 0, dh,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
-    ijepa__gelu_bwd_bf16(lvl, R, Hd, a->h16, dh, dh, gelu, g + o->fc1b, st->part);
-    if ((rc = ijepa__linear16_bwd(ops, R, Hd, D, dy16, NULL, gelu, NULL, g + o->fc2w)) < 0)
+    ijepa__gelu_bwd_bf16(lvl, Rq, Hd, a->h16, dh, dh, gelu, g + o->fc1b, st->part);
+    if ((rc = ijepa__linear16_bwd(ops, Rq, Hd, D, dy16, NULL, gelu, NULL, g + o->fc2w)) < 0)
         return rc;
     /* LN2's output again from the kept xhat: the forward's bits */
-    ijepa__layernorm_affine_bf16(lvl, R, D, a->xh2, p + o->n2w, p + o->n2b, xn);
-    if ((rc = ijepa__linear16_bwd(ops, R, D, Hd, dh, w->fc1, xn, dxn, g + o->fc1w)) < 0)
+    ijepa__layernorm_affine_bf16(lvl, Rq, D, a->xh2, p + o->n2w, p + o->n2b, xn);
+    if ((rc = ijepa__linear16_bwd(ops, Rq, D, Hd, dh, w->fc1, xn, dxn, g + o->fc1w)) < 0)
         return rc;
-    ijepa__layernorm_bwd_add(lvl, R, D, a->xh2, a->var2, p + o->n2w, dxn, dx, g + o->n2w,
+    ijepa__layernorm_bwd_add(lvl, Rq, D, a->xh2, a->var2, p + o->n2w, dxn, dx, g + o->n2w,
                              g + o->n2b, st->part);
     /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
-    ijepa__to_bf16_colsum(lvl, R, D, dx, dy16, g + o->projb, st->part);
+    ijepa__to_bf16_colsum(lvl, Rq, D, dx, dy16, g + o->projb, st->part);
     ijepa__bf16 *dctx = st->a16, *dO = st->d16; /* d16 [R, 3D]: dO first, then dq dk dv */
-    if ((rc = ijepa__linear16_bwd(ops, R, D, D, dy16, NULL, a->ctx16, NULL, g + o->projw)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, Rq, D, D, dy16, NULL, a->ctx16, NULL, g + o->projw)) < 0)
         return rc;
     if (ijepa__ops_fusable(ops, D, D, hd)) { /* the head split done by the product */
-        const ijepa__mm_fuse fz = {T, H, hd, 0, {dO, NULL, NULL}, NULL};
-        if ((rc = ijepa__matmul_fused(ops, R, D, D, dy16, w->proj, NULL, NULL, NULL,
+        const ijepa__mm_fuse fz = {Tq, H, hd, 0, {dO, NULL, NULL}, NULL};
+        if ((rc = ijepa__matmul_fused(ops, Rq, D, D, dy16, w->proj, NULL, NULL, NULL,
                                       IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
                                       &fz)) < 0)
             return rc;
     } else {
-        if ((rc = ijepa__matmul_x(ops, 1, R, D, D, dy16, 0, w->proj, 0, NULL, 1.0f, 0, dctx,
+        if ((rc = ijepa__matmul_x(ops, 1, Rq, D, D, dy16, 0, w->proj, 0, NULL, 1.0f, 0, dctx,
                                   IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
             return rc;
-        ijepa__heads_split_bf16(dctx, S, T, H, hd, dO);
+        ijepa__heads_split_bf16(dctx, S, Tq, H, hd, dO);
     }
     ijepa__bf16 *dq = st->c16, *dk = dq + R * D, *dv = dk + R * D, *dP = st->p16, *dS = dP;
-    if ((rc = ijepa__matmul_x(ops, S * H, T, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
+    if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
-        (rc = ijepa__matmul_x(ops, S * H, T, hd, T, a->P16, 1, dO, 0, NULL, 1.0f, 0, dv,
+        (rc = ijepa__matmul_x(ops, S * H, T, hd, Tq, a->P16, 1, dO, 0, NULL, 1.0f, 0, dv,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
-    ijepa__softmax_bwd_bf16(lvl, S * H * T, T, a->P16, dP, dS);
-    if ((rc = ijepa__matmul_x(ops, S * H, T, hd, T, dS, 0, a->k16, 0, NULL, st->scale, 0, dq,
+    ijepa__softmax_bwd_bf16(lvl, S * H * Tq, T, a->P16, dP, dS);
+    /* a window: its queries again (into a16, free now), the gradient at
+     * them (into b16, free after the proj products), spread into dq */
+    const ijepa__bf16 *qw = a->q16;
+    ijepa__bf16 *dqw = dq;
+    if (win) {
+        window_rows(a->q16, st->a16, S * H, T, q0, Tq, (size_t)hd * sizeof *dq, 0);
+        qw = st->a16;
+        dqw = st->b16;
+    }
+    if ((rc = ijepa__matmul_x(ops, S * H, Tq, hd, T, dS, 0, a->k16, 0, NULL, st->scale, 0, dqw,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
-        (rc = ijepa__matmul_x(ops, S * H, T, hd, T, dS, 1, a->q16, 0, NULL, st->scale, 0, dk,
+        (rc = ijepa__matmul_x(ops, S * H, T, hd, Tq, dS, 1, qw, 0, NULL, st->scale, 0, dk,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
+    if (win)
+        window_rows(dqw, dq, S * H, T, q0, Tq, (size_t)hd * sizeof *dq, 1);
     ijepa__bf16 *dqkv = st->d16;
     ijepa__heads_merge3_bf16(dq, dk, dv, S, T, H, hd, dqkv);
     if (o->qkvb >= 0)
@@ -644,6 +722,8 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     ijepa__layernorm_affine_bf16(lvl, R, D, a->xh1, p + o->n1w, p + o->n1b, xn);
     if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w->qkv, xn, dxn, g + o->qkvw)) < 0)
         return rc;
+    if (win) /* the residual gradient: the window's rows, 0 on the others */
+        window_inplace(dx, S, T, q0, Tq, D, 1);
     ijepa__layernorm_bwd_add(lvl, R, D, a->xh1, a->var1, p + o->n1w, dxn, dx, g + o->n1w,
                              g + o->n1b, st->part);
     return IJEPA_OK;
@@ -652,13 +732,17 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
 int ijepa__stack_backward(ijepa__stack *st, ijepa__ops *ops, const float *params,
                           float *grads, float *dx)
 {
+    if (!st->bf16 && st->Tq != st->T) /* float32: the last block runs whole */
+        window_inplace(dx, st->S, st->T, st->q0, st->Tq, st->D, 1);
     for (int64_t l = st->depth - 1; l >= 0; l--) {
         const ijepa__block_off *o = &st->off[l];
         int rc;
         if (st->bf16) { /* this block's weights, packed for dx = dy W just in time */
             block_w w;
+            const int last = l + 1 == st->depth;
             if ((rc = pack_block(st, ops, params, o, 1, &w)) == IJEPA_OK)
-                rc = block_backward16(st, ops, params, &w, grads, o, &st->act[l], dx);
+                rc = block_backward16(st, ops, params, &w, grads, o, &st->act[l],
+                                      last ? st->q0 : 0, last ? st->Tq : st->T, dx);
         } else {
             rc = block_backward(st, ops, params, grads, o, &st->act[l], dx);
         }

@@ -80,6 +80,7 @@ typedef struct ijepa__stack {
     float *arena;
     int64_t arena_floats;
     int64_t S, T, V;           /* shape of the kept TRAIN forward (V valid tokens of T), 0 if none */
+    int64_t q0, Tq;            /* its output window: rows [q0, q0 + Tq) of each sequence */
 } ijepa__stack;
 
 /*
@@ -110,6 +111,13 @@ float *ijepa__stack_input(ijepa__stack *st);
  * model would need, without holding one), which overwrites what the owner
  * packed there.
  *
+ * The output window: only rows [q0, q0 + Tq) of each sequence are
+ * returned, as [S*Tq, D] (0 <= q0, 1 <= Tq, q0 + Tq <= T; q0 = 0, Tq = T:
+ * all). In bf16 precision the last block computes only those rows past its
+ * keys and values (the queries, the attention output, the MLP): the other
+ * rows' outputs would be dropped. Their values are the whole forward's
+ * bits; in float32 the whole last block runs and the window is copied out.
+ *
  * Only the first V <= T tokens of each sequence are real: the others are
  * padding (a bucketed sequence length), masked out of every softmax so that
  * no real token sees them. Padding rows get outputs (finite, meaningless),
@@ -117,11 +125,13 @@ float *ijepa__stack_input(ijepa__stack *st);
  * parameter gradient as without the padding and their input gradient 0.
  */
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
-                         int64_t S, int64_t T, int64_t V, int training, float **out);
+                         int64_t S, int64_t T, int64_t V, int64_t q0, int64_t Tq, int training,
+                         float **out);
 
 /*
- * Backward through the kept forward. dx [S*T, D]: on entry dL/d(output), on
- * return dL/d(input). Parameter gradients are added into grads (same layout
+ * Backward through the kept forward. dx [S*T, D]: on entry dL/d(output)
+ * ([S*Tq, D], the window's rows, as the forward returned them), on return
+ * dL/d(input) [S*T, D]. Parameter gradients are added into grads (same layout
  * as params). In bf16 precision each block packs its weights (the layout of
  * the input-gradient products) from params into st->wpk first.
  */

@@ -372,7 +372,7 @@ int ijepa_encoder_forward(ijepa_encoder *enc, const float *images, int64_t batch
             x[r * D + d] += pos[n * D + d];
     }
     float *y;
-    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, batch, Kp, K, training,
+    if ((rc = ijepa__stack_forward(&enc->st, enc->ops, enc->params, batch, Kp, K, 0, Kp, training,
                                    &y)) < 0)
         return rc;
     /* the final norm over the padded rows, into out directly without

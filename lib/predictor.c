@@ -365,11 +365,11 @@ int ijepa_predictor_forward(ijepa_predictor *p, const float *ctx_out, int64_t B,
                 dst[d] = mtok[d] + pe[d];
         }
     }
+    /* only the mask-token rows go on: the stack's output window */
     float *y;
-    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, S, Tp, T, training, &y)) < 0)
+    if ((rc = ijepa__stack_forward(&p->st, p->ops, par, S, Tp, T, Kc, Kt, training, &y)) < 0)
         return rc;
-    for (int64_t s = 0; s < S; s++)
-        memcpy(p->yt + s * Kt * Dp, y + (s * Tp + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
+    memcpy(p->yt, y, (size_t)(S * Kt * Dp) * sizeof(float));
     if (p->bf16) {
         ijepa__layernorm_bf16(lvl, S * Kt, Dp, p->eps, p->yt, par + p->off_nw, par + p->off_nb,
                               p->nt16, training ? p->nxh16 : NULL, training ? p->nvar : NULL);
@@ -433,14 +433,9 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
         ijepa__add_inplace(g + p->off_nw, p->st.dgamma, Dp);
         ijepa__add_inplace(g + p->off_nb, p->st.dbeta, Dp);
     }
-    /* scatter dL/d(yt) to the mask-token rows, zero elsewhere (the context
-     * rows and the padding after the targets) */
-    for (int64_t s = 0; s < S; s++) {
-        float *dxs = p->dx + s * T * Dp;
-        memset(dxs, 0, (size_t)(Kc * Dp) * sizeof(float));
-        memcpy(dxs + Kc * Dp, p->dyt + s * Kt * Dp, (size_t)(Kt * Dp) * sizeof(float));
-        memset(dxs + (Kc + Kt) * Dp, 0, (size_t)((T - Kc - Kt) * Dp) * sizeof(float));
-    }
+    /* dL/d(yt) is the gradient at the stack's output window (the
+     * mask-token rows); the stack returns it at every row of its input */
+    memcpy(p->dx, p->dyt, (size_t)(S * Kt * Dp) * sizeof(float));
     if ((rc = ijepa__stack_backward(&p->st, p->ops, par, g, p->dx)) < 0)
         return rc;
     /* mask token: sum over every mask-token row; context rows: sum over blocks */
