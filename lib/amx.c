@@ -650,10 +650,11 @@ TAMX static inline __attribute__((always_inline)) __m512i pair16z(const ijepa__b
 TAMX static void bm_pack_a(const ijepa__bf16 *A, int ta, int64_t M, int64_t K, int64_t nmt,
                            int64_t nks, ijepa__bf16 *dst)
 {
-    if (!ta) { /* A [M, K]: rows read in memory order */
+    if (!ta) { /* A [M, K]: only the tiles not read in place (bm_item) */
+        const int64_t nmf = M / 16, nkf = K / 32;
         for (int64_t m = 0; m < nmt * 16; m++) {
             ijepa__bf16 *d = dst + (m / 16) * nks * 512 + (m % 16) * 32;
-            for (int64_t ks = 0; ks < nks; ks++)
+            for (int64_t ks = m / 16 < nmf ? nkf : 0; ks < nks; ks++)
                 _mm512_store_si512((void *)(d + ks * 512),
                                    m < M ? load32z(A + m * K + ks * 32, K - ks * 32)
                                          : _mm512_setzero_si512());
@@ -700,16 +701,22 @@ TAMX static void bm_pack_b(const ijepa__bf16 *B, int tb, int64_t N, int64_t K, i
         }
 }
 
-/* One item: C [M, N] = alpha (tiles pa) . (tiles pb); acc: 32 x 32 floats. */
-TAMX static void bm_item(int64_t M, int64_t N, int64_t nks, float alpha,
-                         const ijepa__bf16 *pa, const ijepa__bf16 *pb, ijepa__bf16 *C,
-                         float *acc)
+/* One item: C [M, N] = alpha A . (tiles pb); acc: 32 x 32 floats. A's
+ * tiles are at pa, or (Ad not NULL: A [M, K] itself) read in place where
+ * they hold 16 whole rows and 32 whole columns of it. */
+TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
+                         float alpha, const ijepa__bf16 *pa, const ijepa__bf16 *pb,
+                         ijepa__bf16 *C, float *acc)
 {
-    const int64_t nmt = (M + 15) / 16, nnt = (N + 15) / 16;
+    const int64_t nmt = (M + 15) / 16, nnt = (N + 15) / 16, nks = (K + 31) / 32;
+    const int64_t nkf = Ad ? K / 32 : 0, lda = K * (int64_t)sizeof *Ad;
     const __m512 va = _mm512_set1_ps(alpha);
     for (int64_t mt = 0; mt < nmt; mt += 2) {
         const int two_m = mt + 1 < nmt;
         const ijepa__bf16 *a0 = pa + mt * nks * 512, *a1 = a0 + nks * 512;
+        /* steps below k0f / k1f of the two row tiles are read in place */
+        const int64_t k0f = (mt + 1) * 16 <= M ? nkf : 0, k1f = (mt + 2) * 16 <= M ? nkf : 0;
+        const ijepa__bf16 *d0 = Ad ? Ad + mt * 16 * K : NULL, *d1 = d0 ? d0 + 16 * K : NULL;
         for (int64_t nt = 0; nt < nnt; nt += 2) {
             const int two_n = nt + 1 < nnt;
             const ijepa__bf16 *b0 = pb + nt * nks * 512, *b1 = b0 + nks * 512;
@@ -721,11 +728,17 @@ TAMX static void bm_item(int64_t M, int64_t N, int64_t nks, float alpha,
             if (two_m && two_n)
                 _tile_zero(3);
             for (int64_t s = 0; s < nks; s++) {
-                _tile_loadd(4, a0 + s * 512, 64);
+                if (s < k0f)
+                    _tile_loadd(4, d0 + s * 32, lda);
+                else
+                    _tile_loadd(4, a0 + s * 512, 64);
                 _tile_loadd(6, b0 + s * 512, 64);
                 _tile_dpbf16ps(0, 4, 6);
                 if (two_m) {
-                    _tile_loadd(5, a1 + s * 512, 64);
+                    if (s < k1f)
+                        _tile_loadd(5, d1 + s * 32, lda);
+                    else
+                        _tile_loadd(5, a1 + s * 512, 64);
                     _tile_dpbf16ps(2, 5, 6);
                 }
                 if (two_n) {
@@ -795,7 +808,7 @@ TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
     for (int64_t b = b0; b < b1; b++) {
         bm_pack_a(A + b * M * K, trans_a, M, K, nmt, nks, pa);
         bm_pack_b(B + b * K * N, trans_b, N, K, nnt, nks, pb);
-        bm_item(M, N, nks, alpha, pa, pb, C + b * M * N, acc);
+        bm_item(M, N, K, trans_a ? NULL : A + b * M * K, alpha, pa, pb, C + b * M * N, acc);
     }
     _tile_release();
 }
