@@ -706,7 +706,7 @@ TAMX static void bm_pack_b(const ijepa__bf16 *B, int tb, int64_t N, int64_t K, i
  * they hold 16 whole rows and 32 whole columns of it. */
 TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
                          float alpha, const ijepa__bf16 *pa, const ijepa__bf16 *pb,
-                         ijepa__bf16 *C, float *acc)
+                         ijepa__bf16 *C, int64_t ldc, float *acc)
 {
     const int64_t nmt = (M + 15) / 16, nnt = (N + 15) / 16, nks = (K + 31) / 32;
     const int64_t nkf = Ad ? K / 32 : 0, lda = K * (int64_t)sizeof *Ad;
@@ -765,13 +765,13 @@ TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
                 for (int64_t r = 0; r < rows; r++) {
                     const __m512 v0 = _mm512_mul_ps(_mm512_load_ps(acc + r * 32), va);
                     const __m512 v1 = _mm512_mul_ps(_mm512_load_ps(acc + r * 32 + 16), va);
-                    _mm512_mask_storeu_epi16(C + (m0 + r) * N + n0, mw,
+                    _mm512_mask_storeu_epi16(C + (m0 + r) * ldc + n0, mw,
                                              (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
                 }
             } else { /* 16 columns at most */
                 for (int64_t r = 0; r < rows; r++) {
                     const __m512 v0 = _mm512_mul_ps(_mm512_load_ps(acc + r * 32), va);
-                    _mm256_mask_storeu_epi16(C + (m0 + r) * N + n0, (__mmask16)mw,
+                    _mm256_mask_storeu_epi16(C + (m0 + r) * ldc + n0, (__mmask16)mw,
                                              (__m256i)_mm512_cvtneps_pbh(v0));
                 }
             }
@@ -797,7 +797,7 @@ int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int thread
 /* Items [b0, b1) on this thread, its scratch at mine. */
 TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
                         const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B, int trans_b,
-                        float alpha, ijepa__bf16 *C, char *mine)
+                        float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm, char *mine)
 {
     if (b1 <= b0)
         return;
@@ -808,14 +808,16 @@ TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
     for (int64_t b = b0; b < b1; b++) {
         bm_pack_a(A + b * M * K, trans_a, M, K, nmt, nks, pa);
         bm_pack_b(B + b * K * N, trans_b, N, K, nnt, nks, pb);
-        bm_item(M, N, K, trans_a ? NULL : A + b * M * K, alpha, pa, pb, C + b * M * N, acc);
+        ijepa__bf16 *cb = cm ? C + b / cm->H * cm->cs + b % cm->H * cm->ch : C + b * M * N;
+        bm_item(M, N, K, trans_a ? NULL : A + b * M * K, alpha, pa, pb, cb, cm ? cm->ldc : N,
+                acc);
     }
     _tile_release();
 }
 
 void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
                     int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
-                    ijepa__bf16 *C, void *scratch, int threads)
+                    ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch, int threads)
 {
     if (threads < 1)
         threads = 1;
@@ -825,7 +827,7 @@ void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa_
     {
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
         bm_run(batch * t / nt, batch * (t + 1) / nt, M, N, K, A, trans_a, B, trans_b, alpha, C,
-               (char *)scratch + t * per);
+               cm, (char *)scratch + t * per);
     }
 }
 
@@ -873,10 +875,10 @@ int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int thread
 
 void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
                     int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
-                    ijepa__bf16 *C, void *scratch, int threads)
+                    ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch, int threads)
 {
     (void)batch, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B, (void)trans_b;
-    (void)alpha, (void)C, (void)scratch, (void)threads;
+    (void)alpha, (void)C, (void)cm, (void)scratch, (void)threads;
 }
 
 #endif

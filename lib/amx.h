@@ -92,11 +92,17 @@ int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads);
 void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
                       const ijepa__bf16 *x, float *gW, void *scratch, int threads);
 
+/* Where the items of a batched product put C: item b = s H + h at
+ * C + s cs + h ch, ldc values between its rows (heads merged into rows). */
+typedef struct ijepa__amx_cmap {
+    int64_t H, cs, ch, ldc;
+} ijepa__amx_cmap;
 /*
  * Batched products: for b in [0, batch), C_b = alpha op(A_b) . op(B_b),
  * all bf16 row-major and contiguous item after item: A_b [M, K] at
  * A + b M K (trans_a: stored as A_b^T [K, M]), B_b [K, N] at B + b K N
- * (trans_b: stored as B_b^T [N, K]), C_b [M, N] at C + b M N. Float32
+ * (trans_b: stored as B_b^T [N, K]), C_b [M, N] at C + b M N, or where cm
+ * (not NULL) says; only C's M x N values are written. Float32
  * sums over 32-wide steps of K, as TDPBF16PS does; C rounded to nearest
  * even. Each item is one thread's, so the result does not depend on the
  * thread count. Nothing is read past an item's M K or K N values. scratch:
@@ -106,5 +112,5 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
 int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int threads);
 void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
                     int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
-                    ijepa__bf16 *C, void *scratch, int threads);
+                    ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch, int threads);
 #endif /* IJEPA_AMX_H */

@@ -419,6 +419,18 @@ static void window_rows(const void *src, void *dst, int64_t items, int64_t T, in
     }
 }
 
+/* Columns [0, n) of the rows outside [q0, q0 + Tq) of each of S groups of
+ * T rows (ld values apart) set to 0. */
+static void zero_outside(ijepa__bf16 *x, int64_t S, int64_t T, int64_t q0, int64_t Tq,
+                         int64_t n, int64_t ld)
+{
+#pragma omp parallel for schedule(static) if (S * T * n >= (1 << 18))
+    for (int64_t s = 0; s < S; s++)
+        for (int64_t t = 0; t < T; t++)
+            if (t < q0 || t >= q0 + Tq)
+                memset(x + (s * T + t) * ld, 0, (size_t)n * sizeof *x);
+}
+
 /* The same in place on x [S, T, D] float32: dir 0 packs the window rows to
  * the front ([S, Tq, D]); dir 1 spreads them back, zeros elsewhere. */
 static void window_inplace(float *x, int64_t S, int64_t T, int64_t q0, int64_t Tq, int64_t D,
@@ -484,8 +496,13 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                               a->P16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
     ijepa__softmax_bf16(lvl, S * H * Tq, T, V, a->P16, a->P16);
-    if ((rc = ijepa__matmul_x(ops, S * H, Tq, hd, T, a->P16, 0, a->v16, 0, NULL, 1.0f, 0, o16,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+    /* the attention output: in the heads layout for the fused proj below,
+     * else straight into ctx16 with the heads merged (kept for backward) */
+    const int heads_in = fuse && !training;
+    if ((rc = heads_in ? ijepa__matmul_x(ops, S * H, Tq, hd, T, a->P16, 0, a->v16, 0, NULL,
+                                         1.0f, 0, o16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)
+                       : ijepa__matmul_bf16_to(ops, S * H, Tq, hd, T, a->P16, 0, a->v16, 0,
+                                               1.0f, a->ctx16, H, Tq * D, hd, D)) < 0)
         return rc;
     /* the residual: the window's rows of x_in (bufD1 is free in forward) */
     const float *res = a->x_in;
@@ -493,13 +510,12 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         window_rows(a->x_in, st->bufD1, S, T, q0, Tq, (size_t)D * sizeof *res, 0);
         res = st->bufD1;
     }
-    if (fuse && !training) { /* the backward would need ctx16 merged */
+    if (heads_in) { /* the backward would need ctx16 merged */
         const ijepa__mm_fuse fz = {Tq, H, hd, 1, {NULL, NULL, NULL}, NULL};
         if ((rc = ijepa__matmul_fused(ops, Rq, D, D, o16, w->proj, p + o->projb, res,
                                       a->x_mid, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz)) < 0)
             return rc;
     } else {
-        ijepa__heads_merge_bf16(o16, S, Tq, H, hd, a->ctx16);
         if ((rc = ijepa__matmul_add(ops, 1, Rq, D, D, a->ctx16, 0, w->proj, 1, p + o->projb,
                                     1.0f, 0, res, a->x_mid,
                                     IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
@@ -677,7 +693,8 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                              g + o->n2b, st->part);
     /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
     ijepa__to_bf16_colsum(lvl, Rq, D, dx, dy16, g + o->projb, st->part);
-    ijepa__bf16 *dctx = st->a16, *dO = st->d16; /* d16 [R, 3D]: dO first, then dq dk dv */
+    /* dO in c16; dq, dk, dv straight into dqkv = d16 [R, 3D] */
+    ijepa__bf16 *dctx = st->a16, *dO = st->c16, *dqkv = st->d16;
     if ((rc = ijepa__linear16_bwd(ops, Rq, D, D, dy16, NULL, a->ctx16, NULL, g + o->projw)) < 0)
         return rc;
     if (ijepa__ops_fusable(ops, D, D, hd)) { /* the head split done by the product */
@@ -692,31 +709,26 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
             return rc;
         ijepa__heads_split_bf16(dctx, S, Tq, H, hd, dO);
     }
-    ijepa__bf16 *dq = st->c16, *dk = dq + R * D, *dv = dk + R * D, *dP = st->p16, *dS = dP;
+    ijepa__bf16 *dP = st->p16, *dS = dP;
     if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
-        (rc = ijepa__matmul_x(ops, S * H, T, hd, Tq, a->P16, 1, dO, 0, NULL, 1.0f, 0, dv,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+        (rc = ijepa__matmul_bf16_to(ops, S * H, T, hd, Tq, a->P16, 1, dO, 0, 1.0f,
+                                    dqkv + 2 * D, H, T * 3 * D, hd, 3 * D)) < 0)
         return rc;
     ijepa__softmax_bwd_bf16(lvl, S * H * Tq, T, a->P16, dP, dS);
-    /* a window: its queries again (into a16, free now), the gradient at
-     * them (into b16, free after the proj products), spread into dq */
+    /* a window: its queries again (into a16, free now); dq lands on its
+     * rows, zeros on the others */
     const ijepa__bf16 *qw = a->q16;
-    ijepa__bf16 *dqw = dq;
     if (win) {
-        window_rows(a->q16, st->a16, S * H, T, q0, Tq, (size_t)hd * sizeof *dq, 0);
+        window_rows(a->q16, st->a16, S * H, T, q0, Tq, (size_t)hd * sizeof *dqkv, 0);
         qw = st->a16;
-        dqw = st->b16;
+        zero_outside(dqkv, S, T, q0, Tq, D, 3 * D);
     }
-    if ((rc = ijepa__matmul_x(ops, S * H, Tq, hd, T, dS, 0, a->k16, 0, NULL, st->scale, 0, dqw,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
-        (rc = ijepa__matmul_x(ops, S * H, T, hd, Tq, dS, 1, qw, 0, NULL, st->scale, 0, dk,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+    if ((rc = ijepa__matmul_bf16_to(ops, S * H, Tq, hd, T, dS, 0, a->k16, 0, st->scale,
+                                    dqkv + q0 * 3 * D, H, T * 3 * D, hd, 3 * D)) < 0 ||
+        (rc = ijepa__matmul_bf16_to(ops, S * H, T, hd, Tq, dS, 1, qw, 0, st->scale,
+                                    dqkv + D, H, T * 3 * D, hd, 3 * D)) < 0)
         return rc;
-    if (win)
-        window_rows(dqw, dq, S * H, T, q0, Tq, (size_t)hd * sizeof *dq, 1);
-    ijepa__bf16 *dqkv = st->d16;
-    ijepa__heads_merge3_bf16(dq, dk, dv, S, T, H, hd, dqkv);
     if (o->qkvb >= 0)
         ijepa__colsum_bf16(lvl, R, 3 * D, dqkv, g + o->qkvb, st->part);
     ijepa__layernorm_affine_bf16(lvl, R, D, a->xh1, p + o->n1w, p + o->n1b, xn);

@@ -68,6 +68,8 @@ struct ijepa__ops {
     size_t scratch_size;
     float *emu;                 /* float32 copies of emulated bf16 matmul operands */
     size_t emu_floats;
+    uint16_t *mapped;           /* ijepa__matmul_bf16_to's C, when not the own kernel's */
+    size_t mapped_n;
     int bf16_native;            /* bf16 matmuls on oneDNN's bf16 kernels (AMX) */
     int64_t built;              /* primitives created so far */
     int simd;                   /* level of the bf16.h kernels (ijepa__simd_level) */
@@ -207,7 +209,9 @@ int64_t ijepa__ops_built(const ijepa__ops *ops) { return ops ? ops->built : 0; }
 
 int64_t ijepa__ops_scratch_bytes(const ijepa__ops *ops)
 {
-    return ops ? (int64_t)(ops->scratch_size + ops->emu_floats * sizeof(float)) : 0;
+    return ops ? (int64_t)(ops->scratch_size + ops->emu_floats * sizeof(float) +
+                           ops->mapped_n * sizeof(uint16_t))
+               : 0;
 }
 
 static void entry_release(entry *e)
@@ -229,6 +233,7 @@ void ijepa__ops_free(ijepa__ops *ops)
     free(ops->plans);
     free(ops->scratch);
     free(ops->emu);
+    free(ops->mapped);
     free(ops);
 }
 
@@ -879,6 +884,64 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
  * are made into tiles per item, at most 4 MiB per thread here. */
 #define BMM_MAX 1024
 
+/* 1 when a batched bf16 product (bf16 C, no bias) runs on amx.h's kernel. */
+static int bmm_own(const ijepa__ops *ops, int64_t M, int64_t N, int64_t K)
+{
+    return ops->amx_bmm && ops->bf16_native && ijepa__ops_amx(ops) && M <= BMM_MAX &&
+           N <= BMM_MAX && K <= BMM_MAX;
+}
+
+static int bmm_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                   const void *A, int trans_a, const void *B, int trans_b, float alpha, void *C,
+                   const ijepa__amx_cmap *cm)
+{
+    const int threads = omp_get_max_threads();
+    void *scratch = emu_buffer(ops, (ijepa__amx_bmm_scratch_bytes(M, N, K, threads) + 3) / 4);
+    if (!scratch)
+        return IJEPA_ERR_NOMEM;
+    ijepa__amx_bmm(batch, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch, threads);
+    return IJEPA_OK;
+}
+
+int ijepa__matmul_bf16_to(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                          const void *A, int trans_a, const void *B, int trans_b, float alpha,
+                          void *C, int64_t H, int64_t cs, int64_t ch, int64_t ldc)
+{
+    const int64_t d[4] = {batch, M, N, K};
+    int rc = check_dims(ops, "matmul", 4, d);
+    if (rc < 0)
+        return rc;
+    if (H < 1 || batch % H || ldc < N || cs < 0 || ch < 0)
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "matmul: output map H %lld, strides %lld %lld, ldc %lld do not fit "
+                           "%lld items of %lld columns", (long long)H, (long long)cs,
+                           (long long)ch, (long long)ldc, (long long)batch, (long long)N);
+    const ijepa__amx_cmap cm = {H, cs, ch, ldc};
+    if (bmm_own(ops, M, N, K))
+        return bmm_run(ops, batch, M, N, K, A, trans_a, B, trans_b, alpha, C, &cm);
+    /* the product whole, then its rows where the map puts them */
+    const size_t n = (size_t)(batch * M * N);
+    if (n > ops->mapped_n) {
+        uint16_t *p = malloc(n * sizeof *p);
+        if (!p)
+            return ijepa__fail(ops->err, IJEPA_ERR_NOMEM,
+                               "matmul: cannot allocate %zu bytes of scratch", n * sizeof *p);
+        free(ops->mapped);
+        ops->mapped = p;
+        ops->mapped_n = n;
+    }
+    if ((rc = ijepa__matmul_x(ops, batch, M, N, K, A, trans_a, B, trans_b, NULL, alpha, 0,
+                              ops->mapped, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+        return rc;
+    uint16_t *c = C;
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t m = 0; m < M; m++)
+            memcpy(c + b / H * cs + b % H * ch + m * ldc, ops->mapped + (b * M + m) * N,
+                   (size_t)N * sizeof *c);
+    return IJEPA_OK;
+}
+
 int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                       const void *A, int trans_a, const void *B, int trans_b,
                       const float *bias, float alpha, int accumulate, const float *addend,
@@ -917,15 +980,8 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         flags &= ~IJEPA__MM_B_PACKED; /* ijepa__pack_b wrote plain bf16 */
     }
     if (flags == (IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16) && !bias && !accumulate &&
-        ops->amx_bmm && ops->bf16_native && ijepa__ops_amx(ops) && M <= BMM_MAX &&
-        N <= BMM_MAX && K <= BMM_MAX) {
-        const int threads = omp_get_max_threads();
-        void *scratch = emu_buffer(ops, (ijepa__amx_bmm_scratch_bytes(M, N, K, threads) + 3) / 4);
-        if (!scratch)
-            return IJEPA_ERR_NOMEM;
-        ijepa__amx_bmm(batch, M, N, K, A, trans_a, B, trans_b, alpha, C, scratch, threads);
-        return IJEPA_OK;
-    }
+        bmm_own(ops, M, N, K))
+        return bmm_run(ops, batch, M, N, K, A, trans_a, B, trans_b, alpha, C, NULL);
     if (!(flags & IJEPA__MM_BF16) || ops->bf16_native || (flags & IJEPA__MM_ONEDNN_BF16))
         return matmul_run(ops, batch, M, N, K, A, trans_a, B, trans_b, bias, alpha, accumulate,
                           addend, C, flags, NULL);

@@ -191,6 +191,19 @@ int ijepa__ops_amx(const ijepa__ops *ops);
 int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
                         const uint16_t *dy, const uint16_t *x, float *gW);
 void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on);
+
+/*
+ * A batched bf16 product as ijepa__matmul_x with flags IJEPA__MM_BF16 |
+ * IJEPA__MM_OUT_BF16 (no bias, no accumulation), whose items write C where
+ * the heads of a sequence merge: item b = s H + h at C + s cs + h ch, ldc
+ * values between its rows (ldc >= N); nothing else of C is written. On the
+ * own AMX kernel where ijepa__matmul_x would run the product there (the
+ * same values); otherwise the product into scratch, then its rows copied.
+ * Returns IJEPA_OK or a negative status (bad dimensions or map, no memory).
+ */
+int ijepa__matmul_bf16_to(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
+                          const void *A, int trans_a, const void *B, int trans_b, float alpha,
+                          void *C, int64_t H, int64_t cs, int64_t ch, int64_t ldc);
 /* (tests) 0: the batched bf16 products of ijepa__matmul_x on oneDNN's
  * kernels, 1: on the own AMX kernel where it runs them (the default). */
 void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);

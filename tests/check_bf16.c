@@ -1336,6 +1336,61 @@ START_TEST(test_matmul_bmm)
 }
 END_TEST
 
+/*
+ * ijepa__matmul_bf16_to: items written where the heads of a sequence
+ * merge, as a third of a [S, T, 3 H hd] array (the map the attention
+ * backward uses for dq, dk, dv, and one starting at row 2 of each group of
+ * T + 3 rows, as for a window), on the own kernel and on the fallback: the
+ * same bits as the contiguous product, moved; nothing else written.
+ */
+START_TEST(test_matmul_bf16_to)
+{
+    static const int64_t sh[][5] = {/* S, H, M, N(hd), K */
+        {3, 2, 17, 32, 40}, {2, 3, 49, 16, 49}, {1, 1, 5, 8, 3}};
+    mm_fx f;
+    mm_open(&f);
+    for (size_t s = 0; s < COUNT_OF(sh); s++)
+        for (int own = 0; own < 2; own++)
+            for (int win = 0; win < 2; win++) {
+                const int64_t S = sh[s][0], H = sh[s][1], M = sh[s][2], N = sh[s][3];
+                const int64_t K = sh[s][4], b = S * H, T = M + 3 * win, q0 = 2 * win;
+                const int64_t ld = 3 * H * N, nC = S * T * ld;
+                uint16_t *A = rand_bf16(b * M * K, 780 + s, -1, 1);
+                uint16_t *B = rand_bf16(b * K * N, 781 + s, -1, 1);
+                uint16_t *ref = ha(b * M * N), *C = ha(nC);
+                ijepa__ops_set_amx_bmm(f.ops, own);
+                int rc = ijepa__matmul_x(f.ops, b, M, N, K, A, own, B, 0, NULL, 0.25f, 0, ref,
+                                         IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16);
+                ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+                for (int64_t i = 0; i < nC; i++)
+                    C[i] = 0x7fc1; /* a NaN that no product gives */
+                rc = ijepa__matmul_bf16_to(f.ops, b, M, N, K, A, own, B, 0, 0.25f,
+                                           C + q0 * ld + H * N, H, T * ld, N, ld);
+                ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
+                int64_t written = 0;
+                for (int64_t i = 0; i < nC; i++)
+                    written += C[i] != 0x7fc1;
+                ck_assert_int_eq(written, b * M * N);
+                for (int64_t it = 0; it < b; it++)
+                    for (int64_t m = 0; m < M; m++)
+                        ck_assert_msg(!memcmp(C + (it / H * T + q0 + m) * ld + H * N + it % H * N,
+                                              ref + (it * M + m) * N, (size_t)N * sizeof *C),
+                                      "S=%lld H=%lld M=%lld own=%d win=%d: item %lld row %lld",
+                                      (long long)S, (long long)H, (long long)M, own, win,
+                                      (long long)it, (long long)m);
+                free(A); free(B); free(ref); free(C);
+            }
+    ijepa__ops_set_amx_bmm(f.ops, 1);
+    uint16_t x[64] = {0};
+    ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, 3, 2, 2, 2, x, 0, x, 0, 1.0f, x, 2, 8, 2, 8),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "output map"));
+    ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, 2, 2, 4, 2, x, 0, x, 0, 1.0f, x, 1, 8, 0, 3),
+                     IJEPA_ERR_INVALID_ARG);
+    mm_close(&f);
+}
+END_TEST
+
 /* n bf16 values ending right where an inaccessible page begins, so that a
  * read past them faults (tile loads are not seen by AddressSanitizer). */
 typedef struct guarded {
@@ -1374,17 +1429,17 @@ START_TEST(test_amx_bmm)
             uint16_t *ref = ha(b * M * N), *C = ha(b * M * N);
             void *w = aligned_alloc(64, (size_t)ijepa__amx_bmm_scratch_bytes(M, N, K, 5));
             ck_assert_ptr_nonnull(w);
-            ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, ref, w, 1);
+            ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, ref, NULL, w, 1);
             guarded ga, gb;
             guarded_open(&ga, A, b * M * K);
             guarded_open(&gb, B, b * K * N);
-            ijepa__amx_bmm(b, M, N, K, ga.p, ta, gb.p, tb, 0.5f, C, w, 2);
+            ijepa__amx_bmm(b, M, N, K, ga.p, ta, gb.p, tb, 0.5f, C, NULL, w, 2);
             ck_assert_msg(!memcmp(C, ref, (size_t)(b * M * N) * sizeof *C), "guarded operands");
             guarded_close(&ga);
             guarded_close(&gb);
             for (int t = 2; t <= 5; t++) {
                 memset(C, 0xff, (size_t)(b * M * N) * sizeof *C);
-                ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, C, w, t);
+                ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, C, NULL, w, t);
                 ck_assert_msg(!memcmp(C, ref, (size_t)(b * M * N) * sizeof *C),
                               "b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d: %d threads differ from 1",
                               (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, t);
@@ -2363,6 +2418,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_matmul_wgrad);
     tcase_add_test(tc, test_amx_wgrad);
     tcase_add_test(tc, test_matmul_bmm);
+    tcase_add_test(tc, test_matmul_bf16_to);
     tcase_add_test(tc, test_amx_bmm);
     tcase_add_test(tc, test_matmul_fused_errors);
     tcase_add_test(tc, test_matmul_heads);
