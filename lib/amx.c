@@ -510,24 +510,49 @@ TAMX static void wg_pack_a(const ijepa__bf16 *dy, int64_t O, int64_t R, int64_t 
         }
 }
 
-/* B tiles of the chunk at t0: x columns i0.., n16 groups of 16; tile
- * (g, s) (16 token pairs x 16 columns) at dst + (g WKS + s) 512. */
-TAMX static void wg_pack_b(const ijepa__bf16 *x, int64_t I, int64_t R, int64_t t0, int64_t i0,
-                           int64_t n16, ijepa__bf16 *dst)
+/* 16 columns of token row t of xh, bf16(xh * xg + xb) in the low half of
+ * each dword (ijepa__layernorm_affine_bf16's AVX-512 values), zeros for a
+ * row at or past R. */
+TAMX static inline __attribute__((always_inline)) __m512i affine16(const ijepa__bf16 *xh,
+                                                                   int64_t ld, int64_t t,
+                                                                   int64_t R, int64_t c,
+                                                                   __m512 g, __m512 b)
 {
-    for (int64_t g = 0; g < n16; g++)
+    if (t >= R)
+        return _mm512_setzero_si512();
+    const __m256i h = _mm256_loadu_si256((const __m256i *)(const void *)(xh + t * ld + c));
+    const __m512 v = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return ijepa__rnd512(_mm512_fmadd_ps(v, g, b));
+}
+
+/* B tiles of the chunk at t0: x columns i0.., n16 groups of 16; tile
+ * (g, s) (16 token pairs x 16 columns) at dst + (g WKS + s) 512. With xg:
+ * x is a LayerNorm's xhat, the tiles hold bf16(x xg + xb). */
+TAMX static void wg_pack_b(const ijepa__bf16 *x, const float *xg, const float *xb, int64_t I,
+                           int64_t R, int64_t t0, int64_t i0, int64_t n16, ijepa__bf16 *dst)
+{
+    for (int64_t g = 0; g < n16; g++) {
+        const int64_t c = i0 + g * 16;
+        const __m512 vg = xg ? _mm512_loadu_ps(xg + c) : _mm512_setzero_ps();
+        const __m512 vb = xg ? _mm512_loadu_ps(xb + c) : _mm512_setzero_ps();
         for (int s = 0; s < WKS; s++) {
             ijepa__bf16 *d = dst + (g * WKS + s) * 512;
-            for (int p = 0; p < 16; p++)
-                _mm512_store_si512((void *)(d + p * 32),
-                                   pair16(x, I, t0 + s * 32 + 2 * p, R, i0 + g * 16));
+            for (int p = 0; p < 16; p++) {
+                const int64_t t = t0 + s * 32 + 2 * p;
+                const __m512i v =
+                    xg ? _mm512_or_si512(affine16(x, I, t, R, c, vg, vb),
+                                         _mm512_slli_epi32(affine16(x, I, t + 1, R, c, vg, vb), 16))
+                       : pair16(x, I, t, R, c);
+                _mm512_store_si512((void *)(d + p * 32), v);
+            }
         }
+    }
 }
 
 /* One thread's outputs: rows [o0, o1) x columns [i0, i1) of gW. */
 TAMX static void wg_run(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
-                        const ijepa__bf16 *x, float *gW, int64_t o0, int64_t o1, int64_t i0,
-                        int64_t i1, ijepa__bf16 *pa)
+                        const ijepa__bf16 *x, const float *xg, const float *xb, float *gW,
+                        int64_t o0, int64_t o1, int64_t i0, int64_t i1, ijepa__bf16 *pa)
 {
     if (o1 <= o0 || i1 <= i0)
         return;
@@ -536,7 +561,7 @@ TAMX static void wg_run(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
     const int64_t ldc = I * (int64_t)sizeof(float);
     for (int64_t t0 = 0; t0 < R; t0 += WC) {
         wg_pack_a(dy, O, R, t0, o0, (o1 - o0) / 16, pa);
-        wg_pack_b(x, I, R, t0, i0, (i1 - i0) / 16, pb);
+        wg_pack_b(x, xg, xb, I, R, t0, i0, (i1 - i0) / 16, pb);
         for (int64_t ob = 0; ob < (o1 - o0) / 32; ob++) {
             const ijepa__bf16 *a0 = pa + 2 * ob * WKS * 512, *a1 = a0 + WKS * 512;
             for (int64_t ib = 0; ib < (i1 - i0) / 32; ib++) {
@@ -586,7 +611,8 @@ int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads)
 }
 
 void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
-                      const ijepa__bf16 *x, float *gW, void *scratch, int threads)
+                      const ijepa__bf16 *x, const float *xg, const float *xb, float *gW,
+                      void *scratch, int threads)
 {
     if (threads < 1)
         threads = 1;
@@ -600,7 +626,7 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
         else
             wg_split(I / 32, t, nt, &i0, &i1);
         const int64_t at = O >= I ? o0 + t * I : i0 + t * O;
-        wg_run(R, O, I, dy, x, gW, o0, o1, i0, i1, (ijepa__bf16 *)scratch + at * WC);
+        wg_run(R, O, I, dy, x, xg, xb, gW, o0, o1, i0, i1, (ijepa__bf16 *)scratch + at * WC);
     }
 }
 
@@ -862,9 +888,11 @@ int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads)
 }
 
 void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
-                      const ijepa__bf16 *x, float *gW, void *scratch, int threads)
+                      const ijepa__bf16 *x, const float *xg, const float *xb, float *gW,
+                      void *scratch, int threads)
 {
     (void)R, (void)O, (void)I, (void)dy, (void)x, (void)gW, (void)scratch, (void)threads;
+    (void)xg, (void)xb;
 }
 
 int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int threads)

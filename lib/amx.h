@@ -89,8 +89,12 @@ void ijepa__amx_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
  * on the thread count; it differs from oneDNN's in rounding only.
  */
 int64_t ijepa__amx_wgrad_scratch_bytes(int64_t O, int64_t I, int threads);
+/* xg, xb: NULL, or [I] each: x is a LayerNorm's kept xhat and the product
+ * reads bf16(x xg + xb), the values ijepa__layernorm_affine_bf16 gives at
+ * the AVX-512 level, made while x is made into tiles. */
 void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
-                      const ijepa__bf16 *x, float *gW, void *scratch, int threads);
+                      const ijepa__bf16 *x, const float *xg, const float *xb, float *gW,
+                      void *scratch, int threads);
 
 /* Where the items of a batched product put C: item b = s H + h at
  * C + s cs + h ch, ldc values between its rows (heads merged into rows). */

@@ -311,13 +311,13 @@ int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const i
 
 int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
                         const ijepa__bf16 *dy, const void *Wb, const ijepa__bf16 *x,
-                        float *dx, float *gW)
+                        const float *xg, const float *xb, float *dx, float *gW)
 {
     int rc;
     if (dx && (rc = ijepa__matmul_x(ops, 1, R, in, out, dy, 0, Wb, 0, NULL, 1.0f, 0, dx,
                                     IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
-    return ijepa__matmul_wgrad(ops, R, out, in, dy, x, gW);
+    return ijepa__matmul_wgrad(ops, R, out, in, dy, x, xg, xb, gW);
 }
 
 // --- forward -------------------------------------------------------------------------------
@@ -670,7 +670,7 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     const int win = Tq != T;
     const int64_t Rq = S * Tq;
     const int lvl = ijepa__ops_simd(ops);
-    ijepa__bf16 *dy16 = st->b16, *xn = st->a16, *dh = st->h16;
+    ijepa__bf16 *dy16 = st->b16, *dh = st->h16;
     float *dxn = st->bufD1;
     int rc;
     /* MLP branch: x_out = x_mid + fc2(GELU(fc1(LN2(x_mid)))) */
@@ -683,11 +683,13 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                               IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16 | IJEPA__MM_B_PACKED)) < 0)
         return rc;
     ijepa__gelu_bwd_bf16(lvl, Rq, Hd, a->h16, dh, dh, gelu, g + o->fc1b, st->part);
-    if ((rc = ijepa__linear16_bwd(ops, Rq, Hd, D, dy16, NULL, gelu, NULL, g + o->fc2w)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, Rq, Hd, D, dy16, NULL, gelu, NULL, NULL, NULL,
+                                  g + o->fc2w)) < 0)
         return rc;
-    /* LN2's output again from the kept xhat: the forward's bits */
-    ijepa__layernorm_affine_bf16(lvl, Rq, D, a->xh2, p + o->n2w, p + o->n2b, xn);
-    if ((rc = ijepa__linear16_bwd(ops, Rq, D, Hd, dh, w->fc1, xn, dxn, g + o->fc1w)) < 0)
+    /* fc1's input, LN2's output, again from the kept xhat (the forward's
+     * bits), made by the weight-gradient product itself */
+    if ((rc = ijepa__linear16_bwd(ops, Rq, D, Hd, dh, w->fc1, a->xh2, p + o->n2w, p + o->n2b,
+                                  dxn, g + o->fc1w)) < 0)
         return rc;
     ijepa__layernorm_bwd_add(lvl, Rq, D, a->xh2, a->var2, p + o->n2w, dxn, dx, g + o->n2w,
                              g + o->n2b, st->part);
@@ -695,7 +697,8 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     ijepa__to_bf16_colsum(lvl, Rq, D, dx, dy16, g + o->projb, st->part);
     /* dO in c16; dq, dk, dv straight into dqkv = d16 [R, 3D] */
     ijepa__bf16 *dctx = st->a16, *dO = st->c16, *dqkv = st->d16;
-    if ((rc = ijepa__linear16_bwd(ops, Rq, D, D, dy16, NULL, a->ctx16, NULL, g + o->projw)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, Rq, D, D, dy16, NULL, a->ctx16, NULL, NULL, NULL,
+                                  g + o->projw)) < 0)
         return rc;
     if (ijepa__ops_fusable(ops, D, D, hd)) { /* the head split done by the product */
         const ijepa__mm_fuse fz = {Tq, H, hd, 0, {dO, NULL, NULL}, NULL};
@@ -731,8 +734,8 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         return rc;
     if (o->qkvb >= 0)
         ijepa__colsum_bf16(lvl, R, 3 * D, dqkv, g + o->qkvb, st->part);
-    ijepa__layernorm_affine_bf16(lvl, R, D, a->xh1, p + o->n1w, p + o->n1b, xn);
-    if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w->qkv, xn, dxn, g + o->qkvw)) < 0)
+    if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w->qkv, a->xh1, p + o->n1w,
+                                  p + o->n1b, dxn, g + o->qkvw)) < 0)
         return rc;
     if (win) /* the residual gradient: the window's rows, 0 on the others */
         window_inplace(dx, S, T, q0, Tq, D, 1);

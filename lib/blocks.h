@@ -173,11 +173,13 @@ int ijepa__linear16(ijepa__ops *ops, int64_t R, int64_t in, int64_t out, const i
 
 /* Its backward from dy [R, out] (bf16): dx [R, in] = dy W, float32, with
  * Wb the weights from ijepa__pack_linear_bwd (both NULL: skipped),
- * gW += dy^T x. The bias gradient is the caller's (it comes with the
- * rounding of dy: ijepa__to_bf16_colsum). */
+ * gW += dy^T x; xg, xb not NULL: x is a LayerNorm's kept xhat and the
+ * layer's input was bf16(x xg + xb) (ijepa__matmul_wgrad). The bias
+ * gradient is the caller's (it comes with the rounding of dy:
+ * ijepa__to_bf16_colsum). */
 int ijepa__linear16_bwd(ijepa__ops *ops, int64_t R, int64_t in, int64_t out,
                         const ijepa__bf16 *dy, const void *Wb, const ijepa__bf16 *x,
-                        float *dx, float *gW);
+                        const float *xg, const float *xb, float *dx, float *gW);
 
 /* The bucketed length of a sequence of n real tokens: n rounded up to a
  * multiple of q (the config key seq_bucket), at most max (then max itself,

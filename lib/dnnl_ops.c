@@ -68,8 +68,9 @@ struct ijepa__ops {
     size_t scratch_size;
     float *emu;                 /* float32 copies of emulated bf16 matmul operands */
     size_t emu_floats;
-    uint16_t *mapped;           /* ijepa__matmul_bf16_to's C, when not the own kernel's */
-    size_t mapped_n;
+    uint16_t *tmp16;            /* bf16 scratch: a mapped product's C or a LayerNorm's output,
+                                 * when not on the own kernel */
+    size_t tmp16_n;
     int bf16_native;            /* bf16 matmuls on oneDNN's bf16 kernels (AMX) */
     int64_t built;              /* primitives created so far */
     int simd;                   /* level of the bf16.h kernels (ijepa__simd_level) */
@@ -210,7 +211,7 @@ int64_t ijepa__ops_built(const ijepa__ops *ops) { return ops ? ops->built : 0; }
 int64_t ijepa__ops_scratch_bytes(const ijepa__ops *ops)
 {
     return ops ? (int64_t)(ops->scratch_size + ops->emu_floats * sizeof(float) +
-                           ops->mapped_n * sizeof(uint16_t))
+                           ops->tmp16_n * sizeof(uint16_t))
                : 0;
 }
 
@@ -233,7 +234,7 @@ void ijepa__ops_free(ijepa__ops *ops)
     free(ops->plans);
     free(ops->scratch);
     free(ops->emu);
-    free(ops->mapped);
+    free(ops->tmp16);
     free(ops);
 }
 
@@ -826,22 +827,53 @@ int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd)
     return amx_kernel(ops, pk);
 }
 
+/* The ops' bf16 scratch of at least n values (grown, never shrunk). */
+static uint16_t *tmp16(ijepa__ops *ops, int64_t n)
+{
+    if ((size_t)n > ops->tmp16_n) {
+        uint16_t *p = malloc((size_t)n * sizeof *p);
+        if (!p) {
+            ijepa__fail(ops->err, IJEPA_ERR_NOMEM, "matmul: cannot allocate %zu bytes of scratch",
+                        (size_t)n * sizeof *p);
+            return NULL;
+        }
+        free(ops->tmp16);
+        ops->tmp16 = p;
+        ops->tmp16_n = (size_t)n;
+    }
+    return ops->tmp16;
+}
+
 int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
-                        const uint16_t *dy, const uint16_t *x, float *gW)
+                        const uint16_t *dy, const uint16_t *x, const float *xg,
+                        const float *xb, float *gW)
 {
     const int64_t d[3] = {R, O, I};
     int rc = check_dims(ops, "weight gradient", 3, d);
     if (rc < 0)
         return rc;
-    if (!ops->amx_wgrad || !ops->bf16_native || !ijepa__ops_amx(ops) || O % 32 || I % 32 ||
-        R > INT32_MAX || O > INT32_MAX || I > INT32_MAX)
-        return ijepa__matmul_x(ops, 1, O, I, R, dy, 1, x, 0, NULL, 1.0f, 1, gW, IJEPA__MM_BF16);
-    const int threads = omp_get_max_threads();
-    void *scratch = emu_buffer(ops, (ijepa__amx_wgrad_scratch_bytes(O, I, threads) + 3) / 4);
-    if (!scratch)
-        return IJEPA_ERR_NOMEM;
-    ijepa__amx_wgrad(R, O, I, dy, x, gW, scratch, threads);
-    return IJEPA_OK;
+    if (!xg != !xb)
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "weight gradient: the LayerNorm weight and bias go together");
+    /* the own kernel makes the affine's AVX-512 values itself */
+    const int affine_ok = !xg || ops->simd == IJEPA__SIMD_AVX512;
+    if (ops->amx_wgrad && ops->bf16_native && ijepa__ops_amx(ops) && O % 32 == 0 &&
+        I % 32 == 0 && affine_ok && R <= INT32_MAX && O <= INT32_MAX && I <= INT32_MAX) {
+        const int threads = omp_get_max_threads();
+        void *scratch = emu_buffer(ops, (ijepa__amx_wgrad_scratch_bytes(O, I, threads) + 3) / 4);
+        if (!scratch)
+            return IJEPA_ERR_NOMEM;
+        ijepa__amx_wgrad(R, O, I, dy, x, xg, xb, gW, scratch, threads);
+        return IJEPA_OK;
+    }
+    if (xg) { /* the LayerNorm's output, then the product */
+        uint16_t *y = tmp16(ops, R * I);
+        if (!y)
+            return IJEPA_ERR_NOMEM;
+        ijepa__layernorm_affine_bf16(ops->simd, R, I, x, xg, xb, y);
+        x = y;
+    }
+    return ijepa__matmul_x(ops, 1, O, I, R, dy, 1, x, 0, NULL, 1.0f, 1, gW, IJEPA__MM_BF16);
 }
 
 int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
@@ -920,24 +952,18 @@ int ijepa__matmul_bf16_to(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, 
     if (bmm_own(ops, M, N, K))
         return bmm_run(ops, batch, M, N, K, A, trans_a, B, trans_b, alpha, C, &cm);
     /* the product whole, then its rows where the map puts them */
-    const size_t n = (size_t)(batch * M * N);
-    if (n > ops->mapped_n) {
-        uint16_t *p = malloc(n * sizeof *p);
-        if (!p)
-            return ijepa__fail(ops->err, IJEPA_ERR_NOMEM,
-                               "matmul: cannot allocate %zu bytes of scratch", n * sizeof *p);
-        free(ops->mapped);
-        ops->mapped = p;
-        ops->mapped_n = n;
-    }
+    const int64_t n = batch * M * N;
+    uint16_t *tmp = tmp16(ops, n);
+    if (!tmp)
+        return IJEPA_ERR_NOMEM;
     if ((rc = ijepa__matmul_x(ops, batch, M, N, K, A, trans_a, B, trans_b, NULL, alpha, 0,
-                              ops->mapped, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+                              tmp, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
         return rc;
     uint16_t *c = C;
 #pragma omp parallel for schedule(static) if (n >= 65536)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t m = 0; m < M; m++)
-            memcpy(c + b / H * cs + b % H * ch + m * ldc, ops->mapped + (b * M + m) * N,
+            memcpy(c + b / H * cs + b % H * ch + m * ldc, tmp + (b * M + m) * N,
                    (size_t)N * sizeof *c);
     return IJEPA_OK;
 }

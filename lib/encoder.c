@@ -432,7 +432,7 @@ int ijepa_encoder_backward(ijepa_encoder *enc, const float *d_out)
         ijepa__to_bf16_colsum(ijepa__ops_simd(enc->ops), R, D, enc->dx, d16, g + enc->off_pb,
                               enc->st.part);
         return ijepa__linear16_bwd(enc->ops, R, enc->cpp, D, d16, NULL, enc->patches16, NULL,
-                                   g + enc->off_pw);
+                                   NULL, NULL, g + enc->off_pw);
     }
     return ijepa__linear_bwd(enc->ops, R, enc->cpp, D, enc->dx, enc->params + enc->off_pw,
                              enc->patches, NULL, g + enc->off_pw, g + enc->off_pb);

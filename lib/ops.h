@@ -181,15 +181,22 @@ int ijepa__ops_amx(const ijepa__ops *ops);
 
 /*
  * A Linear layer's weight gradient: gW [O, I] += dy^T . x, dy bf16 [R, O],
- * x bf16 [R, I] (the bf16 training backward). On the own AMX kernel
- * (amx.h's ijepa__amx_wgrad) where ijepa__ops_amx() and O, I are multiples
- * of 32, unless turned off by ijepa__ops_set_amx_wgrad(ops, 0) (tests);
- * otherwise oneDNN's transposed-A matmul. The two differ in float32
- * rounding only. Returns IJEPA_OK or a negative status (bad dimensions,
- * no memory for the scratch, oneDNN's failures).
+ * x bf16 [R, I] (the bf16 training backward); with xg and xb (both [I], or
+ * both NULL) x is a LayerNorm's kept xhat and the product reads its output
+ * bf16(x xg + xb) as ijepa__layernorm_affine_bf16 gives it at the ops'
+ * level, without writing it. On the own AMX kernel (amx.h's
+ * ijepa__amx_wgrad, which makes the LayerNorm's output while it makes its
+ * tiles) where ijepa__ops_amx() and O, I are multiples of 32 (and, with
+ * xg, the ops' level is AVX-512), unless turned off by
+ * ijepa__ops_set_amx_wgrad(ops, 0) (tests); otherwise the LayerNorm's
+ * output into scratch, then oneDNN's transposed-A matmul. The two differ
+ * in float32 rounding only. Returns IJEPA_OK or a negative status (bad
+ * dimensions, xg without xb, no memory for the scratch, oneDNN's
+ * failures).
  */
 int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
-                        const uint16_t *dy, const uint16_t *x, float *gW);
+                        const uint16_t *dy, const uint16_t *x, const float *xg,
+                        const float *xb, float *gW);
 void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on);
 
 /*

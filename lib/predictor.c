@@ -417,8 +417,8 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
         ijepa__bf16 *d16 = p->g16;
         ijepa__to_bf16_colsum(lvl, S * Kt, D, d_out, d16, g + p->off_pb, p->st.part);
         if ((rc = ijepa__pack_linear_bwd(p->ops, Dp, D, par + p->off_pw, p->st.wpk)) < 0 ||
-            (rc = ijepa__linear16_bwd(p->ops, S * Kt, Dp, D, d16, p->st.wpk, p->nt16, p->dnt,
-                                      g + p->off_pw)) < 0)
+            (rc = ijepa__linear16_bwd(p->ops, S * Kt, Dp, D, d16, p->st.wpk, p->nt16, NULL,
+                                      NULL, p->dnt, g + p->off_pw)) < 0)
             return rc;
         memset(p->dyt, 0, (size_t)(S * Kt * Dp) * sizeof(float));
         ijepa__layernorm_bwd_add(lvl, S * Kt, Dp, p->nxh16, p->nvar, par + p->off_nw, p->dnt,
@@ -453,8 +453,8 @@ int ijepa_predictor_backward(ijepa_predictor *p, const float *d_out, float *d_ct
         ijepa__to_bf16_colsum(lvl, B * Kcp, Dp, demb, d16, g + p->off_eb, p->st.part);
         rc = ijepa__pack_linear_bwd(p->ops, D, Dp, par + p->off_ew, p->st.wpk);
         if (rc == IJEPA_OK)
-            rc = ijepa__linear16_bwd(p->ops, B * Kcp, D, Dp, d16, p->st.wpk, p->z16, dctx,
-                                     g + p->off_ew);
+            rc = ijepa__linear16_bwd(p->ops, B * Kcp, D, Dp, d16, p->st.wpk, p->z16, NULL,
+                                     NULL, dctx, g + p->off_ew);
     } else {
         rc = ijepa__linear_bwd(p->ops, B * Kcp, D, Dp, demb, par + p->off_ew, p->z, dctx,
                                g + p->off_ew, g + p->off_eb);

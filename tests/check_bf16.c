@@ -1188,7 +1188,7 @@ START_TEST(test_matmul_wgrad)
             memcpy(got[v], g0, (size_t)(O * I) * sizeof *g0);
             ijepa__ops_set_amx_wgrad(f.ops, v < 2);
             omp_set_num_threads(v == 1 ? 1 : threads);
-            const int rc = ijepa__matmul_wgrad(f.ops, R, O, I, dy, x, got[v]);
+            const int rc = ijepa__matmul_wgrad(f.ops, R, O, I, dy, x, NULL, NULL, got[v]);
             ck_assert_msg(rc == IJEPA_OK, "%d %s", rc, ijepa_last_error());
             for (int64_t k = 0; k < O * I; k++)
                 ck_assert_msg(fabs(got[v][k] - want[k]) <= 2.0 * (double)(R + 4) * REF_U32 * mag[k],
@@ -1205,7 +1205,35 @@ START_TEST(test_matmul_wgrad)
             free(got[v]);
         free(dy); free(x); free(g0); free(want); free(mag);
     }
-    ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, 0, 32, 32, NULL, NULL, NULL),
+    /* x as a LayerNorm's xhat with its weight and bias: the same bits as
+     * the LayerNorm's output made first (own kernel and oneDNN's) */
+    static const int64_t lsh[][3] = {{300, 96, 160}, {513, 32, 64}, {90, 64, 40}};
+    for (size_t s = 0; s < COUNT_OF(lsh); s++) {
+        const int64_t R = lsh[s][0], O = lsh[s][1], I = lsh[s][2];
+        uint16_t *dy = rand_bf16(R * O, 710 + s, -1, 1), *xh = rand_bf16(R * I, 711 + s, -3, 3);
+        float *lg = rand_floats(I, 712 + s, 0.5, 1.5), *lb = rand_floats(I, 713 + s, -1, 1);
+        uint16_t *xn = ha(R * I);
+        ijepa__layernorm_affine_bf16(ijepa__ops_simd(f.ops), R, I, xh, lg, lb, xn);
+        for (int own = 0; own < 2; own++) {
+            float *want = ref_falloc(O * I), *got = ref_falloc(O * I);
+            memset(want, 0, (size_t)(O * I) * sizeof *want);
+            memset(got, 0, (size_t)(O * I) * sizeof *got);
+            ijepa__ops_set_amx_wgrad(f.ops, own);
+            ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, R, O, I, dy, xn, NULL, NULL, want),
+                             IJEPA_OK);
+            ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, R, O, I, dy, xh, lg, lb, got), IJEPA_OK);
+            ck_assert_msg(!memcmp(got, want, (size_t)(O * I) * sizeof *got),
+                          "LayerNorm operand R=%lld O=%lld I=%lld own=%d", (long long)R,
+                          (long long)O, (long long)I, own);
+            free(want); free(got);
+        }
+        ijepa__ops_set_amx_wgrad(f.ops, 1);
+        free(dy); free(xh); free(lg); free(lb); free(xn);
+    }
+    float one = 1.0f;
+    ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, 1, 32, 32, NULL, NULL, &one, NULL, NULL),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, 0, 32, 32, NULL, NULL, NULL, NULL, NULL),
                      IJEPA_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "weight gradient"));
     mm_close(&f);
@@ -1235,8 +1263,8 @@ START_TEST(test_amx_wgrad)
     float *g1 = ref_falloc(O * I), *g2 = ref_falloc(O * I);
     memset(g1, 0, (size_t)(O * I) * sizeof *g1);
     memset(g2, 0, (size_t)(O * I) * sizeof *g2);
-    ijepa__amx_wgrad(R, O, I, dy, x, g1, scr, threads);
-    ijepa__amx_wgrad(R, O, I, dy2, x2, g2, scr, threads);
+    ijepa__amx_wgrad(R, O, I, dy, x, NULL, NULL, g1, scr, threads);
+    ijepa__amx_wgrad(R, O, I, dy2, x2, NULL, NULL, g2, scr, threads);
     ck_assert_msg(!memcmp(g1, g2, (size_t)(O * I) * sizeof *g1), "rows past R were read");
     for (int64_t s = 0; s < 64; s++) { /* 64 outputs against double */
         const int64_t o = (s * 37) % O, i = (s * 101 + 7) % I;
@@ -1250,6 +1278,16 @@ START_TEST(test_amx_wgrad)
                       "output (%lld, %lld): %.9g, exact %.9g", (long long)o, (long long)i,
                       (double)g1[o * I + i], acc);
     }
+    { /* with a LayerNorm operand, rows past R count as zeros, not as its bias */
+        float *lg = rand_floats(I, 722, 0.5, 1.5), *lb = rand_floats(I, 723, -1, 1);
+        memset(g1, 0, (size_t)(O * I) * sizeof *g1);
+        memset(g2, 0, (size_t)(O * I) * sizeof *g2);
+        ijepa__amx_wgrad(R, O, I, dy, x, lg, lb, g1, scr, threads);
+        ijepa__amx_wgrad(R, O, I, dy2, x2, lg, lb, g2, scr, threads);
+        ck_assert_msg(!memcmp(g1, g2, (size_t)(O * I) * sizeof *g1),
+                      "LayerNorm operand: rows past R were read");
+        free(lg); free(lb);
+    }
     free(scr); free(dy); free(x); free(dy2); free(x2); free(g1); free(g2);
     /* 1 to 5 threads, bit for bit: uneven splits and threads without
      * outputs, both split directions */
@@ -1261,10 +1299,10 @@ START_TEST(test_amx_wgrad)
         void *w = aligned_alloc(64, (size_t)ijepa__amx_wgrad_scratch_bytes(o, n, 5));
         float *ref = ref_falloc(o * n), *g = ref_falloc(o * n);
         ck_assert_ptr_nonnull(w);
-        ijepa__amx_wgrad(r, o, n, a, b, ref, w, 1);
+        ijepa__amx_wgrad(r, o, n, a, b, NULL, NULL, ref, w, 1);
         for (int t = 2; t <= 5; t++) {
             memset(g, 0, (size_t)(o * n) * sizeof *g);
-            ijepa__amx_wgrad(r, o, n, a, b, g, w, t);
+            ijepa__amx_wgrad(r, o, n, a, b, NULL, NULL, g, w, t);
             ck_assert_msg(!memcmp(g, ref, (size_t)(o * n) * sizeof *g),
                           "R=%lld O=%lld I=%lld: %d threads differ from 1", (long long)r,
                           (long long)o, (long long)n, t);
