@@ -727,12 +727,37 @@ TAMX static void bm_pack_b(const ijepa__bf16 *B, int tb, int64_t N, int64_t K, i
         }
 }
 
+/* C^T's 32 x 32 block at acc (rows m0 + i of the product, columns n0 + j,
+ * `rows` x `cols` of them valid) into C, where it is element (n0 + j, m0 +
+ * i): 16 x 16 transposes of the float32 block, then rows of C. */
+TAMX static void bm_store_t(const float *acc, int64_t m0, int64_t n0, int64_t rows,
+                            int64_t cols, __m512 va, ijepa__bf16 *C, int64_t ldc)
+{
+    for (int qi = 0; qi < 2 && qi * 16 < rows; qi++) {
+        const int64_t ni = rows - qi * 16;
+        const __mmask16 mi = ni >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << ni) - 1);
+        for (int qj = 0; qj < 2 && qj * 16 < cols; qj++) {
+            __m512i r[16];
+            for (int k = 0; k < 16; k++)
+                r[k] = _mm512_load_si512((const void *)(acc + (qi * 16 + k) * 32 + qj * 16));
+            ijepa__transpose16(r); /* r[l]: lane k = product (m0 + 16 qi + k, n0 + 16 qj + l) */
+            const int64_t nl = cols - qj * 16 < 16 ? cols - qj * 16 : 16;
+            for (int64_t l = 0; l < nl; l++) {
+                const __m512 v = _mm512_mul_ps(_mm512_castsi512_ps(r[l]), va);
+                _mm256_mask_storeu_epi16(C + (n0 + qj * 16 + l) * ldc + m0 + qi * 16, mi,
+                                         (__m256i)_mm512_cvtneps_pbh(v));
+            }
+        }
+    }
+}
+
 /* One item: C [M, N] = alpha A . (tiles pb); acc: 32 x 32 floats. A's
  * tiles are at pa, or (Ad not NULL: A [M, K] itself) read in place where
- * they hold 16 whole rows and 32 whole columns of it. */
+ * they hold 16 whole rows and 32 whole columns of it. tout: C is stored
+ * transposed, [N, M] with ldc between its rows. */
 TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
                          float alpha, const ijepa__bf16 *pa, const ijepa__bf16 *pb,
-                         ijepa__bf16 *C, int64_t ldc, float *acc)
+                         ijepa__bf16 *C, int64_t ldc, int tout, float *acc)
 {
     const int64_t nmt = (M + 15) / 16, nnt = (N + 15) / 16, nks = (K + 31) / 32;
     const int64_t nkf = Ad ? K / 32 : 0, lda = K * (int64_t)sizeof *Ad;
@@ -785,6 +810,10 @@ TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
              * the right half of acc is read only when two_n stored it */
             const int64_t m0 = mt * 16, n0 = nt * 16, left = N - n0;
             const int64_t rows = M - m0 < 32 ? M - m0 : 32;
+            if (tout) {
+                bm_store_t(acc, m0, n0, rows, left < 32 ? left : 32, va, C, ldc);
+                continue;
+            }
             const __mmask32 mw = left >= 32 ? (__mmask32)0xffffffffu
                                             : (__mmask32)((1u << left) - 1);
             if (two_n) {
@@ -831,12 +860,24 @@ TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
     ijepa__bf16 *pa = (ijepa__bf16 *)(void *)mine, *pb = pa + nmt * nks * 512;
     float *acc = (float *)(void *)(pb + nnt * nks * 512);
     tiles_on();
+    /* A transposed and B plain with fewer columns than A has rows (Pᵀ dO,
+     * dSᵀ q): C^T = B^T A^T instead, so that the 16 x 16 transposes are
+     * of the smaller B and of C's blocks, and A^T's rows are only
+     * interleaved in pairs */
+    const int swap = trans_a && !trans_b && N < M;
     for (int64_t b = b0; b < b1; b++) {
-        bm_pack_a(A + b * M * K, trans_a, M, K, nmt, nks, pa);
-        bm_pack_b(B + b * K * N, trans_b, N, K, nnt, nks, pb);
+        const ijepa__bf16 *Ab = A + b * M * K, *Bb = B + b * K * N;
         ijepa__bf16 *cb = cm ? C + b / cm->H * cm->cs + b % cm->H * cm->ch : C + b * M * N;
-        bm_item(M, N, K, trans_a ? NULL : A + b * M * K, alpha, pa, pb, cb, cm ? cm->ldc : N,
-                acc);
+        const int64_t ldc = cm ? cm->ldc : N;
+        if (swap) {
+            bm_pack_a(Bb, 1, N, K, nnt, nks, pa);
+            bm_pack_b(Ab, 0, M, K, nmt, nks, pa + nnt * nks * 512);
+            bm_item(N, M, K, NULL, alpha, pa, pa + nnt * nks * 512, cb, ldc, 1, acc);
+            continue;
+        }
+        bm_pack_a(Ab, trans_a, M, K, nmt, nks, pa);
+        bm_pack_b(Bb, trans_b, N, K, nnt, nks, pb);
+        bm_item(M, N, K, trans_a ? NULL : Ab, alpha, pa, pb, cb, ldc, 0, acc);
     }
     _tile_release();
 }

@@ -1458,7 +1458,7 @@ START_TEST(test_amx_bmm)
     if (!ijepa__amx_usable())
         return;
     static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17},
-                                    {2, 24, 40, 96}};
+                                    {2, 24, 40, 96}, {3, 75, 24, 41}};
     for (size_t s = 0; s < COUNT_OF(sh); s++)
         for (int variant = 0; variant < 4; variant++) {
             const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
