@@ -635,13 +635,15 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
  * C_b = alpha op(A_b) op(B_b) for each item b, all bf16, small (a head's
  * T x T scores or T x hd values). Each item is one thread's: its operands
  * are first made into zero-padded tiles in the thread's scratch (A: 16 rows
- * x 32 k, rows in place or, transposed, from pairs of rows of A^T
- * interleaved and 16 x 16 dword transposes; B: 16 k pairs x 16 columns,
- * pairs of rows interleaved or, transposed, 16 x 16 dword transposes of
- * B^T's rows), then each block of up to 32 x 32 is summed over all of K in
- * tiles, stored to a float32 block in L1, scaled and rounded into C. The
+ * x 32 k, whole tiles of a plain A read in place instead, a transposed A
+ * from pairs of rows of A^T interleaved and 16 x 16 dword transposes; B: 16
+ * k pairs x 16 columns, pairs of rows interleaved or, transposed, 16 x 16
+ * dword transposes of B^T's rows; tens of KiB for attention's shapes, in
+ * L1 or L2), then each block of up to 32 x 32 is summed over all of K in
+ * tiles, stored to a 4 KiB float32 block, scaled and rounded into C. The
  * zeros past M, N and K are written by the packing, so the tails cost no
- * branch in the tile loop. */
+ * branch in the tile loop. A transposed A with a narrower plain B is done
+ * as C^T = B^T A^T (bm_run). */
 
 /* n (<= 0 to 32) values from p, zeros after; nothing read past them. */
 TAMX static inline __attribute__((always_inline)) __m512i load32z(const ijepa__bf16 *p,
@@ -764,13 +766,15 @@ TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
     const __m512 va = _mm512_set1_ps(alpha);
     for (int64_t mt = 0; mt < nmt; mt += 2) {
         const int two_m = mt + 1 < nmt;
-        const ijepa__bf16 *a0 = pa + mt * nks * 512, *a1 = a0 + nks * 512;
+        /* (pointers to a second tile formed only where it exists) */
+        const ijepa__bf16 *a0 = pa + mt * nks * 512, *a1 = two_m ? a0 + nks * 512 : a0;
         /* steps below k0f / k1f of the two row tiles are read in place */
         const int64_t k0f = (mt + 1) * 16 <= M ? nkf : 0, k1f = (mt + 2) * 16 <= M ? nkf : 0;
-        const ijepa__bf16 *d0 = Ad ? Ad + mt * 16 * K : NULL, *d1 = d0 ? d0 + 16 * K : NULL;
+        const ijepa__bf16 *d0 = Ad ? Ad + mt * 16 * K : NULL;
+        const ijepa__bf16 *d1 = d0 && two_m ? d0 + 16 * K : d0;
         for (int64_t nt = 0; nt < nnt; nt += 2) {
             const int two_n = nt + 1 < nnt;
-            const ijepa__bf16 *b0 = pb + nt * nks * 512, *b1 = b0 + nks * 512;
+            const ijepa__bf16 *b0 = pb + nt * nks * 512, *b1 = two_n ? b0 + nks * 512 : b0;
             _tile_zero(0);
             if (two_n)
                 _tile_zero(1);

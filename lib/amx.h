@@ -97,7 +97,8 @@ void ijepa__amx_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
                       void *scratch, int threads);
 
 /* Where the items of a batched product put C: item b = s H + h at
- * C + s cs + h ch, ldc values between its rows (heads merged into rows). */
+ * C + s cs + h ch, ldc (>= N) values between its rows (heads merged into
+ * rows). Items must not overlap: threads write different items at once. */
 typedef struct ijepa__amx_cmap {
     int64_t H, cs, ch, ldc;
 } ijepa__amx_cmap;

@@ -5,6 +5,7 @@
  * backward, on the ops.h kernels.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,26 +398,17 @@ static int pack_block(ijepa__stack *st, ijepa__ops *ops, const float *p,
     return IJEPA_OK;
 }
 
-/* Rows [q0, q0 + Tq) of each of `items` groups of T rows (`bytes` each):
- * dir 0 gathers them from src [items, T] into dst [items, Tq]; dir 1
- * scatters src [items, Tq] into dst [items, T], zeros in the other rows. */
+/* Rows [q0, q0 + Tq) of each of `items` groups of T rows (`bytes` each),
+ * gathered from src [items, T] into dst [items, Tq]. */
 static void window_rows(const void *src, void *dst, int64_t items, int64_t T, int64_t q0,
-                        int64_t Tq, size_t bytes, int dir)
+                        int64_t Tq, size_t bytes)
 {
     const char *s = src;
     char *d = dst;
 #pragma omp parallel for schedule(static) if (items * T * (int64_t)bytes >= (1 << 20))
-    for (int64_t i = 0; i < items; i++) {
-        if (!dir) {
-            memcpy(d + (size_t)(i * Tq) * bytes, s + (size_t)(i * T + q0) * bytes,
-                   (size_t)Tq * bytes);
-        } else {
-            char *row = d + (size_t)(i * T) * bytes;
-            memset(row, 0, (size_t)q0 * bytes);
-            memcpy(row + (size_t)q0 * bytes, s + (size_t)(i * Tq) * bytes, (size_t)Tq * bytes);
-            memset(row + (size_t)(q0 + Tq) * bytes, 0, (size_t)(T - q0 - Tq) * bytes);
-        }
-    }
+    for (int64_t i = 0; i < items; i++)
+        memcpy(d + (size_t)(i * Tq) * bytes, s + (size_t)(i * T + q0) * bytes,
+               (size_t)Tq * bytes);
 }
 
 /* Columns [0, n) of the rows outside [q0, q0 + Tq) of each of S groups of
@@ -431,21 +423,32 @@ static void zero_outside(ijepa__bf16 *x, int64_t S, int64_t T, int64_t q0, int64
                 memset(x + (s * T + t) * ld, 0, (size_t)n * sizeof *x);
 }
 
-/* The same in place on x [S, T, D] float32: dir 0 packs the window rows to
- * the front ([S, Tq, D]); dir 1 spreads them back, zeros elsewhere. */
+/* The window's rows in place on x [S, T, D] float32: dir 0 packs them to
+ * the front ([S, Tq, D]); dir 1 spreads them back, zeros elsewhere. Each
+ * thread moves its own columns of every row, in the order that reads each
+ * row before it is overwritten (destinations at or before their sources
+ * for dir 0, at or after for dir 1). */
 static void window_inplace(float *x, int64_t S, int64_t T, int64_t q0, int64_t Tq, int64_t D,
                            int dir)
 {
-    const size_t row = (size_t)D * sizeof *x;
-    if (!dir) { /* each destination lies at or before its source */
-        for (int64_t s = 0; s < S; s++)
-            memmove(x + s * Tq * D, x + (s * T + q0) * D, (size_t)Tq * row);
-        return;
-    }
-    for (int64_t s = S - 1; s >= 0; s--) { /* at or after: from the last */
-        memmove(x + (s * T + q0) * D, x + s * Tq * D, (size_t)Tq * row);
-        memset(x + (s * T + q0 + Tq) * D, 0, (size_t)(T - q0 - Tq) * row);
-        memset(x + s * T * D, 0, (size_t)q0 * row);
+#pragma omp parallel if (S * T * D >= (1 << 18))
+    {
+        const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int64_t c0 = D * t / nt, c1 = D * (t + 1) / nt;
+        const size_t w = (size_t)(c1 - c0) * sizeof *x;
+        if (!dir) {
+            for (int64_t s = 0; s < S; s++)
+                for (int64_t r = 0; r < Tq; r++)
+                    memmove(x + (s * Tq + r) * D + c0, x + (s * T + q0 + r) * D + c0, w);
+        } else {
+            for (int64_t s = S - 1; s >= 0; s--) {
+                for (int64_t r = Tq - 1; r >= 0; r--)
+                    memmove(x + (s * T + q0 + r) * D + c0, x + (s * Tq + r) * D + c0, w);
+                for (int64_t r = 0; r < T; r++)
+                    if (r < q0 || r >= q0 + Tq)
+                        memset(x + (s * T + r) * D + c0, 0, w);
+            }
+        }
     }
 }
 
@@ -489,7 +492,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
      * until LN2) */
     const ijepa__bf16 *qw = a->q16;
     if (win) {
-        window_rows(a->q16, xn, S * H, T, q0, Tq, (size_t)hd * sizeof *xn, 0);
+        window_rows(a->q16, xn, S * H, T, q0, Tq, (size_t)hd * sizeof *xn);
         qw = xn;
     }
     if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, qw, 0, a->k16, 1, NULL, st->scale, 0,
@@ -507,7 +510,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     /* the residual: the window's rows of x_in (bufD1 is free in forward) */
     const float *res = a->x_in;
     if (win) {
-        window_rows(a->x_in, st->bufD1, S, T, q0, Tq, (size_t)D * sizeof *res, 0);
+        window_rows(a->x_in, st->bufD1, S, T, q0, Tq, (size_t)D * sizeof *res);
         res = st->bufD1;
     }
     if (heads_in) { /* the backward would need ctx16 merged */
@@ -723,7 +726,7 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
      * rows, zeros on the others */
     const ijepa__bf16 *qw = a->q16;
     if (win) {
-        window_rows(a->q16, st->a16, S * H, T, q0, Tq, (size_t)hd * sizeof *dqkv, 0);
+        window_rows(a->q16, st->a16, S * H, T, q0, Tq, (size_t)hd * sizeof *dqkv);
         qw = st->a16;
         zero_outside(dqkv, S, T, q0, Tq, D, 3 * D);
     }

@@ -104,7 +104,8 @@ float *ijepa__stack_input(ijepa__stack *st);
 
 /*
  * Forward S sequences of T tokens from ijepa__stack_input(). Returns the
- * output [S*T, D] in *out (memory of the stack, valid until the next call).
+ * output, [S*T, D] or the window's [S*Tq, D] (below), in *out (memory of
+ * the stack, valid until the next call).
  * training keeps every layer's activations for ijepa__stack_backward.
  * In bf16 precision each block packs its weights from params into st->wpk
  * just before it runs (each weight once per forward, as a copy of the

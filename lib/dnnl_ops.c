@@ -913,7 +913,8 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
 // --- matmul entry points ------------------------------------------------------------------
 
 /* Largest M, N, K of a batched bf16 product on amx.h's kernel: its operands
- * are made into tiles per item, at most 4 MiB per thread here. */
+ * are made into tiles per item, at most 4 MiB (and a 4 KiB block) per
+ * thread here. */
 #define BMM_MAX 1024
 
 /* 1 when a batched bf16 product (bf16 C, no bias) runs on amx.h's kernel. */

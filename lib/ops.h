@@ -83,8 +83,9 @@ enum {
  * IJEPA__MM_BF16 and batch 1 (IJEPA_ERR_INVALID_ARG otherwise).
  * Plain bf16 products into a bf16 C (flags exactly IJEPA__MM_BF16 |
  * IJEPA__MM_OUT_BF16, no bias, no accumulation: attention's) run on the own
- * AMX kernel (amx.h's ijepa__amx_bmm) where ijepa__ops_amx() and M, N, K
- * are at most 1024, unless turned off by ijepa__ops_set_amx_bmm(ops, 0)
+ * AMX kernel (amx.h's ijepa__amx_bmm) where bf16 is native,
+ * ijepa__ops_amx() and M, N, K are at most 1024, unless turned off by
+ * ijepa__ops_set_amx_bmm(ops, 0)
  * (tests); the two differ in float32 rounding only.
  */
 int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
@@ -203,7 +204,9 @@ void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on);
  * A batched bf16 product as ijepa__matmul_x with flags IJEPA__MM_BF16 |
  * IJEPA__MM_OUT_BF16 (no bias, no accumulation), whose items write C where
  * the heads of a sequence merge: item b = s H + h at C + s cs + h ch, ldc
- * values between its rows (ldc >= N); nothing else of C is written. On the
+ * values between its rows (ldc >= N, H >= 1 dividing batch, strides >= 0;
+ * items must not overlap: threads write them at once); nothing else of C
+ * is written. On the
  * own AMX kernel where ijepa__matmul_x would run the product there (the
  * same values); otherwise the product into scratch, then its rows copied.
  * Returns IJEPA_OK or a negative status (bad dimensions or map, no memory).

@@ -1425,6 +1425,13 @@ START_TEST(test_matmul_bf16_to)
     ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "output map"));
     ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, 2, 2, 4, 2, x, 0, x, 0, 1.0f, x, 1, 8, 0, 3),
                      IJEPA_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "output map"));
+    ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, 2, 2, 2, 2, x, 0, x, 0, 1.0f, x, 0, 8, 2, 8),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, 2, 2, 2, 2, x, 0, x, 0, 1.0f, x, 2, -8, 2, 8),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, 2, 2, 2, 2, x, 0, x, 0, 1.0f, x, 2, 8, -2, 8),
+                     IJEPA_ERR_INVALID_ARG);
     mm_close(&f);
 }
 END_TEST
@@ -1793,9 +1800,15 @@ START_TEST(test_encoder_forward)
 }
 END_TEST
 
+/* The bf16 predictor against the double reference, with head width 8 and
+ * 32 (the fused head paths of the AMX kernel, the last block on the
+ * mask-token rows only), in both modes. */
 START_TEST(test_predictor_forward)
 {
+    for (int wide = 0; wide < 2; wide++) {
     ijepa_config *cfg = model_config(IJEPA_PRECISION_BF16);
+    ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PRED_EMBED_DIM, wide ? 64 : 16),
+                     IJEPA_OK);
     ijepa_context *ctx = NULL;
     ijepa_predictor *pred = NULL;
     ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
@@ -1825,13 +1838,77 @@ START_TEST(test_predictor_forward)
                       "%s", ijepa_last_error());
         /* the output is the projection of a LayerNorm: O(1) too */
         ref_cmp c = ref_compare_f(out, want, ny, BF16_FWD_TOL, BF16_FWD_TOL, NULL);
-        expect_close(&c, "bf16 predictor forward mode %d", mode);
+        expect_close(&c, "bf16 predictor forward mode %d, width %d", mode, wide ? 64 : 16);
     }
     ref_pred_unbind(&r);
     free(pd); free(z); free(out); free(zd); free(want);
     ijepa_predictor_free(pred);
     ijepa_context_free(ctx);
     ijepa_config_free(cfg);
+    }
+}
+END_TEST
+
+/* One TRAIN forward and backward of a bf16 predictor, targets from seed. */
+static void pred_pass(ijepa_predictor *pred, const float *z, int32_t seed, float *out,
+                      float *dctx)
+{
+    const int64_t B = 3, Kc = 6, Kt = 4, D = 32, ny = 2 * B * Kt * D;
+    int32_t cidx[3 * 6], tidx[2 * 3 * 4];
+    for (int i = 0; i < 18; i++) cidx[i] = (int32_t)((i * 3 + seed) % 16);
+    for (int i = 0; i < 24; i++) tidx[i] = (int32_t)((i * 7 + 1 + seed) % 16);
+    float *dy = rand_floats(ny, 520 + (uint64_t)seed, -1, 1);
+    ck_assert_int_eq(ijepa_predictor_zero_grad(pred), IJEPA_OK);
+    ck_assert_msg(ijepa_predictor_forward(pred, z, B, cidx, Kc, tidx, Kt, out,
+                                          IJEPA_FORWARD_TRAIN) == IJEPA_OK &&
+                      ijepa_predictor_backward(pred, dy, dctx) == IJEPA_OK,
+                  "%s", ijepa_last_error());
+    free(dy);
+}
+
+/* A second pass of a used bf16 predictor gives the bits of a fresh one's
+ * first: nothing of the first pass (e.g. in the scratch the last block's
+ * window leaves untouched) leaks into the second. Head width 8 and 32. */
+START_TEST(test_predictor_second_pass)
+{
+    for (int wide = 0; wide < 2; wide++) {
+        ijepa_config *cfg = model_config(IJEPA_PRECISION_BF16);
+        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PRED_EMBED_DIM, wide ? 64 : 16),
+                         IJEPA_OK);
+        ijepa_context *ctx = NULL;
+        ijepa_predictor *p[2] = {NULL, NULL};
+        ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
+        float *P[2], *G[2], *out[2], *dctx[2];
+        int64_t cnt = 0;
+        const int64_t ny = 2 * 3 * 4 * 32, nz = 3 * 6 * 32;
+        float *z = rand_floats(nz, 530, -2, 2);
+        for (int i = 0; i < 2; i++) {
+            ck_assert_msg(ijepa_predictor_create(&p[i], ctx, cfg) == IJEPA_OK, "%s",
+                          ijepa_last_error());
+            ck_assert_int_eq(ijepa_predictor_params(p[i], &P[i], &cnt), IJEPA_OK);
+            ck_assert_int_eq(ijepa_predictor_grads(p[i], &G[i], &cnt), IJEPA_OK);
+            randomize_table(ijepa_predictor_tensors(p[i]), P[i], 531);
+            out[i] = ref_falloc(ny);
+            dctx[i] = ref_falloc(nz);
+        }
+        pred_pass(p[0], z, 5, out[0], dctx[0]); /* other targets first */
+        pred_pass(p[0], z, 0, out[0], dctx[0]);
+        pred_pass(p[1], z, 0, out[1], dctx[1]);
+        ck_assert_msg(!memcmp(out[0], out[1], (size_t)ny * sizeof *out[0]), "outputs, width %d",
+                      wide ? 64 : 16);
+        ck_assert_msg(!memcmp(dctx[0], dctx[1], (size_t)nz * sizeof *dctx[0]),
+                      "context gradients, width %d", wide ? 64 : 16);
+        ck_assert_msg(!memcmp(G[0], G[1], (size_t)cnt * sizeof *G[0]),
+                      "parameter gradients, width %d", wide ? 64 : 16);
+        for (int i = 0; i < 2; i++) {
+            ijepa_predictor_free(p[i]);
+            free(out[i]);
+            free(dctx[i]);
+        }
+        free(z);
+        ijepa_context_free(ctx);
+        ijepa_config_free(cfg);
+    }
 }
 END_TEST
 
@@ -2465,6 +2542,7 @@ Suite *ijepa_bf16_suite(void)
     tc = add_tcase(s, "model", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_encoder_forward);
     tcase_add_test(tc, test_predictor_forward);
+    tcase_add_test(tc, test_predictor_second_pass);
     tcase_add_test(tc, test_fullstep_grad_vs_f32);
     tc = add_tcase(s, "trainer", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_trainer_bf16);
