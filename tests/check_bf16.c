@@ -1800,15 +1800,20 @@ START_TEST(test_encoder_forward)
 }
 END_TEST
 
-/* The bf16 predictor against the double reference, with head width 8 and
- * 32 (the fused head paths of the AMX kernel, the last block on the
- * mask-token rows only), in both modes. */
-START_TEST(test_predictor_forward)
+/* model_config in bf16 with a predictor 16 wide (head width 8) or, wide,
+ * 64 (head width 32: the AMX kernel's fused head paths). */
+static ijepa_config *pred_config(int wide)
 {
-    for (int wide = 0; wide < 2; wide++) {
     ijepa_config *cfg = model_config(IJEPA_PRECISION_BF16);
     ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PRED_EMBED_DIM, wide ? 64 : 16),
                      IJEPA_OK);
+    return cfg;
+}
+
+/* The bf16 predictor against the double reference in both modes. */
+static void predictor_forward_case(int wide)
+{
+    ijepa_config *cfg = pred_config(wide);
     ijepa_context *ctx = NULL;
     ijepa_predictor *pred = NULL;
     ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
@@ -1845,7 +1850,14 @@ START_TEST(test_predictor_forward)
     ijepa_predictor_free(pred);
     ijepa_context_free(ctx);
     ijepa_config_free(cfg);
-    }
+}
+
+/* The bf16 predictor forward with head width 8 and 32 (the fused head
+ * paths of the AMX kernel, the last block on the mask-token rows only). */
+START_TEST(test_predictor_forward)
+{
+    for (int wide = 0; wide < 2; wide++)
+        predictor_forward_case(wide);
 }
 END_TEST
 
@@ -1872,9 +1884,7 @@ static void pred_pass(ijepa_predictor *pred, const float *z, int32_t seed, float
 START_TEST(test_predictor_second_pass)
 {
     for (int wide = 0; wide < 2; wide++) {
-        ijepa_config *cfg = model_config(IJEPA_PRECISION_BF16);
-        ck_assert_int_eq(ijepa_config_set_int(cfg, IJEPA_CFG_PRED_EMBED_DIM, wide ? 64 : 16),
-                         IJEPA_OK);
+        ijepa_config *cfg = pred_config(wide);
         ijepa_context *ctx = NULL;
         ijepa_predictor *p[2] = {NULL, NULL};
         ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
