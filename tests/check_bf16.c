@@ -1335,7 +1335,8 @@ START_TEST(test_matmul_bmm)
             const int ta = variant & 1, tb = variant >> 1;
             const float alpha = variant == 1 ? 0.125f : 1.0f;
             const int64_t nA = b * M * K, nB = b * K * N, nC = b * M * N;
-            uint16_t *A = rand_bf16(nA + 64, 740 + s, -1, 1), *B = rand_bf16(nB + 64, 741 + s, -1, 1);
+            uint16_t *A = rand_bf16(nA + 64, 740 + s, -1, 1);
+            uint16_t *B = rand_bf16(nB + 64, 741 + s, -1, 1);
             double *Ad = b2d_new(A, nA), *Bd = b2d_new(B, nB), *want = ref_dalloc(nC);
             double *aA = ref_dalloc(nA), *aB = ref_dalloc(nB), *S = ref_dalloc(nC);
             for (int64_t i = 0; i < nC; i++) want[i] = S[i] = 0;
@@ -1470,7 +1471,8 @@ START_TEST(test_amx_bmm)
         for (int variant = 0; variant < 4; variant++) {
             const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
             const int ta = variant & 1, tb = variant >> 1;
-            uint16_t *A = rand_bf16(b * M * K, 760 + s, -1, 1), *B = rand_bf16(b * K * N, 761 + s, -1, 1);
+            uint16_t *A = rand_bf16(b * M * K, 760 + s, -1, 1);
+            uint16_t *B = rand_bf16(b * K * N, 761 + s, -1, 1);
             uint16_t *ref = ha(b * M * N), *C = ha(b * M * N);
             void *w = aligned_alloc(64, (size_t)ijepa__amx_bmm_scratch_bytes(M, N, K, 5));
             ck_assert_ptr_nonnull(w);
