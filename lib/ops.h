@@ -85,8 +85,8 @@ enum {
  * IJEPA__MM_OUT_BF16, no bias, no accumulation: attention's) run on the own
  * AMX kernel (amx.h's ijepa__amx_bmm) where bf16 is native,
  * ijepa__ops_amx() and M, N, K are at most 1024, unless turned off by
- * ijepa__ops_set_amx_bmm(ops, 0)
- * (tests); the two differ in float32 rounding only.
+ * ijepa__ops_set_amx_bmm(ops, 0) (tests); the two differ in float32
+ * rounding only.
  */
 int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                     const void *A, int trans_a, const void *B, int trans_b,
@@ -206,9 +206,9 @@ void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on);
  * the heads of a sequence merge: item b = s H + h at C + s cs + h ch, ldc
  * values between its rows (ldc >= N, H >= 1 dividing batch, strides >= 0;
  * items must not overlap: threads write them at once); nothing else of C
- * is written. On the
- * own AMX kernel where ijepa__matmul_x would run the product there (the
- * same values); otherwise the product into scratch, then its rows copied.
+ * is written. On the own AMX kernel where ijepa__matmul_x would run the
+ * product there (the same values); otherwise the product into scratch,
+ * then its rows copied.
  * Returns IJEPA_OK or a negative status (bad dimensions or map, no memory).
  */
 int ijepa__matmul_bf16_to(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
