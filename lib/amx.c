@@ -477,17 +477,20 @@ static const uint16_t pair_idx[32] __attribute__((aligned(64))) = {
     0, 32, 1, 33, 2,  34, 3,  35, 4,  36, 5,  37, 6,  38, 7,  39,
     8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
 
-/* 16 columns of token rows t and t + 1 as 16 dwords (row t low), zeros for
- * rows at or past R (no address formed there). */
-TAMX static inline __attribute__((always_inline)) __m512i pair16(const ijepa__bf16 *m,
-                                                                 int64_t ld, int64_t t,
-                                                                 int64_t R, int64_t c)
+/* Columns c.. (n of them, <= 16 used) of rows k and k + 1 of m [rows,
+ * ld] as 16 dwords (row k low), zeros for rows at or past `rows` and
+ * columns past n; nothing read outside. */
+TAMX static inline __attribute__((always_inline)) __m512i pair16z(const ijepa__bf16 *m,
+                                                                  int64_t ld, int64_t k,
+                                                                  int64_t rows, int64_t c,
+                                                                  int64_t n)
 {
+    const __mmask16 cm = n >= 16 ? (__mmask16)0xffff
+                         : n <= 0 ? (__mmask16)0
+                                  : (__mmask16)((1u << n) - 1);
     const __m256i z = _mm256_setzero_si256();
-    const __m256i a =
-        t < R ? _mm256_loadu_si256((const __m256i *)(const void *)(m + t * ld + c)) : z;
-    const __m256i b =
-        t + 1 < R ? _mm256_loadu_si256((const __m256i *)(const void *)(m + (t + 1) * ld + c)) : z;
+    const __m256i a = k < rows ? _mm256_maskz_loadu_epi16(cm, m + k * ld + c) : z;
+    const __m256i b = k + 1 < rows ? _mm256_maskz_loadu_epi16(cm, m + (k + 1) * ld + c) : z;
     return _mm512_permutex2var_epi16(_mm512_castsi256_si512(a),
                                      _mm512_load_si512((const void *)pair_idx),
                                      _mm512_castsi256_si512(b));
@@ -502,7 +505,7 @@ TAMX static void wg_pack_a(const ijepa__bf16 *dy, int64_t O, int64_t R, int64_t 
         for (int s = 0; s < WKS; s++) {
             __m512i r[16];
             for (int p = 0; p < 16; p++)
-                r[p] = pair16(dy, O, t0 + s * 32 + 2 * p, R, o0 + g * 16);
+                r[p] = pair16z(dy, O, t0 + s * 32 + 2 * p, R, o0 + g * 16, 16);
             ijepa__transpose16(r); /* r[o]: dword p = tokens 2p, 2p + 1 of output o */
             ijepa__bf16 *d = dst + (g * WKS + s) * 512;
             for (int o = 0; o < 16; o++)
@@ -542,7 +545,7 @@ TAMX static void wg_pack_b(const ijepa__bf16 *x, const float *xg, const float *x
                 const __m512i v =
                     xg ? _mm512_or_si512(affine16(x, I, t, R, c, vg, vb),
                                          _mm512_slli_epi32(affine16(x, I, t + 1, R, c, vg, vb), 16))
-                       : pair16(x, I, t, R, c);
+                       : pair16z(x, I, t, R, c, 16);
                 _mm512_store_si512((void *)(d + p * 32), v);
             }
         }
@@ -655,24 +658,6 @@ TAMX static inline __attribute__((always_inline)) __m512i load32z(const ijepa__b
     return _mm512_maskz_loadu_epi16(m, p);
 }
 
-/* Columns c.. (n of them, <= 16 used) of rows k and k + 1 of m [rows,
- * ld] as 16 dwords (row k low), zeros for rows at or past `rows` and
- * columns past n; nothing read outside. */
-TAMX static inline __attribute__((always_inline)) __m512i pair16z(const ijepa__bf16 *m,
-                                                                  int64_t ld, int64_t k,
-                                                                  int64_t rows, int64_t c,
-                                                                  int64_t n)
-{
-    const __mmask16 cm = n >= 16 ? (__mmask16)0xffff
-                         : n <= 0 ? (__mmask16)0
-                                  : (__mmask16)((1u << n) - 1);
-    const __m256i z = _mm256_setzero_si256();
-    const __m256i a = k < rows ? _mm256_maskz_loadu_epi16(cm, m + k * ld + c) : z;
-    const __m256i b = k + 1 < rows ? _mm256_maskz_loadu_epi16(cm, m + (k + 1) * ld + c) : z;
-    return _mm512_permutex2var_epi16(_mm512_castsi256_si512(a),
-                                     _mm512_load_si512((const void *)pair_idx),
-                                     _mm512_castsi256_si512(b));
-}
 
 /* A_b as tiles: (mt, ks) at dst + (mt nks + ks) 512, 16 rows x 32 k. */
 TAMX static void bm_pack_a(const ijepa__bf16 *A, int ta, int64_t M, int64_t K, int64_t nmt,
