@@ -301,7 +301,12 @@ static asrc a_source(const job *j, const ijepa__bf16 *ap, int64_t m0)
 TAMX static void block(const job *j, const asrc *a, int64_t n0, int64_t k0, int64_t k1,
                        float *acc, side *s)
 {
-    const ijepa__bf16 *b = j->B + (n0 / 64) * j->f->sn + (n0 % 64) * 2;
+    /* the block's two column tiles; past Np (N % 32 <= 16, 16-column
+     * blocks) the second is the first again, its sums in columns past N */
+    const ijepa__blk_fmt *f = j->f;
+    const int64_t n1 = n0 + 16, ld = f->nb * 4;
+    const ijepa__bf16 *b0 = j->B + (n0 / f->nb) * f->sn + (n0 % f->nb) * 2;
+    const ijepa__bf16 *b1 = n1 < f->Np ? j->B + (n1 / f->nb) * f->sn + (n1 % f->nb) * 2 : b0;
     if (k0 == 0) {
         _tile_zero(0);
         _tile_zero(1);
@@ -314,13 +319,12 @@ TAMX static void block(const job *j, const asrc *a, int64_t n0, int64_t k0, int6
         _tile_loadd(3, acc + 528, 128);
     }
     for (int64_t kt = k0; kt < k1; kt++) {
-        const ijepa__bf16 *bk = b + kt * j->f->sk;
         _tile_loadd(4, a->a0 + kt * a->step, a->ld);
         _tile_loadd(5, a->a1 + kt * a->step, a->ld);
-        _tile_loadd(6, bk, 256);
+        _tile_loadd(6, b0 + kt * f->sk, ld);
         _tile_dpbf16ps(0, 4, 6);
         _tile_dpbf16ps(2, 5, 6);
-        _tile_loadd(7, bk + 32, 256);
+        _tile_loadd(7, b1 + kt * f->sk, ld);
         _tile_dpbf16ps(1, 4, 7);
         _tile_dpbf16ps(3, 5, 7);
         if (s->acc)

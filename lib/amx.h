@@ -6,8 +6,9 @@
  *
  *     C = alpha A . B + bias (+ addend) (+ C)
  *
- * A bf16 [M, K] row-major; B bf16 [K, N] in pack.h's blocked layout with
- * 64-column blocks (what ijepa__pack_b writes on an AMX machine); C float32
+ * A bf16 [M, K] row-major; B bf16 [K, N] in pack.h's blocked layout (what
+ * ijepa__pack_b writes on an AMX machine: 16-column blocks, each one tile,
+ * where N is a multiple of 32, else oneDNN's 64-column ones); C float32
  * or bf16 [M, N] row-major (bf16: rounded to nearest even). It computes what
  * oneDNN 2.6.3's brgemm matmul computes for the same operands (the same
  * TDPBF16PS dot products over the same 32-wide steps of K, float32
@@ -66,7 +67,7 @@ typedef struct ijepa__amx_epi {
  * C = epilogue(A . B). ah: NULL, or A is in the heads layout (one array [S,
  * H, T, hd], K = D = H hd, 32 | hd, M a multiple of T), the head merge of an
  * attention output done by the copy of A into tiles. f: the layout
- * ijepa__pack_bf16 wrote B in (f->nb must be 64, K <= f->Kp, N <= f->Np);
+ * ijepa__pack_bf16 wrote B in (any f->nb, K <= f->Kp, N <= f->Np);
  * scratch: ijepa__amx_scratch_bytes(N, K, threads) bytes, 64-byte aligned:
  * at most `threads` OpenMP threads run it. Call only when
  * ijepa__amx_usable(); dimensions >= 1 (the caller checks). With e->heads:

@@ -653,6 +653,22 @@ static int plan_make(ijepa__ops *ops, int64_t K, int64_t N, pack_plan *pl)
     /* pack.h's kernel where the layout is its own and AVX-512 runs it, else
      * oneDNN's reorder (which must exist from both float32 orders) */
     pl->own = own_layout(&pl->md, K, N, &pl->fmt) && ops->simd >= IJEPA__SIMD_AVX512;
+    /* for amx.h's kernel, 16-column blocks instead of brgemm's choice: each
+     * block is then one 1 KiB tile, a column block's steps of K follow one
+     * another, and the tile loads stream (5-15 % faster products on the
+     * ViT-S shapes, docs/performance.md). oneDNN reads the layout too, where
+     * it runs a packed product (or unpacks it, as for any layout). */
+    if (pl->own && N % 32 == 0 && ops->amx && ijepa__amx_usable()) {
+        dnnl_memory_desc_t tl;
+        if ((rc = md_init_dt(ops, &tl, 2, bd, dnnl_BA16a16b2a, dnnl_bf16)) < 0)
+            return rc;
+        ijepa__blk_fmt tf;
+        if (own_layout(&tl, K, N, &tf) &&
+            dnnl_memory_desc_get_size(&tl) <= (size_t)ijepa__pack_bytes(K, N)) {
+            pl->md = tl;
+            pl->fmt = tf;
+        }
+    }
     for (int trans = 0; trans < 2 && !pl->own; trans++)
         if ((rc = reorder_exists(ops, K, N, trans, &pl->md)) <= 0)
             return rc;
@@ -802,8 +818,7 @@ static int packed_matmul_unpacked(ijepa__ops *ops, int64_t M, int64_t N, int64_t
  * (docs/performance.md). */
 static int amx_kernel(const ijepa__ops *ops, const pack_plan *pk)
 {
-    return pk && pk->own && pk->fmt.nb == 64 && ops->bf16_native && ops->pack_mode == 1 &&
-           ijepa__ops_amx(ops);
+    return pk && pk->own && ops->bf16_native && ops->pack_mode == 1 && ijepa__ops_amx(ops);
 }
 
 /* A packed matmul on amx.h's kernel; ah: A in the heads layout, or NULL. */

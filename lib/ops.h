@@ -128,6 +128,12 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
  * plain-layout matmul on B unpacked into scratch, and
  * ijepa__ops_pack_fallbacks counts such shapes.
  *
+ * Where that layout is pack.h's own, N is a multiple of 32 and the own AMX
+ * kernel is on (ijepa__ops_set_amx) when the plan is made, the plan takes
+ * 16-column blocks instead ("BA16a16b2a": each block one 1 KiB tile, a
+ * column block's steps of K one after another), which that kernel streams
+ * faster; oneDNN reads it too, where it runs a packed product.
+ *
  * Packing happens only where bf16 matmuls run natively
  * (ijepa__ops_bf16_native) and the shape packs (ijepa__pack_layout);
  * otherwise ijepa__pack_b writes plain bf16 in the layout trans_b gives
@@ -172,7 +178,7 @@ void ijepa__ops_set_packing(ijepa__ops *ops, int mode);
 /* Packed matmul shapes that run through the unpack fallback (tests). */
 int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops);
 
-/* Packed matmuls (B from ijepa__pack_b with 64-column blocks, A not
+/* Packed matmuls (B from ijepa__pack_b in pack.h's layout, A not
  * transposed, no GELU) run on the library's own AMX kernel (amx.h) where
  * the CPU and kernel allow AMX, else on oneDNN's. (tests, benchmarks) 1:
  * the own kernel where possible (the default), 0: always oneDNN's. */

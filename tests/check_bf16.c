@@ -1497,6 +1497,57 @@ START_TEST(test_amx_bmm)
 END_TEST
 
 /*
+ * The kernel on B in every blocked layout it reads (16-, 32- and 64-column
+ * blocks, along K first or along N first): the same sums, so the same
+ * bits, with N inside one 16-column block, past one (the last 32-column
+ * block's second tile then lies past Np in 16-column blocks and must not be
+ * read), and a ViT-S width. The packed B ends where an inaccessible page
+ * begins. The trainer packs in 16-column blocks along K (one tile per
+ * block) where the kernel runs, oneDNN's 64-column blocks elsewhere.
+ */
+START_TEST(test_amx_layouts)
+{
+    if (!ijepa__amx_usable())
+        return;
+    static const int64_t sh[][3] = {/* M, K, N */
+        {70, 96, 48}, {33, 64, 16}, {64, 40, 33}, {100, 130, 50}, {40, 384, 1152}, {5, 32, 1}};
+    const int lvl = nlevels() - 1;
+    for (size_t s = 0; s < COUNT_OF(sh); s++) {
+        const int64_t M = sh[s][0], K = sh[s][1], N = sh[s][2];
+        float *B = pack_values(K * N, 780 + s, 0), *bias = rand_floats(N, 781 + s, -1, 1);
+        uint16_t *A = rand_bf16(M * K, 782 + s, -1, 1), *ref = NULL;
+        void *w = aligned_alloc(64, (size_t)ijepa__amx_scratch_bytes(N, K, 2));
+        ck_assert_ptr_nonnull(w);
+        const ijepa__amx_epi e = {1.0f, bias, NULL, 0, 1, NULL, {NULL, NULL, NULL}, NULL};
+        for (int64_t nb = 16; nb <= 64; nb *= 2)
+            for (int order = 0; order < 2; order++) {
+                ijepa__blk_fmt f = {.nb = nb, .Kp = (K + 31) / 32 * 32,
+                                    .Np = (N + nb - 1) / nb * nb};
+                f.sk = order ? f.Np * 32 : 32 * nb;
+                f.sn = order ? 32 * nb : f.Kp * nb;
+                uint16_t *Bp = ha(f.Kp * f.Np), *C = ha(M * N);
+                ijepa__pack_bf16(lvl, B, 0, K, N, &f, Bp);
+                guarded g;
+                guarded_open(&g, Bp, f.Kp * f.Np);
+                ijepa__amx_matmul(M, N, K, A, NULL, g.p, &f, &e, C, w, 2);
+                guarded_close(&g);
+                free(Bp);
+                if (!ref) {
+                    ref = C;
+                    continue;
+                }
+                ck_assert_msg(!memcmp(C, ref, (size_t)(M * N) * sizeof *C),
+                              "M=%lld K=%lld N=%lld: %lld-column blocks (order %d) differ from "
+                              "16-column blocks", (long long)M, (long long)K, (long long)N,
+                              (long long)nb, order);
+                free(C);
+            }
+        free(B); free(bias); free(A); free(ref); free(w);
+    }
+}
+END_TEST
+
+/*
  * The head folds against the passes they replace, bit for bit, with head
  * width 64 (offsets inside a head), T = 49 (sequences across 32-row
  * blocks), a bias: heads_out as the packed product then
@@ -2547,6 +2598,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_matmul_bmm);
     tcase_add_test(tc, test_matmul_bf16_to);
     tcase_add_test(tc, test_amx_bmm);
+    tcase_add_test(tc, test_amx_layouts);
     tcase_add_test(tc, test_matmul_fused_errors);
     tcase_add_test(tc, test_matmul_heads);
     tcase_add_test(tc, test_pack_subnormal);
