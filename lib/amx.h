@@ -8,7 +8,8 @@
  *
  * A bf16 [M, K] row-major; B bf16 [K, N] in pack.h's blocked layout (what
  * ijepa__pack_b writes on an AMX machine: 16-column blocks, each one tile,
- * where N is a multiple of 32, else oneDNN's 64-column ones); C float32
+ * where N is a multiple of 32 and the plan was made with this kernel on,
+ * else oneDNN's 64-column ones); C float32
  * or bf16 [M, N] row-major (bf16: rounded to nearest even). It computes what
  * oneDNN 2.6.3's brgemm matmul computes for the same operands (the same
  * TDPBF16PS dot products over the same 32-wide steps of K, float32

@@ -108,7 +108,8 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
  * Pre-packed bf16 B operands (the weights of linear layers).
  *
  * oneDNN's AMX matmul (brgemm) reads B in a blocked layout of its own
- * (2.6.3: 32 rows of K by 64 columns of N, bf16 pairs along K); given a
+ * (2.6.3: 32 rows of K by 64 columns of N, bf16 pairs along K; the own
+ * AMX kernel gets 16-column blocks, below); given a
  * plain B it copies it into that layout on every call, in every thread. A
  * weight used several times per step is cheaper packed once:
  * ijepa__pack_b rounds a float32 B to bf16 (to nearest even) and writes it

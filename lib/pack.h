@@ -11,8 +11,9 @@
  *     (k / 32) sk + (n / nb) sn + ((k % 32) / 2) 2 nb + (n % nb) 2 + k % 2
  * bf16 values from the start; rows past K and columns past N up to the
  * padded Kp and Np are written as zeros. dnnl_ops.c reads nb, sk, sn, Kp, Np
- * from the memory descriptor oneDNN chose and uses this kernel only where
- * the descriptor is exactly this layout (else a oneDNN reorder). This file
+ * from the memory descriptor of the plan (oneDNN's choice, or 16-column
+ * blocks for amx.h's kernel) and uses this kernel only where the
+ * descriptor is exactly this layout (else a oneDNN reorder). This file
  * includes no oneDNN header.
  *
  * One pass over B, in parallel over the blocks (OpenMP); the result does not

@@ -38,9 +38,9 @@
  * Threads: OMP_NUM_THREADS (the library uses the OpenMP pool as it is).
  * Leave OMP_PROC_BIND and OMP_PLACES unset: libgomp binds the main thread
  * to one place at start, each configuration's process inherits that CPU
- * mask, and every step then runs its threads on one CPU (measured: 7.7
- * instead of 15 img/s on ViT-S/16 with 2 threads); the run warns when its
- * mask has fewer CPUs than threads.
+ * mask, and every whole step then runs its threads on one CPU (measured:
+ * 7.7 instead of 15 img/s on ViT-S/16 with 2 threads); the run warns when
+ * its mask has fewer CPUs than threads.
  * Exit status: 0, or 1 when a library call fails (its message is printed),
  * 2 on a bad command line.
  *
@@ -1027,15 +1027,23 @@ int main(int argc, char **argv)
            getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "unset");
     /* each configuration's process inherits this one's CPU mask: one that
      * libgomp narrowed (OMP_PROC_BIND / OMP_PLACES bind this main thread to
-     * one place at start) would put all the threads of every step on it */
+     * one place at start), or a restricted or oversubscribed one, puts more
+     * threads than CPUs on every whole step */
     cpu_set_t cpus;
-    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 &&
-        CPU_COUNT(&cpus) < ijepa_context_num_threads(ctx))
-        printf("warning: %d threads but this process may run on %d CPU%s (OMP_PROC_BIND or "
-               "OMP_PLACES bind the main thread, and each configuration's process inherits "
-               "that): the step figures are not the machine's\n",
-               (int)ijepa_context_num_threads(ctx), CPU_COUNT(&cpus),
-               CPU_COUNT(&cpus) == 1 ? "" : "s");
+    const int nthr = (int)ijepa_context_num_threads(ctx);
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) < nthr) {
+        const int ncpu = CPU_COUNT(&cpus);
+        if (getenv("OMP_PROC_BIND") || getenv("OMP_PLACES"))
+            printf("warning: %d threads on %d CPU%s: OMP_PROC_BIND=%s OMP_PLACES=%s bound this "
+                   "process's main thread, and the whole-step (ijepa) rows, each in a process "
+                   "of its own, inherit that mask; unset both to measure the machine\n",
+                   nthr, ncpu, ncpu == 1 ? "" : "s",
+                   getenv("OMP_PROC_BIND") ? getenv("OMP_PROC_BIND") : "unset",
+                   getenv("OMP_PLACES") ? getenv("OMP_PLACES") : "unset");
+        else
+            printf("note: %d threads on %d CPU%s (a restricted CPU mask, or more threads than "
+                   "CPUs)\n", nthr, ncpu, ncpu == 1 ? "" : "s");
+    }
     printf("precision: %s; bf16 matmuls here: %s\n",
            o.precisions == 3 ? "f32 and bf16" : o.precisions == 2 ? "bf16" : "f32",
            ijepa_context_precision_native(ctx, IJEPA_PRECISION_BF16) == 1
