@@ -1463,13 +1463,15 @@ static void guarded_close(guarded *g) { munmap(g->base, g->len); }
 
 /* The kernel itself (where AMX is usable): 1 to 5 threads give the same
  * bits on uneven shares of items, and on more threads than items; with
- * the operands against an inaccessible page, nothing is read past them. */
+ * the operands against an inaccessible page, nothing is read past them.
+ * The last shape, transposed A and plain B, is done as C^T = B^T A^T
+ * (bm_swap), the others plainly. */
 START_TEST(test_amx_bmm)
 {
     if (!ijepa__amx_usable())
         return;
     static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17},
-                                    {2, 24, 40, 96}, {3, 75, 24, 41}};
+                                    {2, 24, 40, 96}, {3, 75, 24, 41}, {3, 100, 16, 90}};
     for (size_t s = 0; s < COUNT_OF(sh); s++)
         for (int variant = 0; variant < 4; variant++) {
             const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
