@@ -34,8 +34,9 @@
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
 
-#define TAMX \
-    __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512dq,avx512vl,avx512bf16")))
+#define TAMX                                                                               \
+    __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512dq,avx512vl,avx512bf16," \
+                          "prfchw")))
 
 static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static int amx_ok;
@@ -742,13 +743,72 @@ TAMX static void bm_store_t(const float *acc, int64_t m0, int64_t n0, int64_t ro
     }
 }
 
+/* Lines fetched a few at a time while an item is multiplied: the next
+ * item's operands to read and its C's rows to write (ijepa__amx_pf). In
+ * the step they come from memory, where the products waited on them: at
+ * half their warm-cache speed or less. Running cursors, no division per
+ * line. */
+#define BM_PF_MAX 4
+typedef struct bm_pf {
+    ijepa__amx_pf r[BM_PF_MAX];
+    int n, i;               /* ranges, the current one */
+    int64_t row;            /* its current row */
+    const char *q, *end;    /* the row's next line, its end */
+    int64_t per;            /* lines per block of the current item */
+} bm_pf;
+
+/* Points f at the rows of the row range i (or past the last). */
+static void bm_pf_row(bm_pf *f)
+{
+    while (f->i < f->n && f->row >= f->r[f->i].rows) {
+        f->i++;
+        f->row = 0;
+    }
+    if (f->i == f->n)
+        return;
+    const ijepa__amx_pf *r = &f->r[f->i];
+    const char *p = (const char *)r->p + f->row * r->ld;
+    f->q = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+    f->end = p + r->bytes;
+}
+
+/* f over the n (<= BM_PF_MAX) ranges at r, spread over nblk blocks. */
+static void bm_pf_start(bm_pf *f, const ijepa__amx_pf *r, int n, int64_t nblk)
+{
+    int64_t lines = 0;
+    f->n = 0;
+    for (int k = 0; k < n && f->n < BM_PF_MAX; k++)
+        if (r[k].p && r[k].rows > 0 && r[k].bytes > 0) {
+            f->r[f->n++] = r[k];
+            lines += r[k].rows * ((r[k].bytes + 63) / 64 + 1);
+        }
+    f->i = 0;
+    f->row = 0;
+    f->per = (lines + nblk - 1) / nblk;
+    bm_pf_row(f);
+}
+
+TAMX static inline __attribute__((always_inline)) void bm_pf_some(bm_pf *f)
+{
+    for (int64_t k = f->per; k > 0 && f->i < f->n; k--) {
+        if (f->r[f->i].write)
+            __builtin_prefetch(f->q, 1, 3);
+        else
+            _mm_prefetch(f->q, _MM_HINT_T0);
+        if ((f->q += 64) >= f->end) {
+            f->row++;
+            bm_pf_row(f);
+        }
+    }
+}
+
 /* One item: C [M, N] = alpha A . (tiles pb); acc: 32 x 32 floats. A's
  * tiles are at pa, or (Ad not NULL: A [M, K] itself) read in place where
  * they hold 16 whole rows and 32 whole columns of it. tout: C is stored
  * transposed, [N, M] with ldc between its rows. */
 TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
                          float alpha, const ijepa__bf16 *pa, const ijepa__bf16 *pb,
-                         ijepa__bf16 *C, int64_t ldc, int tout, float *acc)
+                         ijepa__bf16 *C, int64_t ldc, int tout, float *acc, bm_pf *pf)
 {
     const int64_t nmt = (M + 15) / 16, nnt = (N + 15) / 16, nks = (K + 31) / 32;
     const int64_t nkf = Ad ? K / 32 : 0, lda = K * (int64_t)sizeof *Ad;
@@ -764,6 +824,7 @@ TAMX static void bm_item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *Ad,
         for (int64_t nt = 0; nt < nnt; nt += 2) {
             const int two_n = nt + 1 < nnt;
             const ijepa__bf16 *b0 = pb + nt * nks * 512, *b1 = two_n ? b0 + nks * 512 : b0;
+            bm_pf_some(pf);
             _tile_zero(0);
             if (two_n)
                 _tile_zero(1);
@@ -858,7 +919,8 @@ static int bm_swap(int64_t M, int64_t N, int64_t K)
 /* Items [b0, b1) on this thread, its scratch at mine. */
 TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
                         const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B, int trans_b,
-                        float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm, char *mine)
+                        float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm, char *mine,
+                        const ijepa__amx_pf *fetch, int nfetch)
 {
     if (b1 <= b0)
         return;
@@ -867,19 +929,31 @@ TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
     float *acc = (float *)(void *)(pb + nnt * nks * 512);
     tiles_on();
     const int swap = trans_a && !trans_b && bm_swap(M, N, K);
+    const int64_t ldc = cm ? cm->ldc : N, nblk = (nmt + 1) / 2 * ((nnt + 1) / 2);
+    bm_pf pf;
     for (int64_t b = b0; b < b1; b++) {
         const ijepa__bf16 *Ab = A + b * M * K, *Bb = B + b * K * N;
         ijepa__bf16 *cb = cm ? C + b / cm->H * cm->cs + b % cm->H * cm->ch : C + b * M * N;
-        const int64_t ldc = cm ? cm->ldc : N;
+        if (b + 1 < b1) { /* the next item's lines, while this one is done */
+            const int64_t n = b + 1;
+            const ijepa__amx_pf r[3] = {
+                {A + n * M * K, 1, M * K * 2, 0, 0},
+                {B + n * K * N, 1, K * N * 2, 0, 0},
+                {cm ? C + n / cm->H * cm->cs + n % cm->H * cm->ch : C + n * M * N, M, N * 2,
+                 ldc * 2, 1}};
+            bm_pf_start(&pf, r, 3, nblk);
+        } else { /* the last: what the caller fetches for its next work */
+            bm_pf_start(&pf, fetch, nfetch, nblk);
+        }
         if (swap) {
             bm_pack_a(Bb, 1, N, K, nnt, nks, pa);
             bm_pack_b(Ab, 0, M, K, nmt, nks, pa + nnt * nks * 512);
-            bm_item(N, M, K, NULL, alpha, pa, pa + nnt * nks * 512, cb, ldc, 1, acc);
+            bm_item(N, M, K, NULL, alpha, pa, pa + nnt * nks * 512, cb, ldc, 1, acc, &pf);
             continue;
         }
         bm_pack_a(Ab, trans_a, M, K, nmt, nks, pa);
         bm_pack_b(Bb, trans_b, N, K, nnt, nks, pb);
-        bm_item(M, N, K, trans_a ? NULL : Ab, alpha, pa, pb, cb, ldc, 0, acc);
+        bm_item(M, N, K, trans_a ? NULL : Ab, alpha, pa, pb, cb, ldc, 0, acc, &pf);
     }
     _tile_release();
 }
@@ -896,8 +970,16 @@ void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa_
     {
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
         bm_run(batch * t / nt, batch * (t + 1) / nt, M, N, K, A, trans_a, B, trans_b, alpha, C,
-               cm, (char *)scratch + t * per);
+               cm, (char *)scratch + t * per, NULL, 0);
     }
+}
+
+void ijepa__amx_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
+                          const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B, int trans_b,
+                          float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch,
+                          const ijepa__amx_pf *fetch, int nfetch)
+{
+    bm_run(b0, b1, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch, fetch, nfetch);
 }
 
 #else /* not x86-64: never usable, never called */
@@ -950,6 +1032,15 @@ void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa_
 {
     (void)batch, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B, (void)trans_b;
     (void)alpha, (void)C, (void)cm, (void)scratch, (void)threads;
+}
+
+void ijepa__amx_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
+                          const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B, int trans_b,
+                          float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch,
+                          const ijepa__amx_pf *fetch, int nfetch)
+{
+    (void)fetch, (void)nfetch, (void)b0, (void)b1, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B;
+    (void)trans_b, (void)alpha, (void)C, (void)cm, (void)scratch;
 }
 
 #endif

@@ -120,4 +120,22 @@ int64_t ijepa__amx_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int thread
 void ijepa__amx_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
                     int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
                     ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch, int threads);
+/* Memory to bring into cache while a product runs: `rows` rows of `bytes`
+ * bytes, `ld` bytes apart, to read (write 0) or to write (1). Only a hint:
+ * nothing is read or written through it. */
+typedef struct ijepa__amx_pf {
+    const void *p;
+    int64_t rows, bytes, ld;
+    int write;
+} ijepa__amx_pf;
+/* Items [b0, b1) of that product on the calling thread alone, in no
+ * OpenMP region of its own (work already shared out, one attention item
+ * after another): the same bits. While each item runs, the next one's
+ * operands and C are fetched; while the last runs, the nfetch (<= 4)
+ * ranges at fetch (the caller's next work; may be NULL). scratch:
+ * ijepa__amx_bmm_scratch_bytes(M, N, K, 1) bytes, 64-byte aligned. */
+void ijepa__amx_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
+                          const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B, int trans_b,
+                          float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch,
+                          const ijepa__amx_pf *fetch, int nfetch);
 #endif /* IJEPA_AMX_H */

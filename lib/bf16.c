@@ -1005,6 +1005,14 @@ void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid,
     run(sm_fwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
 }
 
+void ijepa__softmax_bf16_serial(int lvl, int64_t rows, int64_t cols, int64_t valid,
+                                const ijepa__bf16 *x, ijepa__bf16 *y)
+{
+    tables();
+    const sm_args a = {.x16 = x, .out = y, .rows = rows, .cols = cols, .valid = valid};
+    sm_fwd_k_at(lvl)(&a, 0, 1);
+}
+
 void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
                            float *y)
 {
@@ -1017,6 +1025,13 @@ void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__b
 {
     const sm_args a = {.y = y, .dy16 = dy, .out = dx, .rows = rows, .cols = cols};
     run(sm_bwd_k_at(lvl), &a, nb_free(rows, rows * cols), rows * cols);
+}
+
+void ijepa__softmax_bwd_bf16_serial(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
+                                    const ijepa__bf16 *dy, ijepa__bf16 *dx)
+{
+    const sm_args a = {.y = y, .dy16 = dy, .out = dx, .rows = rows, .cols = cols};
+    sm_bwd_k_at(lvl)(&a, 0, 1);
 }
 
 // --- GELU -----------------------------------------------------------------------------------

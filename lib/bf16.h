@@ -107,6 +107,13 @@ void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, f
  * dx may be dy */
 void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
                              const ijepa__bf16 *dy, ijepa__bf16 *dx);
+/* Those two on the calling thread alone, in no OpenMP region of their own
+ * (rows already shared out, one attention item per thread): the same
+ * values, row by row. */
+void ijepa__softmax_bf16_serial(int lvl, int64_t rows, int64_t cols, int64_t valid,
+                                const ijepa__bf16 *x, ijepa__bf16 *y);
+void ijepa__softmax_bwd_bf16_serial(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,
+                                    const ijepa__bf16 *dy, ijepa__bf16 *dx);
 
 /* y = bf16(GELU(x)), exact (erf) GELU, n values: the bf16 rounding of the
  * exact value, looked up in a table of every bf16 input (made at the first

@@ -495,18 +495,27 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         window_rows(a->q16, xn, S * H, T, q0, Tq, (size_t)hd * sizeof *xn);
         qw = xn;
     }
-    if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, qw, 0, a->k16, 1, NULL, st->scale, 0,
-                              a->P16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
-        return rc;
-    ijepa__softmax_bf16(lvl, S * H * Tq, T, V, a->P16, a->P16);
     /* the attention output: in the heads layout for the fused proj below,
      * else straight into ctx16 with the heads merged (kept for backward) */
     const int heads_in = fuse && !training;
-    if ((rc = heads_in ? ijepa__matmul_x(ops, S * H, Tq, hd, T, a->P16, 0, a->v16, 0, NULL,
-                                         1.0f, 0, o16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)
-                       : ijepa__matmul_bf16_to(ops, S * H, Tq, hd, T, a->P16, 0, a->v16, 0,
-                                               1.0f, a->ctx16, H, Tq * D, hd, D)) < 0)
-        return rc;
+    if (ijepa__ops_attention_own(ops, Tq, T, hd)) { /* item by item, scores in cache */
+        if ((rc = heads_in ? ijepa__attention_fwd16(ops, S * H, Tq, T, hd, V, st->scale, qw,
+                                                    a->k16, a->v16, a->P16, o16, 0, 0, 0, 0)
+                           : ijepa__attention_fwd16(ops, S * H, Tq, T, hd, V, st->scale, qw,
+                                                    a->k16, a->v16, a->P16, a->ctx16, H,
+                                                    Tq * D, hd, D)) < 0)
+            return rc;
+    } else {
+        if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, qw, 0, a->k16, 1, NULL, st->scale, 0,
+                                  a->P16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
+            return rc;
+        ijepa__softmax_bf16(lvl, S * H * Tq, T, V, a->P16, a->P16);
+        if ((rc = heads_in ? ijepa__matmul_x(ops, S * H, Tq, hd, T, a->P16, 0, a->v16, 0, NULL,
+                                             1.0f, 0, o16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)
+                           : ijepa__matmul_bf16_to(ops, S * H, Tq, hd, T, a->P16, 0, a->v16,
+                                                   0, 1.0f, a->ctx16, H, Tq * D, hd, D)) < 0)
+            return rc;
+    }
     /* the residual: the window's rows of x_in (bufD1 is free in forward) */
     const float *res = a->x_in;
     if (win) {
@@ -716,12 +725,6 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         ijepa__heads_split_bf16(dctx, S, Tq, H, hd, dO);
     }
     ijepa__bf16 *dP = st->p16, *dS = dP;
-    if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
-                              IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
-        (rc = ijepa__matmul_bf16_to(ops, S * H, T, hd, Tq, a->P16, 1, dO, 0, 1.0f,
-                                    dqkv + 2 * D, H, T * 3 * D, hd, 3 * D)) < 0)
-        return rc;
-    ijepa__softmax_bwd_bf16(lvl, S * H * Tq, T, a->P16, dP, dS);
     /* a window: its queries again (into a16, free now); dq lands on its
      * rows, zeros on the others */
     const ijepa__bf16 *qw = a->q16;
@@ -730,11 +733,24 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         qw = st->a16;
         zero_outside(dqkv, S, T, q0, Tq, D, 3 * D);
     }
-    if ((rc = ijepa__matmul_bf16_to(ops, S * H, Tq, hd, T, dS, 0, a->k16, 0, st->scale,
-                                    dqkv + q0 * 3 * D, H, T * 3 * D, hd, 3 * D)) < 0 ||
-        (rc = ijepa__matmul_bf16_to(ops, S * H, T, hd, Tq, dS, 1, qw, 0, st->scale,
-                                    dqkv + D, H, T * 3 * D, hd, 3 * D)) < 0)
-        return rc;
+    if (ijepa__ops_attention_own(ops, Tq, T, hd)) { /* item by item, dP and dS in cache */
+        if ((rc = ijepa__attention_bwd16(ops, S * H, Tq, T, hd, st->scale, qw, a->k16, a->v16,
+                                         a->P16, dO, dqkv + q0 * 3 * D, dqkv + D,
+                                         dqkv + 2 * D, H, T * 3 * D, hd, 3 * D)) < 0)
+            return rc;
+    } else {
+        if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
+                                  IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
+            (rc = ijepa__matmul_bf16_to(ops, S * H, T, hd, Tq, a->P16, 1, dO, 0, 1.0f,
+                                        dqkv + 2 * D, H, T * 3 * D, hd, 3 * D)) < 0)
+            return rc;
+        ijepa__softmax_bwd_bf16(lvl, S * H * Tq, T, a->P16, dP, dS);
+        if ((rc = ijepa__matmul_bf16_to(ops, S * H, Tq, hd, T, dS, 0, a->k16, 0, st->scale,
+                                        dqkv + q0 * 3 * D, H, T * 3 * D, hd, 3 * D)) < 0 ||
+            (rc = ijepa__matmul_bf16_to(ops, S * H, T, hd, Tq, dS, 1, qw, 0, st->scale,
+                                        dqkv + D, H, T * 3 * D, hd, 3 * D)) < 0)
+            return rc;
+    }
     if (o->qkvb >= 0)
         ijepa__colsum_bf16(lvl, R, 3 * D, dqkv, g + o->qkvb, st->part);
     if ((rc = ijepa__linear16_bwd(ops, R, D, 3 * D, dqkv, w->qkv, a->xh1, p + o->n1w,

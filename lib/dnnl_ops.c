@@ -951,6 +951,147 @@ static int bmm_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t
     return IJEPA_OK;
 }
 
+int ijepa__ops_attention_own(const ijepa__ops *ops, int64_t Tq, int64_t T, int64_t hd)
+{
+    return Tq >= 1 && T >= 1 && hd >= 1 && bmm_own(ops, Tq, T, hd);
+}
+
+/* Checks the sizes and map of a fused attention call and sizes each
+ * thread's scratch: the products' tiles for their three shapes, then
+ * `extra` bytes; *scr: the threads' scratch, *per: bytes per thread. */
+static int attn_setup(ijepa__ops *ops, const char *what, int64_t items, int64_t Tq, int64_t T,
+                      int64_t hd, int64_t valid, int64_t H, int64_t cs, int64_t ch, int64_t ldc,
+                      int map, int64_t extra, int threads, char **scr, int64_t *per)
+{
+    const int64_t d[4] = {items, Tq, T, hd};
+    int rc = check_dims(ops, what, 4, d);
+    if (rc < 0)
+        return rc;
+    if (!ijepa__ops_attention_own(ops, Tq, T, hd) || valid < 1 || valid > T)
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "%s: %lld queries, %lld keys (%lld valid), width %lld do not run "
+                           "on the own kernel", what, (long long)Tq, (long long)T,
+                           (long long)valid, (long long)hd);
+    if ((map || H) && (H < 1 || items % H || ldc < hd || cs < 0 || ch < 0))
+        return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
+                           "%s: output map H %lld, strides %lld %lld, ldc %lld do not fit "
+                           "%lld items of width %lld", what, (long long)H, (long long)cs,
+                           (long long)ch, (long long)ldc, (long long)items, (long long)hd);
+    int64_t b = ijepa__amx_bmm_scratch_bytes(Tq, T, hd, 1);
+    const int64_t b2 = ijepa__amx_bmm_scratch_bytes(Tq, hd, T, 1);
+    const int64_t b3 = ijepa__amx_bmm_scratch_bytes(T, hd, Tq, 1);
+    b = b2 > b ? b2 : b;
+    b = b3 > b ? b3 : b;
+    *per = (b + 63) / 64 * 64 + (extra + 63) / 64 * 64;
+    *scr = (char *)emu_buffer(ops, (*per * threads + 3) / 4);
+    return *scr ? IJEPA_OK : IJEPA_ERR_NOMEM;
+}
+
+/* Item b's place in an output of `items` items of Tq rows of hd values:
+ * contiguous (H 0) or as the map says. */
+static ijepa__bf16 *attn_at(void *out, int64_t b, int64_t Tq, int64_t hd, int64_t H,
+                            int64_t cs, int64_t ch)
+{
+    ijepa__bf16 *o = out;
+    return H ? o + b / H * cs + b % H * ch : o + b * Tq * hd;
+}
+
+int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T, int64_t hd,
+                           int64_t valid, float scale, const void *q, const void *k,
+                           const void *v, void *P, void *out, int64_t H, int64_t cs,
+                           int64_t ch, int64_t ldc)
+{
+    const int threads = omp_get_max_threads();
+    char *scr;
+    int64_t per;
+    int rc = attn_setup(ops, "attention forward", items, Tq, T, hd, valid, H, cs, ch, ldc, 0, 0,
+                        threads, &scr, &per);
+    if (rc < 0)
+        return rc;
+    const int lvl = ops->simd;
+    const ijepa__bf16 *q16 = q, *k16 = k, *v16 = v;
+    ijepa__bf16 *p16 = P;
+    const int64_t ldo = H ? ldc : hd, nq = Tq * hd, nk = T * hd, np = Tq * T;
+    const ijepa__amx_cmap one = {1, 0, 0, ldo}; /* the item's own rows */
+#pragma omp parallel num_threads(threads) if (items > 1 && items * Tq * T * hd >= (1 << 18))
+    {
+        const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int64_t b1 = items * (t + 1) / nt;
+        char *mine = scr + t * per;
+        for (int64_t b = items * t / nt; b < b1; b++) {
+            /* scores, softmax and output of item b while item b + 1's
+             * operands, scores and output are fetched */
+            const int more = b + 1 < b1;
+            const ijepa__amx_pf f1[3] = {{q16 + (b + 1) * nq, 1, nq * 2, 0, 0},
+                                         {k16 + (b + 1) * nk, 1, nk * 2, 0, 0},
+                                         {p16 + (b + 1) * np, 1, np * 2, 0, 1}};
+            const ijepa__amx_pf f2[2] = {
+                {v16 + (b + 1) * nk, 1, nk * 2, 0, 0},
+                {more ? attn_at(out, b + 1, Tq, hd, H, cs, ch) : NULL, Tq, hd * 2, ldo * 2, 1}};
+            ijepa__amx_bmm_items(0, 1, Tq, T, hd, q16 + b * nq, 0, k16 + b * nk, 1, scale,
+                                 p16 + b * np, NULL, mine, f1, more ? 3 : 0);
+            ijepa__softmax_bf16_serial(lvl, Tq, T, valid, p16 + b * np, p16 + b * np);
+            ijepa__amx_bmm_items(0, 1, Tq, hd, T, p16 + b * np, 0, v16 + b * nk, 0, 1.0f,
+                                 attn_at(out, b, Tq, hd, H, cs, ch), &one, mine, f2,
+                                 more ? 2 : 0);
+        }
+    }
+    return IJEPA_OK;
+}
+
+int ijepa__attention_bwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T, int64_t hd,
+                           float scale, const void *q, const void *k, const void *v,
+                           const void *P, const void *dO, void *dq, void *dk, void *dv,
+                           int64_t H, int64_t cs, int64_t ch, int64_t ldc)
+{
+    const int threads = omp_get_max_threads();
+    char *scr;
+    int64_t per;
+    const int64_t np = Tq * T;
+    int rc = attn_setup(ops, "attention backward", items, Tq, T, hd, T, H, cs, ch, ldc, 1,
+                        np * 2, threads, &scr, &per);
+    if (rc < 0)
+        return rc;
+    const int lvl = ops->simd;
+    const ijepa__bf16 *q16 = q, *k16 = k, *v16 = v, *p16 = P, *o16 = dO;
+    const int64_t nq = Tq * hd, nk = T * hd, dsoff = per - (np * 2 + 63) / 64 * 64;
+    const ijepa__amx_cmap one = {1, 0, 0, ldc}; /* the item's own rows */
+#pragma omp parallel num_threads(threads) if (items > 1 && items * Tq * T * hd >= (1 << 18))
+    {
+        const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int64_t b1 = items * (t + 1) / nt;
+        char *mine = scr + t * per;
+        ijepa__bf16 *ds = (ijepa__bf16 *)(void *)(mine + dsoff); /* dP, then dS: in cache */
+        for (int64_t b = items * t / nt; b < b1; b++) {
+            const int more = b + 1 < b1;
+            const int64_t n = b + 1;
+            const ijepa__amx_pf f1[2] = {{o16 + n * nq, 1, nq * 2, 0, 0},
+                                         {v16 + n * nk, 1, nk * 2, 0, 0}};
+            const ijepa__amx_pf f2[2] = {
+                {p16 + n * np, 1, np * 2, 0, 0},
+                {more ? attn_at(dv, n, T, hd, H, cs, ch) : NULL, T, hd * 2, ldc * 2, 1}};
+            const ijepa__amx_pf f4[2] = {
+                {k16 + n * nk, 1, nk * 2, 0, 0},
+                {more ? attn_at(dq, n, Tq, hd, H, cs, ch) : NULL, Tq, hd * 2, ldc * 2, 1}};
+            const ijepa__amx_pf f5[2] = {
+                {q16 + n * nq, 1, nq * 2, 0, 0},
+                {more ? attn_at(dk, n, T, hd, H, cs, ch) : NULL, T, hd * 2, ldc * 2, 1}};
+            const int nf = more ? 2 : 0;
+            const ijepa__bf16 *pb = p16 + b * np;
+            ijepa__amx_bmm_items(0, 1, Tq, T, hd, o16 + b * nq, 0, v16 + b * nk, 1, 1.0f, ds,
+                                 NULL, mine, f1, nf);
+            ijepa__amx_bmm_items(0, 1, T, hd, Tq, pb, 1, o16 + b * nq, 0, 1.0f,
+                                 attn_at(dv, b, T, hd, H, cs, ch), &one, mine, f2, nf);
+            ijepa__softmax_bwd_bf16_serial(lvl, Tq, T, pb, ds, ds);
+            ijepa__amx_bmm_items(0, 1, Tq, hd, T, ds, 0, k16 + b * nk, 0, scale,
+                                 attn_at(dq, b, Tq, hd, H, cs, ch), &one, mine, f4, nf);
+            ijepa__amx_bmm_items(0, 1, T, hd, Tq, ds, 1, q16 + b * nq, 0, scale,
+                                 attn_at(dk, b, T, hd, H, cs, ch), &one, mine, f5, nf);
+        }
+    }
+    return IJEPA_OK;
+}
+
 int ijepa__matmul_bf16_to(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                           const void *A, int trans_a, const void *B, int trans_b, float alpha,
                           void *C, int64_t H, int64_t cs, int64_t ch, int64_t ldc)

@@ -226,6 +226,42 @@ int ijepa__matmul_bf16_to(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, 
 void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);
 
 /*
+ * Attention on the own AMX kernel, one item (a sequence's head) after
+ * another on each thread, so that its scores stay in cache from the
+ * product that makes them to the ones that read them. The batched calls
+ * it replaces read them back from memory: the products ran at a third of
+ * their warm-cache speed in the step. The same values, bit for bit, as
+ * those calls (each item's work is the same; items are independent).
+ *
+ * ijepa__attention_fwd16, for items b < `items` (bf16 throughout, rows
+ * of hd values, item after item): P_b [Tq, T] = softmax over the first
+ * `valid` keys of bf16(scale q_b k_b^T) (ijepa__matmul_x, then
+ * ijepa__softmax_bf16), then out_b = P_b v_b, at out + b Tq hd (H 0) or
+ * where the map (H, cs, ch, ldc) of ijepa__matmul_bf16_to puts it.
+ *
+ * ijepa__attention_bwd16, from dO_b [Tq, hd] and the forward's P:
+ * dP_b = dO_b v_b^T, dv_b = P_b^T dO_b, dS_b = softmax backward
+ * (ijepa__softmax_bwd_bf16), dq_b = scale dS_b k_b, dk_b = scale dS_b^T
+ * q_b, each at dq, dk, dv as the map (H >= 1) says; dP and dS live in a
+ * thread's scratch only.
+ *
+ * While an item runs, the next one's operands and outputs are fetched
+ * into cache: in the step they come from memory.
+ *
+ * Run only where ijepa__ops_attention_own says so. Return IJEPA_OK or a
+ * negative status (bad dimensions or map, no memory for its scratch).
+ */
+int ijepa__ops_attention_own(const ijepa__ops *ops, int64_t Tq, int64_t T, int64_t hd);
+int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T, int64_t hd,
+                           int64_t valid, float scale, const void *q, const void *k,
+                           const void *v, void *P, void *out, int64_t H, int64_t cs,
+                           int64_t ch, int64_t ldc);
+int ijepa__attention_bwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T, int64_t hd,
+                           float scale, const void *q, const void *k, const void *v,
+                           const void *P, const void *dO, void *dq, void *dk, void *dv,
+                           int64_t H, int64_t cs, int64_t ch, int64_t ldc);
+
+/*
  * Packed bf16 matmuls with work of the layers around them folded into the
  * own AMX kernel's copy of A and epilogue (none changes a value):
  *   heads_in   A is an attention output [S, H, T, hd], read as the matrix

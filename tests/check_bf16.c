@@ -1440,6 +1440,130 @@ START_TEST(test_matmul_bf16_to)
 }
 END_TEST
 
+/*
+ * Attention item by item (ijepa__attention_fwd16 / _bwd16) against the
+ * batched calls it replaces (ijepa__matmul_x, ijepa__softmax_bf16,
+ * ijepa__matmul_bf16_to, ijepa__softmax_bwd_bf16, as the blocks make
+ * them): the same bits in P, in the output (merged heads and contiguous),
+ * in dq, dk and dv, with padding keys (valid < T), a window of queries
+ * (Tq < T, dq on its rows), widths 16, 32 and 64, on 1 and 3 threads;
+ * nothing written outside. Bad sizes and maps are refused.
+ */
+START_TEST(test_attention_fused)
+{
+    static const int64_t sh[][6] = {/* S, H, T, Tq, hd, valid */
+                                    {2, 3, 40, 40, 32, 37},
+                                    {1, 2, 104, 100, 64, 104},
+                                    {3, 1, 17, 17, 16, 17},
+                                    {2, 2, 70, 64, 64, 66}};
+    mm_fx f;
+    mm_open(&f);
+    const int threads = omp_get_max_threads();
+    if (!ijepa__ops_attention_own(f.ops, 40, 40, 32)) {
+        uint16_t x[16] = {0};
+        ck_assert_int_eq(
+            ijepa__attention_fwd16(f.ops, 1, 2, 2, 2, 2, 1.0f, x, x, x, x, x, 0, 0, 0, 0),
+            IJEPA_ERR_INVALID_ARG);
+        mm_close(&f);
+        return;
+    }
+    for (size_t c = 0; c < COUNT_OF(sh); c++) {
+        const int64_t S = sh[c][0], H = sh[c][1], T = sh[c][2], Tq = sh[c][3], hd = sh[c][4];
+        const int64_t V = sh[c][5], B = S * H, D = H * hd, q0 = T - Tq;
+        const float scale = 1.0f / sqrtf((float)hd);
+        const int flags = IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16;
+        uint16_t *q = rand_bf16(B * Tq * hd, 900 + c, -2, 2),
+                 *k = rand_bf16(B * T * hd, 901 + c, -2, 2);
+        uint16_t *v = rand_bf16(B * T * hd, 902 + c, -1, 1),
+                 *dO = rand_bf16(B * Tq * hd, 903 + c, -1, 1);
+        uint16_t *Pr = ha(B * Tq * T), *P = ha(B * Tq * T), *o = ha(S * Tq * D),
+                 *orf = ha(S * Tq * D);
+        uint16_t *oc = ha(B * Tq * hd), *ocr = ha(B * Tq * hd), *dP = ha(B * Tq * T);
+        uint16_t *g = ha(S * T * 3 * D), *gr = ha(S * T * 3 * D);
+        /* the batched calls */
+        ck_assert_int_eq(
+            ijepa__matmul_x(f.ops, B, Tq, T, hd, q, 0, k, 1, NULL, scale, 0, Pr, flags), IJEPA_OK);
+        ijepa__softmax_bf16(ijepa__ops_simd(f.ops), B * Tq, T, V, Pr, Pr);
+        ck_assert_int_eq(
+            ijepa__matmul_bf16_to(f.ops, B, Tq, hd, T, Pr, 0, v, 0, 1.0f, orf, H, Tq * D, hd, D),
+            IJEPA_OK);
+        ck_assert_int_eq(
+            ijepa__matmul_x(f.ops, B, Tq, hd, T, Pr, 0, v, 0, NULL, 1.0f, 0, ocr, flags), IJEPA_OK);
+        for (int64_t i = 0; i < S * T * 3 * D; i++)
+            gr[i] = g[i] = 0x7fc1; /* a NaN no product gives */
+        ck_assert_int_eq(
+            ijepa__matmul_x(f.ops, B, Tq, T, hd, dO, 0, v, 1, NULL, 1.0f, 0, dP, flags), IJEPA_OK);
+        ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, B, T, hd, Tq, Pr, 1, dO, 0, 1.0f, gr + 2 * D,
+                                               H, T * 3 * D, hd, 3 * D),
+                         IJEPA_OK);
+        ijepa__softmax_bwd_bf16(ijepa__ops_simd(f.ops), B * Tq, T, Pr, dP, dP);
+        ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, B, Tq, hd, T, dP, 0, k, 0, scale,
+                                               gr + q0 * 3 * D, H, T * 3 * D, hd, 3 * D),
+                         IJEPA_OK);
+        ck_assert_int_eq(ijepa__matmul_bf16_to(f.ops, B, T, hd, Tq, dP, 1, q, 0, scale, gr + D, H,
+                                               T * 3 * D, hd, 3 * D),
+                         IJEPA_OK);
+        for (int t = 1; t <= 3; t += 2) {
+            omp_set_num_threads(t);
+            memset(P, 0xff, (size_t)(B * Tq * T) * sizeof *P);
+            memset(o, 0xff, (size_t)(S * Tq * D) * sizeof *o);
+            memset(oc, 0xff, (size_t)(B * Tq * hd) * sizeof *oc);
+            for (int64_t i = 0; i < S * T * 3 * D; i++)
+                g[i] = 0x7fc1;
+            ck_assert_int_eq(ijepa__attention_fwd16(f.ops, B, Tq, T, hd, V, scale, q, k, v, P, o, H,
+                                                    Tq * D, hd, D),
+                             IJEPA_OK);
+            ck_assert_msg(!memcmp(P, Pr, (size_t)(B * Tq * T) * sizeof *P),
+                          "case %zu, %d threads: P", c, t);
+            ck_assert_msg(!memcmp(o, orf, (size_t)(S * Tq * D) * sizeof *o),
+                          "case %zu, %d threads: output", c, t);
+            ck_assert_int_eq(
+                ijepa__attention_fwd16(f.ops, B, Tq, T, hd, V, scale, q, k, v, P, oc, 0, 0, 0, 0),
+                IJEPA_OK);
+            ck_assert_msg(!memcmp(oc, ocr, (size_t)(B * Tq * hd) * sizeof *oc),
+                          "case %zu, %d threads: contiguous output", c, t);
+            ck_assert_int_eq(ijepa__attention_bwd16(f.ops, B, Tq, T, hd, scale, q, k, v, P, dO,
+                                                    g + q0 * 3 * D, g + D, g + 2 * D, H, T * 3 * D,
+                                                    hd, 3 * D),
+                             IJEPA_OK);
+            ck_assert_msg(!memcmp(g, gr, (size_t)(S * T * 3 * D) * sizeof *g),
+                          "case %zu, %d threads: dq, dk, dv", c, t);
+        }
+        omp_set_num_threads(threads);
+        free(q);
+        free(k);
+        free(v);
+        free(dO);
+        free(Pr);
+        free(P);
+        free(o);
+        free(orf);
+        free(oc);
+        free(ocr);
+        free(dP);
+        free(g);
+        free(gr);
+    }
+    uint16_t x[64] = {0};
+    ck_assert_int_eq(ijepa__attention_fwd16(f.ops, 0, 2, 2, 2, 2, 1.0f, x, x, x, x, x, 0, 0, 0, 0),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_int_eq(ijepa__attention_fwd16(f.ops, 2, 2, 2, 2, 3, 1.0f, x, x, x, x, x, 0, 0, 0, 0),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "valid"));
+    ck_assert_int_eq(ijepa__attention_fwd16(f.ops, 3, 2, 2, 2, 2, 1.0f, x, x, x, x, x, 2, 8, 2, 8),
+                     IJEPA_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "output map"));
+    ck_assert_int_eq(
+        ijepa__attention_bwd16(f.ops, 2, 2, 2, 2, 1.0f, x, x, x, x, x, x, x, x, 0, 8, 2, 8),
+        IJEPA_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "output map"));
+    ck_assert_int_eq(
+        ijepa__attention_bwd16(f.ops, 2, 2, 2, 2, 1.0f, x, x, x, x, x, x, x, x, 2, 8, 2, 1),
+        IJEPA_ERR_INVALID_ARG);
+    mm_close(&f);
+}
+END_TEST
+
 /* n bf16 values ending right where an inaccessible page begins, so that a
  * read past them faults (tile loads are not seen by AddressSanitizer). */
 typedef struct guarded {
@@ -2602,6 +2726,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_amx_wgrad);
     tcase_add_test(tc, test_matmul_bmm);
     tcase_add_test(tc, test_matmul_bf16_to);
+    tcase_add_test(tc, test_attention_fused);
     tcase_add_test(tc, test_amx_bmm);
     tcase_add_test(tc, test_amx_layouts);
     tcase_add_test(tc, test_matmul_fused_errors);
