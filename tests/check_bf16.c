@@ -421,6 +421,29 @@ START_TEST(test_softmax)
         }
         free(x); free(xf); free(xd); free(want); free(wv);
     }
+    /* rows done several at a time give each row's own bits, with rows of
+     * the looked-up path and of the shifted one (all scores negative, or
+     * above 60) in one group */
+    {
+        const int64_t rows = 11, cols = 45, valid = 41;
+        uint16_t *x = rand_bf16(rows * cols, 77, -6, 6), *y = ha(rows * cols), *y1 = ha(cols);
+        for (int64_t c = 0; c < cols; c++) {
+            x[2 * cols + c] = ijepa__bf16_round(-(float)(c % 9) - 1.0f);
+            x[7 * cols + c] = ijepa__bf16_round(61.0f + (float)(c % 5));
+        }
+        for (int lvl = 0; lvl < nlevels(); lvl++) {
+            ijepa__softmax_bf16(lvl, rows, cols, valid, x, y);
+            for (int64_t r = 0; r < rows; r++) {
+                ijepa__softmax_bf16(lvl, 1, cols, valid, x + r * cols, y1);
+                ck_assert_msg(!memcmp(y1, y + r * cols, (size_t)cols * sizeof *y1),
+                              "softmax level %d: row %lld alone differs", lvl, (long long)r);
+                ijepa__softmax_bf16_serial(lvl, 1, cols, valid, x + r * cols, y1);
+                ck_assert_msg(!memcmp(y1, y + r * cols, (size_t)cols * sizeof *y1),
+                              "softmax level %d: row %lld serial differs", lvl, (long long)r);
+            }
+        }
+        free(x); free(y); free(y1);
+    }
     /* extreme logits: no overflow, a one-hot row stays one-hot */
     uint16_t big[4] = {ijepa__bf16_round(1000.0f), ijepa__bf16_round(-1000.0f), 0,
                        ijepa__bf16_round(999.0f)}, y[4];
