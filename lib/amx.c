@@ -245,7 +245,9 @@ TAMX static inline __attribute__((always_inline)) void epilogue(const job *j, si
                     s->eq++;
                 }
             }
-            if (dst)
+            if (dst && e->stream && !e->heads && mw == ~(__mmask32)0 && !((uintptr_t)dst & 63))
+                _mm512_stream_si512((void *)dst, w);
+            else if (dst)
                 _mm512_mask_storeu_epi16(dst, mw, w);
             if (e->gelu) {
                 const __m512i i0 = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(w));
@@ -431,6 +433,8 @@ TAMX static void run(const job *j, char *base, int64_t lo, int64_t hi, int64_t p
     }
     if (s.acc) /* the last block's epilogue */
         epilogue(j, &s, 32);
+    if (j->e->stream) /* the non-temporal stores ordered before what follows */
+        _mm_sfence();
     _tile_release();
 }
 

@@ -62,6 +62,10 @@ typedef struct ijepa__amx_epi {
     const ijepa__amx_heads *heads;
     ijepa__bf16 *out[3];
     ijepa__bf16 *gelu;
+    /* bf16 C (not heads) kept for later, not read soon: its whole aligned
+     * 64-byte lines are written with non-temporal stores (no read for
+     * ownership, nothing useful evicted); fenced before returning */
+    int stream;
 } ijepa__amx_epi;
 
 /*

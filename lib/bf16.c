@@ -621,7 +621,9 @@ T512 static void ln_fwd_k_512(const void *p, int64_t b, int64_t nb)
             const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
             const __m256i h =
                 rnd16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + c), vmu), vrs));
-            if (xh)
+            if (xh && m == (__mmask16)0xffff && !((uintptr_t)(xh + c) & 31))
+                _mm256_stream_si256((__m256i *)(void *)(xh + c), h); /* kept, read in backward */
+            else if (xh)
                 _mm256_mask_storeu_epi16(xh + c, m, h);
             if (a->gamma)
                 st16m(y + c, m, _mm512_fmadd_ps(rnd_wid(h), _mm512_maskz_loadu_ps(m, a->gamma + c),
@@ -630,6 +632,8 @@ T512 static void ln_fwd_k_512(const void *p, int64_t b, int64_t nb)
                 _mm256_mask_storeu_epi16(y + c, m, h);
         }
     }
+    if (a->xh) /* the non-temporal stores ordered before what follows */
+        _mm_sfence();
 }
 
 T512 static void ln_affine_k_512(const void *p, int64_t b, int64_t nb)

@@ -474,7 +474,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     const int fuse = ijepa__ops_fusable(ops, D, 3 * D, hd) && ijepa__ops_fusable(ops, D, D, hd) &&
                      ijepa__ops_fusable(ops, D, Hd, 0);
     if (fuse) {
-        const ijepa__mm_fuse fz = {T, H, hd, 0, {a->q16, a->k16, a->v16}, NULL};
+        const ijepa__mm_fuse fz = {T, H, hd, 0, {a->q16, a->k16, a->v16}, NULL, 0};
         if ((rc = ijepa__matmul_fused(ops, R, 3 * D, D, xn, w->qkv,
                                       o->qkvb >= 0 ? p + o->qkvb : NULL, NULL, NULL,
                                       IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
@@ -523,7 +523,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
         res = st->bufD1;
     }
     if (heads_in) { /* the backward would need ctx16 merged */
-        const ijepa__mm_fuse fz = {Tq, H, hd, 1, {NULL, NULL, NULL}, NULL};
+        const ijepa__mm_fuse fz = {Tq, H, hd, 1, {NULL, NULL, NULL}, NULL, 0};
         if ((rc = ijepa__matmul_fused(ops, Rq, D, D, o16, w->proj, p + o->projb, res,
                                       a->x_mid, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz)) < 0)
             return rc;
@@ -536,8 +536,8 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
     ijepa__layernorm_bf16(lvl, Rq, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
                           training ? a->xh2 : NULL, training ? a->var2 : NULL);
-    if (training && fuse) {
-        const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g};
+    if (training && fuse) { /* fc1's output kept for the backward: streamed */
+        const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g, 1};
         if ((rc = ijepa__matmul_fused(ops, Rq, Hd, D, xn, w->fc1, p + o->fc1b, NULL, a->h16,
                                       IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
                                       &fz)) < 0)
@@ -548,7 +548,7 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
             return rc;
         ijepa__gelu_bf16(lvl, Rq * Hd, a->h16, g);
     } else if (fuse) { /* inference: GELU only, nothing kept */
-        const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g};
+        const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g, 0};
         if ((rc = ijepa__matmul_fused(ops, Rq, Hd, D, xn, w->fc1, p + o->fc1b, NULL, NULL,
                                       IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
                                       &fz)) < 0)
@@ -713,7 +713,7 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                                   g + o->projw)) < 0)
         return rc;
     if (ijepa__ops_fusable(ops, D, D, hd)) { /* the head split done by the product */
-        const ijepa__mm_fuse fz = {Tq, H, hd, 0, {dO, NULL, NULL}, NULL};
+        const ijepa__mm_fuse fz = {Tq, H, hd, 0, {dO, NULL, NULL}, NULL, 0};
         if ((rc = ijepa__matmul_fused(ops, Rq, D, D, dy16, w->proj, NULL, NULL, NULL,
                                       IJEPA__MM_BF16 | IJEPA__MM_B_PACKED | IJEPA__MM_OUT_BF16,
                                       &fz)) < 0)

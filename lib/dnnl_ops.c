@@ -906,7 +906,7 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
     const int64_t D = bad_heads || !heads ? 1 : fz->H * fz->hd;
     if ((flags & ~IJEPA__MM_OUT_BF16) != (IJEPA__MM_BF16 | IJEPA__MM_B_PACKED) ||
         ((fz->heads_out[0] || fz->gelu) && !out16) || (addend && out16) ||
-        (!C && !fz->heads_out[0] && !fz->gelu) || bad_heads ||
+        (!C && !fz->heads_out[0] && !fz->gelu) || bad_heads || (fz->keep && !out16) ||
         (fz->heads_in && K != D) ||
         (fz->heads_out[0] && (N % D || N / D > 3 || (N / D > 1 && !fz->heads_out[1]) ||
                               (N / D > 2 && !fz->heads_out[2]))))
@@ -921,7 +921,8 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
     const ijepa__amx_heads ah = {fz->T, fz->H, fz->hd};
     const ijepa__amx_epi e = {1.0f, bias, addend, 0, out16,
                               fz->heads_out[0] ? &ah : NULL,
-                              {fz->heads_out[0], fz->heads_out[1], fz->heads_out[2]}, fz->gelu};
+                              {fz->heads_out[0], fz->heads_out[1], fz->heads_out[2]}, fz->gelu,
+                              fz->keep};
     return amx_run(ops, M, N, K, A, fz->heads_in ? &ah : NULL, B, pk, &e, C);
 }
 
@@ -1154,7 +1155,7 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         if (!trans_a && !(flags & IJEPA__MM_GELU) && amx_kernel(ops, pk)) {
             const ijepa__amx_epi e = {alpha, bias, addend, accumulate,
                                       !!(flags & IJEPA__MM_OUT_BF16), NULL, {NULL, NULL, NULL},
-                                      NULL};
+                                      NULL, 0};
             return amx_run(ops, M, N, K, A, NULL, B, pk, &e, C);
         }
         if (pk)

@@ -1670,7 +1670,7 @@ START_TEST(test_amx_layouts)
         uint16_t *A = rand_bf16(M * K, 782 + s, -1, 1), *ref = NULL;
         void *w = aligned_alloc(64, (size_t)ijepa__amx_scratch_bytes(N, K, 2));
         ck_assert_ptr_nonnull(w);
-        const ijepa__amx_epi e = {1.0f, bias, NULL, 0, 1, NULL, {NULL, NULL, NULL}, NULL};
+        const ijepa__amx_epi e = {1.0f, bias, NULL, 0, 1, NULL, {NULL, NULL, NULL}, NULL, 0};
         for (int64_t nb = 16; nb <= 64; nb *= 2)
             for (int order = 0; order < 2; order++) {
                 ijepa__blk_fmt f = {.nb = nb, .Kp = (K + 31) / 32 * 32,
@@ -1738,7 +1738,7 @@ START_TEST(test_matmul_heads)
         else
             ijepa__heads_split_bf16(C, S, T, H, hd, want);
         ijepa__ops_set_amx(f.ops, 1);
-        const ijepa__mm_fuse fz = {T, H, hd, 0, {got, got + M * D, got + 2 * M * D}, NULL};
+        const ijepa__mm_fuse fz = {T, H, hd, 0, {got, got + M * D, got + 2 * M * D}, NULL, 0};
         ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, bi, NULL, NULL, fl, &fz),
                          IJEPA_OK);
         ck_assert_msg(!memcmp(got, want, (size_t)(M * N) * sizeof *got),
@@ -1762,7 +1762,7 @@ START_TEST(test_matmul_heads)
                                            want, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED),
                          IJEPA_OK);
         ijepa__ops_set_amx(f.ops, 1);
-        const ijepa__mm_fuse fz = {T, H, hd, 1, {NULL, NULL, NULL}, NULL};
+        const ijepa__mm_fuse fz = {T, H, hd, 1, {NULL, NULL, NULL}, NULL, 0};
         ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, o, Bp, bi, add, got,
                                              IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz),
                          IJEPA_OK);
@@ -1788,11 +1788,11 @@ START_TEST(test_matmul_fused_errors)
     ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
     uint16_t *A = rand_bf16(M * K, 401, -1, 1), *C = ha(M * N), *q = ha(M * N);
     const int fl = IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, fl16 = fl | IJEPA__MM_OUT_BF16;
-    const ijepa__mm_fuse ok = {16, 2, 32, 0, {q, q + M * 64, q + M * 128}, NULL};
-    const ijepa__mm_fuse gelu = {0, 0, 0, 0, {NULL, NULL, NULL}, C};
-    const ijepa__mm_fuse rows = {15, 2, 32, 0, {q, q + M * 64, q + M * 128}, NULL}; /* 64 % 15 */
-    const ijepa__mm_fuse two = {16, 2, 32, 0, {q, q + M * 64, NULL}, NULL}; /* N = 3 D */
-    const ijepa__mm_fuse hd16 = {16, 4, 16, 0, {q, q + M * 64, q + M * 128}, NULL};
+    const ijepa__mm_fuse ok = {16, 2, 32, 0, {q, q + M * 64, q + M * 128}, NULL, 0};
+    const ijepa__mm_fuse gelu = {0, 0, 0, 0, {NULL, NULL, NULL}, C, 0};
+    const ijepa__mm_fuse rows = {15, 2, 32, 0, {q, q + M * 64, q + M * 128}, NULL, 0}; /* 64 % 15 */
+    const ijepa__mm_fuse two = {16, 2, 32, 0, {q, q + M * 64, NULL}, NULL, 0}; /* N = 3 D */
+    const ijepa__mm_fuse hd16 = {16, 4, 16, 0, {q, q + M * 64, q + M * 128}, NULL, 0};
     const int fusable = ijepa__ops_fusable(f.ops, K, N, 32);
     ck_assert_int_eq(fusable, ijepa__ops_bf16_native(f.ops) && ijepa__ops_amx(f.ops));
     ck_assert_int_eq(ijepa__ops_fusable(f.ops, K, N, 16), 0);
@@ -1814,13 +1814,13 @@ START_TEST(test_matmul_fused_errors)
     ck_assert_int_eq(ijepa__matmul_fused(f.ops, 0, N, K, A, Bp, NULL, NULL, C, fl16, &ok),
                      IJEPA_ERR_INVALID_ARG);
     /* C may be left out only when GELU (or the heads) take the result */
-    const ijepa__mm_fuse none = {0, 0, 0, 0, {NULL, NULL, NULL}, NULL};
+    const ijepa__mm_fuse none = {0, 0, 0, 0, {NULL, NULL, NULL}, NULL, 0};
     ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, NULL, fl16, &none),
                      IJEPA_ERR_INVALID_ARG);
     if (fusable) { /* GELU only: the values of a full call's second output */
         uint16_t *g1 = ha(M * N), *g2 = ha(M * N);
-        const ijepa__mm_fuse f1 = {0, 0, 0, 0, {NULL, NULL, NULL}, g1};
-        const ijepa__mm_fuse f2 = {0, 0, 0, 0, {NULL, NULL, NULL}, g2};
+        const ijepa__mm_fuse f1 = {0, 0, 0, 0, {NULL, NULL, NULL}, g1, 0};
+        const ijepa__mm_fuse f2 = {0, 0, 0, 0, {NULL, NULL, NULL}, g2, 0};
         ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl16, &f1),
                          IJEPA_OK);
         ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, NULL, fl16, &f2),
@@ -1829,8 +1829,25 @@ START_TEST(test_matmul_fused_errors)
         const ijepa__bf16 *tab = ijepa__gelu_table();
         for (int64_t i = 0; i < M * N; i++)
             ck_assert_uint_eq(g1[i], tab[C[i]]);
+        /* keep: the same bits, streamed where lines are whole and aligned
+         * (at kc + 1 none is), with GELU alongside */
+        uint16_t *kc = aligned_alloc(64, (size_t)(M * N + 32) * sizeof *kc);
+        ck_assert_ptr_nonnull(kc);
+        const ijepa__mm_fuse fk = {0, 0, 0, 0, {NULL, NULL, NULL}, g2, 1};
+        for (int off = 0; off < 2; off++) {
+            memset(g2, 0, (size_t)(M * N) * sizeof *g2);
+            ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, kc + off, fl16,
+                                                 &fk),
+                             IJEPA_OK);
+            ck_assert(!memcmp(kc + off, C, (size_t)(M * N) * sizeof *C));
+            ck_assert(!memcmp(g1, g2, (size_t)(M * N) * sizeof *g1));
+        }
+        free(kc);
         free(g1); free(g2);
     }
+    const ijepa__mm_fuse keep32 = {0, 0, 0, 0, {NULL, NULL, NULL}, NULL, 1};
+    ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl, &keep32),
+                     IJEPA_ERR_INVALID_ARG); /* keep needs a bf16 C */
     free(B); free(Bp); free(A); free(C); free(q);
     mm_close(&f);
 }
