@@ -621,6 +621,33 @@ START_TEST(test_colsums)
 }
 END_TEST
 
+/* ijepa__zero (gradients before a backward): exactly [0, n) becomes 0 at
+ * every alignment, short spans and long ones (non-temporal stores past
+ * 1024 floats), on 1 and 2 threads; the neighbours keep their values. */
+START_TEST(test_zero)
+{
+    const int64_t lens[] = {0, 1, 5, 1023, 1024, 1027, 70000, 300001};
+    float *buf = malloc((300001 + 16) * sizeof *buf);
+    ck_assert_ptr_nonnull(buf);
+    for (int t = 1; t <= 2; t++) {
+        omp_set_num_threads(t);
+        for (size_t k = 0; k < COUNT_OF(lens); k++)
+            for (int off = 1; off <= 4; off++) {
+                const int64_t n = lens[k];
+                for (int64_t i = 0; i < n + 8; i++)
+                    buf[i] = -1.5f;
+                ijepa__zero(buf + off, n);
+                for (int64_t i = 0; i < n + 8; i++)
+                    ck_assert_msg(buf[i] == (i >= off && i < off + n ? 0.0f : -1.5f),
+                                  "n %lld offset %d: element %lld is %g", (long long)n, off,
+                                  (long long)i, (double)buf[i]);
+            }
+    }
+    omp_set_num_threads(2);
+    free(buf);
+}
+END_TEST
+
 /* bf16 head split and merge are exact moves, inverse of each other, and the
  * same moves as the float32 versions. */
 START_TEST(test_heads_bf16)
@@ -2755,6 +2782,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_gelu);
     tcase_add_test(tc, test_colsums);
     tcase_add_test(tc, test_heads_bf16);
+    tcase_add_test(tc, test_zero);
     tc = add_tcase(s, "matmul", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_matmul_bf16);
     tcase_add_test(tc, test_matmul_bf16_errors);
