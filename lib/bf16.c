@@ -448,6 +448,7 @@ typedef struct ln_args {
     const float *x, *gamma, *beta, *rstd, *dy;
     const ijepa__bf16 *xh_in;
     ijepa__bf16 *y, *xh;
+    ijepa__bf16 *dx16; /* backward: the new dx rounded, its column sums in part's third C */
     float *orstd, *dx, *part;
     int64_t R, C;
     float eps;
@@ -535,9 +536,11 @@ INL void ln_bwd_k(const void *p, int64_t b, int64_t nb)
 {
     const ln_args *a = p;
     const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
-    float *pg = a->part ? a->part + b * 2 * C : NULL, *pb = pg ? pg + C : NULL;
+    const int64_t np = a->dx16 ? 3 : 2; /* partial sums per block: dgamma, dbeta (, dx16) */
+    float *pg = a->part ? a->part + b * np * C : NULL, *pb = pg ? pg + C : NULL;
+    float *ps = pg && a->dx16 ? pg + 2 * C : NULL;
     if (pg)
-        memset(pg, 0, (size_t)(2 * C) * sizeof *pg);
+        memset(pg, 0, (size_t)(np * C) * sizeof *pg);
     const float *g = a->gamma;
     const float inv_c = 1.0f / (float)C;
     for (int64_t r = r0; r < r1; r++) {
@@ -571,6 +574,16 @@ INL void ln_bwd_k(const void *p, int64_t b, int64_t nb)
 #pragma omp simd
             for (int64_t k = 0; k < C; k++)
                 dx[k] += rs * (dy[k] - m1 - wid(xh[k]) * m2);
+        }
+        if (a->dx16) { /* as ijepa__to_bf16_colsum on the new dx */
+            ijepa__bf16 *y = a->dx16 + r * C;
+#pragma omp simd
+            for (int64_t k = 0; k < C; k++) {
+                const ijepa__bf16 v = rnd(dx[k]);
+                y[k] = v;
+                if (ps)
+                    ps[k] += wid(v);
+            }
         }
     }
 }
@@ -662,15 +675,18 @@ T512 static void ln_bwd_k_512(const void *p, int64_t b, int64_t nb)
     const int64_t C = a->C, r0 = b * a->R / nb, r1 = (b + 1) * a->R / nb;
     const int64_t cv = C & ~(int64_t)15;
     const __mmask16 mt = tail_mask(C - cv);
-    float *pg = a->part ? a->part + b * 2 * C : NULL, *pb = pg ? pg + C : NULL;
+    const int64_t np = a->dx16 ? 3 : 2; /* partial sums per block: dgamma, dbeta (, dx16) */
+    float *pg = a->part ? a->part + b * np * C : NULL, *pb = pg ? pg + C : NULL;
+    float *ps = pg && a->dx16 ? pg + 2 * C : NULL;
     if (pg)
-        memset(pg, 0, (size_t)(2 * C) * sizeof *pg);
+        memset(pg, 0, (size_t)(np * C) * sizeof *pg);
     const float *g = a->gamma;
     const float inv_c = 1.0f / (float)C;
     for (int64_t r = r0; r < r1; r++) {
         const ijepa__bf16 *xh = a->xh_in + r * C;
         const float *dy = a->dy + r * C;
         float *dx = a->dx + r * C;
+        ijepa__bf16 *y16 = a->dx16 ? a->dx16 + r * C : NULL;
         const __m512 vrs = _mm512_set1_ps(a->rstd[r]);
         __m512 s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 16) {
@@ -688,8 +704,15 @@ T512 static void ln_bwd_k_512(const void *p, int64_t b, int64_t nb)
             const __m512 gy = g ? _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, g + c)) : d;
             const __m512 v = ld16m(xh + c, m);
             const __m512 t = _mm512_sub_ps(_mm512_sub_ps(gy, m1), _mm512_mul_ps(v, m2));
-            _mm512_mask_storeu_ps(dx + c, m,
-                                  _mm512_fmadd_ps(vrs, t, _mm512_maskz_loadu_ps(m, dx + c)));
+            const __m512 nx = _mm512_fmadd_ps(vrs, t, _mm512_maskz_loadu_ps(m, dx + c));
+            _mm512_mask_storeu_ps(dx + c, m, nx);
+            if (y16) { /* as ijepa__to_bf16_colsum on the new dx */
+                const __m256i h = rnd16(nx);
+                _mm256_mask_storeu_epi16(y16 + c, m, h);
+                if (ps)
+                    _mm512_mask_storeu_ps(ps + c, m,
+                                          _mm512_add_ps(_mm512_maskz_loadu_ps(m, ps + c), rnd_wid(h)));
+            }
             if (pg) {
                 _mm512_mask_storeu_ps(pg + c, m,
                                       _mm512_fmadd_ps(d, v, _mm512_maskz_loadu_ps(m, pg + c)));
@@ -737,6 +760,28 @@ void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *
         }
         dgamma[c] += sg;
         dbeta[c] += sb;
+    }
+}
+
+void ijepa__layernorm_bwd_add_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *xh,
+                                   const float *rstd, const float *gamma, const float *dy,
+                                   float *dx, float *dgamma, float *dbeta, ijepa__bf16 *dx16,
+                                   float *gb, float *part)
+{
+    const int64_t nb = nb_sum(R, C);
+    const ln_args a = {.xh_in = xh, .gamma = gamma, .rstd = rstd, .dy = dy, .dx = dx,
+                       .dx16 = dx16, .part = part, .R = R, .C = C};
+    run(ln_bwd_k_at(lvl), &a, nb, 3 * R * C);
+    for (int64_t c = 0; c < C; c++) {
+        float sg = 0.0f, sb = 0.0f, sy = 0.0f;
+        for (int64_t k = 0; k < nb; k++) {
+            sg += part[k * 3 * C + c];
+            sb += part[k * 3 * C + C + c];
+            sy += part[k * 3 * C + 2 * C + c];
+        }
+        dgamma[c] += sg;
+        dbeta[c] += sb;
+        gb[c] += sy;
     }
 }
 

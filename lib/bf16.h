@@ -91,6 +91,14 @@ void ijepa__layernorm_affine_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf
 void ijepa__layernorm_bwd_add(int lvl, int64_t R, int64_t C, const ijepa__bf16 *xh,
                               const float *rstd, const float *gamma, const float *dy,
                               float *dx, float *dgamma, float *dbeta, float *part);
+/* The same with gamma, then as ijepa__to_bf16_colsum on the new dx:
+ * dx16 = bf16(dx), gb[c] += sum_r dx16 (the bias gradient of the product
+ * below); one pass where the two read dx twice, the same values (part:
+ * IJEPA__NB_MAX * 3 * C floats). */
+void ijepa__layernorm_bwd_add_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *xh,
+                                   const float *rstd, const float *gamma, const float *dy,
+                                   float *dx, float *dgamma, float *dbeta, ijepa__bf16 *dx16,
+                                   float *gb, float *part);
 
 /*
  * Softmax of each row of the bf16 scores x [rows, cols] over its first

@@ -703,10 +703,10 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     if ((rc = ijepa__linear16_bwd(ops, Rq, D, Hd, dh, w->fc1, a->xh2, p + o->n2w, p + o->n2b,
                                   dxn, g + o->fc1w)) < 0)
         return rc;
-    ijepa__layernorm_bwd_add(lvl, Rq, D, a->xh2, a->var2, p + o->n2w, dxn, dx, g + o->n2w,
-                             g + o->n2b, st->part);
-    /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))) */
-    ijepa__to_bf16_colsum(lvl, Rq, D, dx, dy16, g + o->projb, st->part);
+    /* attention branch: x_mid = x_in + proj(attn(LN1(x_in))); its dy16
+     * and proj's bias gradient made by LN2's backward from the new dx */
+    ijepa__layernorm_bwd_add_bf16(lvl, Rq, D, a->xh2, a->var2, p + o->n2w, dxn, dx, g + o->n2w,
+                                  g + o->n2b, dy16, g + o->projb, st->part);
     /* dO in c16; dq, dk, dv straight into dqkv = d16 [R, 3D] */
     ijepa__bf16 *dctx = st->a16, *dO = st->c16, *dqkv = st->d16;
     if ((rc = ijepa__linear16_bwd(ops, Rq, D, D, dy16, NULL, a->ctx16, NULL, NULL, NULL,

@@ -373,6 +373,54 @@ START_TEST(test_layernorm_bwd)
 }
 END_TEST
 
+/* ijepa__layernorm_bwd_add_bf16: the bits of ijepa__layernorm_bwd_add with
+ * gamma followed by ijepa__to_bf16_colsum on the new dx, at every level,
+ * with column tails and one or many row blocks. */
+START_TEST(test_layernorm_bwd_bf16)
+{
+    const int64_t shapes[][2] = {{257, 96}, {40, 100}, {3000, 24}};
+    for (size_t k = 0; k < COUNT_OF(shapes); k++) {
+        const int64_t R = shapes[k][0], C = shapes[k][1], n = R * C;
+        float *x = rand_floats(n, 60 + k, -2, 3), *g = rand_floats(C, 61 + k, 0.5, 1.5);
+        float *dy = rand_floats(n, 62 + k, -1, 1), *dx0 = rand_floats(n, 63 + k, -1, 1);
+        float *rs = ref_falloc(R), *part = ref_falloc(IJEPA__NB_MAX * 3 * C);
+        uint16_t *tmp = ha(n), *xh = ha(n), *y1 = ha(n), *y2 = ha(n);
+        for (int lvl = 0; lvl < nlevels(); lvl++) {
+            ijepa__layernorm_bf16(lvl, R, C, 1e-6f, x, g, g, tmp, xh, rs);
+            float *dx[2], *dg[2], *db[2], *gb[2];
+            for (int v = 0; v < 2; v++) {
+                dx[v] = ref_falloc(n);
+                dg[v] = ref_falloc(C);
+                db[v] = ref_falloc(C);
+                gb[v] = ref_falloc(C);
+                memcpy(dx[v], dx0, (size_t)n * sizeof(float));
+                for (int64_t c = 0; c < C; c++) {
+                    dg[v][c] = 0.25f;
+                    db[v][c] = -0.5f;
+                    gb[v][c] = 0.125f;
+                }
+            }
+            ijepa__layernorm_bwd_add(lvl, R, C, xh, rs, g, dy, dx[0], dg[0], db[0], part);
+            ijepa__to_bf16_colsum(lvl, R, C, dx[0], y1, gb[0], part);
+            ijepa__layernorm_bwd_add_bf16(lvl, R, C, xh, rs, g, dy, dx[1], dg[1], db[1], y2, gb[1],
+                                          part);
+            ck_assert_msg(!memcmp(dx[0], dx[1], (size_t)n * sizeof(float)) &&
+                              !memcmp(y1, y2, (size_t)n * sizeof *y1) &&
+                              !memcmp(dg[0], dg[1], (size_t)C * sizeof(float)) &&
+                              !memcmp(db[0], db[1], (size_t)C * sizeof(float)) &&
+                              !memcmp(gb[0], gb[1], (size_t)C * sizeof(float)),
+                          "%lldx%lld level %d: fused LayerNorm backward differs", (long long)R,
+                          (long long)C, lvl);
+            for (int v = 0; v < 2; v++) {
+                free(dx[v]); free(dg[v]); free(db[v]); free(gb[v]);
+            }
+        }
+        free(x); free(g); free(dy); free(dx0); free(rs); free(part);
+        free(tmp); free(xh); free(y1); free(y2);
+    }
+}
+END_TEST
+
 /* Softmax of bf16 scores (as the bf16 QK^T matmul writes them), float32
  * arithmetic, bf16 output: the exponentials are float32 to ~4 u32 relative
  * (exp polynomial, 2 ulp, and the rounding of x - max), the sum adds cols
@@ -2777,6 +2825,7 @@ Suite *ijepa_bf16_suite(void)
     tc = add_tcase(s, "kernels", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_layernorm_fwd);
     tcase_add_test(tc, test_layernorm_bwd);
+    tcase_add_test(tc, test_layernorm_bwd_bf16);
     tcase_add_test(tc, test_softmax);
     tcase_add_test(tc, test_softmax_bwd);
     tcase_add_test(tc, test_gelu);
