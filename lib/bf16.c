@@ -1092,18 +1092,33 @@ T512 static void sm_bwd_k_512(const void *p, int64_t b, int64_t nb)
     const int64_t cols = a->cols, r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
     const int64_t cv = cols & ~(int64_t)15;
     const __mmask16 mt = tail_mask(cols - cv);
-    for (int64_t r = r0; r < r1; r++) {
-        const ijepa__bf16 *y = a->y + r * cols, *dy = a->dy16 + r * cols;
-        ijepa__bf16 *dx = a->out + r * cols;
-        __m512 s = _mm512_setzero_ps();
+    /* SM_G rows at a time: their sums first, then their outputs, so that
+     * the rows' dependent chains (the sum, its lanes added in order)
+     * overlap; the same values as row by row */
+    for (int64_t r = r0; r < r1; r += SM_G) {
+        const int g = r1 - r < SM_G ? (int)(r1 - r) : SM_G;
+        __m512 s[SM_G];
+        for (int j = 0; j < g; j++)
+            s[j] = _mm512_setzero_ps();
         for (int64_t c = 0; c < cols; c += 16) {
             const __mmask16 k = c < cv ? (__mmask16)0xffff : mt;
-            s = _mm512_fmadd_ps(ld16m(y + c, k), ld16m(dy + c, k), s);
+            for (int j = 0; j < g; j++) {
+                const ijepa__bf16 *y = a->y + (r + j) * cols, *dy = a->dy16 + (r + j) * cols;
+                s[j] = _mm512_fmadd_ps(ld16m(y + c, k), ld16m(dy + c, k), s[j]);
+            }
         }
-        const __m512 t = _mm512_set1_ps(hsum(s));
-        for (int64_t c = 0; c < cols; c += 16) {
-            const __mmask16 k = c < cv ? (__mmask16)0xffff : mt;
-            st16m(dx + c, k, _mm512_mul_ps(ld16m(y + c, k), _mm512_sub_ps(ld16m(dy + c, k), t)));
+        float t[SM_G];
+        for (int j = 0; j < g; j++)
+            t[j] = hsum(s[j]);
+        for (int j = 0; j < g; j++) {
+            const ijepa__bf16 *y = a->y + (r + j) * cols, *dy = a->dy16 + (r + j) * cols;
+            ijepa__bf16 *dx = a->out + (r + j) * cols;
+            const __m512 vt = _mm512_set1_ps(t[j]);
+            for (int64_t c = 0; c < cols; c += 16) {
+                const __mmask16 k = c < cv ? (__mmask16)0xffff : mt;
+                st16m(dx + c, k,
+                      _mm512_mul_ps(ld16m(y + c, k), _mm512_sub_ps(ld16m(dy + c, k), vt)));
+            }
         }
     }
 }

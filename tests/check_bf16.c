@@ -489,6 +489,17 @@ START_TEST(test_softmax)
                 ck_assert_msg(!memcmp(y1, y + r * cols, (size_t)cols * sizeof *y1),
                               "softmax level %d: row %lld serial differs", lvl, (long long)r);
             }
+            /* the backward likewise (dy = x, in place as the blocks call it) */
+            uint16_t *dx = ha(rows * cols);
+            memcpy(dx, x, (size_t)(rows * cols) * sizeof *dx);
+            ijepa__softmax_bwd_bf16(lvl, rows, cols, y, dx, dx);
+            for (int64_t r = 0; r < rows; r++) {
+                ijepa__softmax_bwd_bf16_serial(lvl, 1, cols, y + r * cols, x + r * cols, y1);
+                ck_assert_msg(!memcmp(y1, dx + r * cols, (size_t)cols * sizeof *y1),
+                              "softmax backward level %d: row %lld alone differs", lvl,
+                              (long long)r);
+            }
+            free(dx);
         }
         free(x); free(y); free(y1);
     }
