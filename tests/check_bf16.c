@@ -262,6 +262,18 @@ START_TEST(test_layernorm_fwd)
                 ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, affine ? g : NULL,
                                       affine ? b : NULL, y2, NULL, NULL);
                 ck_assert(!memcmp(y, y2, (size_t)n * sizeof *y));
+                /* rows done several at a time: each row's own bits */
+                for (int64_t r = 0; r < R; r++) {
+                    uint16_t y1[384], xh1[384];
+                    float rs1;
+                    ijepa__layernorm_bf16(lvl, 1, C, (float)eps, x + r * C, affine ? g : NULL,
+                                          affine ? b : NULL, y1, xh1, &rs1);
+                    ck_assert_msg(!memcmp(y1, y + r * C, (size_t)C * sizeof *y1) &&
+                                      !memcmp(xh1, xh + r * C, (size_t)C * sizeof *xh1) &&
+                                      rs1 == rs[r],
+                                  "layernorm %lldx%lld level %d: row %lld alone differs",
+                                  (long long)R, (long long)C, lvl, (long long)r);
+                }
                 free(y); free(xh); free(y2);
             }
         }
