@@ -700,41 +700,56 @@ T512 static void ln_bwd_k_512(const void *p, int64_t b, int64_t nb)
         memset(pg, 0, (size_t)(np * C) * sizeof *pg);
     const float *g = a->gamma;
     const float inv_c = 1.0f / (float)C;
-    for (int64_t r = r0; r < r1; r++) {
-        const ijepa__bf16 *xh = a->xh_in + r * C;
-        const float *dy = a->dy + r * C;
-        float *dx = a->dx + r * C;
-        ijepa__bf16 *y16 = a->dx16 ? a->dx16 + r * C : NULL;
-        const __m512 vrs = _mm512_set1_ps(a->rstd[r]);
-        __m512 s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps();
+    /* LN_G rows at a time: their row sums first, so that the rows' chains
+     * overlap (as in the forward); each row's values as alone */
+    for (int64_t r0g = r0; r0g < r1; r0g += LN_G) {
+        const int ng = r1 - r0g < LN_G ? (int)(r1 - r0g) : LN_G;
+        __m512 s1[LN_G], s2[LN_G], m1s[LN_G], m2s[LN_G];
+        for (int j = 0; j < ng; j++)
+            s1[j] = s2[j] = _mm512_setzero_ps();
         for (int64_t c = 0; c < C; c += 16) {
             const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
-            __m512 gy = _mm512_maskz_loadu_ps(m, dy + c);
-            if (g)
-                gy = _mm512_mul_ps(gy, _mm512_maskz_loadu_ps(m, g + c));
-            s1 = _mm512_add_ps(s1, gy);
-            s2 = _mm512_fmadd_ps(gy, ld16m(xh + c, m), s2);
-        }
-        const __m512 m1 = _mm512_set1_ps(hsum(s1) * inv_c), m2 = _mm512_set1_ps(hsum(s2) * inv_c);
-        for (int64_t c = 0; c < C; c += 16) {
-            const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
-            const __m512 d = _mm512_maskz_loadu_ps(m, dy + c);
-            const __m512 gy = g ? _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, g + c)) : d;
-            const __m512 v = ld16m(xh + c, m);
-            const __m512 t = _mm512_sub_ps(_mm512_sub_ps(gy, m1), _mm512_mul_ps(v, m2));
-            const __m512 nx = _mm512_fmadd_ps(vrs, t, _mm512_maskz_loadu_ps(m, dx + c));
-            _mm512_mask_storeu_ps(dx + c, m, nx);
-            if (y16) { /* as ijepa__to_bf16_colsum on the new dx */
-                const __m256i h = rnd16(nx);
-                _mm256_mask_storeu_epi16(y16 + c, m, h);
-                if (ps)
-                    _mm512_mask_storeu_ps(ps + c, m,
-                                          _mm512_add_ps(_mm512_maskz_loadu_ps(m, ps + c), rnd_wid(h)));
+            for (int j = 0; j < ng; j++) {
+                __m512 gy = _mm512_maskz_loadu_ps(m, a->dy + (r0g + j) * C + c);
+                if (g)
+                    gy = _mm512_mul_ps(gy, _mm512_maskz_loadu_ps(m, g + c));
+                s1[j] = _mm512_add_ps(s1[j], gy);
+                s2[j] = _mm512_fmadd_ps(gy, ld16m(a->xh_in + (r0g + j) * C + c, m), s2[j]);
             }
-            if (pg) {
-                _mm512_mask_storeu_ps(pg + c, m,
-                                      _mm512_fmadd_ps(d, v, _mm512_maskz_loadu_ps(m, pg + c)));
-                _mm512_mask_storeu_ps(pb + c, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, pb + c), d));
+        }
+        for (int j = 0; j < ng; j++) {
+            m1s[j] = _mm512_set1_ps(hsum(s1[j]) * inv_c);
+            m2s[j] = _mm512_set1_ps(hsum(s2[j]) * inv_c);
+        }
+        for (int j = 0; j < ng; j++) {
+            const int64_t r = r0g + j;
+            const ijepa__bf16 *xh = a->xh_in + r * C;
+            const float *dy = a->dy + r * C;
+            float *dx = a->dx + r * C;
+            ijepa__bf16 *y16 = a->dx16 ? a->dx16 + r * C : NULL;
+            const __m512 vrs = _mm512_set1_ps(a->rstd[r]);
+            const __m512 m1 = m1s[j], m2 = m2s[j];
+            for (int64_t c = 0; c < C; c += 16) {
+                const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
+                const __m512 d = _mm512_maskz_loadu_ps(m, dy + c);
+                const __m512 gy = g ? _mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, g + c)) : d;
+                const __m512 v = ld16m(xh + c, m);
+                const __m512 t = _mm512_sub_ps(_mm512_sub_ps(gy, m1), _mm512_mul_ps(v, m2));
+                const __m512 nx = _mm512_fmadd_ps(vrs, t, _mm512_maskz_loadu_ps(m, dx + c));
+                _mm512_mask_storeu_ps(dx + c, m, nx);
+                if (y16) { /* as ijepa__to_bf16_colsum on the new dx */
+                    const __m256i h = rnd16(nx);
+                    _mm256_mask_storeu_epi16(y16 + c, m, h);
+                    if (ps)
+                        _mm512_mask_storeu_ps(
+                            ps + c, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, ps + c), rnd_wid(h)));
+                }
+                if (pg) {
+                    _mm512_mask_storeu_ps(pg + c, m,
+                                          _mm512_fmadd_ps(d, v, _mm512_maskz_loadu_ps(m, pg + c)));
+                    _mm512_mask_storeu_ps(pb + c, m,
+                                          _mm512_add_ps(_mm512_maskz_loadu_ps(m, pb + c), d));
+                }
             }
         }
     }
