@@ -216,7 +216,7 @@ END_TEST
  * 2 (2C + 8) u32; the recomputed affine is the forward's y bit for bit. */
 START_TEST(test_layernorm_fwd)
 {
-    const int64_t shapes[][2] = {{7, 5}, {33, 64}, {130, 384}};
+    const int64_t shapes[][2] = {{7, 5}, {33, 64}, {130, 384}, {9, 40}};
     for (size_t k = 0; k < COUNT_OF(shapes); k++) {
         const int64_t R = shapes[k][0], C = shapes[k][1], n = R * C;
         float *x = rand_floats(n, 10 + k, -3, 5), *g = rand_floats(C, 11 + k, 0.5, 1.5);
@@ -243,9 +243,20 @@ START_TEST(test_layernorm_fwd)
                 }
             }
             for (int lvl = 0; lvl < nlevels(); lvl++) {
-                uint16_t *y = ha(n), *xh = ha(n), *y2 = ha(n);
+                /* xhat at a 64-byte boundary, 32 guard values after it: at
+                 * C 40 every second row's last 8 values start an aligned
+                 * 32 bytes that are only half the row's (the last row's
+                 * other half lies past xhat) */
+                const size_t xhb = ((size_t)(n + 32) * sizeof(uint16_t) + 63) / 64 * 64;
+                uint16_t *y = ha(n), *xh = aligned_alloc(64, xhb), *y2 = ha(n);
+                ck_assert_ptr_nonnull(xh);
+                for (int64_t i = 0; i < n + 32; i++)
+                    xh[i] = 0x7fc1;
                 ijepa__layernorm_bf16(lvl, R, C, (float)eps, x, affine ? g : NULL,
                                       affine ? b : NULL, y, xh, rs);
+                for (int64_t i = n; i < n + 32; i++)
+                    ck_assert_msg(xh[i] == 0x7fc1, "layernorm bf16 %lldx%lld level %d: xhat "
+                                  "written past its end", (long long)R, (long long)C, lvl);
                 ref_cmp c = cmp_bf16(xh, wxh, n, 0, RT16, Sxh);
                 expect_close(&c, "layernorm bf16 xhat %lldx%lld level %d", (long long)R,
                              (long long)C, lvl);
@@ -1567,7 +1578,8 @@ END_TEST
  * ijepa__matmul_bf16_to, ijepa__softmax_bwd_bf16, as the blocks make
  * them): the same bits in P, in the output (merged heads and contiguous),
  * in dq, dk and dv, with padding keys (valid < T), a window of queries
- * (Tq < T, dq on its rows), widths 16, 32 and 64, on 1 and 3 threads;
+ * (Tq < T, dq on its rows; a single query), widths 16, 32, 40 and 64, on
+ * 1 and 3 threads;
  * nothing written outside. Bad sizes and maps are refused.
  */
 START_TEST(test_attention_fused)
@@ -1576,7 +1588,9 @@ START_TEST(test_attention_fused)
                                     {2, 3, 40, 40, 32, 37},
                                     {1, 2, 104, 100, 64, 104},
                                     {3, 1, 17, 17, 16, 17},
-                                    {2, 2, 70, 64, 64, 66}};
+                                    {2, 2, 70, 64, 64, 66},
+                                    {2, 2, 32, 1, 32, 30},
+                                    {1, 3, 33, 20, 40, 29}};
     mm_fx f;
     mm_open(&f);
     const int threads = omp_get_max_threads();
@@ -1941,6 +1955,38 @@ START_TEST(test_matmul_fused_errors)
             ck_assert(!memcmp(g1, g2, (size_t)(M * N) * sizeof *g1));
         }
         free(kc);
+        /* N 80: each row's last block has 16 columns; on every second row
+         * it starts an aligned line that is only half C's, which must not
+         * be streamed whole (the next row's first values, or past C) */
+        const int64_t N2 = 80;
+        float *B2 = pack_values(K * N2, 402, 0);
+        void *Bp2 = pack_buf(K, N2);
+        ck_assert_int_eq(ijepa__pack_b(f.ops, K, N2, B2, 1, Bp2), IJEPA_OK);
+        ck_assert(ijepa__ops_fusable(f.ops, K, N2, 0));
+        uint16_t *c2 = ha(M * N2), *k2 = aligned_alloc(64, (size_t)(M * N2 + 32) * sizeof *k2);
+        ck_assert_ptr_nonnull(k2);
+        const ijepa__mm_fuse plain = {0, 0, 0, 0, {NULL, NULL, NULL}, NULL, 0};
+        const ijepa__mm_fuse keep = {0, 0, 0, 0, {NULL, NULL, NULL}, NULL, 1};
+        ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N2, K, A, Bp2, NULL, NULL, c2, fl16,
+                                             &plain),
+                         IJEPA_OK);
+        const int threads = omp_get_max_threads();
+        for (int t = 1; t <= 2; t++) { /* 1: each row's blocks in column order */
+            omp_set_num_threads(t);
+            for (int64_t i = 0; i < M * N2 + 32; i++)
+                k2[i] = 0x7fc1; /* a NaN no product gives */
+            ck_assert_int_eq(
+                ijepa__matmul_fused(f.ops, M, N2, K, A, Bp2, NULL, NULL, k2, fl16, &keep),
+                IJEPA_OK);
+            ck_assert_msg(!memcmp(k2, c2, (size_t)(M * N2) * sizeof *c2),
+                          "keep at N %lld, %d threads: not the plain call's bits",
+                          (long long)N2, t);
+            for (int64_t i = M * N2; i < M * N2 + 32; i++)
+                ck_assert_msg(k2[i] == 0x7fc1, "keep at N %lld: value %lld past C written",
+                              (long long)N2, (long long)(i - M * N2));
+        }
+        omp_set_num_threads(threads);
+        free(B2); free(Bp2); free(c2); free(k2);
         free(g1); free(g2);
     }
     const ijepa__mm_fuse keep32 = {0, 0, 0, 0, {NULL, NULL, NULL}, NULL, 1};
