@@ -70,7 +70,10 @@ void ijepa__colsum_bf16(int lvl, int64_t R, int64_t C, const ijepa__bf16 *x, flo
  *   xhat = bf16((x - mean) / sqrt(var + eps)),  y = bf16(xhat * gamma + beta)
  * (biased variance). gamma, beta NULL: no affine (y = xhat). With xh (not
  * NULL) xhat [R, C] is written, with rstd (not NULL) 1 / sqrt(var + eps)
- * [R]: what the backward and a recomputation of y need instead of x.
+ * [R]: what the backward and a recomputation of y need instead of x. At
+ * the AVX-512 level xhat's whole aligned 32-byte pieces go out with
+ * non-temporal stores (it is read only in the backward), fenced before
+ * the call returns.
  */
 void ijepa__layernorm_bf16(int lvl, int64_t R, int64_t C, float eps, const float *x,
                            const float *gamma, const float *beta, ijepa__bf16 *y,
