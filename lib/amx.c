@@ -757,7 +757,7 @@ typedef struct bm_pf {
     ijepa__amx_pf r[BM_PF_MAX];
     int n, i;               /* ranges, the current one */
     int64_t row;            /* its current row */
-    const char *q, *end;    /* the row's next line, its end */
+    uintptr_t q, end;       /* the row's next line, its end (addresses only) */
     int64_t per;            /* lines per block of the current item */
 } bm_pf;
 
@@ -771,9 +771,9 @@ static void bm_pf_row(bm_pf *f)
     if (f->i == f->n)
         return;
     const ijepa__amx_pf *r = &f->r[f->i];
-    const char *p = (const char *)r->p + f->row * r->ld;
-    f->q = (const char *)((uintptr_t)p & ~(uintptr_t)63);
-    f->end = p + r->bytes;
+    const uintptr_t p = (uintptr_t)r->p + (uintptr_t)(f->row * r->ld);
+    f->q = p & ~(uintptr_t)63;
+    f->end = p + (uintptr_t)r->bytes;
 }
 
 /* f over the n (<= BM_PF_MAX) ranges at r, spread over nblk blocks. */
@@ -796,9 +796,9 @@ TAMX static inline __attribute__((always_inline)) void bm_pf_some(bm_pf *f)
 {
     for (int64_t k = f->per; k > 0 && f->i < f->n; k--) {
         if (f->r[f->i].write)
-            __builtin_prefetch(f->q, 1, 3);
+            __builtin_prefetch((const void *)f->q, 1, 3);
         else
-            _mm_prefetch(f->q, _MM_HINT_T0);
+            _mm_prefetch((const char *)f->q, _MM_HINT_T0);
         if ((f->q += 64) >= f->end) {
             f->row++;
             bm_pf_row(f);

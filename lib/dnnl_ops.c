@@ -968,11 +968,13 @@ static int attn_setup(ijepa__ops *ops, const char *what, int64_t items, int64_t 
     int rc = check_dims(ops, what, 4, d);
     if (rc < 0)
         return rc;
-    if (!ijepa__ops_attention_own(ops, Tq, T, hd) || valid < 1 || valid > T)
+    if (valid < 1 || valid > T)
         return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
-                           "%s: %lld queries, %lld keys (%lld valid), width %lld do not run "
-                           "on the own kernel", what, (long long)Tq, (long long)T,
-                           (long long)valid, (long long)hd);
+                           "%s: %lld valid keys of %lld", what, (long long)valid, (long long)T);
+    if (!ijepa__ops_attention_own(ops, Tq, T, hd))
+        return ijepa__fail(ops->err, IJEPA_ERR_UNSUPPORTED,
+                           "%s: %lld queries, %lld keys, width %lld do not run on the own AMX "
+                           "kernel", what, (long long)Tq, (long long)T, (long long)hd);
     if ((map || H) && (H < 1 || items % H || ldc < hd || cs < 0 || ch < 0))
         return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
                            "%s: output map H %lld, strides %lld %lld, ldc %lld do not fit "

@@ -248,8 +248,9 @@ void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);
  * While an item runs, the next one's operands and outputs are fetched
  * into cache: in the step they come from memory.
  *
- * Run only where ijepa__ops_attention_own says so. Return IJEPA_OK or a
- * negative status (bad dimensions or map, no memory for its scratch).
+ * Return IJEPA_OK, IJEPA_ERR_UNSUPPORTED where ijepa__ops_attention_own
+ * is 0 (the caller makes the batched calls), IJEPA_ERR_INVALID_ARG for bad
+ * sizes or map, IJEPA_ERR_NOMEM when its scratch cannot grow.
  */
 int ijepa__ops_attention_own(const ijepa__ops *ops, int64_t Tq, int64_t T, int64_t hd);
 int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T, int64_t hd,

@@ -1598,7 +1598,8 @@ START_TEST(test_attention_fused)
         uint16_t x[16] = {0};
         ck_assert_int_eq(
             ijepa__attention_fwd16(f.ops, 1, 2, 2, 2, 2, 1.0f, x, x, x, x, x, 0, 0, 0, 0),
-            IJEPA_ERR_INVALID_ARG);
+            IJEPA_ERR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own AMX kernel"));
         mm_close(&f);
         return;
     }
@@ -1695,6 +1696,13 @@ START_TEST(test_attention_fused)
     ck_assert_int_eq(
         ijepa__attention_bwd16(f.ops, 2, 2, 2, 2, 1.0f, x, x, x, x, x, x, x, x, 2, 8, 2, 1),
         IJEPA_ERR_INVALID_ARG);
+    /* the batched products on oneDNN: nothing to do item by item */
+    ijepa__ops_set_amx_bmm(f.ops, 0);
+    ck_assert_int_eq(ijepa__ops_attention_own(f.ops, 2, 2, 2), 0);
+    ck_assert_int_eq(ijepa__attention_fwd16(f.ops, 2, 2, 2, 2, 2, 1.0f, x, x, x, x, x, 0, 0, 0, 0),
+                     IJEPA_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own AMX kernel"));
+    ijepa__ops_set_amx_bmm(f.ops, 1);
     mm_close(&f);
 }
 END_TEST
