@@ -1043,8 +1043,8 @@ void ijepa__amx_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t 
                           float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch,
                           const ijepa__amx_pf *fetch, int nfetch)
 {
-    (void)fetch, (void)nfetch, (void)b0, (void)b1, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B;
-    (void)trans_b, (void)alpha, (void)C, (void)cm, (void)scratch;
+    (void)b0, (void)b1, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B;
+    (void)trans_b, (void)alpha, (void)C, (void)cm, (void)scratch, (void)fetch, (void)nfetch;
 }
 
 #endif

@@ -984,15 +984,14 @@ I512 __m512 sm_ld(const sm_args *a, const float *x, const ijepa__bf16 *x16, int6
 }
 
 /* The table path of sm_fwd_k (sm_fwd_tab) on rows r.. (g of them, at most
- * SM_G, rows of at most SM_GROW scores): their lookups first, then their
- * sums, then their outputs, so that the rows' dependent chains (a sum
- * over the row, its sixteen lanes added in order, a division) overlap:
+ * SM_G), row j's exponentials at tmp + j ld: their lookups first, then
+ * their sums, then their outputs, so that the rows' dependent chains (a
+ * sum over the row, its sixteen lanes added in order, a division) overlap:
  * one row at a time ran at 1.35 cycles a score (104 x 104), the latency
  * of those chains. Returns the rows (a bit each) whose largest exp(x) lies
  * outside [1, SM_TAB_MAX], left for the shifted path. */
 #define SM_G 4
-#define SM_GROW 1024
-T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float (*tmp)[SM_GROW])
+T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float *tmp, int64_t ld)
 {
     const int64_t cols = a->cols, n = a->valid, nv = n & ~(int64_t)15;
     const __mmask16 mt = tail_mask(n - nv);
@@ -1007,7 +1006,7 @@ T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float (*tmp
             const ijepa__bf16 *x16 = a->x16 + (r + j) * cols;
             const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, x16 + c));
             const __m512 v = _mm512_maskz_mov_ps(k, _mm512_i32gather_ps(idx, exp_tab, 4));
-            _mm512_mask_storeu_ps(tmp[j] + c, k, v);
+            _mm512_mask_storeu_ps(tmp + j * ld + c, k, v);
             vs[j] = _mm512_add_ps(vs[j], v);
             vx[j] = _mm512_max_ps(vx[j], v);
         }
@@ -1028,7 +1027,7 @@ T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float (*tmp
         const __m512 vi = _mm512_set1_ps(inv[j]);
         for (int64_t c = 0; c < n; c += 16) {
             const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
-            st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, tmp[j] + c), vi));
+            st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, tmp + j * ld + c), vi));
         }
         for (int64_t c = n; c < cols; c++)
             y[c] = 0;
@@ -1043,15 +1042,16 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
     const int64_t r0 = b * a->rows / nb, r1 = (b + 1) * a->rows / nb;
     const int64_t nv = n & ~(int64_t)15;
     const __mmask16 mt = tail_mask(n - nv);
-    /* the table path, SM_G rows at a time where they fit tg */
-    const int tab = a->x16 && !a->out32 && n <= SM_GROW;
-    float tmp[SM_ROW], tg[SM_G][SM_GROW];
+    /* the table path, up to SM_G rows at a time, as many as tmp holds */
+    const int tab = a->x16 && !a->out32 && n <= SM_ROW;
+    const int64_t ld = (n + 15) & ~(int64_t)15, gmax = SM_ROW / ld < SM_G ? SM_ROW / ld : SM_G;
+    float tmp[SM_ROW];
     unsigned left = 0; /* rows of the group from gs the table path left */
     int64_t gs = r0, ge = r0;
     for (int64_t r = r0; r < r1; r++) {
         if (tab && r == ge) {
-            const int g = r1 - r < SM_G ? (int)(r1 - r) : SM_G;
-            left = sm_tab_rows(a, r, g, tg);
+            const int g = (int)(r1 - r < gmax ? r1 - r : gmax);
+            left = sm_tab_rows(a, r, g, tmp, ld);
             gs = r;
             ge = r + g;
         }
@@ -1060,28 +1060,6 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
         float *x = a->x ? a->x + r * cols : NULL;
         const ijepa__bf16 *x16 = a->x16 ? a->x16 + r * cols : NULL;
         ijepa__bf16 *y = a->out32 ? NULL : a->out + r * cols;
-        if (!tab && x16 && y && n <= SM_ROW) { /* exp(x) looked up (sm_fwd_tab) */
-            __m512 vs = _mm512_setzero_ps(), vx = _mm512_setzero_ps();
-            for (int64_t c = 0; c < n; c += 16) {
-                const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
-                const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, x16 + c));
-                const __m512 v = _mm512_maskz_mov_ps(k, _mm512_i32gather_ps(idx, exp_tab, 4));
-                _mm512_mask_storeu_ps(tmp + c, k, v);
-                vs = _mm512_add_ps(vs, v);
-                vx = _mm512_max_ps(vx, v);
-            }
-            const float emax = _mm512_reduce_max_ps(vx);
-            if (emax >= 1.0f && emax <= SM_TAB_MAX) {
-                const __m512 inv = _mm512_set1_ps(1.0f / hsum(vs));
-                for (int64_t c = 0; c < n; c += 16) {
-                    const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
-                    st16m(y + c, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, tmp + c), inv));
-                }
-                for (int64_t c = n; c < cols; c++)
-                    y[c] = 0;
-                continue;
-            }
-        }
         __m512 vm = _mm512_set1_ps(x ? x[0] : wid(x16[0]));
         for (int64_t c = 0; c < n; c += 16) {
             const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;

@@ -724,7 +724,6 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
             return rc;
         ijepa__heads_split_bf16(dctx, S, Tq, H, hd, dO);
     }
-    ijepa__bf16 *dP = st->p16, *dS = dP;
     /* a window: its queries again (into a16, free now); dq lands on its
      * rows, zeros on the others */
     const ijepa__bf16 *qw = a->q16;
@@ -738,7 +737,8 @@ static int block_backward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                                          a->P16, dO, dqkv + q0 * 3 * D, dqkv + D,
                                          dqkv + 2 * D, H, T * 3 * D, hd, 3 * D)) < 0)
             return rc;
-    } else {
+    } else { /* dP, then dS in place, for all items in p16 */
+        ijepa__bf16 *dP = st->p16, *dS = dP;
         if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, dO, 0, a->v16, 1, NULL, 1.0f, 0, dP,
                                   IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0 ||
             (rc = ijepa__matmul_bf16_to(ops, S * H, T, hd, Tq, a->P16, 1, dO, 0, 1.0f,
