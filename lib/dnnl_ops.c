@@ -534,14 +534,14 @@ static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
 }
 
 /* The float32 scratch of an emulated bf16 matmul, grown to n floats. */
-static float *emu_buffer(ijepa__ops *ops, int64_t n)
+static float *emu_buffer(ijepa__ops *ops, int64_t n, const char *what)
 {
     if ((size_t)n > ops->emu_floats) {
         const size_t bytes = ((size_t)n * sizeof(float) + 4095) & ~(size_t)4095;
         float *p = aligned_alloc(64, bytes);
         if (!p) {
             ijepa__fail(ops->err, IJEPA_ERR_NOMEM,
-                        "matmul: cannot allocate %zu bytes of scratch", bytes);
+                        "%s: cannot allocate %zu bytes of scratch", what, bytes);
             return NULL;
         }
         free(ops->emu);
@@ -803,7 +803,7 @@ static int packed_matmul_unpacked(ijepa__ops *ops, int64_t M, int64_t N, int64_t
                                   const pack_plan *pk, const float *bias, float alpha,
                                   int accumulate, const float *addend, void *C, int flags)
 {
-    ijepa__bf16 *b16 = (ijepa__bf16 *)(void *)emu_buffer(ops, (K * N + 1) / 2);
+    ijepa__bf16 *b16 = (ijepa__bf16 *)(void *)emu_buffer(ops, (K * N + 1) / 2, "matmul");
     if (!b16)
         return IJEPA_ERR_NOMEM;
     int rc = pack_reorder(ops, OP_UNPACK, pk, 0, B, b16);
@@ -827,7 +827,7 @@ static int amx_run(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void 
                    const ijepa__amx_epi *e, void *C)
 {
     const int threads = omp_get_max_threads();
-    void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4);
+    void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4, "matmul");
     if (!scratch)
         return IJEPA_ERR_NOMEM;
     ijepa__amx_matmul(M, N, K, A, ah, B, &pk->fmt, e, C, scratch, threads);
@@ -875,7 +875,8 @@ int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
     if (ops->amx_wgrad && ops->bf16_native && ijepa__ops_amx(ops) && O % 32 == 0 &&
         I % 32 == 0 && affine_ok && R <= INT32_MAX && O <= INT32_MAX && I <= INT32_MAX) {
         const int threads = omp_get_max_threads();
-        void *scratch = emu_buffer(ops, (ijepa__amx_wgrad_scratch_bytes(O, I, threads) + 3) / 4);
+        void *scratch = emu_buffer(ops, (ijepa__amx_wgrad_scratch_bytes(O, I, threads) + 3) / 4,
+                                    "weight gradient");
         if (!scratch)
             return IJEPA_ERR_NOMEM;
         ijepa__amx_wgrad(R, O, I, dy, x, xg, xb, gW, scratch, threads);
@@ -945,7 +946,8 @@ static int bmm_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t
                    const ijepa__amx_cmap *cm)
 {
     const int threads = omp_get_max_threads();
-    void *scratch = emu_buffer(ops, (ijepa__amx_bmm_scratch_bytes(M, N, K, threads) + 3) / 4);
+    void *scratch = emu_buffer(ops, (ijepa__amx_bmm_scratch_bytes(M, N, K, threads) + 3) / 4,
+                                "batched matmul");
     if (!scratch)
         return IJEPA_ERR_NOMEM;
     ijepa__amx_bmm(batch, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch, threads);
@@ -986,7 +988,7 @@ static int attn_setup(ijepa__ops *ops, const char *what, int64_t items, int64_t 
     b = b2 > b ? b2 : b;
     b = b3 > b ? b3 : b;
     *per = (b + 63) / 64 * 64 + (extra + 63) / 64 * 64;
-    *scr = (char *)emu_buffer(ops, (*per * threads + 3) / 4);
+    *scr = (char *)emu_buffer(ops, (*per * threads + 3) / 4, what);
     return *scr ? IJEPA_OK : IJEPA_ERR_NOMEM;
 }
 
@@ -1176,7 +1178,7 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
      * matmul with float32 accumulation, at float32 speed. */
     const int64_t nA = batch * M * K, nB = batch * K * N;
     const int64_t nC = flags & IJEPA__MM_OUT_BF16 ? batch * M * N : 0;
-    float *a32 = emu_buffer(ops, nA + nB + nC);
+    float *a32 = emu_buffer(ops, nA + nB + nC, "matmul");
     if (!a32)
         return IJEPA_ERR_NOMEM;
     float *b32 = a32 + nA, *c32 = b32 + nB;
