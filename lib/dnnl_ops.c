@@ -533,7 +533,9 @@ static int matmul_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
     return entry_run(ops, e, ids, ptrs, 5, "matmul");
 }
 
-/* The float32 scratch of an emulated bf16 matmul, grown to n floats. */
+/* The ops' scratch, grown to n floats (never shrunk): an emulated bf16
+ * matmul's float32 operands, or the own AMX kernels' tiles and sums; what
+ * names the operation in the message when it cannot grow. */
 static float *emu_buffer(ijepa__ops *ops, int64_t n, const char *what)
 {
     if ((size_t)n > ops->emu_floats) {
