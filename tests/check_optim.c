@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "check_ijepa.h"
 #include "ijepa/ijepa.h"
@@ -618,6 +619,34 @@ START_TEST(test_threads_bitwise)
 }
 END_TEST
 
+/* The moments are written when added, not at the first step: that step
+ * faults in none of their pages (a moment first read from the kernel's zero
+ * page and then written faults twice, each time with a TLB shootdown to the
+ * other threads). An encoder of about a million floats, whose moments are
+ * mapped lazily (ijepa__falloc maps 1 MiB and up). */
+START_TEST(test_moments_touched_when_added)
+{
+    const cfg_int iv[] = {
+        {IJEPA_CFG_IMG_SIZE, 16},  {IJEPA_CFG_PATCH_SIZE, 4}, {IJEPA_CFG_IN_CHANS, 3},
+        {IJEPA_CFG_EMBED_DIM, 128}, {IJEPA_CFG_DEPTH, 4},     {IJEPA_CFG_NUM_HEADS, 2},
+        {IJEPA_CFG_BATCH_SIZE, 1},
+    };
+    ofx f;
+    ofx_open(&f, config_with(iv, COUNT_OF(iv), NULL, 0), 1);
+    const long pages = (long)(f.count * (int64_t)sizeof(float) / 4096);
+    ck_assert_msg(pages >= 512, "encoder too small: %lld floats", (long long)f.count);
+    fill_random(&f, 900, 1);
+    struct rusage r0, r1;
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &r0), 0);
+    ck_assert_int_eq(ijepa_optimizer_step(f.opt, 1e-3, 0.05), IJEPA_OK);
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &r1), 0);
+    const long faults = r1.ru_minflt - r0.ru_minflt;
+    ck_assert_msg(faults < pages / 4, "the first step faulted %ld times (moments: 2 x %ld pages)",
+                  faults, pages);
+    enc_fx_close(&f);
+}
+END_TEST
+
 // --- non-finite gradients --------------------------------------------------------------------
 
 /* Loop: 0 NaN in the last tensor, 1 +Inf in the first decayed tensor,
@@ -945,6 +974,7 @@ Suite *ijepa_optim_suite(void)
     tcase_add_test(tc, test_adamw_resume);
     tcase_add_test(tc, test_two_groups_clip);
     tcase_add_test(tc, test_threads_bitwise);
+    tcase_add_test(tc, test_moments_touched_when_added);
 
     tc = add_tcase(s, "numeric", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_nonfinite_grad, 0, 3);

@@ -80,7 +80,10 @@ IJEPA_API void ijepa_optimizer_free(ijepa_optimizer *opt);
  *   params  ijepa_tensor_table_buffer_size(table) floats, laid out as table says
  *   grads   the gradients, same layout and size
  *   table   the tensors of both buffers and their flags
- * Allocates zeroed first and second moments for the group (same layout).
+ * Allocates zeroed first and second moments for the group (same layout)
+ * and writes them once here, using the OpenMP threads: they are resident
+ * from this call (8 bytes per float), and the first step does not fault
+ * their pages in.
  * params, grads and table are borrowed: they must stay valid, at the same
  * address, until the optimizer is freed (e.g. those of an encoder that
  * outlives the optimizer).
