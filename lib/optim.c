@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "glue.h"
 #include "ijepa/optim.h"
 #include "optim_internal.h"
 
@@ -124,23 +125,6 @@ static int overlaps(const float *a, int64_t na, const float *b, int64_t nb)
     return a0 < b1 && b0 < a1;
 }
 
-/* Writes the zeros of fresh moments (n floats) once, in parallel. They
- * come lazily mapped (ijepa__falloc), and the first AdamW step reads
- * them before it writes them: each page would be the kernel's shared zero
- * page first, then faulted again for the write with a TLB shootdown to
- * every thread (about 1 s of ViT-S/16's first step, 43 M parameters);
- * written first, a page is faulted once. */
-static void first_touch(float *p, int64_t n)
-{
-    const int64_t blk = (int64_t)1 << 18; /* floats: 1 MiB */
-    const int64_t nb = (n + blk - 1) / blk;
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
-    for (int64_t b = 0; b < nb; b++) {
-        const int64_t lo = b * blk, m = n - lo < blk ? n - lo : blk;
-        memset(p + lo, 0, (size_t)m * sizeof *p);
-    }
-}
-
 int ijepa_optimizer_add(ijepa_optimizer *opt, float *params, float *grads,
                         const ijepa_tensor_table *table)
 {
@@ -193,8 +177,13 @@ int ijepa_optimizer_add(ijepa_optimizer *opt, float *params, float *grads,
         return ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the moments of %lld floats",
                            (long long)total);
     }
-    first_touch(g.m, total);
-    first_touch(g.v, total);
+    /* the moments come lazily mapped (ijepa__falloc), and AdamW's first
+     * step reads them before it writes them: each page would be the
+     * kernel's shared zero page first, then faulted again for the write
+     * with a TLB shootdown to every thread (about 1 s of ViT-S/16's first
+     * step, 43 M parameters). Written here, each page faults once. */
+    ijepa__zero(g.m, total);
+    ijepa__zero(g.v, total);
     if (opt->nchunks > 0)
         memcpy(chunks, opt->chunks, (size_t)opt->nchunks * sizeof *chunks);
     int64_t c = opt->nchunks;
