@@ -71,7 +71,7 @@ struct ijepa__ops {
     uint16_t *tmp16;            /* bf16 scratch: a mapped product's C or a LayerNorm's output,
                                  * when not on the own kernel */
     size_t tmp16_n;
-    int bf16_native;            /* bf16 matmuls on oneDNN's bf16 kernels (AMX) */
+    int bf16_native;            /* bf16 matmuls on oneDNN's bf16 kernels (AMX, AVX512-BF16) */
     int64_t built;              /* primitives created so far */
     int simd;                   /* level of the bf16.h kernels (ijepa__simd_level) */
     pack_plan *plans;           /* one per (K, N) packed so far */
@@ -79,6 +79,7 @@ struct ijepa__ops {
     int pack_mode;              /* ijepa__ops_set_packing */
     int64_t pack_fallbacks;     /* packed matmul shapes run on unpacked B */
     int amx;                    /* packed matmuls on amx.h's kernel (ijepa__ops_set_amx) */
+    int isa_amx;                /* oneDNN dispatches to AMX (not capped below it) */
     int amx_wgrad;              /* weight gradients on amx.h's kernel when amx is on */
     int amx_bmm;                /* bf16-out products (attention) on amx.h's kernel */
 };
@@ -160,9 +161,15 @@ void ijepa__engine_version(int *major, int *minor, int *patch)
     *patch = v->patch;
 }
 
+/* bf16 matmuls run on oneDNN's bf16 kernels from AVX512-BF16 up: AMX, and
+ * the dot-product instruction of AVX512-BF16 (vdpbf16ps), which oneDNN
+ * 2.6.3 ran at 2.05x its float32 GEMM peak on AMD Zen 4
+ * (docs/performance.md). Below that, emulated. */
+static int bf16_native_isa(int isa) { return isa_has(isa, dnnl_cpu_isa_avx512_core_bf16); }
+
 int ijepa__engine_bf16_native(void)
 {
-    return isa_has((int)dnnl_get_effective_cpu_isa(), dnnl_cpu_isa_avx512_core_amx);
+    return bf16_native_isa((int)dnnl_get_effective_cpu_isa());
 }
 
 // --- the primitive cache ------------------------------------------------------------
@@ -189,7 +196,8 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     ops->amx_wgrad = 1;
     ops->amx_bmm = 1;
     const int isa = (int)dnnl_get_effective_cpu_isa();
-    ops->bf16_native = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
+    ops->bf16_native = bf16_native_isa(isa);
+    ops->isa_amx = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
     ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
                                   : isa_has(isa, dnnl_cpu_isa_avx2)      ? IJEPA__SIMD_AVX2
                                                                          : IJEPA__SIMD_GENERIC);
@@ -660,7 +668,7 @@ static int plan_make(ijepa__ops *ops, int64_t K, int64_t N, pack_plan *pl)
      * another, and the tile loads stream (5-15 % faster products on the
      * ViT-S shapes, docs/performance.md). oneDNN reads the layout too, where
      * it runs a packed product (or unpacks it, as for any layout). */
-    if (pl->own && N % 32 == 0 && ops->amx && ijepa__amx_usable()) {
+    if (pl->own && N % 32 == 0 && ijepa__ops_amx(ops)) {
         dnnl_memory_desc_t tl;
         if ((rc = md_init_dt(ops, &tl, 2, bd, dnnl_BA16a16b2a, dnnl_bf16)) < 0)
             return rc;
@@ -734,7 +742,12 @@ void ijepa__ops_set_packing(ijepa__ops *ops, int mode) { ops->pack_mode = mode; 
 
 void ijepa__ops_set_amx(ijepa__ops *ops, int on) { ops->amx = on; }
 
-int ijepa__ops_amx(const ijepa__ops *ops) { return ops->amx && ijepa__amx_usable(); }
+/* Also only where oneDNN dispatches to AMX: ONEDNN_MAX_CPU_ISA below it
+ * keeps the own kernels off too. */
+int ijepa__ops_amx(const ijepa__ops *ops)
+{
+    return ops->amx && ops->isa_amx && ijepa__amx_usable();
+}
 
 void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on) { ops->amx_wgrad = on; }
 

@@ -26,7 +26,8 @@ void ijepa__engine_free(ijepa__engine *eng);
 const char *ijepa__engine_isa(void);
 /* The oneDNN version the library runs on. */
 void ijepa__engine_version(int *major, int *minor, int *patch);
-/* 1 when bf16 matmuls run on oneDNN's bf16 kernels (AMX), 0 when emulated. */
+/* 1 when bf16 matmuls run on oneDNN's bf16 kernels (AMX or AVX512-BF16),
+ * 0 when emulated. */
 int ijepa__engine_bf16_native(void);
 
 /* capacity: most cached primitives; the least recently used one is dropped
@@ -35,11 +36,11 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
                       ijepa__err *err);
 void ijepa__ops_free(ijepa__ops *ops);
 
-/* 1 when this ops object runs bf16 matmuls on oneDNN's bf16 kernels: with
- * AMX only, as oneDNN 2.6.3's AVX512-BF16 kernels were measured slower than
- * its float32 ones (docs/performance.md). Otherwise bf16 matmuls are
- * emulated: operands widened to float32, a float32 matmul, the result
- * rounded, which gives the same values at float32 speed. */
+/* 1 when this ops object runs bf16 matmuls on oneDNN's bf16 kernels: where
+ * oneDNN dispatches to AVX512-BF16 or AMX (ijepa__engine_bf16_native), and
+ * the own AMX kernels (amx.h) where the CPU has AMX. Otherwise bf16
+ * matmuls are emulated: operands widened to float32, a float32 matmul, the
+ * result rounded, which gives the same values at float32 speed. */
 int ijepa__ops_bf16_native(const ijepa__ops *ops);
 /* (tests) 0: emulate bf16 matmuls, 1: oneDNN's bf16 kernels, -1: as the ISA says */
 void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native);
@@ -184,7 +185,8 @@ int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops);
  * the CPU and kernel allow AMX, else on oneDNN's. (tests, benchmarks) 1:
  * the own kernel where possible (the default), 0: always oneDNN's. */
 void ijepa__ops_set_amx(ijepa__ops *ops, int on);
-/* 1 when packed matmuls of this ops object run on the own AMX kernel. */
+/* 1 when packed matmuls of this ops object run on the own AMX kernel: it is
+ * on (ijepa__ops_set_amx), the CPU has AMX and oneDNN dispatches to it. */
 int ijepa__ops_amx(const ijepa__ops *ops);
 
 /*
