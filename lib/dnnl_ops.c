@@ -20,6 +20,7 @@
 #include <oneapi/dnnl/dnnl_debug.h>
 
 #include "amx.h"
+#include "dpbf16.h"
 #include "bf16.h"
 #include "ops.h"
 #include "pack.h"
@@ -80,6 +81,7 @@ struct ijepa__ops {
     int64_t pack_fallbacks;     /* packed matmul shapes run on unpacked B */
     int amx;                    /* packed matmuls on amx.h's kernel (ijepa__ops_set_amx) */
     int isa_amx;                /* oneDNN dispatches to AMX (not capped below it) */
+    int isa_bf16;               /* ... to AVX512-BF16 or AMX */
     int amx_wgrad;              /* weight gradients on amx.h's kernel when amx is on */
     int amx_bmm;                /* bf16-out products (attention) on amx.h's kernel */
 };
@@ -198,6 +200,7 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     const int isa = (int)dnnl_get_effective_cpu_isa();
     ops->bf16_native = bf16_native_isa(isa);
     ops->isa_amx = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
+    ops->isa_bf16 = isa_has(isa, dnnl_cpu_isa_avx512_core_bf16);
     ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
                                   : isa_has(isa, dnnl_cpu_isa_avx2)      ? IJEPA__SIMD_AVX2
                                                                          : IJEPA__SIMD_GENERIC);
@@ -949,11 +952,36 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
  * thread here. */
 #define BMM_MAX 1024
 
-/* 1 when a batched bf16 product (bf16 C, no bias) runs on amx.h's kernel. */
+/* 1 when the own batched products run on dpbf16.h's kernel (AVX512-BF16,
+ * no AMX), 0 on amx.h's. */
+static int bmm_dp(const ijepa__ops *ops) { return !ijepa__ops_amx(ops); }
+
+/* 1 when a batched bf16 product (bf16 C, no bias) runs on an own kernel:
+ * amx.h's where the CPU has AMX, dpbf16.h's where it has AVX512-BF16. */
 static int bmm_own(const ijepa__ops *ops, int64_t M, int64_t N, int64_t K)
 {
-    return ops->amx_bmm && ops->bf16_native && ijepa__ops_amx(ops) && M <= BMM_MAX &&
+    const int dp = ops->isa_bf16 && ops->simd >= IJEPA__SIMD_AVX512 && ijepa__dpbf16_usable();
+    return ops->amx_bmm && ops->bf16_native && (ijepa__ops_amx(ops) || dp) && M <= BMM_MAX &&
            N <= BMM_MAX && K <= BMM_MAX;
+}
+
+static int64_t bmm_scratch(const ijepa__ops *ops, int64_t M, int64_t N, int64_t K, int threads)
+{
+    return bmm_dp(ops) ? ijepa__dpbf16_bmm_scratch_bytes(M, N, K, threads)
+                       : ijepa__amx_bmm_scratch_bytes(M, N, K, threads);
+}
+
+/* Items [b0, b1) of a batched product on the calling thread (bmm_own). */
+static void bmm_items(const ijepa__ops *ops, int64_t b0, int64_t b1, int64_t M, int64_t N,
+                      int64_t K, const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B,
+                      int trans_b, float alpha, ijepa__bf16 *C, const ijepa__amx_cmap *cm,
+                      void *scratch, const ijepa__amx_pf *fetch, int nfetch)
+{
+    if (bmm_dp(ops))
+        ijepa__dpbf16_bmm_items(b0, b1, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch);
+    else
+        ijepa__amx_bmm_items(b0, b1, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch,
+                             fetch, nfetch);
 }
 
 static int bmm_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
@@ -961,11 +989,14 @@ static int bmm_run(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t
                    const ijepa__amx_cmap *cm)
 {
     const int threads = omp_get_max_threads();
-    void *scratch = emu_buffer(ops, (ijepa__amx_bmm_scratch_bytes(M, N, K, threads) + 3) / 4,
+    void *scratch = emu_buffer(ops, (bmm_scratch(ops, M, N, K, threads) + 3) / 4,
                                 "batched matmul");
     if (!scratch)
         return IJEPA_ERR_NOMEM;
-    ijepa__amx_bmm(batch, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch, threads);
+    if (bmm_dp(ops))
+        ijepa__dpbf16_bmm(batch, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch, threads);
+    else
+        ijepa__amx_bmm(batch, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch, threads);
     return IJEPA_OK;
 }
 
@@ -990,16 +1021,16 @@ static int attn_setup(ijepa__ops *ops, const char *what, int64_t items, int64_t 
                            "%s: %lld valid keys of %lld", what, (long long)valid, (long long)T);
     if (!ijepa__ops_attention_own(ops, Tq, T, hd))
         return ijepa__fail(ops->err, IJEPA_ERR_UNSUPPORTED,
-                           "%s: %lld queries, %lld keys, width %lld do not run on the own AMX "
-                           "kernel", what, (long long)Tq, (long long)T, (long long)hd);
+                           "%s: %lld queries, %lld keys, width %lld do not run on the own "
+                           "kernels", what, (long long)Tq, (long long)T, (long long)hd);
     if ((map || H) && (H < 1 || items % H || ldc < hd || cs < 0 || ch < 0))
         return ijepa__fail(ops->err, IJEPA_ERR_INVALID_ARG,
                            "%s: output map H %lld, strides %lld %lld, ldc %lld do not fit "
                            "%lld items of width %lld", what, (long long)H, (long long)cs,
                            (long long)ch, (long long)ldc, (long long)items, (long long)hd);
-    int64_t b = ijepa__amx_bmm_scratch_bytes(Tq, T, hd, 1);
-    const int64_t b2 = ijepa__amx_bmm_scratch_bytes(Tq, hd, T, 1);
-    const int64_t b3 = ijepa__amx_bmm_scratch_bytes(T, hd, Tq, 1);
+    int64_t b = bmm_scratch(ops, Tq, T, hd, 1);
+    const int64_t b2 = bmm_scratch(ops, Tq, hd, T, 1);
+    const int64_t b3 = bmm_scratch(ops, T, hd, Tq, 1);
     b = b2 > b ? b2 : b;
     b = b3 > b ? b3 : b;
     *per = (b + 63) / 64 * 64 + (extra + 63) / 64 * 64;
@@ -1048,10 +1079,10 @@ int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T
             const ijepa__amx_pf f2[2] = {
                 {v16 + (b + 1) * nk, 1, nk * 2, 0, 0},
                 {more ? attn_at(out, b + 1, Tq, hd, H, cs, ch) : NULL, Tq, hd * 2, ldo * 2, 1}};
-            ijepa__amx_bmm_items(0, 1, Tq, T, hd, q16 + b * nq, 0, k16 + b * nk, 1, scale,
+            bmm_items(ops, 0, 1, Tq, T, hd, q16 + b * nq, 0, k16 + b * nk, 1, scale,
                                  p16 + b * np, NULL, mine, f1, more ? 3 : 0);
             ijepa__softmax_bf16_serial(lvl, Tq, T, valid, p16 + b * np, p16 + b * np);
-            ijepa__amx_bmm_items(0, 1, Tq, hd, T, p16 + b * np, 0, v16 + b * nk, 0, 1.0f,
+            bmm_items(ops, 0, 1, Tq, hd, T, p16 + b * np, 0, v16 + b * nk, 0, 1.0f,
                                  attn_at(out, b, Tq, hd, H, cs, ch), &one, mine, f2,
                                  more ? 2 : 0);
         }
@@ -1098,14 +1129,14 @@ int ijepa__attention_bwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T
                 {more ? attn_at(dk, n, T, hd, H, cs, ch) : NULL, T, hd * 2, ldc * 2, 1}};
             const int nf = more ? 2 : 0;
             const ijepa__bf16 *pb = p16 + b * np;
-            ijepa__amx_bmm_items(0, 1, Tq, T, hd, o16 + b * nq, 0, v16 + b * nk, 1, 1.0f, ds,
+            bmm_items(ops, 0, 1, Tq, T, hd, o16 + b * nq, 0, v16 + b * nk, 1, 1.0f, ds,
                                  NULL, mine, f1, nf);
-            ijepa__amx_bmm_items(0, 1, T, hd, Tq, pb, 1, o16 + b * nq, 0, 1.0f,
+            bmm_items(ops, 0, 1, T, hd, Tq, pb, 1, o16 + b * nq, 0, 1.0f,
                                  attn_at(dv, b, T, hd, H, cs, ch), &one, mine, f2, nf);
             ijepa__softmax_bwd_bf16_serial(lvl, Tq, T, pb, ds, ds);
-            ijepa__amx_bmm_items(0, 1, Tq, hd, T, ds, 0, k16 + b * nk, 0, scale,
+            bmm_items(ops, 0, 1, Tq, hd, T, ds, 0, k16 + b * nk, 0, scale,
                                  attn_at(dq, b, Tq, hd, H, cs, ch), &one, mine, f4, nf);
-            ijepa__amx_bmm_items(0, 1, T, hd, Tq, ds, 1, q16 + b * nq, 0, scale,
+            bmm_items(ops, 0, 1, T, hd, Tq, ds, 1, q16 + b * nq, 0, scale,
                                  attn_at(dk, b, T, hd, H, cs, ch), &one, mine, f5, nf);
         }
     }

@@ -52,6 +52,7 @@
 #include "amx.h"
 #include "bf16.h"
 #include "check_ijepa.h"
+#include "dpbf16.h"
 #include "glue.h"
 #include "helpers.h"
 #include "ijepa/ijepa.h"
@@ -1604,7 +1605,7 @@ START_TEST(test_attention_fused)
         ck_assert_int_eq(
             ijepa__attention_fwd16(f.ops, 1, 2, 2, 2, 2, 1.0f, x, x, x, x, x, 0, 0, 0, 0),
             IJEPA_ERR_UNSUPPORTED);
-        ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own AMX kernel"));
+        ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own kernels"));
         mm_close(&f);
         return;
     }
@@ -1706,7 +1707,7 @@ START_TEST(test_attention_fused)
     ck_assert_int_eq(ijepa__ops_attention_own(f.ops, 2, 2, 2), 0);
     ck_assert_int_eq(ijepa__attention_fwd16(f.ops, 2, 2, 2, 2, 2, 1.0f, x, x, x, x, x, 0, 0, 0, 0),
                      IJEPA_ERR_UNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own AMX kernel"));
+    ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own kernels"));
     ijepa__ops_set_amx_bmm(f.ops, 1);
     mm_close(&f);
 }
@@ -1769,6 +1770,62 @@ START_TEST(test_amx_bmm)
                               (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, t);
             }
             free(A); free(B); free(ref); free(C); free(w);
+        }
+}
+END_TEST
+
+/* The AVX512-BF16 kernel (where usable), as test_amx_bmm: the same bits on
+ * 1 to 5 threads, nothing read past the operands (against an inaccessible
+ * page), odd K in both orders of A, and close to the double reference:
+ * each output within 2 (K + 4) u of the sum of the products' magnitudes
+ * (float32 sums of exact bf16 products, one rounding to bf16 of the
+ * result, u = 2^-24), checked by the reference tolerance of
+ * test_bmm. */
+START_TEST(test_dpbf16_bmm)
+{
+    if (!ijepa__dpbf16_usable())
+        return;
+    static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17},
+                                    {2, 24, 40, 96}, {3, 75, 24, 41}, {3, 100, 16, 90},
+                                    {2, 1, 1, 1},    {4, 197, 32, 197}, {2, 31, 200, 33}};
+    for (size_t s = 0; s < COUNT_OF(sh); s++)
+        for (int variant = 0; variant < 4; variant++) {
+            const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
+            const int ta = variant & 1, tb = variant >> 1;
+            const int64_t nA = b * M * K, nB = b * K * N, nC = b * M * N;
+            uint16_t *A = rand_bf16(nA, 770 + s, -1, 1);
+            uint16_t *B = rand_bf16(nB, 771 + s, -1, 1);
+            uint16_t *ref = ha(nC), *C = ha(nC);
+            void *w = aligned_alloc(64, (size_t)ijepa__dpbf16_bmm_scratch_bytes(M, N, K, 5));
+            ck_assert_ptr_nonnull(w);
+            ijepa__dpbf16_bmm(b, M, N, K, A, ta, B, tb, 0.5f, ref, NULL, w, 1);
+            double *Ad = b2d_new(A, nA), *Bd = b2d_new(B, nB), *want = ref_dalloc(nC);
+            double *aA = ref_dalloc(nA), *aB = ref_dalloc(nB), *S = ref_dalloc(nC);
+            for (int64_t i = 0; i < nC; i++) want[i] = S[i] = 0;
+            ref_matmul(b, M, N, K, Ad, ta, Bd, tb, NULL, 0.5, 0, want);
+            ref_dabs(aA, Ad, nA);
+            ref_dabs(aB, Bd, nB);
+            ref_matmul(b, M, N, K, aA, ta, aB, tb, NULL, 0.5, 0, S);
+            for (int64_t i = 0; i < nC; i++) S[i] *= 2.0 * (double)(K + 4) * REF_U32;
+            const ref_cmp c = cmp_bf16(ref, want, nC, 0, RT16, S);
+            expect_close(&c, "dpbf16 b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d", (long long)b,
+                         (long long)M, (long long)N, (long long)K, ta, tb);
+            guarded ga, gb;
+            guarded_open(&ga, A, nA);
+            guarded_open(&gb, B, nB);
+            ijepa__dpbf16_bmm(b, M, N, K, ga.p, ta, gb.p, tb, 0.5f, C, NULL, w, 2);
+            ck_assert_msg(!memcmp(C, ref, (size_t)nC * sizeof *C), "guarded operands");
+            guarded_close(&ga);
+            guarded_close(&gb);
+            for (int t = 2; t <= 5; t++) {
+                memset(C, 0xff, (size_t)nC * sizeof *C);
+                ijepa__dpbf16_bmm(b, M, N, K, A, ta, B, tb, 0.5f, C, NULL, w, t);
+                ck_assert_msg(!memcmp(C, ref, (size_t)nC * sizeof *C),
+                              "b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d: %d threads differ from 1",
+                              (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, t);
+            }
+            free(A); free(B); free(ref); free(C); free(w);
+            free(Ad); free(Bd); free(want); free(aA); free(aB); free(S);
         }
 }
 END_TEST
@@ -2929,6 +2986,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_matmul_bf16_to);
     tcase_add_test(tc, test_attention_fused);
     tcase_add_test(tc, test_amx_bmm);
+    tcase_add_test(tc, test_dpbf16_bmm);
     tcase_add_test(tc, test_amx_layouts);
     tcase_add_test(tc, test_matmul_fused_errors);
     tcase_add_test(tc, test_matmul_heads);

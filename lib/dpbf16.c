@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The libijepa authors */
+/*
+ * Implements: dpbf16.h, batched bf16 products on AVX512-BF16.
+ *
+ * Per item: B is packed into pairs of K (one 32-bit word: the bf16 of row
+ * 2k in the low half, of row 2k + 1 in the high half, zero past K), 16
+ * columns to a vector, one column block's pairs after another; A is read
+ * in place one pair of K at a time (a 32-bit broadcast), or, stored
+ * transposed, first packed into pairs the same way. A block of up to
+ * 24 vectors of C (6 rows x 4 column blocks, 8 x 3, 12 x 2 or 16 x 1) is
+ * accumulated over all of K in registers, one VDPBF16PS per row and column
+ * block and pair, then scaled, rounded and stored under a mask.
+ */
+#include <string.h>
+
+#include "dpbf16.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <omp.h>
+#include <pthread.h>
+
+#include "bf16_avx512.h"
+
+#define TDP __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16")))
+
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+static int dp_ok;
+
+static void probe(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return;
+    const unsigned avx512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31); /* F DQ BW VL */
+    if ((b & avx512) != avx512)
+        return;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) /* AVX512-BF16 */
+        return;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE */
+        return;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    dp_ok = (lo & 0xe6u) == 0xe6u; /* SSE AVX opmask ZMM state saved by the OS */
+}
+
+int ijepa__dpbf16_usable(void)
+{
+    pthread_once(&probe_once, probe);
+    return dp_ok;
+}
+
+static int64_t round64(int64_t n) { return (n + 63) / 64 * 64; }
+
+/* Words of the packed B, and of the packed A (transposed A only). */
+static int64_t b_words(int64_t N, int64_t K) { return (N + 15) / 16 * 16 * ((K + 1) / 2); }
+static int64_t a_words(int64_t M, int64_t K) { return (M + 15) / 16 * 16 * ((K + 1) / 2); }
+
+static int64_t thread_bytes(int64_t M, int64_t N, int64_t K)
+{
+    return round64(4 * b_words(N, K)) + round64(4 * a_words(M, K));
+}
+
+int64_t ijepa__dpbf16_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    return thread_bytes(M, N, K) * threads;
+}
+
+static inline __mmask16 mask16(int64_t n) { return n >= 16 ? 0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
+
+/* Rows 2k and 2k + 1 of x [R, W] (row-major, contiguous) interleaved into
+ * words: word (k, w) at dst + k sk + w / 16 sb + w % 16, zero past R and W
+ * (up to the next multiple of 16). */
+TDP static void pack_pairs(const ijepa__bf16 *x, int64_t R, int64_t W, uint32_t *dst,
+                           int64_t sk, int64_t sb)
+{
+    const int64_t Kp = (R + 1) / 2, nb = (W + 15) / 16;
+    for (int64_t k = 0; k < Kp; k++) {
+        const ijepa__bf16 *r0 = x + 2 * k * W, *r1 = r0 + W;
+        const int two = 2 * k + 1 < R;
+        for (int64_t b = 0; b < nb; b++) {
+            const __mmask16 m = mask16(W - 16 * b);
+            const __m256i lo = _mm256_maskz_loadu_epi16(m, r0 + 16 * b);
+            const __m256i hi = two ? _mm256_maskz_loadu_epi16(m, r1 + 16 * b) : _mm256_setzero_si256();
+            const __m512i v = _mm512_or_si512(_mm512_cvtepu16_epi32(lo),
+                                              _mm512_slli_epi32(_mm512_cvtepu16_epi32(hi), 16));
+            _mm512_store_si512(dst + k * sk + b * sb, v);
+        }
+    }
+}
+
+/* x^T for x [N, K] row-major (B stored transposed): word (k, n), the pair
+ * of elements 2k, 2k + 1 of row n, at dst + n / 16 Kp 16 + k 16 + n % 16,
+ * zero past K and N. 16 x 16 blocks of words transposed in registers. */
+TDP static void pack_rows(const ijepa__bf16 *x, int64_t N, int64_t K, uint32_t *dst)
+{
+    const int64_t Kp = (K + 1) / 2, nb = (N + 15) / 16, kb = (Kp + 15) / 16;
+    for (int64_t b = 0; b < nb; b++)
+        for (int64_t q = 0; q < kb; q++) {
+            const int64_t left = K - 32 * q;
+            const __mmask32 m = left >= 32 ? 0xffffffffu : (__mmask32)((1u << left) - 1);
+            __m512i r[16];
+            for (int j = 0; j < 16; j++) {
+                const int64_t n = 16 * b + j;
+                r[j] = n < N ? _mm512_maskz_loadu_epi16(m, x + n * K + 32 * q)
+                             : _mm512_setzero_si512();
+            }
+            ijepa__transpose16(r);
+            const int64_t rows = Kp - 16 * q < 16 ? Kp - 16 * q : 16;
+            for (int i = 0; i < rows; i++)
+                _mm512_store_si512(dst + (b * Kp + 16 * q + i) * 16, r[i]);
+        }
+}
+
+static inline int32_t word_at(const char *p)
+{
+    int32_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
+
+/*
+ * One block of C: rows m < mr (<= MR) and column blocks j < NR (16 columns
+ * each, columns < nc written). Word (m, k) of A at a + m sam + k sak
+ * (bytes); pairs k < kn; tail: NULL, or A has one more element per row
+ * (K odd), at tail + m sam, paired with zero. Column block j of the packed
+ * B at bp + j sbn, pair k at + 16 k. C row m at c + m ldc.
+ */
+static inline __attribute__((always_inline)) TDP void
+tile(const int MR, const int NR, int mr, const char *a, int64_t sam, int64_t sak, int64_t kn,
+     const char *tail, const uint32_t *bp, int64_t sbn, float alpha, ijepa__bf16 *c,
+     int64_t ldc, int64_t nc)
+{
+    __m512 acc[16][4];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kn; k++) {
+        __m512i b[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < NR; j++) b[j] = _mm512_load_si512(bp + j * sbn + 16 * k);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            if (i >= mr)
+                break;
+            const __m512i av = _mm512_set1_epi32(word_at(a + i * sam + k * sak));
+#pragma GCC unroll 4
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, (__m512bh)b[j]);
+        }
+    }
+    if (tail) { /* the last element of each row, with a zero */
+        __m512i b[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < NR; j++) b[j] = _mm512_load_si512(bp + j * sbn + 16 * kn);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            if (i >= mr)
+                break;
+            uint16_t h;
+            memcpy(&h, tail + i * sam, sizeof h);
+            const __m512i av = _mm512_set1_epi32(h);
+#pragma GCC unroll 4
+            for (int j = 0; j < NR; j++)
+                acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, (__m512bh)b[j]);
+        }
+    }
+    __mmask16 mk[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; j++) mk[j] = mask16(nc - 16 * j);
+    const __m512 al = _mm512_set1_ps(alpha);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr)
+            break;
+#pragma GCC unroll 4
+        for (int j = 0; j < NR; j++) {
+            const __m256i h = _mm512_cvtepi32_epi16(ijepa__rnd512(_mm512_mul_ps(acc[i][j], al)));
+            _mm256_mask_storeu_epi16(c + i * ldc + 16 * j, mk[j], h);
+        }
+    }
+}
+
+#define TILE_FN(MR, NR)                                                                       \
+    TDP static void tile_##NR(int mr, const char *a, int64_t sam, int64_t sak, int64_t kn,    \
+                              const char *tail, const uint32_t *bp, int64_t sbn, float alpha, \
+                              ijepa__bf16 *c, int64_t ldc, int64_t nc)                        \
+    {                                                                                         \
+        tile(MR, NR, mr, a, sam, sak, kn, tail, bp, sbn, alpha, c, ldc, nc);                  \
+    }
+TILE_FN(16, 1)
+TILE_FN(12, 2)
+TILE_FN(8, 3)
+TILE_FN(6, 4)
+
+/* One item: C [M, N] (ldc values between rows) = alpha op(A) op(B). */
+TDP static void item(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A, int trans_a,
+                     const ijepa__bf16 *B, int trans_b, float alpha, ijepa__bf16 *C,
+                     int64_t ldc, char *mine)
+{
+    const int64_t Kp = (K + 1) / 2, nb = (N + 15) / 16;
+    uint32_t *bp = (uint32_t *)(void *)mine;
+    if (trans_b)
+        pack_rows(B, N, K, bp);
+    else
+        pack_pairs(B, K, N, bp, 16, 16 * Kp);
+    const char *a = (const char *)A, *tail = NULL;
+    int64_t sam = 2 * K, sak = 4, kn = K / 2;
+    if (trans_a) {
+        uint32_t *ap = (uint32_t *)(void *)(mine + round64(4 * b_words(N, K)));
+        const int64_t Mp = (M + 15) / 16 * 16;
+        pack_pairs(A, K, M, ap, Mp, 16);
+        a = (const char *)ap;
+        sam = 4;
+        sak = 4 * Mp;
+        kn = Kp;
+    } else if (K & 1) {
+        tail = (const char *)(A + K - 1);
+    }
+    for (int64_t j0 = 0; j0 < nb; j0 += 4) {
+        const int64_t NR = nb - j0 < 4 ? nb - j0 : 4;
+        const int64_t MR = NR == 4 ? 6 : NR == 3 ? 8 : NR == 2 ? 12 : 16;
+        const uint32_t *b = bp + j0 * Kp * 16;
+        for (int64_t m0 = 0; m0 < M; m0 += MR) {
+            const int mr = (int)(M - m0 < MR ? M - m0 : MR);
+            const char *am = a + m0 * sam, *tm = tail ? tail + m0 * sam : NULL;
+            ijepa__bf16 *cm = C + m0 * ldc + 16 * j0;
+            const int64_t nc = N - 16 * j0;
+            switch (NR) {
+            case 4: tile_4(mr, am, sam, sak, kn, tm, b, Kp * 16, alpha, cm, ldc, nc); break;
+            case 3: tile_3(mr, am, sam, sak, kn, tm, b, Kp * 16, alpha, cm, ldc, nc); break;
+            case 2: tile_2(mr, am, sam, sak, kn, tm, b, Kp * 16, alpha, cm, ldc, nc); break;
+            default: tile_1(mr, am, sam, sak, kn, tm, b, Kp * 16, alpha, cm, ldc, nc); break;
+            }
+        }
+    }
+}
+
+static void run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                int trans_a, const ijepa__bf16 *B, int trans_b, float alpha, ijepa__bf16 *C,
+                const ijepa__amx_cmap *cm, char *mine)
+{
+    for (int64_t b = b0; b < b1; b++) {
+        ijepa__bf16 *cb = cm ? C + b / cm->H * cm->cs + b % cm->H * cm->ch : C + b * M * N;
+        item(M, N, K, A + b * M * K, trans_a, B + b * K * N, trans_b, alpha, cb,
+             cm ? cm->ldc : N, mine);
+    }
+}
+
+void ijepa__dpbf16_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                       int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
+                       ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    const int64_t per = thread_bytes(M, N, K);
+    const int par = batch > 1 && batch * M * N * K >= (int64_t)1 << 18;
+#pragma omp parallel num_threads(threads) if (par)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        run(batch * t / nt, batch * (t + 1) / nt, M, N, K, A, trans_a, B, trans_b, alpha, C, cm,
+            (char *)scratch + t * per);
+    }
+}
+
+void ijepa__dpbf16_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
+                             const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B,
+                             int trans_b, float alpha, ijepa__bf16 *C,
+                             const ijepa__amx_cmap *cm, void *scratch)
+{
+    run(b0, b1, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch);
+}
+
+#else /* not x86-64: never usable, never called */
+
+int ijepa__dpbf16_usable(void) { return 0; }
+
+int64_t ijepa__dpbf16_bmm_scratch_bytes(int64_t M, int64_t N, int64_t K, int threads)
+{
+    (void)M, (void)N, (void)K, (void)threads;
+    return 0;
+}
+
+void ijepa__dpbf16_bmm(int64_t batch, int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                       int trans_a, const ijepa__bf16 *B, int trans_b, float alpha,
+                       ijepa__bf16 *C, const ijepa__amx_cmap *cm, void *scratch, int threads)
+{
+    (void)batch, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B, (void)trans_b;
+    (void)alpha, (void)C, (void)cm, (void)scratch, (void)threads;
+}
+
+void ijepa__dpbf16_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
+                             const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B,
+                             int trans_b, float alpha, ijepa__bf16 *C,
+                             const ijepa__amx_cmap *cm, void *scratch)
+{
+    (void)b0, (void)b1, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B;
+    (void)trans_b, (void)alpha, (void)C, (void)cm, (void)scratch;
+}
+
+#endif
