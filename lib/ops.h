@@ -83,11 +83,12 @@ enum {
  * ijepa__pack_b(ops, K, N, ., trans_b, B) wrote (see below); it needs
  * IJEPA__MM_BF16 and batch 1 (IJEPA_ERR_INVALID_ARG otherwise).
  * Plain bf16 products into a bf16 C (flags exactly IJEPA__MM_BF16 |
- * IJEPA__MM_OUT_BF16, no bias, no accumulation: attention's) run on the own
- * AMX kernel (amx.h's ijepa__amx_bmm) where bf16 is native,
- * ijepa__ops_amx() and M, N, K are at most 1024, unless turned off by
- * ijepa__ops_set_amx_bmm(ops, 0) (tests); the two differ in float32
- * rounding only.
+ * IJEPA__MM_OUT_BF16, no bias, no accumulation: attention's) run on an own
+ * kernel where bf16 is native and M, N, K are at most 1024: amx.h's
+ * ijepa__amx_bmm where ijepa__ops_amx(), else dpbf16.h's ijepa__dpbf16_bmm
+ * where oneDNN dispatches to AVX512-BF16 and the CPU runs it; unless
+ * turned off by ijepa__ops_set_amx_bmm(ops, 0) (tests). They differ from
+ * oneDNN in float32 rounding only.
  */
 int ijepa__matmul_x(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int64_t K,
                     const void *A, int trans_a, const void *B, int trans_b,
@@ -224,7 +225,8 @@ int ijepa__matmul_bf16_to(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, 
                           const void *A, int trans_a, const void *B, int trans_b, float alpha,
                           void *C, int64_t H, int64_t cs, int64_t ch, int64_t ldc);
 /* (tests) 0: the batched bf16 products of ijepa__matmul_x on oneDNN's
- * kernels, 1: on the own AMX kernel where it runs them (the default). */
+ * kernels, 1: on the own AMX or AVX512-BF16 kernel where it runs them (the
+ * default). */
 void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);
 
 /*
@@ -247,8 +249,8 @@ void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);
  * q_b, each at dq, dk, dv as the map (H >= 1) says; dP and dS live in a
  * thread's scratch only.
  *
- * While an item runs, the next one's operands and outputs are fetched
- * into cache: in the step they come from memory.
+ * On AMX, while an item runs, the next one's operands and outputs are
+ * fetched into cache: in the step they come from memory.
  *
  * Return IJEPA_OK, IJEPA_ERR_UNSUPPORTED where ijepa__ops_attention_own
  * is 0 (the caller makes the batched calls), IJEPA_ERR_INVALID_ARG for bad
