@@ -117,6 +117,17 @@ TDP static void pack_rows(const ijepa__bf16 *x, int64_t N, int64_t K, uint32_t *
         }
 }
 
+/* 16 lanes rounded to bf16 as ijepa__rnd512: VCVTNEPS2BF16 rounds to
+ * nearest even and quiets NaN as it does, but flushes denormals to zero,
+ * so a vector with a denormal lane (never seen in practice) takes
+ * ijepa__rnd512. */
+static inline __attribute__((always_inline)) TDP __m256i rnd16(__m512 v)
+{
+    if (__builtin_expect(_mm512_fpclass_ps_mask(v, 0x20) != 0, 0))
+        return _mm512_cvtepi32_epi16(ijepa__rnd512(v));
+    return (__m256i)_mm512_cvtneps_pbh(v);
+}
+
 static inline int32_t word_at(const char *p)
 {
     int32_t w;
@@ -181,8 +192,8 @@ tile(const int MR, const int NR, int mr, const char *a, int64_t sam, int64_t sak
             break;
 #pragma GCC unroll 4
         for (int j = 0; j < NR; j++) {
-            const __m256i h = _mm512_cvtepi32_epi16(ijepa__rnd512(_mm512_mul_ps(acc[i][j], al)));
-            _mm256_mask_storeu_epi16(c + i * ldc + 16 * j, mk[j], h);
+            const __m512 v = alpha == 1.0f ? acc[i][j] : _mm512_mul_ps(acc[i][j], al);
+            _mm256_mask_storeu_epi16(c + i * ldc + 16 * j, mk[j], rnd16(v));
         }
     }
 }

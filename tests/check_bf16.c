@@ -1827,6 +1827,17 @@ START_TEST(test_dpbf16_bmm)
             free(A); free(B); free(ref); free(C); free(w);
             free(Ad); free(Bd); free(want); free(aA); free(aB); free(S);
         }
+    /* a result below float32's normal range keeps its bf16 value, as
+     * ijepa__bf16_round gives it: 2^-60 2^-60 2^-10 = 2^-130, bf16 0x0008
+     * (VCVTNEPS2BF16 alone would flush it to 0) */
+    const uint16_t tiny[2] = {0x2180, 0x2180};
+    uint16_t out[2] = {0xffff, 0xffff};
+    void *w = aligned_alloc(64, (size_t)ijepa__dpbf16_bmm_scratch_bytes(1, 1, 1, 1));
+    ck_assert_ptr_nonnull(w);
+    ijepa__dpbf16_bmm(2, 1, 1, 1, tiny, 0, tiny, 0, 0x1p-10f, out, NULL, w, 1);
+    ck_assert_uint_eq(out[0], 0x0008);
+    ck_assert_uint_eq(out[1], 0x0008);
+    free(w);
 }
 END_TEST
 
