@@ -747,6 +747,13 @@ void ijepa__ops_set_amx(ijepa__ops *ops, int on) { ops->amx = on; }
 
 /* Also only where oneDNN dispatches to AMX: ONEDNN_MAX_CPU_ISA below it
  * keeps the own kernels off too. */
+/* 1 when dpbf16.h's kernels run here: oneDNN dispatches to AVX512-BF16
+ * (not capped below it) and the CPU has it. */
+static int dp_usable(const ijepa__ops *ops)
+{
+    return ops->isa_bf16 && ops->simd >= IJEPA__SIMD_AVX512 && ijepa__dpbf16_usable();
+}
+
 int ijepa__ops_amx(const ijepa__ops *ops)
 {
     return ops->amx && ops->isa_amx && ijepa__amx_usable();
@@ -900,6 +907,16 @@ int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
         ijepa__amx_wgrad(R, O, I, dy, x, xg, xb, gW, scratch, threads);
         return IJEPA_OK;
     }
+    if (ops->amx_wgrad && ops->bf16_native && !ijepa__ops_amx(ops) && dp_usable(ops) &&
+        affine_ok) {
+        const int threads = omp_get_max_threads();
+        void *scratch = emu_buffer(
+            ops, (ijepa__dpbf16_wgrad_scratch_bytes(O, I, threads) + 3) / 4, "weight gradient");
+        if (!scratch)
+            return IJEPA_ERR_NOMEM;
+        ijepa__dpbf16_wgrad(R, O, I, dy, x, xg, xb, gW, scratch, threads);
+        return IJEPA_OK;
+    }
     if (xg) { /* the LayerNorm's output, then the product */
         uint16_t *y = tmp16(ops, R * I);
         if (!y)
@@ -960,9 +977,8 @@ static int bmm_dp(const ijepa__ops *ops) { return !ijepa__ops_amx(ops); }
  * amx.h's where the CPU has AMX, dpbf16.h's where it has AVX512-BF16. */
 static int bmm_own(const ijepa__ops *ops, int64_t M, int64_t N, int64_t K)
 {
-    const int dp = ops->isa_bf16 && ops->simd >= IJEPA__SIMD_AVX512 && ijepa__dpbf16_usable();
-    return ops->amx_bmm && ops->bf16_native && (ijepa__ops_amx(ops) || dp) && M <= BMM_MAX &&
-           N <= BMM_MAX && K <= BMM_MAX;
+    return ops->amx_bmm && ops->bf16_native && (ijepa__ops_amx(ops) || dp_usable(ops)) &&
+           M <= BMM_MAX && N <= BMM_MAX && K <= BMM_MAX;
 }
 
 static int64_t bmm_scratch(const ijepa__ops *ops, int64_t M, int64_t N, int64_t K, int threads)

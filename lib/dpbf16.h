@@ -9,7 +9,10 @@
  * meets its scores in cache (dnnl_ops.c's ijepa__attention_fwd16/_bwd16).
  * The same contract as amx.h's ijepa__amx_bmm / _items, with the sums in
  * another order: float32 sums over pairs of K in order, C rounded to
- * nearest even. This file includes no oneDNN header.
+ * nearest even. Also the Linear layers' weight gradients there
+ * (ijepa__dpbf16_wgrad, the contract of amx.h's ijepa__amx_wgrad): as fast
+ * as oneDNN's transposed-A matmul, and deterministic, with the LayerNorm's
+ * output made while x is packed. This file includes no oneDNN header.
  */
 #ifndef IJEPA_DPBF16_H
 #define IJEPA_DPBF16_H
@@ -48,4 +51,20 @@ void ijepa__dpbf16_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64
                              const ijepa__bf16 *A, int trans_a, const ijepa__bf16 *B,
                              int trans_b, float alpha, ijepa__bf16 *C,
                              const ijepa__amx_cmap *cm, void *scratch);
+
+/*
+ * Weight gradient: gW [O, I] float32 row-major += dy^T . x, dy bf16 [R, O]
+ * and x bf16 [R, I] row-major (R rows, the tokens); any O, I, R >= 1.
+ * xg, xb: NULL, or [I] each: x is a LayerNorm's kept xhat and the product
+ * reads bf16(x xg + xb), the values ijepa__layernorm_affine_bf16 gives at
+ * the AVX-512 level. Each output is summed over the rows in order, a pair
+ * of rows per VDPBF16PS, onto gW's value: the result does not depend on
+ * the thread count. scratch: ijepa__dpbf16_wgrad_scratch_bytes(O, I,
+ * threads) bytes, 64-byte aligned; at most `threads` OpenMP threads run
+ * it. Call only when ijepa__dpbf16_usable().
+ */
+int64_t ijepa__dpbf16_wgrad_scratch_bytes(int64_t O, int64_t I, int threads);
+void ijepa__dpbf16_wgrad(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
+                         const ijepa__bf16 *x, const float *xg, const float *xb, float *gW,
+                         void *scratch, int threads);
 #endif /* IJEPA_DPBF16_H */

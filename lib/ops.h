@@ -197,11 +197,14 @@ int ijepa__ops_amx(const ijepa__ops *ops);
  * bf16(x xg + xb) as ijepa__layernorm_affine_bf16 gives it at the ops'
  * level, without writing it. On the own AMX kernel (amx.h's
  * ijepa__amx_wgrad, which makes the LayerNorm's output while it makes its
- * tiles) where ijepa__ops_amx() and O, I are multiples of 32 (and, with
- * xg, the ops' level is AVX-512), unless turned off by
- * ijepa__ops_set_amx_wgrad(ops, 0) (tests); otherwise the LayerNorm's
- * output into scratch, then oneDNN's transposed-A matmul. The two differ
- * in float32 rounding only. Returns IJEPA_OK or a negative status (bad
+ * tiles) where ijepa__ops_amx() and O, I are multiples of 32, else on the
+ * own AVX512-BF16 kernel (dpbf16.h's ijepa__dpbf16_wgrad, the same while
+ * it packs x) where bf16 is native and oneDNN dispatches to AVX512-BF16
+ * (any O, I); with xg, only where the ops' level is AVX-512; unless turned
+ * off by ijepa__ops_set_amx_wgrad(ops, 0) (tests). Otherwise the
+ * LayerNorm's output into scratch, then oneDNN's transposed-A matmul. They
+ * differ in float32 rounding only; the own kernels' results do not depend
+ * on the thread count. Returns IJEPA_OK or a negative status (bad
  * dimensions, xg without xb, no memory for the scratch, oneDNN's
  * failures).
  */

@@ -1381,14 +1381,17 @@ START_TEST(test_matmul_wgrad)
 }
 END_TEST
 
-/* The kernel itself (where AMX is usable) against the same reference on a
- * ViT-S-sized product, two kernels on rows that differ only past R (NaN
- * there) give the same result (no row past R is read), and 1 to 5 threads
- * give the same bits. */
-START_TEST(test_amx_wgrad)
+/* A weight-gradient kernel itself (amx.h's where AMX is usable, dpbf16.h's
+ * where AVX512-BF16 is) against the same reference on a ViT-S-sized
+ * product, two kernels on rows that differ only past R (NaN there) give
+ * the same result (no row past R is read), and 1 to 5 threads give the
+ * same bits. */
+typedef void (*wgrad_fn)(int64_t, int64_t, int64_t, const ijepa__bf16 *, const ijepa__bf16 *,
+                         const float *, const float *, float *, void *, int);
+typedef int64_t (*wgrad_bytes_fn)(int64_t, int64_t, int);
+
+static void wgrad_kernel_checks(wgrad_fn wgrad, wgrad_bytes_fn bytes)
 {
-    if (!ijepa__amx_usable())
-        return;
     const int64_t R = 3135, O = 384, I = 1536, Rp = 3200; /* odd R: a pair half past R */
     uint16_t *dy = rand_bf16(Rp * O, 720, -1, 1), *x = rand_bf16(Rp * I, 721, -1, 1);
     uint16_t *dy2 = ha(Rp * O), *x2 = ha(Rp * I);
@@ -1399,13 +1402,13 @@ START_TEST(test_amx_wgrad)
     for (int64_t k = R * I; k < Rp * I; k++)
         x2[k] = 0x7fc0;
     const int threads = omp_get_max_threads();
-    void *scr = aligned_alloc(64, (size_t)ijepa__amx_wgrad_scratch_bytes(O, I, threads));
+    void *scr = aligned_alloc(64, (size_t)bytes(O, I, threads));
     ck_assert_ptr_nonnull(scr);
     float *g1 = ref_falloc(O * I), *g2 = ref_falloc(O * I);
     memset(g1, 0, (size_t)(O * I) * sizeof *g1);
     memset(g2, 0, (size_t)(O * I) * sizeof *g2);
-    ijepa__amx_wgrad(R, O, I, dy, x, NULL, NULL, g1, scr, threads);
-    ijepa__amx_wgrad(R, O, I, dy2, x2, NULL, NULL, g2, scr, threads);
+    wgrad(R, O, I, dy, x, NULL, NULL, g1, scr, threads);
+    wgrad(R, O, I, dy2, x2, NULL, NULL, g2, scr, threads);
     ck_assert_msg(!memcmp(g1, g2, (size_t)(O * I) * sizeof *g1), "rows past R were read");
     for (int64_t s = 0; s < 64; s++) { /* 64 outputs against double */
         const int64_t o = (s * 37) % O, i = (s * 101 + 7) % I;
@@ -1423,8 +1426,8 @@ START_TEST(test_amx_wgrad)
         float *lg = rand_floats(I, 722, 0.5, 1.5), *lb = rand_floats(I, 723, -1, 1);
         memset(g1, 0, (size_t)(O * I) * sizeof *g1);
         memset(g2, 0, (size_t)(O * I) * sizeof *g2);
-        ijepa__amx_wgrad(R, O, I, dy, x, lg, lb, g1, scr, threads);
-        ijepa__amx_wgrad(R, O, I, dy2, x2, lg, lb, g2, scr, threads);
+        wgrad(R, O, I, dy, x, lg, lb, g1, scr, threads);
+        wgrad(R, O, I, dy2, x2, lg, lb, g2, scr, threads);
         ck_assert_msg(!memcmp(g1, g2, (size_t)(O * I) * sizeof *g1),
                       "LayerNorm operand: rows past R were read");
         free(lg); free(lb);
@@ -1437,19 +1440,32 @@ START_TEST(test_amx_wgrad)
     for (size_t s = 0; s < COUNT_OF(sh); s++) {
         const int64_t r = sh[s][0], o = sh[s][1], n = sh[s][2];
         uint16_t *a = rand_bf16(r * o, 730 + s, -1, 1), *b = rand_bf16(r * n, 731 + s, -1, 1);
-        void *w = aligned_alloc(64, (size_t)ijepa__amx_wgrad_scratch_bytes(o, n, 5));
+        void *w = aligned_alloc(64, (size_t)bytes(o, n, 5));
         float *ref = ref_falloc(o * n), *g = ref_falloc(o * n);
         ck_assert_ptr_nonnull(w);
-        ijepa__amx_wgrad(r, o, n, a, b, NULL, NULL, ref, w, 1);
+        wgrad(r, o, n, a, b, NULL, NULL, ref, w, 1);
         for (int t = 2; t <= 5; t++) {
             memset(g, 0, (size_t)(o * n) * sizeof *g);
-            ijepa__amx_wgrad(r, o, n, a, b, NULL, NULL, g, w, t);
+            wgrad(r, o, n, a, b, NULL, NULL, g, w, t);
             ck_assert_msg(!memcmp(g, ref, (size_t)(o * n) * sizeof *g),
                           "R=%lld O=%lld I=%lld: %d threads differ from 1", (long long)r,
                           (long long)o, (long long)n, t);
         }
         free(a); free(b); free(w); free(ref); free(g);
     }
+}
+
+START_TEST(test_amx_wgrad)
+{
+    if (ijepa__amx_usable())
+        wgrad_kernel_checks(ijepa__amx_wgrad, ijepa__amx_wgrad_scratch_bytes);
+}
+END_TEST
+
+START_TEST(test_dpbf16_wgrad)
+{
+    if (ijepa__dpbf16_usable())
+        wgrad_kernel_checks(ijepa__dpbf16_wgrad, ijepa__dpbf16_wgrad_scratch_bytes);
 }
 END_TEST
 
@@ -2993,6 +3009,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_matmul_amx);
     tcase_add_test(tc, test_matmul_wgrad);
     tcase_add_test(tc, test_amx_wgrad);
+    tcase_add_test(tc, test_dpbf16_wgrad);
     tcase_add_test(tc, test_matmul_bmm);
     tcase_add_test(tc, test_matmul_bf16_to);
     tcase_add_test(tc, test_attention_fused);
