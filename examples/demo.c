@@ -111,12 +111,15 @@ int main(int argc, char **argv)
     if (steps == 0)
         steps = prec == IJEPA_PRECISION_BF16 && ijepa_context_precision_native(ctx, prec) == 1
                     ? DEMO_STEPS_BF16 : DEMO_STEPS_F32;
-    printf("ijepa-demo: libijepa %s, %d threads, precision %s%s; I-JEPA on Fashion-MNIST, "
+    const int bf16 = prec == IJEPA_PRECISION_BF16;
+    const int native = ijepa_context_precision_native(ctx, (int32_t)prec) == 1;
+    printf("ijepa-demo: libijepa %s, %d threads, precision %s%s%s%s; I-JEPA on Fashion-MNIST, "
            "preset \"fmnist\", %lld steps of %lld images\n", ijepa_version_string(),
            (int)ijepa_context_num_threads(ctx), ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
-           prec == IJEPA_PRECISION_BF16 && ijepa_context_precision_native(ctx, prec) != 1
-               ? " (emulated: no bf16 matmul hardware here)" : "",
-           (long long)steps, (long long)B);
+           !bf16 ? "" : native ? " (native)" : " (emulated: the backend runs ",
+           bf16 && !native ? ijepa_context_cpu_isa(ctx) : "",
+           bf16 && !native ? ", no bf16 matmul instructions)" : "", (long long)steps,
+           (long long)B);
     ex_feed feed;
     ex_feed_fmnist(&feed, &train, cfg);
     const ex_train_opts opts = {steps, out, NULL, 0, 0, NULL};
@@ -150,8 +153,12 @@ int main(int argc, char **argv)
     const linprobe_result pp = fmnist_probe(NULL, &train, &test, probe_epochs, probe_train);
 
     char title[96];
-    snprintf(title, sizeof title, "Fashion-MNIST linear probe (%lldk train, 10k test)",
-             (long long)(probe_train / 1000));
+    if (probe_train % 1000 == 0)
+        snprintf(title, sizeof title, "Fashion-MNIST linear probe (%lldk train, 10k test)",
+                 (long long)(probe_train / 1000));
+    else
+        snprintf(title, sizeof title, "Fashion-MNIST linear probe (%lld train, 10k test)",
+                 (long long)probe_train);
     printf("\n%-46s %12s\n", title, "top-1");
     printf("%-46s %11.2f%%\n", "I-JEPA target encoder (this run)", pj.test_acc);
     printf("%-46s %11.2f%%\n", pstd > 0 ? "same network untrained (preset's init)"

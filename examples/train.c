@@ -398,7 +398,7 @@ int main(int argc, char **argv)
         const int native = ijepa_context_precision_native(ctx, (int32_t)prec);
         const int nthreads = (int)ijepa_context_num_threads(ctx);
         fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld step%s of %lld images (%.2f epochs), "
-                        "%d thread%s%s, precision %s%s\n",
+                        "%d thread%s%s, precision %s%s%s%s\n",
                 folder ? "images in" : "Fashion-MNIST in", folder ? data_dir : fmnist_dir,
                 resume ? "resuming" : "preset", resume ? resume : preset_name, (long long)steps,
                 steps == 1 ? "" : "s", (long long)B, (double)(steps * B) / (double)n, nthreads,
@@ -406,7 +406,9 @@ int main(int argc, char **argv)
                 ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
                 prec == IJEPA_PRECISION_F32 ? ""
                 : native == 1               ? " (native)"
-                                            : " (emulated: no bf16 matmul hardware here)");
+                                            : " (emulated: the backend runs ",
+                prec == IJEPA_PRECISION_F32 || native == 1 ? "" : ijepa_context_cpu_isa(ctx),
+                prec == IJEPA_PRECISION_F32 || native == 1 ? "" : ", no bf16 matmul instructions)");
     }
     if (!quiet && dist && root) {
         const long long lo = B / dist->size, hi = (B + dist->size - 1) / dist->size;

@@ -39,15 +39,17 @@ IJEPA_API const char *ijepa_context_cpu_isa(const ijepa_context *ctx);
  *
  * IJEPA_PRECISION_F32 is always native. IJEPA_PRECISION_BF16 is native where
  * the backend has bf16 matrix instructions: Intel AMX ("avx512_core_amx" in
- * ijepa_context_cpu_isa()) and AVX512-BF16 ("avx512_core_bf16", e.g. AMD
- * Zen 4), measured at several times and about twice the float32 matmul
- * speed. Elsewhere bf16 works but is emulated: the bf16 operands are
+ * ijepa_context_cpu_isa(); bf16 matmuls measured at 5-6 times the float32
+ * speed) and AVX512-BF16 ("avx512_core_bf16"; measured on AMD Zen 4 at about
+ * twice). Elsewhere bf16 works but is emulated: the bf16 operands are
  * widened and multiplied in float32, which gives the same values as the
  * hardware path up to the order of the float32 sums (bf16 products are
  * exact in float32) at about float32 speed plus the conversions
  * (docs/performance.md has what it costs). The answer follows the ISA the
  * backend dispatches to, so ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA) below
- * avx512_core_bf16 gives 0. Thread-safe.
+ * avx512_core_bf16 gives 0 (the variable is read once per process, before
+ * the first context is made: set it in the environment of the process).
+ * Thread-safe.
  */
 IJEPA_API int ijepa_context_precision_native(const ijepa_context *ctx, int32_t precision);
 
