@@ -26,8 +26,9 @@
 
 /* Pretraining steps of `make demo`, sized to stay within 10 minutes on 2
  * cores: bf16 on AMX runs the recipe at about 1400 images/s (2800 steps, 6
- * epochs: 4.3 minutes; 930 before the bf16 speed work), float32 at about 490
- * (2000 steps: 8.7 minutes). */
+ * epochs: 4.3 minutes; 930 before the bf16 speed work), bf16 on AMD Zen 4
+ * (AVX512-BF16) at about 1000 (6 minutes), float32 at about 490 (2000
+ * steps: 8.7 minutes). */
 #define DEMO_STEPS_BF16 2800
 #define DEMO_STEPS_F32 2000
 /* The demo's probes by default: logistic-regression epochs per fit (5 fits
