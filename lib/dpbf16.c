@@ -160,6 +160,35 @@ static inline int32_t word_at(const char *p)
     return w;
 }
 
+/* acc[i][j] += one pair of K: row i's word at a + i sam (half: its bf16
+ * value at a + i sam with a zero) times column block j's at bk + j sbn,
+ * for rows i < mr. */
+static inline __attribute__((always_inline)) TDP void
+dp_rows(const int MR, const int NR, int mr, __m512 acc[16][4], const char *a, int64_t sam,
+        const int half, const uint32_t *bk, int64_t sbn)
+{
+    __m512i b[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; j++) b[j] = _mm512_load_si512(bk + j * sbn);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr)
+            break;
+        int32_t w;
+        if (half) {
+            uint16_t h;
+            memcpy(&h, a + i * sam, sizeof h);
+            w = h;
+        } else {
+            w = word_at(a + i * sam);
+        }
+        const __m512i av = _mm512_set1_epi32(w);
+#pragma GCC unroll 4
+        for (int j = 0; j < NR; j++)
+            acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, (__m512bh)b[j]);
+    }
+}
+
 /*
  * One block of C: rows m < mr (<= MR) and column blocks j < NR (16 columns
  * each, columns < nc written). Word (m, k) of A at a + m sam + k sak
@@ -182,36 +211,10 @@ tile(const int MR, const int NR, const int F32, int mr, const char *a, int64_t s
         for (int j = 0; j < NR; j++)
             acc[i][j] = F32 && i < mr ? _mm512_maskz_loadu_ps(mk[j], (float *)c + i * ldc + 16 * j)
                                       : _mm512_setzero_ps();
-    for (int64_t k = 0; k < kn; k++) {
-        __m512i b[4];
-#pragma GCC unroll 4
-        for (int j = 0; j < NR; j++) b[j] = _mm512_load_si512(bp + j * sbn + 16 * k);
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            if (i >= mr)
-                break;
-            const __m512i av = _mm512_set1_epi32(word_at(a + i * sam + k * sak));
-#pragma GCC unroll 4
-            for (int j = 0; j < NR; j++)
-                acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, (__m512bh)b[j]);
-        }
-    }
-    if (tail) { /* the last element of each row, with a zero */
-        __m512i b[4];
-#pragma GCC unroll 4
-        for (int j = 0; j < NR; j++) b[j] = _mm512_load_si512(bp + j * sbn + 16 * kn);
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            if (i >= mr)
-                break;
-            uint16_t h;
-            memcpy(&h, tail + i * sam, sizeof h);
-            const __m512i av = _mm512_set1_epi32(h);
-#pragma GCC unroll 4
-            for (int j = 0; j < NR; j++)
-                acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, (__m512bh)b[j]);
-        }
-    }
+    for (int64_t k = 0; k < kn; k++)
+        dp_rows(MR, NR, mr, acc, a + k * sak, sam, 0, bp + 16 * k, sbn);
+    if (tail) /* the last element of each row, with a zero */
+        dp_rows(MR, NR, mr, acc, tail, sam, 1, bp + 16 * kn, sbn);
     if (F32) { /* the sums back into C (alpha 1) */
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
