@@ -884,6 +884,23 @@ static uint16_t *tmp16(ijepa__ops *ops, int64_t n)
     return ops->tmp16;
 }
 
+/* Which own kernel takes a weight gradient of O x I outputs, if any. */
+static int wgrad_amx(const ijepa__ops *ops, int64_t O, int64_t I)
+{
+    return ops->amx_wgrad && ops->bf16_native && ijepa__ops_amx(ops) && O % 32 == 0 &&
+           I % 32 == 0 && O <= INT32_MAX && I <= INT32_MAX;
+}
+
+static int wgrad_dp(const ijepa__ops *ops)
+{
+    return ops->amx_wgrad && ops->bf16_native && !ijepa__ops_amx(ops) && dp_usable(ops);
+}
+
+int ijepa__ops_wgrad_own(const ijepa__ops *ops, int64_t O, int64_t I)
+{
+    return wgrad_amx(ops, O, I) || wgrad_dp(ops);
+}
+
 int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
                         const uint16_t *dy, const uint16_t *x, const float *xg,
                         const float *xb, float *gW)
@@ -897,8 +914,7 @@ int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
                            "weight gradient: the LayerNorm weight and bias go together");
     /* the own kernel makes the affine's AVX-512 values itself */
     const int affine_ok = !xg || ops->simd == IJEPA__SIMD_AVX512;
-    if (ops->amx_wgrad && ops->bf16_native && ijepa__ops_amx(ops) && O % 32 == 0 &&
-        I % 32 == 0 && affine_ok && R <= INT32_MAX && O <= INT32_MAX && I <= INT32_MAX) {
+    if (wgrad_amx(ops, O, I) && affine_ok && R <= INT32_MAX) {
         const int threads = omp_get_max_threads();
         void *scratch = emu_buffer(ops, (ijepa__amx_wgrad_scratch_bytes(O, I, threads) + 3) / 4,
                                     "weight gradient");
@@ -907,8 +923,7 @@ int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
         ijepa__amx_wgrad(R, O, I, dy, x, xg, xb, gW, scratch, threads);
         return IJEPA_OK;
     }
-    if (ops->amx_wgrad && ops->bf16_native && !ijepa__ops_amx(ops) && dp_usable(ops) &&
-        affine_ok) {
+    if (wgrad_dp(ops) && affine_ok) {
         const int threads = omp_get_max_threads();
         void *scratch = emu_buffer(
             ops, (ijepa__dpbf16_wgrad_scratch_bytes(O, I, threads) + 3) / 4, "weight gradient");

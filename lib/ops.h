@@ -212,6 +212,10 @@ int ijepa__matmul_wgrad(ijepa__ops *ops, int64_t R, int64_t O, int64_t I,
                         const uint16_t *dy, const uint16_t *x, const float *xg,
                         const float *xb, float *gW);
 void ijepa__ops_set_amx_wgrad(ijepa__ops *ops, int on);
+/* 1 when ijepa__matmul_wgrad of O x I outputs (x not a LayerNorm's) runs
+ * on an own kernel here, whose result does not depend on the thread
+ * count; 0 when on oneDNN's. */
+int ijepa__ops_wgrad_own(const ijepa__ops *ops, int64_t O, int64_t I);
 
 /*
  * A batched bf16 product as ijepa__matmul_x with flags IJEPA__MM_BF16 |

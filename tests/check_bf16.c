@@ -1339,9 +1339,12 @@ START_TEST(test_matmul_wgrad)
         }
         omp_set_num_threads(threads);
         ijepa__ops_set_amx_wgrad(f.ops, 1);
-        ck_assert_msg(!memcmp(got[0], got[1], (size_t)(O * I) * sizeof *got[0]),
-                      "R=%lld O=%lld I=%lld: 1 thread and %d differ", (long long)R, (long long)O,
-                      (long long)I, threads);
+        /* only the own kernels promise the same bits for any thread count
+         * (oneDNN's reductions, e.g. capped to AVX2, do not) */
+        if (ijepa__ops_wgrad_own(f.ops, O, I))
+            ck_assert_msg(!memcmp(got[0], got[1], (size_t)(O * I) * sizeof *got[0]),
+                          "R=%lld O=%lld I=%lld: 1 thread and %d differ", (long long)R,
+                          (long long)O, (long long)I, threads);
         for (int v = 0; v < 3; v++)
             free(got[v]);
         free(dy); free(x); free(g0); free(want); free(mag);
