@@ -20,8 +20,8 @@
 #include <oneapi/dnnl/dnnl_debug.h>
 
 #include "amx.h"
-#include "dpbf16.h"
 #include "bf16.h"
+#include "dpbf16.h"
 #include "ops.h"
 #include "pack.h"
 
@@ -82,8 +82,8 @@ struct ijepa__ops {
     int amx;                    /* packed matmuls on amx.h's kernel (ijepa__ops_set_amx) */
     int isa_amx;                /* oneDNN dispatches to AMX (not capped below it) */
     int isa_bf16;               /* ... to AVX512-BF16 or AMX */
-    int amx_wgrad;              /* weight gradients on amx.h's kernel when amx is on */
-    int amx_bmm;                /* bf16-out products (attention) on amx.h's kernel */
+    int amx_wgrad;              /* weight gradients on an own kernel (amx.h, dpbf16.h) */
+    int amx_bmm;                /* bf16-out products (attention) on an own kernel */
 };
 
 static int map_status(dnnl_status_t st)
@@ -745,8 +745,6 @@ void ijepa__ops_set_packing(ijepa__ops *ops, int mode) { ops->pack_mode = mode; 
 
 void ijepa__ops_set_amx(ijepa__ops *ops, int on) { ops->amx = on; }
 
-/* Also only where oneDNN dispatches to AMX: ONEDNN_MAX_CPU_ISA below it
- * keeps the own kernels off too. */
 /* 1 when dpbf16.h's kernels run here: oneDNN dispatches to AVX512-BF16
  * (not capped below it) and the CPU has it. */
 static int dp_usable(const ijepa__ops *ops)
@@ -754,6 +752,8 @@ static int dp_usable(const ijepa__ops *ops)
     return ops->isa_bf16 && ops->simd >= IJEPA__SIMD_AVX512 && ijepa__dpbf16_usable();
 }
 
+/* Also only where oneDNN dispatches to AMX: ONEDNN_MAX_CPU_ISA below it
+ * keeps the own kernels off too. */
 int ijepa__ops_amx(const ijepa__ops *ops)
 {
     return ops->amx && ops->isa_amx && ijepa__amx_usable();
@@ -1111,11 +1111,11 @@ int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T
                 {v16 + (b + 1) * nk, 1, nk * 2, 0, 0},
                 {more ? attn_at(out, b + 1, Tq, hd, H, cs, ch) : NULL, Tq, hd * 2, ldo * 2, 1}};
             bmm_items(ops, 0, 1, Tq, T, hd, q16 + b * nq, 0, k16 + b * nk, 1, scale,
-                                 p16 + b * np, NULL, mine, f1, more ? 3 : 0);
+                      p16 + b * np, NULL, mine, f1, more ? 3 : 0);
             ijepa__softmax_bf16_serial(lvl, Tq, T, valid, p16 + b * np, p16 + b * np);
             bmm_items(ops, 0, 1, Tq, hd, T, p16 + b * np, 0, v16 + b * nk, 0, 1.0f,
-                                 attn_at(out, b, Tq, hd, H, cs, ch), &one, mine, f2,
-                                 more ? 2 : 0);
+                      attn_at(out, b, Tq, hd, H, cs, ch), &one, mine, f2,
+                      more ? 2 : 0);
         }
     }
     return IJEPA_OK;
@@ -1161,14 +1161,14 @@ int ijepa__attention_bwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T
             const int nf = more ? 2 : 0;
             const ijepa__bf16 *pb = p16 + b * np;
             bmm_items(ops, 0, 1, Tq, T, hd, o16 + b * nq, 0, v16 + b * nk, 1, 1.0f, ds,
-                                 NULL, mine, f1, nf);
+                      NULL, mine, f1, nf);
             bmm_items(ops, 0, 1, T, hd, Tq, pb, 1, o16 + b * nq, 0, 1.0f,
-                                 attn_at(dv, b, T, hd, H, cs, ch), &one, mine, f2, nf);
+                      attn_at(dv, b, T, hd, H, cs, ch), &one, mine, f2, nf);
             ijepa__softmax_bwd_bf16_serial(lvl, Tq, T, pb, ds, ds);
             bmm_items(ops, 0, 1, Tq, hd, T, ds, 0, k16 + b * nk, 0, scale,
-                                 attn_at(dq, b, Tq, hd, H, cs, ch), &one, mine, f4, nf);
+                      attn_at(dq, b, Tq, hd, H, cs, ch), &one, mine, f4, nf);
             bmm_items(ops, 0, 1, T, hd, Tq, ds, 1, q16 + b * nq, 0, scale,
-                                 attn_at(dk, b, T, hd, H, cs, ch), &one, mine, f5, nf);
+                      attn_at(dk, b, T, hd, H, cs, ch), &one, mine, f5, nf);
         }
     }
     return IJEPA_OK;
