@@ -43,8 +43,9 @@ IJEPA_API const char *ijepa_context_cpu_isa(const ijepa_context *ctx);
  * speed) and AVX512-BF16 ("avx512_core_bf16"; measured on AMD Zen 4 at about
  * twice). Elsewhere bf16 works but is emulated: the bf16 operands are
  * widened and multiplied in float32, which gives the same values as the
- * hardware path up to the order of the float32 sums (bf16 products are
- * exact in float32) at about float32 speed plus the conversions
+ * hardware path up to the order of the float32 sums and the hardware's
+ * flushing of subnormals (bf16 products are exact in float32) at about
+ * float32 speed plus the conversions
  * (docs/performance.md has what it costs). The answer follows the ISA the
  * backend dispatches to, so ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA) below
  * avx512_core_bf16 gives 0 (the variable is read once per process, before
