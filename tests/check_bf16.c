@@ -1753,71 +1753,31 @@ static void guarded_open(guarded *g, const uint16_t *from, int64_t n)
 
 static void guarded_close(guarded *g) { munmap(g->base, g->len); }
 
-/* The kernel itself (where AMX is usable): 1 to 5 threads give the same
- * bits on uneven shares of items, and on more threads than items; with
- * the operands against an inaccessible page, nothing is read past them.
- * The last shape, transposed A and plain B, is done as C^T = B^T A^T
- * (bm_swap), the others plainly. */
-START_TEST(test_amx_bmm)
-{
-    if (!ijepa__amx_usable())
-        return;
-    static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17},
-                                    {2, 24, 40, 96}, {3, 75, 24, 41}, {3, 100, 16, 90}};
-    for (size_t s = 0; s < COUNT_OF(sh); s++)
-        for (int variant = 0; variant < 4; variant++) {
-            const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
-            const int ta = variant & 1, tb = variant >> 1;
-            uint16_t *A = rand_bf16(b * M * K, 760 + s, -1, 1);
-            uint16_t *B = rand_bf16(b * K * N, 761 + s, -1, 1);
-            uint16_t *ref = ha(b * M * N), *C = ha(b * M * N);
-            void *w = aligned_alloc(64, (size_t)ijepa__amx_bmm_scratch_bytes(M, N, K, 5));
-            ck_assert_ptr_nonnull(w);
-            ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, ref, NULL, w, 1);
-            guarded ga, gb;
-            guarded_open(&ga, A, b * M * K);
-            guarded_open(&gb, B, b * K * N);
-            ijepa__amx_bmm(b, M, N, K, ga.p, ta, gb.p, tb, 0.5f, C, NULL, w, 2);
-            ck_assert_msg(!memcmp(C, ref, (size_t)(b * M * N) * sizeof *C), "guarded operands");
-            guarded_close(&ga);
-            guarded_close(&gb);
-            for (int t = 2; t <= 5; t++) {
-                memset(C, 0xff, (size_t)(b * M * N) * sizeof *C);
-                ijepa__amx_bmm(b, M, N, K, A, ta, B, tb, 0.5f, C, NULL, w, t);
-                ck_assert_msg(!memcmp(C, ref, (size_t)(b * M * N) * sizeof *C),
-                              "b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d: %d threads differ from 1",
-                              (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, t);
-            }
-            free(A); free(B); free(ref); free(C); free(w);
-        }
-}
-END_TEST
+typedef void (*bmm_fn)(int64_t, int64_t, int64_t, int64_t, const ijepa__bf16 *, int,
+                       const ijepa__bf16 *, int, float, ijepa__bf16 *, const ijepa__amx_cmap *,
+                       void *, int);
+typedef int64_t (*bmm_bytes_fn)(int64_t, int64_t, int64_t, int);
 
-/* The AVX512-BF16 kernel (where usable), as test_amx_bmm: the same bits on
- * 1 to 5 threads, nothing read past the operands (against an inaccessible
- * page), odd K in both orders of A, and close to the double reference:
- * each output within 2 (K + 4) u of the sum of the products' magnitudes
- * (float32 sums of exact bf16 products, one rounding to bf16 of the
- * result, u = 2^-24), checked by the reference tolerance of
- * test_bmm. */
-START_TEST(test_dpbf16_bmm)
+/* A batched-product kernel on the shapes sh[0..n) (b, M, N, K), all four
+ * transpositions, seeds from seed: with 1 thread close to the double
+ * reference (each output within 2 (K + 4) u32 of the sum of the products'
+ * magnitudes, then one bf16 rounding: float32 sums of exact bf16 products
+ * in any order); with the operands against an inaccessible page, the same
+ * bits (nothing read past them); on 2 to 5 threads, the same bits. */
+static void bmm_kernel_checks(bmm_fn bmm, bmm_bytes_fn bytes, const int64_t (*sh)[4], size_t n,
+                              unsigned seed)
 {
-    if (!ijepa__dpbf16_usable())
-        return;
-    static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17},
-                                    {2, 24, 40, 96}, {3, 75, 24, 41}, {3, 100, 16, 90},
-                                    {2, 1, 1, 1},    {4, 197, 32, 197}, {2, 31, 200, 33}};
-    for (size_t s = 0; s < COUNT_OF(sh); s++)
+    for (size_t s = 0; s < n; s++)
         for (int variant = 0; variant < 4; variant++) {
             const int64_t b = sh[s][0], M = sh[s][1], N = sh[s][2], K = sh[s][3];
             const int ta = variant & 1, tb = variant >> 1;
             const int64_t nA = b * M * K, nB = b * K * N, nC = b * M * N;
-            uint16_t *A = rand_bf16(nA, 770 + s, -1, 1);
-            uint16_t *B = rand_bf16(nB, 771 + s, -1, 1);
+            uint16_t *A = rand_bf16(nA, seed + 2 * s, -1, 1);
+            uint16_t *B = rand_bf16(nB, seed + 2 * s + 1, -1, 1);
             uint16_t *ref = ha(nC), *C = ha(nC);
-            void *w = aligned_alloc(64, (size_t)ijepa__dpbf16_bmm_scratch_bytes(M, N, K, 5));
+            void *w = aligned_alloc(64, (size_t)bytes(M, N, K, 5));
             ck_assert_ptr_nonnull(w);
-            ijepa__dpbf16_bmm(b, M, N, K, A, ta, B, tb, 0.5f, ref, NULL, w, 1);
+            bmm(b, M, N, K, A, ta, B, tb, 0.5f, ref, NULL, w, 1);
             double *Ad = b2d_new(A, nA), *Bd = b2d_new(B, nB), *want = ref_dalloc(nC);
             double *aA = ref_dalloc(nA), *aB = ref_dalloc(nB), *S = ref_dalloc(nC);
             for (int64_t i = 0; i < nC; i++) want[i] = S[i] = 0;
@@ -1827,18 +1787,18 @@ START_TEST(test_dpbf16_bmm)
             ref_matmul(b, M, N, K, aA, ta, aB, tb, NULL, 0.5, 0, S);
             for (int64_t i = 0; i < nC; i++) S[i] *= 2.0 * (double)(K + 4) * REF_U32;
             const ref_cmp c = cmp_bf16(ref, want, nC, 0, RT16, S);
-            expect_close(&c, "dpbf16 b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d", (long long)b,
+            expect_close(&c, "bmm kernel b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d", (long long)b,
                          (long long)M, (long long)N, (long long)K, ta, tb);
             guarded ga, gb;
             guarded_open(&ga, A, nA);
             guarded_open(&gb, B, nB);
-            ijepa__dpbf16_bmm(b, M, N, K, ga.p, ta, gb.p, tb, 0.5f, C, NULL, w, 2);
+            bmm(b, M, N, K, ga.p, ta, gb.p, tb, 0.5f, C, NULL, w, 2);
             ck_assert_msg(!memcmp(C, ref, (size_t)nC * sizeof *C), "guarded operands");
             guarded_close(&ga);
             guarded_close(&gb);
             for (int t = 2; t <= 5; t++) {
                 memset(C, 0xff, (size_t)nC * sizeof *C);
-                ijepa__dpbf16_bmm(b, M, N, K, A, ta, B, tb, 0.5f, C, NULL, w, t);
+                bmm(b, M, N, K, A, ta, B, tb, 0.5f, C, NULL, w, t);
                 ck_assert_msg(!memcmp(C, ref, (size_t)nC * sizeof *C),
                               "b=%lld M=%lld N=%lld K=%lld ta=%d tb=%d: %d threads differ from 1",
                               (long long)b, (long long)M, (long long)N, (long long)K, ta, tb, t);
@@ -1846,6 +1806,33 @@ START_TEST(test_dpbf16_bmm)
             free(A); free(B); free(ref); free(C); free(w);
             free(Ad); free(Bd); free(want); free(aA); free(aB); free(S);
         }
+}
+
+/* The AMX kernel itself (where usable), by bmm_kernel_checks: 1 to 5
+ * threads on uneven shares of items and on more threads than items. The
+ * last shape, transposed A and plain B, is done as C^T = B^T A^T
+ * (bm_swap), the others plainly. */
+START_TEST(test_amx_bmm)
+{
+    if (!ijepa__amx_usable())
+        return;
+    static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17},
+                                    {2, 24, 40, 96}, {3, 75, 24, 41}, {3, 100, 16, 90}};
+    bmm_kernel_checks(ijepa__amx_bmm, ijepa__amx_bmm_scratch_bytes, sh, COUNT_OF(sh), 760);
+}
+END_TEST
+
+/* The AVX512-BF16 kernel (where usable), as test_amx_bmm, with odd K in
+ * both orders of A, single rows and columns, and 197 tokens; and its
+ * rounding of a result below float32's normal range. */
+START_TEST(test_dpbf16_bmm)
+{
+    if (!ijepa__dpbf16_usable())
+        return;
+    static const int64_t sh[][4] = {{7, 40, 72, 64}, {3, 72, 64, 72}, {13, 16, 33, 17},
+                                    {2, 24, 40, 96}, {3, 75, 24, 41}, {3, 100, 16, 90},
+                                    {2, 1, 1, 1},    {4, 197, 32, 197}, {2, 31, 200, 33}};
+    bmm_kernel_checks(ijepa__dpbf16_bmm, ijepa__dpbf16_bmm_scratch_bytes, sh, COUNT_OF(sh), 770);
     /* a result below float32's normal range keeps its bf16 value, as
      * ijepa__bf16_round gives it: 2^-60 2^-60 2^-10 = 2^-130, bf16 0x0008
      * (VCVTNEPS2BF16 alone would flush it to 0) */
