@@ -11,6 +11,7 @@
  * nothing. Every primitive uses a user-provided scratchpad: one buffer per ops
  * object, grown only when a primitive that needs more is created.
  */
+#include <stdio.h> /* snprintf */
 #include <stdlib.h>
 #include <string.h>
 
@@ -386,6 +387,35 @@ static int make_pd(ijepa__ops *ops, dnnl_primitive_desc_t *pd, const void *desc,
     dnnl_status_t st = dnnl_primitive_desc_create(pd, desc, attr, ops->eng->engine, hint);
     if (st != dnnl_success)
         return dnnl_fail(ops->err, st, what);
+    return IJEPA_OK;
+}
+
+/*
+ * A new cache entry (*out) for key: the primitive of desc with the user
+ * scratchpad and the wanted arguments (entry_build); hint: the forward's
+ * primitive descriptor where desc is a backward's, else NULL. Failures
+ * name "<what> descriptor" or "<what> creation".
+ */
+static int entry_new(ijepa__ops *ops, entry **out, const int64_t *key, const void *desc,
+                     const_dnnl_primitive_desc_t hint, const int *wanted, int nwanted,
+                     const char *what)
+{
+    char msg[96];
+    dnnl_primitive_attr_t attr;
+    int rc = make_attr(ops, &attr);
+    if (rc < 0)
+        return rc;
+    dnnl_primitive_desc_t pd;
+    snprintf(msg, sizeof msg, "%s descriptor", what);
+    rc = make_pd(ops, &pd, desc, attr, hint, msg);
+    dnnl_primitive_attr_destroy(attr);
+    if (rc < 0)
+        return rc;
+    entry *e = cache_slot(ops);
+    snprintf(msg, sizeof msg, "%s creation", what);
+    if ((rc = entry_build(ops, e, key, pd, wanted, nwanted, msg)) < 0)
+        return rc;
+    *out = e;
     return IJEPA_OK;
 }
 
@@ -1329,19 +1359,10 @@ int ijepa__layernorm_fwd(ijepa__ops *ops, int64_t rows, int64_t C, float eps,
                      rows, C, eps, flags);
         if (rc < 0)
             return rc;
-        dnnl_primitive_attr_t attr;
-        if ((rc = make_attr(ops, &attr)) < 0)
-            return rc;
-        dnnl_primitive_desc_t pd;
-        rc = make_pd(ops, &pd, &desc, attr, NULL, "layer normalization descriptor");
-        dnnl_primitive_attr_destroy(attr);
-        if (rc < 0)
-            return rc;
         static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_MEAN,
                                      DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT};
-        e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, affine ? 6 : 4,
-                              "layer normalization creation")) < 0)
+        if ((rc = entry_new(ops, &e, key, &desc, NULL, wanted, affine ? 6 : 4,
+                            "layer normalization")) < 0)
             return rc;
     }
     const int ids[6] = {DNNL_ARG_SRC, DNNL_ARG_SCALE, DNNL_ARG_SHIFT,
@@ -1373,34 +1394,24 @@ int ijepa__layernorm_bwd(ijepa__ops *ops, int64_t rows, int64_t C, float eps,
         dnnl_primitive_desc_t hint;
         if ((rc = make_pd(ops, &hint, &fdesc, NULL, NULL, "layer normalization descriptor")) < 0)
             return rc;
-        dnnl_memory_desc_t data_md, stat_md;
-        if ((rc = md_init(ops, &data_md, 2, d, dnnl_ab)) < 0 ||
-            (rc = md_init(ops, &stat_md, 1, &rows, dnnl_a)) < 0) {
-            dnnl_primitive_desc_destroy(hint);
-            return rc;
-        }
-        dnnl_status_t st = dnnl_layer_normalization_backward_desc_init(
-            &bdesc, affine ? dnnl_backward : dnnl_backward_data, &data_md, &data_md,
-            &stat_md, eps, flags);
-        dnnl_primitive_attr_t attr = NULL;
-        dnnl_primitive_desc_t pd = NULL;
-        if (st != dnnl_success)
-            rc = dnnl_fail(ops->err, st, "layer normalization backward descriptor");
-        else if ((rc = make_attr(ops, &attr)) == IJEPA_OK)
-            rc = make_pd(ops, &pd, &bdesc, attr, hint,
-                         "layer normalization backward descriptor");
-        dnnl_primitive_attr_destroy(attr);
-        dnnl_primitive_desc_destroy(hint);
-        if (rc < 0)
-            return rc;
         /* the affine arguments come last, so that without affine the
          * first five are the whole list */
         static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE,
                                      DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC, DNNL_ARG_SCALE,
                                      DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT};
-        e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, affine ? 9 : 5,
-                              "layer normalization backward creation")) < 0)
+        dnnl_memory_desc_t data_md, stat_md;
+        if ((rc = md_init(ops, &data_md, 2, d, dnnl_ab)) == IJEPA_OK &&
+            (rc = md_init(ops, &stat_md, 1, &rows, dnnl_a)) == IJEPA_OK) {
+            dnnl_status_t st = dnnl_layer_normalization_backward_desc_init(
+                &bdesc, affine ? dnnl_backward : dnnl_backward_data, &data_md, &data_md,
+                &stat_md, eps, flags);
+            rc = st != dnnl_success
+                     ? dnnl_fail(ops->err, st, "layer normalization backward descriptor")
+                     : entry_new(ops, &e, key, &bdesc, hint, wanted, affine ? 9 : 5,
+                                 "layer normalization backward");
+        }
+        dnnl_primitive_desc_destroy(hint);
+        if (rc < 0)
             return rc;
     }
     /* oneDNN 2.6 lists the shift among the backward's inputs although no
@@ -1441,19 +1452,9 @@ int ijepa__softmax_fwd(ijepa__ops *ops, int64_t rows, int64_t cols,
     entry *e = cache_find(ops, key);
     if (!e) {
         dnnl_softmax_v2_desc_t desc;
-        if ((rc = softmax_fwd_desc(ops, &desc, rows, cols)) < 0)
-            return rc;
-        dnnl_primitive_attr_t attr;
-        if ((rc = make_attr(ops, &attr)) < 0)
-            return rc;
-        dnnl_primitive_desc_t pd;
-        rc = make_pd(ops, &pd, &desc, attr, NULL, "softmax descriptor");
-        dnnl_primitive_attr_destroy(attr);
-        if (rc < 0)
-            return rc;
         static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DST};
-        e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, 2, "softmax creation")) < 0)
+        if ((rc = softmax_fwd_desc(ops, &desc, rows, cols)) < 0 ||
+            (rc = entry_new(ops, &e, key, &desc, NULL, wanted, 2, "softmax")) < 0)
             return rc;
     }
     const int ids[2] = {DNNL_ARG_SRC, DNNL_ARG_DST};
@@ -1477,24 +1478,17 @@ int ijepa__softmax_bwd(ijepa__ops *ops, int64_t rows, int64_t cols,
         dnnl_primitive_desc_t hint;
         if ((rc = make_pd(ops, &hint, &fdesc, NULL, NULL, "softmax descriptor")) < 0)
             return rc;
+        static const int wanted[] = {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
         dnnl_memory_desc_t md;
-        dnnl_primitive_attr_t attr = NULL;
-        dnnl_primitive_desc_t pd = NULL;
         if ((rc = md_init(ops, &md, 2, d, dnnl_ab)) == IJEPA_OK) {
             dnnl_status_t st = dnnl_softmax_v2_backward_desc_init(
                 &bdesc, dnnl_softmax_accurate, &md, &md, &md, 1);
-            if (st != dnnl_success)
-                rc = dnnl_fail(ops->err, st, "softmax backward descriptor");
-            else if ((rc = make_attr(ops, &attr)) == IJEPA_OK)
-                rc = make_pd(ops, &pd, &bdesc, attr, hint, "softmax backward descriptor");
+            rc = st != dnnl_success
+                     ? dnnl_fail(ops->err, st, "softmax backward descriptor")
+                     : entry_new(ops, &e, key, &bdesc, hint, wanted, 3, "softmax backward");
         }
-        dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(hint);
         if (rc < 0)
-            return rc;
-        static const int wanted[] = {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
-        e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, 3, "softmax backward creation")) < 0)
             return rc;
     }
     const int ids[3] = {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
@@ -1526,19 +1520,9 @@ int ijepa__gelu_fwd(ijepa__ops *ops, int64_t n, const float *x, float *y)
     entry *e = cache_find(ops, key);
     if (!e) {
         dnnl_eltwise_desc_t desc;
-        if ((rc = gelu_fwd_desc(ops, &desc, n)) < 0)
-            return rc;
-        dnnl_primitive_attr_t attr;
-        if ((rc = make_attr(ops, &attr)) < 0)
-            return rc;
-        dnnl_primitive_desc_t pd;
-        rc = make_pd(ops, &pd, &desc, attr, NULL, "GELU descriptor");
-        dnnl_primitive_attr_destroy(attr);
-        if (rc < 0)
-            return rc;
         static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DST};
-        e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, 2, "GELU creation")) < 0)
+        if ((rc = gelu_fwd_desc(ops, &desc, n)) < 0 ||
+            (rc = entry_new(ops, &e, key, &desc, NULL, wanted, 2, "GELU")) < 0)
             return rc;
     }
     const int ids[2] = {DNNL_ARG_SRC, DNNL_ARG_DST};
@@ -1561,24 +1545,17 @@ int ijepa__gelu_bwd(ijepa__ops *ops, int64_t n, const float *x,
         dnnl_primitive_desc_t hint;
         if ((rc = make_pd(ops, &hint, &fdesc, NULL, NULL, "GELU descriptor")) < 0)
             return rc;
+        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
         dnnl_memory_desc_t md;
-        dnnl_primitive_attr_t attr = NULL;
-        dnnl_primitive_desc_t pd = NULL;
         if ((rc = md_init(ops, &md, 1, &n, dnnl_a)) == IJEPA_OK) {
             dnnl_status_t st = dnnl_eltwise_backward_desc_init(
                 &bdesc, dnnl_eltwise_gelu_erf, &md, &md, 0.f, 0.f);
-            if (st != dnnl_success)
-                rc = dnnl_fail(ops->err, st, "GELU backward descriptor");
-            else if ((rc = make_attr(ops, &attr)) == IJEPA_OK)
-                rc = make_pd(ops, &pd, &bdesc, attr, hint, "GELU backward descriptor");
+            rc = st != dnnl_success
+                     ? dnnl_fail(ops->err, st, "GELU backward descriptor")
+                     : entry_new(ops, &e, key, &bdesc, hint, wanted, 3, "GELU backward");
         }
-        dnnl_primitive_attr_destroy(attr);
         dnnl_primitive_desc_destroy(hint);
         if (rc < 0)
-            return rc;
-        static const int wanted[] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
-        e = cache_slot(ops);
-        if ((rc = entry_build(ops, e, key, pd, wanted, 3, "GELU backward creation")) < 0)
             return rc;
     }
     const int ids[3] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC};
