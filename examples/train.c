@@ -193,9 +193,10 @@ static void usage(FILE *f)
         "                   model's (an error, exit 2). The runtime keys (batch_size,\n"
         "                   precision, data_* limits, workers) are this command line's:\n"
         "                   --preset's (only those), --batch, --set. With the first run's\n"
-        "                   --preset and --batch, data and threads it gives the bits of the\n"
-        "                   uninterrupted run; with --out, log.csv continues (rows past the\n"
-        "                   saved step go)\n"
+        "                   --preset, --batch and precision (--set precision=...), data\n"
+        "                   and threads it gives the bits of the uninterrupted run (a note\n"
+        "                   says when batch_size or precision differ from the file's); with\n"
+        "                   --out, log.csv continues (rows past the saved step go)\n"
         EX_MAX_MEMORY_HELP("                   ")
         "  --quiet          no progress output\n"
         "  --help           print this help and exit\n"
@@ -320,15 +321,24 @@ int main(int argc, char **argv)
         set_options(cfg, batch, seed, crop, sets, nsets);
         check_model_keys(file, cfg, resume);
         ijepa_config_free(file);
+        /* the runtime keys that change the numbers, when the options did
+         * not give them: said */
         int64_t fb, cb;
+        char fp[64], cp[64];
         CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &fb));
+        key_text(cfg, IJEPA_CFG_PRECISION, fp, sizeof fp);
         ex_copy_class(cfg, cl, IJEPA_CFG_CLASS_RUNTIME);
         CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_BATCH_SIZE, &cb));
+        key_text(cfg, IJEPA_CFG_PRECISION, cp, sizeof cp);
         if (fb != cb && !quiet)
             fprintf(stderr, "ijepa-train: note: batch_size %lld (this command line's) is not "
                             "the file's %lld: the batches differ from the uninterrupted run's "
                             "(--batch %lld continues it exactly)\n",
                     (long long)cb, (long long)fb, (long long)fb);
+        if (strcmp(fp, cp) && !quiet)
+            fprintf(stderr, "ijepa-train: note: precision %s (this command line's) is not the "
+                            "file's %s: the numbers differ from the uninterrupted run's "
+                            "(--set precision=%s continues it exactly)\n", cp, fp, fp);
     } else {
         CHECK(ijepa_config_copy(&cfg, cl));
     }

@@ -111,10 +111,24 @@ def setup(argv=None, ap=None):
                     ap.error("--resume: %s is %s in %s, %s on this command line: a model key "
                              "cannot change on resume"
                              % (k, shown(file_cfg[k]), a.resume, shown(cfg[k])))
+        before = {k: cfg[k] for k in ("batch_size", "precision")}
         for k in cfg.keys():
             if ijepa.config_key_class(k) == "runtime":
                 cfg[k] = cl[k]
         cl.close()
+        # runtime keys that change the numbers: said, as ijepa-train does
+        if cfg["batch_size"] != before["batch_size"] and not a.quiet:
+            print("train.py: note: batch_size %d (this command line's) is not the file's %d: "
+                  "the batches differ from the uninterrupted run's (--batch %d continues it "
+                  "exactly)" % (cfg["batch_size"], before["batch_size"], before["batch_size"]),
+                  file=sys.stderr)
+        if cfg["precision"] != before["precision"] and not a.quiet:
+            was = ijepa.config_value_name("precision", before["precision"])
+            print("train.py: note: precision %s (this command line's) is not the file's %s: "
+                  "the numbers differ from the uninterrupted run's (--set precision=%s "
+                  "continues it exactly)"
+                  % (ijepa.config_value_name("precision", cfg["precision"]), was, was),
+                  file=sys.stderr)
 
     # the schedule, as ijepa-train's set_schedule(): an explicit --set
     # total_steps is the schedule (the run stops at or before it), else

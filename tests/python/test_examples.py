@@ -125,6 +125,20 @@ class TestExamples(unittest.TestCase):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertIn("depth is 2 in %s, 3 on this command line" % ck, p.stderr)
+        # a runtime key that changes the numbers (precision) is the command
+        # line's: both say so when it is not the file's, and go on
+        first16 = os.path.join(self.tmp.name, "resume-bf16")
+        run([c_example("train"), "--threads", "1", "--quiet", "--out", first16, "--preset",
+             "tiny", "--steps", "2", "--limit", "80", "--set", "precision=bf16"])
+        ck16 = os.path.join(first16, "checkpoint.safetensors")
+        for cmd, name in (([c_example("train")], "ijepa-train"),
+                          ([PY, os.path.join(EX, "train.py")], "train.py")):
+            p = subprocess.run(cmd + ["--resume", ck16, "--steps", "3", "--limit", "80",
+                                      "--preset", "tiny", "--threads", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("%s: note: precision f32 (this command line's) is not the file's "
+                          "bf16" % name, p.stderr)
 
     @needs_fmnist
     def test_in_process_losses_equal_c_log(self):

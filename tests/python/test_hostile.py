@@ -181,6 +181,25 @@ class TestResume(unittest.TestCase):
         self.assertEqual([r[:10] for r in after[3:]],
                          [r[:10] for r in rows(os.path.join(fresh, "log.csv"))[1:]])
 
+    def test_resume_precision(self):
+        # precision is a runtime key: the command line's, with a note when
+        # it is not the file's; given again, the resumed bf16 run is the
+        # uninterrupted one bit for bit
+        part, whole = self.path("b2"), self.path("b4")
+        args = ["--preset", "tiny", "--limit", "64", "--set", "total_steps=4"]
+        bf16 = ["--set", "precision=bf16"]
+        run([tool("train"), "--steps", "2", "--quiet", "--out", part] + args + bf16)
+        run([tool("train"), "--steps", "4", "--quiet", "--out", whole] + args + bf16)
+        ck = os.path.join(part, "checkpoint.safetensors")
+        p = run([tool("train"), "--resume", ck, "--steps", "3", "--out", self.path("f32")] + args)
+        self.assertIn("precision f32 (this command line's) is not the file's bf16", p.stderr)
+        self.assertIn("--set precision=bf16 continues it exactly", p.stderr)
+        p = run([tool("train"), "--resume", ck, "--steps", "4", "--out", part] + args + bf16)
+        self.assertNotIn("is not the file's", p.stderr)
+        with open(os.path.join(part, "checkpoint.safetensors"), "rb") as a, \
+                open(os.path.join(whole, "checkpoint.safetensors"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
     def test_one_step_run_says_what_it_wrote(self):
         out = self.path("one")
         p = run([tool("train"), "--preset", "tiny", "--steps", "1", "--limit", "32", "--quiet",
