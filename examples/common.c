@@ -277,6 +277,32 @@ void ex_print_value_names(FILE *f, const char *indent)
     fputc('\n', f);
 }
 
+const char *ex_precision_text(ijepa_context *ctx, int64_t prec, char *buf, size_t n)
+{
+    const char *name = ijepa_config_value_name(IJEPA_CFG_PRECISION, prec);
+    if (!name)
+        name = "?";
+    if (prec == IJEPA_PRECISION_F32) {
+        snprintf(buf, n, "%s", name);
+        return buf;
+    }
+    if (ijepa_context_precision_native(ctx, (int32_t)prec) == 1) {
+        snprintf(buf, n, "%s (native)", name);
+        return buf;
+    }
+    const char *var = getenv("ONEDNN_MAX_CPU_ISA") ? "ONEDNN_MAX_CPU_ISA"
+                      : getenv("DNNL_MAX_CPU_ISA") ? "DNNL_MAX_CPU_ISA"
+                                                    : NULL;
+    const char *isa = ijepa_context_cpu_isa(ctx);
+    if (var)
+        snprintf(buf, n, "%s (emulated: %s=%s caps the backend to %s, which has no bf16 matmul "
+                         "instructions)", name, var, getenv(var), isa);
+    else
+        snprintf(buf, n, "%s (emulated: the backend runs %s, which has no bf16 matmul "
+                         "instructions)", name, isa);
+    return buf;
+}
+
 void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls)
 {
     for (int32_t i = 0; i < ijepa_config_key_count(); i++) {

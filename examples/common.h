@@ -121,6 +121,13 @@ void ex_set(ijepa_config *cfg, const char *setting);
  * line starting with indent. */
 void ex_print_value_names(FILE *f, const char *indent);
 
+/* "bf16 (native)", "f32", or "bf16 (emulated: the backend runs avx512_core,
+ * which has no bf16 matmul instructions)" into buf, for the tools' first
+ * line; where ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA is set, the emulated
+ * case names it ("bf16 (emulated: ONEDNN_MAX_CPU_ISA=avx512_core caps the
+ * backend to avx512_core, which has ...)"). Returns buf. */
+const char *ex_precision_text(ijepa_context *ctx, int64_t prec, char *buf, size_t n);
+
 /* Copy the values of every key of class cls (IJEPA_CFG_CLASS_RUNTIME, ...)
  * from src into dst: e.g. a resumed run keeps the runtime limits of its
  * command line, not those of the file it resumes. */

@@ -112,15 +112,12 @@ int main(int argc, char **argv)
     if (steps == 0)
         steps = prec == IJEPA_PRECISION_BF16 && ijepa_context_precision_native(ctx, prec) == 1
                     ? DEMO_STEPS_BF16 : DEMO_STEPS_F32;
-    const int bf16 = prec == IJEPA_PRECISION_BF16;
-    const int native = ijepa_context_precision_native(ctx, (int32_t)prec) == 1;
-    printf("ijepa-demo: libijepa %s, %d threads, precision %s%s%s%s; I-JEPA on Fashion-MNIST, "
+    char ptext[256];
+    printf("ijepa-demo: libijepa %s, %d threads, precision %s; I-JEPA on Fashion-MNIST, "
            "preset \"fmnist\", %lld steps of %lld images\n", ijepa_version_string(),
-           (int)ijepa_context_num_threads(ctx), ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
-           !bf16 ? "" : native ? " (native)" : " (emulated: the backend runs ",
-           bf16 && !native ? ijepa_context_cpu_isa(ctx) : "",
-           bf16 && !native ? ", no bf16 matmul instructions)" : "", (long long)steps,
-           (long long)B);
+           (int)ijepa_context_num_threads(ctx), ex_precision_text(ctx, prec, ptext, sizeof ptext),
+           (long long)steps, (long long)B);
+    fflush(stdout); /* before the training's lines on stderr, when both go to a file */
     ex_feed feed;
     ex_feed_fmnist(&feed, &train, cfg);
     const ex_train_opts opts = {steps, out, NULL, 0, 0, NULL};

@@ -405,20 +405,15 @@ int main(int argc, char **argv)
         /* the precision, and whether this CPU runs it in hardware */
         int64_t prec;
         CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_PRECISION, &prec));
-        const int native = ijepa_context_precision_native(ctx, (int32_t)prec);
         const int nthreads = (int)ijepa_context_num_threads(ctx);
+        char ptext[256];
         fprintf(stderr, "ijepa-train: %s %s, %s %s, %lld step%s of %lld images (%.2f epochs), "
-                        "%d thread%s%s, precision %s%s%s%s\n",
+                        "%d thread%s%s, precision %s\n",
                 folder ? "images in" : "Fashion-MNIST in", folder ? data_dir : fmnist_dir,
                 resume ? "resuming" : "preset", resume ? resume : preset_name, (long long)steps,
                 steps == 1 ? "" : "s", (long long)B, (double)(steps * B) / (double)n, nthreads,
                 nthreads == 1 ? "" : "s", dist ? " per rank" : "",
-                ijepa_config_value_name(IJEPA_CFG_PRECISION, prec),
-                prec == IJEPA_PRECISION_F32 ? ""
-                : native == 1               ? " (native)"
-                                            : " (emulated: the backend runs ",
-                prec == IJEPA_PRECISION_F32 || native == 1 ? "" : ijepa_context_cpu_isa(ctx),
-                prec == IJEPA_PRECISION_F32 || native == 1 ? "" : ", no bf16 matmul instructions)");
+                ex_precision_text(ctx, prec, ptext, sizeof ptext));
     }
     if (!quiet && dist && root) {
         const long long lo = B / dist->size, hi = (B + dist->size - 1) / dist->size;

@@ -685,6 +685,9 @@ class Context(_Handle):
             lib.ijepa_config_value_from_name(_key("precision"), precision.encode(),
                                              ctypes.byref(v))
             precision = v.value
+        elif isinstance(precision, bool) or not isinstance(precision, int):
+            raise TypeError("precision must be a name (\"f32\", \"bf16\") or a PRECISION_* "
+                            "value, not %r" % (precision,))
         return lib.ijepa_context_precision_native(self._ptr, int(precision)) == 1
 
 
@@ -1183,9 +1186,13 @@ class Trainer(_Handle):
     def stat(self, name):
         """A statistic of the last step by name ("loss", "target_std", "lr",
         "weight_decay", "momentum", "n_context", "n_target", "grad_norm")."""
+        if isinstance(name, str):
+            if name not in STATS:
+                raise KeyError("unknown trainer statistic %r (known: %s)"
+                               % (name, ", ".join(STATS)))
+            name = STATS[name]
         v = _dbl()
-        lib.ijepa_trainer_stat(self._ptr, STATS[name] if isinstance(name, str) else name,
-                               ctypes.byref(v))
+        lib.ijepa_trainer_stat(self._ptr, name, ctypes.byref(v))
         return v.value
 
     def stats(self):

@@ -114,7 +114,10 @@ IJEPA_API int ijepa_encoder_init_params(ijepa_encoder *enc, uint64_t seed);
  * range, index out of range, unknown mode), IJEPA_ERR_STATE (a TRAIN forward
  * on an encoder created with trainable = 0), and from the compute backend
  * IJEPA_ERR_NOMEM, IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND. A failed call
- * keeps no TRAIN forward and may have written part of out.
+ * keeps no TRAIN forward and may have written part of out. The pixels are
+ * not scanned: a NaN or infinite one gives non-finite features for its
+ * image, not an error (ijepa_trainer_step() reports it as a non-finite
+ * loss, IJEPA_ERR_NUMERIC, the same on every data-parallel rank).
  */
 IJEPA_API int ijepa_encoder_forward(ijepa_encoder *enc, const float *images,
                                     int64_t batch, const int32_t *keep,

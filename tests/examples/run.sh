@@ -226,6 +226,15 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
     # the banner: the run's length, threads and precision, singulars right
     grep -q "^ijepa-train: images in $photos, preset folder, 2 steps of 8 images (0.53 epochs), 1 thread, precision f32\$" \
         "$tmp/log" || bad "ijepa-train --data: unexpected banner: $(head -n 1 "$tmp/log")"
+    # bf16 with the backend capped below any bf16 instructions: emulated, and the cap named
+    # shellcheck disable=SC2086 # $small is a list of options
+    if ONEDNN_MAX_CPU_ISA=AVX2 examples/ijepa-train --data "$photos" --preset folder $small \
+            --batch 8 --steps 1 --threads 1 --set precision=bf16 > "$tmp/log" 2>&1; then
+        grep -q "precision bf16 (emulated: ONEDNN_MAX_CPU_ISA=AVX2 caps the backend to [a-z0-9_]*, which has no bf16 matmul instructions)\$" \
+            "$tmp/log" || bad "ijepa-train capped to AVX2: unexpected banner: $(head -n 1 "$tmp/log")"
+    else
+        bad "ijepa-train capped to AVX2 failed: $(cat "$tmp/log")"
+    fi
     # ijepa-extract --data: rows in path order, the paths beside them
     if examples/ijepa-extract --run "$tmp/runs/frun" --data "$photos" --threads 1 \
             --out "$tmp/f.npy" > "$tmp/log" 2>&1; then

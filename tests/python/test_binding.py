@@ -217,6 +217,24 @@ class TestErrors(unittest.TestCase):
                 enc.forward(x, keep=bad)
             self.assertIn("99", cm.exception.message)
 
+    def test_precision_native_and_stat_arguments(self):
+        with ijepa.Context() as ctx:
+            self.assertTrue(ctx.precision_native("f32"))
+            self.assertEqual(ctx.precision_native("bf16"),
+                             ctx.precision_native(ijepa.PRECISION_BF16))
+            with self.assertRaises(ijepa.IjepaError) as cm:
+                ctx.precision_native("fp16")
+            self.assertIn("fp16", cm.exception.message)
+            for bad in (None, True, 1.0):
+                with self.assertRaises(TypeError) as cm:
+                    ctx.precision_native(bad)
+                self.assertIn("precision must be a name", str(cm.exception))
+            with ijepa.Trainer(ctx, small_config()) as tr:
+                with self.assertRaises(KeyError) as cm:
+                    tr.stat("nope")
+                self.assertIn("unknown trainer statistic 'nope'", str(cm.exception))
+                self.assertIn("grad_norm", str(cm.exception))
+
     def test_schedule_nan_raises(self):
         self.assertAlmostEqual(ijepa.schedule_momentum(0, 10, 0.996, 1.0), 0.996)
         with self.assertRaises(ijepa.IjepaError):
