@@ -32,6 +32,7 @@ nothing is ever copied or converted silently.
 
 import ctypes
 import ctypes.util
+import operator
 import os
 import threading
 import weakref
@@ -685,10 +686,15 @@ class Context(_Handle):
             lib.ijepa_config_value_from_name(_key("precision"), precision.encode(),
                                              ctypes.byref(v))
             precision = v.value
-        elif isinstance(precision, bool) or not isinstance(precision, int):
-            raise TypeError("precision must be a name (\"f32\", \"bf16\") or a PRECISION_* "
-                            "value, not %r" % (precision,))
-        return lib.ijepa_context_precision_native(self._ptr, int(precision)) == 1
+        else:
+            try:  # an integer (numpy's too), not a bool or a float
+                if isinstance(precision, bool):
+                    raise TypeError
+                precision = operator.index(precision)
+            except TypeError:
+                raise TypeError("precision must be a name (\"f32\", \"bf16\") or a "
+                                "PRECISION_* value, not %r" % (precision,)) from None
+        return lib.ijepa_context_precision_native(self._ptr, precision) == 1
 
 
 # --- tensor tables ----------------------------------------------------------------------------

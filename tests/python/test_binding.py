@@ -222,6 +222,8 @@ class TestErrors(unittest.TestCase):
             self.assertTrue(ctx.precision_native("f32"))
             self.assertEqual(ctx.precision_native("bf16"),
                              ctx.precision_native(ijepa.PRECISION_BF16))
+            self.assertEqual(ctx.precision_native(np.int64(ijepa.PRECISION_BF16)),
+                             ctx.precision_native("bf16"))
             with self.assertRaises(ijepa.IjepaError) as cm:
                 ctx.precision_native("fp16")
             self.assertIn("fp16", cm.exception.message)
