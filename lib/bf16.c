@@ -226,8 +226,10 @@ I512 __m512 rnd_wid(__m256i h)
 
 I512 __m512 exp512(__m512 x)
 {
-    const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LO), _CMP_GE_OQ);
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(EXP_LO)), _mm512_set1_ps(EXP_HI));
+    /* NaN stays NaN, as in exp_f: max and min return their second operand
+     * when either is NaN, and the mask keeps unordered lanes */
+    const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LO), _CMP_NLT_UQ);
+    x = _mm512_min_ps(_mm512_set1_ps(EXP_HI), _mm512_max_ps(_mm512_set1_ps(EXP_LO), x));
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), x);
@@ -835,8 +837,22 @@ static float dgelu_tab[65536];
 static float exp_tab[65536];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
+/*
+ * 1 where the AVX-512 softmax evaluates exp (exp512) rather than gather it
+ * from exp_tab: on AMD's cores. A 16-lane VGATHERDPS there (Zen 4) takes
+ * 0.40 ns an element even from L1, so the looked-up softmax ran at 0.67 ns
+ * a score and the polynomial at 0.50 (docs/performance.md). GELU keeps its
+ * tables there: an erfc good to float32 in the far negative tail costs more
+ * than the gather. Intel's gathers are the faster choice (above).
+ */
+static int exp_by_poly;
+
 static void make_tables(void)
 {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    exp_by_poly = __builtin_cpu_is("amd");
+#endif
     for (uint32_t h = 0; h < 65536; h++) {
         const double x = (double)wid((ijepa__bf16)h);
         const double phi = 0.5 * erfc(-x * 0.70710678118654752440);
@@ -847,6 +863,15 @@ static void make_tables(void)
 }
 
 static void tables(void) { pthread_once(&tables_once, make_tables); }
+
+int ijepa__softmax_exp_by_poly(int set)
+{
+    tables();
+    const int was = exp_by_poly;
+    if (set >= 0)
+        exp_by_poly = !!set;
+    return was;
+}
 
 const ijepa__bf16 *ijepa__gelu_table(void)
 {
@@ -870,9 +895,10 @@ typedef struct sm_args {
 #define SM_ROW 4096
 
 /*
- * sm_fwd_tab: on bf16 scores, exp(x) is looked up (exp_tab) instead of
- * evaluating exp(x - max): the quotients exp(x) / sum exp(x) are the same
- * numbers, and one pass (the max) and the polynomial go. That holds while
+ * sm_fwd_tab: on bf16 scores, exp(x) is looked up (exp_tab; at the AVX-512
+ * level on AMD evaluated, exp_by_poly) instead of exp(x - max): the
+ * quotients exp(x) / sum exp(x) are the same numbers, and one pass (the
+ * max) goes, and with the lookup the polynomial. That holds while
  * the row's largest exp(x) lies in [1, SM_TAB_MAX = e^60]: the sum cannot
  * overflow, and a term that falls below float32's normal range in the table
  * (x < -87.3) is below 2^-126 of the sum, as exp(x - max) would make it. A
@@ -991,7 +1017,8 @@ I512 __m512 sm_ld(const sm_args *a, const float *x, const ijepa__bf16 *x16, int6
  * of those chains. Returns the rows (a bit each) whose largest exp(x) lies
  * outside [1, SM_TAB_MAX], left for the shifted path. */
 #define SM_G 4
-T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float *tmp, int64_t ld)
+I512 unsigned sm_tab_body(const int poly, const sm_args *a, int64_t r, int g, float *tmp,
+                         int64_t ld)
 {
     const int64_t cols = a->cols, n = a->valid, nv = n & ~(int64_t)15;
     const __mmask16 mt = tail_mask(n - nv);
@@ -1004,8 +1031,13 @@ T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float *tmp,
         const __mmask16 k = c < nv ? (__mmask16)0xffff : mt;
         for (int j = 0; j < g; j++) {
             const ijepa__bf16 *x16 = a->x16 + (r + j) * cols;
-            const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, x16 + c));
-            const __m512 v = _mm512_maskz_mov_ps(k, _mm512_i32gather_ps(idx, exp_tab, 4));
+            __m512 v;
+            if (poly) {
+                v = _mm512_maskz_mov_ps(k, exp512(ld16m(x16 + c, k)));
+            } else {
+                const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, x16 + c));
+                v = _mm512_maskz_mov_ps(k, _mm512_i32gather_ps(idx, exp_tab, 4));
+            }
             _mm512_mask_storeu_ps(tmp + j * ld + c, k, v);
             vs[j] = _mm512_add_ps(vs[j], v);
             vx[j] = _mm512_max_ps(vx[j], v);
@@ -1034,6 +1066,15 @@ T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float *tmp,
     }
     return out;
 }
+/* with exp(x) looked up (exp_tab), or evaluated (exp_by_poly) */
+T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float *tmp, int64_t ld)
+{
+    return sm_tab_body(0, a, r, g, tmp, ld);
+}
+T512 static unsigned sm_tab_rows_p(const sm_args *a, int64_t r, int g, float *tmp, int64_t ld)
+{
+    return sm_tab_body(1, a, r, g, tmp, ld);
+}
 
 T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
 {
@@ -1051,7 +1092,7 @@ T512 static void sm_fwd_k_512(const void *p, int64_t b, int64_t nb)
     for (int64_t r = r0; r < r1; r++) {
         if (tab && r == ge) {
             const int g = (int)(r1 - r < gmax ? r1 - r : gmax);
-            left = sm_tab_rows(a, r, g, tmp, ld);
+            left = exp_by_poly ? sm_tab_rows_p(a, r, g, tmp, ld) : sm_tab_rows(a, r, g, tmp, ld);
             gs = r;
             ge = r + g;
         }

@@ -114,6 +114,11 @@ void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid,
  * overwritten either way). */
 void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
                            float *y);
+/* Whether the AVX-512 softmax evaluates exp(x) of its bf16 scores (1, on
+ * AMD's cores) or looks it up (0); set >= 0 sets it for the process (the
+ * tests take both paths on any CPU; not thread-safe against a running
+ * softmax). Returns the setting before. */
+int ijepa__softmax_exp_by_poly(int set);
 /* dx = bf16(y * (dy - sum_j y_j dy_j)) per row, in float32; y, dy, dx bf16,
  * dx may be dy */
 void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,

@@ -454,7 +454,7 @@ END_TEST
  * (y = x) as the blocks call it. The float32 variant (float32 scores and
  * output, the float32 path's padded attention) gets the float32 bound
  * alone. */
-START_TEST(test_softmax)
+static void softmax_checks(void)
 {
     /* rows, cols, valid, score range: rows whose largest score is in
      * [0, 60] take the looked-up exp(x), the others (all negative, above
@@ -535,6 +535,66 @@ START_TEST(test_softmax)
     const double e1 = exp(b2d(big[3]) - b2d(big[0]));
     ck_assert(fabs(b2d(y[0]) - 1.0 / (1.0 + e1)) < 0.004 && b2d(y[1]) == 0.0 &&
               b2d(y[2]) == 0.0 && fabs(b2d(y[3]) - e1 / (1.0 + e1)) < 0.004);
+}
+
+/* Both ways of the AVX-512 softmax to exp(x) of bf16 scores, on any CPU
+ * (the library takes one per CPU vendor, ijepa__softmax_exp_by_poly). */
+START_TEST(test_softmax)
+{
+    const int was = ijepa__softmax_exp_by_poly(-1);
+    for (int poly = 0; poly < 2; poly++) {
+        ijepa__softmax_exp_by_poly(poly);
+        softmax_checks();
+    }
+    ijepa__softmax_exp_by_poly(was);
+}
+END_TEST
+
+/* A NaN score makes its row NaN, at every level and on both paths (exp(x)
+ * looked up or evaluated, rows whose scores lie in [0, 8]; exp(x - max),
+ * rows of negative scores), wherever it sits in the row (first column, a
+ * full vector's, the masked tail's); the other rows keep finite values.
+ * The float32 softmax likewise. (The AVX-512 exp once clamped NaN into
+ * range and gave 0 for it, and a row of the shifted path lost its NaN.) */
+START_TEST(test_softmax_nan)
+{
+    const int64_t rows = 8, cols = 40, valid = 37, n = rows * cols;
+    const int64_t at[] = {-1, 5, -1, 0, 36, -1, 20, 33}; /* NaN column per row */
+    uint16_t *x = rand_bf16(n, 91, 0, 8);
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t c = 0; c < cols; c++)
+            if (r >= 5) /* the shifted path */
+                x[r * cols + c] = ijepa__bf16_round(-1.0f - (float)((r + c) % 7));
+        if (at[r] >= 0)
+            x[r * cols + at[r]] = ijepa__bf16_round(NAN);
+    }
+    float *xf = ref_falloc(n), *f = ref_falloc(n);
+    for (int64_t i = 0; i < n; i++) xf[i] = ijepa__bf16_float(x[i]);
+    const int was = ijepa__softmax_exp_by_poly(-1);
+    for (int v = 0; v < nlevels() + 1; v++) { /* the AVX-512 level both ways */
+        const int lvl = v < nlevels() ? v : nlevels() - 1;
+        ijepa__softmax_exp_by_poly(v == nlevels());
+        uint16_t *y = ha(n), *y1 = ha(cols);
+        ijepa__softmax_bf16(lvl, rows, cols, valid, x, y);
+        memcpy(f, xf, (size_t)n * sizeof *f);
+        ijepa__softmax_masked(lvl, rows, cols, valid, f, f);
+        for (int64_t r = 0; r < rows; r++) {
+            ijepa__softmax_bf16_serial(lvl, 1, cols, valid, x + r * cols, y1);
+            for (int64_t c = 0; c < cols; c++) {
+                const float v = ijepa__bf16_float(y[r * cols + c]), v1 = ijepa__bf16_float(y1[c]);
+                const float w = f[r * cols + c];
+                const int want_nan = at[r] >= 0 && c < valid;
+                ck_assert_msg(want_nan ? isnan(v) && isnan(v1) && isnan(w)
+                                       : isfinite(v) && isfinite(v1) && isfinite(w),
+                              "softmax level %d row %lld col %lld: %g (serial %g, float32 %g), "
+                              "wanted %s", lvl, (long long)r, (long long)c, v, v1, w,
+                              want_nan ? "NaN" : "finite");
+            }
+        }
+        free(y); free(y1);
+    }
+    ijepa__softmax_exp_by_poly(was);
+    free(x); free(xf); free(f);
 }
 END_TEST
 
@@ -2985,6 +3045,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_layernorm_bwd);
     tcase_add_test(tc, test_layernorm_bwd_bf16);
     tcase_add_test(tc, test_softmax);
+    tcase_add_test(tc, test_softmax_nan);
     tcase_add_test(tc, test_softmax_bwd);
     tcase_add_test(tc, test_gelu);
     tcase_add_test(tc, test_colsums);
