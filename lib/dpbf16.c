@@ -81,40 +81,69 @@ static inline __mmask16 mask16(int64_t n)
     return n >= 16 ? 0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
 }
 
-/* 16 columns of row r of x (ld values between rows) from column c, those
+/* 32 columns of row r of x (ld values between rows) from column c, those
  * of mask m, zeros elsewhere; with g: bf16(x g + b)
- * (ijepa__layernorm_affine_bf16's AVX-512 values), g and b from column c.
- * In the low half of each word. */
-static inline __attribute__((always_inline)) TDP __m512i row16(const ijepa__bf16 *x, int64_t ld,
-                                                              int64_t r, int64_t c, __mmask16 m,
-                                                              const float *g, const float *b)
+ * (ijepa__layernorm_affine_bf16's AVX-512 values), g and b from column c
+ * as gl, gh and bl, bh (columns c.. and c + 16..). */
+static inline __attribute__((always_inline)) TDP __m512i row32(const ijepa__bf16 *x, int64_t ld,
+                                                              int64_t r, int64_t c, __mmask32 m,
+                                                              const float *g, __m512 gl,
+                                                              __m512 gh, __m512 bl, __m512 bh)
 {
-    const __m512i w = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, x + r * ld + c));
+    const __m512i w = _mm512_maskz_loadu_epi16(m, x + r * ld + c);
     if (!g)
         return w;
-    const __m512 v = _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
-    const __m512 y =
-        _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(m, g + c), _mm512_maskz_loadu_ps(m, b + c));
-    return _mm512_maskz_mov_epi32(m, ijepa__rnd512(y));
+    const __m512 vl = _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(w)), 16));
+    const __m512 vh = _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(w, 1)), 16));
+    const __m512 yl = _mm512_fmadd_ps(vl, gl, bl), yh = _mm512_fmadd_ps(vh, gh, bh);
+    /* VCVTNE2PS2BF16 rounds as ijepa__rnd512 but takes a float32 below
+     * the normal range as zero: that one may round up to 2^-126 */
+    __m512i y;
+    if (__builtin_expect(_mm512_fpclass_ps_mask(yl, 0x20) | _mm512_fpclass_ps_mask(yh, 0x20), 0))
+        y = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(ijepa__rnd512(yl))),
+                               _mm512_cvtepi32_epi16(ijepa__rnd512(yh)), 1);
+    else
+        y = (__m512i)_mm512_cvtne2ps_pbh(yh, yl);
+    return _mm512_maskz_mov_epi16(m, y);
 }
 
 /* Rows 2k and 2k + 1 of x [R, W] (ld values between rows, the W columns
  * from column c0) interleaved into words: word (k, w) at dst + k sk + w /
  * 16 sb + w % 16, zero past R and W (up to the next multiple of 16). With
- * g, b: of bf16(x g + b) (row16). */
+ * g, b: of bf16(x g + b) (row32). 32 columns of both rows at a time, their
+ * words made by two two-source permutes. */
 TDP static void pack_pairs(const ijepa__bf16 *x, int64_t ld, int64_t R, int64_t c0, int64_t W,
                            const float *g, const float *b, uint32_t *dst, int64_t sk, int64_t sb)
 {
     const int64_t Kp = (R + 1) / 2, nb = (W + 15) / 16;
+    /* word i of lo: element i of the first source, then of the second
+     * (index 32 + i); hi the same for elements 16 + i */
+    const __m512i ilo = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9,
+                                         40, 8, 39, 7, 38, 6, 37, 5, 36, 4, 35, 3, 34, 2, 33, 1,
+                                         32, 0);
+    const __m512i ihi = _mm512_add_epi16(ilo, _mm512_set1_epi16(16));
     for (int64_t k = 0; k < Kp; k++) {
         const int two = 2 * k + 1 < R;
-        for (int64_t j = 0; j < nb; j++) {
-            const __mmask16 m = mask16(W - 16 * j);
-            const int64_t c = c0 + 16 * j;
-            const __m512i lo = row16(x, ld, 2 * k, c, m, g, b);
-            const __m512i hi = two ? row16(x, ld, 2 * k + 1, c, m, g, b) : _mm512_setzero_si512();
-            _mm512_store_si512(dst + k * sk + j * sb,
-                               _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+        for (int64_t j = 0; j < nb; j += 2) {
+            const int64_t c = c0 + 16 * j, left = W - 16 * j;
+            const __mmask32 m = left >= 32 ? 0xffffffffu : (__mmask32)((1u << left) - 1u);
+            __m512 gl = _mm512_setzero_ps(), gh = gl, bl = gl, bh = gl;
+            if (g) {
+                const __mmask16 ml = mask16(left), mh = mask16(left - 16);
+                gl = _mm512_maskz_loadu_ps(ml, g + c);
+                bl = _mm512_maskz_loadu_ps(ml, b + c);
+                gh = _mm512_maskz_loadu_ps(mh, g + c + 16);
+                bh = _mm512_maskz_loadu_ps(mh, b + c + 16);
+            }
+            const __m512i r0 = row32(x, ld, 2 * k, c, m, g, gl, gh, bl, bh);
+            const __m512i r1 =
+                two ? row32(x, ld, 2 * k + 1, c, m, g, gl, gh, bl, bh) : _mm512_setzero_si512();
+            _mm512_store_si512(dst + k * sk + j * sb, _mm512_permutex2var_epi16(r0, ilo, r1));
+            if (j + 1 < nb)
+                _mm512_store_si512(dst + k * sk + (j + 1) * sb,
+                                   _mm512_permutex2var_epi16(r0, ihi, r1));
         }
     }
 }

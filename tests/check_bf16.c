@@ -1434,6 +1434,39 @@ START_TEST(test_matmul_wgrad)
         ijepa__ops_set_amx_wgrad(f.ops, 1);
         free(dy); free(xh); free(lg); free(lb); free(xn);
     }
+    { /* x g + b just below float32's normal range rounds up to bf16
+       * 2^-126, a normal number that a product does not take as zero:
+       * xhat 127/128 2^-126 (bf16 0x007f), g = 1 + 2^-7, b = 0, times
+       * dy = 2^100 gives 2^-26 a row, on the own kernels as on oneDNN */
+        const int64_t R = 64, O = 32, I = 48;
+        uint16_t *dy = ha(R * O), *xh = ha(R * I), *xn = ha(R * I);
+        float *lg = rand_floats(I, 717, 0.5, 1.5), *lb = rand_floats(I, 718, -1, 1);
+        for (int64_t k = 0; k < R * O; k++)
+            dy[k] = k % 3 ? 0x7180 : 0xf180; /* +-2^100 */
+        for (int64_t k = 0; k < R * I; k++)
+            xh[k] = k % I % 5 ? 0x3f00 : 0x007f;
+        for (int64_t i = 0; i < I; i += 5) {
+            lg[i] = 1.0f + 0x1p-7f;
+            lb[i] = 0.0f;
+        }
+        ijepa__layernorm_affine_bf16(ijepa__ops_simd(f.ops), R, I, xh, lg, lb, xn);
+        ck_assert_uint_eq(xn[0], 0x0080);
+        for (int own = 0; own < 2; own++) {
+            float *want = ref_falloc(O * I), *got = ref_falloc(O * I);
+            memset(want, 0, (size_t)(O * I) * sizeof *want);
+            memset(got, 0, (size_t)(O * I) * sizeof *got);
+            ijepa__ops_set_amx_wgrad(f.ops, own);
+            ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, R, O, I, dy, xn, NULL, NULL, want),
+                             IJEPA_OK);
+            ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, R, O, I, dy, xh, lg, lb, got), IJEPA_OK);
+            ck_assert_msg(want[0] != 0.0f && !memcmp(got, want, (size_t)(O * I) * sizeof *got),
+                          "LayerNorm operand rounded up to 2^-126, own=%d: %g, wanted %g", own,
+                          (double)got[0], (double)want[0]);
+            free(want); free(got);
+        }
+        ijepa__ops_set_amx_wgrad(f.ops, 1);
+        free(dy); free(xh); free(lg); free(lb); free(xn);
+    }
     float one = 1.0f;
     ck_assert_int_eq(ijepa__matmul_wgrad(f.ops, 1, 32, 32, NULL, NULL, &one, NULL, NULL),
                      IJEPA_ERR_INVALID_ARG);
