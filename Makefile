@@ -202,7 +202,7 @@ release_FLAGS =
 release_STLIB = $(STLIB)
 release_CHECK = tests/check_ijepa
 asan_CC       = $(CC)
-asan_FLAGS    = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+asan_FLAGS    = -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
 asan_STLIB    = $(BUILD)/asan/libijepa.a
 asan_CHECK    = $(BUILD)/asan/check_ijepa
 fuzz_CC       = $(FUZZ_CC)

@@ -21,7 +21,9 @@
  * numbers), far below the bf16 rounding (2^-8) that follows. GELU and its
  * derivative are looked up in tables of all 65536 bf16 inputs. Both bodies
  * compute the same formulas in the same order of operations per element; sums over a row
- * may be associated differently (16 lanes, then a fixed tree).
+ * may be associated differently (16 lanes, then a fixed tree). One exception: on AMD the
+ * AVX-512 softmax evaluates exp(x) where the other levels look it up (exp_by_poly), the
+ * same values to ~2 ulp, and 0 instead of the table's subnormal below x = -87.
  */
 #include <math.h>
 #include <pthread.h>
@@ -62,12 +64,22 @@
 
 /* 1 where the AVX-512 kernels round with VCVTNEPS2BF16 (rnd16): the CPU
  * has AVX512-BF16 (ijepa__dpbf16_usable). Set by ijepa__simd_level, whose
- * level every caller takes; until then the kernels round without it, to
- * the same values. */
+ * level every caller takes before it runs a kernel (the OpenMP workers it
+ * starts after see the write); until then the kernels round without it,
+ * to the same values. */
 static int cvt_bf16;
 static pthread_once_t cvt_once = PTHREAD_ONCE_INIT;
 
 static void cvt_probe(void) { cvt_bf16 = ijepa__dpbf16_usable(); }
+
+int ijepa__bf16_round_by_cvt(int set)
+{
+    pthread_once(&cvt_once, cvt_probe);
+    const int was = cvt_bf16;
+    if (set >= 0)
+        cvt_bf16 = set && ijepa__dpbf16_usable();
+    return was;
+}
 
 int ijepa__simd_level(int cap)
 {
@@ -194,7 +206,9 @@ INL float exp_f(float x)
     p = p * r + P1;
     p = p * r + P0;
     const float y = p * (r * r) + r + 1.0f;
-    return under ? 0.0f : y * bitsf((uint32_t)((int32_t)n + 127) << 23);
+    /* NaN stays NaN (through y); converting it to an integer would be undefined */
+    const int32_t e = n == n ? (int32_t)n : 0;
+    return under ? 0.0f : y * bitsf((uint32_t)(e + 127) << 23);
 }
 
 // --- AVX-512 helpers -----------------------------------------------------------------------
@@ -226,13 +240,14 @@ I512 __m512 ld16m(const ijepa__bf16 *p, __mmask16 m)
  * as rnd() does, but flushes a value below float32's normal range to zero:
  * a vector with one takes ijepa__rnd512. The instruction is written as an
  * asm statement because these kernels are compiled for AVX-512 without
- * BF16 and run where it is missing (cvt_bf16 0); it took 4 % off the
- * softmax forward and 12 % off its backward on Zen 4 (docs/performance.md). */
+ * BF16 and run where it is missing (cvt_bf16 0), volatile so that no
+ * pass moves it above that test; it took 3 % off the softmax forward and
+ * 12 % off its backward on Zen 4 (docs/performance.md). */
 I512 __m256i rnd16(__m512 v)
 {
     if (cvt_bf16 && !_mm512_fpclass_ps_mask(v, 0x20)) {
         __m256i r;
-        __asm__("vcvtneps2bf16 %1, %0" : "=v"(r) : "v"(v));
+        __asm__ __volatile__("vcvtneps2bf16 {%1, %0|%0, %1}" : "=v"(r) : "v"(v));
         return r;
     }
     return _mm512_cvtepi32_epi16(ijepa__rnd512(v));
@@ -1034,7 +1049,8 @@ I512 __m512 sm_ld(const sm_args *a, const float *x, const ijepa__bf16 *x16, int6
 }
 
 /* The table path of sm_fwd_k (sm_fwd_tab) on rows r.. (g of them, at most
- * SM_G), row j's exponentials at tmp + j ld: their lookups first, then
+ * SM_G), row j's exponentials at tmp + j ld: their exp(x) first (looked
+ * up, or evaluated with poly), then
  * their sums, then their outputs, so that the rows' dependent chains (a
  * sum over the row, its sixteen lanes added in order, a division) overlap:
  * one row at a time ran at 1.35 cycles a score (104 x 104), the latency
@@ -1090,11 +1106,13 @@ I512 unsigned sm_tab_body(const int poly, const sm_args *a, int64_t r, int g, fl
     }
     return out;
 }
+
 /* with exp(x) looked up (exp_tab), or evaluated (exp_by_poly) */
 T512 static unsigned sm_tab_rows(const sm_args *a, int64_t r, int g, float *tmp, int64_t ld)
 {
     return sm_tab_body(0, a, r, g, tmp, ld);
 }
+
 T512 static unsigned sm_tab_rows_p(const sm_args *a, int64_t r, int g, float *tmp, int64_t ld)
 {
     return sm_tab_body(1, a, r, g, tmp, ld);

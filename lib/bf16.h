@@ -18,7 +18,8 @@
  *
  * lvl selects the instruction set the loops are compiled for
  * (ijepa__simd_level); every level computes the same values up to the
- * order of the float32 operations the compiler vectorises.
+ * order of the float32 operations the compiler vectorises (and, on AMD, the
+ * AVX-512 softmax's exp, ijepa__softmax_exp_by_poly).
  *
  * part, where asked for, is scratch of IJEPA__NB_MAX * C floats.
  */
@@ -114,11 +115,15 @@ void ijepa__softmax_bf16(int lvl, int64_t rows, int64_t cols, int64_t valid,
  * overwritten either way). */
 void ijepa__softmax_masked(int lvl, int64_t rows, int64_t cols, int64_t valid, float *x,
                            float *y);
-/* Whether the AVX-512 softmax evaluates exp(x) of its bf16 scores (1, on
- * AMD's cores) or looks it up (0); set >= 0 sets it for the process (the
- * tests take both paths on any CPU; not thread-safe against a running
- * softmax). Returns the setting before. */
+/* For tests: whether the AVX-512 softmax evaluates exp(x) of its bf16
+ * scores (1, on AMD's cores) or looks it up (0); set >= 0 sets it for the
+ * process, so that the tests take both paths on any CPU (not thread-safe
+ * against a running softmax). Returns the setting before. */
 int ijepa__softmax_exp_by_poly(int set);
+/* For tests: whether the AVX-512 kernels round with VCVTNEPS2BF16 (1 where
+ * the CPU has AVX512-BF16) or without; set 0 or 1 (1 only where it has
+ * it), < 0 asks. Same values either way. Returns the setting before. */
+int ijepa__bf16_round_by_cvt(int set);
 /* dx = bf16(y * (dy - sum_j y_j dy_j)) per row, in float32; y, dy, dx bf16,
  * dx may be dy */
 void ijepa__softmax_bwd_bf16(int lvl, int64_t rows, int64_t cols, const ijepa__bf16 *y,

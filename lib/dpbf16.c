@@ -82,16 +82,16 @@ static inline __mmask16 mask16(int64_t n)
 }
 
 /* 32 columns of row r of x (ld values between rows) from column c, those
- * of mask m, zeros elsewhere; with g: bf16(x g + b)
+ * of mask m, zeros elsewhere; with affine: bf16(x g + b)
  * (ijepa__layernorm_affine_bf16's AVX-512 values), g and b from column c
  * as gl, gh and bl, bh (columns c.. and c + 16..). */
 static inline __attribute__((always_inline)) TDP __m512i row32(const ijepa__bf16 *x, int64_t ld,
                                                               int64_t r, int64_t c, __mmask32 m,
-                                                              const float *g, __m512 gl,
-                                                              __m512 gh, __m512 bl, __m512 bh)
+                                                              int affine, __m512 gl, __m512 gh,
+                                                              __m512 bl, __m512 bh)
 {
     const __m512i w = _mm512_maskz_loadu_epi16(m, x + r * ld + c);
-    if (!g)
+    if (!affine)
         return w;
     const __m512 vl = _mm512_castsi512_ps(
         _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(w)), 16));
@@ -137,9 +137,9 @@ TDP static void pack_pairs(const ijepa__bf16 *x, int64_t ld, int64_t R, int64_t 
                 gh = _mm512_maskz_loadu_ps(mh, g + c + 16);
                 bh = _mm512_maskz_loadu_ps(mh, b + c + 16);
             }
-            const __m512i r0 = row32(x, ld, 2 * k, c, m, g, gl, gh, bl, bh);
+            const __m512i r0 = row32(x, ld, 2 * k, c, m, !!g, gl, gh, bl, bh);
             const __m512i r1 =
-                two ? row32(x, ld, 2 * k + 1, c, m, g, gl, gh, bl, bh) : _mm512_setzero_si512();
+                two ? row32(x, ld, 2 * k + 1, c, m, !!g, gl, gh, bl, bh) : _mm512_setzero_si512();
             _mm512_store_si512(dst + k * sk + j * sb, _mm512_permutex2var_epi16(r0, ilo, r1));
             if (j + 1 < nb)
                 _mm512_store_si512(dst + k * sk + (j + 1) * sb,
