@@ -17,6 +17,12 @@
 #include "internal.h"
 #include "ijepa/loss.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* lets gcc turn the element loops' selects into blends (clang's default);
+ * the library reads no floating-point exception flag */
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #define NBLK 1024
 /* Parallelise a loop only when it touches at least this many floats. */
 #define PAR_MIN 32768
@@ -30,10 +36,12 @@
 static void ln_stats(const float *x, int64_t D, double eps, double *mean, double *sd)
 {
     double s = 0.0;
+#pragma omp simd reduction(+ : s)
     for (int64_t d = 0; d < D; d++)
         s += (double)x[d];
     const double mu = s / (double)D;
     double q = 0.0;
+#pragma omp simd reduction(+ : q)
     for (int64_t d = 0; d < D; d++) {
         const double c = (double)x[d] - mu;
         q += c * c;
@@ -69,6 +77,9 @@ static int check_target(const char *F, const float *target_out, int64_t batch,
  * normalised token targets[r] of image b = (r / K) % B. Returns the sum of
  * the element losses; writes d (the element gradient times scale) if d_pred.
  *   target_out (B, N, D), targets (R), pred (R, D), d_pred NULL or (R, D)
+ * A row's losses and gradients are two loops without branches (selects),
+ * so that they vectorise: with a branch per element and a division the
+ * loss took 18 ns an element on Zen 4, 1.5 % of the fmnist/128 bf16 step.
  */
 static double loss_rows(const float *target_out, int64_t B, int64_t N, int64_t D,
                         const int32_t *targets, int64_t K, const float *pred, int32_t kind,
@@ -82,33 +93,46 @@ static double loss_rows(const float *target_out, int64_t B, int64_t N, int64_t D
         float *dz = d_pred ? d_pred + r * D : NULL;
         double mu, sd;
         ln_stats(x, D, eps, &mu, &sd);
+        const double inv = 1.0 / sd;
         double s = 0.0;
-        for (int64_t d = 0; d < D; d++) {
-            const double h = ((double)x[d] - mu) / sd;
-            const double e = (double)z[d] - h;
-            double l, g;
-            switch (kind) {
-            case IJEPA_LOSS_SMOOTH_L1:
-                if (fabs(e) < 1.0) {
-                    l = 0.5 * e * e;
-                    g = e;
-                } else {
-                    l = fabs(e) - 0.5;
-                    g = e > 0.0 ? 1.0 : -1.0;
-                }
-                break;
-            case IJEPA_LOSS_L2:
-                l = e * e;
-                g = 2.0 * e;
-                break;
-            default: /* IJEPA_LOSS_L1 */
-                l = fabs(e);
-                g = e > 0.0 ? 1.0 : (e < 0.0 ? -1.0 : 0.0);
-                break;
+        switch (kind) {
+        case IJEPA_LOSS_SMOOTH_L1:
+#pragma omp simd reduction(+ : s)
+            for (int64_t d = 0; d < D; d++) {
+                const double e = (double)z[d] - ((double)x[d] - mu) * inv, a = fabs(e);
+                s += a < 1.0 ? 0.5 * e * e : a - 0.5;
             }
-            s += l;
             if (dz)
-                dz[d] = (float)(g * scale);
+#pragma omp simd
+                for (int64_t d = 0; d < D; d++) {
+                    const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                    dz[d] = (float)((fabs(e) < 1.0 ? e : e > 0.0 ? 1.0 : -1.0) * scale);
+                }
+            break;
+        case IJEPA_LOSS_L2:
+#pragma omp simd reduction(+ : s)
+            for (int64_t d = 0; d < D; d++) {
+                const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                s += e * e;
+            }
+            if (dz)
+#pragma omp simd
+                for (int64_t d = 0; d < D; d++) {
+                    const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                    dz[d] = (float)(2.0 * e * scale);
+                }
+            break;
+        default: /* IJEPA_LOSS_L1 */
+#pragma omp simd reduction(+ : s)
+            for (int64_t d = 0; d < D; d++)
+                s += fabs((double)z[d] - ((double)x[d] - mu) * inv);
+            if (dz)
+#pragma omp simd
+                for (int64_t d = 0; d < D; d++) {
+                    const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                    dz[d] = (float)((e > 0.0 ? 1.0 : e < 0.0 ? -1.0 : 0.0) * scale);
+                }
+            break;
         }
         sum += s;
     }
@@ -220,8 +244,10 @@ static double std_tile(const float *target_out, int64_t B, int64_t N, int64_t D,
             const float *x = target_out + (b * N + t) * D;
             double mu, sd;
             ln_stats(x, D, eps, &mu, &sd);
+            const double inv = 1.0 / sd;
+#pragma omp simd
             for (int64_t d = 0; d < n; d++)
-                pool[d] += ((double)x[d0 + d] - mu) / sd;
+                pool[d] += ((double)x[d0 + d] - mu) * inv;
         }
         /* Welford's update across images */
         for (int64_t d = 0; d < n; d++) {
@@ -269,26 +295,39 @@ int ijepa_loss_target_std(const float *target_out, int64_t batch, int64_t num_pa
     return IJEPA_OK;
 }
 
+/* Image blocks of ijepa_loss_target_moments(), at most: bounds from the
+ * sizes only, their sums added in block order, so the result does not
+ * depend on the thread count. (Parallel over feature tiles alone, fmnist's
+ * 128 features ran on one thread: 15 ms of a 500 ms step on 2 Zen 4
+ * cores, the other thread waiting.) */
+#define MBLK 8
+
 /*
- * Features [d0, d0 + n), n <= TILE: per feature, the sum over images of the
- * pooled normalised features and the sum of their squares.
+ * Images [b0, b1), features [d0, d0 + n), n <= TILE: per feature, the sum
+ * over the images of the pooled normalised features and the sum of their
+ * squares.
  *   target_out (B, N, D), sum (n), sumsq (n)
  */
-static void moments_tile(const float *target_out, int64_t B, int64_t N, int64_t D, double eps,
-                         int64_t d0, int64_t n, double *sum, double *sumsq)
+static void moments_block(const float *target_out, int64_t b0, int64_t b1, int64_t N,
+                          int64_t D, double eps, int64_t d0, int64_t n, double *sum,
+                          double *sumsq)
 {
     double pool[TILE];
     for (int64_t d = 0; d < n; d++)
         sum[d] = sumsq[d] = 0.0;
-    for (int64_t b = 0; b < B; b++) {
-        memset(pool, 0, sizeof pool);
+    for (int64_t b = b0; b < b1; b++) {
+        for (int64_t d = 0; d < n; d++)
+            pool[d] = 0.0;
         for (int64_t t = 0; t < N; t++) {
             const float *x = target_out + (b * N + t) * D;
             double mu, sd;
             ln_stats(x, D, eps, &mu, &sd);
+            const double inv = 1.0 / sd;
+#pragma omp simd
             for (int64_t d = 0; d < n; d++)
-                pool[d] += ((double)x[d0 + d] - mu) / sd;
+                pool[d] += ((double)x[d0 + d] - mu) * inv;
         }
+#pragma omp simd
         for (int64_t d = 0; d < n; d++) {
             const double p = pool[d] / (double)N;
             sum[d] += p;
@@ -306,14 +345,24 @@ int ijepa_loss_target_moments(const float *target_out, int64_t batch, int64_t nu
         return rc;
     if (!sum || !sumsq)
         return ijepa__fail_func(F, IJEPA_ERR_INVALID_ARG, "sum and sumsq must not be NULL");
-    const int64_t ntile = (dim + TILE - 1) / TILE;
+    const int64_t ntile = (dim + TILE - 1) / TILE, nb = batch < MBLK ? batch : MBLK;
     const double work = (double)batch * (double)num_patches * (double)dim;
-    /* each tile writes its own features: no reduction across threads */
-#pragma omp parallel for schedule(static) if (work >= PAR_MIN)
+    double part[MBLK][2][TILE]; /* 32 KiB */
     for (int64_t k = 0; k < ntile; k++) {
-        const int64_t d0 = k * TILE;
-        moments_tile(target_out, batch, num_patches, dim, ln_eps, d0,
-                     dim - d0 < TILE ? dim - d0 : TILE, sum + d0, sumsq + d0);
+        const int64_t d0 = k * TILE, n = dim - d0 < TILE ? dim - d0 : TILE;
+#pragma omp parallel for schedule(static) if (work >= PAR_MIN && nb > 1)
+        for (int64_t j = 0; j < nb; j++)
+            moments_block(target_out, j * batch / nb, (j + 1) * batch / nb, num_patches, dim,
+                          ln_eps, d0, n, part[j][0], part[j][1]);
+        for (int64_t d = 0; d < n; d++) {
+            double s = 0.0, q = 0.0;
+            for (int64_t j = 0; j < nb; j++) {
+                s += part[j][0][d];
+                q += part[j][1][d];
+            }
+            sum[d0 + d] = s;
+            sumsq[d0 + d] = q;
+        }
     }
     return IJEPA_OK;
 }
