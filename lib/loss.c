@@ -72,6 +72,12 @@ static int check_target(const char *F, const float *target_out, int64_t batch,
 
 // --- loss ------------------------------------------------------------------------------------
 
+/* Element d's error: pred minus the normalised target (mean mu, 1 / sd inv). */
+static inline double elem_err(const float *z, const float *x, double mu, double inv, int64_t d)
+{
+    return (double)z[d] - ((double)x[d] - mu) * inv;
+}
+
 /*
  * Rows [r0, r1) of the loss, r = (m * B + b) * K + j: pred row r against the
  * normalised token targets[r] of image b = (r / K) % B. Returns the sum of
@@ -99,37 +105,37 @@ static double loss_rows(const float *target_out, int64_t B, int64_t N, int64_t D
         case IJEPA_LOSS_SMOOTH_L1:
 #pragma omp simd reduction(+ : s)
             for (int64_t d = 0; d < D; d++) {
-                const double e = (double)z[d] - ((double)x[d] - mu) * inv, a = fabs(e);
+                const double e = elem_err(z, x, mu, inv, d), a = fabs(e);
                 s += a < 1.0 ? 0.5 * e * e : a - 0.5;
             }
             if (dz)
 #pragma omp simd
                 for (int64_t d = 0; d < D; d++) {
-                    const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                    const double e = elem_err(z, x, mu, inv, d);
                     dz[d] = (float)((fabs(e) < 1.0 ? e : e > 0.0 ? 1.0 : -1.0) * scale);
                 }
             break;
         case IJEPA_LOSS_L2:
 #pragma omp simd reduction(+ : s)
             for (int64_t d = 0; d < D; d++) {
-                const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                const double e = elem_err(z, x, mu, inv, d);
                 s += e * e;
             }
             if (dz)
 #pragma omp simd
                 for (int64_t d = 0; d < D; d++) {
-                    const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                    const double e = elem_err(z, x, mu, inv, d);
                     dz[d] = (float)(2.0 * e * scale);
                 }
             break;
         default: /* IJEPA_LOSS_L1 */
 #pragma omp simd reduction(+ : s)
             for (int64_t d = 0; d < D; d++)
-                s += fabs((double)z[d] - ((double)x[d] - mu) * inv);
+                s += fabs(elem_err(z, x, mu, inv, d));
             if (dz)
 #pragma omp simd
                 for (int64_t d = 0; d < D; d++) {
-                    const double e = (double)z[d] - ((double)x[d] - mu) * inv;
+                    const double e = elem_err(z, x, mu, inv, d);
                     dz[d] = (float)((e > 0.0 ? 1.0 : e < 0.0 ? -1.0 : 0.0) * scale);
                 }
             break;
