@@ -373,6 +373,252 @@ void ijepa__dpbf16_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64
     run(b0, b1, M, N, K, A, trans_a, B, trans_b, alpha, C, cm, scratch);
 }
 
+/* --- products with packed weights (Linear layers) ------------------------------------ */
+
+/* Rows of A per item: a multiple of every tile height (6, 8, 12, 16). A's
+ * rows of an item stay in cache while the item's column groups (64
+ * columns each) read them again. */
+#define MROWS 48
+
+typedef struct mjob {
+    int64_t M, N, K;
+    const ijepa__bf16 *A;
+    const ijepa__amx_heads *ah; /* A in the heads layout, or NULL */
+    const ijepa__bf16 *B;
+    const ijepa__blk_fmt *f;
+    const ijepa__amx_epi *e;
+    const ijepa__bf16 *gtab;    /* e->gelu: the GELU table */
+    void *C;
+} mjob;
+
+int ijepa__dpbf16_matmul_reads(const ijepa__blk_fmt *f)
+{
+    return (f->nb == 16 || f->nb == 64) && f->sk == 32 * f->nb;
+}
+
+int64_t ijepa__dpbf16_matmul_scratch_bytes(int64_t K, int threads)
+{
+    return round64(MROWS * 2 * K) * (threads > 0 ? threads : 1);
+}
+
+/* 32 bf16 values (16 with one) of row m at columns n.. of C, of the
+ * gelu output, or of the heads arrays: dst and the GELU of the values. */
+static inline __attribute__((always_inline)) TDP void
+m_store(const mjob *j, ijepa__bf16 *dst, int64_t o, __m512i w, __mmask32 mw)
+{
+    const ijepa__amx_epi *e = j->e;
+    if (dst && e->stream && !e->heads && mw == ~(__mmask32)0 && !((uintptr_t)dst & 63))
+        _mm512_stream_si512((void *)dst, w);
+    else if (dst)
+        _mm512_mask_storeu_epi16(dst, mw, w);
+    if (e->gelu) {
+        const __m512i i0 = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(w));
+        const __m512i i1 = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(w, 1));
+        const __m256i g0 =
+            _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(i0, (const void *)j->gtab, 2));
+        const __m256i g1 =
+            _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(i1, (const void *)j->gtab, 2));
+        _mm512_mask_storeu_epi16(e->gelu + o, mw,
+                                 _mm512_inserti64x4(_mm512_castsi256_si512(g0), g1, 1));
+    }
+}
+
+/* The epilogue of a block of sums (rows m0.. of which mr, column blocks
+ * of 16 from n0): alpha, bias, addend, then accumulated into a float32 C
+ * or rounded to bf16 (VCVTNE2PS2BF16, as oneDNN's kernels and amx.h's
+ * epilogue round) into C, the heads arrays and/or the GELU output. */
+static inline __attribute__((always_inline)) TDP void
+m_epi(const int MR, const int NR, int mr, __m512 acc[16][4], const mjob *j, int64_t m0,
+      int64_t n0)
+{
+    const ijepa__amx_epi *e = j->e;
+    const int64_t N = j->N;
+    __mmask16 mk[4];
+    __m512 bi[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < NR; c++) {
+        mk[c] = mask16(N - n0 - 16 * c);
+        bi[c] = e->bias ? _mm512_maskz_loadu_ps(mk[c], e->bias + n0 + 16 * c)
+                        : _mm512_setzero_ps();
+    }
+    const __m512 al = _mm512_set1_ps(e->alpha);
+    /* heads: row m0 as (s, t), the arrays' places of the column blocks */
+    const ijepa__amx_heads *h = e->heads;
+    int64_t hs = 0, ht = 0;
+    ijepa__bf16 *hcol[4] = {NULL, NULL, NULL, NULL};
+    if (h) {
+        const int64_t D = h->H * h->hd;
+        hs = m0 / h->T;
+        ht = m0 % h->T;
+#pragma GCC unroll 4
+        for (int c = 0; c < NR; c += 2) {
+            const int64_t n = n0 + 16 * c;
+            hcol[c] = e->out[n / D] + n % D / h->hd * h->T * h->hd + n % h->hd;
+        }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+        if (i >= mr)
+            break;
+        const int64_t o = (m0 + i) * N + n0;
+        __m512 v[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < NR; c++) {
+            v[c] = e->alpha != 1.0f ? _mm512_mul_ps(acc[i][c], al) : acc[i][c];
+            v[c] = _mm512_add_ps(v[c], bi[c]);
+            if (e->addend)
+                v[c] = _mm512_add_ps(v[c], _mm512_maskz_loadu_ps(mk[c], e->addend + o + 16 * c));
+        }
+        if (!e->out_bf16) {
+            float *cp = (float *)j->C + o;
+#pragma GCC unroll 4
+            for (int c = 0; c < NR; c++) {
+                if (e->accumulate)
+                    v[c] = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[c], cp + 16 * c), v[c]);
+                _mm512_mask_storeu_ps(cp + 16 * c, mk[c], v[c]);
+            }
+            continue;
+        }
+        const int64_t hrow = h ? (hs * h->H * h->T + ht) * h->hd : 0;
+#pragma GCC unroll 4
+        for (int c = 0; c < NR; c += 2) {
+            const int two = c + 1 < NR;
+            const __m512i w = two ? (__m512i)_mm512_cvtne2ps_pbh(v[c + 1], v[c])
+                                  : _mm512_castsi256_si512((__m256i)_mm512_cvtneps_pbh(v[c]));
+            const __mmask32 mw = (__mmask32)mk[c] | (two ? (__mmask32)mk[c + 1] << 16 : 0);
+            ijepa__bf16 *dst = h ? hcol[c] + hrow : j->C ? (ijepa__bf16 *)j->C + o + 16 * c : NULL;
+            m_store(j, dst, o + 16 * c, w, mw);
+        }
+        if (h && ++ht == h->T) {
+            ht = 0;
+            hs++;
+        }
+    }
+}
+
+/* A block of C: rows m0.. (mr <= MR of them; A's row i at a + i sam, its
+ * pairs k < kn 4 bytes apart, then tail) times column blocks of 16 from
+ * n0 (block c at bp + c sbn, pair k at + k sbk words), summed over all of
+ * K in registers, then the epilogue. */
+static inline __attribute__((always_inline)) TDP void
+mtile(const int MR, const int NR, int mr, const char *a, int64_t sam, int64_t kn,
+      const char *tail, const uint32_t *bp, int64_t sbn, int64_t sbk, const mjob *j, int64_t m0,
+      int64_t n0)
+{
+    __m512 acc[16][4];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int c = 0; c < NR; c++) acc[i][c] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kn; k++)
+        dp_rows(MR, NR, mr, acc, a + 4 * k, sam, 0, bp + sbk * k, sbn);
+    if (tail)
+        dp_rows(MR, NR, mr, acc, tail, sam, 1, bp + sbk * kn, sbn);
+    m_epi(MR, NR, mr, acc, j, m0, n0);
+}
+
+#define MTILE_FN(MR, NR)                                                                        \
+    TDP static void mtile_##NR(int mr, const char *a, int64_t sam, int64_t kn, const char *tail, \
+                               const uint32_t *bp, int64_t sbn, int64_t sbk, const mjob *j,     \
+                               int64_t m0, int64_t n0)                                          \
+    {                                                                                           \
+        mtile(MR, NR, mr, a, sam, kn, tail, bp, sbn, sbk, j, m0, n0);                           \
+    }
+MTILE_FN(16, 1)
+MTILE_FN(12, 2)
+MTILE_FN(8, 3)
+MTILE_FN(6, 4)
+
+/* A's rows [m0, m0 + rows) in the heads layout, merged into rows of K. */
+static void heads_rows(const mjob *j, int64_t m0, int64_t rows, ijepa__bf16 *dst)
+{
+    const ijepa__amx_heads *h = j->ah;
+    int64_t s = m0 / h->T, t = m0 % h->T;
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t hh = 0; hh < h->H; hh++)
+            memcpy(dst + r * j->K + hh * h->hd, j->A + ((s * h->H + hh) * h->T + t) * h->hd,
+                   (size_t)h->hd * sizeof *dst);
+        if (++t == h->T) {
+            t = 0;
+            s++;
+        }
+    }
+}
+
+/* Items [lo, hi) of one thread: item it is rows MROWS (it / parts).. and
+ * column range it % parts of `parts` (in groups of 64 columns). */
+TDP static void m_run(const mjob *j, ijepa__bf16 *mine, int64_t lo, int64_t hi, int64_t parts)
+{
+    const ijepa__blk_fmt *f = j->f;
+    const int64_t N = j->N, K = j->K, ng = (N + 63) / 64, kn = K / 2, sam = 2 * K;
+    const int64_t sbn = f->nb == 16 ? f->sn / 2 : 16, sbk = f->nb;
+    int64_t copied = -1;
+    for (int64_t it = lo; it < hi; it++) {
+        const int64_t i = it / parts, p = it % parts, m0 = i * MROWS;
+        const int64_t rows = j->M - m0 < MROWS ? j->M - m0 : MROWS;
+        const ijepa__bf16 *a = j->A + m0 * K;
+        if (j->ah) {
+            if (copied != i)
+                heads_rows(j, m0, rows, mine);
+            copied = i;
+            a = mine;
+        }
+        const char *tail = K & 1 ? (const char *)(a + K - 1) : NULL;
+        for (int64_t g = ng * p / parts; g < ng * (p + 1) / parts; g++) {
+            const int64_t n0 = 64 * g, nbk = (N - n0 + 15) / 16;
+            const int NR = nbk < 4 ? (int)nbk : 4;
+            const int MR = NR == 4 ? 6 : NR == 3 ? 8 : NR == 2 ? 12 : 16;
+            const uint32_t *bp =
+                (const uint32_t *)(const void *)(j->B + n0 / f->nb * f->sn + n0 % f->nb * 2);
+            for (int64_t r = 0; r < rows; r += MR) {
+                const int mr = (int)(rows - r < MR ? rows - r : MR);
+                const char *ar = (const char *)(a + r * K), *tr = tail ? tail + r * sam : NULL;
+                switch (NR) {
+                case 4: mtile_4(mr, ar, sam, kn, tr, bp, sbn, sbk, j, m0 + r, n0); break;
+                case 3: mtile_3(mr, ar, sam, kn, tr, bp, sbn, sbk, j, m0 + r, n0); break;
+                case 2: mtile_2(mr, ar, sam, kn, tr, bp, sbn, sbk, j, m0 + r, n0); break;
+                default: mtile_1(mr, ar, sam, kn, tr, bp, sbn, sbk, j, m0 + r, n0); break;
+                }
+            }
+        }
+    }
+    if (j->e->stream) /* the non-temporal stores ordered before what follows */
+        _mm_sfence();
+}
+
+void ijepa__dpbf16_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                          const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                          const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                          void *scratch, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    const int64_t mb = (M + MROWS - 1) / MROWS, ng = (N + 63) / 64;
+    /* blocks of rows, each split into column ranges when there are fewer
+     * than two blocks per thread */
+    int64_t parts = 1;
+    if (mb < 2 * (int64_t)threads) {
+        parts = (2 * (int64_t)threads + mb - 1) / mb;
+        if (parts > ng)
+            parts = ng;
+    }
+    const int64_t items = mb * parts, per = round64(MROWS * 2 * K);
+    const int par = items > 1 && M * N * K >= (int64_t)1 << 18;
+    const mjob j = {M, N, K, A, ah, B, f, e, e->gelu ? ijepa__gelu_table() : NULL, C};
+    /* shared out in runs of items as threads come free: the same work
+     * whoever does it, and a thread slowed down by another process (or
+     * the host) does less of it */
+    const int64_t runs = items < 16 * (int64_t)threads ? items : 16 * (int64_t)threads;
+#pragma omp parallel num_threads(threads) if (par)
+    {
+        ijepa__bf16 *mine =
+            (ijepa__bf16 *)(void *)((char *)scratch + omp_get_thread_num() * per);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t r = 0; r < runs; r++)
+            m_run(&j, mine, items * r / runs, items * (r + 1) / runs, parts);
+    }
+}
+
 /* --- weight gradients -------------------------------------------------------------- */
 
 /* Tokens per chunk: both operands' pairs of one chunk are packed, then
@@ -465,6 +711,27 @@ void ijepa__dpbf16_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64
 {
     (void)b0, (void)b1, (void)M, (void)N, (void)K, (void)A, (void)trans_a, (void)B;
     (void)trans_b, (void)alpha, (void)C, (void)cm, (void)scratch;
+}
+
+int ijepa__dpbf16_matmul_reads(const ijepa__blk_fmt *f)
+{
+    (void)f;
+    return 0;
+}
+
+int64_t ijepa__dpbf16_matmul_scratch_bytes(int64_t K, int threads)
+{
+    (void)K, (void)threads;
+    return 0;
+}
+
+void ijepa__dpbf16_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
+                          const ijepa__amx_heads *ah, const ijepa__bf16 *B,
+                          const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
+                          void *scratch, int threads)
+{
+    (void)M, (void)N, (void)K, (void)A, (void)ah, (void)B, (void)f, (void)e, (void)C;
+    (void)scratch, (void)threads;
 }
 
 int64_t ijepa__dpbf16_wgrad_scratch_bytes(int64_t O, int64_t I, int threads)
