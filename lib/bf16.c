@@ -886,11 +886,21 @@ static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
  */
 static int exp_by_poly;
 
+/*
+ * 1 where the AVX-512 GELU kernels look their tables up with scalar loads
+ * rather than gathers: on AMD's cores too, where a row's lookups into a
+ * stack buffer and vector loads from it take 0.30 ns an element against
+ * the gather's 0.47 (Zen 4, docs/performance.md). The same table entries
+ * either way.
+ */
+static int lookup_scalar;
+
 static void make_tables(void)
 {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     exp_by_poly = __builtin_cpu_is("amd");
+    lookup_scalar = exp_by_poly;
 #endif
     for (uint32_t h = 0; h < 65536; h++) {
         const double x = (double)wid((ijepa__bf16)h);
@@ -909,6 +919,15 @@ int ijepa__softmax_exp_by_poly(int set)
     const int was = exp_by_poly;
     if (set >= 0)
         exp_by_poly = !!set;
+    return was;
+}
+
+int ijepa__gelu_lookup_scalar(int set)
+{
+    tables();
+    const int was = lookup_scalar;
+    if (set >= 0)
+        lookup_scalar = !!set;
     return was;
 }
 
@@ -1298,11 +1317,38 @@ INL void gelu_bwd_k(const void *p, int64_t b, int64_t nb)
     }
 }
 
+/* The scalar lookups of the AVX-512 kernels where gathers are slow
+ * (lookup_scalar): n inputs x, GELU' into d (may be NULL), GELU into g
+ * (may be NULL). Not inlined into them, so that no compiler turns the
+ * loop back into gathers. */
+__attribute__((noinline)) static void gelu_lookup(const ijepa__bf16 *x, int64_t n, float *d,
+                                                  ijepa__bf16 *g)
+{
+    if (d && g) {
+        for (int64_t i = 0; i < n; i++) {
+            d[i] = dgelu_tab[x[i]];
+            g[i] = gelu_tab[x[i]];
+        }
+    } else if (d) {
+        for (int64_t i = 0; i < n; i++) d[i] = dgelu_tab[x[i]];
+    } else {
+        for (int64_t i = 0; i < n; i++) g[i] = gelu_tab[x[i]];
+    }
+}
+
+/* Columns of a row whose GELU' the scalar lookups put on the stack at a
+ * time (a multiple of 16). */
+#define GL_CHUNK 256
+
 #if HAVE_512
 T512 static void gelu_k_512(const void *p, int64_t b, int64_t nb)
 {
     const gelu_args *a = p;
     const int64_t i0 = b * a->R / nb, i1 = (b + 1) * a->R / nb;
+    if (lookup_scalar) {
+        gelu_lookup(a->x + i0, i1 - i0, NULL, a->y + i0);
+        return;
+    }
     for (int64_t i = i0; i < i1; i += 16) {
         const __mmask16 m = i + 16 <= i1 ? (__mmask16)0xffff : tail_mask(i1 - i);
         const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, a->x + i));
@@ -1320,17 +1366,27 @@ T512 static void gelu_bwd_k_512(const void *p, int64_t b, int64_t nb)
     float *s = a->part ? a->part + b * C : NULL;
     if (s)
         memset(s, 0, (size_t)C * sizeof *s);
+    const int scal = lookup_scalar;
+    float buf[GL_CHUNK] __attribute__((aligned(64)));
     for (int64_t r = r0; r < r1; r++) {
         const ijepa__bf16 *x = a->x + r * C, *dy = a->dy + r * C;
         ijepa__bf16 *dx = a->y + r * C, *g = a->g ? a->g + r * C : NULL;
         for (int64_t c = 0; c < C; c += 16) {
             const __mmask16 m = c < cv ? (__mmask16)0xffff : mt;
-            const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, x + c));
-            if (g)
-                _mm256_mask_storeu_epi16(
-                    g + c, m,
-                    _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(idx, (const void *)gelu_tab, 2)));
-            const __m512 d = _mm512_i32gather_ps(idx, dgelu_tab, 4);
+            const int64_t cb = c % GL_CHUNK;
+            if (scal && cb == 0)
+                gelu_lookup(x + c, C - c < GL_CHUNK ? C - c : GL_CHUNK, buf, g ? g + c : NULL);
+            __m512 d;
+            if (scal) {
+                d = _mm512_maskz_load_ps(m, buf + cb);
+            } else {
+                const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, x + c));
+                if (g)
+                    _mm256_mask_storeu_epi16(g + c, m,
+                                             _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(
+                                                 idx, (const void *)gelu_tab, 2)));
+                d = _mm512_i32gather_ps(idx, dgelu_tab, 4);
+            }
             const __m256i h = rnd16(_mm512_mul_ps(ld16m(dy + c, m), d));
             _mm256_mask_storeu_epi16(dx + c, m, h);
             if (s)

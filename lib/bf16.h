@@ -144,6 +144,11 @@ void ijepa__gelu_bf16(int lvl, int64_t n, const ijepa__bf16 *x, ijepa__bf16 *y);
  * value with bits h, 65536 entries and 2 more (zeros) so that a 4-byte
  * gather at 2 h stays inside. Made once per process. */
 const ijepa__bf16 *ijepa__gelu_table(void);
+/* For tests: whether the AVX-512 GELU kernels (ijepa__gelu_bf16,
+ * ijepa__gelu_bwd_bf16) read the tables with scalar loads (1, on AMD's
+ * cores, whose gathers are slow) or gathers (0); set >= 0 sets it for the
+ * process, -1 only asks. Returns the previous value. The same values. */
+int ijepa__gelu_lookup_scalar(int set);
 /*
  * dx [R, C] = bf16(dy * GELU'(x)), GELU' the float32 rounding of the exact
  * derivative (a table as above); dx may alias dy. With g (not NULL, not

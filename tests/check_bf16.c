@@ -674,7 +674,10 @@ START_TEST(test_gelu)
         wa[i] = isnan(v) || isinf(v) ? 0.0 : gelu_d(v);
         Sa[i] = REF_U32 * fabs(wa[i]);
     }
-    for (int lvl = 0; lvl < nlevels(); lvl++) {
+    const int was = ijepa__gelu_lookup_scalar(-1);
+    for (int pass = 0; pass < nlevels() + 1; pass++) { /* the AVX-512 level both ways */
+        const int lvl = pass < nlevels() ? pass : nlevels() - 1;
+        ijepa__gelu_lookup_scalar(pass == nlevels());
         uint16_t *ya = ha(all), *y = ha(n);
         ijepa__gelu_bf16(lvl, all, xa, ya);
         int64_t nan_bad = 0;
@@ -723,9 +726,44 @@ START_TEST(test_gelu)
                       "bias gradient level %d: 1 and 2 threads differ", lvl);
         free(gbs[0]); free(gbs[1]); free(part); free(ya); free(y);
     }
+    ijepa__gelu_lookup_scalar(was);
     omp_set_num_threads(2);
     free(x); free(dy); free(xd); free(dyd); free(want); free(S); free(wp);
     free(xa); free(wa); free(Sa);
+}
+END_TEST
+
+/* The AVX-512 GELU kernels read the same table entries whether by gathers
+ * or by scalar loads into a row buffer (ijepa__gelu_lookup_scalar, on by
+ * default on AMD): bit for bit, with rows longer than the buffer's 256
+ * columns and a tail past the last 16, g and the bias gradient asked. */
+START_TEST(test_gelu_lookup)
+{
+    const int lvl = nlevels() - 1, was = ijepa__gelu_lookup_scalar(-1);
+    const int64_t R = 37, C = 600, n = R * C;
+    uint16_t *x = rand_bf16(n, 52, -12, 12), *dy = rand_bf16(n, 53, -2, 2);
+    for (int64_t i = 0; i < n; i += 7) x[i] = (uint16_t)(i * 2654435761u >> 16); /* any bits */
+    uint16_t *y[2], *dx[2], *g[2];
+    float *gb[2], *part = ref_falloc(IJEPA__NB_MAX * C);
+    for (int s = 0; s < 2; s++) {
+        ijepa__gelu_lookup_scalar(s);
+        y[s] = ha(n);
+        dx[s] = ha(n);
+        g[s] = ha(n);
+        gb[s] = ref_falloc(C);
+        ijepa__gelu_bf16(lvl, n - 3, x, y[s]);
+        ijepa__gelu_bwd_bf16(lvl, R, C, x, dy, dx[s], g[s], gb[s], part);
+    }
+    ijepa__gelu_lookup_scalar(was);
+    ck_assert_msg(!memcmp(y[0], y[1], (size_t)(n - 3) * sizeof *y[0]), "gelu: lookups differ");
+    ck_assert_msg(!memcmp(dx[0], dx[1], (size_t)n * sizeof *dx[0]), "gelu bwd: dx differs");
+    ck_assert_msg(!memcmp(g[0], g[1], (size_t)n * sizeof *g[0]), "gelu bwd: g differs");
+    ck_assert_msg(!memcmp(gb[0], gb[1], (size_t)C * sizeof *gb[0]), "gelu bwd: bias differs");
+    ck_assert_msg(!memcmp(g[0], y[0], (size_t)(n - 3) * sizeof *g[0]), "gelu bwd: g not GELU");
+    for (int s = 0; s < 2; s++) {
+        free(y[s]); free(dx[s]); free(g[s]); free(gb[s]);
+    }
+    free(x); free(dy); free(part);
 }
 END_TEST
 
@@ -3095,6 +3133,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_softmax_nan);
     tcase_add_test(tc, test_softmax_bwd);
     tcase_add_test(tc, test_gelu);
+    tcase_add_test(tc, test_gelu_lookup);
     tcase_add_test(tc, test_colsums);
     tcase_add_test(tc, test_heads_bf16);
     tcase_add_test(tc, test_zero);
