@@ -868,39 +868,24 @@ static int packed_matmul_unpacked(ijepa__ops *ops, int64_t M, int64_t N, int64_t
                       flags & ~IJEPA__MM_B_PACKED, NULL);
 }
 
-int ijepa__ops_own_matmul(const ijepa__ops *ops)
-{
-    return ops->bf16_native && ops->pack_mode == 1 &&
-           (ijepa__ops_amx(ops) || (ops->amx && dp_usable(ops)));
-}
-
-/* 1 when a packed matmul on pk runs on an own kernel: amx.h's where the
- * CPU has AMX, dpbf16.h's where it has AVX512-BF16 and the layout is one
- * that kernel reads. Both read the layout of oneDNN's brgemm; amx.h's is
- * about twice as fast as oneDNN's on the shapes of a step, dpbf16.h's as
- * fast, and both run the folds of ijepa__matmul_fused
+/* 1 when a packed matmul on pk runs on amx.h's kernel: it reads the same
+ * layout as oneDNN's brgemm and is faster on the shapes of a step
  * (docs/performance.md). */
-static int own_kernel(const ijepa__ops *ops, const pack_plan *pk)
+static int amx_kernel(const ijepa__ops *ops, const pack_plan *pk)
 {
-    return pk && pk->own && ijepa__ops_own_matmul(ops) &&
-           (ijepa__ops_amx(ops) || ijepa__dpbf16_matmul_reads(&pk->fmt));
+    return pk && pk->own && ops->bf16_native && ops->pack_mode == 1 && ijepa__ops_amx(ops);
 }
 
-/* A packed matmul on the own kernel; ah: A in the heads layout, or NULL. */
-static int own_run(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
+/* A packed matmul on amx.h's kernel; ah: A in the heads layout, or NULL. */
+static int amx_run(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const void *A,
                    const ijepa__amx_heads *ah, const void *B, const pack_plan *pk,
                    const ijepa__amx_epi *e, void *C)
 {
-    const int threads = omp_get_max_threads(), amx = ijepa__ops_amx(ops);
-    const int64_t bytes = amx ? ijepa__amx_scratch_bytes(N, K, threads)
-                              : ijepa__dpbf16_matmul_scratch_bytes(K, threads);
-    void *scratch = emu_buffer(ops, (bytes + 3) / 4, "matmul");
+    const int threads = omp_get_max_threads();
+    void *scratch = emu_buffer(ops, (ijepa__amx_scratch_bytes(N, K, threads) + 3) / 4, "matmul");
     if (!scratch)
         return IJEPA_ERR_NOMEM;
-    if (amx)
-        ijepa__amx_matmul(M, N, K, A, ah, B, &pk->fmt, e, C, scratch, threads);
-    else
-        ijepa__dpbf16_matmul(M, N, K, A, ah, B, &pk->fmt, e, C, scratch, threads);
+    ijepa__amx_matmul(M, N, K, A, ah, B, &pk->fmt, e, C, scratch, threads);
     return IJEPA_OK;
 }
 
@@ -909,7 +894,7 @@ int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd)
     const pack_plan *pk;
     if (K < 1 || N < 1 || hd < 0 || hd % 32 != 0 || plan_packed(ops, K, N, &pk) < 0)
         return 0;
-    return own_kernel(ops, pk);
+    return amx_kernel(ops, pk);
 }
 
 /* The ops' bf16 scratch of at least n values (grown, never shrunk). */
@@ -1011,16 +996,15 @@ int ijepa__matmul_fused(ijepa__ops *ops, int64_t M, int64_t N, int64_t K, const 
     const pack_plan *pk;
     if ((rc = plan_packed(ops, K, N, &pk)) < 0)
         return rc;
-    if (!own_kernel(ops, pk))
+    if (!amx_kernel(ops, pk))
         return ijepa__fail(ops->err, IJEPA_ERR_UNSUPPORTED,
-                           "fused matmul: needs an own AMX or AVX512-BF16 kernel on a packed "
-                           "operand");
+                           "fused matmul: needs the own AMX kernel on a packed operand");
     const ijepa__amx_heads ah = {fz->T, fz->H, fz->hd};
     const ijepa__amx_epi e = {1.0f, bias, addend, 0, out16,
                               fz->heads_out[0] ? &ah : NULL,
                               {fz->heads_out[0], fz->heads_out[1], fz->heads_out[2]}, fz->gelu,
                               fz->keep};
-    return own_run(ops, M, N, K, A, fz->heads_in ? &ah : NULL, B, pk, &e, C);
+    return amx_run(ops, M, N, K, A, fz->heads_in ? &ah : NULL, B, pk, &e, C);
 }
 
 // --- matmul entry points ------------------------------------------------------------------
@@ -1279,11 +1263,11 @@ int ijepa__matmul_add(ijepa__ops *ops, int64_t batch, int64_t M, int64_t N, int6
         const pack_plan *pk;
         if ((rc = plan_packed(ops, K, N, &pk)) < 0)
             return rc;
-        if (!trans_a && !(flags & IJEPA__MM_GELU) && own_kernel(ops, pk)) {
+        if (!trans_a && !(flags & IJEPA__MM_GELU) && amx_kernel(ops, pk)) {
             const ijepa__amx_epi e = {alpha, bias, addend, accumulate,
                                       !!(flags & IJEPA__MM_OUT_BF16), NULL, {NULL, NULL, NULL},
                                       NULL, 0};
-            return own_run(ops, M, N, K, A, NULL, B, pk, &e, C);
+            return amx_run(ops, M, N, K, A, NULL, B, pk, &e, C);
         }
         if (pk)
             return matmul_run(ops, 1, M, N, K, A, trans_a, B, 0, bias, alpha, accumulate,

@@ -53,30 +53,6 @@ void ijepa__dpbf16_bmm_items(int64_t b0, int64_t b1, int64_t M, int64_t N, int64
                              const ijepa__amx_cmap *cm, void *scratch);
 
 /*
- * Products with packed weights (the Linear layers), the contract of amx.h's
- * ijepa__amx_matmul: C = epilogue(A . B), A bf16 [M, K] row-major or (ah)
- * in the heads layout, B bf16 [K, N] in pack.h's layout f, the epilogue e
- * (alpha, bias, addend, accumulation, bf16 rounding, heads arrays, GELU,
- * non-temporal stores) applied to each block of sums in registers. Each
- * output is a float32 sum over the pairs of K in order (VDPBF16PS), as
- * oneDNN's AVX512-BF16 kernels sum; bf16 is rounded by VCVTNE2PS2BF16 as
- * they round. Threads share out blocks of 48 rows, and groups of 64
- * columns when there are few rows; the result does not depend on the
- * thread count. ijepa__dpbf16_matmul_reads(f): 1 when the kernel reads
- * layout f (16- or 64-column blocks, a column block's steps of K one
- * after another), else 0. scratch: ijepa__dpbf16_matmul_scratch_bytes(K,
- * threads) bytes, 64-byte aligned (the merged rows of a heads-layout A).
- * Call only when ijepa__dpbf16_usable() and the layout reads; dimensions
- * >= 1 and the heads as amx.h says (the caller checks).
- */
-int ijepa__dpbf16_matmul_reads(const ijepa__blk_fmt *f);
-int64_t ijepa__dpbf16_matmul_scratch_bytes(int64_t K, int threads);
-void ijepa__dpbf16_matmul(int64_t M, int64_t N, int64_t K, const ijepa__bf16 *A,
-                          const ijepa__amx_heads *ah, const ijepa__bf16 *B,
-                          const ijepa__blk_fmt *f, const ijepa__amx_epi *e, void *C,
-                          void *scratch, int threads);
-
-/*
  * Weight gradient: gW [O, I] float32 row-major += dy^T . x, dy bf16 [R, O]
  * and x bf16 [R, I] row-major (R rows, the tokens); any O, I, R >= 1.
  * xg, xb: NULL, or [I] each: x is a LayerNorm's kept xhat and the product

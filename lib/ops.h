@@ -183,19 +183,12 @@ int64_t ijepa__ops_pack_fallbacks(const ijepa__ops *ops);
 
 /* Packed matmuls (B from ijepa__pack_b in pack.h's layout, A not
  * transposed, no GELU) run on the library's own AMX kernel (amx.h) where
- * the CPU and kernel allow AMX, else on its own AVX512-BF16 kernel
- * (dpbf16.h) where oneDNN dispatches to AVX512-BF16 and the layout is one
- * that kernel reads (oneDNN 2.6.3's choice there: 64-column blocks), else
- * on oneDNN's. (tests, benchmarks) 1: an own kernel where possible (the
- * default), 0: always oneDNN's. */
+ * the CPU and kernel allow AMX, else on oneDNN's. (tests, benchmarks) 1:
+ * the own kernel where possible (the default), 0: always oneDNN's. */
 void ijepa__ops_set_amx(ijepa__ops *ops, int on);
 /* 1 when packed matmuls of this ops object run on the own AMX kernel: it is
  * on (ijepa__ops_set_amx), the CPU has AMX and oneDNN dispatches to it. */
 int ijepa__ops_amx(const ijepa__ops *ops);
-/* 1 when packed matmuls of this ops object run on an own kernel (AMX or
- * AVX512-BF16) wherever the operand's layout allows: bf16 native,
- * packing on and the own kernels on (ijepa__ops_set_amx). */
-int ijepa__ops_own_matmul(const ijepa__ops *ops);
 
 /*
  * A Linear layer's weight gradient: gW [O, I] += dy^T . x, dy bf16 [R, O],
@@ -281,9 +274,8 @@ int ijepa__attention_bwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T
                            int64_t H, int64_t cs, int64_t ch, int64_t ldc);
 
 /*
- * Packed bf16 matmuls with work of the layers around them folded into an
- * own kernel's copy of A and epilogue (AMX or AVX512-BF16; none changes a
- * value):
+ * Packed bf16 matmuls with work of the layers around them folded into the
+ * own AMX kernel's copy of A and epilogue (none changes a value):
  *   heads_in   A is an attention output [S, H, T, hd], read as the matrix
  *              [S T, H hd] it merges into (K = H hd): no head merge pass
  *   heads_out  the bf16 C [M, c D] (D = H hd, c = N / D, 1 to 3) is written
@@ -306,9 +298,8 @@ typedef struct ijepa__mm_fuse {
 } ijepa__mm_fuse;
 
 /* 1 when ijepa__matmul_fused runs for a packed K x N operand of this ops
- * object and head width hd (0: no heads): an own kernel is in use
- * (ijepa__ops_own_matmul), the operand packs in a layout it reads and hd
- * is 0 or a multiple of 32; else 0. */
+ * object and head width hd (0: no heads): the own AMX kernel is in use, the
+ * operand packs in its layout and hd is 0 or a multiple of 32; else 0. */
 int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd);
 
 /* C = A . B + bias (+ addend) as ijepa__matmul_add with IJEPA__MM_BF16 |

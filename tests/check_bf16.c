@@ -53,7 +53,6 @@
 #include "bf16.h"
 #include "check_ijepa.h"
 #include "dpbf16.h"
-#include "dpbf16.h"
 #include "glue.h"
 #include "helpers.h"
 #include "ijepa/ijepa.h"
@@ -1286,19 +1285,18 @@ START_TEST(test_matmul_packed)
 END_TEST
 
 /*
- * The own kernels for packed operands (amx.h's on AMX, dpbf16.h's on
- * AVX512-BF16) against oneDNN's brgemm on the same packed operands, every
- * epilogue (float32 out; bias + bf16 out; addend; accumulate; alpha), on
- * shapes with tails in M, N and K, K beyond one pass (48 steps of 32) with
- * A read in place and copied, few rows (blocks shared out by columns) and
- * a ViT-S size. Both sum exact bf16 products in float32 over K, so they
- * agree within twice the float32 matmul bound 2 (K + 4) u32 S (a bf16
- * output one rounding more); they are bit-identical on almost every shape
- * (counted with IJEPA_TEST_VERBOSE). The result must not depend on the
- * thread count (each block has one owner). Where bf16 runs natively, an
- * own kernel must be in use.
+ * The own AMX kernel (amx.h) against oneDNN's brgemm on the same packed
+ * operands, every epilogue (float32 out; bias + bf16 out; addend;
+ * accumulate; alpha), on shapes with tails in M, N and K, K beyond one pass
+ * (48 steps of 32) with A read in place and copied, few rows (blocks shared
+ * out by columns) and a ViT-S size. Both sum exact bf16 products in float32 over the same steps of K,
+ * so they agree within twice the float32 matmul bound 2 (K + 4) u32 S (a
+ * bf16 output one rounding more); they are bit-identical on almost every
+ * shape (counted with IJEPA_TEST_VERBOSE). The result must not depend on
+ * the thread count (each block has one owner). Where bf16 runs natively
+ * (AMX) the kernel must be in use.
  */
-START_TEST(test_matmul_own)
+START_TEST(test_matmul_amx)
 {
     static const int64_t sh[][3] = {/* M, K, N */
         {1, 1, 1},       {5, 64, 16},      {37, 70, 50},     {100, 1000, 100}, {64, 2000, 200},
@@ -1313,15 +1311,9 @@ START_TEST(test_matmul_own)
     ck_assert_int_eq(ijepa__ops_amx(f.ops),
                      ijepa__amx_usable() && !strcmp(ijepa__engine_isa(), "avx512_core_amx"));
     ck_assert(native || !ijepa__ops_amx(f.ops));
-    /* where bf16 is native, an own kernel takes the packed products: AMX,
-     * or AVX512-BF16 where the CPU and oneDNN's dispatch have it */
-    ck_assert_int_eq(ijepa__ops_own_matmul(f.ops),
-                     native && (ijepa__ops_amx(f.ops) ||
-                                (ijepa__dpbf16_usable() &&
-                                 ijepa__ops_simd(f.ops) == IJEPA__SIMD_AVX512)));
-    if (!ijepa__ops_own_matmul(f.ops)) {
+    if (!native || !ijepa__ops_amx(f.ops)) {
         mm_close(&f);
-        return; /* emulated: no packing */
+        return; /* emulated: no packing; AVX512-BF16: packed products stay on oneDNN */
     }
     const int threads = omp_get_max_threads();
     int64_t same = 0, total = 0;
@@ -1331,10 +1323,9 @@ START_TEST(test_matmul_own)
         const int64_t M = sh[s][0], K = sh[s][1], N = sh[s][2], R0 = M < 61 ? M : 61;
         float *B = pack_values(K * N, 300 + s, 0);
         void *Bp = pack_buf(K, N);
-        /* the plan is made with the kernel on (the trainer's layout; on AMX
-         * 16-column blocks where N is a multiple of 32), every third shape
-         * with it off (oneDNN's 64-column blocks); every shape then runs on
-         * the kernel */
+        /* the plan is made with the kernel on (the trainer's layout: 16-column
+         * blocks where N is a multiple of 32), every third shape with it off
+         * (oneDNN's 64-column blocks); every shape then runs on the kernel */
         ijepa__ops_set_amx(f.ops, s % 3 != 2);
         ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, (int)(s % 2), Bp), IJEPA_OK);
         ijepa__ops_set_amx(f.ops, 1);
@@ -1394,7 +1385,7 @@ START_TEST(test_matmul_own)
         free(bi); free(C0);
     }
     if (getenv("IJEPA_TEST_VERBOSE"))
-        fprintf(stderr, "own kernel: %lld of %lld results bit-identical to oneDNN's\n",
+        fprintf(stderr, "AMX kernel: %lld of %lld results bit-identical to oneDNN's\n",
                 (long long)same, (long long)total);
     mm_close(&f);
 }
@@ -2045,21 +2036,20 @@ END_TEST
 
 /*
  * The head folds against the passes they replace, bit for bit, with head
- * width 64 (offsets inside a head), T = 49 (sequences across the kernels'
- * 32- and 48-row blocks), a bias: heads_out as the same kernel's packed
- * product then ijepa__heads_split3_bf16 (N = 3 D) or
- * ijepa__heads_split_bf16 (N = D); heads_in as ijepa__heads_merge_bf16
- * then the product with an addend, with N = 100 (a column tail). Both with
- * M of one or two row blocks (column ranges shared out between items,
- * starting inside a head) and with K over two passes (more than 48 steps
- * of 32).
+ * width 64 (offsets inside a head), T = 49 (sequences across 32-row
+ * blocks), a bias: heads_out as the packed product then
+ * ijepa__heads_split3_bf16 (N = 3 D) or ijepa__heads_split_bf16 (N = D);
+ * heads_in as ijepa__heads_merge_bf16 then the product with an addend, with
+ * N = 100 (a column tail). Both with M of one or two 32-row blocks (column
+ * ranges shared out between items, starting inside a head) and with K over
+ * two passes (more than 48 steps of 32).
  */
 START_TEST(test_matmul_heads)
 {
     mm_fx f;
     mm_open(&f);
     if (!ijepa__ops_fusable(f.ops, 128, 384, 64)) {
-        ck_assert(!ijepa__ops_own_matmul(f.ops));
+        ck_assert(!ijepa__ops_bf16_native(f.ops) || !ijepa__ops_amx(f.ops));
         mm_close(&f);
         return;
     }
@@ -2075,12 +2065,14 @@ START_TEST(test_matmul_heads)
         ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
         uint16_t *A = rand_bf16(M * K, 502 + u, -1, 1), *C = ha(M * N);
         uint16_t *want = ha(M * N), *got = ha(M * N);
+        ijepa__ops_set_amx(f.ops, 0);
         ck_assert_int_eq(ijepa__matmul_x(f.ops, 1, M, N, K, A, 0, Bp, 1, bi, 1.0f, 0, C, fl),
                          IJEPA_OK);
         if (c == 3)
             ijepa__heads_split3_bf16(C, S, T, H, hd, want, want + M * D, want + 2 * M * D);
         else
             ijepa__heads_split_bf16(C, S, T, H, hd, want);
+        ijepa__ops_set_amx(f.ops, 1);
         const ijepa__mm_fuse fz = {T, H, hd, 0, {got, got + M * D, got + 2 * M * D}, NULL, 0};
         ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, bi, NULL, NULL, fl, &fz),
                          IJEPA_OK);
@@ -2100,9 +2092,11 @@ START_TEST(test_matmul_heads)
         ck_assert_int_eq(ijepa__pack_b(f.ops, K, N, B, 1, Bp), IJEPA_OK);
         uint16_t *o = rand_bf16(M * K, 513 + u, -1, 1), *ctx = ha(M * K);
         ijepa__heads_merge_bf16(o, S, T, H, hd, ctx);
+        ijepa__ops_set_amx(f.ops, 0);
         ck_assert_int_eq(ijepa__matmul_add(f.ops, 1, M, N, K, ctx, 0, Bp, 1, bi, 1.0f, 0, add,
                                            want, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED),
                          IJEPA_OK);
+        ijepa__ops_set_amx(f.ops, 1);
         const ijepa__mm_fuse fz = {T, H, hd, 1, {NULL, NULL, NULL}, NULL, 0};
         ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, o, Bp, bi, add, got,
                                              IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz),
@@ -2135,12 +2129,12 @@ START_TEST(test_matmul_fused_errors)
     const ijepa__mm_fuse two = {16, 2, 32, 0, {q, q + M * 64, NULL}, NULL, 0}; /* N = 3 D */
     const ijepa__mm_fuse hd16 = {16, 4, 16, 0, {q, q + M * 64, q + M * 128}, NULL, 0};
     const int fusable = ijepa__ops_fusable(f.ops, K, N, 32);
-    ck_assert_int_eq(fusable, ijepa__ops_own_matmul(f.ops));
+    ck_assert_int_eq(fusable, ijepa__ops_bf16_native(f.ops) && ijepa__ops_amx(f.ops));
     ck_assert_int_eq(ijepa__ops_fusable(f.ops, K, N, 16), 0);
     ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl16, &ok),
                      fusable ? IJEPA_OK : IJEPA_ERR_UNSUPPORTED);
     if (!fusable)
-        ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own AMX or AVX512-BF16 kernel"));
+        ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "own AMX kernel"));
     ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, A, Bp, NULL, NULL, C, fl, &gelu),
                      IJEPA_ERR_INVALID_ARG); /* GELU of a float32 C */
     ck_assert_ptr_nonnull(strstr(ijepa_last_error(), "fused matmul"));
@@ -2859,16 +2853,16 @@ START_TEST(test_trainer_packed)
 END_TEST
 
 /*
- * The folds of the own kernels (ijepa__matmul_fused: head split of qkv
+ * The folds of the own AMX kernel (ijepa__matmul_fused: head split of qkv
  * and of the attention gradient, head merge before proj in inference, GELU
  * after fc1) change no value: with a head width of 32 (embed 64, 2 heads;
- * predictor the same) a trainer on the own kernel and one on oneDNN with
- * the separate passes give the same loss at every step and the same
+ * predictor the same) a trainer on the kernel and one on oneDNN with the
+ * separate passes give the same loss at every step and the same
  * parameters, bit for bit: the kernel adds the same exact bf16 products in
- * the same order as oneDNN's brgemm on these short sums (K 64 and 256),
- * and every other operation is the same code.
+ * the same 32-wide steps of K as oneDNN's brgemm (bit-identical on every
+ * shape of test_matmul_amx), and every other operation is the same code.
  */
-START_TEST(test_trainer_own)
+START_TEST(test_trainer_amx)
 {
     ijepa_context *ctx;
     ck_assert_int_eq(ijepa_context_create(&ctx), IJEPA_OK);
@@ -2883,15 +2877,12 @@ START_TEST(test_trainer_own)
                               ijepa__predictor_ops(ijepa_trainer_predictor(t[i]))};
         for (int j = 0; j < 3; j++) {
             ijepa__ops_set_amx(ops[j], i == 0);
-            /* the folds need an own kernel: native bf16, AMX or AVX512-BF16 */
-            const int own = ijepa__ops_own_matmul(ops[j]);
-            ck_assert(!own || i == 0);
-            ck_assert_int_eq(own, ijepa__ops_bf16_native(ops[j]) && i == 0 &&
-                                      (ijepa__ops_amx(ops[j]) || ijepa__dpbf16_usable()));
+            /* the folds need the own AMX kernel: native bf16 and AMX */
+            const int amx = ijepa__ops_bf16_native(ops[j]) && ijepa__ops_amx(ops[j]);
             /* qkv, proj, fc1 of embed 64, heads of 32 */
-            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 192, 32), own);
-            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 64, 32), own);
-            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 256, 0), own);
+            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 192, 32), amx && i == 0);
+            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 64, 32), amx && i == 0);
+            ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 256, 0), amx && i == 0);
             ck_assert_int_eq(ijepa__ops_fusable(ops[j], 64, 64, 16), 0);
         }
     }
@@ -2899,7 +2890,7 @@ START_TEST(test_trainer_own)
     double l[2][6];
     for (int i = 0; i < 2; i++) steps(t[i], im, 6, l[i]);
     for (int k = 0; k < 6; k++)
-        ck_assert_msg(l[0][k] == l[1][k], "step %d: own kernel %.17g, oneDNN %.17g", k, l[0][k],
+        ck_assert_msg(l[0][k] == l[1][k], "step %d: AMX kernel %.17g, oneDNN %.17g", k, l[0][k],
                       l[1][k]);
     int64_t n[2];
     float *p[2];
@@ -3143,7 +3134,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_pack_kernel);
     tcase_add_test(tc, test_pack_exact);
     tcase_add_test(tc, test_matmul_packed);
-    tcase_add_test(tc, test_matmul_own);
+    tcase_add_test(tc, test_matmul_amx);
     tcase_add_test(tc, test_matmul_wgrad);
     tcase_add_test(tc, test_amx_wgrad);
     tcase_add_test(tc, test_dpbf16_wgrad);
@@ -3167,7 +3158,7 @@ Suite *ijepa_bf16_suite(void)
     tcase_add_test(tc, test_resume_bf16);
     tcase_add_test(tc, test_trainer_emulated);
     tcase_add_test(tc, test_trainer_packed);
-    tcase_add_test(tc, test_trainer_own);
+    tcase_add_test(tc, test_trainer_amx);
     tcase_add_test(tc, test_precision_key);
     tc = add_tcase(s, "bucket", IJEPA_TEST_TIMEOUT);
     tcase_add_test(tc, test_bucket_same_step);
