@@ -469,8 +469,8 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
     /* attention: LN1 -> qkv (bf16) -> heads -> softmax(q k^T s) v -> proj */
     ijepa__layernorm_bf16(lvl, R, D, st->eps, a->x_in, p + o->n1w, p + o->n1b, xn,
                           training ? a->xh1 : NULL, training ? a->var1 : NULL);
-    /* with an own kernel (AMX or AVX512-BF16), the head split, the head
-     * merge (inference) and GELU are done by the products next to them */
+    /* with the own AMX kernel, the head split, the head merge (inference)
+     * and GELU (training) are done by the products next to them */
     const int fuse = ijepa__ops_fusable(ops, D, 3 * D, hd) && ijepa__ops_fusable(ops, D, D, hd) &&
                      ijepa__ops_fusable(ops, D, Hd, 0);
     if (fuse) {

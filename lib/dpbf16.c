@@ -12,11 +12,6 @@
  * accumulated over all of K in registers, one VDPBF16PS per row and column
  * block and pair, then scaled, rounded and stored under a mask.
  *
- * Products with packed weights (the Linear layers): A read in place (or
- * its rows merged from the heads layout first), B in oneDNN's packed
- * layout as it is, the same register blocks summed over all of K, and
- * amx.h's epilogue applied to them in registers.
- *
  * Weight gradients: the tokens in chunks; per chunk a thread packs its
  * share of dy^T and all of x (or the other way round) into pairs of
  * tokens, then adds the chunk's products to each block of its outputs in
