@@ -60,13 +60,7 @@ int ijepa__stack_add_tensors(ijepa__stack *st, struct ijepa_tensor_table *tab,
 void ijepa__trunc_normal(ijepa__rng *rng, float *p, int64_t n, double std,
                          double lo, double hi)
 {
-    for (int64_t i = 0; i < n; i++) {
-        double x;
-        do {
-            x = ijepa__rng_normal(rng) * std;
-        } while (x < lo || x > hi);
-        p[i] = (float)x;
-    }
+    ijepa__rng_normals(rng, n, std, lo, hi, p, NULL);
 }
 
 void ijepa__stack_init(const ijepa__stack *st, float *params, ijepa__rng *rng,

@@ -84,6 +84,12 @@ uint64_t ijepa__rng_u64(ijepa__rng *r);
 double ijepa__rng_uniform(ijepa__rng *r);
 /* standard normal, computed with +,-,*,/ and sqrt only (bit-reproducible) */
 double ijepa__rng_normal(ijepa__rng *r);
+/* p[0..n) = float(x) for the first n draws x = ijepa__rng_normal(r) * std
+ * inside [lo, hi] (the others skipped), r left as after the last one used:
+ * the same bits, eight draws' arithmetic at a time where AVX-512 runs.
+ * pd not NULL: the doubles x into pd instead (p unused; tests). */
+void ijepa__rng_normals(ijepa__rng *r, int64_t n, double std, double lo, double hi, float *p,
+                        double *pd);
 
 /* --- memory ---------------------------------------------------------------- */
 

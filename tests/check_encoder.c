@@ -32,6 +32,7 @@
 #include "ijepa/ijepa.h"
 #include "ref.h"
 #include "helpers.h"
+#include "internal.h" /* ijepa__rng_normals */
 #include "ref_vit.h"
 
 // --- configurations and fixture --------------------------------------------------
@@ -486,6 +487,51 @@ START_TEST(test_seeds)
 }
 END_TEST
 
+/* The weights' truncated normals, eight draws' arithmetic at a time where
+ * AVX-512 runs, are the draws of ijepa__rng_normal one by one: the same
+ * floats and the generator left in the same state, for counts around the
+ * batch of eight, bounds that reject most draws or none, and calls that
+ * follow one another on one generator. */
+START_TEST(test_rng_normals)
+{
+    static const int64_t counts[] = {0, 1, 7, 8, 9, 17, 1000, 4099};
+    static const double bounds[][3] = {{0.02, -2.0, 2.0}, {1.0, -0.5, 0.5}, {1.0, 0.8, 9.0}};
+    float *got = ref_falloc(4099), *want = ref_falloc(4099);
+    double *gotd = ref_dalloc(4099), *wantd = ref_dalloc(4099);
+    for (size_t b = 0; b < COUNT_OF(bounds); b++) {
+        ijepa__rng r1, r2;
+        ijepa__rng_seed(&r1, 77 + b);
+        ijepa__rng_seed(&r2, 77 + b);
+        const double sd = bounds[b][0], lo = bounds[b][1], hi = bounds[b][2];
+        for (size_t c = 0; c < COUNT_OF(counts); c++) {
+            const int64_t n = counts[c];
+            for (int d = 0; d < 2; d++) { /* floats, then the doubles */
+                ijepa__rng_normals(&r1, n, sd, lo, hi, d ? NULL : got, d ? gotd : NULL);
+                for (int64_t i = 0; i < n; i++) {
+                    double x;
+                    do {
+                        x = ijepa__rng_normal(&r2) * sd;
+                    } while (x < lo || x > hi);
+                    want[i] = (float)x;
+                    wantd[i] = x;
+                }
+                ck_assert_msg(d ? !memcmp(gotd, wantd, (size_t)n * sizeof *gotd)
+                                : !memcmp(got, want, (size_t)n * sizeof *got),
+                              "normals: %lld draws in [%g, %g]: values differ (%s)",
+                              (long long)n, lo, hi, d ? "double" : "float");
+                ck_assert_msg(!memcmp(&r1, &r2, sizeof r1),
+                              "normals: %lld draws in [%g, %g]: generator state differs",
+                              (long long)n, lo, hi);
+            }
+        }
+    }
+    free(got);
+    free(want);
+    free(gotd);
+    free(wantd);
+}
+END_TEST
+
 // --- table ---------------------------------------------------------------------------
 
 /* The official state-dict of the encoder (ijepa-official.md 1.2), in order. */
@@ -760,6 +806,7 @@ Suite *ijepa_encoder_suite(void)
     tcase_add_test(tc, test_init_patch_std);
     tcase_add_test(tc, test_init_depth_rescale);
     tcase_add_test(tc, test_seeds);
+    tcase_add_test(tc, test_rng_normals);
 
     tc = add_tcase(s, "table", IJEPA_TEST_TIMEOUT);
     tcase_add_loop_test(tc, test_tensor_table, 0, 2);
