@@ -914,23 +914,19 @@ static void make_tables(void)
 
 static void tables(void) { pthread_once(&tables_once, make_tables); }
 
-int ijepa__softmax_exp_by_poly(int set)
+/* A per-vendor choice of the tables' setup, set (>= 0) or asked (tests). */
+static int choice(int *flag, int set)
 {
     tables();
-    const int was = exp_by_poly;
+    const int was = *flag;
     if (set >= 0)
-        exp_by_poly = !!set;
+        *flag = !!set;
     return was;
 }
 
-int ijepa__gelu_lookup_scalar(int set)
-{
-    tables();
-    const int was = lookup_scalar;
-    if (set >= 0)
-        lookup_scalar = !!set;
-    return was;
-}
+int ijepa__softmax_exp_by_poly(int set) { return choice(&exp_by_poly, set); }
+
+int ijepa__gelu_lookup_scalar(int set) { return choice(&lookup_scalar, set); }
 
 const ijepa__bf16 *ijepa__gelu_table(void)
 {
