@@ -90,6 +90,11 @@ double ijepa__rng_normal(ijepa__rng *r);
  * pd not NULL: the doubles x into pd instead (p unused; tests). */
 void ijepa__rng_normals(ijepa__rng *r, int64_t n, double std, double lo, double hi, float *p,
                         double *pd);
+/* For tests: whether ijepa__rng_normals computes eight draws at once (1,
+ * where AVX-512 runs) or one by one (0); set 0 or 1 (1 only where AVX-512
+ * runs), < 0 asks. Same values. Returns the setting before. Not
+ * thread-safe against a running init. */
+int ijepa__rng_normals_wide(int set);
 
 /* --- memory ---------------------------------------------------------------- */
 

@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #include "bf16.h" /* ijepa__simd_level */
 #include "internal.h"
@@ -270,8 +273,6 @@ double ijepa__rng_normal(ijepa__rng *r)
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-
 /* polar_value of eight pairs at once: the same IEEE operations in the same
  * order in each lane (frexp's split by VGETMANTPD / VGETEXPPD, exact; the
  * series' divisions and sums lane by lane; the empty asm keeps the
@@ -303,33 +304,32 @@ __attribute__((target("avx512f"))) static void polar_values8(const double *u, co
     _mm512_storeu_pd(out, _mm512_mul_pd(_mm512_loadu_pd(u), _mm512_sqrt_pd(q)));
 }
 
-static int norm_wide(void) { return ijepa__simd_level(IJEPA__SIMD_AVX512) == IJEPA__SIMD_AVX512; }
+static int norm_avx512(void) { return ijepa__simd_level(IJEPA__SIMD_AVX512) == IJEPA__SIMD_AVX512; }
 #else
 static void polar_values8(const double *u, const double *s, double *out)
 {
     (void)u, (void)s, (void)out;
 }
-static int norm_wide(void) { return 0; }
+static int norm_avx512(void) { return 0; }
 #endif
+
+/* -1: the CPU decides; 0: the scalar values (tests) */
+static int norm_mode = -1;
+
+int ijepa__rng_normals_wide(int set)
+{
+    const int was = norm_mode < 0 ? norm_avx512() : norm_mode;
+    if (set >= 0)
+        norm_mode = set && norm_avx512();
+    return was;
+}
 
 void ijepa__rng_normals(ijepa__rng *r, int64_t n, double std, double lo, double hi, float *p,
                         double *pd)
 {
-    if (!norm_wide()) {
-        for (int64_t i = 0; i < n; i++) {
-            double x;
-            do {
-                x = ijepa__rng_normal(r) * std;
-            } while (x < lo || x > hi);
-            if (pd)
-                pd[i] = x;
-            else
-                p[i] = (float)x;
-        }
-        return;
-    }
-    /* eight normals at a time, the generator's state after each kept, so
+    /* eight draws at a time, the generator's state after each kept, so
      * that it can be set back past the last one used */
+    const int wide = norm_mode < 0 ? norm_avx512() : norm_mode;
     int64_t i = 0;
     while (i < n) {
         double u[8], s[8], v[8];
@@ -338,7 +338,10 @@ void ijepa__rng_normals(ijepa__rng *r, int64_t n, double std, double lo, double 
             polar_pair(r, &u[b], &s[b]);
             after[b] = *r;
         }
-        polar_values8(u, s, v);
+        if (wide)
+            polar_values8(u, s, v);
+        else
+            for (int b = 0; b < 8; b++) v[b] = polar_value(u[b], s[b]);
         for (int b = 0; b < 8; b++) {
             const double x = v[b] * std;
             if (x < lo || x > hi)

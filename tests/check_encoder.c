@@ -491,8 +491,8 @@ END_TEST
  * AVX-512 runs, are the draws of ijepa__rng_normal one by one: the same
  * floats and the generator left in the same state, for counts around the
  * batch of eight, bounds that reject most draws or none, and calls that
- * follow one another on one generator. */
-START_TEST(test_rng_normals)
+ * follow one another on one generator; both ways of computing them. */
+static void rng_normals_checks(void)
 {
     static const int64_t counts[] = {0, 1, 7, 8, 9, 17, 1000, 4099};
     static const double bounds[][3] = {{0.02, -2.0, 2.0}, {1.0, -0.5, 0.5}, {1.0, 0.8, 9.0}};
@@ -558,6 +558,16 @@ START_TEST(test_rng_normals)
     free(wantd);
     free(a);
     free(b);
+}
+
+START_TEST(test_rng_normals)
+{
+    const int was = ijepa__rng_normals_wide(-1);
+    for (int wide = 0; wide < 2; wide++) { /* one by one, then eight at a time */
+        ijepa__rng_normals_wide(wide);
+        rng_normals_checks();
+    }
+    ijepa__rng_normals_wide(was);
 }
 END_TEST
 
