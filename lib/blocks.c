@@ -157,7 +157,9 @@ static int64_t layout(ijepa__stack *st, float *base)
             a.q16 = carve16(base, &c, R * D);
             a.k16 = carve16(base, &c, R * D);
             a.v16 = carve16(base, &c, R * D);
-            a.P16 = carve16(base, &c, A);
+            /* the scores: kept for the backward; a stack without one
+             * keeps them only where the batched calls need them */
+            a.P16 = st->trainable || !st->attn_own ? carve16(base, &c, A) : NULL;
             a.ctx16 = carve16(base, &c, R * D);
             a.h16 = carve16(base, &c, R * Hd);
         } else {
@@ -256,9 +258,11 @@ int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err)
 void ijepa__stack_free(ijepa__stack *st)
 {
     ijepa__ffree(st->arena);
+    ijepa__ffree((float *)(void *)st->spare);
     free(st->act);
     free(st->off);
     st->arena = NULL;
+    st->spare = NULL;
     st->act = NULL;
     st->off = NULL;
 }
@@ -446,6 +450,20 @@ static void window_inplace(float *x, int64_t S, int64_t T, int64_t q0, int64_t T
     }
 }
 
+/* The scores array of a stack without a backward whose attention was to
+ * run on the own kernel (attn_own) but takes the batched calls: made on
+ * first use, kept until ijepa__stack_free. */
+static int spare_scores(ijepa__stack *st, ijepa__ops *ops)
+{
+    st->spare = (ijepa__bf16 *)(void *)ijepa__falloc((st->max_attn + 1) / 2);
+    if (!st->spare)
+        return ijepa__fail(ijepa__ops_err(ops), IJEPA_ERR_NOMEM,
+                           "attention: cannot allocate %.1f MiB of scores",
+                           (double)st->max_attn * 2.0 / 1048576.0);
+    st->act[0].P16 = st->spare;
+    return IJEPA_OK;
+}
+
 /* One block in bf16 precision: x_in -> x_out (float32 residual stream). */
 static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                            const block_w *w, const ijepa__block_off *o,
@@ -493,13 +511,16 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
      * else straight into ctx16 with the heads merged (kept for backward) */
     const int heads_in = fuse && !training;
     if (ijepa__ops_attention_own(ops, Tq, T, hd)) { /* item by item, scores in cache */
+        ijepa__bf16 *P = training ? a->P16 : NULL; /* kept for the backward only */
         if ((rc = heads_in ? ijepa__attention_fwd16(ops, S * H, Tq, T, hd, V, st->scale, qw,
-                                                    a->k16, a->v16, a->P16, o16, 0, 0, 0, 0)
+                                                    a->k16, a->v16, P, o16, 0, 0, 0, 0)
                            : ijepa__attention_fwd16(ops, S * H, Tq, T, hd, V, st->scale, qw,
-                                                    a->k16, a->v16, a->P16, a->ctx16, H,
-                                                    Tq * D, hd, D)) < 0)
+                                                    a->k16, a->v16, P, a->ctx16, H, Tq * D, hd,
+                                                    D)) < 0)
             return rc;
     } else {
+        if (!a->P16 && (rc = spare_scores(st, ops)) < 0)
+            return rc;
         if ((rc = ijepa__matmul_x(ops, S * H, Tq, T, hd, qw, 0, a->k16, 1, NULL, st->scale, 0,
                                   a->P16, IJEPA__MM_BF16 | IJEPA__MM_OUT_BF16)) < 0)
             return rc;

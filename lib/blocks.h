@@ -66,6 +66,11 @@ typedef struct ijepa__stack {
     float *dgamma, *dbeta;     /* [D] scratch                         */
     /* bf16 precision only (NULL otherwise): */
     int bf16;                  /* set before ijepa__stack_alloc       */
+    int attn_own;              /* set before ijepa__stack_alloc (bf16): the own
+                                * attention runs (ijepa__attention_own_default),
+                                * so a stack without a backward keeps no scores */
+    ijepa__bf16 *spare;        /* [max_attn]: those scores after all, made once
+                                * should the batched calls run (a test's switch) */
     ijepa__bf16 *a16, *b16;    /* [rows, D] scratch                   */
     ijepa__bf16 *c16, *d16;    /* [rows, 3D] scratch; c16 of a trainable stack  */
                                /* [rows, max(3D, hidden)]: GELU again in backward */

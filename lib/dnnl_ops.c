@@ -177,6 +177,22 @@ int ijepa__engine_bf16_native(void)
 
 // --- the primitive cache ------------------------------------------------------------
 
+/* The switches and what oneDNN dispatches to, as a new ops object has them. */
+static void ops_defaults(ijepa__ops *ops)
+{
+    ops->pack_mode = 1;
+    ops->amx = 1;
+    ops->amx_wgrad = 1;
+    ops->amx_bmm = 1;
+    const int isa = (int)dnnl_get_effective_cpu_isa();
+    ops->bf16_native = bf16_native_isa(isa);
+    ops->isa_amx = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
+    ops->isa_bf16 = isa_has(isa, dnnl_cpu_isa_avx512_core_bf16);
+    ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
+                                  : isa_has(isa, dnnl_cpu_isa_avx2)      ? IJEPA__SIMD_AVX2
+                                                                         : IJEPA__SIMD_GENERIC);
+}
+
 int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
                       ijepa__err *err)
 {
@@ -194,22 +210,14 @@ int ijepa__ops_create(ijepa__ops **out, ijepa__engine *eng, int32_t capacity,
     ops->err = err;
     ops->entries = entries;
     ops->cap = capacity;
-    ops->pack_mode = 1;
-    ops->amx = 1;
-    ops->amx_wgrad = 1;
-    ops->amx_bmm = 1;
-    const int isa = (int)dnnl_get_effective_cpu_isa();
-    ops->bf16_native = bf16_native_isa(isa);
-    ops->isa_amx = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
-    ops->isa_bf16 = isa_has(isa, dnnl_cpu_isa_avx512_core_bf16);
-    ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
-                                  : isa_has(isa, dnnl_cpu_isa_avx2)      ? IJEPA__SIMD_AVX2
-                                                                         : IJEPA__SIMD_GENERIC);
+    ops_defaults(ops);
     *out = ops;
     return IJEPA_OK;
 }
 
 int ijepa__ops_bf16_native(const ijepa__ops *ops) { return ops->bf16_native; }
+
+ijepa__err *ijepa__ops_err(const ijepa__ops *ops) { return ops->err; }
 
 void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native)
 {
@@ -1066,6 +1074,14 @@ int ijepa__ops_attention_own(const ijepa__ops *ops, int64_t Tq, int64_t T, int64
     return Tq >= 1 && T >= 1 && hd >= 1 && bmm_own(ops, Tq, T, hd);
 }
 
+int ijepa__attention_own_default(int64_t T, int64_t hd)
+{
+    ijepa__ops o;
+    memset(&o, 0, sizeof o);
+    ops_defaults(&o);
+    return ijepa__ops_attention_own(&o, T, T, hd);
+}
+
 /* Checks the sizes and map of a fused attention call and sizes each
  * thread's scratch: the products' tiles for their three shapes, then
  * `extra` bytes; *scr: the threads' scratch, *per: bytes per thread. */
@@ -1116,34 +1132,38 @@ int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T
     const int threads = omp_get_max_threads();
     char *scr;
     int64_t per;
-    int rc = attn_setup(ops, "attention forward", items, Tq, T, hd, valid, H, cs, ch, ldc, 0, 0,
-                        threads, &scr, &per);
+    const int64_t np = Tq * T;
+    int rc = attn_setup(ops, "attention forward", items, Tq, T, hd, valid, H, cs, ch, ldc, 0,
+                        P ? 0 : np * 2, threads, &scr, &per);
     if (rc < 0)
         return rc;
     const int lvl = ops->simd;
     const ijepa__bf16 *q16 = q, *k16 = k, *v16 = v;
     ijepa__bf16 *p16 = P;
-    const int64_t ldo = H ? ldc : hd, nq = Tq * hd, nk = T * hd, np = Tq * T;
+    const int64_t ldo = H ? ldc : hd, nq = Tq * hd, nk = T * hd;
+    const int64_t poff = per - (np * 2 + 63) / 64 * 64;
     const ijepa__amx_cmap one = {1, 0, 0, ldo}; /* the item's own rows */
 #pragma omp parallel num_threads(threads) if (items > 1 && items * Tq * T * hd >= (1 << 18))
     {
         const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
         const int64_t b1 = items * (t + 1) / nt;
         char *mine = scr + t * per;
+        ijepa__bf16 *own = (ijepa__bf16 *)(void *)(mine + poff);
         for (int64_t b = items * t / nt; b < b1; b++) {
+            ijepa__bf16 *pb = p16 ? p16 + b * np : own;
             /* scores, softmax and output of item b while item b + 1's
              * operands, scores and output are fetched */
             const int more = b + 1 < b1;
             const ijepa__amx_pf f1[3] = {{q16 + (b + 1) * nq, 1, nq * 2, 0, 0},
                                          {k16 + (b + 1) * nk, 1, nk * 2, 0, 0},
-                                         {p16 + (b + 1) * np, 1, np * 2, 0, 1}};
+                                         {p16 ? p16 + (b + 1) * np : NULL, 1, np * 2, 0, 1}};
             const ijepa__amx_pf f2[2] = {
                 {v16 + (b + 1) * nk, 1, nk * 2, 0, 0},
                 {more ? attn_at(out, b + 1, Tq, hd, H, cs, ch) : NULL, Tq, hd * 2, ldo * 2, 1}};
             bmm_items(ops, 0, 1, Tq, T, hd, q16 + b * nq, 0, k16 + b * nk, 1, scale,
-                      p16 + b * np, NULL, mine, f1, more ? 3 : 0);
-            ijepa__softmax_bf16_serial(lvl, Tq, T, valid, p16 + b * np, p16 + b * np);
-            bmm_items(ops, 0, 1, Tq, hd, T, p16 + b * np, 0, v16 + b * nk, 0, 1.0f,
+                      pb, NULL, mine, f1, more ? (p16 ? 3 : 2) : 0);
+            ijepa__softmax_bf16_serial(lvl, Tq, T, valid, pb, pb);
+            bmm_items(ops, 0, 1, Tq, hd, T, pb, 0, v16 + b * nk, 0, 1.0f,
                       attn_at(out, b, Tq, hd, H, cs, ch), &one, mine, f2,
                       more ? 2 : 0);
         }

@@ -135,6 +135,7 @@ static int configure(ijepa_encoder *enc, ijepa__err *e)
     st->max_attn = enc->batch_max * heads * enc->N * enc->N;
     st->trainable = enc->trainable;
     st->bf16 = enc->bf16;
+    st->attn_own = enc->bf16 && ijepa__attention_own_default(enc->N, enc->D / heads);
     st->wpk_min = ijepa__pack_bytes(enc->cpp, enc->D); /* the patch embedding's weights */
     return IJEPA_OK;
 }
@@ -259,7 +260,8 @@ int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc)
     if (!enc)
         return 0;
     const int64_t rows = enc->batch_max * enc->N;
-    int64_t floats = 2 * enc->tab.total + enc->st.arena_floats + rows * enc->cpp;
+    int64_t floats = 2 * enc->tab.total + enc->st.arena_floats + rows * enc->cpp +
+                     (enc->st.spare ? (enc->st.max_attn + 1) / 2 : 0);
     if (enc->bf16)
         floats += (rows * enc->cpp + 1) / 2;
     if (enc->trainable)

@@ -42,6 +42,8 @@ void ijepa__ops_free(ijepa__ops *ops);
  * matmuls are emulated: operands widened to float32, a float32 matmul, the
  * result rounded, which gives the same values at float32 speed. */
 int ijepa__ops_bf16_native(const ijepa__ops *ops);
+/* The error record the ops object reports into (its owner's). */
+ijepa__err *ijepa__ops_err(const ijepa__ops *ops);
 /* (tests) 0: emulate bf16 matmuls, 1: oneDNN's bf16 kernels, -1: as the ISA says */
 void ijepa__ops_set_bf16_native(ijepa__ops *ops, int native);
 /* Primitives this ops object has created (cache misses), for benchmarks. */
@@ -248,7 +250,10 @@ void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);
  * of hd values, item after item): P_b [Tq, T] = softmax over the first
  * `valid` keys of bf16(scale q_b k_b^T) (ijepa__matmul_x, then
  * ijepa__softmax_bf16), then out_b = P_b v_b, at out + b Tq hd (H 0) or
- * where the map (H, cs, ch, ldc) of ijepa__matmul_bf16_to puts it.
+ * where the map (H, cs, ch, ldc) of ijepa__matmul_bf16_to puts it. P_b is
+ * kept at P + b Tq T for the backward, or with P NULL (a forward without
+ * one) lives in the thread's scratch only: the same out, no array of
+ * items x Tq x T scores written to memory.
  *
  * ijepa__attention_bwd16, from dO_b [Tq, hd] and the forward's P:
  * dP_b = dO_b v_b^T, dv_b = P_b^T dO_b, dS_b = softmax backward
@@ -264,6 +269,9 @@ void ijepa__ops_set_amx_bmm(ijepa__ops *ops, int on);
  * sizes or map, IJEPA_ERR_NOMEM when its scratch cannot grow.
  */
 int ijepa__ops_attention_own(const ijepa__ops *ops, int64_t Tq, int64_t T, int64_t hd);
+/* What ijepa__ops_attention_own says of a new ops object for T queries
+ * (or fewer) and keys, before one exists: a stack sizes its buffers with it. */
+int ijepa__attention_own_default(int64_t T, int64_t hd);
 int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T, int64_t hd,
                            int64_t valid, float scale, const void *q, const void *k,
                            const void *v, void *P, void *out, int64_t H, int64_t cs,

@@ -142,6 +142,7 @@ static int configure(ijepa_predictor *p, const ijepa_config *cfg, ijepa__err *e)
     st->max_attn = p->M * p->batch_max * heads * p->Tmax * p->Tmax;
     st->trainable = p->trainable;
     st->bf16 = p->bf16;
+    st->attn_own = p->bf16 && ijepa__attention_own_default(p->Tmax, p->Dp / heads);
     /* predictor_embed (D -> Dp) and predictor_proj (Dp -> D) pack their
      * weights into the stack's buffer, either way round */
     const int64_t we = ijepa__pack_bytes(p->D, p->Dp), wp = ijepa__pack_bytes(p->Dp, p->D);
@@ -509,7 +510,8 @@ int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
     if (!p)
         return 0;
     const int64_t BN = p->batch_max * p->N, MBN = p->M * BN;
-    int64_t floats = 2 * p->tab.total + p->st.arena_floats + BN * p->Dp + 2 * MBN * p->Dp;
+    int64_t floats = 2 * p->tab.total + p->st.arena_floats + BN * p->Dp + 2 * MBN * p->Dp +
+                     (p->st.spare ? (p->st.max_attn + 1) / 2 : 0);
     floats += p->bf16 ? 0 : BN * p->D; /* z */
     if (p->trainable)
         floats += BN * p->D + 2 * MBN + 2 * MBN * p->Dp + BN * p->Dp +

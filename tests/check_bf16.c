@@ -1740,7 +1740,7 @@ END_TEST
  * them): the same bits in P, in the output (merged heads and contiguous),
  * in dq, dk and dv, with padding keys (valid < T), a window of queries
  * (Tq < T, dq on its rows; a single query), widths 16, 32, 40 and 64, on
- * 1 and 3 threads;
+ * 1 and 3 threads, the forward also without P (its scores in scratch);
  * nothing written outside. Bad sizes and maps are refused.
  */
 START_TEST(test_attention_fused)
@@ -1819,6 +1819,19 @@ START_TEST(test_attention_fused)
                 IJEPA_OK);
             ck_assert_msg(!memcmp(oc, ocr, (size_t)(B * Tq * hd) * sizeof *oc),
                           "case %zu, %d threads: contiguous output", c, t);
+            /* no P (no backward): the scores in scratch, the same outputs */
+            memset(o, 0xff, (size_t)(S * Tq * D) * sizeof *o);
+            memset(oc, 0xff, (size_t)(B * Tq * hd) * sizeof *oc);
+            ck_assert_int_eq(ijepa__attention_fwd16(f.ops, B, Tq, T, hd, V, scale, q, k, v, NULL,
+                                                    o, H, Tq * D, hd, D),
+                             IJEPA_OK);
+            ck_assert_msg(!memcmp(o, orf, (size_t)(S * Tq * D) * sizeof *o),
+                          "case %zu, %d threads: output without P", c, t);
+            ck_assert_int_eq(ijepa__attention_fwd16(f.ops, B, Tq, T, hd, V, scale, q, k, v, NULL,
+                                                    oc, 0, 0, 0, 0),
+                             IJEPA_OK);
+            ck_assert_msg(!memcmp(oc, ocr, (size_t)(B * Tq * hd) * sizeof *oc),
+                          "case %zu, %d threads: contiguous output without P", c, t);
             ck_assert_int_eq(ijepa__attention_bwd16(f.ops, B, Tq, T, hd, scale, q, k, v, P, dO,
                                                     g + q0 * 3 * D, g + D, g + 2 * D, H, T * 3 * D,
                                                     hd, 3 * D),
@@ -2379,6 +2392,28 @@ START_TEST(test_encoder_forward)
         ck_assert_int_eq(ijepa_encoder_forward(e0, im, B, NULL, 0, o0, IJEPA_FORWARD_INFERENCE), 0);
         ck_assert_msg(!memcmp(o0, o1, (size_t)n * sizeof *o0),
                       "trainable 0 and 1 give different bf16 inference outputs");
+        /* where its attention runs on the own kernel it keeps no scores;
+         * turned to the batched calls it makes their array once: the same
+         * bits, and the memory it reports grows by that array */
+        int64_t heads, dim, bmax;
+        ck_assert_int_eq(ijepa_config_get_int(c0, IJEPA_CFG_BATCH_SIZE, &bmax), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_get_int(c0, IJEPA_CFG_NUM_HEADS, &heads), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_get_int(c0, IJEPA_CFG_EMBED_DIM, &dim), IJEPA_OK);
+        ijepa__ops *ops0 = ijepa__encoder_ops(e0);
+        const int own = ijepa__ops_attention_own(ops0, f.N, f.N, dim / heads);
+        ck_assert_int_eq(own, ijepa__attention_own_default(f.N, dim / heads));
+        const int64_t m0 = ijepa_encoder_memory_bytes(e0);
+        ijepa__ops_set_amx_bmm(ops0, 0);
+        for (int rep = 0; rep < 2; rep++) {
+            memset(o0, 0xff, (size_t)n * sizeof *o0);
+            ck_assert_int_eq(ijepa_encoder_forward(e0, im, B, NULL, 0, o0, IJEPA_FORWARD_INFERENCE),
+                             0);
+            ck_assert_msg(!memcmp(o0, o1, (size_t)n * sizeof *o0),
+                          "own attention %d: the batched calls give other bits", own);
+        }
+        const int64_t grown = own ? (bmax * heads * f.N * f.N + 1) / 2 * 4 : 0;
+        ck_assert_int_eq(ijepa_encoder_memory_bytes(e0) - m0, grown);
+        ijepa__ops_set_amx_bmm(ops0, 1);
         free(o1); free(o0);
         ijepa_encoder_free(e0);
         ijepa_config_free(c0);
