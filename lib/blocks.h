@@ -10,7 +10,8 @@
  * sit in its owner's flat buffer (offsets from ijepa__table_add) and reads
  * them from the base pointer it is given. It owns the activation memory,
  * sized at creation for at most max_rows rows and max_attn attention
- * scores (S * H * T * T).
+ * scores (S * H * T * T); a bf16 stack without a backward keeps no scores
+ * where the own attention kernel runs (attn_own).
  *
  * In bf16 precision (st->bf16) the matmuls take bf16 operands: the weights
  * packed from the float32 parameters just before each block runs, forward
@@ -46,7 +47,9 @@ typedef struct ijepa__layer_act {
     /* bf16 precision: these instead of q, k, v, P, ctx, h_pre (NULL); the
      * LayerNorms keep their normalised input xhat in bf16 and 1/sqrt(var +
      * eps) in var1/var2 instead of x_in/x_mid and the means, and x_in and
-     * x_mid point to the stack's two shared residual buffers */
+     * x_mid point to the stack's two shared residual buffers; P16 is NULL
+     * in a stack without a backward whose attention runs on the own kernel
+     * (attn_own), until the batched calls need it (the stack's spare) */
     ijepa__bf16 *q16, *k16, *v16, *P16, *ctx16, *h16;
     ijepa__bf16 *xh1, *xh2; /* [rows, D] */
 } ijepa__layer_act;
@@ -97,10 +100,12 @@ int ijepa__stack_add_tensors(ijepa__stack *st, struct ijepa_tensor_table *tab,
                              const char *prefix, int qkv_bias);
 
 /* Floats of the activation memory ijepa__stack_alloc() would allocate
- * (nothing is allocated). Fields D..trainable and bf16 must be set. */
+ * (nothing is allocated). Fields D..trainable, bf16 and attn_own must be
+ * set. */
 int64_t ijepa__stack_arena_floats(ijepa__stack *st);
 
-/* Allocate activation memory. Fields D..trainable and bf16 must be set. */
+/* Allocate activation memory. Fields D..trainable, bf16 and attn_own must
+ * be set. */
 int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err);
 void ijepa__stack_free(ijepa__stack *st);
 

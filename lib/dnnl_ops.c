@@ -1148,7 +1148,7 @@ int ijepa__attention_fwd16(ijepa__ops *ops, int64_t items, int64_t Tq, int64_t T
         const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
         const int64_t b1 = items * (t + 1) / nt;
         char *mine = scr + t * per;
-        ijepa__bf16 *own = (ijepa__bf16 *)(void *)(mine + poff);
+        ijepa__bf16 *own = p16 ? NULL : (ijepa__bf16 *)(void *)(mine + poff);
         for (int64_t b = items * t / nt; b < b1; b++) {
             ijepa__bf16 *pb = p16 ? p16 + b * np : own;
             /* scores, softmax and output of item b while item b + 1's

@@ -2469,6 +2469,32 @@ static void predictor_forward_case(int wide)
         ref_cmp c = ref_compare_f(out, want, ny, BF16_FWD_TOL, BF16_FWD_TOL, NULL);
         expect_close(&c, "bf16 predictor forward mode %d, width %d", mode, wide ? 64 : 16);
     }
+    /* a predictor without a backward (no scores kept where the own
+     * attention kernel runs, the last block on its window) gives the
+     * trainable one's INFERENCE bits */
+    {
+        ijepa_config *c0 = NULL;
+        ijepa_predictor *p0 = NULL;
+        ck_assert_int_eq(ijepa_config_copy(&c0, cfg), IJEPA_OK);
+        ck_assert_int_eq(ijepa_config_set_int(c0, IJEPA_CFG_TRAINABLE, 0), IJEPA_OK);
+        ck_assert_msg(ijepa_predictor_create(&p0, ctx, c0) == IJEPA_OK, "%s", ijepa_last_error());
+        float *P0;
+        int64_t n0;
+        ck_assert_int_eq(ijepa_predictor_params(p0, &P0, &n0), IJEPA_OK);
+        ck_assert_int_eq(n0, cnt);
+        memcpy(P0, P, (size_t)cnt * sizeof *P0);
+        float *o0 = ref_falloc(ny);
+        ck_assert_int_eq(ijepa_predictor_forward(pred, z, B, cidx, Kc, tidx, Kt, out,
+                                                 IJEPA_FORWARD_INFERENCE), IJEPA_OK);
+        ck_assert_int_eq(ijepa_predictor_forward(p0, z, B, cidx, Kc, tidx, Kt, o0,
+                                                 IJEPA_FORWARD_INFERENCE), IJEPA_OK);
+        ck_assert_msg(!memcmp(o0, out, (size_t)ny * sizeof *o0),
+                      "width %d: trainable 0 and 1 give different bf16 inference outputs",
+                      wide ? 64 : 16);
+        free(o0);
+        ijepa_predictor_free(p0);
+        ijepa_config_free(c0);
+    }
     ref_pred_unbind(&r);
     free(pd); free(z); free(out); free(zd); free(want);
     ijepa_predictor_free(pred);
@@ -2477,7 +2503,8 @@ static void predictor_forward_case(int wide)
 }
 
 /* The bf16 predictor forward with head width 8 and 32 (the fused head
- * paths of the AMX kernel, the last block on the mask-token rows only). */
+ * paths of the AMX kernel, the last block on the mask-token rows only),
+ * and a predictor with trainable = 0 against the trainable one. */
 START_TEST(test_predictor_forward)
 {
     for (int wide = 0; wide < 2; wide++)

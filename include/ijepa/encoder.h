@@ -88,7 +88,10 @@ IJEPA_API int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc);
  * the configuration without allocating anything model-sized, with the same
  * checks and errors as ijepa_encoder_create() (IJEPA_ERR_INVALID_ARG for an
  * invalid combination of keys, IJEPA_ERR_NOMEM for activations no machine
- * holds), plus IJEPA_ERR_INVALID_ARG for NULL arguments. Thread-safe.
+ * holds), plus IJEPA_ERR_INVALID_ARG for NULL arguments. Thread-safe. In
+ * bf16 precision the result also depends on the CPU: where the library's
+ * own attention kernels run (AVX512-BF16 or AMX), an encoder with
+ * trainable = 0 keeps no attention scores.
  */
 IJEPA_API int ijepa_encoder_estimate_bytes(const ijepa_config *cfg, int64_t *bytes);
 

@@ -119,7 +119,8 @@ IJEPA_API int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *pred);
  * What ijepa_predictor_create(cfg) would allocate (its
  * ijepa_predictor_memory_bytes()), computed without allocating anything
  * model-sized; the same checks and errors as ijepa_predictor_create(), plus
- * IJEPA_ERR_INVALID_ARG for NULL arguments. Thread-safe.
+ * IJEPA_ERR_INVALID_ARG for NULL arguments. Thread-safe. In bf16 precision
+ * it also depends on the CPU, as ijepa_encoder_estimate_bytes() says.
  */
 IJEPA_API int ijepa_predictor_estimate_bytes(const ijepa_config *cfg, int64_t *bytes);
 

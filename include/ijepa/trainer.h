@@ -202,7 +202,8 @@ IJEPA_API int64_t ijepa_trainer_memory_bytes(const ijepa_trainer *tr);
  * the model handles check at creation and warmup_steps <= total_steps (the
  * mask sampler and optimizer check their own keys when created); errors as
  * ijepa_trainer_create() would give them, plus IJEPA_ERR_INVALID_ARG for
- * NULL arguments. Thread-safe.
+ * NULL arguments. Thread-safe. In bf16 precision it also depends on the
+ * CPU, as ijepa_encoder_estimate_bytes() says (the target encoder).
  */
 IJEPA_API int ijepa_trainer_estimate_bytes(const ijepa_config *cfg, int64_t *bytes);
 
