@@ -453,9 +453,14 @@ static void window_inplace(float *x, int64_t S, int64_t T, int64_t q0, int64_t T
 /* The scores array of a stack without a backward whose attention was to
  * run on the own kernel (attn_own) but takes the batched calls: made on
  * first use, kept until ijepa__stack_free. */
+int64_t ijepa__stack_spare_floats(const ijepa__stack *st)
+{
+    return (st->max_attn + 1) / 2;
+}
+
 static int spare_scores(ijepa__stack *st, ijepa__ops *ops)
 {
-    st->spare = (ijepa__bf16 *)(void *)ijepa__falloc((st->max_attn + 1) / 2);
+    st->spare = (ijepa__bf16 *)(void *)ijepa__falloc(ijepa__stack_spare_floats(st));
     if (!st->spare)
         return ijepa__fail(ijepa__ops_err(ops), IJEPA_ERR_NOMEM,
                            "attention: cannot allocate %.1f MiB of scores",

@@ -108,6 +108,9 @@ int64_t ijepa__stack_arena_floats(ijepa__stack *st);
  * be set. */
 int ijepa__stack_alloc(ijepa__stack *st, ijepa__err *err);
 void ijepa__stack_free(ijepa__stack *st);
+/* Floats of the spare scores array (max_attn bf16 values), held by the
+ * stack once st->spare is set. */
+int64_t ijepa__stack_spare_floats(const ijepa__stack *st);
 
 /* Where the caller writes the stack input [S*T, D] before a forward. */
 float *ijepa__stack_input(ijepa__stack *st);

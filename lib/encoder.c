@@ -261,7 +261,7 @@ int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc)
         return 0;
     const int64_t rows = enc->batch_max * enc->N;
     int64_t floats = 2 * enc->tab.total + enc->st.arena_floats + rows * enc->cpp +
-                     (enc->st.spare ? (enc->st.max_attn + 1) / 2 : 0);
+                     (enc->st.spare ? ijepa__stack_spare_floats(&enc->st) : 0);
     if (enc->bf16)
         floats += (rows * enc->cpp + 1) / 2;
     if (enc->trainable)

@@ -511,7 +511,7 @@ int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
         return 0;
     const int64_t BN = p->batch_max * p->N, MBN = p->M * BN;
     int64_t floats = 2 * p->tab.total + p->st.arena_floats + BN * p->Dp + 2 * MBN * p->Dp +
-                     (p->st.spare ? (p->st.max_attn + 1) / 2 : 0);
+                     (p->st.spare ? ijepa__stack_spare_floats(&p->st) : 0);
     floats += p->bf16 ? 0 : BN * p->D; /* z */
     if (p->trainable)
         floats += BN * p->D + 2 * MBN + 2 * MBN * p->Dp + BN * p->Dp +
