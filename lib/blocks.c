@@ -173,10 +173,9 @@ static int64_t layout(ijepa__stack *st, float *base)
         if (base)
             st->act[l] = a;
     }
-    /* bf16: the two residual buffers every layer shares (x_final is the
-     * first, where the last layer's output lands) */
+    /* bf16: the one residual buffer every layer updates in place, where
+     * the last layer's output lands */
     float *x_final = carve(base, &c, st->trainable || h ? R * D : 0);
-    float *x_alt = carve(base, &c, h ? R * D : 0);
     float *d1 = carve(base, &c, R * D), *d2 = carve(base, &c, h ? 0 : R * D);
     float *b3 = carve(base, &c, h ? 0 : R * 3 * D);
     float *bh = carve(base, &c, h ? 0 : R * (Hd > 3 * D ? Hd : 3 * D));
@@ -211,7 +210,7 @@ static int64_t layout(ijepa__stack *st, float *base)
     if (base && h)
         for (int64_t l = 0; l < nlayers; l++) {
             st->act[l].x_in = x_final;
-            st->act[l].x_mid = x_alt;
+            st->act[l].x_mid = NULL;
         }
     if (base) {
         st->x_final = x_final;
@@ -469,11 +468,15 @@ static int spare_scores(ijepa__stack *st, ijepa__ops *ops)
     return IJEPA_OK;
 }
 
-/* One block in bf16 precision: x_in -> x_out (float32 residual stream). */
+/* One block in bf16 precision on the float32 residual stream a->x_in, in
+ * place: x += proj(attention(LN1(x))), then x += fc2(GELU(fc1(LN2(x)))),
+ * each sum added by the product to the x it reads (the backward keeps
+ * the LayerNorms' xhat, not x). With a window (Tq < T) x ends as the
+ * window's rows, packed to the front ([S, Tq, D]). */
 static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                            const block_w *w, const ijepa__block_off *o,
                            ijepa__layer_act *a, int64_t S, int64_t T, int64_t V, int64_t q0,
-                           int64_t Tq, int training, float *x_out)
+                           int64_t Tq, int training)
 {
     const int64_t R = S * T, D = st->D, H = st->H, hd = st->hd, Hd = st->hidden;
     /* a window (Tq < T): only rows [q0, q0 + Tq) of each sequence go on
@@ -536,25 +539,23 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
                                                    0, 1.0f, a->ctx16, H, Tq * D, hd, D)) < 0)
             return rc;
     }
-    /* the residual: the window's rows of x_in (bufD1 is free in forward) */
-    const float *res = a->x_in;
-    if (win) {
-        window_rows(a->x_in, st->bufD1, S, T, q0, Tq, (size_t)D * sizeof *res);
-        res = st->bufD1;
-    }
+    /* the residual: x itself, its window's rows packed to the front (LN1
+     * has read the others), the sum added where it is read */
+    float *x = a->x_in;
+    if (win)
+        window_inplace(x, S, T, q0, Tq, D, 0);
     if (heads_in) { /* the backward would need ctx16 merged */
         const ijepa__mm_fuse fz = {Tq, H, hd, 1, {NULL, NULL, NULL}, NULL, 0};
-        if ((rc = ijepa__matmul_fused(ops, Rq, D, D, o16, w->proj, p + o->projb, res,
-                                      a->x_mid, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz)) < 0)
+        if ((rc = ijepa__matmul_fused(ops, Rq, D, D, o16, w->proj, p + o->projb, x, x,
+                                      IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz)) < 0)
             return rc;
     } else {
-        if ((rc = ijepa__matmul_add(ops, 1, Rq, D, D, a->ctx16, 0, w->proj, 1, p + o->projb,
-                                    1.0f, 0, res, a->x_mid,
-                                    IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
+        if ((rc = ijepa__matmul_x(ops, 1, Rq, D, D, a->ctx16, 0, w->proj, 1, p + o->projb,
+                                  1.0f, 1, x, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED)) < 0)
             return rc;
     }
     /* MLP: LN2 -> fc1 (bf16, kept) -> GELU (bf16) -> fc2 into the residual */
-    ijepa__layernorm_bf16(lvl, Rq, D, st->eps, a->x_mid, p + o->n2w, p + o->n2b, xn,
+    ijepa__layernorm_bf16(lvl, Rq, D, st->eps, x, p + o->n2w, p + o->n2b, xn,
                           training ? a->xh2 : NULL, training ? a->var2 : NULL);
     if (training && fuse) { /* fc1's output kept for the backward: streamed */
         const ijepa__mm_fuse fz = {0, 0, 0, 0, {NULL, NULL, NULL}, g, 1};
@@ -579,8 +580,8 @@ static int block_forward16(ijepa__stack *st, ijepa__ops *ops, const float *p,
             return rc;
         ijepa__gelu_bf16(lvl, Rq * Hd, g, g);
     }
-    return ijepa__matmul_add(ops, 1, Rq, D, Hd, g, 0, w->fc2, 1, p + o->fc2b, 1.0f, 0, a->x_mid,
-                             x_out, IJEPA__MM_BF16 | IJEPA__MM_B_PACKED);
+    return ijepa__matmul_x(ops, 1, Rq, D, Hd, g, 0, w->fc2, 1, p + o->fc2b, 1.0f, 1, x,
+                           IJEPA__MM_BF16 | IJEPA__MM_B_PACKED);
 }
 
 int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
@@ -599,7 +600,7 @@ int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
             block_w w;
             if ((rc = pack_block(st, ops, params, o, 0, &w)) == IJEPA_OK)
                 rc = block_forward16(st, ops, params, &w, o, a, S, T, V, last ? q0 : 0,
-                                     last ? Tq : T, training, x_out);
+                                     last ? Tq : T, training);
         } else {
             rc = block_forward(st, ops, params, o, a, S, T, V, training, x_out);
         }

@@ -22,8 +22,9 @@
  * q, k, v, the attention probabilities, the merged attention output, fc1's
  * output and the two normalised LayerNorm inputs in bf16, and two floats
  * per row: 20 D + 2 H T bytes per token and layer where float32 keeps
- * 40 D + 4 H T. The residual stream itself lives in two shared float32
- * buffers.
+ * 40 D + 4 H T. The residual stream itself lives in one float32 buffer
+ * that every block updates in place: the projection and fc2 add their sums
+ * to it as they write them.
  */
 #ifndef IJEPA_BLOCKS_H
 #define IJEPA_BLOCKS_H
@@ -46,8 +47,9 @@ typedef struct ijepa__layer_act {
     float *h_pre;         /* [rows, hidden] fc1 output               */
     /* bf16 precision: these instead of q, k, v, P, ctx, h_pre (NULL); the
      * LayerNorms keep their normalised input xhat in bf16 and 1/sqrt(var +
-     * eps) in var1/var2 instead of x_in/x_mid and the means, and x_in and
-     * x_mid point to the stack's two shared residual buffers; P16 is NULL
+     * eps) in var1/var2 instead of x_in/x_mid and the means, x_in points
+     * to the stack's one residual buffer (x_final), which each block
+     * updates in place, and x_mid is NULL; P16 is NULL
      * in a stack without a backward whose attention runs on the own kernel
      * (attn_own), until the batched calls need it (the stack's spare) */
     ijepa__bf16 *q16, *k16, *v16, *P16, *ctx16, *h16;

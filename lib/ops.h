@@ -312,7 +312,8 @@ int ijepa__ops_fusable(ijepa__ops *ops, int64_t K, int64_t N, int64_t hd);
 
 /* C = A . B + bias (+ addend) as ijepa__matmul_add with IJEPA__MM_BF16 |
  * IJEPA__MM_B_PACKED (flags may add IJEPA__MM_OUT_BF16; heads_out and gelu
- * need it), batch 1, alpha 1, no accumulate, with the fusions of fz. C is
+ * need it), batch 1, alpha 1, no accumulate, with the fusions of fz; addend
+ * may be C (each value is read before the same value is written). C is
  * not written (and may be NULL) with heads_out; with gelu it may be NULL.
  * Returns IJEPA_OK, IJEPA_ERR_UNSUPPORTED where ijepa__ops_fusable is 0,
  * IJEPA_ERR_INVALID_ARG for shapes or flags the fusions do not fit,

@@ -2053,7 +2053,7 @@ END_TEST
  * blocks), a bias: heads_out as the packed product then
  * ijepa__heads_split3_bf16 (N = 3 D) or ijepa__heads_split_bf16 (N = D);
  * heads_in as ijepa__heads_merge_bf16 then the product with an addend, with
- * N = 100 (a column tail). Both with M of one or two 32-row blocks (column
+ * N = 100 (a column tail), also with the addend in C (in place). Both with M of one or two 32-row blocks (column
  * ranges shared out between items, starting inside a head) and with K over
  * two passes (more than 48 steps of 32).
  */
@@ -2116,6 +2116,14 @@ START_TEST(test_matmul_heads)
                          IJEPA_OK);
         ck_assert_msg(!memcmp(got, want, (size_t)(M * N) * sizeof *got),
                       "heads_in, S %lld T %lld H %lld: not the product of the merged heads",
+                      (long long)S, (long long)T, (long long)H);
+        /* in place, as a block adds into its residual stream: addend == C */
+        memcpy(got, add, (size_t)(M * N) * sizeof *got);
+        ck_assert_int_eq(ijepa__matmul_fused(f.ops, M, N, K, o, Bp, bi, got, got,
+                                             IJEPA__MM_BF16 | IJEPA__MM_B_PACKED, &fz),
+                         IJEPA_OK);
+        ck_assert_msg(!memcmp(got, want, (size_t)(M * N) * sizeof *got),
+                      "heads_in in place, S %lld T %lld H %lld: not the out-of-place values",
                       (long long)S, (long long)T, (long long)H);
         free(B); free(bi); free(add); free(want); free(got); free(Bp); free(o); free(ctx);
     }
