@@ -52,7 +52,9 @@ typedef struct ijepa__amx_heads {
 typedef struct ijepa__amx_epi {
     float alpha;          /* scales the product */
     const float *bias;    /* NULL or [N] */
-    const float *addend;  /* NULL or [M, N] float32 */
+    const float *addend;  /* NULL or [M, N] float32; may be C: each value
+                           * is read before the same value is written, by
+                           * the one thread that writes it */
     int accumulate;       /* add the result to C (float32 C only) */
     int out_bf16;         /* C is bf16 */
     /* bf16 C only: heads not NULL: C goes to the N / D arrays out[c] in the

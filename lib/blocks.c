@@ -173,10 +173,12 @@ static int64_t layout(ijepa__stack *st, float *base)
         if (base)
             st->act[l] = a;
     }
-    /* bf16: the one residual buffer every layer updates in place, where
-     * the last layer's output lands */
+    /* a TRAIN forward's output; in bf16 also the one residual buffer
+     * every layer updates in place */
     float *x_final = carve(base, &c, st->trainable || h ? R * D : 0);
-    float *d1 = carve(base, &c, R * D), *d2 = carve(base, &c, h ? 0 : R * D);
+    /* bufD1: in a bf16 stack only the backward and the owner use it */
+    float *d1 = carve(base, &c, !h || st->trainable || st->owner_d1 ? R * D : 0);
+    float *d2 = carve(base, &c, h ? 0 : R * D);
     float *b3 = carve(base, &c, h ? 0 : R * 3 * D);
     float *bh = carve(base, &c, h ? 0 : R * (Hd > 3 * D ? Hd : 3 * D));
     float *p1 = carve(base, &c, h ? 0 : A), *p2 = carve(base, &c, st->trainable && !h ? A : 0);

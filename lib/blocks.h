@@ -47,11 +47,11 @@ typedef struct ijepa__layer_act {
     float *h_pre;         /* [rows, hidden] fc1 output               */
     /* bf16 precision: these instead of q, k, v, P, ctx, h_pre (NULL); the
      * LayerNorms keep their normalised input xhat in bf16 and 1/sqrt(var +
-     * eps) in var1/var2 instead of x_in/x_mid and the means, x_in points
-     * to the stack's one residual buffer (x_final), which each block
-     * updates in place, and x_mid is NULL; P16 is NULL
-     * in a stack without a backward whose attention runs on the own kernel
-     * (attn_own), until the batched calls need it (the stack's spare) */
+     * eps) in var1/var2 instead of x_in/x_mid and the means; x_in points to
+     * the stack's one residual buffer (x_final), which each block updates
+     * in place, and x_mid is NULL; P16 is NULL in a stack without a
+     * backward whose attention runs on the own kernel (attn_own), until the
+     * batched calls need it (the stack's spare) */
     ijepa__bf16 *q16, *k16, *v16, *P16, *ctx16, *h16;
     ijepa__bf16 *xh1, *xh2; /* [rows, D] */
 } ijepa__layer_act;
@@ -63,7 +63,8 @@ typedef struct ijepa__stack {
     int trainable;             /* storage for every layer exists      */
     ijepa__block_off *off;     /* [depth]                             */
     ijepa__layer_act *act;     /* [depth] (trainable) or [1]          */
-    float *x_final;            /* [rows, D] output of a TRAIN forward */
+    float *x_final;            /* [rows, D] output of a TRAIN forward; in bf16
+                                * also the input and the whole residual stream */
     float *bufD1, *bufD2;      /* [rows, D] scratch                   */
     float *buf3D;              /* [rows, 3D] scratch                  */
     float *bufH;               /* [rows, max(hidden, 3D)] scratch: the GELU output in forward */
@@ -85,6 +86,9 @@ typedef struct ijepa__stack {
                                 * them (forward or backward layouts), or the owner's */
     int64_t wpk_min;           /* set before ijepa__stack_alloc: bytes the owner packs
                                 * into wpk outside the blocks (its own linear layers) */
+    int owner_d1;              /* set before ijepa__stack_alloc: the owner uses bufD1
+                                * outside the blocks (a bf16 stack without a backward
+                                * has it only then) */
     int64_t wpk_off[4];        /* byte offsets of qkv, proj, fc1, fc2 in wpk */
     float *part;               /* [IJEPA__NB_MAX * max(hidden, 3D)] column-sum partials */
     float *arena;

@@ -137,6 +137,7 @@ static int configure(ijepa_encoder *enc, ijepa__err *e)
     st->bf16 = enc->bf16;
     st->attn_own = enc->bf16 && ijepa__attention_own_default(enc->N, enc->D / heads);
     st->wpk_min = ijepa__pack_bytes(enc->cpp, enc->D); /* the patch embedding's weights */
+    st->owner_d1 = 1; /* the final LayerNorm's padded rows (masked forwards) */
     return IJEPA_OK;
 }
 

@@ -2053,9 +2053,10 @@ END_TEST
  * blocks), a bias: heads_out as the packed product then
  * ijepa__heads_split3_bf16 (N = 3 D) or ijepa__heads_split_bf16 (N = D);
  * heads_in as ijepa__heads_merge_bf16 then the product with an addend, with
- * N = 100 (a column tail), also with the addend in C (in place). Both with M of one or two 32-row blocks (column
- * ranges shared out between items, starting inside a head) and with K over
- * two passes (more than 48 steps of 32).
+ * N = 100 (a column tail), also with the addend in C (in place). Both with M
+ * of one or two 32-row blocks (column ranges shared out between items,
+ * starting inside a head) and with K over two passes (more than 48 steps of
+ * 32).
  */
 START_TEST(test_matmul_heads)
 {
