@@ -263,12 +263,13 @@ I512 __m512 rnd_wid(__m256i h)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-I512 __m512 exp512(__m512 x)
+/* exp(x) without exp512's clamps (4 of its 17 operations): the softmax's
+ * unshifted rows on AMD, 11 % faster so (docs/performance.md). Below
+ * about -87 a lane gives a float32 subnormal or 0, as exp_tab does; above
+ * about 88.7, and for -inf or NaN, inf, NaN or 0 (VSCALEFPS decides), so
+ * the softmax takes a row whose sum is not finite again the shifted way. */
+I512 __m512 exp512_raw(__m512 x)
 {
-    /* NaN stays NaN, as in exp_f: max and min return their second operand
-     * when either is NaN, and the mask keeps unordered lanes */
-    const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LO), _CMP_NLT_UQ);
-    x = _mm512_min_ps(_mm512_set1_ps(EXP_HI), _mm512_max_ps(_mm512_set1_ps(EXP_LO), x));
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), x);
@@ -281,7 +282,16 @@ I512 __m512 exp512(__m512 x)
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P0));
     __m512 y = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r);
     y = _mm512_add_ps(y, _mm512_set1_ps(1.0f));
-    return _mm512_maskz_mov_ps(ok, _mm512_scalef_ps(y, n));
+    return _mm512_scalef_ps(y, n);
+}
+
+I512 __m512 exp512(__m512 x)
+{
+    /* NaN stays NaN, as in exp_f: max and min return their second operand
+     * when either is NaN, and the mask keeps unordered lanes */
+    const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LO), _CMP_NLT_UQ);
+    x = _mm512_min_ps(_mm512_set1_ps(EXP_HI), _mm512_max_ps(_mm512_set1_ps(EXP_LO), x));
+    return _mm512_maskz_mov_ps(ok, exp512_raw(x));
 }
 
 #endif
@@ -958,7 +968,8 @@ typedef struct sm_args {
  * overflow, and a term that falls below float32's normal range in the table
  * (x < -87.3) is below 2^-126 of the sum, as exp(x - max) would make it. A
  * row outside that range (its largest score negative or above 60, or
- * infinite) takes the shifted path.
+ * infinite) takes the shifted path, and at the AVX-512 level also a row
+ * whose sum is not finite (a score of -inf, or NaN, with exp512_raw).
  */
 #define SM_TAB_MAX 1.1420073898156842e26f
 
@@ -1089,7 +1100,7 @@ I512 unsigned sm_tab_body(const int poly, const sm_args *a, int64_t r, int g, fl
             const ijepa__bf16 *x16 = a->x16 + (r + j) * cols;
             __m512 v;
             if (poly) {
-                v = _mm512_maskz_mov_ps(k, exp512(ld16m(x16 + c, k)));
+                v = _mm512_maskz_mov_ps(k, exp512_raw(ld16m(x16 + c, k)));
             } else {
                 const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, x16 + c));
                 v = _mm512_maskz_mov_ps(k, _mm512_i32gather_ps(idx, exp_tab, 4));
@@ -1102,9 +1113,9 @@ I512 unsigned sm_tab_body(const int poly, const sm_args *a, int64_t r, int g, fl
     float inv[SM_G];
     unsigned out = 0;
     for (int j = 0; j < g; j++) {
-        const float emax = _mm512_reduce_max_ps(vx[j]);
-        if (emax >= 1.0f && emax <= SM_TAB_MAX)
-            inv[j] = 1.0f / hsum(vs[j]);
+        const float emax = _mm512_reduce_max_ps(vx[j]), sum = hsum(vs[j]);
+        if (emax >= 1.0f && emax <= SM_TAB_MAX && isfinite(sum))
+            inv[j] = 1.0f / sum;
         else
             out |= 1u << j;
     }

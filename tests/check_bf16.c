@@ -533,6 +533,28 @@ static void softmax_checks(void)
         }
         free(x); free(y); free(y1);
     }
+    /* on the unshifted path (largest score in [0, 60]), scores far below
+     * it: exp of them is a float32 subnormal (-95) or 0 (-200, the most
+     * negative bf16), and -inf gives 0, not a NaN row */
+    {
+        const int64_t cols = 40;
+        uint16_t x[40], y[40];
+        double xd[40], want[40];
+        for (int64_t c = 0; c < cols; c++) x[c] = ijepa__bf16_round((float)(c % 8) * 0.25f);
+        x[3] = ijepa__bf16_round(-95.0f);
+        x[17] = ijepa__bf16_round(-200.0f);
+        x[21] = 0xff7f; /* -3.39e38 */
+        x[30] = 0xff80; /* -inf */
+        for (int64_t c = 0; c < cols; c++) xd[c] = b2d(x[c]);
+        ref_softmax_fwd(1, cols, xd, want);
+        for (int lvl = 0; lvl < nlevels(); lvl++) {
+            ijepa__softmax_bf16(lvl, 1, cols, cols, x, y);
+            ref_cmp c = cmp_bf16(y, want, cols, 1e-37, RT16 + 2.0 * (cols + 8) * REF_U32, NULL);
+            expect_close(&c, "softmax with scores far below the largest, level %d", lvl);
+            ck_assert_msg(y[17] == 0 && y[21] == 0 && y[30] == 0,
+                          "softmax level %d: exp of -200, -3.4e38, -inf not 0", lvl);
+        }
+    }
     /* extreme logits: no overflow, a one-hot row stays one-hot */
     uint16_t big[4] = {ijepa__bf16_round(1000.0f), ijepa__bf16_round(-1000.0f), 0,
                        ijepa__bf16_round(999.0f)}, y[4];
