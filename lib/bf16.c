@@ -23,7 +23,7 @@
  * compute the same formulas in the same order of operations per element; sums over a row
  * may be associated differently (16 lanes, then a fixed tree). One exception: on AMD the
  * AVX-512 softmax evaluates exp(x) where the other levels look it up (exp_by_poly), the
- * same values to ~2 ulp, and 0 instead of the table's subnormal below x = -87.
+ * same values to ~2 ulp (the table's subnormals below x = -87 too, exp512_raw).
  */
 #include <math.h>
 #include <pthread.h>
@@ -264,10 +264,13 @@ I512 __m512 rnd_wid(__m256i h)
 }
 
 /* exp(x) without exp512's clamps (4 of its 17 operations): the softmax's
- * unshifted rows on AMD, 11 % faster so (docs/performance.md). Below
- * about -87 a lane gives a float32 subnormal or 0, as exp_tab does; above
- * about 88.7, and for -inf or NaN, inf, NaN or 0 (VSCALEFPS decides), so
- * the softmax takes a row whose sum is not finite again the shifted way. */
+ * unshifted rows on AMD, 11 % faster so (docs/performance.md). Within
+ * [-87, 88.7] exp512's bits; below, down to about -4.7e7, a float32
+ * subnormal or +0 as exp_tab gives (-inf also +0); past that the
+ * reduction loses r: +-0 and, beyond about -2.5e13, +-inf; above 88.7
+ * +inf, and beyond about 9.9e7 +-inf; NaN stays NaN. The softmax sends a
+ * row whose sum is not finite the shifted way; a -0 stays (as +0 would, a
+ * probability of 0, but with its sign bit). */
 I512 __m512 exp512_raw(__m512 x)
 {
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(LOG2E)),
@@ -887,7 +890,8 @@ static float exp_tab[65536];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 /*
- * 1 where the AVX-512 softmax evaluates exp (exp512) rather than gather it
+ * 1 where the AVX-512 softmax evaluates exp (exp512_raw, exp512 on the
+ * shifted rows) rather than gather it
  * from exp_tab: on AMD's cores. A 16-lane VGATHERDPS there (Zen 4) takes
  * 0.40 ns an element even from L1, so the looked-up softmax ran at 0.67 ns
  * a score and the polynomial at 0.50 (docs/performance.md). GELU keeps its
@@ -969,7 +973,9 @@ typedef struct sm_args {
  * (x < -87.3) is below 2^-126 of the sum, as exp(x - max) would make it. A
  * row outside that range (its largest score negative or above 60, or
  * infinite) takes the shifted path, and at the AVX-512 level also a row
- * whose sum is not finite (a score of -inf, or NaN, with exp512_raw).
+ * whose sum is not finite: on AMD a score of so large a magnitude that
+ * exp512_raw gives it -inf; a NaN score (the shifted path makes its row
+ * NaN as the other would).
  */
 #define SM_TAB_MAX 1.1420073898156842e26f
 
@@ -1082,7 +1088,8 @@ I512 __m512 sm_ld(const sm_args *a, const float *x, const ijepa__bf16 *x16, int6
  * sum over the row, its sixteen lanes added in order, a division) overlap:
  * one row at a time ran at 1.35 cycles a score (104 x 104), the latency
  * of those chains. Returns the rows (a bit each) whose largest exp(x) lies
- * outside [1, SM_TAB_MAX], left for the shifted path. */
+ * outside [1, SM_TAB_MAX] or whose sum is not finite, left for the
+ * shifted path. */
 #define SM_G 4
 I512 unsigned sm_tab_body(const int poly, const sm_args *a, int64_t r, int g, float *tmp,
                          int64_t ld)
@@ -1113,8 +1120,11 @@ I512 unsigned sm_tab_body(const int poly, const sm_args *a, int64_t r, int g, fl
     float inv[SM_G];
     unsigned out = 0;
     for (int j = 0; j < g; j++) {
+        /* a sum of inf or NaN (exponent bits all set): a lane of
+         * exp512_raw's -inf, which the max does not see, or a NaN score,
+         * whose row the shifted path makes NaN too */
         const float emax = _mm512_reduce_max_ps(vx[j]), sum = hsum(vs[j]);
-        if (emax >= 1.0f && emax <= SM_TAB_MAX && isfinite(sum))
+        if (emax >= 1.0f && emax <= SM_TAB_MAX && (fbits(sum) & 0x7f800000u) != 0x7f800000u)
             inv[j] = 1.0f / sum;
         else
             out |= 1u << j;

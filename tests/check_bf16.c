@@ -535,7 +535,7 @@ static void softmax_checks(void)
     }
     /* on the unshifted path (largest score in [0, 60]), scores far below
      * it: exp of them is a float32 subnormal (-95) or 0 (-200, the most
-     * negative bf16), and -inf gives 0, not a NaN row */
+     * negative finite bf16 0xff7f, -inf), not a NaN row */
     {
         const int64_t cols = 40;
         uint16_t x[40], y[40];
@@ -552,8 +552,34 @@ static void softmax_checks(void)
             ref_cmp c = cmp_bf16(y, want, cols, 1e-37, RT16 + 2.0 * (cols + 8) * REF_U32, NULL);
             expect_close(&c, "softmax with scores far below the largest, level %d", lvl);
             ck_assert_msg(y[17] == 0 && y[21] == 0 && y[30] == 0,
-                          "softmax level %d: exp of -200, -3.4e38, -inf not 0", lvl);
+                          "softmax level %d: exp of -200, -3.4e38, -inf not +0", lvl);
         }
+    }
+    /* finite scores of huge magnitude on a row of the unshifted path
+     * (largest score otherwise in [0, 60]) and of the shifted one (all
+     * negative): where AMD's polynomial loses its reduced argument (9.9e7,
+     * -1e8, -2.47e13, +-1.7e38) the row must still be the reference's */
+    {
+        const uint16_t huge[] = {0x4cbd, 0xccbf, 0xd5b4, 0xfeff, 0x7eff};
+        for (size_t i = 0; i < COUNT_OF(huge); i++)
+            for (int neg = 0; neg < 2; neg++) {
+                const int64_t cols = 40;
+                uint16_t x[40], y[40];
+                double xd[40], want[40];
+                for (int64_t c = 0; c < cols; c++)
+                    x[c] = ijepa__bf16_round((neg ? -1.0f : 0.0f) +
+                                             (neg ? -1.0f : 1.0f) * (float)(c % 8) * 0.25f);
+                x[20] = huge[i];
+                for (int64_t c = 0; c < cols; c++) xd[c] = b2d(x[c]);
+                ref_softmax_fwd(1, cols, xd, want);
+                for (int lvl = 0; lvl < nlevels(); lvl++) {
+                    ijepa__softmax_bf16(lvl, 1, cols, cols, x, y);
+                    ref_cmp c = cmp_bf16(y, want, cols, 1e-37,
+                                         RT16 + 2.0 * (cols + 8) * REF_U32, NULL);
+                    expect_close(&c, "softmax with a score 0x%04x (%s row), level %d",
+                                 (unsigned)huge[i], neg ? "negative" : "unshifted", lvl);
+                }
+            }
     }
     /* extreme logits: no overflow, a one-hot row stays one-hot */
     uint16_t big[4] = {ijepa__bf16_round(1000.0f), ijepa__bf16_round(-1000.0f), 0,
