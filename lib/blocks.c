@@ -593,17 +593,17 @@ int ijepa__stack_forward(ijepa__stack *st, ijepa__ops *ops, const float *params,
     st->S = st->T = st->V = st->q0 = st->Tq = 0; /* a failed or inference forward keeps nothing */
     for (int64_t l = 0; l < st->depth; l++) {
         ijepa__layer_act *a = &st->act[training ? l : 0];
-        float *x_out = !training ? a->x_in
-                       : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
         const ijepa__block_off *o = &st->off[l];
         const int last = l + 1 == st->depth;
         int rc;
-        if (st->bf16) { /* this block's weights, packed just in time */
+        if (st->bf16) { /* this block's weights, packed just in time; in place */
             block_w w;
             if ((rc = pack_block(st, ops, params, o, 0, &w)) == IJEPA_OK)
                 rc = block_forward16(st, ops, params, &w, o, a, S, T, V, last ? q0 : 0,
                                      last ? Tq : T, training);
         } else {
+            float *x_out = !training ? a->x_in
+                           : (l + 1 < st->depth ? st->act[l + 1].x_in : st->x_final);
             rc = block_forward(st, ops, params, o, a, S, T, V, training, x_out);
         }
         if (rc < 0)

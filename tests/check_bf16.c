@@ -459,6 +459,23 @@ END_TEST
  * (y = x) as the blocks call it. The float32 variant (float32 scores and
  * output, the float32 path's padded attention) gets the float32 bound
  * alone. */
+/* One row of bf16 scores through ijepa__softmax_bf16 at every level,
+ * against the double reference at the bound of softmax_checks; y gets the
+ * last level's row. */
+static void softmax_row_vs_ref(const uint16_t *x, int64_t cols, uint16_t *y, const char *what)
+{
+    double xd[64], want[64];
+    ck_assert(cols <= 64);
+    for (int64_t c = 0; c < cols; c++) xd[c] = b2d(x[c]);
+    ref_softmax_fwd(1, cols, xd, want);
+    for (int lvl = 0; lvl < nlevels(); lvl++) {
+        ijepa__softmax_bf16(lvl, 1, cols, cols, x, y);
+        ref_cmp c = cmp_bf16(y, want, cols, 1e-37, RT16 + 2.0 * (double)(cols + 8) * REF_U32,
+                             NULL);
+        expect_close(&c, "softmax %s, level %d", what, lvl);
+    }
+}
+
 static void softmax_checks(void)
 {
     /* rows, cols, valid, score range: rows whose largest score is in
@@ -537,20 +554,15 @@ static void softmax_checks(void)
      * it: exp of them is a float32 subnormal (-95) or 0 (-200, the most
      * negative finite bf16 0xff7f, -inf), not a NaN row */
     {
-        const int64_t cols = 40;
         uint16_t x[40], y[40];
-        double xd[40], want[40];
-        for (int64_t c = 0; c < cols; c++) x[c] = ijepa__bf16_round((float)(c % 8) * 0.25f);
+        for (int64_t c = 0; c < 40; c++) x[c] = ijepa__bf16_round((float)(c % 8) * 0.25f);
         x[3] = ijepa__bf16_round(-95.0f);
         x[17] = ijepa__bf16_round(-200.0f);
         x[21] = 0xff7f; /* -3.39e38 */
         x[30] = 0xff80; /* -inf */
-        for (int64_t c = 0; c < cols; c++) xd[c] = b2d(x[c]);
-        ref_softmax_fwd(1, cols, xd, want);
+        softmax_row_vs_ref(x, 40, y, "with scores far below the largest");
         for (int lvl = 0; lvl < nlevels(); lvl++) {
-            ijepa__softmax_bf16(lvl, 1, cols, cols, x, y);
-            ref_cmp c = cmp_bf16(y, want, cols, 1e-37, RT16 + 2.0 * (cols + 8) * REF_U32, NULL);
-            expect_close(&c, "softmax with scores far below the largest, level %d", lvl);
+            ijepa__softmax_bf16(lvl, 1, 40, 40, x, y);
             ck_assert_msg(y[17] == 0 && y[21] == 0 && y[30] == 0,
                           "softmax level %d: exp of -200, -3.4e38, -inf not +0", lvl);
         }
@@ -563,22 +575,15 @@ static void softmax_checks(void)
         const uint16_t huge[] = {0x4cbd, 0xccbf, 0xd5b4, 0xfeff, 0x7eff};
         for (size_t i = 0; i < COUNT_OF(huge); i++)
             for (int neg = 0; neg < 2; neg++) {
-                const int64_t cols = 40;
                 uint16_t x[40], y[40];
-                double xd[40], want[40];
-                for (int64_t c = 0; c < cols; c++)
+                char what[64];
+                for (int64_t c = 0; c < 40; c++)
                     x[c] = ijepa__bf16_round((neg ? -1.0f : 0.0f) +
                                              (neg ? -1.0f : 1.0f) * (float)(c % 8) * 0.25f);
                 x[20] = huge[i];
-                for (int64_t c = 0; c < cols; c++) xd[c] = b2d(x[c]);
-                ref_softmax_fwd(1, cols, xd, want);
-                for (int lvl = 0; lvl < nlevels(); lvl++) {
-                    ijepa__softmax_bf16(lvl, 1, cols, cols, x, y);
-                    ref_cmp c = cmp_bf16(y, want, cols, 1e-37,
-                                         RT16 + 2.0 * (cols + 8) * REF_U32, NULL);
-                    expect_close(&c, "softmax with a score 0x%04x (%s row), level %d",
-                                 (unsigned)huge[i], neg ? "negative" : "unshifted", lvl);
-                }
+                snprintf(what, sizeof what, "with a score 0x%04x (%s row)", (unsigned)huge[i],
+                         neg ? "negative" : "unshifted");
+                softmax_row_vs_ref(x, 40, y, what);
             }
     }
     /* extreme logits: no overflow, a one-hot row stays one-hot */
