@@ -3,8 +3,10 @@
 # libijepa: GNU make build (no configure step).
 #
 #   make                 shared + static library in lib/, the example programs in examples/
-#   make check           header, symbol, unit (Check), example, Python, MPI and install tests
+#   make check           header, symbol, unit (Check, also with the AMX tiles emulated), example,
+#                        Python, MPI and install tests
 #   make check-asan      unit tests under ASan+UBSan (variant build/asan/)
+#   make check-amx-emu   the bf16 unit tests with the AMX tiles emulated (variant build/amxemu/)
 #   make check-abi       the library against abi/libijepa.so.0.abi (abidiff) and the pinned constants
 #   make abi-baseline    record abi/libijepa.so.0.abi from the library as built
 #   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build/fuzz/)
@@ -188,13 +190,15 @@ FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 #   asan     $(CC) $(CFLAGS) + ASan/UBSan: build/asan/libijepa.a, build/asan/check_ijepa
 #   fuzz     $(FUZZ_CC) + ASan/UBSan + libFuzzer coverage: build/fuzz/libijepa.a,
 #            build/fuzz/fuzz_<name>, build/fuzz/seeds_<name>
+#   amxemu   $(CC) $(CFLAGS) -DIJEPA_AMX_EMULATE: lib/amx.c's tile instructions
+#            in software (lib/amx_emu.h), build/amxemu/check_ijepa
 #
 # A variant's objects depend on its stamp build/<variant>/flags, rewritten
 # only when the compiler or the flags change: `make CC=clang` after `make`
 # rebuilds everything instead of mixing objects. (Install with the same
 # CC/CFLAGS as the build, or it rebuilds.)
 BUILD    = build
-VARIANTS = release asan fuzz
+VARIANTS = release asan fuzz amxemu
 FUZZ_CC ?= clang
 
 release_CC    = $(CC)
@@ -210,6 +214,10 @@ fuzz_FLAGS    = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefi
                 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link
 fuzz_STLIB    = $(BUILD)/fuzz/libijepa.a
 fuzz_CHECK    = $(BUILD)/fuzz/check_ijepa
+amxemu_CC     = $(CC)
+amxemu_FLAGS  = -DIJEPA_AMX_EMULATE
+amxemu_STLIB  = $(BUILD)/amxemu/libijepa.a
+amxemu_CHECK  = $(BUILD)/amxemu/check_ijepa
 
 # Flags by kind of source, before the user's CPPFLAGS and CFLAGS and the
 # variant's flags. $(1) is the variant's compiler.
@@ -262,7 +270,7 @@ $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 .PHONY: FORCE all shared static tests examples programs bench demo demo-full demo-run deps \
         deps-ci check check-headers check-symbols check-pins check-unit check-examples check-man \
         check-python check-mpi check-abi abi-baseline dist distcheck check-package \
-        check-install check-asan install install-shared install-static install-includes \
+        check-install check-asan check-amx-emu install install-shared install-static install-includes \
         install-pc install-programs install-man install-python install-docs install-strip \
         uninstall clean fuzz fuzz-build
 FORCE:
@@ -417,13 +425,14 @@ CHECK_OMP_NUM_THREADS = 2
 # keeps the suite fast on a shared machine and costs nothing on a quiet one.
 CHECK_OMP_ENV = OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) OMP_WAIT_POLICY=passive
 
-# In order: headers, exported symbols, unit tests, example programs, manual
-# pages, Python, install + consumer. Packages are not installed here (run `make deps`).
+# In order: headers, exported symbols, unit tests (also with the AMX tiles
+# emulated), example programs, manual pages, Python, install + consumer. Packages are not installed here (run `make deps`).
 check: all tests
 	@$(MAKE) --no-print-directory check-headers
 	@$(MAKE) --no-print-directory check-symbols
 	@$(MAKE) --no-print-directory check-pins
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-amx-emu
 	@$(MAKE) --no-print-directory check-examples
 	@$(MAKE) --no-print-directory check-man
 	@$(MAKE) --no-print-directory check-python
@@ -509,6 +518,20 @@ ASAN_ENV  = CK_FORK=no $(CHECK_OMP_ENV) \
 check-asan: $(asan_CHECK)
 	@echo "== unit tests under ASan+UBSan (CK_FORK=no)"
 	$(ASAN_ENV) ./$(asan_CHECK)
+
+# The own AMX kernels and the paths that choose them, on a CPU without AMX:
+# the unit tests against a build whose tile instructions are emulated
+# (lib/amx_emu.h; about a minute). The emulation needs AVX512-BF16 (e.g.
+# AMD Zen 4); elsewhere it is skipped, as on AMX itself, where check-unit
+# runs the kernels on the tiles.
+check-amx-emu: $(amxemu_CHECK)
+	@echo "== unit tests with the AMX tiles emulated (build/amxemu/)"
+	@if grep -qw amx_tile /proc/cpuinfo 2>/dev/null; then \
+	    echo "skipped: this CPU has AMX (check-unit ran the kernels on it)"; \
+	elif grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then \
+	    echo "$(CHECK_OMP_ENV) ./$(amxemu_CHECK)"; \
+	    $(CHECK_OMP_ENV) ./$(amxemu_CHECK); \
+	else echo "skipped: the emulation needs a CPU with AVX512-BF16"; fi
 
 # --- fuzzing (clang + libFuzzer) ------------------------------------------------
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_CC=clang]

@@ -30,6 +30,9 @@
 #include <unistd.h>
 
 #include "bf16_avx512.h"
+#ifdef IJEPA_AMX_EMULATE
+#include "amx_emu.h" /* the tile instructions in software: a test build only */
+#endif
 
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
@@ -47,25 +50,42 @@ static void probe(void)
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
         return;
     const unsigned avx512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31); /* F DQ BW VL */
-    if ((b & avx512) != avx512 || !(d & (1u << 24)) || !(d & (1u << 22))) /* AMX-TILE, -BF16 */
+    if ((b & avx512) != avx512)
         return;
+#ifndef IJEPA_AMX_EMULATE
+    if (!(d & (1u << 24)) || !(d & (1u << 22))) /* AMX-TILE, -BF16 */
+        return;
+#endif
     if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) /* AVX512-BF16 */
         return;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE */
         return;
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+#ifdef IJEPA_AMX_EMULATE
+    amx_ok = (lo & 0xe6u) == 0xe6u; /* SSE AVX opmask ZMM: the emulation's instructions */
+#else
     const unsigned need = 0xe6u | (3u << 17); /* SSE AVX opmask ZMM, XTILECFG XTILEDATA */
     if ((lo & need) != need)
         return;
     /* Linux grants the 8 KiB tile state per process on request */
     amx_ok = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#endif
 }
 
 int ijepa__amx_usable(void)
 {
     pthread_once(&probe_once, probe);
     return amx_ok;
+}
+
+int ijepa__amx_emulated(void)
+{
+#ifdef IJEPA_AMX_EMULATE
+    return 1;
+#else
+    return 0;
+#endif
 }
 
 typedef struct tilecfg {
@@ -997,6 +1017,8 @@ int ijepa__amx_usable(void)
 {
     return 0;
 }
+
+int ijepa__amx_emulated(void) { return 0; }
 
 int64_t ijepa__amx_scratch_bytes(int64_t N, int64_t K, int threads)
 {

@@ -37,6 +37,12 @@
  * per process. */
 int ijepa__amx_usable(void);
 
+/* 1 in the test build whose tile instructions are emulated (amx_emu.h,
+ * `make check-amx-emu`): there ijepa__amx_usable() asks for AVX512-BF16
+ * and AVX-512 F/DQ/BW/VL only, and the library takes the own AMX kernels
+ * wherever oneDNN dispatches to AVX512-BF16. 0 in every other build. */
+int ijepa__amx_emulated(void);
+
 /* Bytes of scratch ijepa__amx_matmul needs for an N x K product with
  * `threads` OpenMP threads (a multiple of 64). */
 int64_t ijepa__amx_scratch_bytes(int64_t N, int64_t K, int threads);

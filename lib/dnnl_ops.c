@@ -186,8 +186,11 @@ static void ops_defaults(ijepa__ops *ops)
     ops->amx_bmm = 1;
     const int isa = (int)dnnl_get_effective_cpu_isa();
     ops->bf16_native = bf16_native_isa(isa);
-    ops->isa_amx = isa_has(isa, dnnl_cpu_isa_avx512_core_amx);
     ops->isa_bf16 = isa_has(isa, dnnl_cpu_isa_avx512_core_bf16);
+    /* the emulated tiles (a test build) stand in for AMX where the CPU has
+     * AVX512-BF16; oneDNN itself still runs on what it found */
+    ops->isa_amx = isa_has(isa, dnnl_cpu_isa_avx512_core_amx) ||
+                   (ijepa__amx_emulated() && ops->isa_bf16);
     ops->simd = ijepa__simd_level(isa_has(isa, dnnl_cpu_isa_avx512_core) ? IJEPA__SIMD_AVX512
                                   : isa_has(isa, dnnl_cpu_isa_avx2)      ? IJEPA__SIMD_AVX2
                                                                          : IJEPA__SIMD_GENERIC);
