@@ -5,8 +5,8 @@
 #   make                 shared + static library in lib/, the example programs in examples/
 #   make check           header, symbol, unit (Check, also with the AMX tiles emulated), example,
 #                        Python, MPI and install tests
-#   make check-asan      unit tests under ASan+UBSan (variant build/asan/)
-#   make check-amx-emu   the bf16 unit tests with the AMX tiles emulated (variant build/amxemu/)
+#   make check-asan      unit tests under ASan+UBSan, AMX tiles emulated (variant build/asan/)
+#   make check-amx-emu   the unit tests with the AMX tiles emulated (variant build/amxemu/)
 #   make check-abi       the library against abi/libijepa.so.0.abi (abidiff) and the pinned constants
 #   make abi-baseline    record abi/libijepa.so.0.abi from the library as built
 #   make fuzz            libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (build/fuzz/)
@@ -187,7 +187,9 @@ FUZZ_NAMES     = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 #   release  $(CC) $(CFLAGS); its products are where the docs name them:
 #            lib/libijepa.so.* and lib/libijepa.a, examples/ijepa-*,
 #            tests/check_ijepa, tests/bench
-#   asan     $(CC) $(CFLAGS) + ASan/UBSan: build/asan/libijepa.a, build/asan/check_ijepa
+#   asan     $(CC) $(CFLAGS) + ASan/UBSan, and the AMX tiles emulated (as amxemu:
+#            ASan sees no read of a real tile load): build/asan/libijepa.a,
+#            build/asan/check_ijepa
 #   fuzz     $(FUZZ_CC) + ASan/UBSan + libFuzzer coverage: build/fuzz/libijepa.a,
 #            build/fuzz/fuzz_<name>, build/fuzz/seeds_<name>
 #   amxemu   $(CC) $(CFLAGS) -DIJEPA_AMX_EMULATE: lib/amx.c's tile instructions
@@ -206,7 +208,8 @@ release_FLAGS =
 release_STLIB = $(STLIB)
 release_CHECK = tests/check_ijepa
 asan_CC       = $(CC)
-asan_FLAGS    = -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
+asan_FLAGS    = -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+                -DIJEPA_AMX_EMULATE
 asan_STLIB    = $(BUILD)/asan/libijepa.a
 asan_CHECK    = $(BUILD)/asan/check_ijepa
 fuzz_CC       = $(FUZZ_CC)
@@ -520,16 +523,18 @@ check-asan: $(asan_CHECK)
 	$(ASAN_ENV) ./$(asan_CHECK)
 
 # The own AMX kernels and the paths that choose them, on a CPU without AMX:
-# the unit tests against a build whose tile instructions are emulated
-# (lib/amx_emu.h; about a minute). The emulation needs AVX512-BF16 (e.g.
-# AMD Zen 4); elsewhere it is skipped, as on AMX itself, where check-unit
-# runs the kernels on the tiles.
-check-amx-emu: $(amxemu_CHECK)
+# the unit tests against a second build whose tile instructions are
+# emulated (lib/amx_emu.h; about 10 s to build, a minute to run). The
+# emulation needs AVX512-BF16 (e.g. AMD Zen 4); elsewhere it is skipped
+# without building, as on AMX itself, where check-unit runs the kernels on
+# the tiles.
+check-amx-emu:
 	@echo "== unit tests with the AMX tiles emulated (build/amxemu/)"
 	@if grep -qw amx_tile /proc/cpuinfo 2>/dev/null; then \
 	    echo "skipped: this CPU has AMX (check-unit ran the kernels on it)"; \
 	elif grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then \
-	    echo "$(CHECK_OMP_ENV) ./$(amxemu_CHECK)"; \
+	    $(MAKE) --no-print-directory $(amxemu_CHECK) && \
+	    echo "$(CHECK_OMP_ENV) ./$(amxemu_CHECK)" && \
 	    $(CHECK_OMP_ENV) ./$(amxemu_CHECK); \
 	else echo "skipped: the emulation needs a CPU with AVX512-BF16"; fi
 

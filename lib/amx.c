@@ -63,7 +63,7 @@ static void probe(void)
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 #ifdef IJEPA_AMX_EMULATE
-    amx_ok = (lo & 0xe6u) == 0xe6u; /* SSE AVX opmask ZMM: the emulation's instructions */
+    amx_ok = emu_granted = (lo & 0xe6u) == 0xe6u; /* SSE AVX opmask ZMM: the emulation's */
 #else
     const unsigned need = 0xe6u | (3u << 17); /* SSE AVX opmask ZMM, XTILECFG XTILEDATA */
     if ((lo & need) != need)

@@ -14,16 +14,24 @@
  * own tile registers. TDPBF16PS is done with the instruction AVX512-BF16
  * has for one pair of K, VDPBF16PS (bf16 subnormals read as zero,
  * subnormal sums flushed, rounding to nearest even): each output adds its
- * pairs k = 0, 1, ... in order, one VDPBF16PS each. oneDNN's products on
- * such a CPU (brg:avx512_core_bf16) are made of the same instruction, so
- * the tests that compare the own AMX kernel with oneDNN bit for bit on AMX
- * compare it with oneDNN's AVX512-BF16 products here, and check that both
- * sum the same pairs in the same order. Whether the AMX unit rounds within
- * a pair as VDPBF16PS does is not documented, so the emulation speaks for
- * the kernels' logic, not for the unit's last bit. What the hardware
- * faults on (a tile instruction without a configuration, shapes that do
- * not match, a configuration it rejects) stops the test process with
- * SIGILL (__builtin_trap), as the hardware would stop it with #UD or #GP.
+ * pairs k = 0, 1, ... in order, one VDPBF16PS each. That is not the order
+ * the Intel SDM gives for TDPBF16PS (per instruction, the even and the odd
+ * products of its 16 pairs summed apart from zero, then together, then
+ * added to C), but it is the order of oneDNN's products on such a CPU
+ * (brg:avx512_core_bf16, made of the same instruction, up to K 512), so
+ * the tests that hold the own AMX kernel to oneDNN's bits on AMX hold it
+ * to them here. In exchange the emulation gives the same bits however a
+ * kernel groups K into steps of 32, which only an AMX machine checks.
+ *
+ * What the hardware faults on stops the test process with SIGILL
+ * (__builtin_trap), as the hardware would stop it with #UD or #GP: a tile
+ * instruction without a configuration, or before the process was granted
+ * the tile state (ijepa__amx_usable(), emu_granted); shapes TDPBF16PS
+ * cannot multiply; a configuration LDTILECFG rejects. The copies are plain
+ * memcpy calls the compiler sees; the real tile loads and stores are asm
+ * statements GCC 12 does not know read or write memory, so a misordering
+ * of them around the stores that fill a buffer (as amx.c's tile_cfg once
+ * met) shows on AMX only.
  */
 #ifndef IJEPA_AMX_EMU_H
 #define IJEPA_AMX_EMU_H
@@ -44,20 +52,27 @@ typedef struct emu_tiles {
 
 static __thread emu_tiles emu __attribute__((aligned(64)));
 
+/* Set by amx.c's probe where ijepa__amx_usable() says 1, as Linux grants
+ * the tile state there (arch_prctl). */
+static int emu_granted;
+
 static void emu_release(void) { memset(&emu, 0, sizeof emu); }
 
 /* LDTILECFG of palette 0 (tiles off) or 1 (eight tiles): rows <= 16,
- * bytes per row <= 64 (both zero for a tile not used), the reserved bytes and the
- * entries of tiles 8-15 zero; start_row 0 (no restart). Loading a
- * configuration zeroes the tiles. */
+ * bytes per row <= 64 (both zero for a tile not used), the reserved bytes
+ * and the entries of tiles 8-15 zero. start_row (the row an interrupted
+ * tile load resumes at) is not kept: no instruction here is interrupted.
+ * Loading a configuration zeroes the tiles. */
 static void emu_loadconfig(const void *cfg)
 {
     const uint8_t *p = cfg;
+    if (!emu_granted)
+        __builtin_trap();
     if (p[0] == 0) {
         emu_release();
         return;
     }
-    if (p[0] != 1 || p[1] != 0)
+    if (p[0] != 1)
         __builtin_trap();
     for (int i = 2; i < 16; i++)
         if (p[i])

@@ -2137,8 +2137,8 @@ START_TEST(test_matmul_heads)
         uint16_t *A = rand_bf16(M * K, 502 + u, -1, 1), *C = ha(M * N);
         uint16_t *want = ha(M * N), *got = ha(M * N);
         /* the product on oneDNN; with the tiles emulated on the own kernel
-         * unfused, since oneDNN's AVX512-BF16 products past K 512 sum in
-         * another order (docs/architecture.md) */
+         * unfused, since oneDNN's AVX512-BF16 products past K 512 do not
+         * always sum in order (docs/architecture.md) */
         ijepa__ops_set_amx(f.ops, ijepa__amx_emulated() && K > 512);
         ck_assert_int_eq(ijepa__matmul_x(f.ops, 1, M, N, K, A, 0, Bp, 1, bi, 1.0f, 0, C, fl),
                          IJEPA_OK);
