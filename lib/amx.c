@@ -106,6 +106,21 @@ static const tilecfg tile_cfg = {
     .rows = {16, 16, 16, 16, 16, 16, 16, 16},
 };
 
+/* A compiler barrier, no instruction. GCC 12's tile loads are asm
+ * statements with neither a memory operand nor a memory clobber, so to the
+ * compiler they read no memory, and nothing in the language keeps it from
+ * moving the stores that fill a buffer below the tile loads of that buffer
+ * (what happened to tile_cfg's local stores above). One follows the
+ * packing of the weight gradients' and attention's operands: today the
+ * packing functions are calls, which already order the stores, and the
+ * code is the same with or without it; it keeps that so if they are
+ * inlined. Not placed in run() after the first rows of A are copied
+ * (inlined there): it changes the register allocation of the forward
+ * kernel, which can only be timed on AMX; there GCC's scheduler treats
+ * each volatile asm as a barrier, and the rows copied during a block are
+ * loaded after that block's tile stores, which carry a memory clobber. */
+#define TILE_FENCE() __asm__ __volatile__("" ::: "memory")
+
 /* Loads tile_cfg into this thread's tile configuration. */
 TAMX static void tiles_on(void)
 {
@@ -599,6 +614,7 @@ TAMX static void wg_run(int64_t R, int64_t O, int64_t I, const ijepa__bf16 *dy,
     for (int64_t t0 = 0; t0 < R; t0 += WC) {
         wg_pack_a(dy, O, R, t0, o0, (o1 - o0) / 16, pa);
         wg_pack_b(x, xg, xb, I, R, t0, i0, (i1 - i0) / 16, pb);
+        TILE_FENCE();
         for (int64_t ob = 0; ob < (o1 - o0) / 32; ob++) {
             const ijepa__bf16 *a0 = pa + 2 * ob * WKS * 512, *a1 = a0 + WKS * 512;
             for (int64_t ib = 0; ib < (i1 - i0) / 32; ib++) {
@@ -977,11 +993,13 @@ TAMX static void bm_run(int64_t b0, int64_t b1, int64_t M, int64_t N, int64_t K,
         if (swap) {
             bm_pack_a(Bb, 1, N, K, nnt, nks, pa);
             bm_pack_b(Ab, 0, M, K, nmt, nks, pa + nnt * nks * 512);
+            TILE_FENCE();
             bm_item(N, M, K, NULL, alpha, pa, pa + nnt * nks * 512, cb, ldc, 1, acc, &pf);
             continue;
         }
         bm_pack_a(Ab, trans_a, M, K, nmt, nks, pa);
         bm_pack_b(Bb, trans_b, N, K, nnt, nks, pb);
+        TILE_FENCE();
         bm_item(M, N, K, trans_a ? NULL : Ab, alpha, pa, pb, cb, ldc, 0, acc, &pf);
     }
     _tile_release();
