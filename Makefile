@@ -429,7 +429,8 @@ CHECK_OMP_NUM_THREADS = 2
 CHECK_OMP_ENV = OMP_NUM_THREADS=$(CHECK_OMP_NUM_THREADS) OMP_WAIT_POLICY=passive
 
 # In order: headers, exported symbols, unit tests (also with the AMX tiles
-# emulated), example programs, manual pages, Python, install + consumer. Packages are not installed here (run `make deps`).
+# emulated), example programs, manual pages, Python, install + consumer.
+# Packages are not installed here (run `make deps`).
 check: all tests
 	@$(MAKE) --no-print-directory check-headers
 	@$(MAKE) --no-print-directory check-symbols
