@@ -131,6 +131,17 @@ static int64_t named_value(int32_t key, const char *name)
             return i;
     return -1;
 }
+
+/* "f32, bf16": the value names of key, for messages ("" if none). */
+static const char *names_text(int32_t key, char *buf, size_t n)
+{
+    const value_names *v = names_of(key);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int64_t i = 0; v && i < 4 && v->names[i] && len < n; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", v->names[i]);
+    return buf;
+}
 #undef INT
 #undef FLOAT
 #undef MODEL
@@ -397,7 +408,13 @@ static int parse_line(ijepa_config *c, char *l, int line, unsigned char *seen, c
             c->fval[s] = v;
     }
     if (bad) {
-        snprintf(why, whylen, "line %d: invalid value '%.32s' for key '%s'", line, value, name);
+        char names[64];
+        if (names_of(KEYS[s].key))
+            snprintf(why, whylen, "line %d: invalid value '%.32s' for key '%s' (its names: %s)",
+                     line, value, name, names_text(KEYS[s].key, names, sizeof names));
+        else
+            snprintf(why, whylen, "line %d: invalid value '%.32s' for key '%s'", line, value,
+                     name);
         return IJEPA_ERR_INVALID_ARG;
     }
     if (v < KEYS[s].lo || v > KEYS[s].hi) {
@@ -612,10 +629,12 @@ int ijepa_config_value_from_name(int32_t key, const char *name, int64_t *value)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
                                 "key '%s' has no named values", ijepa_config_key_name(key));
     const int64_t v = named_value(key, name);
+    char names[64];
     if (v < 0)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG,
-                                "key '%s' has no value named '%.64s'", ijepa_config_key_name(key),
-                                name);
+                                "key '%s' has no value named '%.64s' (its names: %s)",
+                                ijepa_config_key_name(key), name,
+                                names_text(key, names, sizeof names));
     *value = v;
     return IJEPA_OK;
 }

@@ -246,8 +246,9 @@ static int apply(ijepa_trainer *tr, double *loss)
     const double elems = (double)tr->M * (double)B * (double)tr->n_tgt * (double)D;
     const double L = part[PART_LOSS] / elems;
     if (!isfinite(L))
-        return ijepa__fail(&tr->err, IJEPA_ERR_NUMERIC, "the loss is %s",
-                           isnan(L) ? "NaN" : "infinite");
+        return ijepa__fail(&tr->err, IJEPA_ERR_NUMERIC,
+                           "the loss is %s (a non-finite pixel, or a diverging run); nothing "
+                           "was updated", isnan(L) ? "NaN" : "infinite");
     const double tstd = target_std(part + PART_SUM, part + PART_SUM + D, D, B);
     if (!isfinite(tstd))
         return ijepa__fail(&tr->err, IJEPA_ERR_NUMERIC, "the target features' std is %s",

@@ -3210,6 +3210,8 @@ START_TEST(test_precision_key)
     v = 7;
     expect_err(ijepa_config_value_from_name(key, "fp16", &v), IJEPA_ERR_INVALID_ARG,
                ijepa_last_error(), "ijepa_config_value_from_name", "unknown value name");
+    ck_assert_str_eq(ijepa_last_error(), "ijepa_config_value_from_name(): key 'precision' has "
+                                         "no value named 'fp16' (its names: f32, bf16)");
     ck_assert_int_eq(v, 7);
     expect_err(ijepa_config_value_from_name(IJEPA_CFG_EMBED_DIM, "f32", &v),
                IJEPA_ERR_INVALID_ARG, ijepa_last_error(), "ijepa_config_value_from_name",

@@ -259,6 +259,8 @@ START_TEST(test_from_text_errors)
         {"lr = nan\n", "invalid value 'nan'"},
         {"lr = inf\n", "invalid value 'inf'"},
         {"lr = 1e-3x\n", "invalid value '1e-3x'"},
+        {"loss = l3\n", "line 1: invalid value 'l3' for key 'loss' (its names: smooth_l1, l2, l1)"},
+        {"precision = \n", "invalid value '' for key 'precision' (its names: f32, bf16)"},
         {"depth = 0\n", "'depth' (outside [1, 256])"},
         {"lr = 11\n", "'lr' (outside [0, 10])"},
     };

@@ -137,6 +137,9 @@ IJEPA_API void ijepa_checkpoint_free(ijepa_checkpoint *ck);
 
 /**
  * New config holding the file's configuration (*out, freed by the caller).
+ * Its runtime keys (IJEPA_CFG_CLASS_RUNTIME: precision, batch_size, ...)
+ * are those of the process that wrote the file: a program creating handles
+ * from it sets its own (examples/features.c, ijepa-extract).
  * IJEPA_ERR_FORMAT if the file has no libijepa metadata; IJEPA_ERR_NOMEM;
  * IJEPA_ERR_INVALID_ARG for NULL arguments. *out is NULL on failure.
  */

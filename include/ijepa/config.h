@@ -66,7 +66,7 @@ typedef enum ijepa_config_key {
     IJEPA_CFG_PRIMITIVE_CACHE = 4, /**< "primitive_cache" int [16, 65536], default 1024: compute kernels each model handle keeps, one per operation and shape; the least recently used is dropped past it. Mask sizes vary from step to step, so a training run sees several shapes: a step allocates nothing once every shape it meets is cached */
     IJEPA_CFG_TRAINABLE = 3,  /**< "trainable" int {0,1}, default 1: 0 allocates no activation storage for backward (e.g. a target encoder); TRAIN forwards then fail with IJEPA_ERR_STATE */
     IJEPA_CFG_SEQ_BUCKET = 6, /**< "seq_bucket" int [1, 1024], default 8: masked token sequences (context encoder, predictor) are padded to a multiple of this many tokens, the padding masked out of attention and given no gradient, so that the varying mask sizes of training meet few distinct shapes and steps stop building compute kernels once those are cached; 1 pads nothing. Results change only in the last bits of float32 rounding */
-    IJEPA_CFG_PRECISION = 5,  /**< "precision" int, default IJEPA_PRECISION_F32: the arithmetic of the matmuls of encoders and predictors (IJEPA_PRECISION_BF16: bf16 operands and activations kept for the backward, float32 accumulation; parameters, gradients, optimizer, LayerNorm statistics, softmax and loss stay float32). Where the backend has no bf16 matmul instructions (AMX, AVX512-BF16), or is capped below them by ONEDNN_MAX_CPU_ISA, it is emulated (ijepa_context_precision_native()) */
+    IJEPA_CFG_PRECISION = 5,  /**< "precision" int [0, 1] (names "f32", "bf16"), default IJEPA_PRECISION_F32: the arithmetic of the matmuls of encoders and predictors (IJEPA_PRECISION_BF16: bf16 operands and activations kept for the backward, float32 accumulation; parameters, gradients, optimizer, LayerNorm statistics, softmax and loss stay float32). Where the backend has no bf16 matmul instructions (AMX, AVX512-BF16), or is capped below them by ONEDNN_MAX_CPU_ISA, it is emulated (ijepa_context_precision_native()) */
 
     /* --- encoder (Vision Transformer) ----------------------------------- */
     IJEPA_CFG_IMG_SIZE = 100,    /**< "img_size" int [1, 8192], default 224 (square images) */
@@ -184,9 +184,10 @@ enum {
     IJEPA_CFG_CLASS_TRAINING = 2,
     /** How images become inputs: crop, resize, normalisation, order. */
     IJEPA_CFG_CLASS_DATA = 3,
-    /** Resources and limits of one process (batch_size, primitive_cache,
-     *  trainable, decoding limits, worker threads): not a property of the
-     *  model or of the data. */
+    /** Resources and limits of one process (batch_size, precision,
+     *  primitive_cache, trainable, decoding limits, worker threads): not a
+     *  property of the model or of the data. A program loading a checkpoint
+     *  chooses its own (ijepa_checkpoint_config() returns the file's). */
     IJEPA_CFG_CLASS_RUNTIME = 4
 };
 

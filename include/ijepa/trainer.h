@@ -104,9 +104,11 @@ IJEPA_API void ijepa_trainer_free(ijepa_trainer *tr);
 /**
  * One training step on images [batch, in_chans, img_size, img_size]:
  * ijepa_trainer_compute(tr, images, 0, batch, batch) then
- * ijepa_trainer_apply(). *loss (may be NULL) receives the loss. On
- * IJEPA_ERR_NUMERIC (non-finite loss or gradient) no parameter, moment,
- * target weight or step counter has changed. Nothing stays pending for
+ * ijepa_trainer_apply(). *loss (may be NULL) receives the loss; it is
+ * left unwritten when the call fails. On IJEPA_ERR_NUMERIC (non-finite
+ * loss or gradient: the images are not scanned, so a NaN or infinite pixel
+ * shows here, as does a diverging run) no parameter, moment, target weight
+ * or step counter has changed. Nothing stays pending for
  * ijepa_trainer_apply() after this call. Errors: IJEPA_ERR_INVALID_ARG,
  * IJEPA_ERR_NUMERIC, and from the compute backend IJEPA_ERR_NOMEM,
  * IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND.
@@ -169,7 +171,8 @@ IJEPA_API int ijepa_trainer_partials(ijepa_trainer *tr, double **data, int64_t *
  * monitor, then clip the gradients to clip_grad by their global norm, take
  * the AdamW step with the scheduled lr and weight decay, update the target
  * encoder by EMA, advance the step count and record the statistics, as
- * ijepa_trainer_step() does. *loss (may be NULL) receives the loss.
+ * ijepa_trainer_step() does. *loss (may be NULL) receives the loss, and
+ * is left unwritten when the call fails.
  *
  * @return IJEPA_OK;
  *   IJEPA_ERR_INVALID_ARG: NULL trainer, or the partials do not count the
