@@ -220,36 +220,14 @@ double ex_float(const char *option, const char *value, double lo, double hi)
 
 // --- configs ----------------------------------------------------------------------------
 
-/* "; precision is one of f32, bf16" for a key with named values, else "". */
-static void value_names_hint(int32_t key, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    if (!ijepa_config_value_name(key, 0))
-        return;
-    size_t len = (size_t)snprintf(buf, n, "; %s is one of ", ijepa_config_key_name(key));
-    for (int64_t v = 0; ijepa_config_value_name(key, v) && len < n; v++)
-        len += (size_t)snprintf(buf + len, n - len, "%s%s", v ? ", " : "",
-                                ijepa_config_value_name(key, v));
-}
-
 void ex_set(ijepa_config *cfg, const char *setting)
 {
-    if (!strchr(setting, '='))
-        ex_usage_error("--set '%s' is not key=value", setting);
+    if (!strchr(setting, '=') || strchr(setting, '\n'))
+        ex_usage_error("--set '%s' is not one key=value", setting);
     if (ijepa_config_from_text(cfg, setting) < 0) {
-        char why[512], name[64], hint[256] = "";
-        snprintf(why, sizeof why, "%s", ijepa_last_error());
-        /* a bad value of a key with named values: say which names it takes */
-        const char *k = setting + strspn(setting, " \t");
-        size_t len = strcspn(k, "= \t\n");
-        int32_t key;
-        if (len < sizeof name && !strchr(k, '\n')) {
-            memcpy(name, k, len);
-            name[len] = '\0';
-            if (ijepa_config_key_from_name(name, &key) == 0)
-                value_names_hint(key, hint, sizeof hint);
-        }
-        ex_usage_error("--set %s: %s%s", setting, why, hint);
+        /* the cause without the parser's "ijepa_config_from_text(): line 1: " */
+        const char *why = ijepa_last_error(), *cut = strstr(why, ": line 1: ");
+        ex_usage_error("--set %s: %s", setting, cut ? cut + 10 : why);
     }
 }
 

@@ -18,6 +18,10 @@
  * and img_size), is encoded with all its patches, and its tokens are
  * averaged (summed in double, in token order). python/examples/extract.py
  * writes the same array for Fashion-MNIST.
+ *
+ * The runtime keys (precision, batch_size, ...) are this process's: the
+ * library's defaults, then --set, never the file's. The precision used is
+ * printed with the result.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -35,7 +39,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: ijepa-extract (--checkpoint FILE | --run DIR) [--fmnist DIR | --data DIR]\n"
         "                     [--split train|t10k] [--limit N] [--batch B] [--threads T]\n"
-        "                     [--max-memory SIZE] --out FILE.npy\n"
+        "                     [--set KEY=VALUE]... [--max-memory SIZE] --out FILE.npy\n"
         "       ijepa-extract --help | --version\n"
         "Write the features of images under a trained I-JEPA encoder (libijepa).\n"
         "encoder (one of):\n"
@@ -51,6 +55,10 @@ static void usage(FILE *f)
         "  --limit N          only the first N images\n"
         "  --batch B          images per forward (default 32)\n"
         "  --threads T        OpenMP threads (default OMP_NUM_THREADS or all cores)\n"
+        "  --set KEY=VALUE    change a config key after the file's configuration, whose\n"
+        "                     runtime keys are this process's defaults (precision f32):\n"
+        "                     --set precision=bf16 computes in bf16 mixed precision\n"
+        "                     (faster where the CPU has bf16 instructions)\n"
         "  --out FILE.npy     where the features go: float32 [images, embed_dim] (in an\n"
         "                     existing directory)\n"
         EX_MAX_MEMORY_HELP("                     ")
@@ -76,6 +84,8 @@ int main(int argc, char **argv)
     const char *fmnist_dir = NULL, *data_dir = NULL, *run = NULL, *ckpt = NULL;
     const char *split = NULL, *out = NULL;
     int64_t limit = 0, threads = 0, batch = 32, max_memory = EX_MAX_MEMORY_DEFAULT;
+    const char *sets[256];
+    int nsets = 0;
     ex_args a;
     ex_args_init(&a, argc, argv, usage);
     while (ex_args_next(&a)) {
@@ -100,7 +110,11 @@ int main(int argc, char **argv)
             batch = ex_int(a.opt, v, 1, 65536);
         else if ((v = ex_value(&a, "--max-memory")))
             max_memory = ex_size(a.opt, v);
-        else
+        else if ((v = ex_value(&a, "--set"))) {
+            if (nsets == 256)
+                ex_usage_error("more than 256 --set options");
+            sets[nsets++] = v;
+        } else
             ex_unknown(&a);
     }
     if ((run != NULL) + (ckpt != NULL) != 1)
@@ -141,10 +155,12 @@ int main(int argc, char **argv)
     CHECK(ijepa_config_create(&defaults));
     ex_copy_class(cfg, defaults, IJEPA_CFG_CLASS_RUNTIME);
     ijepa_config_free(defaults);
+    for (int i = 0; i < nsets; i++)
+        ex_set(cfg, sets[i]);
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0));
     CHECK(ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, batch));
-    int64_t bytes;
-    CHECK(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
+    int64_t bytes, prec;
+    ex_check_config(ijepa_checkpoint_check_encoder(ck, "target_encoder", cfg, &bytes));
     ex_check_memory("the encoder", bytes, max_memory);
     ijepa_context *ctx;
     ijepa_encoder *enc;
@@ -185,12 +201,15 @@ int main(int argc, char **argv)
     }
     if (ex_write_npy(out, feats, n, D) != 0)
         ex_fail("cannot write %s: %s", out, strerror(errno));
+    char ptext[256];
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_PRECISION, &prec));
+    ex_precision_text(ctx, prec, ptext, sizeof ptext);
     if (data_dir)
-        printf("wrote %s: %lld x %lld features of the images in %s (paths in %s)\n", out,
-               (long long)n, (long long)D, data_dir, txt);
+        printf("wrote %s: %lld x %lld features of the images in %s (paths in %s), precision "
+               "%s\n", out, (long long)n, (long long)D, data_dir, txt, ptext);
     else
-        printf("wrote %s: %lld x %lld features of the %s split\n", out, (long long)n,
-               (long long)D, split);
+        printf("wrote %s: %lld x %lld features of the %s split, precision %s\n", out,
+               (long long)n, (long long)D, split, ptext);
     free(txt);
     free(feats);
     ijepa_encoder_free(enc);

@@ -8,7 +8,8 @@
  *
  * Loads the target encoder of a libijepa checkpoint (ijepa-train --out DIR
  * writes DIR/checkpoint.safetensors) with the configuration stored in the
- * file, decodes a PNG or JPEG image, puts it through that configuration's
+ * file (its runtime keys replaced by the defaults: float32, as
+ * ijepa-extract computes unless told otherwise), decodes a PNG or JPEG image, puts it through that configuration's
  * evaluation transform (resize, centre crop, normalisation), runs the
  * encoder and prints the average of its token features. A model needing
  * more than GIB GiB (default 8; 0: no limit) is refused before anything is
@@ -20,6 +21,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The runtime keys (precision, batch_size, decoding limits, ...) are this
+ * process's, not the file's: the library's defaults. */
+static int own_runtime_keys(ijepa_config *cfg)
+{
+    ijepa_config *def;
+    int rc = ijepa_config_create(&def);
+    for (int32_t i = 0; rc == IJEPA_OK && i < ijepa_config_key_count(); i++) {
+        const int32_t key = ijepa_config_key_at(i);
+        int64_t v;
+        double f;
+        if (ijepa_config_key_class(key) != IJEPA_CFG_CLASS_RUNTIME)
+            continue;
+        if (ijepa_config_key_type(key) == IJEPA_CFG_TYPE_INT) {
+            if ((rc = ijepa_config_get_int(def, key, &v)) == IJEPA_OK)
+                rc = ijepa_config_set_int(cfg, key, v);
+        } else if ((rc = ijepa_config_get_float(def, key, &f)) == IJEPA_OK) {
+            rc = ijepa_config_set_float(cfg, key, f);
+        }
+    }
+    ijepa_config_free(def);
+    return rc;
+}
 
 /* Print the library's message for a failed call and return 1. */
 static int failed(const char *what, int rc)
@@ -69,7 +93,7 @@ int main(int argc, char **argv)
         failed("ijepa_checkpoint_open", rc);
         goto out;
     }
-    if ((rc = ijepa_checkpoint_config(ck, &cfg)) < 0 ||
+    if ((rc = ijepa_checkpoint_config(ck, &cfg)) < 0 || (rc = own_runtime_keys(cfg)) < 0 ||
         (rc = ijepa_config_set_int(cfg, IJEPA_CFG_TRAINABLE, 0)) < 0 ||
         (rc = ijepa_config_set_int(cfg, IJEPA_CFG_BATCH_SIZE, 1)) < 0) {
         failed("config", rc);

@@ -57,7 +57,10 @@ static void usage(FILE *f)
         "options:\n"
         "  --preset NAME      the configuration of --random-init and --pixels (default: fmnist,\n"
         "                     or folder with --data)\n"
-        "  --set KEY=VALUE    change a config key of the encoder (after --preset or the file's)\n");
+        "  --set KEY=VALUE    change a config key of the encoder, after --preset or the\n"
+        "                     file's configuration; a file's runtime keys are replaced by\n"
+        "                     this process's defaults first (precision f32: --set\n"
+        "                     precision=bf16 to probe in bf16)\n");
     ex_print_value_names(f, "                     ");
     fprintf(f,
         "  --seed S           the seed of --random-init (its parameters)\n"
@@ -352,18 +355,26 @@ int main(int argc, char **argv)
     }
     const char *what = pixels ? "raw pixels" : ckpt ? "I-JEPA target encoder"
                                                     : "random-init encoder";
+    /* ", precision f32" after an encoder's result: the file's is not used */
+    char ptext[256] = "", pnote[300] = "";
+    if (enc) {
+        int64_t prec;
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_PRECISION, &prec));
+        snprintf(pnote, sizeof pnote, ", precision %s",
+                 ex_precision_text(ctx, prec, ptext, sizeof ptext));
+    }
     if (data_dir) {
         int64_t ntr, nte;
         int32_t classes;
         const linprobe_result r = folder_probe(enc, cfg, data_dir, test_dir, fraction, epochs,
                                                probe_train, &ntr, &nte, &classes);
         printf("%s: test %.2f%% (val %.2f%%, wd %g); %d classes, %lld training images, "
-               "%lld test images\n", what, r.test_acc, r.val_acc, r.weight_decay, (int)classes,
-               (long long)ntr, (long long)nte);
+               "%lld test images%s\n", what, r.test_acc, r.val_acc, r.weight_decay,
+               (int)classes, (long long)ntr, (long long)nte, pnote);
     } else {
         const linprobe_result r = fmnist_probe(enc, &train, &test, epochs, probe_train);
-        printf("%s: test %.2f%% (val %.2f%%, wd %g)\n", what, r.test_acc, r.val_acc,
-               r.weight_decay);
+        printf("%s: test %.2f%% (val %.2f%%, wd %g)%s\n", what, r.test_acc, r.val_acc,
+               r.weight_decay, pnote);
     }
     ijepa_encoder_free(enc);
     ijepa_context_free(ctx);

@@ -426,9 +426,13 @@ int main(int argc, char **argv)
     ex_train_result res;
     ijepa_trainer *tr = ex_train_scheduled(ctx, cfg, &feed, &opts, &res);
     if (root) {
+        int64_t prec;
+        char ptext[256];
+        CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_PRECISION, &prec));
         printf("trained %lld step%s in %.1f s (%.1f images/s): loss %.5f -> %.5f, target std "
-               "%.4f\n", (long long)res.steps, res.steps == 1 ? "" : "s", res.seconds,
-               res.images_per_s, res.first_loss, res.last_loss, res.last_std);
+               "%.4f, precision %s\n", (long long)res.steps, res.steps == 1 ? "" : "s",
+               res.seconds, res.images_per_s, res.first_loss, res.last_loss, res.last_std,
+               ex_precision_text(ctx, prec, ptext, sizeof ptext));
         if (dist)
             printf("%d ranks: %.2f s (%.1f %%) summing gradients, waiting included\n",
                    dist->size, res.comm_seconds, 100.0 * res.comm_seconds / res.seconds);

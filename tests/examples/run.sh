@@ -34,6 +34,18 @@ unset LD_LIBRARY_PATH
 PHOTOS=${PHOTOS:-build/release/tests/examples/photos}
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
+# same_row NPY I PIC CKPT: row I of NPY (float32 [n, 32]) is what ijepa-features
+# prints for PIC under CKPT, to 1e-6 relative
+same_row() {
+    hl=$(od -A n -t u2 -j 8 -N 2 "$1" | tr -d ' ')
+    examples/ijepa-features "$3" "$4" | sed -n 2p | tr ' ' '\n' > "$tmp/one"
+    od -A n -v -t f4 -j $((10 + hl + $2 * 32 * 4)) -N $((32 * 4)) "$1" |
+        tr -s ' ' '\n' | sed '/^$/d' > "$tmp/row"
+    paste "$tmp/one" "$tmp/row" | awk -v pic="$3" '
+        { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1);
+          if (d > 1e-6 * (m > 1 ? m : 1)) bad++; k++ }
+        END { if (k != 32 || bad) { print "row of " pic ": " bad " of " k " differ"; exit 1 } }'
+}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 n=0
@@ -193,7 +205,7 @@ expect_usage_error ijepa-train "--config" --config fmnist
 grep -q -- "--config is now called --preset" "$tmp/err" || bad "ijepa-train --config: $(cat "$tmp/err")"
 # a bad named value: the names the key takes
 expect_usage_error ijepa-train "--set precision=float32" --set precision=float32
-grep -q "invalid value 'float32' for key 'precision'; precision is one of f32, bf16 (see" "$tmp/err" ||
+grep -q -- "--set precision=float32: invalid value 'float32' for key 'precision' (its names: f32, bf16) (see" "$tmp/err" ||
     bad "ijepa-train --set precision=float32: $(cat "$tmp/err")"
 examples/ijepa-train --help | grep -q "named values: precision=f32|bf16" ||
     bad "ijepa-train --help does not list the named values"
@@ -229,9 +241,29 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
     # bf16 with the backend capped below any bf16 instructions: emulated, and the cap named
     # shellcheck disable=SC2086 # $small is a list of options
     if ONEDNN_MAX_CPU_ISA=AVX2 examples/ijepa-train --data "$photos" --preset folder $small \
-            --batch 8 --steps 1 --threads 1 --set precision=bf16 > "$tmp/log" 2>&1; then
+            --batch 8 --steps 1 --threads 1 --set precision=bf16 --out "$tmp/runs/brun" > "$tmp/log" 2>&1; then
         grep -q "precision bf16 (emulated: ONEDNN_MAX_CPU_ISA=AVX2 caps the backend to [a-z0-9_]*, which has no bf16 matmul instructions)\$" \
             "$tmp/log" || bad "ijepa-train capped to AVX2: unexpected banner: $(head -n 1 "$tmp/log")"
+        grep -q "^trained 1 step in .*, target std [0-9.]*, precision bf16 (emulated: " "$tmp/log" ||
+            bad "ijepa-train capped to AVX2: the last line does not name the precision: $(cat "$tmp/log")"
+        # a file trained in bf16: ijepa-extract and ijepa-features compute in
+        # float32 all the same (precision is this process's), and agree
+        pic=$(find "$photos" -type f | LC_ALL=C sort | head -n 1)
+        mkdir "$tmp/onepic" && cp "$pic" "$tmp/onepic/"
+        examples/ijepa-extract --checkpoint "$tmp/runs/brun/checkpoint.safetensors" \
+            --data "$tmp/onepic" --threads 1 --out "$tmp/b.npy" > "$tmp/log" 2>&1 &&
+            grep -q "^wrote .*b.npy: 1 x 32 features of the images in .*, precision f32\$" "$tmp/log" ||
+            bad "ijepa-extract of a bf16 run: $(cat "$tmp/log")"
+        same_row "$tmp/b.npy" 0 "$pic" "$tmp/runs/brun/checkpoint.safetensors" ||
+            bad "ijepa-extract and ijepa-features differ on a file trained in bf16"
+        examples/ijepa-extract --checkpoint "$tmp/runs/brun/checkpoint.safetensors" \
+            --data "$tmp/onepic" --threads 1 --set precision=bf16 --out "$tmp/b.npy" > "$tmp/log" 2>&1 &&
+            grep -q ", precision bf16" "$tmp/log" ||
+            bad "ijepa-extract --set precision=bf16: $(cat "$tmp/log")"
+        expect_usage_error ijepa-extract "--set depth=0" --run "$tmp/runs/brun" --data "$tmp/onepic" \
+            --set depth=0 --out "$tmp/x.npy"
+        grep -q -- "--set depth=0: invalid value '0' for key 'depth' (outside" "$tmp/err" ||
+            bad "ijepa-extract --set depth=0: $(cat "$tmp/err")"
     else
         bad "ijepa-train capped to AVX2 failed: $(cat "$tmp/log")"
     fi
@@ -250,13 +282,7 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
             bad "ijepa-extract: the .npy header has not shape (30, 32)"
         for i in 0 7 29; do
             pic=$(sed -n "$((i + 1))p" "$tmp/f.txt")
-            examples/ijepa-features "$pic" "$ck" | sed -n 2p | tr ' ' '\n' > "$tmp/one"
-            od -A n -v -t f4 -j $((10 + hlen + i * 32 * 4)) -N $((32 * 4)) "$tmp/f.npy" |
-                tr -s ' ' '\n' | sed '/^$/d' > "$tmp/row"
-            paste "$tmp/one" "$tmp/row" | awk -v pic="$pic" '
-                { d = $1 - $2; if (d < 0) d = -d; m = ($1 < 0 ? -$1 : $1);
-                  if (d > 1e-6 * (m > 1 ? m : 1)) bad++; k++ }
-                END { if (k != 32 || bad) { print "row of " pic ": " bad " of " k " differ"; exit 1 } }' ||
+            same_row "$tmp/f.npy" "$i" "$pic" "$ck" ||
                 bad "ijepa-extract row $i differs from ijepa-features $pic"
         done
     else
@@ -283,7 +309,7 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
         bad "ijepa-train --resume --set depth=2: $(cat "$tmp/err")"
     # ijepa-probe --data: 10 pictures per class, 20 % held out = 2 per class
     if examples/ijepa-probe --run "$tmp/runs/frun" --data "$photos" --threads 1 > "$tmp/probe" 2>&1; then
-        grep -q '^I-JEPA target encoder: test [0-9.]*% (val [0-9.]*%, wd [0-9.e-]*); 3 classes, 24 training images, 6 test images$' \
+        grep -q '^I-JEPA target encoder: test [0-9.]*% (val [0-9.]*%, wd [0-9.e-]*); 3 classes, 24 training images, 6 test images, precision f32$' \
             "$tmp/probe" || bad "ijepa-probe --data: unexpected output: $(cat "$tmp/probe")"
     else
         bad "ijepa-probe --data failed: $(cat "$tmp/probe")"
@@ -291,10 +317,10 @@ if examples/ijepa-train --data "$photos" --preset folder $small --batch 8 --step
     examples/ijepa-probe --checkpoint "$ck" --data "$photos" --test "$photos" --test-fraction 0.5 \
         > "$tmp/probe" 2>&1 && bad "ijepa-probe took --test and --test-fraction"
     examples/ijepa-probe --checkpoint "$ck" --data "$photos" --test "$photos" > "$tmp/probe" 2>&1 &&
-        grep -q '; 3 classes, 30 training images, 30 test images$' "$tmp/probe" ||
+        grep -q '; 3 classes, 30 training images, 30 test images, precision f32$' "$tmp/probe" ||
         bad "ijepa-probe --test: $(cat "$tmp/probe")"
     examples/ijepa-probe --checkpoint "$ck" --data "$photos" --test-fraction 0.5 > "$tmp/probe" 2>&1 &&
-        grep -q '; 3 classes, 15 training images, 15 test images$' "$tmp/probe" ||
+        grep -q '; 3 classes, 15 training images, 15 test images, precision f32$' "$tmp/probe" ||
         bad "ijepa-probe --test-fraction 0.5: $(cat "$tmp/probe")"
     # raw pixels: the shapes are told apart, by far
     examples/ijepa-probe --pixels --data "$photos" --set img_size=32 > "$tmp/probe" 2>&1 &&
