@@ -489,13 +489,37 @@ def _free_resource(free_fn, ptr, deps):
     deps.clear()  # only now may the dependencies go
 
 
-class _Handle:
+class _Sealed(type):
+    """Handles take no new public attribute once constructed: `cfg.precision
+    = "bf16"` or `trainer.lr = 0.1` would otherwise be accepted and do
+    nothing."""
+
+    def __call__(cls, *args, **kwargs):
+        obj = super().__call__(*args, **kwargs)
+        object.__setattr__(obj, "_sealed", True)
+        return obj
+
+
+class _Handle(metaclass=_Sealed):
     """Base of the handle wrappers: close(), context manager, liveness check."""
 
     _kind = "handle"
+    _sealed = False
 
     def __init__(self, resource):
         self._res = resource
+
+    def __setattr__(self, name, value):
+        if self._sealed and not name.startswith("_") and not hasattr(self, name):
+            hint = ""
+            if name in config_keys():
+                hint = (" (config keys are items: cfg[%r] = ...)" % name
+                        if isinstance(self, Config) else
+                        " (%s is a config key: set it on the Config before creating the "
+                        "handle, cfg[%r] = ...)" % (name, name))
+            raise AttributeError("ijepa.%s has no attribute %r to set%s"
+                                 % (type(self).__name__, name, hint))
+        object.__setattr__(self, name, value)
 
     @property
     def _ptr(self):
@@ -565,13 +589,18 @@ def presets():
 
 
 class Config(_Handle):
-    """ijepa_config: the key/value options of every handle.
+    """ijepa_config: the key/value options of every handle, set as items
+    (an attribute such as cfg.lr is refused).
 
         cfg = Config(preset="vit_tiny", img_size=32, patch_size=4)
         cfg["batch_size"] = 8
+        cfg["precision"] = "bf16"   # named values by name (or 1); reads give 1
         cfg["lr"]            # -> float
         cfg.to_dict()
-    """
+
+    precision ("f32" default, "bf16": mixed precision, see
+    Context.precision_native) is a runtime key: Checkpoint.config gives
+    the file's, which a program loading a checkpoint may replace."""
 
     _kind = "config"
 
@@ -600,16 +629,27 @@ class Config(_Handle):
 
     def __setitem__(self, name, value):
         key = _key(name)
+        if isinstance(value, bool) or value is None:  # True is 1 to int(), None is nothing
+            raise TypeError("config key %r takes a number%s, not %r"
+                            % (name, " or a name" if config_value_name(key, 0) else "", value))
         if lib.ijepa_config_key_type(key) == CFG_TYPE_INT:
             if isinstance(value, str):  # a named value: precision="bf16", loss="l2"
                 v = _i64()
                 lib.ijepa_config_value_from_name(key, value.encode(), ctypes.byref(v))
                 value = v.value
-            if isinstance(value, float) and not float(value).is_integer():
-                raise TypeError("config key %r is an integer, not %r" % (name, value))
-            lib.ijepa_config_set_int(self._ptr, key, int(value))
+            try:  # an integer (numpy's too), or a float with an integer value
+                iv = operator.index(value)
+            except TypeError:
+                if not isinstance(value, (float, np.floating)) or not float(value).is_integer():
+                    raise TypeError("config key %r is an integer, not %r" % (name, value)) from None
+                iv = int(value)
+            lib.ijepa_config_set_int(self._ptr, key, iv)
         else:
-            lib.ijepa_config_set_float(self._ptr, key, float(value))
+            try:
+                fv = float(value)
+            except (TypeError, ValueError):
+                raise TypeError("config key %r is a number, not %r" % (name, value)) from None
+            lib.ijepa_config_set_float(self._ptr, key, fv)
 
     def __getitem__(self, name):
         key = _key(name)
@@ -818,6 +858,12 @@ class Encoder(_Model):
         v = _i64()
         lib.ijepa_config_get_int(c, _key(name), ctypes.byref(v))
         return v.value
+
+    @property
+    def precision(self):
+        """"f32" or "bf16": the precision the encoder was created with."""
+        return config_value_name("precision",
+                                 self._cfg_int(lib.ijepa_encoder_config(self._ptr), "precision"))
 
     @property
     def config(self):
@@ -1122,7 +1168,13 @@ def schedule_momentum(step, total_steps, start, end):
 # --- trainer -------------------------------------------------------------------------------------
 
 class Trainer(_Handle):
-    """ijepa_trainer: one call per I-JEPA training step."""
+    """ijepa_trainer: one call per I-JEPA training step.
+
+        tr = Trainer(Context(), Config(preset="fmnist", precision="bf16"))
+        loss = tr.step(images)       # float32 [B, in_chans, img, img]
+        tr.precision                 # "bf16"
+
+    Its configuration (precision included) is fixed at creation."""
 
     _kind = "trainer"
 
@@ -1140,6 +1192,11 @@ class Trainer(_Handle):
         self.predictor = Predictor(None, None, _borrowed=(lib.ijepa_trainer_predictor(ptr), self._res))
         # group 0: the context encoder, group 1: the predictor
         self.optimizer = Optimizer(None, _borrowed=(lib.ijepa_trainer_optimizer(ptr), self._res))
+
+    @property
+    def precision(self):
+        """"f32" or "bf16": the precision the trainer was created with."""
+        return self.context_encoder.precision
 
     def close(self):
         super().close()

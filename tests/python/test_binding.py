@@ -399,6 +399,54 @@ class TestConfig(unittest.TestCase):
         with self.assertRaises(ijepa.IjepaError):
             cfg.apply_preset("vit_nope")
 
+    def test_set_refuses_what_would_do_nothing_or_something_else(self):
+        cfg = ijepa.Config(preset="tiny")
+        before = cfg.to_text()
+        # an attribute is not a key: refused, with the way to set the key
+        with self.assertRaises(AttributeError) as cm:
+            cfg.precision = "bf16"
+        self.assertIn("config keys are items: cfg['precision']", str(cm.exception))
+        with self.assertRaises(AttributeError):
+            cfg.no_such_thing = 1
+        # True is not bf16, None is not a default
+        for key, bad in (("precision", True), ("precision", None), ("depth", False),
+                         ("lr", None), ("lr", True)):
+            with self.assertRaises(TypeError) as cm:
+                cfg[key] = bad
+            self.assertIn("config key %r takes a number" % key, str(cm.exception))
+        with self.assertRaises(TypeError) as cm:
+            cfg["lr"] = [0.1]
+        self.assertIn("config key 'lr' is a number", str(cm.exception))
+        with self.assertRaises(TypeError):
+            ijepa.Config(precision=True)
+        with self.assertRaises(ijepa.IjepaError) as cm:
+            cfg["precision"] = "fp16"
+        self.assertIn("no value named 'fp16' (its names: f32, bf16)", cm.exception.message)
+        self.assertEqual(cfg.to_text(), before)
+        # what is accepted: names, integers (numpy's too), integral floats
+        cfg["precision"] = "bf16"
+        self.assertEqual(cfg["precision"], ijepa.PRECISION_BF16)
+        cfg["precision"] = np.int64(0)
+        cfg["depth"] = np.float32(3.0)
+        self.assertEqual((cfg["precision"], cfg["depth"]), (0, 3))
+
+    def test_handles_take_no_new_attribute(self):
+        cfg = small_config()
+        cfg["precision"] = "bf16"
+        with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
+            self.assertEqual(tr.precision, "bf16")
+            self.assertEqual(tr.context_encoder.precision, "bf16")
+            with self.assertRaises(AttributeError) as cm:
+                tr.lr = 0.1
+            self.assertIn("ijepa.Trainer has no attribute 'lr' to set (lr is a config key",
+                          str(cm.exception))
+            with self.assertRaises(AttributeError):
+                tr.closed = True  # a read-only property
+            with self.assertRaises(AttributeError):
+                ctx.threads = 4
+            with self.assertRaises(AttributeError):
+                tr.precision = "f32"  # fixed at creation
+
     def test_config_text_classes_presets(self):
         cfg = ijepa.Config(preset="tiny", lr=0.001)
         text = cfg.to_text()
