@@ -352,6 +352,37 @@ def _status_text(status):
         return "status"
 
 
+# ctypes passes a Python int to an integer parameter modulo 2^bits, without
+# a word: 2**64 + 5 would arrive as 5. Every integer argument is checked
+# against its C type's range first.
+_INT_RANGES = {}
+for _t in (ctypes.c_int32, ctypes.c_int64, ctypes.c_int, ctypes.c_uint32, ctypes.c_uint64,
+           ctypes.c_size_t):
+    _bits = 8 * ctypes.sizeof(_t)
+    _signed = _t(-1).value < 0
+    _INT_RANGES[_t] = (-(1 << (_bits - 1)) if _signed else 0,
+                       (1 << (_bits - 1)) - 1 if _signed else (1 << _bits) - 1)
+
+
+def _range_checked(name, f):
+    """f, or a wrapper raising ValueError for an integer argument outside
+    its C type (keeping f's restype and argtypes for inspection)."""
+    spots = [(i, _INT_RANGES[t]) for i, t in enumerate(f.argtypes) if t in _INT_RANGES]
+    if not spots:
+        return f
+
+    def call(*args):
+        for i, (lo, hi) in spots:
+            v = args[i] if i < len(args) else None
+            if isinstance(v, (int, np.integer)) and not lo <= v <= hi:
+                raise ValueError("%s(): argument %d is %d, outside its C type's range "
+                                 "[%d, %d]" % (name, i + 1, v, lo, hi))
+        return f(*args)
+    call.__name__ = name
+    call.restype, call.argtypes = f.restype, f.argtypes
+    return call
+
+
 def _make_errcheck(cdll, name):
     """Raise IjepaError for a negative result, with the message the call left
     in ijepa_last_error() (the library's one error channel, per thread: ctypes
@@ -404,7 +435,7 @@ class _Lib:
             f = getattr(cdll, name)
             if kind is not None:
                 f.errcheck = _make_errcheck(cdll, name)
-            setattr(self, name, f)
+            setattr(self, name, _range_checked(name, f))
         self._cdll = cdll
 
     @property
@@ -643,6 +674,11 @@ class Config(_Handle):
                 if not isinstance(value, (float, np.floating)) or not float(value).is_integer():
                     raise TypeError("config key %r is an integer, not %r" % (name, value)) from None
                 iv = int(value)
+            if not -(1 << 63) <= iv < (1 << 63):  # ctypes would wrap it: the library's error
+                lo, hi = self.bounds(key)
+                raise IjepaError(ERR_INVALID_ARG, "ijepa_config_set_int(): %s = %d is outside "
+                                 "[%.17g, %.17g]" % (_decode(lib.ijepa_config_key_name(key)),
+                                                     iv, lo, hi), "ijepa_config_set_int")
             lib.ijepa_config_set_int(self._ptr, key, iv)
         else:
             try:

@@ -423,12 +423,32 @@ class TestConfig(unittest.TestCase):
             cfg["precision"] = "fp16"
         self.assertIn("no value named 'fp16' (its names: f32, bf16)", cm.exception.message)
         self.assertEqual(cfg.to_text(), before)
+        # an integer past int64 is not taken modulo 2^64 (ctypes would): refused as
+        # the library refuses any out-of-range value, naming the value given
+        for key, big in (("img_size", 2**64 + 32), ("seed", 2**64 + 5), ("depth", -(2**64) + 3)):
+            with self.assertRaises(ijepa.IjepaError) as cm:
+                cfg[key] = big
+            self.assertIn("%s = %d is outside [" % (key, big), cm.exception.message)
+        self.assertEqual(cfg.to_text(), before)
         # what is accepted: names, integers (numpy's too), integral floats
         cfg["precision"] = "bf16"
         self.assertEqual(cfg["precision"], ijepa.PRECISION_BF16)
         cfg["precision"] = np.int64(0)
         cfg["depth"] = np.float32(3.0)
         self.assertEqual((cfg["precision"], cfg["depth"]), (0, 3))
+
+    def test_integer_arguments_are_range_checked(self):
+        with ijepa.Context() as ctx, ijepa.Encoder(ctx, small_config()) as enc:
+            before = enc.params.copy()
+            for bad in (2**64 + 5, -1):  # seed is uint64_t: neither wraps
+                with self.assertRaises(ValueError) as cm:
+                    enc.init_params(bad)
+                self.assertIn("ijepa_encoder_init_params(): argument 2 is %d, outside" % bad,
+                              str(cm.exception))
+            np.testing.assert_array_equal(enc.params, before)
+            enc.init_params(2**64 - 1)  # the largest seed is one
+            with self.assertRaises(ValueError):
+                ctx.precision_native(2**32 + 1)  # int32_t
 
     def test_handles_take_no_new_attribute(self):
         cfg = small_config()
