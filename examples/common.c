@@ -38,25 +38,42 @@ void ex_check_data(int rc)
     ex_check(rc);
 }
 
+/* "PROG: message[ (see PROG --help)]" on stderr in one write, so that the
+ * lines of several MPI ranks do not interleave; the hint names the program
+ * without ex_prog's " (rank N)". */
+static void say(const char *fmt, va_list ap, int hint)
+{
+    char line[2048];
+    int n = snprintf(line, sizeof line, "%s: ", ex_prog);
+    if (n > 0 && (size_t)n < sizeof line)
+        n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof line - 64) /* too long: cut, room kept for the end */
+        n = (int)(sizeof line - 64);
+    if (hint)
+        snprintf(line + n, sizeof line - (size_t)n, " (see %.*s --help)\n",
+                 (int)strcspn(ex_prog, " "), ex_prog);
+    else
+        snprintf(line + n, sizeof line - (size_t)n, "\n");
+    fputs(line, stderr);
+}
+
 void ex_usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", ex_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(fmt, ap, 1);
     va_end(ap);
-    fprintf(stderr, " (see %s --help)\n", ex_prog);
     exit(EX_EXIT_USAGE);
 }
 
 void ex_fail(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", ex_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(fmt, ap, 0);
     va_end(ap);
-    fputc('\n', stderr);
     exit(EX_EXIT_FAILURE);
 }
 

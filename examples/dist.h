@@ -33,10 +33,11 @@ struct ex_dist {
     double timeout;          /* seconds a rank waits for the others before it gives up */
     double comm_seconds;     /* time spent in reduce() so far (waiting included) */
     /* Check that every rank runs the same library version, configuration
-     * (its text form) and data (data_id: a checksum of the images the feed
-     * draws from). On any difference rank 0 says what differs and every
-     * rank exits with status 1. */
-    void (*same_run)(ex_dist *d, const ijepa_config *cfg, uint64_t data_id);
+     * (its text form), data (data_id: a checksum of the images the feed
+     * draws from) and number of steps (a rank that stopped early would
+     * leave the others waiting). On any difference rank 0 says what
+     * differs and every rank exits with status 1. */
+    void (*same_run)(ex_dist *d, const ijepa_config *cfg, uint64_t data_id, int64_t steps);
     /* Sum the context encoder's and predictor's gradients and the step's
      * partials of tr over the ranks, in place. */
     void (*reduce)(ex_dist *d, ijepa_trainer *tr);

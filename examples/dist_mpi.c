@@ -113,27 +113,28 @@ static int differing(const ex_dist *d, const uint64_t *all, int k, int j, char *
     return count;
 }
 
-static void same_run(ex_dist *d, const ijepa_config *cfg, uint64_t data_id)
+static void same_run(ex_dist *d, const ijepa_config *cfg, uint64_t data_id, int64_t steps)
 {
     size_t len = 0;
     CHECK(ijepa_config_to_text(cfg, NULL, 0, &len));
     char *text = ex_malloc(len + 1);
     CHECK(ijepa_config_to_text(cfg, text, len + 1, &len));
     const char *v = ijepa_version_string();
-    uint64_t mine[3] = {ex_hash(EX_HASH_SEED, v, strlen(v)), ex_hash(EX_HASH_SEED, text, len),
-                        data_id};
+    uint64_t mine[4] = {ex_hash(EX_HASH_SEED, v, strlen(v)), ex_hash(EX_HASH_SEED, text, len),
+                        data_id, (uint64_t)steps};
     free(text);
-    uint64_t *all = ex_malloc(sizeof(uint64_t) * 3 * (size_t)d->size);
-    gather(d, mine, 3, all);
-    static const char *const what[3] = {
+    uint64_t *all = ex_malloc(sizeof(uint64_t) * 4 * (size_t)d->size);
+    gather(d, mine, 4, all);
+    static const char *const what[4] = {
         "the libijepa version (install the same build everywhere)",
         "the configuration (give every rank the same options and --resume file)",
         "the data (the same --fmnist / --data files and --limit on every machine)",
+        "the number of steps (give every rank the same --steps or --epochs)",
     };
     int bad = 0;
-    for (int j = 0; j < 3; j++) {
+    for (int j = 0; j < 4; j++) {
         char ranks[256];
-        if (differing(d, all, 3, j, ranks, sizeof ranks)) {
+        if (differing(d, all, 4, j, ranks, sizeof ranks)) {
             bad = 1;
             if (d->rank == 0)
                 fprintf(stderr, "%s: ranks%s differ from rank 0 in %s\n", ex_prog, ranks,

@@ -153,6 +153,32 @@ static int64_t trainer_bytes(ijepa_checkpoint *ck, const ijepa_config *cfg)
     return bytes;
 }
 
+/* What the trainer's parts check only when used: the mask sampler's and
+ * the optimizer's keys (at the trainer's creation) and the image transform
+ * the data goes through (at the first image). Checked before the data is
+ * read, so that a configuration they refuse is a bad command line (exit 2),
+ * as the model's keys are. */
+static void check_parts(const ijepa_config *cfg, int64_t chans)
+{
+    ijepa_mask_sampler *ms;
+    ijepa_optimizer *opt;
+    ex_check_config(ijepa_mask_sampler_create(&ms, cfg));
+    ijepa_mask_sampler_free(ms);
+    ex_check_config(ijepa_optimizer_create(&opt, cfg));
+    ijepa_optimizer_free(opt);
+    int64_t size, mode;
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_IMG_SIZE, &size));
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_DATA_TRANSFORM, &mode));
+    const uint8_t pixel[3] = {0, 0, 0};
+    ijepa_image *img;
+    CHECK(ijepa_image_from_pixels(&img, pixel, 1, 1, chans));
+    float *x = ex_malloc((size_t)(chans * size * size) * sizeof *x);
+    ex_check_config(mode == IJEPA_DATA_TRAIN ? ijepa_image_transform_train(img, cfg, 0, x)
+                                             : ijepa_image_transform_eval(img, cfg, x));
+    free(x);
+    ijepa_image_free(img);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -372,6 +398,12 @@ int main(int argc, char **argv)
     if (folder && chans != 1 && chans != 3)
         ex_usage_error("images decode to 1 or 3 channels, the configuration's in_chans is "
                        "%lld", (long long)chans);
+    check_parts(cfg, chans);
+    int64_t on_error;
+    CHECK(ijepa_config_get_int(cfg, IJEPA_CFG_DATA_ON_ERROR, &on_error));
+    if (folder && dist && dist->size > 1 && on_error == IJEPA_DATA_SKIP)
+        ex_usage_error("data_on_error=skip cannot train on %d ranks: a skipped file would "
+                       "shift the images of the other ranks' slices", dist->size);
 
     /* the data */
     fmnist train = {0};

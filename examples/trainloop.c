@@ -220,7 +220,7 @@ ijepa_trainer *ex_train_scheduled(ijepa_context *ctx, const ijepa_config *cfg, e
     int64_t off = 0, cnt = B;                  /* this process's slice of each batch */
     if (dist) {
         ex_dist_slice(dist->rank, dist->size, B, &off, &cnt);
-        dist->same_run(dist, cfg, ex_feed_id(feed));
+        dist->same_run(dist, cfg, ex_feed_id(feed), steps);
     }
     ijepa_trainer *tr;
     CHECK(ijepa_trainer_create(&tr, ctx, cfg));

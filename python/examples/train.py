@@ -28,7 +28,13 @@ import time
 
 def main(argv=None):
     a, cfg, feed, steps = setup(argv)
-    losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every, scheduled=True)
+    import ijepa  # the path setup() gives
+    try:
+        losses = train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every,
+                          scheduled=True)
+    except ijepa.IjepaError as e:  # one line, exit 1, as ijepa-train says a failure
+        print("train.py: %s" % e, file=sys.stderr)
+        return 1
     if a.data:
         feed.ds.close()
     n = len(losses)
@@ -160,6 +166,7 @@ def setup(argv=None, ap=None):
             ck.check_trainer(c)
         ck.close()
 
+    check_parts(cfg, ap)
     if a.data:
         if a.limit:
             ap.error("--limit takes the first N Fashion-MNIST images; a folder is used whole")
@@ -173,6 +180,31 @@ def setup(argv=None, ap=None):
         steps = max(1, int((a.epochs if a.epochs > 0 else 1.0) * (feed.n // cfg["batch_size"])))
         schedule(steps, ("--epochs %g" % a.epochs) if a.epochs > 0 else "one epoch")
     return a, cfg, feed, steps
+
+
+def check_parts(cfg, ap):
+    """What the trainer's parts check only when used, before the data is
+    read, as ijepa-train's check_parts(): the model's keys (with the
+    memory), the mask sampler's, the optimizer's and the image transform's.
+    A configuration they refuse is a bad command line (exit 2)."""
+    import numpy as np
+    import ijepa
+    try:
+        with cfg.copy() as c:
+            c["total_steps"] = max(c["total_steps"], c["warmup_steps"])
+            ijepa.trainer_estimate_bytes(c)
+        ijepa.MaskSampler(cfg).close()
+        ijepa.Optimizer(cfg).close()
+        shape = (1, 1, 3) if cfg["in_chans"] == 3 else (1, 1)
+        with ijepa.Image.from_pixels(np.zeros(shape, dtype=np.uint8)) as img:
+            if cfg["data_transform"] == ijepa.DATA_TRAIN:
+                img.transform_train(cfg, 0)
+            else:
+                img.transform_eval(cfg)
+    except ijepa.IjepaError as e:
+        if e.status != ijepa.ERR_INVALID_ARG:
+            raise
+        ap.error("bad configuration: %s" % e.message)
 
 
 def _names(setting, key):
@@ -269,7 +301,7 @@ def train_on(cfg, feed, steps, out_dir=None, quiet=True, resume=None, save_every
     if dist:  # my slice [off, off + cnt) of each batch, as ex_dist_slice()
         off = dist.rank * B // dist.size
         cnt = (dist.rank + 1) * B // dist.size - off
-        dist.same_run(cfg, feed.data_id())
+        dist.same_run(cfg, feed.data_id(), steps)
     with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
         s0 = 0
         if resume:

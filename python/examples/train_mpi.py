@@ -78,16 +78,17 @@ class MpiRanks:
     def _differing(self, values):
         return [r for r in range(1, self.size) if values[r] != values[0]]
 
-    def same_run(self, cfg, data_id):
+    def same_run(self, cfg, data_id, steps):
         import ijepa
         mine = tuple(hashlib.blake2b(b).hexdigest() for b in (
-            ijepa.version().encode(), cfg.to_text().encode(), data_id))
+            ijepa.version().encode(), cfg.to_text().encode(), data_id, str(steps).encode()))
         every = self._collective(self.comm.allgather, mine)
         what = ("the libijepa version", "the configuration (give every rank the same options)",
-                "the data (the same files and --limit everywhere)")
+                "the data (the same files and --limit everywhere)",
+                "the number of steps (the same --steps or --epochs everywhere)")
         bad = ["ranks %s differ from rank 0 in %s" % (self._differing([e[j] for e in every]),
                                                       what[j])
-               for j in range(3) if self._differing([e[j] for e in every])]
+               for j in range(4) if self._differing([e[j] for e in every])]
         if bad:
             self._stop("; ".join(bad))
 

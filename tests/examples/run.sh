@@ -186,6 +186,17 @@ expect_usage_error ijepa-train "--set num_heads=3" --set num_heads=3
 grep -q "bad configuration: ijepa_trainer_estimate_bytes(): embed_dim 128 is not a multiple of num_heads 3" "$tmp/err" ||
     bad "ijepa-train --set num_heads=3: $(cat "$tmp/err")"
 expect_usage_error ijepa-train "--set img_size=50" --set img_size=50
+# what the mask sampler, the optimizer and the transform check only when
+# used: also before the data, also exit 2
+expect_usage_error ijepa-train "--set min_keep=40 (tiny)" --preset tiny --set min_keep=40
+grep -q "bad configuration: ijepa_mask_sampler_create(): min_keep 40 can never be met" "$tmp/err" ||
+    bad "ijepa-train --set min_keep=40: $(cat "$tmp/err")"
+expect_usage_error ijepa-train "--set img_size=32 (tiny: eval resize 28)" --preset tiny --set img_size=32
+grep -q "ijepa_image_transform_eval(): data_eval_resize 28 is smaller than img_size 32" "$tmp/err" ||
+    bad "ijepa-train --preset tiny --set img_size=32: $(cat "$tmp/err")"
+expect_usage_error ijepa-train "--set adam_beta1=1" --set adam_beta1=1
+grep -q "bad configuration: ijepa_optimizer_create(): adam_beta1 1 and" "$tmp/err" ||
+    bad "ijepa-train --set adam_beta1=1: $(cat "$tmp/err")"
 expect_usage_error ijepa-train "--set in_chans=3 on Fashion-MNIST" --set in_chans=3
 grep -q "Fashion-MNIST images have 1 channel, the configuration's in_chans is 3" "$tmp/err" ||
     bad "ijepa-train --set in_chans=3: $(cat "$tmp/err")"

@@ -342,6 +342,31 @@ class TestMpi(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(d, "checkpoint.safetensors")))
 
     @needs_fmnist
+    def test_ranks_disagree_on_steps(self):
+        """Ranks of one schedule that would stop at different steps: refused at
+        the start, not left waiting for each other."""
+        d = self.out("mismatch-steps")
+        args = [a for a in TINY if a not in ("--steps", "5")] + ["--set", "total_steps=10"]
+        cmd = mpirun(1) + [TRAIN_MPI, "--out", d, "--steps", "3"] + args + \
+            [":", "-np", "1", TRAIN_MPI, "--out", d, "--steps", "5"] + args
+        p = subprocess.run(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("ranks 1 differ from rank 0 in the number of steps", p.stderr)
+
+    def test_skip_refused_on_ranks(self):
+        """data_on_error=skip would shift the other ranks' images: a bad
+        command line (exit 2) before any data is read, one whole line a rank."""
+        args = self.folder_args() + ["--set", "data_on_error=skip"]
+        p = subprocess.run(mpirun(2) + [TRAIN_MPI] + args, env=env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        want = ("data_on_error=skip cannot train on 2 ranks: a skipped file would shift the "
+                "images of the other ranks' slices (see ijepa-train --help)")
+        self.assertIn("ijepa-train: " + want + "\n", p.stderr)
+        self.assertIn("ijepa-train (rank 1): " + want + "\n", p.stderr)
+
+    @needs_fmnist
     def test_states_disagree(self):
         """Two ranks resuming from checkpoints that differ in one weight:
         refused at the start, naming the rank."""

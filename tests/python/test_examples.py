@@ -140,6 +140,26 @@ class TestExamples(unittest.TestCase):
             self.assertIn("%s: note: precision f32 (this command line's) is not the file's "
                           "bf16" % name, p.stderr)
 
+    def test_configuration_refused_before_the_data(self):
+        """What the mask sampler, the optimizer and the transform refuse is a bad
+        command line for both trainers: exit 2, one line naming the cause, before
+        any data is read (there is none here)."""
+        env = dict(os.environ, IJEPA_FMNIST_DIR=os.path.join(self.tmp.name, "nothing"))
+        for sets, want in ((["min_keep=40"], "ijepa_mask_sampler_create(): min_keep 40 can "
+                                             "never be met"),
+                           (["img_size=32"], "ijepa_image_transform_eval(): data_eval_resize "
+                                             "28 is smaller than img_size 32"),
+                           (["adam_beta1=1"], "ijepa_optimizer_create(): adam_beta1 1 and")):
+            args = ["--preset", "tiny", "--steps", "1"]
+            for s in sets:
+                args += ["--set", s]
+            for cmd in ([c_example("train")], [PY, os.path.join(EX, "train.py")]):
+                p = subprocess.run(cmd + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=env)
+                self.assertEqual(p.returncode, 2, "%s %s: %s" % (cmd, sets, p.stderr))
+                self.assertIn("bad configuration: " + want, p.stderr)
+                self.assertNotIn("Traceback", p.stderr)
+
     @needs_fmnist
     def test_in_process_losses_equal_c_log(self):
         """train.train() from Python: losses equal to the C log's digits and,
