@@ -142,7 +142,8 @@ void ex_copy_class(ijepa_config *dst, const ijepa_config *src, int cls);
 #define EX_MAX_MEMORY_HELP(pad) \
     "  --max-memory SIZE  refuse models needing more memory than SIZE: bytes, or\n" \
     pad "with K, M, G or T, powers of 1024 (8G, 8g, 8GiB: the same;\n" \
-    pad "1.5G, 512M); default 8G; 0: no limit\n"
+    pad "1.5G, 512M); default 8G; 0: no limit (image decoding, up\n" \
+    pad "to data_max_pixels an image per data worker, comes on top)\n"
 
 /* A size: digits with an optional fraction, then optionally K, M, G or T in
  * either case (powers of 1024) followed by an optional "iB" or "B", or a

@@ -451,8 +451,8 @@ int main(int argc, char **argv)
         const long long lo = B / dist->size, hi = (B + dist->size - 1) / dist->size;
         char each[64];
         snprintf(each, sizeof each, lo < hi ? "%lld or %lld" : "%lld", lo, hi);
-        fprintf(stderr, "ijepa-train: %d ranks, each computing %s image%s of a batch\n",
-                dist->size, each, hi == 1 ? "" : "s");
+        fprintf(stderr, "ijepa-train: %d rank%s, each computing %s image%s of a batch\n",
+                dist->size, dist->size == 1 ? "" : "s", each, hi == 1 ? "" : "s");
     }
     const ex_train_opts opts = {steps, out, resume, save_every, quiet, dist};
     ex_train_result res;
@@ -466,8 +466,9 @@ int main(int argc, char **argv)
                res.seconds, res.images_per_s, res.first_loss, res.last_loss, res.last_std,
                ex_precision_text(ctx, prec, ptext, sizeof ptext));
         if (dist)
-            printf("%d ranks: %.2f s (%.1f %%) summing gradients, waiting included\n",
-                   dist->size, res.comm_seconds, 100.0 * res.comm_seconds / res.seconds);
+            printf("%d rank%s: %.2f s (%.1f %%) summing gradients, waiting included\n",
+                   dist->size, dist->size == 1 ? "" : "s", res.comm_seconds,
+                   100.0 * res.comm_seconds / res.seconds);
         if (images && ijepa_dataset_skipped(images) > 0)
             printf("skipped %lld unreadable files (data_on_error=1); last: %s\n",
                    (long long)ijepa_dataset_skipped(images),

@@ -347,8 +347,13 @@ ijepa_trainer *ex_train_scheduled(ijepa_context *ctx, const ijepa_config *cfg, e
             snprintf(res->note, sizeof res->note, " (no loss.png: a curve needs 2 steps)");
         }
         snprintf(path, sizeof path, "%s/masks.png", o->out_dir);
-        if (save_masks(tr, cfg, x, cnt, path) == 0)
+        if (save_masks(tr, cfg, x, cnt, path) == 0) {
             add_file(res, "masks.png");
+        } else if (cnt == 0) {
+            const size_t n = strlen(res->note);
+            snprintf(res->note + n, sizeof res->note - n,
+                     " (no masks.png: rank 0 computed no image of the batch)");
+        }
         snprintf(path, sizeof path, "%s/checkpoint.safetensors", o->out_dir);
         CHECK(ijepa_trainer_save(tr, path));
         add_file(res, "checkpoint.safetensors");

@@ -70,7 +70,7 @@ typedef struct ex_train_result {
     double seconds, images_per_s, first_loss, last_loss, last_std;
     double comm_seconds; /* with ranks: the time spent summing gradients */
     char files[128];     /* the files written to out_dir, "log.csv,loss.png,..." */
-    char note[96];       /* "" or why a file was not written, " (no loss.png: ...)" */
+    char note[160];      /* "" or why a file was not written, " (no loss.png: ...)" */
 } ex_train_result;
 
 /*

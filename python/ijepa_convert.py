@@ -8,7 +8,7 @@
     ijepa_convert.py to-official IN.safetensors OUT.pth.tar
     ijepa_convert.py to-hf IN.safetensors DIR [--group G]
     ijepa_convert.py from-hf DIR OUT.safetensors [--group G] [--set key=value]...
-    ijepa_convert.py info FILE.safetensors
+    ijepa_convert.py info FILE.safetensors [--tensors]
 
 Every safetensors file is read and written by libijepa itself, through the
 binding (python/ijepa.py: ijepa.Checkpoint, ijepa.CheckpointWriter), so one
@@ -482,8 +482,23 @@ def load_official(path, trust_pickle=False):
         if not trust_pickle:
             raise ConvertError("%s: torch.load(weights_only=True) refuses it (%s); if you "
                                "trust the file, allow a full unpickling with --trust-pickle"
-                               % (path, str(e).splitlines()[-1][-120:]))
+                               % (path, _refusal(e)))
     return torch.load(path, map_location="cpu")
+
+
+def _refusal(e):
+    """Why torch's weights_only loader refused a file, in one short phrase:
+    the object it would not unpickle, or the message's first words (torch's
+    own message is several paragraphs of advice)."""
+    import re
+    text = " ".join(str(e).split())
+    m = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if m:
+        return "it holds a %s, which a weights-only load does not allow" % m.group(1)
+    m = re.search(r"WeightsUnpickler error: (.*)", text)  # PyTorch 1.13
+    if m:
+        text = m.group(1)
+    return text if len(text) <= 160 else text[:157].rsplit(" ", 1)[0] + " ..."
 
 
 def convert_to_ijepa(src, dst, num_heads=None, pred_num_heads=None, settings=None,
@@ -744,9 +759,11 @@ def main(argv=None):
     f.add_argument("dst")
     f.add_argument("--group", default="target_encoder")
     f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    c = sub.add_parser("info", help="metadata and tensors of a safetensors file (every "
-                                    "value is read and checked)")
+    c = sub.add_parser("info", help="metadata and tensor groups of a safetensors file "
+                                    "(every value is read and checked)")
     c.add_argument("src")
+    c.add_argument("--tensors", action="store_true", help="list every tensor: name, dtype, "
+                                                          "shape")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "to-ijepa":
@@ -764,7 +781,7 @@ def main(argv=None):
             from_hf(args.src, args.dst, args.group, _settings(args.set))
             print("wrote %s: group %s" % (args.dst, args.group))
         else:
-            info(args.src)
+            info(args.src, args.tensors)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # noqa: BLE001 - one line, never a traceback
@@ -776,22 +793,36 @@ def main(argv=None):
     return 0
 
 
-def info(src):
+def info(src, list_tensors=False):
+    """The file's metadata (long values by their size), its tensors by group
+    (the name before the first '.') or one by one, after reading every value
+    (each converts to float32 and is finite, or the file is refused)."""
     ijepa = _ijepa()
     try:
         with ijepa.Checkpoint(src) as ck:
             meta = ck.metadata()
-            for k in ("format", "ijepa.format_version", "ijepa.library_version", "ijepa.step",
-                      "ijepa.seed", "ijepa.checksum"):
-                if k in meta:
-                    print("%s: %s" % (k, meta[k]))
             tensors = ck.tensors()
             dtypes = ck.dtypes()
-            for name, _ in tensors:  # every value converts and is finite
+            for name, _ in tensors:
                 ck.read(name)
     except ijepa.IjepaError as e:
         raise _library_error(e)
-    n = sum(int(np.prod(shape, dtype=np.int64)) for _, shape in tensors)
+    for k in sorted(meta):
+        v = meta[k]
+        if "\n" in v or len(v) > 72:
+            v = "(%d lines, %d bytes)" % (v.count("\n") + 1, len(v.encode()))
+        print("%s: %s" % (k, v))
+    groups = OrderedDict()
+    for name, shape in tensors:
+        g = groups.setdefault(name.split(".", 1)[0], [0, 0])
+        g[0] += 1
+        g[1] += int(np.prod(shape, dtype=np.int64))
+        if list_tensors:
+            print("%s %s %s" % (name, dtypes[name], list(shape)))
+    if not list_tensors:
+        for g, (count, values) in groups.items():
+            print("%s: %d tensors, %d values" % (g, count, values))
+    n = sum(values for _, values in groups.values())
     kinds = sorted(set(dtypes.values()))
     print("%d tensors, %d values (%s)" % (len(tensors), n, ", ".join(kinds) or "no dtype"))
 
