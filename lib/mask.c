@@ -20,6 +20,7 @@
  * the context loop runs at most 20 * (num_targets + 1) times.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,95 @@ static void block_bound(const ijepa_mask_sampler *ms, double smin, double smax,
     const int64_t k = area_of(ms->G, lerp(smin, smax, 1.0));
     *h = clamp_side(side_mul(k, lerp(amin, amax, 1.0)), ms->G, ms->mode);
     *w = clamp_side(side_div(k, amin), ms->G, ms->mode);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The points of [lo, hi) where side_mul(k, a) or side_div(k, a) steps, a
+ * = lerp(amin, amax, r): sqrt(k a) or sqrt(k / a) crossing m + 1/2.
+ * Appended to pts; the count, or -1 past cap. */
+static int64_t side_steps(int64_t k, double amin, double amax, double lo, double hi,
+                          double *pts, int64_t n, int64_t cap)
+{
+    if (!(amax > amin))
+        return n;
+    const int64_t mmax = (int64_t)sqrt((double)k * (amax > 1.0 / amin ? amax : 1.0 / amin)) + 2;
+    for (int64_t m = 0; m <= mmax; m++) {
+        const double q = ((double)m + 0.5) * ((double)m + 0.5);
+        const double at[2] = {q / (double)k, (double)k / q}; /* a where a side steps */
+        for (int i = 0; i < 2; i++) {
+            const double r = (at[i] - amin) / (amax - amin);
+            if (r > lo && r < hi) {
+                if (n == cap)
+                    return -1;
+                pts[n++] = r;
+            }
+        }
+    }
+    return n;
+}
+
+/* The smallest block block_size() can give over every draw: *h x *w, or
+ * 0 x 0 when finding it would take too long. The sides are constant
+ * between the draws where k or a side steps, so block_size() is evaluated
+ * once inside each such interval. Uniform mode draws scale and aspect
+ * apart, and both sides grow with k: the smallest scale, every aspect.
+ * Official mode draws them together: k steps along the one draw too, and
+ * an interval of k is skipped once no block of its k can be smaller than
+ * the smallest found. For the messages of a failed draw. */
+static void block_floor(const ijepa_mask_sampler *ms, double smin, double smax, double amin,
+                        double amax, int64_t *h, int64_t *w)
+{
+    enum { CAP = 1 << 16 };
+    double *pts = malloc(CAP * sizeof *pts);
+    int64_t best = INT64_MAX, budget = (int64_t)1 << 22; /* evaluations */
+    *h = *w = 0;
+    if (!pts)
+        return;
+    const int official = ms->mode == IJEPA_MASK_OFFICIAL;
+    const double G2 = (double)(ms->G * ms->G);
+    /* the draws where k steps (official only), then each of those intervals */
+    double lo = 0.0;
+    for (int64_t j = (int64_t)(G2 * smin) + 1; lo < 1.0; j++) {
+        double hi = official && smax > smin ? ((double)j / G2 - smin) / (smax - smin) : 1.0;
+        if (!(hi < 1.0))
+            hi = 1.0;
+        if (hi <= lo)
+            continue;
+        const int64_t k = area_of(ms->G, lerp(smin, smax, official ? (lo + hi) / 2 : 0.0));
+        /* no block of this k or a larger one is below (sqrt(k a) - 1/2)(sqrt(k / a) - 1/2) */
+        const double f = sqrt((double)k * amin) - 0.5, g = sqrt((double)k / amax) - 0.5;
+        if (best != INT64_MAX && f > 0 && g > 0 && f * g > (double)best)
+            break;
+        pts[0] = lo;
+        int64_t n = side_steps(k, amin, amax, lo, hi, pts, 1, CAP - 1);
+        if (n < 0) {
+            *h = *w = 0;
+            break;
+        }
+        pts[n++] = hi;
+        if ((budget -= n) < 0) {
+            *h = *w = 0;
+            break;
+        }
+        qsort(pts, (size_t)n, sizeof *pts, cmp_double);
+        for (int64_t i = 0; i + 1 < n; i++) {
+            const double r = (pts[i] + pts[i + 1]) / 2;
+            int64_t bh, bw;
+            block_size(ms, smin, smax, amin, amax, official ? r : 0.0, r, &bh, &bw);
+            if (bh * bw < best) {
+                best = bh * bw;
+                *h = bh;
+                *w = bw;
+            }
+        }
+        lo = hi;
+    }
+    free(pts);
 }
 
 int64_t ijepa__mask_target_area_bound(const ijepa_config *cfg)
@@ -431,20 +521,31 @@ int ijepa_mask_sampler_sample(ijepa_mask_sampler *ms, int64_t batch, uint64_t st
     block_size(ms, ms->ts_min, ms->ts_max, ms->ta_min, ms->ta_max, rs, ra, &h, &w);
     const double r_ctx = draw_unit(&rng, ms->mode); /* aspect is (1, 1): one draw */
     block_size(ms, ms->cs_min, ms->cs_max, 1.0, 1.0, r_ctx, r_ctx, &hc, &wc);
-    if (h * w <= ms->min_keep)
+    if (h * w <= ms->min_keep || hc * wc <= ms->min_keep) {
+        const int tgt = h * w <= ms->min_keep;
+        const char *what = tgt ? "target" : "context";
+        int64_t fh, fw;
+        char fix[160];
+        if (tgt)
+            block_floor(ms, ms->ts_min, ms->ts_max, ms->ta_min, ms->ta_max, &fh, &fw);
+        else
+            block_floor(ms, ms->cs_min, ms->cs_max, 1.0, 1.0, &fh, &fw);
+        if (fh * fw > 0)
+            snprintf(fix, sizeof fix, "the smallest %s blocks these keys draw are %lldx%lld "
+                     "(%lld patch%s): lower min_keep below %lld", what, (long long)fh,
+                     (long long)fw, (long long)(fh * fw), fh * fw == 1 ? "" : "es",
+                     (long long)(fh * fw));
+        else
+            snprintf(fix, sizeof fix, "lower min_keep");
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
-                           "step %llu drew %lldx%lld target blocks (%lld patches), "
-                           "not more than min_keep %lld; lower min_keep or raise "
-                           "target_scale_min",
-                           (unsigned long long)step, (long long)h, (long long)w,
-                           (long long)(h * w), (long long)ms->min_keep);
-    if (hc * wc <= ms->min_keep)
-        return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
-                           "step %llu drew a %lldx%lld context block (%lld patches), "
-                           "not more than min_keep %lld; lower min_keep or raise "
-                           "context_scale_min",
-                           (unsigned long long)step, (long long)hc, (long long)wc,
-                           (long long)(hc * wc), (long long)ms->min_keep);
+                           "step %llu drew %s%lldx%lld %s block%s (%lld patch%s), not more "
+                           "than min_keep %lld; %s or raise %s_scale_min",
+                           (unsigned long long)step, tgt ? "" : "a ", (long long)(tgt ? h : hc),
+                           (long long)(tgt ? w : wc), what, tgt ? "s" : "",
+                           (long long)(tgt ? h * w : hc * wc),
+                           (tgt ? h * w : hc * wc) == 1 ? "" : "es", (long long)ms->min_keep,
+                           fix, what);
+    }
 
     int64_t keep = INT64_MAX;
     for (int64_t b = 0; b < batch; b++) {

@@ -718,6 +718,61 @@ START_TEST(test_small_grid)
 }
 END_TEST
 
+/* A draw too small for min_keep names the smallest target block the keys
+ * can draw, so that the next min_keep holds on every step: the smallest
+ * area seen in 3000 draws (these grids draw their smallest block often;
+ * 4x4 is the reviewer's grid, whose 1x1 blocks only min_keep 0 allows). */
+START_TEST(test_smallest_block_named)
+{
+    static const struct { int64_t img, patch; double ts0, ts1, ta0, ta1; } cases[] = {
+        {32, 8, 0.15, 0.2, 0.75, 1.5},  /* 4x4 */
+        {32, 4, 0.15, 0.2, 0.75, 1.5},  /* 8x8 */
+        {48, 4, 0.05, 0.3, 0.5, 2.0},   /* 12x12, wide ranges */
+        {40, 4, 0.1, 0.2, 1.0, 1.0},    /* 10x10, square blocks */
+    };
+    for (int mode = 0; mode < 2; mode++)
+        for (size_t i = 0; i < COUNT_OF(cases); i++) {
+            mcfg c = mcfg_default(mode ? IJEPA_MASK_OFFICIAL : IJEPA_MASK_UNIFORM);
+            c.img = cases[i].img;
+            c.patch = cases[i].patch;
+            c.ts[0] = cases[i].ts0;
+            c.ts[1] = cases[i].ts1;
+            c.ta[0] = cases[i].ta0;
+            c.ta[1] = cases[i].ta1;
+            c.cs[0] = c.cs[1] = 1.0;
+            c.min_keep = 0;
+            c.targets = 1;
+            batch_out o;
+            ijepa_mask_sampler *ms = sampler_open(&c, &o, 1);
+            int64_t seen = INT64_MAX;
+            for (uint64_t step = 0; step < 3000; step++) {
+                sample_ok(ms, &o, step);
+                if (o.nt < seen)
+                    seen = o.nt;
+            }
+            ijepa_mask_sampler_free(ms);
+            c.min_keep = seen; /* now the smallest draws fail */
+            ms = make_sampler(&c);
+            int failed = 0;
+            for (uint64_t step = 0; step < 3000 && !failed; step++) {
+                if (ijepa_mask_sampler_sample(ms, o.B, step, o.ctx, &o.nc, o.tgt, &o.nt) == 0)
+                    continue;
+                failed = 1;
+                const char *msg = ijepa_last_error();
+                char want[96];
+                snprintf(want, sizeof want, "patch%s): lower min_keep below %lld or raise "
+                         "target_scale_min", seen == 1 ? "" : "es", (long long)seen);
+                ck_assert_msg(strstr(msg, "the smallest target blocks these keys draw are") &&
+                              strstr(msg, want), "mode %d case %zu, smallest seen %lld: %s",
+                              mode, i, (long long)seen, msg);
+            }
+            ck_assert_msg(failed, "mode %d case %zu: no draw of %lld patches", mode, i,
+                          (long long)seen);
+            sampler_close(ms, &o);
+        }
+}
+END_TEST
+
 /* Heavy relaxation (targets nearly cover the grid) still terminates. */
 START_TEST(test_heavy_relaxation)
 {
@@ -840,6 +895,7 @@ Suite *ijepa_mask_suite(void)
     TCase *limits = add_tcase(s, "limits", 0); /* Check's default timeout */
     tcase_add_test(limits, test_tiny_grid_unsatisfiable);
     tcase_add_test(limits, test_small_grid);
+    tcase_add_test(limits, test_smallest_block_named);
     tcase_add_test(limits, test_heavy_relaxation);
 
     TCase *errors = add_tcase(s, "errors", 0); /* Check's default timeout */

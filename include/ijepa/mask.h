@@ -125,8 +125,9 @@ IJEPA_API int64_t ijepa_mask_sampler_grid_size(const ijepa_mask_sampler *ms);
  *   than min_keep patches (a target, or a context block with every target
  *   constraint dropped, of at most min_keep patches: the official code would
  *   loop forever; the configuration allows such sizes, so lower min_keep or
- *   raise the *_scale_min keys). The message is in
- *   ijepa_last_error(). Nothing is written on failure.
+ *   raise the *_scale_min keys: the message names the smallest block the
+ *   keys can draw, below whose area every step keeps more than min_keep).
+ *   The message is in ijepa_last_error(). Nothing is written on failure.
  */
 IJEPA_API int ijepa_mask_sampler_sample(ijepa_mask_sampler *ms, int64_t batch, uint64_t step,
                                         int32_t *context, int64_t *n_context,
