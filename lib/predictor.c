@@ -17,6 +17,7 @@
 
 struct ijepa_predictor {
     ijepa__err err;
+    ijepa_config *cfg;  /* own copy (ijepa_predictor_config()) */
     ijepa__ops *ops;
     int64_t N, G, D, Dp, M, batch_max, Tmax;
     float eps;
@@ -160,7 +161,9 @@ static int plan(ijepa_predictor **out, const ijepa_config *cfg, const char *func
         return ijepa__fail_func(func, IJEPA_ERR_NOMEM, "cannot allocate the predictor");
     ijepa__err *e = &p->err;
     ijepa__enter(e, func);
-    int rc;
+    int rc = ijepa_config_copy(&p->cfg, cfg);
+    if (rc < 0)
+        goto fail; /* its own message names the cause */
     if ((rc = configure(p, cfg, e)) < 0)
         goto fail;
     if ((rc = build_table(p)) < 0) {
@@ -252,6 +255,7 @@ void ijepa_predictor_free(ijepa_predictor *p)
 {
     if (!p)
         return;
+    ijepa_config_free(p->cfg);
     ijepa__ops_free(p->ops);
     ijepa__stack_free(&p->st);
     ijepa__table_clear(&p->tab);
@@ -264,6 +268,11 @@ void ijepa_predictor_free(ijepa_predictor *p)
     ijepa__ffree((float *)(void *)p->nxh16);
     ijepa__ffree((float *)(void *)p->g16);
     free(p);
+}
+
+const ijepa_config *ijepa_predictor_config(const ijepa_predictor *p)
+{
+    return p ? p->cfg : NULL;
 }
 
 int ijepa_predictor_init_params(ijepa_predictor *p, uint64_t seed)

@@ -214,6 +214,7 @@ _SIGNATURES = {
     # predictor.h
     "ijepa_predictor_create": (_int, [_HH, _H, _H], "status"),
     "ijepa_predictor_free": (None, [_H], None),
+    "ijepa_predictor_config": (_H, [_H], None),
     "ijepa_predictor_init_params": (_int, [_H, _u64], "status"),
     "ijepa_predictor_forward": (_int, [_H, _pf, _i64, _pi32, _i64, _pi32, _i64, _pf, _i32],
                                 "status"),
@@ -853,6 +854,21 @@ class _Model(_Handle):
             if name in own:
                 own[name][...] = src
 
+    @property
+    def config(self):
+        """A copy of the configuration the handle was created with."""
+        out = ctypes.c_void_p()
+        lib.ijepa_config_copy(ctypes.byref(out), self._fn("config")(self._ptr))
+        return Config(_ptr=out.value)
+
+    @property
+    def precision(self):
+        """"f32" or "bf16": the precision the handle was created with."""
+        v = _i64()
+        lib.ijepa_config_get_int(self._fn("config")(self._ptr), _key("precision"),
+                                 ctypes.byref(v))
+        return config_value_name("precision", v.value)
+
     def init_params(self, seed):
         self._fn("init_params")(self._ptr, seed)
 
@@ -895,18 +911,6 @@ class Encoder(_Model):
         lib.ijepa_config_get_int(c, _key(name), ctypes.byref(v))
         return v.value
 
-    @property
-    def precision(self):
-        """"f32" or "bf16": the precision the encoder was created with."""
-        return config_value_name("precision",
-                                 self._cfg_int(lib.ijepa_encoder_config(self._ptr), "precision"))
-
-    @property
-    def config(self):
-        """A copy of the encoder's configuration."""
-        out = ctypes.c_void_p()
-        lib.ijepa_config_copy(ctypes.byref(out), lib.ijepa_encoder_config(self._ptr))
-        return Config(_ptr=out.value)
 
     def forward(self, images, keep=None, train=False, out=None):
         """images float32 [B, in_chans, img, img]; keep None or int32 [B, K]

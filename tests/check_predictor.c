@@ -620,6 +620,23 @@ START_TEST(test_tensor_table)
     ck_assert_int_eq(ijepa_tensor_table_find(f.tab, "predictor_blocks.99.norm1.weight", &idx),
                      IJEPA_ERR_INVALID_ARG);
     ck_assert_ptr_null(ijepa_tensor_table_name(f.tab, nw));
+
+    /* its configuration: a copy, taken at creation (the sizes a host needs) */
+    const ijepa_config *pc = ijepa_predictor_config(f.pred);
+    ck_assert_ptr_nonnull(pc);
+    ck_assert_ptr_ne(pc, f.cfg);
+    char a[8192], b[8192];
+    size_t na, nb;
+    ck_assert_int_eq(ijepa_config_to_text(pc, a, sizeof a, &na), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_to_text(f.cfg, b, sizeof b, &nb), IJEPA_OK);
+    ck_assert_str_eq(a, b);
+    int64_t v;
+    ck_assert_int_eq(ijepa_config_set_int(f.cfg, IJEPA_CFG_EMBED_DIM, D + 4), IJEPA_OK);
+    ck_assert_int_eq(ijepa_config_get_int(pc, IJEPA_CFG_EMBED_DIM, &v), IJEPA_OK);
+    ck_assert_int_eq(v, D);
+    ck_assert_int_eq(ijepa_config_get_int(pc, IJEPA_CFG_NUM_TARGETS, &v), IJEPA_OK);
+    ck_assert_int_eq(v, f.M);
+    ck_assert_ptr_null(ijepa_predictor_config(NULL));
     pfx_close(&f);
 }
 END_TEST

@@ -22,7 +22,12 @@
  * Threading: a handle is used by one thread at a time; distinct handles may be
  * used concurrently from distinct threads when they were created from
  * distinct contexts (handles of one context share its compute stream, so
- * use them from one thread at a time). A config is the exception: functions
+ * use them from one thread at a time), or need none (mask sampler, image,
+ * checkpoint, optimizer), unless one works on another's memory: an
+ * optimizer steps the buffers of the models added to it, which are busy
+ * meanwhile. Each host thread that computes brings its own OpenMP team: two
+ * trainers in two threads at OMP_NUM_THREADS=2 run four compute threads.
+ * A config is the exception: functions
  * that only read it (the getters, copying it, creating handles from it) may
  * run on one config from many threads at once, since a failure is recorded
  * in the calling thread only. The library has no locks and no mutable global

@@ -128,7 +128,9 @@ IJEPA_API int ijepa_encoder_forward(ijepa_encoder *enc, const float *images,
 
 /**
  * Backward through the last TRAIN forward.
- *   d_out  [batch, K, D]: dLoss/d(out) of that forward
+ *   d_out  [batch, K, D]: dLoss/d(out) of that forward, read with its batch
+ *          and K (n_keep, or N): the call cannot check the array's real
+ *          size, e.g. a predictor's d_ctx made with another n_context
  * Adds dLoss/d(parameter) into the gradient buffer (it accumulates: call
  * ijepa_encoder_zero_grad() between steps). Frozen tensors get no gradient.
  * The kept activations stay valid, so calling it twice accumulates twice.
@@ -145,7 +147,9 @@ IJEPA_API int ijepa_encoder_zero_grad(ijepa_encoder *enc);
  * Borrow the parameter buffer: *data points to *count floats laid out as
  * ijepa_encoder_tensors() says. The caller may read and write it (e.g. to
  * load weights); the pointer is valid until the encoder is freed. Writing
- * it invalidates a kept training forward's consistency: forward again.
+ * it between a TRAIN forward and its backward is not detected: the
+ * backward then returns gradients for the old values' activations and the
+ * new weights mixed (no error); forward again after writing.
  */
 IJEPA_API int ijepa_encoder_params(ijepa_encoder *enc, float **data, int64_t *count);
 

@@ -41,8 +41,10 @@ extern "C" {
  *                m * batch + b predicts block m of image b
  *   kind         IJEPA_LOSS_SMOOTH_L1: 0.5 x^2 if |x| < 1, else |x| - 0.5
  *                (beta 1, official); IJEPA_LOSS_L2: x^2; IJEPA_LOSS_L1: |x|;
- *                with x = pred - h per element
- *   ln_eps       >= 0, finite
+ *                with x = pred - h per element; the trainer passes the
+ *                config key loss (IJEPA_CFG_LOSS)
+ *   ln_eps       >= 0, finite; the trainer passes target_ln_eps
+ *                (IJEPA_CFG_TARGET_LN_EPS, 1e-5), not the encoders' ln_eps
  *   d_pred       NULL, or [num_targets * batch, n_target, dim] written with
  *                dloss/dpred (smooth-L1: x if |x| < 1 else sign(x); L2: 2x;
  *                L1: sign(x), 0 at x = 0; each divided by the element count)

@@ -43,7 +43,9 @@ typedef struct ijepa_predictor ijepa_predictor;
 
 /**
  * Create a predictor. Reads the encoder keys img_size, patch_size,
- * embed_dim (D), num_heads, ln_eps, init_std, batch_size, seed; and
+ * embed_dim (D), num_heads, ln_eps, init_std, batch_size, seed, precision,
+ * seq_bucket (the encoders' and the predictor's must agree for the
+ * trainer's results: create them from one configuration); and
  * pred_embed_dim (Dp), pred_depth, pred_num_heads (0: num_heads),
  * num_targets, the target-block keys and allow_overlap (a sequence holds at
  * most N + the largest target block those keys allow, as the official
@@ -62,11 +64,21 @@ IJEPA_API int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx,
 /** Free a predictor. NULL is a no-op. */
 IJEPA_API void ijepa_predictor_free(ijepa_predictor *pred);
 
+/**
+ * The predictor's own copy of its configuration: embed_dim is the D of its
+ * inputs and outputs, num_targets and batch_size its limits. Borrowed,
+ * read-only; NULL for NULL. Since 0.3.
+ */
+IJEPA_API const ijepa_config *ijepa_predictor_config(const ijepa_predictor *pred);
+
 /** Re-initialise the parameters from seed and zero the gradients. */
 IJEPA_API int ijepa_predictor_init_params(ijepa_predictor *pred, uint64_t seed);
 
 /**
- * Predict the target blocks.
+ * Predict the target blocks. The arrays are read and written by these
+ * shapes, which the call cannot check against their real sizes: D is the
+ * predictor's embed_dim (ijepa_predictor_config()), which must be the
+ * encoder's that made ctx_out.
  *   ctx_out   [batch, n_context, D] context encoder output
  *   context   [batch, n_context] patch index of each context token
  *   targets   [num_targets, batch, n_target] patch indices of the target
@@ -87,10 +99,14 @@ IJEPA_API int ijepa_predictor_forward(ijepa_predictor *pred, const float *ctx_ou
                                       int64_t n_target, float *out, int32_t mode);
 
 /**
- * Backward through the last TRAIN forward.
+ * Backward through the last TRAIN forward, with its batch, n_context and
+ * n_target.
  *   d_out  [num_targets * batch, n_target, D]
  *   d_ctx  [batch, n_context, D], written (not accumulated): dLoss/d(ctx_out),
  *          summed over the target blocks; feed it to ijepa_encoder_backward()
+ *          of the encoder forward that made ctx_out (its n_keep must be this
+ *          n_context: nothing can check that the two forwards belong
+ *          together)
  * Parameter gradients are added into the gradient buffer.
  * Errors: IJEPA_ERR_INVALID_ARG, IJEPA_ERR_STATE (no TRAIN forward kept),
  * IJEPA_ERR_NOMEM, IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND. On failure the

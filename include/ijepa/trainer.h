@@ -11,14 +11,20 @@
  *   h       = target_encoder(images)                 (all patches, no grad)
  *   z       = context_encoder(images, context mask)  (TRAIN)
  *   p       = predictor(z, context, targets)         (TRAIN)
- *   loss    = loss_compute(h, targets, p)            (target LN, gather, smooth-L1/L2/L1)
- *   grads   = predictor and context encoder backward
- *   params  = AdamW(lr(step), wd(step))              (context encoder + predictor)
+ *   loss    = loss_compute(h, targets, p)            (target LN, gather, smooth-L1/L2/L1;
+ *                                                     kind = loss, ln_eps = target_ln_eps)
+ *   grads   = zero_grad, predictor backward, context encoder backward
+ *   params  = AdamW(lr(step + 1), wd(step + 1))      (context encoder: group 0,
+ *                                                     predictor: group 1)
  *   target  = EMA(target, context encoder, momentum(step))
  *
+ * with step the trainer's step counter (ijepa_trainer_step_count(), also
+ * the mask sampler's step). The trainer itself computes the loss through
+ * ijepa_loss_partial(), which gives the same bits as ijepa_loss_compute().
  * Schedules come from the config keys 500-508 (warmup + cosine lr, cosine
- * weight decay, linear EMA momentum), evaluated at the trainer's own step
- * counter as the official code does.
+ * weight decay, linear EMA momentum), at the steps above, as the official
+ * code's schedulers do (optim.h). Driven this way from one configuration,
+ * the handles give the trainer's results bit for bit.
  *
  * Data parallelism. ijepa_trainer_step() is ijepa_trainer_compute() on the
  * whole batch followed by ijepa_trainer_apply(). N workers (processes,
@@ -110,8 +116,9 @@ IJEPA_API void ijepa_trainer_free(ijepa_trainer *tr);
  * shows here, as does a diverging run) no parameter, moment, target weight
  * or step counter has changed. Nothing stays pending for
  * ijepa_trainer_apply() after this call. Errors: IJEPA_ERR_INVALID_ARG,
- * IJEPA_ERR_NUMERIC, and from the compute backend IJEPA_ERR_NOMEM,
- * IJEPA_ERR_UNSUPPORTED, IJEPA_ERR_BACKEND.
+ * IJEPA_ERR_STATE (the step counter is at INT64_MAX), IJEPA_ERR_NUMERIC,
+ * and from the compute backend IJEPA_ERR_NOMEM, IJEPA_ERR_UNSUPPORTED,
+ * IJEPA_ERR_BACKEND.
  */
 IJEPA_API int ijepa_trainer_step(ijepa_trainer *tr, const float *images, int64_t batch,
                                  double *loss);

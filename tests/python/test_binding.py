@@ -456,6 +456,10 @@ class TestConfig(unittest.TestCase):
         with ijepa.Context() as ctx, ijepa.Trainer(ctx, cfg) as tr:
             self.assertEqual(tr.precision, "bf16")
             self.assertEqual(tr.context_encoder.precision, "bf16")
+            self.assertEqual(tr.predictor.precision, "bf16")
+            with tr.predictor.config as pc:  # ijepa_predictor_config(): the sizes a host needs
+                self.assertEqual((pc["embed_dim"], pc["num_targets"]),
+                                 (tr.predictor.embed_dim, cfg["num_targets"]))
             with self.assertRaises(AttributeError) as cm:
                 tr.lr = 0.1
             self.assertIn("ijepa.Trainer has no attribute 'lr' to set (lr is a config key",
