@@ -23,7 +23,10 @@ typedef struct ijepa_context ijepa_context;
  */
 IJEPA_API int ijepa_context_create(ijepa_context **out);
 
-/** Free a context. NULL is a no-op. Free every handle created from it first. */
+/** Free a context. NULL is a no-op. Free every handle created from it first:
+ *  a handle used or freed after its context is undefined behaviour (the
+ *  library cannot detect it). In C++, declare the context before the
+ *  handles that borrow it, so that it is destroyed after them. */
 IJEPA_API void ijepa_context_free(ijepa_context *ctx);
 
 /**
