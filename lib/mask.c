@@ -186,8 +186,12 @@ static void block_floor(const ijepa_mask_sampler *ms, double smin, double smax, 
         if (hi <= lo)
             continue;
         const int64_t k = area_of(ms->G, lerp(smin, smax, official ? (lo + hi) / 2 : 0.0));
-        /* no block of this k or a larger one is below (sqrt(k a) - 1/2)(sqrt(k / a) - 1/2) */
-        const double f = sqrt((double)k * amin) - 0.5, g = sqrt((double)k / amax) - 0.5;
+        /* no block of this k or a larger one has sides below sqrt(k a) - 1/2
+         * and sqrt(k / a) - 1/2, or the clamp's cap */
+        const double cap = (double)clamp_side(ms->G, ms->G, ms->mode);
+        double f = sqrt((double)k * amin) - 0.5, g = sqrt((double)k / amax) - 0.5;
+        f = f < cap ? f : cap;
+        g = g < cap ? g : cap;
         if (best != INT64_MAX && f > 0 && g > 0 && f * g > (double)best)
             break;
         pts[0] = lo;

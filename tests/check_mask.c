@@ -720,8 +720,10 @@ END_TEST
 
 /* A draw too small for min_keep names the smallest target block the keys
  * can draw, so that the next min_keep holds on every step: the smallest
- * area seen in 3000 draws (these grids draw their smallest block often;
- * 4x4 is the reviewer's grid, whose 1x1 blocks only min_keep 0 allows). */
+ * area of the sizes reachable by the formulas written here (every official
+ * draw; the uniform intervals), which 3000 draws reach at least once on
+ * these grids (4x4 is a fresh user's grid, whose 1x1 blocks only min_keep
+ * 0 allows). */
 START_TEST(test_smallest_block_named)
 {
     static const struct { int64_t img, patch; double ts0, ts1, ta0, ta1; } cases[] = {
@@ -742,6 +744,21 @@ START_TEST(test_smallest_block_named)
             c.cs[0] = c.cs[1] = 1.0;
             c.min_keep = 0;
             c.targets = 1;
+            /* the reference: the smallest reachable area */
+            const int64_t G = c.img / c.patch;
+            int64_t floor_area = INT64_MAX;
+            uint8_t *set = malloc((size_t)((G + 1) * (G + 1)));
+            ck_assert_ptr_nonnull(set);
+            if (c.mode == IJEPA_MASK_OFFICIAL)
+                official_reachable(G, c.ts, c.ta, set);
+            for (int64_t h = 1; h <= G; h++)
+                for (int64_t w = 1; w <= G; w++)
+                    if ((c.mode == IJEPA_MASK_OFFICIAL ? set[h * (G + 1) + w]
+                                                        : uniform_reachable(G, c.ts, c.ta, h, w)) &&
+                        h * w < floor_area)
+                        floor_area = h * w;
+            free(set);
+            /* the smallest seen in 3000 draws, then min_keep at it: a draw fails */
             batch_out o;
             ijepa_mask_sampler *ms = sampler_open(&c, &o, 1);
             int64_t seen = INT64_MAX;
@@ -751,7 +768,8 @@ START_TEST(test_smallest_block_named)
                     seen = o.nt;
             }
             ijepa_mask_sampler_free(ms);
-            c.min_keep = seen; /* now the smallest draws fail */
+            ck_assert_int_eq(seen, floor_area);
+            c.min_keep = seen;
             ms = make_sampler(&c);
             int failed = 0;
             for (uint64_t step = 0; step < 3000 && !failed; step++) {
@@ -761,10 +779,11 @@ START_TEST(test_smallest_block_named)
                 const char *msg = ijepa_last_error();
                 char want[96];
                 snprintf(want, sizeof want, "patch%s): lower min_keep below %lld or raise "
-                         "target_scale_min", seen == 1 ? "" : "es", (long long)seen);
+                         "target_scale_min", floor_area == 1 ? "" : "es",
+                         (long long)floor_area);
                 ck_assert_msg(strstr(msg, "the smallest target blocks these keys draw are") &&
-                              strstr(msg, want), "mode %d case %zu, smallest seen %lld: %s",
-                              mode, i, (long long)seen, msg);
+                              strstr(msg, want), "mode %d case %zu, smallest %lld: %s",
+                              mode, i, (long long)floor_area, msg);
             }
             ck_assert_msg(failed, "mode %d case %zu: no draw of %lld patches", mode, i,
                           (long long)seen);
