@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,23 @@ static int reserve(ijepa_checkpoint_writer *w, int64_t more)
 /* Append tensor name (taken over: freed on failure) after the first
  * `pending` names added since the last commit; duplicates of the committed
  * and pending names are refused. */
+/* name for a message: at most 120 bytes of it, each byte outside printable
+ * ASCII as \xNN, so that a message stays one line of text whatever the
+ * name holds (invalid UTF-8, control bytes). */
+static const char *shown(const char *name, char *buf, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; name[i] && i < 120 && o + 5 < n; i++) {
+        const unsigned char c = (unsigned char)name[i];
+        if (c >= 0x20 && c < 0x7f)
+            buf[o++] = (char)c;
+        else
+            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 static int append(ijepa_checkpoint_writer *w, char *name, int64_t pending, int32_t ndim,
                   const int64_t *dims, int64_t numel, const float *src)
 {
@@ -227,8 +245,9 @@ static int append(ijepa_checkpoint_writer *w, char *name, int64_t pending, int32
                       : !utf8_ok(name)                ? "is not valid UTF-8"
                                                       : NULL;
     if (why) {
-        const int rc = ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "tensor name '%.120s' %s", name,
-                                   why);
+        char buf[512];
+        const int rc = ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "tensor name '%s' %s",
+                                   shown(name, buf, sizeof buf), why);
         free(name);
         return rc;
     }
@@ -342,10 +361,11 @@ int ijepa_checkpoint_writer_set_metadata(ijepa_checkpoint_writer *w, const char 
     ijepa__enter(e, __func__);
     if (!key || !value)
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG, "key and value must not be NULL");
+    char buf[512];
     if (!*key || !utf8_ok(key) || !utf8_ok(value))
         return ijepa__fail(e, IJEPA_ERR_INVALID_ARG,
-                           "metadata key '%.60s' is empty, or it or its value is not valid "
-                           "UTF-8", key);
+                           "metadata key '%s' is empty, or it or its value is not valid "
+                           "UTF-8", shown(key, buf, sizeof buf));
     for (size_t i = 0; i < sizeof RESERVED / sizeof RESERVED[0]; i++) {
         if (strcmp(key, RESERVED[i]))
             continue;
@@ -595,12 +615,29 @@ int ijepa_checkpoint_writer_save(ijepa_checkpoint_writer *w, const char *path)
     unsigned char *stage = malloc((size_t)STAGE_FLOATS * 4u);
     if (!stage)
         return ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the staging buffer");
-    /* pass 1: checksum of the data section */
+    /* pass 1: checksum of the data section, and every value finite, as a
+     * reader requires (checkpoint_read.c): refused before anything is
+     * written */
     uint32_t crc = ijepa__crc32(0, NULL, 0);
     for (int64_t i = 0; i < w->n; i++)
         for (int64_t k = 0; k < w->t[i].numel; k += STAGE_FLOATS) {
             const int64_t m = w->t[i].numel - k < STAGE_FLOATS ? w->t[i].numel - k : STAGE_FLOATS;
-            ijepa__le_put_f32(stage, w->t[i].src + k, m);
+            const float *src = w->t[i].src + k;
+            int bad = 0;
+            for (int64_t j = 0; j < m; j++)
+                bad |= !isfinite(src[j]);
+            if (bad) {
+                int64_t j = 0;
+                while (isfinite(src[j]))
+                    j++;
+                free(stage);
+                return ijepa__fail(e, IJEPA_ERR_NUMERIC,
+                                   "tensor '%.120s' holds a non-finite value (%s) at element "
+                                   "%lld, which no reader accepts; nothing was written",
+                                   w->t[i].name, isnan(src[j]) ? "NaN" : "infinite",
+                                   (long long)(k + j));
+            }
+            ijepa__le_put_f32(stage, src, m);
             crc = ijepa__crc32(crc, stage, (uint64_t)m * 4u);
         }
     size_t hlen = 0;

@@ -50,7 +50,8 @@ static void init_params(ijepa_encoder *enc, uint64_t seed)
                       (int)ijepa__cfg_int(enc->cfg, IJEPA_CFG_INIT_DEPTH_RESCALE));
     for (int64_t j = 0; j < D; j++)
         enc->params[enc->off_nw + j] = 1.0f;
-    memset(enc->grads, 0, (size_t)enc->tab.total * sizeof(float));
+    if (enc->grads)
+        memset(enc->grads, 0, (size_t)enc->tab.total * sizeof(float));
     enc->kept_B = enc->kept_K = enc->kept_Kp = 0;
     enc->st.S = enc->st.T = enc->st.V = 0;
 }
@@ -202,7 +203,7 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
     ijepa__err *e = &enc->err;
     const int64_t rows = enc->batch_max * enc->N;
     enc->params = ijepa__falloc(enc->tab.total);
-    enc->grads = ijepa__falloc(enc->tab.total);
+    enc->grads = enc->trainable ? ijepa__falloc(enc->tab.total) : NULL; /* none to keep */
     enc->patches = ijepa__falloc(rows * enc->cpp);
     enc->fmean = ijepa__falloc(enc->trainable ? rows : 0);
     enc->fvar = ijepa__falloc(enc->trainable ? rows : 0);
@@ -211,7 +212,7 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
      * patch embedding's too), no copy of the model is kept */
     if (enc->bf16)
         enc->patches16 = (ijepa__bf16 *)(void *)ijepa__falloc((rows * enc->cpp + 1) / 2);
-    if (!enc->params || !enc->grads || !enc->patches || !enc->fmean || !enc->fvar || !enc->dx ||
+    if (!enc->params || (enc->trainable && !enc->grads) || !enc->patches || !enc->fmean || !enc->fvar || !enc->dx ||
         (enc->bf16 && !enc->patches16)) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate parameter and patch buffers");
         goto fail;
@@ -261,7 +262,8 @@ int64_t ijepa_encoder_memory_bytes(const ijepa_encoder *enc)
     if (!enc)
         return 0;
     const int64_t rows = enc->batch_max * enc->N;
-    int64_t floats = 2 * enc->tab.total + enc->st.arena_floats + rows * enc->cpp +
+    int64_t floats = (enc->trainable ? 2 : 1) * enc->tab.total + enc->st.arena_floats +
+                     rows * enc->cpp +
                      (enc->st.spare ? ijepa__stack_spare_floats(&enc->st) : 0);
     if (enc->bf16)
         floats += (rows * enc->cpp + 1) / 2;
@@ -445,7 +447,8 @@ int ijepa_encoder_zero_grad(ijepa_encoder *enc)
 {
     if (!enc)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "encoder is NULL");
-    ijepa__zero(enc->grads, enc->tab.total);
+    if (enc->grads)
+        ijepa__zero(enc->grads, enc->tab.total);
     return IJEPA_OK;
 }
 
@@ -469,7 +472,13 @@ int ijepa_encoder_params(ijepa_encoder *enc, float **data, int64_t *count)
 
 int ijepa_encoder_grads(ijepa_encoder *enc, float **data, int64_t *count)
 {
-    return borrow(enc, __func__, enc ? enc->grads : NULL, data, count);
+    const int rc = borrow(enc, __func__, enc ? enc->grads : NULL, data, count);
+    if (rc == IJEPA_OK && !enc->grads) {
+        *count = 0;
+        return ijepa__fail(&enc->err, IJEPA_ERR_STATE,
+                           "no gradient buffer: the encoder was created with trainable = 0");
+    }
+    return rc;
 }
 
 ijepa__ops *ijepa__encoder_ops(const ijepa_encoder *enc) { return enc ? enc->ops : NULL; }

@@ -381,9 +381,10 @@ static int decode_jpeg(ijepa__err *e, const char *src, const uint8_t *data, int6
     if (comps > lim->max_scan_pixels / npx) {
         tjDestroy(tj);
         return ijepa__fail(e, IJEPA_ERR_FORMAT,
-                           "%s: JPEG of %dx%d pixels in %lld scans decodes %lld components "
+                           "%s: JPEG of %dx%d pixels in %lld scan%s decodes %lld components "
                            "in all; data_max_scan_pixels %lld allows %lld", src, w, h,
-                           (long long)scans, (long long)comps, (long long)lim->max_scan_pixels,
+                           (long long)scans, scans == 1 ? "" : "s", (long long)comps,
+                           (long long)lim->max_scan_pixels,
                            (long long)(lim->max_scan_pixels / npx));
     }
     const int cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
@@ -434,11 +435,12 @@ int ijepa__image_decode(ijepa__err *e, const char *src, const uint8_t *data, int
         return decode_png(e, src, data, size, channels, lim, out);
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         return decode_jpeg(e, src, data, size, channels, lim, out);
-    uint8_t head[4] = {0, 0, 0, 0};
-    memcpy(head, data, size < 4 ? (size_t)size : 4);
-    return ijepa__fail(e, IJEPA_ERR_FORMAT,
-                       "%s: not a PNG or JPEG file (starts with %02x %02x %02x %02x)", src,
-                       head[0], head[1], head[2], head[3]);
+    char head[16] = ""; /* its first bytes, as many as it has up to 4: "47 49 46 38" */
+    for (int64_t i = 0; i < size && i < 4; i++)
+        snprintf(head + (i ? 3 * i - 1 : 0), sizeof head - (size_t)(i ? 3 * i - 1 : 0),
+                 "%s%02x", i ? " " : "", data[i]);
+    return ijepa__fail(e, IJEPA_ERR_FORMAT, "%s: not a PNG or JPEG file (starts with %s)", src,
+                       head);
 }
 
 // --- public API ----------------------------------------------------------------

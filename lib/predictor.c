@@ -59,7 +59,8 @@ static void init_params(ijepa_predictor *p, uint64_t seed)
     for (int64_t j = 0; j < Dp; j++)
         p->params[p->off_nw + j] = 1.0f;
     ijepa__trunc_normal(&rng, p->params + p->off_pw, D * Dp, p->init_std, -2.0, 2.0);
-    memset(p->grads, 0, (size_t)p->tab.total * sizeof(float));
+    if (p->grads)
+        memset(p->grads, 0, (size_t)p->tab.total * sizeof(float));
     p->kB = 0;
     p->st.S = p->st.T = p->st.V = 0;
 }
@@ -212,7 +213,7 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     ijepa__err *e = &p->err;
     const int64_t BN = p->batch_max * p->N, MBN = p->M * BN, tr = p->trainable;
     p->params = ijepa__falloc(p->tab.total);
-    p->grads = ijepa__falloc(p->tab.total);
+    p->grads = tr ? ijepa__falloc(p->tab.total) : NULL; /* none to keep */
     const int h = p->bf16;
     p->z = ijepa__falloc(h ? 0 : BN * p->D);
     p->dz = ijepa__falloc(tr ? BN * p->D : 0);
@@ -232,7 +233,7 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->dyt = ijepa__falloc(tr ? MBN * p->Dp : 0);
     p->demb = ijepa__falloc(tr ? BN * p->Dp : 0);
     p->dx = ijepa__falloc(tr ? p->M * p->batch_max * p->Tmax * p->Dp : 0);
-    if (!p->params || !p->grads || !p->z || !p->dz || !p->emb || !p->yt || !p->nt || !p->nmean ||
+    if (!p->params || (tr && !p->grads) || !p->z || !p->dz || !p->emb || !p->yt || !p->nt || !p->nmean ||
         !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx ||
         (h && (!p->z16 || !p->nt16 || !p->nxh16 || !p->g16))) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the predictor buffers");
@@ -480,7 +481,8 @@ int ijepa_predictor_zero_grad(ijepa_predictor *p)
 {
     if (!p)
         return ijepa__fail_func(__func__, IJEPA_ERR_INVALID_ARG, "predictor is NULL");
-    ijepa__zero(p->grads, p->tab.total);
+    if (p->grads)
+        ijepa__zero(p->grads, p->tab.total);
     return IJEPA_OK;
 }
 
@@ -504,7 +506,13 @@ int ijepa_predictor_params(ijepa_predictor *p, float **data, int64_t *count)
 
 int ijepa_predictor_grads(ijepa_predictor *p, float **data, int64_t *count)
 {
-    return borrow(p, __func__, p ? p->grads : NULL, data, count);
+    const int rc = borrow(p, __func__, p ? p->grads : NULL, data, count);
+    if (rc == IJEPA_OK && !p->grads) {
+        *count = 0;
+        return ijepa__fail(&p->err, IJEPA_ERR_STATE,
+                           "no gradient buffer: the predictor was created with trainable = 0");
+    }
+    return rc;
 }
 
 ijepa__ops *ijepa__predictor_ops(const ijepa_predictor *p) { return p ? p->ops : NULL; }
@@ -519,7 +527,8 @@ int64_t ijepa_predictor_memory_bytes(const ijepa_predictor *p)
     if (!p)
         return 0;
     const int64_t BN = p->batch_max * p->N, MBN = p->M * BN;
-    int64_t floats = 2 * p->tab.total + p->st.arena_floats + BN * p->Dp + 2 * MBN * p->Dp +
+    int64_t floats = (p->trainable ? 2 : 1) * p->tab.total + p->st.arena_floats + BN * p->Dp +
+                     2 * MBN * p->Dp +
                      (p->st.spare ? ijepa__stack_spare_floats(&p->st) : 0);
     floats += p->bf16 ? 0 : BN * p->D; /* z */
     if (p->trainable)

@@ -354,8 +354,9 @@ def _status_text(status):
 
 
 # ctypes passes a Python int to an integer parameter modulo 2^bits, without
-# a word: 2**64 + 5 would arrive as 5. Every integer argument is checked
-# against its C type's range first.
+# a word (2**64 + 5 would arrive as 5), and a string with a NUL byte as what
+# precedes it ("a.png\0b" as "a.png"). Every integer argument is checked
+# against its C type's range first, every string for NUL bytes.
 _INT_RANGES = {}
 for _t in (ctypes.c_int32, ctypes.c_int64, ctypes.c_int, ctypes.c_uint32, ctypes.c_uint64,
            ctypes.c_size_t):
@@ -367,9 +368,11 @@ for _t in (ctypes.c_int32, ctypes.c_int64, ctypes.c_int, ctypes.c_uint32, ctypes
 
 def _range_checked(name, f):
     """f, or a wrapper raising ValueError for an integer argument outside
-    its C type (keeping f's restype and argtypes for inspection)."""
+    its C type or a string argument with a NUL byte (keeping f's restype and
+    argtypes for inspection)."""
     spots = [(i, _INT_RANGES[t]) for i, t in enumerate(f.argtypes) if t in _INT_RANGES]
-    if not spots:
+    strs = [i for i, t in enumerate(f.argtypes) if t is ctypes.c_char_p]
+    if not spots and not strs:
         return f
 
     def call(*args):
@@ -378,6 +381,11 @@ def _range_checked(name, f):
             if isinstance(v, (int, np.integer)) and not lo <= v <= hi:
                 raise ValueError("%s(): argument %d is %d, outside its C type's range "
                                  "[%d, %d]" % (name, i + 1, v, lo, hi))
+        for i in strs:
+            v = args[i] if i < len(args) else None
+            if isinstance(v, bytes) and b"\0" in v:
+                raise ValueError("%s(): argument %d, %r, holds a NUL byte, where C would "
+                                 "cut it" % (name, i + 1, v))
         return f(*args)
     call.__name__ = name
     call.restype, call.argtypes = f.restype, f.argtypes
@@ -821,7 +829,9 @@ class _Model(_Handle):
 
     @property
     def grads(self):
-        """The whole gradient buffer, float32 [count] (a view, no copy)."""
+        """The whole gradient buffer, float32 [count] (a view, no copy);
+        IjepaError (ERR_STATE) for a handle created with trainable = 0,
+        which has none."""
         return self._buffer("grads")
 
     def _named(self, flat):
@@ -836,13 +846,17 @@ class _Model(_Handle):
         return self._named(self.grads)
 
     def load_state_dict(self, tensors, strict=True):
-        """Copy tensors (name -> array of the same shape, any float dtype) into
-        the parameters. strict: every tensor must be given, no unknown name."""
+        """Copy tensors (name -> array of the same shape and a float dtype,
+        finite values) into the parameters, all or nothing: every tensor is
+        checked and converted to float32 (a value past float32's range is
+        refused) before any is copied. strict: every tensor must be given,
+        no unknown name."""
         own = self.state_dict()
         unknown = sorted(set(tensors) - set(own))
         missing = sorted(set(own) - set(tensors))
         if strict and (unknown or missing):
             raise KeyError("load_state_dict: unknown %s, missing %s" % (unknown, missing))
+        ready = {}
         for name, src in tensors.items():
             if name not in own:
                 continue
@@ -850,9 +864,18 @@ class _Model(_Handle):
             if src.shape != own[name].shape:
                 raise ValueError("load_state_dict: %s has shape %s, the model wants %s"
                                  % (name, src.shape, own[name].shape))
-        for name, src in tensors.items():
-            if name in own:
-                own[name][...] = src
+            if src.dtype.kind != "f":
+                raise TypeError("load_state_dict: %s has dtype %s, not a float dtype"
+                                % (name, src.dtype))
+            with np.errstate(over="ignore"):
+                src = src.astype(np.float32)
+            bad = np.flatnonzero(~np.isfinite(src))
+            if bad.size:
+                raise ValueError("load_state_dict: %s holds a non-finite value in float32 at "
+                                 "flat index %d; nothing was loaded" % (name, bad[0]))
+            ready[name] = src
+        for name, src in ready.items():
+            own[name][...] = src
 
     @property
     def config(self):
@@ -1597,8 +1620,9 @@ class Image(_Handle):
 
     @classmethod
     def from_pixels(cls, pixels):
-        """Wrap 8-bit samples (a uint8 array [height, width] for 1 channel or
-        [height, width, 3] for RGB, C-contiguous; copied) as an image, for
+        """Wrap 8-bit samples (a uint8 array [height, width] or [height,
+        width, 1] for 1 channel, [height, width, 3] for RGB, C-contiguous;
+        copied) as an image, for
         the transforms (ijepa_image_from_pixels)."""
         _check_array(pixels, "pixels", np.uint8)
         if pixels.ndim == 2:

@@ -984,23 +984,46 @@ START_TEST(test_nonfinite)
     tmp_init("ckpt");
     struct ijepa_tensor_table t = tiny_table();
     float src[32] = {0};
-    src[17] = NAN;
     ijepa_config *cfg;
     ck_assert_int_eq(ijepa_config_create(&cfg), IJEPA_OK);
     ijepa_checkpoint_writer *w;
     ck_assert_int_eq(ijepa_checkpoint_writer_create(&w, cfg, 0), IJEPA_OK);
     ck_assert_int_eq(ijepa_checkpoint_writer_add(w, "g", &t, src), IJEPA_OK);
+    /* the writer refuses what no reader accepts, before writing anything */
     const char *p = tmp_path("nan.safetensors");
+    src[17] = NAN; /* g.b[1] */
+    expect_err(ijepa_checkpoint_writer_save(w, p), IJEPA_ERR_NUMERIC, ijepa_last_error(),
+               "ijepa_checkpoint_writer_save", "NaN save");
+    ck_assert_msg(strstr(ijepa_last_error(), "tensor 'g.b' holds a non-finite value (NaN) at "
+                                             "element 1"), "%s", ijepa_last_error());
+    ck_assert_int_ne(access(p, F_OK), 0);
+    /* a previous file stays as it was */
+    src[17] = 0.5f;
     ck_assert_int_eq(ijepa_checkpoint_writer_save(w, p), IJEPA_OK);
+    src[17] = -INFINITY;
+    expect_err(ijepa_checkpoint_writer_save(w, p), IJEPA_ERR_NUMERIC, ijepa_last_error(),
+               "ijepa_checkpoint_writer_save", "infinite save");
+    ck_assert(strstr(ijepa_last_error(), "(infinite) at element 1"));
     ijepa_checkpoint *ck;
-    ck_assert_int_eq(ijepa_checkpoint_open(&ck, p), IJEPA_OK); /* a valid file... */
     float dst[32];
+    ck_assert_int_eq(ijepa_checkpoint_open(&ck, p), IJEPA_OK);
+    ck_assert_int_eq(ijepa_checkpoint_read(ck, "g", &t, dst), IJEPA_OK);
+    ck_assert(dst[17] == 0.5f);
+    ijepa_checkpoint_free(ck);
+    /* the reader refuses a NaN in another program's file, loading nothing */
+    float data[10];
+    memcpy(data, TEN, sizeof data);
+    data[7] = NAN; /* g.b[1] */
+    size_t n;
+    unsigned char *b = craft("{" A_ENTRY "," B_ENTRY "}", data, 10, &n);
+    ck_assert_int_eq(ijepa_checkpoint_open_memory(&ck, b, n, "foreign"), IJEPA_OK);
     for (int i = 0; i < 32; i++)
         dst[i] = 5.0f;
     expect_format(ijepa_checkpoint_read(ck, "g", &t, dst), ijepa_last_error(),
-                  "ijepa_checkpoint_read", p, "non-finite value at element 1", "NaN");
-    ck_assert_int_eq(first_not(dst, 32, 5.0f), -1); /* ...that loads nothing */
+                  "ijepa_checkpoint_read", "foreign", "non-finite value at element 1", "NaN");
+    ck_assert_int_eq(first_not(dst, 32, 5.0f), -1);
     ijepa_checkpoint_free(ck);
+    free(b);
     ijepa_checkpoint_writer_free(w);
     ijepa_config_free(cfg);
     ijepa__table_clear(&t);

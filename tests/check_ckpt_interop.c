@@ -428,6 +428,9 @@ START_TEST(test_writer_tensors_and_metadata)
                IJEPA_ERR_INVALID_ARG, ijepa_last_error(), fn, "reserved");
     expect_err(ijepa_checkpoint_writer_add_tensor(w, "bad\xff", 1, &d6, vals),
                IJEPA_ERR_INVALID_ARG, ijepa_last_error(), fn, "UTF-8");
+    /* the message stays printable text: the bad byte escaped */
+    ck_assert_str_eq(ijepa_last_error(), "ijepa_checkpoint_writer_add_tensor(): tensor name "
+                                         "'bad\\xff' is not valid UTF-8");
     expect_err(ijepa_checkpoint_writer_add_tensor(w, "ov\xc0\xaf", 1, &d6, vals),
                IJEPA_ERR_INVALID_ARG, ijepa_last_error(), fn, "UTF-8"); /* overlong '/' */
     expect_err(ijepa_checkpoint_writer_add_tensor(w, "sur\xed\xa0\x80", 1, &d6, vals),

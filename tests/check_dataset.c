@@ -466,6 +466,14 @@ START_TEST(bad_files)
         ck_assert_int_eq(idx[0], 0); /* untouched by the failed calls */
     }
     ck_assert_int_eq(ijepa_dataset_skipped(ds), 0);
+    /* past the one bad file as dataset.h says: the stream restarted after it */
+    ck_assert_int_eq(ijepa_dataset_set_slice(ds, ijepa_dataset_position(ds) + 1, 1, 0, 1),
+                     IJEPA_OK);
+    ck_assert_int_eq(ijepa_dataset_next_batch(ds, 1, out, idx), IJEPA_ERR_FORMAT); /* c.JPG */
+    ck_assert_int_eq(ijepa_dataset_set_slice(ds, ijepa_dataset_position(ds) + 1, 1, 0, 1),
+                     IJEPA_OK);
+    batch_ok(ds, 1, out, idx);
+    ck_assert_int_eq(idx[0], 6);
     ijepa_dataset_free(ds);
 
     /* skip: 5 good images per epoch, two skips counted per epoch */

@@ -806,7 +806,16 @@ START_TEST(test_not_trainable)
     enc_fx f, g;
     enc_fx_open(&f, cfg);
     efx_open(&g, s);
-    ck_assert_int_lt(ijepa_encoder_memory_bytes(f.enc), ijepa_encoder_memory_bytes(g.enc));
+    /* no gradient buffer (nor activations for a backward): at least the
+     * parameters' size less, and nothing to borrow */
+    ck_assert_int_ge(ijepa_encoder_memory_bytes(g.enc) - ijepa_encoder_memory_bytes(f.enc),
+                     f.count * (int64_t)sizeof(float));
+    float *gp = (float *)1;
+    int64_t gn = 5;
+    expect_err(ijepa_encoder_grads(f.enc, &gp, &gn), IJEPA_ERR_STATE, ijepa_last_error(),
+               "ijepa_encoder_grads", "trainable = 0");
+    ck_assert_ptr_null(gp);
+    ck_assert_int_eq(gn, 0);
     const int64_t B = 2, n = B * f.N * f.D;
     float *im = images_new(s, B, 4), *o1 = ref_falloc(n), *o2 = ref_falloc(n);
     expect_err(ijepa_encoder_forward(f.enc, im, B, NULL, 0, o1, IJEPA_FORWARD_TRAIN),
@@ -818,6 +827,8 @@ START_TEST(test_not_trainable)
     ref_f2d(d2, o2, n);
     ref_cmp c = ref_compare_f(o1, d2, n, 1e-6, 0, NULL);
     expect_close(&c, "trainable 0 vs 1, same seed, INFERENCE");
+    ck_assert_int_eq(ijepa_encoder_zero_grad(f.enc), IJEPA_OK); /* nothing to zero */
+    ck_assert_int_eq(ijepa_encoder_init_params(f.enc, 3), IJEPA_OK);
     free(im); free(o1); free(o2); free(d2);
     enc_fx_close(&f);
     enc_fx_close(&g);

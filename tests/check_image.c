@@ -364,9 +364,10 @@ END_TEST
 START_TEST(damaged_other)
 {
     static const uint8_t gif[] = "GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-    decode_bad(gif, sizeof gif - 1, NULL, "GIF", "not a PNG or JPEG");
+    decode_bad(gif, sizeof gif - 1, NULL, "GIF", "not a PNG or JPEG file (starts with 47 49 46 38)");
     static const uint8_t bmp[] = "BM";
-    decode_bad(bmp, 2, NULL, "two bytes", "not a PNG or JPEG");
+    /* the bytes it has, no padding shown as if it were the file's */
+    decode_bad(bmp, 2, NULL, "two bytes", "not a PNG or JPEG file (starts with 42 4d)");
     static const uint8_t soi[] = {0xff, 0xd8, 0xff};
     decode_bad(soi, 3, NULL, "bare JPEG SOI", NULL);
     static const uint8_t sig[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};

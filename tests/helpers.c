@@ -379,8 +379,16 @@ void enc_fx_open(enc_fx *f, ijepa_config *cfg)
     ck_assert_msg(rc == IJEPA_OK, "ijepa_encoder_create: %d %s", rc, ijepa_last_error());
     int64_t n2;
     ck_assert_int_eq(ijepa_encoder_params(f->enc, &f->params, &f->count), IJEPA_OK);
-    ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->grads, &n2), IJEPA_OK);
-    ck_assert_int_eq(n2, f->count);
+    int64_t trainable;
+    ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_TRAINABLE, &trainable), IJEPA_OK);
+    if (trainable) {
+        ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->grads, &n2), IJEPA_OK);
+        ck_assert_int_eq(n2, f->count);
+    } else { /* no gradient buffer to borrow (encoder.h) */
+        ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->grads, &n2), IJEPA_ERR_STATE);
+        ck_assert_ptr_null(f->grads);
+        ck_assert_int_eq(n2, 0);
+    }
     f->tab = ijepa_encoder_tensors(f->enc);
     ck_assert_ptr_nonnull(f->tab);
     f->N = ijepa_encoder_num_patches(f->enc);

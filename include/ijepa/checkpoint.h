@@ -346,9 +346,11 @@ IJEPA_API int ijepa_checkpoint_writer_set_metadata(ijepa_checkpoint_writer *w, c
  * support nothing is.
  *
  * Errors: IJEPA_ERR_INVALID_ARG (NULL, a header larger than
- * IJEPA_CHECKPOINT_MAX_HEADER), IJEPA_ERR_NOMEM, IJEPA_ERR_IO (message with
- * the path and the system error; no temporary file is left and a previous
- * file at path is unchanged).
+ * IJEPA_CHECKPOINT_MAX_HEADER), IJEPA_ERR_NUMERIC (a tensor holds a NaN or
+ * infinite value, which a reader refuses: the message names the tensor and
+ * the element; nothing is written), IJEPA_ERR_NOMEM, IJEPA_ERR_IO (message
+ * with the path and the system error; no temporary file is left and a
+ * previous file at path is unchanged).
  */
 IJEPA_API int ijepa_checkpoint_writer_save(ijepa_checkpoint_writer *w, const char *path);
 

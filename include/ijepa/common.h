@@ -31,7 +31,8 @@
  * that only read it (the getters, copying it, creating handles from it) may
  * run on one config from many threads at once, since a failure is recorded
  * in the calling thread only. The library has no locks and no mutable global
- * state apart from the per-thread error message (a dataset handle,
+ * state apart from the per-thread error message and the CPU's features,
+ * probed once (pthread_once) (a dataset handle,
  * dataset.h, has worker threads and a mutex of its own, private to it).
  * Compute runs on the host's OpenMP thread pool (OMP_NUM_THREADS); the
  * library never changes process-wide OpenMP settings.

@@ -101,8 +101,11 @@ IJEPA_API const char *ijepa_dataset_path(const ijepa_dataset *ds, int64_t index)
  * @return IJEPA_OK;
  *   IJEPA_ERR_INVALID_ARG if ds or out is NULL or batch is out of range;
  *   IJEPA_ERR_FORMAT or IJEPA_ERR_IO for a bad file in stop mode (nothing
- *   consumed, out and indices untouched), or in skip mode when a whole
- *   epoch's worth of consecutive files failed (every file is bad);
+ *   consumed, out and indices untouched; without a slice, to go past that
+ *   one file restart the whole stream just after it:
+ *   ijepa_dataset_set_slice(ds, ijepa_dataset_position(ds) + 1, 1, 0, 1)),
+ *   or in skip mode when a whole epoch's worth of consecutive files failed
+ *   (every file is bad);
  *   IJEPA_ERR_NOMEM if a worker could not allocate its buffers (in skip mode
  *   the good images before it have been consumed).
  *   The message, in ijepa_last_error(), names the file and the cause.
@@ -160,7 +163,9 @@ IJEPA_API int64_t ijepa_dataset_position(const ijepa_dataset *ds);
  * Seed of the training crop of position `position`, as passed to
  * ijepa_image_transform_train() for it: a batch item equals
  * ijepa_image_transform_train() of its file with this seed (and the
- * dataset's config). Depends only on (config seed, position). 0 for NULL.
+ * dataset's config). Depends only on (config seed, position); positions
+ * are >= 0 (ijepa_dataset_position()), a negative one gives the seed of
+ * position + 2^64. 0 for NULL.
  */
 IJEPA_API uint64_t ijepa_dataset_crop_seed(const ijepa_dataset *ds, int64_t position);
 

@@ -51,7 +51,8 @@ enum {
 
 /**
  * Create an encoder from cfg (keys 1-199 are read; trainable = 0 allocates
- * no backward storage, for a target encoder) and initialise its
+ * no backward storage and no gradient buffer, for a target encoder) and
+ * initialise its
  * parameters from IJEPA_CFG_SEED: weights truncated normal (std init_std,
  * bounds +-2), biases 0, LayerNorm weight 1 and bias 0, pos_embed sin-cos;
  * gradients zero. The same seed gives bit-identical parameters on every
@@ -153,7 +154,9 @@ IJEPA_API int ijepa_encoder_zero_grad(ijepa_encoder *enc);
  */
 IJEPA_API int ijepa_encoder_params(ijepa_encoder *enc, float **data, int64_t *count);
 
-/** Borrow the gradient buffer (same layout and lifetime as the parameters). */
+/** Borrow the gradient buffer (same layout and lifetime as the parameters).
+ *  IJEPA_ERR_STATE, *data NULL and *count 0, for an encoder created with
+ *  trainable = 0: it has none (ijepa_encoder_zero_grad() is then a no-op). */
 IJEPA_API int ijepa_encoder_grads(ijepa_encoder *enc, float **data, int64_t *count);
 
 /** The tensor table of both buffers. Borrowed; NULL for a NULL encoder. */

@@ -122,7 +122,8 @@ IJEPA_API int ijepa_predictor_zero_grad(ijepa_predictor *pred);
 /** Borrow the parameter buffer (layout: ijepa_predictor_tensors()). */
 IJEPA_API int ijepa_predictor_params(ijepa_predictor *pred, float **data, int64_t *count);
 
-/** Borrow the gradient buffer (same layout). */
+/** Borrow the gradient buffer (same layout). IJEPA_ERR_STATE, *data NULL
+ *  and *count 0, for a predictor created with trainable = 0: it has none. */
 IJEPA_API int ijepa_predictor_grads(ijepa_predictor *pred, float **data, int64_t *count);
 
 /** The tensor table of both buffers. Borrowed; NULL for NULL. */

@@ -328,7 +328,21 @@ class TestArrays(unittest.TestCase):
         bad["norm.weight"] = np.zeros(3)
         with self.assertRaises(ValueError):
             self.enc.load_state_dict(bad)
-        self.enc.load_state_dict(sd)
+        # all or nothing: a bad tensor anywhere loads none, the good ones included
+        before = self.enc.params.copy()
+        last = list(sd)[-1]
+        for value, error in ((np.full(sd[last].shape, np.nan, np.float32), ValueError),
+                             (np.full(sd[last].shape, 1e39), ValueError),  # inf in float32
+                             (np.ones(sd[last].shape, np.int64), TypeError),
+                             (np.ones(sd[last].shape, np.complex64), TypeError),
+                             (np.full(sd[last].shape, "x", dtype=object), TypeError)):
+            bad = {k: v + 1 for k, v in sd.items()}
+            bad[last] = value
+            with self.assertRaises(error):
+                self.enc.load_state_dict(bad)
+            np.testing.assert_array_equal(self.enc.params, before)
+        self.enc.load_state_dict({k: v.astype(np.float64) for k, v in sd.items()})
+        np.testing.assert_array_equal(self.enc.params, before)
 
 
 class TestLifetimes(unittest.TestCase):
@@ -449,6 +463,13 @@ class TestConfig(unittest.TestCase):
             enc.init_params(2**64 - 1)  # the largest seed is one
             with self.assertRaises(ValueError):
                 ctx.precision_native(2**32 + 1)  # int32_t
+        # a string with a NUL byte would reach C cut at it: refused
+        for call in (lambda: ijepa.Image.load("a.png\0b.png"),
+                     lambda: ijepa.Config(preset="tiny\0x"),
+                     lambda: ijepa.CheckpointWriter().add("x\0hidden", np.zeros(3, np.float32))):
+            with self.assertRaises(ValueError) as cm:
+                call()
+            self.assertIn("holds a NUL byte", str(cm.exception))
 
     def test_handles_take_no_new_attribute(self):
         cfg = small_config()
