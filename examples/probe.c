@@ -355,7 +355,7 @@ int main(int argc, char **argv)
     }
     const char *what = pixels ? "raw pixels" : ckpt ? "I-JEPA target encoder"
                                                     : "random-init encoder";
-    /* ", precision f32" after an encoder's result: the file's is not used */
+    /* ", precision f32" after an encoder's result (this process's, never a file's) */
     char ptext[256] = "", pnote[300] = "";
     if (enc) {
         int64_t prec;

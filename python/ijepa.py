@@ -934,7 +934,6 @@ class Encoder(_Model):
         lib.ijepa_config_get_int(c, _key(name), ctypes.byref(v))
         return v.value
 
-
     def forward(self, images, keep=None, train=False, out=None):
         """images float32 [B, in_chans, img, img]; keep None or int32 [B, K]
         patch indices. Returns float32 [B, K or N, D] (written by the library
