@@ -126,12 +126,20 @@ def main(argv=None):
     ap.add_argument("--mpi-timeout", type=float, default=600, metavar="S")
     a, cfg, feed, steps = train.setup(argv, ap)
     from mpi4py import MPI  # initialises MPI (after --threads set OMP_NUM_THREADS)
+    import ijepa
     ranks = MpiRanks(MPI.COMM_WORLD, a.check_every, a.mpi_timeout)
+    if a.data and ranks.size > 1 and cfg["data_on_error"] == ijepa.DATA_SKIP:
+        ap.error("data_on_error=skip cannot train on %d ranks: a skipped file would shift the "
+                 "images of the other ranks' slices" % ranks.size)
     if ranks.rank == 0 and not a.quiet:
-        print("train_mpi.py: %d ranks, global batch %d" % (ranks.size, cfg["batch_size"]),
-              file=sys.stderr)
-    losses = train.train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every, ranks,
-                            scheduled=True)
+        print("train_mpi.py: %d rank%s, global batch %d"
+              % (ranks.size, "" if ranks.size == 1 else "s", cfg["batch_size"]), file=sys.stderr)
+    try:
+        losses = train.train_on(cfg, feed, steps, a.out, a.quiet, a.resume, a.save_every,
+                                ranks, scheduled=True)
+    except ijepa.IjepaError as e:  # one line, exit 1, as ijepa-train says a failure
+        print("train_mpi.py (rank %d): %s" % (ranks.rank, e), file=sys.stderr)
+        return 1
     if a.data:
         feed.ds.close()
     if ranks.rank == 0:

@@ -365,6 +365,13 @@ class TestMpi(unittest.TestCase):
                 "images of the other ranks' slices (see ijepa-train --help)")
         self.assertIn("ijepa-train: " + want + "\n", p.stderr)
         self.assertIn("ijepa-train (rank 1): " + want + "\n", p.stderr)
+        if not HAVE_MPI4PY:
+            return
+        p = subprocess.run(mpirun(2) + [PY, TRAIN_PY] + args, env=env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("data_on_error=skip cannot train on 2 ranks", p.stderr)
+        self.assertNotIn("Traceback", p.stderr)
 
     @needs_fmnist
     def test_states_disagree(self):
