@@ -9,9 +9,10 @@
  * Loads the target encoder of a libijepa checkpoint (ijepa-train --out DIR
  * writes DIR/checkpoint.safetensors) with the configuration stored in the
  * file (its runtime keys replaced by the defaults: float32, as
- * ijepa-extract computes unless told otherwise), decodes a PNG or JPEG image, puts it through that configuration's
- * evaluation transform (resize, centre crop, normalisation), runs the
- * encoder and prints the average of its token features. A model needing
+ * ijepa-extract computes unless told otherwise), decodes a PNG or JPEG
+ * image, puts it through that configuration's evaluation transform
+ * (resize, centre crop, normalisation), runs the encoder and prints the
+ * average of its token features. A model needing
  * more than GIB GiB (default 8; 0: no limit) is refused before anything is
  * allocated. Public API only; against an installed library:
  *

@@ -212,8 +212,8 @@ int ijepa_encoder_create(ijepa_encoder **out, ijepa_context *ctx, const ijepa_co
      * patch embedding's too), no copy of the model is kept */
     if (enc->bf16)
         enc->patches16 = (ijepa__bf16 *)(void *)ijepa__falloc((rows * enc->cpp + 1) / 2);
-    if (!enc->params || (enc->trainable && !enc->grads) || !enc->patches || !enc->fmean || !enc->fvar || !enc->dx ||
-        (enc->bf16 && !enc->patches16)) {
+    if (!enc->params || (enc->trainable && !enc->grads) || !enc->patches || !enc->fmean ||
+        !enc->fvar || !enc->dx || (enc->bf16 && !enc->patches16)) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate parameter and patch buffers");
         goto fail;
     }

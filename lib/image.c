@@ -436,9 +436,9 @@ int ijepa__image_decode(ijepa__err *e, const char *src, const uint8_t *data, int
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         return decode_jpeg(e, src, data, size, channels, lim, out);
     char head[16] = ""; /* its first bytes, as many as it has up to 4: "47 49 46 38" */
+    size_t o = 0;
     for (int64_t i = 0; i < size && i < 4; i++)
-        snprintf(head + (i ? 3 * i - 1 : 0), sizeof head - (size_t)(i ? 3 * i - 1 : 0),
-                 "%s%02x", i ? " " : "", data[i]);
+        o += (size_t)snprintf(head + o, sizeof head - o, "%s%02x", i ? " " : "", data[i]);
     return ijepa__fail(e, IJEPA_ERR_FORMAT, "%s: not a PNG or JPEG file (starts with %s)", src,
                        head);
 }

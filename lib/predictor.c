@@ -233,8 +233,8 @@ int ijepa_predictor_create(ijepa_predictor **out, ijepa_context *ctx, const ijep
     p->dyt = ijepa__falloc(tr ? MBN * p->Dp : 0);
     p->demb = ijepa__falloc(tr ? BN * p->Dp : 0);
     p->dx = ijepa__falloc(tr ? p->M * p->batch_max * p->Tmax * p->Dp : 0);
-    if (!p->params || (tr && !p->grads) || !p->z || !p->dz || !p->emb || !p->yt || !p->nt || !p->nmean ||
-        !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx ||
+    if (!p->params || (tr && !p->grads) || !p->z || !p->dz || !p->emb || !p->yt || !p->nt ||
+        !p->nmean || !p->nvar || !p->dnt || !p->dyt || !p->demb || !p->dx ||
         (h && (!p->z16 || !p->nt16 || !p->nxh16 || !p->g16))) {
         rc = ijepa__fail(e, IJEPA_ERR_NOMEM, "cannot allocate the predictor buffers");
         goto fail;

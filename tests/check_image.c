@@ -364,7 +364,8 @@ END_TEST
 START_TEST(damaged_other)
 {
     static const uint8_t gif[] = "GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-    decode_bad(gif, sizeof gif - 1, NULL, "GIF", "not a PNG or JPEG file (starts with 47 49 46 38)");
+    decode_bad(gif, sizeof gif - 1, NULL, "GIF",
+               "not a PNG or JPEG file (starts with 47 49 46 38)");
     static const uint8_t bmp[] = "BM";
     /* the bytes it has, no padding shown as if it were the file's */
     decode_bad(bmp, 2, NULL, "two bytes", "not a PNG or JPEG file (starts with 42 4d)");

@@ -101,18 +101,11 @@ static void pfx_create(pfx *f, ijepa_config *cfg)
     ck_assert_msg(rc == IJEPA_OK, "ijepa_context_create: %d %s", rc, ijepa_last_error());
     rc = ijepa_predictor_create(&f->pred, f->ctx, cfg);
     ck_assert_msg(rc == IJEPA_OK, "ijepa_predictor_create: %d %s", rc, ijepa_last_error());
-    int64_t n2, img, patch, trainable;
+    int64_t n2, img, patch;
     ck_assert_int_eq(ijepa_predictor_params(f->pred, &f->params, &f->count), IJEPA_OK);
-    ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_TRAINABLE, &trainable), IJEPA_OK);
-    if (trainable) {
-        ck_assert_int_eq(ijepa_predictor_grads(f->pred, &f->grads, &n2), IJEPA_OK);
-        ck_assert_int_eq(n2, f->count);
-    } else { /* no gradient buffer to borrow (predictor.h) */
-        ck_assert_int_eq(ijepa_predictor_grads(f->pred, &f->grads, &n2), IJEPA_ERR_STATE);
-        ck_assert_ptr_null(f->grads);
-        ck_assert_int_eq(n2, 0);
-        ck_assert_int_eq(ijepa_predictor_zero_grad(f->pred), IJEPA_OK);
-    }
+    rc = ijepa_predictor_grads(f->pred, &f->grads, &n2);
+    expect_grads_borrowed(cfg, rc, f->grads, n2, f->count);
+    ck_assert_int_eq(ijepa_predictor_zero_grad(f->pred), IJEPA_OK); /* also with none */
     f->tab = ijepa_predictor_tensors(f->pred);
     ck_assert_ptr_nonnull(f->tab);
     ck_assert_int_eq(ijepa_tensor_table_buffer_size(f->tab), f->count);

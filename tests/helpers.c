@@ -369,6 +369,22 @@ table_grads expect_table_grads(const ijepa_tensor_table *tab, const float *grads
 
 // --- encoder fixture ---------------------------------------------------------------------
 
+void expect_grads_borrowed(const ijepa_config *cfg, int rc, const float *grads, int64_t n,
+                           int64_t count)
+{
+    int64_t trainable;
+    ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_TRAINABLE, &trainable), IJEPA_OK);
+    if (trainable) {
+        ck_assert_int_eq(rc, IJEPA_OK);
+        ck_assert_ptr_nonnull(grads);
+        ck_assert_int_eq(n, count);
+    } else {
+        ck_assert_int_eq(rc, IJEPA_ERR_STATE);
+        ck_assert_ptr_null(grads);
+        ck_assert_int_eq(n, 0);
+    }
+}
+
 void enc_fx_open(enc_fx *f, ijepa_config *cfg)
 {
     memset(f, 0, sizeof *f);
@@ -379,16 +395,8 @@ void enc_fx_open(enc_fx *f, ijepa_config *cfg)
     ck_assert_msg(rc == IJEPA_OK, "ijepa_encoder_create: %d %s", rc, ijepa_last_error());
     int64_t n2;
     ck_assert_int_eq(ijepa_encoder_params(f->enc, &f->params, &f->count), IJEPA_OK);
-    int64_t trainable;
-    ck_assert_int_eq(ijepa_config_get_int(cfg, IJEPA_CFG_TRAINABLE, &trainable), IJEPA_OK);
-    if (trainable) {
-        ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->grads, &n2), IJEPA_OK);
-        ck_assert_int_eq(n2, f->count);
-    } else { /* no gradient buffer to borrow (encoder.h) */
-        ck_assert_int_eq(ijepa_encoder_grads(f->enc, &f->grads, &n2), IJEPA_ERR_STATE);
-        ck_assert_ptr_null(f->grads);
-        ck_assert_int_eq(n2, 0);
-    }
+    rc = ijepa_encoder_grads(f->enc, &f->grads, &n2);
+    expect_grads_borrowed(cfg, rc, f->grads, n2, f->count);
     f->tab = ijepa_encoder_tensors(f->enc);
     ck_assert_ptr_nonnull(f->tab);
     f->N = ijepa_encoder_num_patches(f->enc);

@@ -199,6 +199,12 @@ typedef struct enc_fx {
 
 /* Create the encoder from cfg, which f takes over. */
 void enc_fx_open(enc_fx *f, ijepa_config *cfg);
+
+/* The result of borrowing a model's gradients (rc, *grads, n): the whole
+ * buffer of count floats, or, for a handle of a cfg with trainable = 0,
+ * IJEPA_ERR_STATE with NULL and 0 (it has none). */
+void expect_grads_borrowed(const ijepa_config *cfg, int rc, const float *grads, int64_t n,
+                           int64_t count);
 void enc_fx_close(enc_fx *f);
 
 /* --- suites -------------------------------------------------------------------- */
